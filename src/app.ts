@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import type { Container } from './container.js';
+import { isDatabaseUnavailable } from './db/sql.js';
+import { registerBalanceRoutes } from './modules/balance/balance.routes.js';
+import { registerConcertRoutes } from './modules/concerts/concerts.routes.js';
+import { registerHealthRoutes } from './modules/health/health.routes.js';
+import { registerHoldRoutes } from './modules/holds/holds.routes.js';
+import { registerQueueRoutes } from './modules/queue/queue.routes.js';
+import { registerReservationRoutes } from './modules/reservations/reservations.routes.js';
+import type { App } from './shared/app-types.js';
+import { AppError, isAppError } from './shared/errors.js';
+
+const addFormats = formatsPlugin as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Bodies are validated strictly (JSON has types: "5000" is not an amount, unknown fields are
+ * refused); path, query and headers arrive as text and are coerced to the schema's types.
+ */
+function validators(): { body: Ajv; other: Ajv } {
+  const base: AjvOptions = {
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    strict: false,
+  };
+  return {
+    body: addFormats(new Ajv({ ...base, coerceTypes: false })),
+    other: addFormats(new Ajv({ ...base, coerceTypes: 'array' })),
+  };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Header names as clients write them, for error details. */
+const headerNames: Record<string, string> = {
+  'client-id': 'Client-Id',
+  'queue-token': 'Queue-Token',
+  'idempotency-key': 'Idempotency-Key',
+};
+
+/** Maps a schema validation failure to a stable code naming the offending field. */
+function validationError(error: FastifyError): AppError {
+  const [first] = error.validation ?? [];
+  const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const path = (first?.instancePath ?? '').split('/').filter(Boolean).join('.');
+  const property = params.missingProperty ?? params.additionalProperty;
+  const field = [path, property].filter(Boolean).join('.') || error.validationContext || 'request';
+  if (error.validationContext === 'headers') {
+    const header = field.split('.')[0] ?? field;
+    const missing = params.missingProperty !== undefined;
+    if (header === 'client-id') {
+      return missing
+        ? new AppError('CLIENT_ID_REQUIRED', 'Send your user id in the Client-Id header.', {
+            field: 'Client-Id',
+          })
+        : new AppError('CLIENT_ID_INVALID', 'Client-Id must be a positive integer user id.', {
+            field: 'Client-Id',
+          });
+    }
+    if (header === 'queue-token') {
+      return missing
+        ? new AppError('QUEUE_TOKEN_REQUIRED', 'Send your queue token in the Queue-Token header.', {
+            field: 'Queue-Token',
+          })
+        : new AppError('QUEUE_TOKEN_INVALID', 'The Queue-Token is malformed.', {
+            field: 'Queue-Token',
+          });
+    }
+    const name = headerNames[header] ?? header;
+    return new AppError('INVALID_REQUEST', `Header ${name} ${first?.message ?? 'is invalid'}.`, {
+      field: name,
+    });
+  }
+  const reason =
+    params.additionalProperty !== undefined
+      ? 'is not a known field'
+      : (first?.message ?? 'is invalid');
+  return new AppError('INVALID_REQUEST', `${field} ${reason}.`, { field });
+}
+
+/** Any error → the public error: stable code, no internals. */
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) return validationError(fastifyError as FastifyError);
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.', {
+        field: 'Content-Type',
+      });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.', { field: 'body' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('INVALID_REQUEST', 'The JSON body is empty.', { field: 'body' });
+    case 'FST_ERR_RATE_LIMITED':
+      return new AppError('RATE_LIMITED', 'Too many requests; slow down.');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new AppError('INVALID_REQUEST', 'The body is not valid JSON.', { field: 'body' });
+  }
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return new AppError('INVALID_REQUEST', fastifyError.message ?? 'Bad request.', {
+      field: 'request',
+    });
+  }
+  if (isDatabaseUnavailable(error))
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly.');
+  return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
+}
+
+export interface BuildAppOptions {
+  container: Container;
+  logger: Logger;
+}
+
+export interface BuiltApp {
+  app: App;
+  /** Start refusing new requests with 503 (graceful shutdown). */
+  beginClosing: () => void;
+}
+
+export async function buildApp({ container, logger }: BuildAppOptions): Promise<BuiltApp> {
+  const { config } = container;
+  let closing = false;
+  const fastifyLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: fastifyLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Our own 503 (in the envelope) replaces Fastify's plain one while closing.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const { body, other } = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? body : other).compile(schema),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        'The server is shutting down; retry on another instance.',
+      );
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: error, code: appError.code }, 'request failed');
+    }
+    return reply
+      .status(appError.status)
+      .send({ code: appError.code, message: appError.message, data: appError.details ?? null });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      code: 'NOT_FOUND',
+      message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`,
+      data: null,
+    }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Overture',
+        version: '0.1.0',
+        description:
+          'Concert ticketing with a virtual waiting room. Join the queue, wait until ACTIVE, hold a seat, pay from a ' +
+          'prepaid balance. Every reply is `{code, message, data}`; errors carry a stable code.',
+      },
+      tags: [
+        { name: 'queue', description: 'The waiting room' },
+        { name: 'concerts', description: 'Concerts and seat maps (ACTIVE token)' },
+        { name: 'holds', description: 'Seat holds (ACTIVE token)' },
+        { name: 'reservations', description: 'Payment and your reservations' },
+        { name: 'balance', description: 'Prepaid balance' },
+        { name: 'health', description: 'Probes' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  registerHealthRoutes(app, { database: container.database, isClosing: () => closing });
+  registerQueueRoutes(app, container.queue);
+  registerConcertRoutes(app, { concerts: container.concerts, queue: container.queue });
+  registerHoldRoutes(app, { holds: container.holds, queue: container.queue });
+  registerReservationRoutes(app, { reservations: container.reservations, queue: container.queue });
+  registerBalanceRoutes(app, {
+    balance: container.balance,
+    maxChargeAmount: config.MAX_CHARGE_AMOUNT,
+  });
+
+  return {
+    app,
+    beginClosing: () => {
+      closing = true;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+/**
+ * Every environment variable Overture reads, with its default and meaning. This schema is the
+ * single source: it validates the environment at start-up and `npm run config:table` prints the
+ * README's configuration table from it.
+ */
+const int = (defaultValue: number, minimum: number, maximum: number, description: string) =>
+  Type.Integer({ default: defaultValue, minimum, maximum, description });
+
+export const configSchema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], {
+    default: 'development',
+    description: 'development, production or test.',
+  }),
+  HOST: Type.String({
+    default: '127.0.0.1',
+    minLength: 1,
+    description: 'Address to listen on (0.0.0.0 for all interfaces).',
+  }),
+  PORT: int(3000, 0, 65535, 'TCP port to listen on (0 picks a free port).'),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+    description: 'pino log level.',
+  }),
+  DATABASE_URL: Type.String({
+    default: '',
+    description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',
+  }),
+  DB_POOL_SIZE: int(10, 1, 500, 'Connections in the pg pool (real PostgreSQL only).'),
+  PGLITE_DIR: Type.String({
+    default: '.data/pglite',
+    minLength: 1,
+    description: 'Data folder of the embedded database, kept across restarts.',
+  }),
+  PGLITE_IN_MEMORY: Type.Boolean({
+    default: false,
+    description: 'true: the embedded database lives in memory only and starts empty.',
+  }),
+  SEED_DEMO_DATA: Type.Boolean({
+    default: true,
+    description: 'Load demo concerts when the database has none.',
+  }),
+  MAX_ACTIVE: int(50, 1, 1_000_000, 'Shoppers admitted (ACTIVE) at once.'),
+  ACTIVE_TOKEN_TTL_SECONDS: int(300, 1, 86_400, 'Lifetime of an ACTIVE token.'),
+  WAITING_TOKEN_IDLE_SECONDS: int(
+    1800,
+    1,
+    86_400,
+    'A WAITING token not polled for this long expires.',
+  ),
+  SEAT_HOLD_TTL_SECONDS: int(
+    300,
+    1,
+    86_400,
+    'Lifetime of a seat hold (never extended by a repeat request).',
+  ),
+  ADMISSION_INTERVAL_MS: int(
+    250,
+    10,
+    60_000,
+    'Period of the admission worker (expiry + refill); freed slots also refill at once on this instance.',
+  ),
+  MAX_CHARGE_AMOUNT: int(10_000_000, 1, 1_000_000_000_000, 'Largest single charge, in won.'),
+  MAX_BALANCE: int(
+    1_000_000_000_000,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'Largest balance a user may hold, in won.',
+  ),
+  POPULAR_LIMIT: int(10, 1, 100, 'How many concerts the popular list returns.'),
+  POPULAR_CACHE_MS: int(
+    1000,
+    0,
+    60_000,
+    'How long an instance serves the popular list from memory.',
+  ),
+  OUTBOX_INTERVAL_MS: int(
+    500,
+    10,
+    60_000,
+    'Period of the outbox dispatcher when no commit wakes it.',
+  ),
+  BODY_LIMIT_BYTES: int(16_384, 256, 10_485_760, 'Largest accepted request body.'),
+  SHUTDOWN_TIMEOUT_MS: int(
+    10_000,
+    100,
+    600_000,
+    'Grace period for in-flight requests on SIGTERM/SIGINT.',
+  ),
+});
+
+export type Config = Static<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and validates the environment once; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const data = Object.fromEntries(
+    Object.keys(configSchema.properties)
+      .map((key) => [key, env[key]?.trim()] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  try {
+    return envSchema<Config>({
+      schema: configSchema,
+      data,
+      env: false,
+    });
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
+}

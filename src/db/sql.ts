@@ -1,0 +1,90 @@
+import type { SQL } from 'drizzle-orm';
+import type { Database, Executor } from './client.js';
+
+/** Runs a raw statement and returns its rows (both drivers answer with `{ rows }`). */
+export async function query<T>(db: Executor, statement: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(statement);
+  return (result as { rows: T[] }).rows;
+}
+
+export async function queryOne<T>(db: Executor, statement: SQL): Promise<T | undefined> {
+  const rows = await query<T>(db, statement);
+  return rows[0];
+}
+
+interface PgErrorFields {
+  code?: unknown;
+  constraint?: unknown;
+  cause?: unknown;
+}
+
+/** The PostgreSQL error under drizzle's wrapper (DrizzleQueryError keeps it as `cause`). */
+function pgError(error: unknown): PgErrorFields | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const fields = current as PgErrorFields;
+    if (typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code)) return fields;
+    current = fields.cause;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (error: unknown, constraint: string): boolean => {
+  const fields = pgError(error);
+  return fields?.code === '23505' && fields.constraint === constraint;
+};
+
+/**
+ * Errors that mean "the database is unreachable or refusing work right now", answered as 503:
+ * connection failures (class 08), shutdown/cancel (57), too many connections / out of resources
+ * (53), and socket errors from the driver.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const fields = pgError(error);
+  if (fields && typeof fields.code === 'string') return /^(08|53|57)/.test(fields.code);
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (
+      typeof code === 'string' &&
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)
+    ) {
+      return true;
+    }
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+        message,
+      )
+    ) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Deadlock victim or serialization failure: the transaction did nothing and may simply run again. */
+const isTransientConflict = (error: unknown): boolean => {
+  const code = pgError(error)?.code;
+  return code === '40P01' || code === '40001';
+};
+
+/**
+ * Runs `work` in a transaction, running it again (up to 3 times) when PostgreSQL aborted it as a
+ * deadlock victim or serialization failure, or when `retryOn` says the error is a lost race
+ * that a fresh attempt resolves.
+ */
+export async function transaction<T>(
+  database: Database,
+  work: (tx: Executor) => Promise<T>,
+  retryOn: (error: unknown) => boolean = () => false,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await database.orm.transaction((tx) => work(tx));
+    } catch (error) {
+      if (attempt >= 3 || !(isTransientConflict(error) || retryOn(error))) throw error;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { clientIdOf } from '../../shared/identity.js';
+import {
+  clientIdHeader,
+  idempotencyKeyHeader,
+  ok,
+  responses,
+  successEnvelope,
+} from '../../shared/http.js';
+import type { BalanceStore } from './balance.store.js';
+
+const tags = ['balance'];
+const balanceSchema = Type.Object({
+  balance: Type.Integer({ minimum: 0, description: 'In won.' }),
+});
+
+export function registerBalanceRoutes(
+  app: App,
+  deps: { balance: BalanceStore; maxChargeAmount: number },
+): void {
+  const { balance } = deps;
+
+  app.get(
+    '/api/v1/balance',
+    {
+      schema: {
+        tags,
+        summary: 'Your balance',
+        headers: Type.Object({ 'client-id': clientIdHeader }),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(balanceSchema, { balance: 50_000 }),
+            description: 'Balance in won (0 for a new user).',
+          },
+          ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'],
+        ),
+      },
+    },
+    async (request) => ok({ balance: await balance.balance(clientIdOf(request)) }),
+  );
+
+  app.post(
+    '/api/v1/balance/charge',
+    {
+      schema: {
+        tags,
+        summary: 'Charge your balance',
+        description:
+          'Adds a positive whole amount; the ledger row is written in the same statement. With an Idempotency-Key ' +
+          'the same key returns the first result (200, message Replayed) and never charges twice.',
+        headers: Type.Object({
+          'client-id': clientIdHeader,
+          'idempotency-key': Type.Optional(idempotencyKeyHeader),
+        }),
+        body: Type.Object(
+          {
+            amount: Type.Integer({
+              minimum: 1,
+              maximum: deps.maxChargeAmount,
+              description: `Won to add, 1 to ${deps.maxChargeAmount}.`,
+              examples: [50_000],
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(balanceSchema, { balance: 100_000 }, 'Charged'),
+            description: 'The new balance.',
+          },
+          [
+            'CLIENT_ID_REQUIRED',
+            'CLIENT_ID_INVALID',
+            'BALANCE_LIMIT_EXCEEDED',
+            'IDEMPOTENCY_KEY_REUSED',
+          ],
+        ),
+      },
+    },
+    async (request) => {
+      const key = request.headers['idempotency-key'];
+      const result = await balance.charge({
+        userId: clientIdOf(request),
+        amount: request.body.amount,
+        ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+      });
+      return ok(result.value, result.replayed ? 'Replayed' : 'Charged');
+    },
+  );
+}

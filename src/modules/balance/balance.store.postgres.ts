@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
+import { toNumber } from '../../db/client.js';
+import { runOnce } from '../../db/idempotency.js';
+import { queryOne, transaction } from '../../db/sql.js';
+import { AppError } from '../../shared/errors.js';
+import type { BalanceStore, ChargeRequest } from './balance.store.js';
+
+export function createPostgresBalanceStore(
+  database: Database,
+  options: { maxBalance: number },
+): BalanceStore {
+  const db = database.orm;
+
+  /** Creates the user if needed, adds the amount unless it would pass MAX_BALANCE, writes the ledger. */
+  async function addToBalance(
+    executor: Executor,
+    request: ChargeRequest,
+  ): Promise<{ balance: number }> {
+    const row = await queryOne<{ balance: number | string }>(
+      executor,
+      sql`WITH account AS (
+            INSERT INTO users (id, balance) VALUES (${request.userId}, ${request.amount})
+            ON CONFLICT (id) DO UPDATE SET balance = users.balance + excluded.balance, updated_at = now()
+              WHERE users.balance + excluded.balance <= ${options.maxBalance}
+            RETURNING id, balance),
+          ledger AS (
+            INSERT INTO point_transactions (user_id, type, amount, balance_after)
+            SELECT id, 'CHARGE', ${request.amount}, balance FROM account)
+          SELECT balance FROM account`,
+    );
+    if (!row) {
+      throw new AppError(
+        'BALANCE_LIMIT_EXCEEDED',
+        `A balance may not exceed ${options.maxBalance}.`,
+        {
+          field: 'amount',
+          maxBalance: options.maxBalance,
+        },
+      );
+    }
+    return { balance: toNumber(row.balance) };
+  }
+
+  return {
+    async balance(userId) {
+      const read = () =>
+        queryOne<{ balance: number | string }>(
+          db,
+          sql`SELECT balance FROM users WHERE id = ${userId}`,
+        );
+      let row = await read();
+      if (!row) {
+        await db.execute(sql`INSERT INTO users (id) VALUES (${userId}) ON CONFLICT DO NOTHING`);
+        row = await read();
+      }
+      return toNumber(row?.balance ?? 0);
+    },
+
+    async charge(request) {
+      const { idempotencyKey } = request;
+      if (idempotencyKey === undefined)
+        return { value: await addToBalance(db, request), replayed: false };
+      return transaction(database, (tx) =>
+        runOnce(
+          tx,
+          {
+            userId: request.userId,
+            scope: 'charge',
+            key: idempotencyKey,
+            request: { amount: request.amount },
+          },
+          () => addToBalance(tx, request),
+        ),
+      );
+    },
+  };
+}

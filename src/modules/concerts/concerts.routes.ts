@@ -1,0 +1,153 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
+import {
+  clientIdHeader,
+  id,
+  isoTime,
+  ok,
+  queueTokenHeader,
+  responses,
+  successEnvelope,
+} from '../../shared/http.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { ConcertService } from './concerts.service.js';
+
+const tags = ['concerts'];
+
+/** Errors of every route behind the queue. */
+export const queueGuardErrors: ErrorCode[] = [
+  'QUEUE_TOKEN_REQUIRED',
+  'QUEUE_TOKEN_INVALID',
+  'QUEUE_TOKEN_NOT_ACTIVE',
+  'QUEUE_TOKEN_EXPIRED',
+  'QUEUE_TOKEN_USER_MISMATCH',
+  'CLIENT_ID_INVALID',
+];
+
+export const queueGuardHeaders = Type.Object({
+  'queue-token': queueTokenHeader,
+  'client-id': Type.Optional(clientIdHeader),
+});
+
+const concertSchema = Type.Object({
+  concertId: id('Concert id.'),
+  concertTitle: Type.String(),
+  concertVenue: Type.String(),
+  concertDateTime: isoTime('When the show starts.'),
+  isAvailable: Type.Boolean({ description: 'The show is ahead and at least one seat is free.' }),
+});
+
+const seatSchema = Type.Object({
+  seatId: id('Seat id (unique across concerts).'),
+  seatNumber: Type.Integer({ minimum: 1, description: 'Seat number 1–50 within the concert.' }),
+  price: Type.Integer({ minimum: 1, description: 'Price in won.' }),
+  isAvailable: Type.Boolean({ description: 'Neither held nor sold, and the show is ahead.' }),
+});
+
+const popularSchema = Type.Object({
+  concertId: id('Concert id.'),
+  concertTitle: Type.String(),
+  concertVenue: Type.String(),
+  concertDateTime: isoTime('When the show starts.'),
+  reservedCount: Type.Integer({ minimum: 1, description: 'Confirmed reservations.' }),
+});
+
+const concertExample = {
+  concertId: 1,
+  concertTitle: 'Overture Philharmonic: New Year Gala',
+  concertVenue: 'Seoul Arts Center Concert Hall',
+  concertDateTime: '2026-12-08T10:00:00.000Z',
+};
+
+export function registerConcertRoutes(
+  app: App,
+  deps: { concerts: ConcertService; queue: QueueService },
+): void {
+  const { concerts, queue } = deps;
+
+  app.get(
+    '/api/v1/reservations/concerts',
+    {
+      schema: {
+        tags,
+        summary: 'Concerts on sale',
+        headers: queueGuardHeaders,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(Type.Array(concertSchema), [
+              { ...concertExample, isAvailable: true },
+            ]),
+            description: 'Every concert, soonest first.',
+          },
+          queueGuardErrors,
+        ),
+      },
+    },
+    async (request) => {
+      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      return ok(await concerts.list(record));
+    },
+  );
+
+  app.get(
+    '/api/v1/reservations/concerts/:concertId/seats',
+    {
+      schema: {
+        tags,
+        summary: 'Seat map of one concert',
+        params: Type.Object({ concertId: id('Concert id.') }),
+        headers: queueGuardHeaders,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(
+              Type.Object({
+                concertId: id('Concert id.'),
+                availableSeats: Type.Array(seatSchema, {
+                  description: 'All seats in seat order, each with isAvailable.',
+                }),
+              }),
+              {
+                concertId: 1,
+                availableSeats: [{ seatId: 1, seatNumber: 1, price: 150_000, isAvailable: true }],
+              },
+            ),
+            description: 'All seats of the concert with their availability.',
+          },
+          [...queueGuardErrors, 'CONCERT_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      const { concertId } = request.params;
+      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      return ok({ concertId, availableSeats: await concerts.seats(record, concertId) });
+    },
+  );
+
+  app.get(
+    '/api/v1/reservations/concerts/popular',
+    {
+      schema: {
+        tags,
+        summary: 'Most reserved concerts',
+        description:
+          'Top concerts by confirmed reservations, counted after each payment commits (at most a second stale).',
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(Type.Array(popularSchema), [
+              { ...concertExample, reservedCount: 42 },
+            ]),
+            description: 'Most reserved first.',
+          },
+          [],
+        ),
+      },
+    },
+    async () => ok(await concerts.popular()),
+  );
+}

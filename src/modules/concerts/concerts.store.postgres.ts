@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { toDate, toNumber } from '../../db/client.js';
+import { query, queryOne } from '../../db/sql.js';
+import type { ConcertStore } from './concerts.store.js';
+
+/** A seat is free when nobody holds it (or the hold expired) and it is not sold. */
+const seatIsFree = sql`(h.seat_id IS NULL OR (h.status = 'HELD' AND h.expires_at <= now()))`;
+
+type Id = number | string;
+type Time = Date | string;
+
+export function createPostgresConcertStore(database: Database): ConcertStore {
+  const db = database.orm;
+  return {
+    async list() {
+      const rows = await query<{
+        id: Id;
+        title: string;
+        venue: string;
+        show_datetime: Time;
+        available: boolean;
+      }>(
+        db,
+        sql`SELECT c.id, c.title, c.venue, c.show_datetime,
+              c.show_datetime > now() AND EXISTS (
+                SELECT 1 FROM seats s LEFT JOIN seat_holds h ON h.seat_id = s.id
+                WHERE s.concert_id = c.id AND ${seatIsFree}) AS available
+            FROM concerts c ORDER BY c.show_datetime, c.id`,
+      );
+      return rows.map((row) => ({
+        concertId: toNumber(row.id),
+        concertTitle: row.title,
+        concertVenue: row.venue,
+        concertDateTime: toDate(row.show_datetime).toISOString(),
+        isAvailable: row.available,
+      }));
+    },
+
+    async seats(concertId) {
+      // One query over the (concert_id, seat_number) index joined to holds by primary key.
+      const rows = await query<{ id: Id; seat_number: number; price: Id; available: boolean }>(
+        db,
+        sql`SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available
+            FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
+            WHERE s.concert_id = ${concertId} ORDER BY s.seat_number`,
+      );
+      if (rows.length === 0) {
+        const concert = await queryOne(db, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
+        if (!concert) return null;
+      }
+      return rows.map((row) => ({
+        seatId: toNumber(row.id),
+        seatNumber: row.seat_number,
+        price: toNumber(row.price),
+        isAvailable: row.available,
+      }));
+    },
+
+    async popular(limit) {
+      const rows = await query<{
+        id: Id;
+        title: string;
+        venue: string;
+        show_datetime: Time;
+        confirmed_count: Id;
+      }>(
+        db,
+        sql`SELECT c.id, c.title, c.venue, c.show_datetime, r.confirmed_count
+            FROM concert_ranking r JOIN concerts c ON c.id = r.concert_id
+            ORDER BY r.confirmed_count DESC, r.concert_id LIMIT ${limit}`,
+      );
+      return rows.map((row) => ({
+        concertId: toNumber(row.id),
+        concertTitle: row.title,
+        concertVenue: row.venue,
+        concertDateTime: toDate(row.show_datetime).toISOString(),
+        reservedCount: toNumber(row.confirmed_count),
+      }));
+    },
+  };
+}

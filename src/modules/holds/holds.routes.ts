@@ -1,0 +1,112 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { AppError } from '../../shared/errors.js';
+import { optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
+import { id, isoTime, ok, responses, successEnvelope, uuid } from '../../shared/http.js';
+import { queueGuardErrors, queueGuardHeaders } from '../concerts/concerts.routes.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { HoldService } from './holds.service.js';
+
+const tags = ['holds'];
+
+const holdSchema = Type.Object({
+  concertId: id('Concert id.'),
+  seatId: id('Seat id.'),
+  seatNumber: Type.Integer({ minimum: 1 }),
+  expiresAt: isoTime('The hold ends then (never extended by a repeat request).'),
+});
+
+const holdExample = {
+  concertId: 1,
+  seatId: 7,
+  seatNumber: 7,
+  expiresAt: '2026-12-08T10:05:00.000Z',
+};
+
+export function registerHoldRoutes(
+  app: App,
+  deps: { holds: HoldService; queue: QueueService },
+): void {
+  const { holds, queue } = deps;
+  const params = Type.Object({ concertId: id('Concert id.') });
+
+  app.post(
+    '/api/v1/reservations/concerts/:concertId/seats/hold',
+    {
+      schema: {
+        tags,
+        summary: 'Hold a seat for a few minutes',
+        description:
+          'One live hold per user: holding another seat releases the previous one in the same transaction ' +
+          '(if the new seat cannot be had, the previous hold stays). Asking again for the seat you hold returns ' +
+          'that hold unchanged. A seatHoldUuid replay returns the first result (200).',
+        params,
+        headers: queueGuardHeaders,
+        body: Type.Object(
+          {
+            seatHoldUuid: uuid('Your idempotency key for this hold.'),
+            concertId: id('Must equal the concert in the path.'),
+            seatId: id('The seat to hold.'),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 201,
+            schema: successEnvelope(holdSchema, holdExample),
+            description: 'Held.',
+            replayable: true,
+          },
+          [
+            ...queueGuardErrors,
+            'CONCERT_NOT_FOUND',
+            'SEAT_NOT_FOUND',
+            'CONCERT_ENDED',
+            'SEAT_ALREADY_HELD',
+            'SEAT_ALREADY_RESERVED',
+            'IDEMPOTENCY_KEY_REUSED',
+          ],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const { concertId } = request.params;
+      if (request.body.concertId !== concertId) {
+        throw new AppError(
+          'INVALID_REQUEST',
+          'body concertId must equal the concert in the path.',
+          { field: 'concertId' },
+        );
+      }
+      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const result = await holds.hold(record, request.body);
+      return reply
+        .status(result.replayed ? 200 : 201)
+        .send(ok(result.value, result.replayed ? 'Replayed' : 'Held'));
+    },
+  );
+
+  app.delete(
+    '/api/v1/reservations/concerts/:concertId/seats/hold',
+    {
+      schema: {
+        tags,
+        summary: 'Release your hold in this concert',
+        params,
+        headers: queueGuardHeaders,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(holdSchema, holdExample, 'Released'),
+            description: 'The hold that was released.',
+          },
+          [...queueGuardErrors, 'HOLD_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      return ok(await holds.release(record, request.params.concertId), 'Released');
+    },
+  );
+}

@@ -1,0 +1,44 @@
+import { AppError } from '../../shared/errors.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { TokenRecord } from '../queue/queue.store.js';
+import type { HoldDto, HoldStore } from './holds.store.js';
+import type { Idempotent } from '../../db/idempotency.js';
+
+export interface HoldInput {
+  seatHoldUuid: string;
+  concertId: number;
+  seatId: number;
+}
+
+export function createHoldService(deps: {
+  store: HoldStore;
+  queue: Pick<QueueService, 'link' | 'assertAccess'>;
+}) {
+  const { store, queue } = deps;
+  return {
+    /** Holds a seat for the token's user; a seatHoldUuid replay returns the first result. */
+    hold(record: TokenRecord, input: HoldInput): Promise<Idempotent<HoldDto>> {
+      return store.hold(
+        {
+          userId: record.userId,
+          concertId: input.concertId,
+          seatId: input.seatId,
+          holdUuid: input.seatHoldUuid,
+        },
+        queue.link(record, 'hold'),
+      );
+    },
+
+    async release(record: TokenRecord, concertId: number): Promise<HoldDto> {
+      queue.assertAccess(record, 'release', concertId);
+      const released = await store.release(record.userId, concertId, queue.link(record, 'release'));
+      if (!released)
+        throw new AppError('HOLD_NOT_FOUND', `You hold no seat in concert ${concertId}.`, {
+          field: 'concertId',
+        });
+      return released;
+    },
+  };
+}
+
+export type HoldService = ReturnType<typeof createHoldService>;

@@ -1,0 +1,158 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
+import { toDate, toNumber } from '../../db/client.js';
+import { runOnce } from '../../db/idempotency.js';
+import { isUniqueViolation, query, queryOne, transaction } from '../../db/sql.js';
+import { AppError } from '../../shared/errors.js';
+import { tokenInTransaction } from '../queue/queue.store.postgres.js';
+import type { TokenLink } from '../queue/queue.store.js';
+import type { HoldDto, HoldRequest, HoldStore } from './holds.store.js';
+
+interface SeatRow {
+  concert_id: number | string;
+  seat_number: number;
+  ended: boolean;
+}
+
+/** Looks up the seat inside its concert, or says which of the two does not exist. */
+export async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
+  const seat = await queryOne<SeatRow>(
+    tx,
+    sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
+        FROM seats s JOIN concerts c ON c.id = s.concert_id
+        WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
+  );
+  if (seat) return seat;
+  const concert = await queryOne(tx, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
+  if (!concert)
+    throw new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
+      field: 'concertId',
+    });
+  throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} is not a seat of concert ${concertId}.`, {
+    field: 'seatId',
+  });
+}
+
+export function createPostgresHoldStore(
+  database: Database,
+  options: { holdTtlSeconds: number },
+): HoldStore {
+  const ttl = `${options.holdTtlSeconds} seconds`;
+
+  async function takeSeat(tx: Executor, request: HoldRequest, token: TokenLink): Promise<HoldDto> {
+    const seat = await findSeat(tx, request.concertId, request.seatId);
+    if (seat.ended)
+      throw new AppError('CONCERT_ENDED', 'The show has already started.', { field: 'concertId' });
+    const dto = (expiresAt: Date | string): HoldDto => ({
+      concertId: request.concertId,
+      seatId: request.seatId,
+      seatNumber: seat.seat_number,
+      expiresAt: toDate(expiresAt).toISOString(),
+    });
+
+    // Holding another seat replaces the previous hold (rolled back with everything else if this
+    // seat cannot be had). Must precede the insert: one HELD row per user is a unique index.
+    await tx.execute(
+      sql`DELETE FROM seat_holds WHERE user_id = ${request.userId} AND status = 'HELD' AND seat_id <> ${request.seatId}`,
+    );
+    // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone.
+    const taken = await queryOne<{ expires_at: Date | string }>(
+      tx,
+      sql`INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at, created_at)
+          VALUES (${request.seatId}, ${request.userId}, ${request.holdUuid}, 'HELD', now() + ${ttl}::interval, now())
+          ON CONFLICT (seat_id) DO UPDATE
+            SET user_id = excluded.user_id, hold_uuid = excluded.hold_uuid, status = 'HELD',
+                expires_at = excluded.expires_at, created_at = excluded.created_at
+            WHERE seat_holds.status = 'HELD' AND seat_holds.expires_at <= now()
+          RETURNING expires_at`,
+    );
+    if (taken) {
+      const rowId = await tokenInTransaction.verify(tx, token, request.concertId);
+      if (rowId !== undefined) {
+        await tokenInTransaction.extendForHold(
+          tx,
+          rowId,
+          toDate(taken.expires_at),
+          request.concertId,
+        );
+      }
+      return dto(taken.expires_at);
+    }
+    const current = await queryOne<{
+      user_id: number | string;
+      status: 'HELD' | 'SOLD';
+      expires_at: Date | string;
+    }>(
+      tx,
+      sql`SELECT user_id, status, expires_at FROM seat_holds WHERE seat_id = ${request.seatId}`,
+    );
+    if (current?.status === 'SOLD') {
+      throw new AppError('SEAT_ALREADY_RESERVED', `Seat ${request.seatId} is sold.`, {
+        field: 'seatId',
+      });
+    }
+    if (current && toNumber(current.user_id) === request.userId) {
+      // The same user asking again for the seat they hold: the hold as it is, never extended.
+      await tokenInTransaction.verify(tx, token, request.concertId);
+      return dto(current.expires_at);
+    }
+    throw new AppError('SEAT_ALREADY_HELD', `Seat ${request.seatId} is held by someone else.`, {
+      field: 'seatId',
+    });
+  }
+
+  return {
+    hold(request, token) {
+      return transaction(
+        database,
+        (tx) =>
+          runOnce(
+            tx,
+            {
+              userId: request.userId,
+              scope: 'hold',
+              key: request.holdUuid,
+              request: { concertId: request.concertId, seatId: request.seatId },
+            },
+            () => takeSeat(tx, request, token),
+          ),
+        // Two holds of one user racing on different seats: the loser retries after the winner
+        // committed, and then replaces the winner's hold like any later request would.
+        (error) => isUniqueViolation(error, 'seat_holds_held_user_key'),
+      );
+    },
+
+    release(userId, concertId, token) {
+      return transaction(database, async (tx) => {
+        const released = await queryOne<{
+          seat_id: number | string;
+          seat_number: number;
+          expires_at: Date | string;
+        }>(
+          tx,
+          sql`DELETE FROM seat_holds h USING seats s
+              WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now()
+                AND s.id = h.seat_id AND s.concert_id = ${concertId}
+              RETURNING h.seat_id, s.seat_number, h.expires_at`,
+        );
+        if (!released) return null;
+        const rowId = await tokenInTransaction.verify(tx, token, concertId);
+        if (rowId !== undefined) await tokenInTransaction.endHoldExtension(tx, rowId);
+        return {
+          concertId,
+          seatId: toNumber(released.seat_id),
+          seatNumber: released.seat_number,
+          expiresAt: toDate(released.expires_at).toISOString(),
+        };
+      });
+    },
+
+    async releaseAll(userId) {
+      const rows = await query(
+        database.orm,
+        sql`DELETE FROM seat_holds WHERE user_id = ${userId} AND status = 'HELD' RETURNING seat_id`,
+      );
+      return rows.length;
+    },
+  };
+}

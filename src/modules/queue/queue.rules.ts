@@ -1,0 +1,61 @@
+import type { ErrorCode } from '../../shared/errors.js';
+
+export type TokenStatus = 'WAITING' | 'ACTIVE' | 'EXPIRED';
+
+/** What a store knows about one token; every time comes from the store's clock. */
+export interface TokenState {
+  status: TokenStatus;
+  /** End of free shopping (ACTIVE only). */
+  activeUntil: Date | null;
+  /**
+   * When the token really ends (ACTIVE only): activeUntil, or later while the user holds a seat —
+   * the token then stays usable for that hold's concert until the hold expires.
+   */
+  expiresAt: Date | null;
+  /** Concert of the hold that extended the token, if any. */
+  holdConcertId: number | null;
+  /** Last status poll (WAITING tokens expire after the idle lifetime without one). */
+  lastSeenAt: Date;
+}
+
+/** What a queue-protected request wants to do; a token past its shopping time may only finish a hold. */
+export type QueueAction = 'browse-concerts' | 'browse-seats' | 'hold' | 'release' | 'pay';
+
+export function effectiveStatus(state: TokenState, now: Date, idleMs: number): TokenStatus {
+  if (state.status === 'ACTIVE' && state.expiresAt !== null && state.expiresAt <= now)
+    return 'EXPIRED';
+  if (state.status === 'WAITING' && state.lastSeenAt.getTime() + idleMs <= now.getTime())
+    return 'EXPIRED';
+  return state.status;
+}
+
+/**
+ * Whether a token may perform an action. ACTIVE tokens may do anything until activeUntil; after
+ * that, while a hold keeps the token alive, only the hold's concert may be browsed, paid or
+ * released — so nobody is timed out of a payment they can still make, and nobody can chain holds
+ * to keep a shopping slot forever.
+ */
+export function accessError(
+  state: TokenState,
+  now: Date,
+  idleMs: number,
+  action: QueueAction,
+  concertId?: number,
+): ErrorCode | null {
+  const status = effectiveStatus(state, now, idleMs);
+  if (status === 'WAITING') return 'QUEUE_TOKEN_NOT_ACTIVE';
+  if (status === 'EXPIRED') return 'QUEUE_TOKEN_EXPIRED';
+  if (state.activeUntil !== null && now < state.activeUntil) return null;
+  const finishingHold =
+    action !== 'hold' &&
+    action !== 'browse-concerts' &&
+    concertId !== undefined &&
+    concertId === state.holdConcertId;
+  return finishingHold ? null : 'QUEUE_TOKEN_EXPIRED';
+}
+
+/** The expiry a client sees: the real end of an ACTIVE token, the idle deadline of a WAITING one. */
+export function visibleExpiry(state: TokenState, idleMs: number): Date | null {
+  if (state.status === 'WAITING') return new Date(state.lastSeenAt.getTime() + idleMs);
+  return state.expiresAt;
+}

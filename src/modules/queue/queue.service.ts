@@ -1,0 +1,78 @@
+import { AppError, type ErrorCode } from '../../shared/errors.js';
+import type { Admission } from '../../workers/admission.worker.js';
+import type { HoldStore } from '../holds/holds.store.js';
+import { accessError, type QueueAction } from './queue.rules.js';
+import type { QueueStore, TokenLink, TokenRecord, TokenView } from './queue.store.js';
+
+export interface QueueServiceDeps {
+  store: QueueStore;
+  holds: Pick<HoldStore, 'releaseAll'>;
+  admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'mightAdmitAtOnce'>;
+  idleSeconds: number;
+}
+
+export type QueueService = ReturnType<typeof createQueueService>;
+
+export function createQueueService({ store, holds, admission, idleSeconds }: QueueServiceDeps) {
+  const idleMs = idleSeconds * 1000;
+
+  const assertAccess = (record: TokenRecord, action: QueueAction, concertId?: number): void => {
+    const code = accessError(record.state, record.now, idleMs, action, concertId);
+    if (code !== null)
+      throw new AppError(code, accessMessages[code] ?? 'The queue token may not do this.');
+  };
+
+  return {
+    /** Joins the line (or returns the live token); a new token at the head of an open line leaves ACTIVE. */
+    async enter(userId: number): Promise<TokenView> {
+      const view = await store.enter(userId);
+      if (!admission.mightAdmitAtOnce(view)) return view;
+      await admission.admitNow();
+      return (await store.poll(view.token)) ?? view;
+    },
+
+    async status(token: string): Promise<TokenView> {
+      const view = await store.poll(token);
+      if (!view)
+        throw new AppError('QUEUE_TOKEN_INVALID', 'Unknown queue token.', { field: 'Queue-Token' });
+      return view;
+    },
+
+    /** The token of a protected request; a Client-Id, when sent, must name the token's user. */
+    async authenticate(token: string, clientId?: number): Promise<TokenRecord> {
+      const record = await store.find(token);
+      if (!record)
+        throw new AppError('QUEUE_TOKEN_INVALID', 'Unknown queue token.', { field: 'Queue-Token' });
+      if (clientId !== undefined && clientId !== record.userId) {
+        throw new AppError(
+          'QUEUE_TOKEN_USER_MISMATCH',
+          'The queue token belongs to another user.',
+          { field: 'Client-Id' },
+        );
+      }
+      return record;
+    },
+
+    assertAccess,
+
+    /** Hands the token to a booking transaction, which decides access after any idempotent replay. */
+    link(record: TokenRecord, action: QueueAction): TokenLink {
+      return { record, check: (current, concertId) => assertAccess(current, action, concertId) };
+    },
+
+    /** Leaves the line: releases the user's hold and expires the token; the slot refills at once. */
+    async leave(record: TokenRecord): Promise<void> {
+      // Only a live token speaks for the user's hold; leaving with a dead one changes nothing.
+      if (!(await store.expire(record.token))) return;
+      await holds.releaseAll(record.userId);
+      admission.slotFreed();
+    },
+
+    slotFreed: () => admission.slotFreed(),
+  };
+}
+
+const accessMessages: Partial<Record<ErrorCode, string>> = {
+  QUEUE_TOKEN_NOT_ACTIVE: 'You are still waiting in line; poll GET /api/v1/queue/token.',
+  QUEUE_TOKEN_EXPIRED: 'The queue token has expired; join the queue again.',
+};

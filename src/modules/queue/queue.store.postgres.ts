@@ -1,0 +1,252 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
+import { toDate, toNumber } from '../../db/client.js';
+import { query, queryOne } from '../../db/sql.js';
+import { newQueueToken } from '../../shared/ids.js';
+import { effectiveStatus, visibleExpiry, type TokenStatus } from './queue.rules.js';
+import { AppError } from '../../shared/errors.js';
+import type {
+  AdmissionResult,
+  QueueStore,
+  TokenLink,
+  TokenRecord,
+  TokenView,
+} from './queue.store.js';
+
+/**
+ * Admission lock. Joining takes it shared, admission takes it exclusive: while admission runs
+ * no join is half-done, so every sequence value below the highest visible one is committed and
+ * admitting "the first N waiting ids" never skips a late-committing earlier arrival.
+ */
+const ADMISSION_LOCK = 7_284_113_003;
+
+export interface PostgresQueueOptions {
+  maxActive: number;
+  activeTtlSeconds: number;
+  idleSeconds: number;
+}
+
+interface TokenRow {
+  id: number | string;
+  token: string;
+  user_id: number | string;
+  status: TokenStatus;
+  active_until: Date | string | null;
+  expires_at: Date | string | null;
+  hold_concert_id: number | string | null;
+  last_seen_at: Date | string;
+  now: Date | string;
+}
+
+const tokenColumns = sql`id, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
+
+const nullableDate = (value: Date | string | null): Date | null =>
+  value === null ? null : toDate(value);
+
+function toRecord(row: TokenRow): TokenRecord {
+  return {
+    token: row.token,
+    userId: toNumber(row.user_id),
+    rowId: toNumber(row.id),
+    now: toDate(row.now),
+    state: {
+      status: row.status,
+      activeUntil: nullableDate(row.active_until),
+      expiresAt: nullableDate(row.expires_at),
+      holdConcertId: row.hold_concert_id === null ? null : toNumber(row.hold_concert_id),
+      lastSeenAt: toDate(row.last_seen_at),
+    },
+  };
+}
+
+export function createPostgresQueueStore(
+  database: Database,
+  options: PostgresQueueOptions,
+): QueueStore {
+  const db = database.orm;
+  const idleMs = options.idleSeconds * 1000;
+  // A poll rewrites last_seen_at at most this often: the idle deadline moves in small steps
+  // instead of one write per poll.
+  const touchEveryMs = Math.min(Math.ceil(idleMs / 10), 10_000);
+  const activeTtl = `${options.activeTtlSeconds} seconds`;
+  const idle = `${options.idleSeconds} seconds`;
+
+  const view = (record: TokenRecord, position: number): TokenView => {
+    const status = effectiveStatus(record.state, record.now, idleMs);
+    return {
+      token: record.token,
+      status,
+      position: status === 'WAITING' ? position : 0,
+      expiresAt:
+        status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),
+    };
+  };
+
+  /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
+  async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
+    const row = await queryOne<TokenRow & { position: number | string; seen: Date | string }>(
+      db,
+      sql`WITH me AS (SELECT ${tokenColumns} FROM queue_tokens WHERE ${where}),
+        touched AS (
+          UPDATE queue_tokens q SET last_seen_at = now() FROM me
+          WHERE q.id = me.id AND me.status = 'WAITING'
+            AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
+            AND me.last_seen_at > now() - ${idle}::interval
+          RETURNING q.last_seen_at)
+      SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
+        coalesce((SELECT last_seen_at FROM touched), me.last_seen_at) AS last_seen_at,
+        CASE WHEN me.status = 'WAITING'
+          THEN (SELECT count(*) FROM queue_tokens w WHERE w.status = 'WAITING' AND w.id <= me.id)
+          ELSE 0 END AS position,
+        now() AS now
+      FROM me`,
+    );
+    return row ? view(toRecord(row), toNumber(row.position)) : null;
+  }
+
+  async function insertWaiting(userId: number): Promise<boolean> {
+    // The shared admission lock is taken before the sequence value (see ADMISSION_LOCK).
+    const rows = await query<{ id: number }>(
+      db,
+      sql`WITH admission AS (SELECT pg_advisory_xact_lock_shared(${ADMISSION_LOCK}))
+        INSERT INTO queue_tokens (token, user_id, status)
+        SELECT ${newQueueToken()}, ${userId}, 'WAITING' FROM admission
+        ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+        RETURNING id`,
+    );
+    return rows.length > 0;
+  }
+
+  return {
+    async enter(userId) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await insertWaiting(userId);
+        const existing = await readWithPosition(
+          sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`,
+        );
+        if (existing === null) continue; // expired by the sweep between the two statements
+        if (existing.status !== 'EXPIRED') return existing;
+        // Live in storage but past its time and not yet swept: retire it, then join afresh.
+        await db.execute(
+          sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+              WHERE token = ${existing.token} AND status IN ('WAITING', 'ACTIVE')`,
+        );
+      }
+      throw new Error(`could not settle a queue token for user ${userId}`);
+    },
+
+    poll: (token) => readWithPosition(sql`token = ${token}`),
+
+    async find(token) {
+      const row = await queryOne<TokenRow>(
+        db,
+        sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE token = ${token}`,
+      );
+      return row ? toRecord(row) : null;
+    },
+
+    async expire(token) {
+      const rows = await query<{ id: number }>(
+        db,
+        sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+            WHERE token = ${token} AND status IN ('WAITING', 'ACTIVE') RETURNING id`,
+      );
+      return rows.length > 0;
+    },
+
+    admit() {
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK})`);
+        // expires_at already includes any extension by a live hold (set in the hold's transaction).
+        const expiredActive = await query<{ id: number }>(
+          tx,
+          sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+              WHERE status = 'ACTIVE' AND expires_at <= now() RETURNING id`,
+        );
+        const expiredWaiting = await query<{ id: number }>(
+          tx,
+          sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+              WHERE status = 'WAITING' AND last_seen_at <= now() - ${idle}::interval RETURNING id`,
+        );
+        // Fill the free slots from the head of the line, in arrival (id) order.
+        const admitted = await query<{ id: number }>(
+          tx,
+          sql`WITH room AS (
+                SELECT greatest(${options.maxActive} - count(*), 0) AS free FROM queue_tokens WHERE status = 'ACTIVE'),
+              head AS (
+                SELECT id FROM queue_tokens WHERE status = 'WAITING' ORDER BY id LIMIT (SELECT free FROM room))
+            UPDATE queue_tokens q
+            SET status = 'ACTIVE', activated_at = now(), active_until = now() + ${activeTtl}::interval,
+                expires_at = now() + ${activeTtl}::interval
+            FROM head WHERE q.id = head.id RETURNING q.id`,
+        );
+        const [counts] = await query<{ active: number; waiting: number }>(
+          tx,
+          sql`SELECT (SELECT count(*)::int FROM queue_tokens WHERE status = 'ACTIVE') AS active,
+                     (SELECT count(*)::int FROM queue_tokens WHERE status = 'WAITING') AS waiting`,
+        );
+        const result: AdmissionResult = {
+          expired: expiredActive.length + expiredWaiting.length,
+          admitted: admitted.length,
+          active: counts?.active ?? 0,
+          waiting: counts?.waiting ?? 0,
+        };
+        return result;
+      });
+    },
+  };
+}
+
+/**
+ * Token steps inside a booking transaction (postgres backend only). Lock order everywhere is
+ * seat hold row first, then token row, so holds, payments and releases never deadlock.
+ */
+export const tokenInTransaction = {
+  /**
+   * Checks the caller's token for an action on `concertId`. A token stored here is first locked
+   * against the expiry sweep and re-read with the transaction's clock. Returns its row id when
+   * the transaction should also update it.
+   */
+  async verify(tx: Executor, link: TokenLink, concertId: number): Promise<number | undefined> {
+    const { rowId } = link.record;
+    if (rowId === undefined) {
+      link.check(link.record, concertId);
+      return undefined;
+    }
+    const row = await queryOne<TokenRow>(
+      tx,
+      sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE id = ${rowId} FOR UPDATE`,
+    );
+    if (!row) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
+    link.check(toRecord(row), concertId);
+    return rowId;
+  },
+
+  /** Keeps the token alive until the hold expires, for that hold's concert. */
+  async extendForHold(
+    tx: Executor,
+    rowId: number,
+    holdExpiresAt: Date,
+    concertId: number,
+  ): Promise<void> {
+    await tx.execute(
+      sql`UPDATE queue_tokens SET expires_at = greatest(active_until, ${holdExpiresAt.toISOString()}::timestamptz),
+            hold_concert_id = ${concertId}
+          WHERE id = ${rowId} AND status = 'ACTIVE'`,
+    );
+  },
+
+  /** The hold ended (released): the token lives only its own shopping time again. */
+  async endHoldExtension(tx: Executor, rowId: number): Promise<void> {
+    await tx.execute(
+      sql`UPDATE queue_tokens SET expires_at = active_until, hold_concert_id = NULL
+          WHERE id = ${rowId} AND status = 'ACTIVE'`,
+    );
+  },
+
+  async expire(tx: Executor, rowId: number): Promise<void> {
+    await tx.execute(
+      sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE id = ${rowId} AND status = 'ACTIVE'`,
+    );
+  },
+};

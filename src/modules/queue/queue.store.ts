@@ -1,0 +1,60 @@
+import type { TokenState, TokenStatus } from './queue.rules.js';
+
+/** One token as a store reads it, with the store's clock at that moment. */
+export interface TokenRecord {
+  token: string;
+  userId: number;
+  state: TokenState;
+  now: Date;
+  /**
+   * Row id when the token lives in the booking database (postgres backend): booking
+   * transactions then lock, extend and expire the token atomically with seats and money.
+   */
+  rowId?: number;
+}
+
+/** What the client is told about its place in line. */
+export interface TokenView {
+  token: string;
+  status: TokenStatus;
+  /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
+  position: number;
+  expiresAt: Date | null;
+}
+
+export interface AdmissionResult {
+  expired: number;
+  admitted: number;
+  active: number;
+  waiting: number;
+}
+
+/**
+ * The waiting room. Every implementation keeps: one live token per user (re-entry returns it
+ * with its place), strict arrival order, at most maxActive ACTIVE tokens, exact positions,
+ * and admission that is safe when any number of instances run it at once.
+ */
+export interface QueueStore {
+  /** Joins the line, or returns the user's live token unchanged (same token, same place). */
+  enter(userId: number): Promise<TokenView>;
+  /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
+  poll(token: string): Promise<TokenView | null>;
+  /** The token for a protected request: no position, no write. null when unknown. */
+  find(token: string): Promise<TokenRecord | null>;
+  /** Expires a live token (leaving the line or finishing); the slot frees at once. */
+  expire(token: string): Promise<boolean>;
+  /** Expires due tokens and admits from the head of the line into free slots. */
+  admit(): Promise<AdmissionResult>;
+}
+
+/**
+ * The caller's token, handed to a booking transaction so access is decided inside it, after
+ * an idempotent replay has had its chance to answer. When the token lives in the booking
+ * database (rowId set), the adapter locks and re-reads the row with the transaction's clock and
+ * updates it in the same transaction as the seat and money changes.
+ */
+export interface TokenLink {
+  record: TokenRecord;
+  /** Throws the access error for this token and the concert being acted on. */
+  check(current: TokenRecord, concertId: number): void;
+}

@@ -1,0 +1,126 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { clientIdOf, optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
+import {
+  clientIdHeader,
+  id,
+  isoTime,
+  ok,
+  responses,
+  successEnvelope,
+  uuid,
+} from '../../shared/http.js';
+import { queueGuardErrors, queueGuardHeaders } from '../concerts/concerts.routes.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { ReservationService } from './reservations.service.js';
+
+const tags = ['reservations'];
+
+const reservationSchema = Type.Object({
+  reservationId: id('Reservation id.'),
+  concertId: id('Concert id.'),
+  seatId: id('Seat id.'),
+  seatNumber: Type.Integer({ minimum: 1 }),
+  price: Type.Integer({ minimum: 1, description: 'Amount paid, in won.' }),
+  balance: Type.Integer({ minimum: 0, description: 'Your balance right after this payment.' }),
+  reservedAt: isoTime('When the payment committed.'),
+});
+
+const summarySchema = Type.Object({
+  reservationId: id('Reservation id.'),
+  concertId: id('Concert id.'),
+  concertTitle: Type.String(),
+  concertDateTime: isoTime('When the show starts.'),
+  seatId: id('Seat id.'),
+  seatNumber: Type.Integer({ minimum: 1 }),
+  price: Type.Integer({ minimum: 1 }),
+  reservedAt: isoTime('When the payment committed.'),
+});
+
+const reservationExample = {
+  reservationId: 1,
+  concertId: 1,
+  seatId: 7,
+  seatNumber: 7,
+  price: 150_000,
+  balance: 50_000,
+  reservedAt: '2026-12-01T09:00:00.000Z',
+};
+
+export function registerReservationRoutes(
+  app: App,
+  deps: { reservations: ReservationService; queue: QueueService },
+): void {
+  const { reservations, queue } = deps;
+
+  app.post(
+    '/api/v1/reservations',
+    {
+      schema: {
+        tags,
+        summary: 'Pay for your held seat',
+        description:
+          'One transaction: checks your live hold, debits the balance, writes the ledger and the reservation, ' +
+          'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
+          'returns the original reservation (200) and never charges again.',
+        headers: queueGuardHeaders,
+        body: Type.Object(
+          {
+            reservationUuid: uuid('Your idempotency key for this payment.'),
+            seatId: id('The seat you hold.'),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 201,
+            schema: successEnvelope(reservationSchema, reservationExample, 'Reserved'),
+            description: 'Reserved.',
+            replayable: true,
+          },
+          [
+            ...queueGuardErrors,
+            'SEAT_NOT_FOUND',
+            'HOLD_REQUIRED',
+            'HOLD_EXPIRED',
+            'SEAT_ALREADY_RESERVED',
+            'INSUFFICIENT_BALANCE',
+            'IDEMPOTENCY_KEY_REUSED',
+          ],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const result = await reservations.pay(record, request.body);
+      return reply
+        .status(result.replayed ? 200 : 201)
+        .send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
+    },
+  );
+
+  app.get(
+    '/api/v1/reservations',
+    {
+      schema: {
+        tags,
+        summary: 'Your reservations',
+        description: 'Newest first, at most `limit` (default 50).',
+        headers: Type.Object({ 'client-id': clientIdHeader }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(Type.Array(summarySchema), []),
+            description: 'Your reservations.',
+          },
+          ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'],
+        ),
+      },
+    },
+    async (request) => ok(await reservations.mine(clientIdOf(request), request.query.limit)),
+  );
+}

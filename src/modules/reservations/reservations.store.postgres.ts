@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Database, Executor } from '../../db/client.js';
+import { toDate, toNumber } from '../../db/client.js';
+import { runOnce } from '../../db/idempotency.js';
+import { query, queryOne, transaction } from '../../db/sql.js';
+import { AppError } from '../../shared/errors.js';
+import { RESERVATION_CONFIRMED } from '../events/events.js';
+import { tokenInTransaction } from '../queue/queue.store.postgres.js';
+import type { TokenLink } from '../queue/queue.store.js';
+import type { PaymentRequest, ReservationDto, ReservationStore } from './reservations.store.js';
+
+interface LockedHold {
+  user_id: number | string;
+  status: 'HELD' | 'SOLD';
+  live: boolean;
+  concert_id: number | string;
+  seat_number: number;
+  price: number | string;
+}
+
+/** Locks the seat's hold row (the first lock of a payment) and checks it is this user's live hold. */
+async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promise<LockedHold> {
+  const hold = await queryOne<LockedHold>(
+    tx,
+    sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, s.concert_id, s.seat_number, s.price
+        FROM seat_holds h JOIN seats s ON s.id = h.seat_id
+        WHERE h.seat_id = ${seatId} FOR UPDATE OF h`,
+  );
+  if (!hold) {
+    const seat = await queryOne(tx, sql`SELECT 1 FROM seats WHERE id = ${seatId}`);
+    if (!seat)
+      throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
+    throw new AppError('HOLD_REQUIRED', `Hold seat ${seatId} before paying for it.`, {
+      field: 'seatId',
+    });
+  }
+  if (hold.status === 'SOLD')
+    throw new AppError('SEAT_ALREADY_RESERVED', `Seat ${seatId} is sold.`, { field: 'seatId' });
+  if (toNumber(hold.user_id) !== userId) {
+    throw new AppError('HOLD_REQUIRED', `You hold no seat ${seatId}; hold it before paying.`, {
+      field: 'seatId',
+    });
+  }
+  if (!hold.live)
+    throw new AppError(
+      'HOLD_EXPIRED',
+      `Your hold on seat ${seatId} expired; nothing was charged.`,
+      { field: 'seatId' },
+    );
+  return hold;
+}
+
+export function createPostgresReservationStore(database: Database): ReservationStore {
+  async function settle(
+    tx: Executor,
+    request: PaymentRequest,
+    token: TokenLink,
+  ): Promise<ReservationDto> {
+    const hold = await lockOwnHold(tx, request.userId, request.seatId);
+    const concertId = toNumber(hold.concert_id);
+    const price = toNumber(hold.price);
+    const tokenRowId = await tokenInTransaction.verify(tx, token, concertId);
+    const eventId = randomUUID();
+    // Debit only if the balance covers the price; every later step hangs off the debit's row,
+    // so an insufficient balance makes the whole statement a no-op.
+    const paid = await queryOne<{
+      balance: number | string;
+      reservation_id: number | string;
+      created_at: Date | string;
+    }>(
+      tx,
+      sql`WITH debit AS (
+            UPDATE users SET balance = balance - ${price}, updated_at = now()
+            WHERE id = ${request.userId} AND balance >= ${price} RETURNING balance),
+          reservation AS (
+            INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
+            SELECT ${request.reservationUuid}, ${request.userId}, ${concertId}, ${request.seatId}, ${price} FROM debit
+            RETURNING id, created_at),
+          ledger AS (
+            INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
+            SELECT ${request.userId}, 'USE', ${price}, debit.balance, reservation.id FROM debit, reservation),
+          sold AS (
+            UPDATE seat_holds SET status = 'SOLD' WHERE seat_id = ${request.seatId} AND EXISTS (SELECT 1 FROM reservation)),
+          event AS (
+            INSERT INTO outbox (event_id, type, key, payload)
+            SELECT ${eventId}, ${RESERVATION_CONFIRMED}, ${String(concertId)},
+              jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
+                'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
+                'price', ${price}::bigint, 'queueToken', ${token.record.token}::text, 'reservedAt', reservation.created_at)
+            FROM reservation)
+          SELECT debit.balance, reservation.id AS reservation_id, reservation.created_at FROM debit, reservation`,
+    );
+    if (!paid) {
+      throw new AppError(
+        'INSUFFICIENT_BALANCE',
+        `The seat costs ${price}; charge your balance first. Nothing was charged.`,
+        {
+          price,
+        },
+      );
+    }
+    if (tokenRowId !== undefined) await tokenInTransaction.expire(tx, tokenRowId);
+    return {
+      reservationId: toNumber(paid.reservation_id),
+      concertId,
+      seatId: request.seatId,
+      seatNumber: hold.seat_number,
+      price,
+      balance: toNumber(paid.balance),
+      reservedAt: toDate(paid.created_at).toISOString(),
+    };
+  }
+
+  return {
+    pay(request, token) {
+      return transaction(database, (tx) =>
+        runOnce(
+          tx,
+          {
+            userId: request.userId,
+            scope: 'reservation',
+            key: request.reservationUuid,
+            request: { seatId: request.seatId },
+          },
+          () => settle(tx, request, token),
+        ),
+      );
+    },
+
+    async listByUser(userId, limit) {
+      const rows = await query<{
+        id: number | string;
+        concert_id: number | string;
+        title: string;
+        show_datetime: Date | string;
+        seat_id: number | string;
+        seat_number: number;
+        price: number | string;
+        created_at: Date | string;
+      }>(
+        database.orm,
+        sql`SELECT r.id, r.concert_id, c.title, c.show_datetime, r.seat_id, s.seat_number, r.price, r.created_at
+            FROM reservations r JOIN concerts c ON c.id = r.concert_id JOIN seats s ON s.id = r.seat_id
+            WHERE r.user_id = ${userId} ORDER BY r.id DESC LIMIT ${limit}`,
+      );
+      return rows.map((row) => ({
+        reservationId: toNumber(row.id),
+        concertId: toNumber(row.concert_id),
+        concertTitle: row.title,
+        concertDateTime: toDate(row.show_datetime).toISOString(),
+        seatId: toNumber(row.seat_id),
+        seatNumber: row.seat_number,
+        price: toNumber(row.price),
+        reservedAt: toDate(row.created_at).toISOString(),
+      }));
+    },
+  };
+}

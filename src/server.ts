@@ -1,0 +1,57 @@
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createContainer, type Container } from './container.js';
+import { openDatabase } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import { seedDemoData } from './db/seed.js';
+import type { App } from './shared/app-types.js';
+
+export interface RunningServer {
+  app: App;
+  container: Container;
+  url: string;
+  /** Graceful stop: refuse new requests, finish in-flight ones, stop workers, close the pool. */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
+  return pino({ level: config.LOG_LEVEL, base: { service: 'overture' } });
+}
+
+/** Opens and migrates the database, loads demo data if empty, listens, and starts the workers. */
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config),
+): Promise<RunningServer> {
+  const database = openDatabase({
+    url: config.DATABASE_URL,
+    poolSize: config.DB_POOL_SIZE,
+    pgliteDir: config.PGLITE_DIR,
+    pgliteInMemory: config.PGLITE_IN_MEMORY,
+    logger,
+  });
+  try {
+    await migrateDatabase(database, config.DATABASE_URL);
+    if (config.SEED_DEMO_DATA && (await seedDemoData(database)))
+      logger.info('demo concerts loaded');
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const container = createContainer(config, database, logger);
+  const { app, beginClosing } = await buildApp({ container, logger });
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  for (const worker of container.workers) worker.start();
+  const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://[::1]');
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      beginClosing();
+      await app.close();
+      for (const worker of container.workers) await worker.stop();
+      await database.close();
+    })());
+  return { app, container, url, close };
+}

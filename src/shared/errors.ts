@@ -1,0 +1,82 @@
+/**
+ * Every error a client can see. The code is a stable contract (clients switch on it);
+ * the status is fixed per code so the README table and OpenAPI stay true.
+ */
+export const errorCatalog = {
+  INVALID_REQUEST: {
+    status: 400,
+    description: 'The body, a parameter or a header is malformed; `data.field` names it.',
+  },
+  CLIENT_ID_REQUIRED: { status: 401, description: 'The Client-Id header is missing.' },
+  CLIENT_ID_INVALID: { status: 400, description: 'Client-Id is not a positive integer user id.' },
+  QUEUE_TOKEN_REQUIRED: { status: 401, description: 'The Queue-Token header is missing.' },
+  QUEUE_TOKEN_INVALID: { status: 401, description: 'The Queue-Token is malformed or unknown.' },
+  QUEUE_TOKEN_NOT_ACTIVE: { status: 403, description: 'The token is still WAITING in line.' },
+  QUEUE_TOKEN_EXPIRED: {
+    status: 403,
+    description: 'The token has expired (time ran out, paid, or left); queue again.',
+  },
+  QUEUE_TOKEN_USER_MISMATCH: {
+    status: 403,
+    description: 'Client-Id names a different user than the token.',
+  },
+  CONCERT_NOT_FOUND: { status: 404, description: 'No concert has this id.' },
+  SEAT_NOT_FOUND: { status: 404, description: 'No seat has this id (in this concert).' },
+  HOLD_NOT_FOUND: { status: 404, description: 'You hold no seat here to release.' },
+  CONCERT_ENDED: {
+    status: 409,
+    description: 'The show has already started; its seats are no longer sold.',
+  },
+  SEAT_ALREADY_HELD: { status: 409, description: 'Someone else holds the seat right now.' },
+  SEAT_ALREADY_RESERVED: { status: 409, description: 'The seat is sold.' },
+  HOLD_REQUIRED: {
+    status: 409,
+    description: 'Paying needs your live hold on this seat; you have none.',
+  },
+  HOLD_EXPIRED: {
+    status: 409,
+    description: 'Your hold on this seat expired before payment; nothing was charged.',
+  },
+  INSUFFICIENT_BALANCE: {
+    status: 402,
+    description: 'The balance is below the seat price; nothing was charged.',
+  },
+  BALANCE_LIMIT_EXCEEDED: {
+    status: 409,
+    description: 'The charge would take the balance above its maximum.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    description: 'This idempotency key was used for a different request.',
+  },
+  NOT_FOUND: { status: 404, description: 'No such route.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Bodies must be application/json.' },
+  RATE_LIMITED: { status: 429, description: 'Too many requests; see Retry-After.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description: 'A dependency is down or the server is shutting down; retry.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    description: 'A bug: logged with the request id, never with internals in the reply.',
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = errorCatalog[code].status;
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;

@@ -1,0 +1,106 @@
+import { Type, type TSchema } from 'typebox';
+import { CLIENT_ID_PATTERN, QUEUE_TOKEN_PATTERN } from './ids.js';
+import { errorCatalog, type ErrorCode } from './errors.js';
+
+/** Every reply is `{ code, message, data }`; success has code SUCCESS. */
+export const ok = <T>(data: T, message = 'OK') => ({ code: 'SUCCESS' as const, message, data });
+
+export const successEnvelope = <T extends TSchema>(data: T, example: unknown, message = 'OK') =>
+  Type.Object(
+    {
+      code: Type.Literal('SUCCESS'),
+      message: Type.String(),
+      data,
+    },
+    { examples: [{ code: 'SUCCESS', message, data: example }] },
+  );
+
+const errorData = Type.Union([Type.Null(), Type.Object({}, { additionalProperties: true })], {
+  description: 'null, or details such as `field` (the offending input) and limits.',
+});
+
+/** Codes any route can answer with, whatever it does. */
+const everywhere: ErrorCode[] = [
+  'INVALID_REQUEST',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+];
+
+const exampleData = (code: ErrorCode): Record<string, unknown> | null => {
+  if (code === 'INVALID_REQUEST') return { field: 'seatId' };
+  if (code.startsWith('CLIENT_ID')) return { field: 'Client-Id' };
+  if (code.startsWith('QUEUE_TOKEN')) return { field: 'Queue-Token' };
+  return null;
+};
+
+/**
+ * The route's response schemas: the success reply plus one entry per error status, each listing
+ * the codes the route can answer with (this is what /openapi.json shows).
+ */
+export function responses(
+  success: { status: number; schema: TSchema; description: string; replayable?: boolean },
+  errors: ErrorCode[],
+): Record<number, TSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set([...errors, ...everywhere])) {
+    const { status } = errorCatalog[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const result: Record<number, TSchema> = {
+    [success.status]: { ...success.schema, description: success.description },
+  };
+  if (success.replayable) {
+    result[200] = {
+      ...success.schema,
+      description: 'A replay of the same idempotency key: the first result, unchanged.',
+    };
+  }
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    result[status] = Type.Object(
+      {
+        code: Type.Enum(codes),
+        message: Type.String(),
+        data: errorData,
+      },
+      {
+        description: codes
+          .map((code) => `\`${code}\`: ${errorCatalog[code].description}`)
+          .join('\n\n'),
+        examples: codes.map((code) => ({
+          code,
+          message: errorCatalog[code].description,
+          data: exampleData(code),
+        })),
+      },
+    );
+  }
+  return result;
+}
+
+export const clientIdHeader = Type.String({
+  pattern: CLIENT_ID_PATTERN,
+  description: 'The user id (a positive integer), as in the seed.',
+  examples: ['1001'],
+});
+
+export const queueTokenHeader = Type.String({
+  pattern: QUEUE_TOKEN_PATTERN,
+  description: 'The token from POST /api/v1/queue/token.',
+  examples: ['q8Vd3J0vW2c7cX1mQ0yZ6n4HkLr9Tt5A'],
+});
+
+export const idempotencyKeyHeader = Type.String({
+  pattern: '^[\\x21-\\x7E]{1,128}$',
+  description: 'Optional: the same key returns the first result and never charges twice.',
+  examples: ['7f7c4a2e-charge-1'],
+});
+
+export const id = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description, examples: [1] });
+
+export const uuid = (description: string) =>
+  Type.String({ format: 'uuid', description, examples: ['3f0a8c4e-5b1d-4d7e-9a2b-6c8e1f4a7b90'] });
+
+export const isoTime = (description: string) =>
+  Type.String({ format: 'date-time', description, examples: ['2026-12-08T10:00:00.000Z'] });

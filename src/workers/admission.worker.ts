@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { AdmissionResult, QueueStore, TokenView } from '../modules/queue/queue.store.js';
+import { createLoop, type Worker } from './loop.js';
+
+export interface Admission extends Worker {
+  /** Expire and admit now; resolves once a run that started after the call is done. */
+  admitNow(): Promise<void>;
+  /** A slot was freed here (payment, leave): refill it without waiting for the next tick. */
+  slotFreed(): void;
+  /** Whether a token that just joined might be admitted at once (so the join waits for a run). */
+  mightAdmitAtOnce(view: TokenView): boolean;
+  last(): AdmissionResult | undefined;
+}
+
+/**
+ * The admission worker: every `intervalMs` (and at once when a slot frees on this instance) it
+ * expires due tokens and fills free slots from the head of the line. The store makes each run
+ * safe against runs on other instances; this loop only keeps one run at a time per process.
+ */
+export function createAdmission(
+  store: Pick<QueueStore, 'admit'>,
+  options: { maxActive: number; intervalMs: number; logger: Logger },
+): Admission {
+  let last: AdmissionResult | undefined;
+  const loop = createLoop(
+    'admission',
+    options.intervalMs,
+    async () => {
+      last = await store.admit();
+      if (last.admitted > 0 || last.expired > 0) {
+        options.logger.debug({ ...last }, 'admission run');
+      }
+    },
+    options.logger,
+  );
+  return {
+    start: loop.start,
+    stop: loop.stop,
+    admitNow: loop.runNow,
+    slotFreed: loop.wake,
+    mightAdmitAtOnce(view) {
+      if (view.status !== 'WAITING') return false;
+      // Head of the line: the line was empty, so only admission can tell whether there is room.
+      if (view.position === 1) return true;
+      return last !== undefined && last.active + view.position <= options.maxActive;
+    },
+    last: () => last,
+  };
+}
