@@ -104,13 +104,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((key) => [key, env[key]?.trim()] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
+  let config: Config;
   try {
-    return envSchema<Config>({
-      schema: configSchema,
-      data,
-      env: false,
-    });
+    config = envSchema<Config>({ schema: configSchema, data, env: false });
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
+  if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
+    throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');
+  }
+  return config;
 }

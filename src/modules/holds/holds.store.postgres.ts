@@ -40,6 +40,7 @@ export function createPostgresHoldStore(
   const ttl = `${options.holdTtlSeconds} seconds`;
 
   async function takeSeat(tx: Executor, request: HoldRequest, token: TokenLink): Promise<HoldDto> {
+    token.check(token.record);
     const seat = await findSeat(tx, request.concertId, request.seatId);
     if (seat.ended)
       throw new AppError('CONCERT_ENDED', 'The show has already started.', { field: 'concertId' });

@@ -1,7 +1,7 @@
 import { AppError, type ErrorCode } from '../../shared/errors.js';
 import type { Admission } from '../../workers/admission.worker.js';
 import type { HoldStore } from '../holds/holds.store.js';
-import { accessError, type QueueAction } from './queue.rules.js';
+import { accessError, effectiveStatus, type QueueAction } from './queue.rules.js';
 import type { QueueStore, TokenLink, TokenRecord, TokenView } from './queue.store.js';
 
 export interface QueueServiceDeps {
@@ -16,10 +16,21 @@ export type QueueService = ReturnType<typeof createQueueService>;
 export function createQueueService({ store, holds, admission, idleSeconds }: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
 
+  const fail = (code: ErrorCode): never => {
+    throw new AppError(code, accessMessages[code] ?? 'The queue token may not do this.', {
+      field: 'Queue-Token',
+    });
+  };
+
   const assertAccess = (record: TokenRecord, action: QueueAction, concertId?: number): void => {
     const code = accessError(record.state, record.now, idleMs, action, concertId);
-    if (code !== null)
-      throw new AppError(code, accessMessages[code] ?? 'The queue token may not do this.');
+    if (code !== null) fail(code);
+  };
+
+  const assertLive = (record: TokenRecord): void => {
+    const status = effectiveStatus(record.state, record.now, idleMs);
+    if (status === 'WAITING') fail('QUEUE_TOKEN_NOT_ACTIVE');
+    if (status === 'EXPIRED') fail('QUEUE_TOKEN_EXPIRED');
   };
 
   return {
@@ -57,7 +68,11 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
 
     /** Hands the token to a booking transaction, which decides access after any idempotent replay. */
     link(record: TokenRecord, action: QueueAction): TokenLink {
-      return { record, check: (current, concertId) => assertAccess(current, action, concertId) };
+      return {
+        record,
+        check: (current, concertId) =>
+          concertId === undefined ? assertLive(current) : assertAccess(current, action, concertId),
+      };
     },
 
     /** Leaves the line: releases the user's hold and expires the token; the slot refills at once. */

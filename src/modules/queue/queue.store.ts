@@ -55,6 +55,9 @@ export interface QueueStore {
  */
 export interface TokenLink {
   record: TokenRecord;
-  /** Throws the access error for this token and the concert being acted on. */
-  check(current: TokenRecord, concertId: number): void;
+  /**
+   * Throws the access error for this token acting on `concertId`; without a concert, checks only
+   * that the token is live (used before any seat is read, so a WAITING token learns nothing).
+   */
+  check(current: TokenRecord, concertId?: number): void;
 }

@@ -57,6 +57,7 @@ export function createPostgresReservationStore(database: Database): ReservationS
     request: PaymentRequest,
     token: TokenLink,
   ): Promise<ReservationDto> {
+    token.check(token.record);
     const hold = await lockOwnHold(tx, request.userId, request.seatId);
     const concertId = toNumber(hold.concert_id);
     const price = toNumber(hold.price);

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { describe, inject } from 'vitest';
+import { withDatabase } from './global-setup.js';
+
+const adminUrl = inject('postgresAdminUrl');
+const template = inject('templateDatabase');
+
+/** Whether the machine's PostgreSQL is there (global setup fails the run instead when it is required). */
+export const postgresAvailable = adminUrl !== '';
+
+/** `describe` for suites that need PostgreSQL: skipped loudly (see global setup) without it. */
+export const describeWithPostgres = describe.skipIf(!postgresAvailable);
+
+export interface TestDatabase {
+  url: string;
+  /** A small pool for assertions and time travel. */
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of this test file's own, cloned from the run's template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `overture_t_${process.ppid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl, name);
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}

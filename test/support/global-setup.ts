@@ -1,0 +1,87 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { openDatabase } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Admin URL of the test PostgreSQL server, or '' when it is not reachable. */
+    postgresAdminUrl: string;
+    /** Database every test file clones (migrated once per run). */
+    templateDatabase: string;
+  }
+}
+
+/** Names carry the run's pid, so runs side by side (two terminals, a helper) never touch each other. */
+const TEMPLATE = `overture_tpl_${process.pid}`;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const required = () => process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1';
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Migrates a template database once; each test file clones it (CREATE DATABASE … TEMPLATE),
+ * so files run in parallel on databases of their own. Without a server the PostgreSQL tests
+ * skip loudly — or fail the run when CI=true or REQUIRE_SERVICES=1.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (!(await reachable(adminUrl))) {
+    const message = `PostgreSQL is not reachable at ${adminUrl}`;
+    if (required()) throw new Error(`${message}, and CI=true/REQUIRE_SERVICES=1 requires it.`);
+    process.stderr.write(`\n!!! ${message}: every PostgreSQL test is SKIPPED. Start it or set TEST_DATABASE_URL.\n\n`);
+    project.provide('postgresAdminUrl', '');
+    project.provide('templateDatabase', TEMPLATE);
+    return async () => undefined;
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  // Databases left by interrupted earlier runs (their process is gone).
+  const leftovers = await admin.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname ~ '^overture_(tpl|t)_[0-9]+'`,
+  );
+  for (const { datname } of leftovers.rows) {
+    const pid = Number(/^overture_(?:tpl|t)_([0-9]+)/.exec(datname)?.[1]);
+    if (!alive(pid)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+  await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+  const templateUrl = withDatabase(adminUrl, TEMPLATE);
+  const database = openDatabase({ url: templateUrl, poolSize: 1, pgliteDir: '', pgliteInMemory: false });
+  await migrateDatabase(database, templateUrl);
+  await database.close();
+  await admin.end();
+  project.provide('postgresAdminUrl', adminUrl);
+  project.provide('templateDatabase', TEMPLATE);
+  return async () => {
+    const cleanup = new pg.Client({ connectionString: adminUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+    await cleanup.end();
+  };
+}
+
+export function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configSchema, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATABASE_URL: '',
+      MAX_ACTIVE: 50,
+      ACTIVE_TOKEN_TTL_SECONDS: 300,
+      WAITING_TOKEN_IDLE_SECONDS: 1800,
+      SEAT_HOLD_TTL_SECONDS: 300,
+      POPULAR_LIMIT: 10,
+    });
+  });
+
+  it('reads and coerces values, ignoring blanks', () => {
+    const config = loadConfig({ PORT: '8080', MAX_ACTIVE: ' 7 ', PGLITE_IN_MEMORY: 'true', DATABASE_URL: '' });
+    expect(config.PORT).toBe(8080);
+    expect(config.MAX_ACTIVE).toBe(7);
+    expect(config.PGLITE_IN_MEMORY).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ MAX_ACTIVE: '0' }, 'MAX_ACTIVE'],
+    [{ MAX_ACTIVE: '2.5' }, 'MAX_ACTIVE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ PGLITE_IN_MEMORY: 'maybe' }, 'PGLITE_IN_MEMORY'],
+    [{ SEAT_HOLD_TTL_SECONDS: '-5' }, 'SEAT_HOLD_TTL_SECONDS'],
+  ])('refuses %o with a message naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('refuses a per-charge maximum above the balance maximum', () => {
+    expect(() => loadConfig({ MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' })).toThrow(/MAX_CHARGE_AMOUNT/);
+  });
+
+  it('describes every variable (the README table is generated from these descriptions)', () => {
+    for (const [name, schema] of Object.entries(configSchema.properties)) {
+      expect(typeof (schema as { description?: string }).description, name).toBe('string');
+    }
+  });
+});
