@@ -31,29 +31,46 @@ describeWithPostgres('buyer flow on PostgreSQL', () => {
 
     const concerts = await client.concerts(token);
     expect(concerts.status).toBe(200);
-    expect(concerts.data.find((c) => c.concertId === concert.concertId)).toMatchObject({ isAvailable: true });
+    expect(concerts.data.find((c) => c.concertId === concert.concertId)).toMatchObject({
+      isAvailable: true,
+    });
 
     const seats = await client.seats(token, concert.concertId);
     expect(seats.data.availableSeats).toHaveLength(5);
-    expect(seats.data.availableSeats.every((seat) => seat.isAvailable && seat.price === 30_000)).toBe(true);
+    expect(
+      seats.data.availableSeats.every((seat) => seat.isAvailable && seat.price === 30_000),
+    ).toBe(true);
 
     const held = await client.hold(token, concert.concertId, seatId);
     expect(held.status).toBe(201);
     expect(held.data).toMatchObject({ concertId: concert.concertId, seatId, seatNumber: 3 });
     const seatsAfterHold = await client.seats(token, concert.concertId);
-    expect(seatsAfterHold.data.availableSeats.find((seat) => seat.seatId === seatId)?.isAvailable).toBe(false);
+    expect(
+      seatsAfterHold.data.availableSeats.find((seat) => seat.seatId === seatId)?.isAvailable,
+    ).toBe(false);
 
     await setBalance(db.pool, 501, 50_000);
     const paid = await client.pay(token, seatId);
     expect(paid.status).toBe(201);
-    expect(paid.data).toMatchObject({ concertId: concert.concertId, seatId, price: 30_000, balance: 20_000 });
+    expect(paid.data).toMatchObject({
+      concertId: concert.concertId,
+      seatId,
+      price: 30_000,
+      balance: 20_000,
+    });
 
     expect((await client.balance(501)).data.balance).toBe(20_000);
     expect((await client.status(token)).data.status).toBe('EXPIRED');
     const mine = await client.mine(501);
     expect(mine.data.map((r) => r.seatId)).toEqual([seatId]);
 
-    await expect.poll(async () => (await client.popular()).data.find((c) => c.concertId === concert.concertId)?.reservedCount).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (await client.popular()).data.find((c) => c.concertId === concert.concertId)
+            ?.reservedCount,
+      )
+      .toBe(1);
     expect(await invariantViolations(db.pool, { maxActive: 50 })).toEqual([]);
   });
 });

@@ -13,7 +13,9 @@ describeWithPostgres('waiting room (postgres backend)', () => {
   });
   afterEach(async () => {
     await server?.close();
-    await db.pool.query(`TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys, processed_events, concert_ranking`);
+    await db.pool.query(
+      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys, processed_events, concert_ranking`,
+    );
   });
   afterAll(async () => {
     await db?.drop();
@@ -35,9 +37,16 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     expect(second.data.token).not.toContain('2');
 
     const again = await Promise.all([client.enter(2), client.enter(2), client.enter(2)]);
-    for (const reply of again) expect(reply.data).toMatchObject({ token: second.data.token, status: 'WAITING', position: 1 });
-    const rows = await db.pool.query(`SELECT count(*)::int AS n FROM queue_tokens WHERE user_id = 2`);
-    expect(rows.rows[0].n).toBe(1);
+    for (const reply of again)
+      expect(reply.data).toMatchObject({
+        token: second.data.token,
+        status: 'WAITING',
+        position: 1,
+      });
+    const rows = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM queue_tokens WHERE user_id = 2`,
+    );
+    expect(rows.rows[0]?.n).toBe(1);
   });
 
   it('keeps strict arrival order with exact positions, and refills a freed slot at once', async () => {
@@ -45,7 +54,14 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     const tokens: string[] = [];
     for (let user = 1; user <= 6; user++) tokens.push((await client.enter(user)).data.token);
     const statuses = await Promise.all(tokens.map((token) => client.status(token)));
-    expect(statuses.map((s) => s.data.status)).toEqual(['ACTIVE', 'ACTIVE', 'WAITING', 'WAITING', 'WAITING', 'WAITING']);
+    expect(statuses.map((s) => s.data.status)).toEqual([
+      'ACTIVE',
+      'ACTIVE',
+      'WAITING',
+      'WAITING',
+      'WAITING',
+      'WAITING',
+    ]);
     expect(statuses.map((s) => s.data.position)).toEqual([0, 0, 1, 2, 3, 4]);
 
     // The 4th in line leaves: everyone behind moves up by one.
@@ -56,7 +72,12 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     // An ACTIVE user leaves: the head of the line is admitted at once (well within a second).
     const left = Date.now();
     await client.leave(tokens[0]!);
-    await expect.poll(async () => (await client.status(tokens[2]!)).data.status, { timeout: 1000, interval: 20 }).toBe('ACTIVE');
+    await expect
+      .poll(async () => (await client.status(tokens[2]!)).data.status, {
+        timeout: 1000,
+        interval: 20,
+      })
+      .toBe('ACTIVE');
     expect(Date.now() - left).toBeLessThan(1000);
     expect((await client.status(tokens[4]!)).data.position).toBe(1);
     expect((await client.status(tokens[0]!)).data.status).toBe('EXPIRED');
@@ -67,10 +88,14 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     const joined = await Promise.all(Array.from({ length: 60 }, (_, i) => client.enter(1000 + i)));
     expect(joined.every((reply) => reply.status === 201)).toBe(true);
     // Arrival order is the order the database sequenced the joins.
-    const order = await db.pool.query<{ token: string }>(`SELECT token FROM queue_tokens ORDER BY id`);
+    const order = await db.pool.query<{ token: string }>(
+      `SELECT token FROM queue_tokens ORDER BY id`,
+    );
     const byArrival = order.rows.map((row) => row.token);
     const statuses = await Promise.all(byArrival.map((token) => client.status(token)));
-    expect(statuses.slice(0, 50).every((s) => s.data.status === 'ACTIVE' && s.data.position === 0)).toBe(true);
+    expect(
+      statuses.slice(0, 50).every((s) => s.data.status === 'ACTIVE' && s.data.position === 0),
+    ).toBe(true);
     expect(statuses.slice(50).map((s) => [s.data.status, s.data.position])).toEqual(
       Array.from({ length: 10 }, (_, i) => ['WAITING', i + 1]),
     );
@@ -79,10 +104,17 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     const payer = joined.find((reply) => reply.data.token === byArrival[0])!;
     const payerUser = 1000 + joined.indexOf(payer);
     await setBalance(db.pool, payerUser, 1_000);
-    expect((await client.hold(byArrival[0]!, concert.concertId, concert.seatIds[0]!)).status).toBe(201);
+    expect((await client.hold(byArrival[0]!, concert.concertId, concert.seatIds[0]!)).status).toBe(
+      201,
+    );
     const paidAt = Date.now();
     expect((await client.pay(byArrival[0]!, concert.seatIds[0]!)).status).toBe(201);
-    await expect.poll(async () => (await client.status(byArrival[50]!)).data.status, { timeout: 1000, interval: 20 }).toBe('ACTIVE');
+    await expect
+      .poll(async () => (await client.status(byArrival[50]!)).data.status, {
+        timeout: 1000,
+        interval: 20,
+      })
+      .toBe('ACTIVE');
     expect(Date.now() - paidAt).toBeLessThan(1000);
     expect((await client.status(byArrival[51]!)).data.position).toBe(1);
     expect(await invariantViolations(db.pool, { maxActive: 50 })).toEqual([]);
@@ -93,7 +125,9 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     const first = (await client.enter(1)).data.token;
     const second = (await client.enter(2)).data.token;
     await travel(db.pool, 61);
-    await expect.poll(async () => (await client.status(second)).data.status, { timeout: 2000 }).toBe('ACTIVE');
+    await expect
+      .poll(async () => (await client.status(second)).data.status, { timeout: 2000 })
+      .toBe('ACTIVE');
     expect((await client.status(first)).data.status).toBe('EXPIRED');
     expect((await client.concerts(first)).code).toBe('QUEUE_TOKEN_EXPIRED');
     // Joining again gives a new token at the back of the line.
@@ -112,11 +146,13 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     expect((await client.status(polled)).data).toMatchObject({ status: 'WAITING', position: 1 });
     await travel(db.pool, 60);
     // 120 s since idle's last poll, 60 s since polled's.
-    await expect.poll(async () => (await client.status(idle)).data.status, { timeout: 2000 }).toBe('EXPIRED');
+    await expect
+      .poll(async () => (await client.status(idle)).data.status, { timeout: 2000 })
+      .toBe('EXPIRED');
     expect((await client.status(polled)).data).toMatchObject({ status: 'WAITING', position: 1 });
   });
 
-  it('answers unknown, malformed and missing tokens with 401, and another user\'s Client-Id with 403', async () => {
+  it("answers unknown, malformed and missing tokens with 401, and another user's Client-Id with 403", async () => {
     const client = await start();
     const token = (await client.enter(9)).data.token;
     expect((await client.status('A'.repeat(32))).code).toBe('QUEUE_TOKEN_INVALID');
@@ -124,9 +160,13 @@ describeWithPostgres('waiting room (postgres backend)', () => {
     expect((await client.status('not a token')).status).toBe(401);
     const missing = await client.call('GET', '/api/v1/queue/token');
     expect([missing.status, missing.code]).toEqual([401, 'QUEUE_TOKEN_REQUIRED']);
-    const mismatch = await client.call('GET', '/api/v1/queue/token', { headers: { 'queue-token': token, 'client-id': '10' } });
+    const mismatch = await client.call('GET', '/api/v1/queue/token', {
+      headers: { 'queue-token': token, 'client-id': '10' },
+    });
     expect([mismatch.status, mismatch.code]).toEqual([403, 'QUEUE_TOKEN_USER_MISMATCH']);
-    const matching = await client.call('GET', '/api/v1/queue/token', { headers: { 'queue-token': token, 'client-id': '9' } });
+    const matching = await client.call('GET', '/api/v1/queue/token', {
+      headers: { 'queue-token': token, 'client-id': '9' },
+    });
     expect(matching.status).toBe(200);
   });
 
@@ -141,7 +181,7 @@ describeWithPostgres('waiting room (postgres backend)', () => {
       client.release(waiting, 1),
       client.pay(waiting, 1),
     ]);
-    for (const reply of replies) expect([reply.status, reply.code]).toEqual([403, 'QUEUE_TOKEN_NOT_ACTIVE']);
+    for (const reply of replies)
+      expect([reply.status, reply.code]).toEqual([403, 'QUEUE_TOKEN_NOT_ACTIVE']);
   });
 });
-

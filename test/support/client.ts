@@ -42,7 +42,9 @@ export function createClient(baseUrl: string) {
     try {
       json = JSON.parse(text) as typeof json;
     } catch {
-      throw new Error(`${method} ${path} answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
+      throw new Error(
+        `${method} ${path} answered ${response.status} with non-JSON: ${text.slice(0, 200)}`,
+      );
     }
     return {
       status: response.status,
@@ -57,46 +59,82 @@ export function createClient(baseUrl: string) {
 
   return {
     call,
-    enter: (userId: number) => call<TokenData>('POST', '/api/v1/queue/token', { headers: { 'client-id': String(userId) } }),
+    enter: (userId: number) =>
+      call<TokenData>('POST', '/api/v1/queue/token', { headers: { 'client-id': String(userId) } }),
     status: (queueToken: string) =>
       call<Omit<TokenData, 'token'>>('GET', '/api/v1/queue/token', { headers: token(queueToken) }),
-    leave: (queueToken: string) => call('DELETE', '/api/v1/queue/token', { headers: token(queueToken) }),
-    concerts: (queueToken: string) => call<{ concertId: number; isAvailable: boolean }[]>('GET', '/api/v1/reservations/concerts', { headers: token(queueToken) }),
-    seats: (queueToken: string, concertId: number) =>
-      call<{ concertId: number; availableSeats: Seat[] }>('GET', `/api/v1/reservations/concerts/${concertId}/seats`, {
+    leave: (queueToken: string) =>
+      call('DELETE', '/api/v1/queue/token', { headers: token(queueToken) }),
+    concerts: (queueToken: string) =>
+      call<{ concertId: number; isAvailable: boolean }[]>('GET', '/api/v1/reservations/concerts', {
         headers: token(queueToken),
       }),
-    hold: (queueToken: string, concertId: number, seatId: number, seatHoldUuid: string = randomUUID()) =>
+    seats: (queueToken: string, concertId: number) =>
+      call<{ concertId: number; availableSeats: Seat[] }>(
+        'GET',
+        `/api/v1/reservations/concerts/${concertId}/seats`,
+        {
+          headers: token(queueToken),
+        },
+      ),
+    hold: (
+      queueToken: string,
+      concertId: number,
+      seatId: number,
+      seatHoldUuid: string = randomUUID(),
+    ) =>
       call<{ concertId: number; seatId: number; seatNumber: number; expiresAt: string }>(
         'POST',
         `/api/v1/reservations/concerts/${concertId}/seats/hold`,
         { headers: token(queueToken), body: { seatHoldUuid, concertId, seatId } },
       ),
     release: (queueToken: string, concertId: number) =>
-      call('DELETE', `/api/v1/reservations/concerts/${concertId}/seats/hold`, { headers: token(queueToken) }),
+      call('DELETE', `/api/v1/reservations/concerts/${concertId}/seats/hold`, {
+        headers: token(queueToken),
+      }),
     pay: (queueToken: string, seatId: number, reservationUuid: string = randomUUID()) =>
-      call<{ reservationId: number; concertId: number; seatId: number; price: number; balance: number }>(
-        'POST',
-        '/api/v1/reservations',
-        { headers: token(queueToken), body: { reservationUuid, seatId } },
-      ),
-    balance: (userId: number) => call<{ balance: number }>('GET', '/api/v1/balance', { headers: { 'client-id': String(userId) } }),
+      call<{
+        reservationId: number;
+        concertId: number;
+        seatId: number;
+        price: number;
+        balance: number;
+      }>('POST', '/api/v1/reservations', {
+        headers: token(queueToken),
+        body: { reservationUuid, seatId },
+      }),
+    balance: (userId: number) =>
+      call<{ balance: number }>('GET', '/api/v1/balance', {
+        headers: { 'client-id': String(userId) },
+      }),
     charge: (userId: number, amount: unknown, idempotencyKey?: string) =>
       call<{ balance: number }>('POST', '/api/v1/balance/charge', {
-        headers: { 'client-id': String(userId), ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+        headers: {
+          'client-id': String(userId),
+          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        },
         body: { amount },
       }),
-    mine: (userId: number) => call<{ reservationId: number; seatId: number }[]>('GET', '/api/v1/reservations', { headers: { 'client-id': String(userId) } }),
-    popular: () => call<{ concertId: number; reservedCount: number }[]>('GET', '/api/v1/reservations/concerts/popular'),
+    mine: (userId: number) =>
+      call<{ reservationId: number; seatId: number }[]>('GET', '/api/v1/reservations', {
+        headers: { 'client-id': String(userId) },
+      }),
+    popular: () =>
+      call<{ concertId: number; reservedCount: number }[]>(
+        'GET',
+        '/api/v1/reservations/concerts/popular',
+      ),
 
     /** Joins and, if needed, polls until ACTIVE (fails after `timeoutMs`). */
     async activeToken(userId: number, timeoutMs = 5_000): Promise<string> {
       const entered = await this.enter(userId);
-      if (entered.status !== 201) throw new Error(`enter ${userId}: ${entered.status} ${entered.code}`);
+      if (entered.status !== 201)
+        throw new Error(`enter ${userId}: ${entered.status} ${entered.code}`);
       const deadline = Date.now() + timeoutMs;
       let status = entered.data.status;
       while (status !== 'ACTIVE') {
-        if (Date.now() > deadline) throw new Error(`user ${userId} not admitted within ${timeoutMs} ms (${status})`);
+        if (Date.now() > deadline)
+          throw new Error(`user ${userId} not admitted within ${timeoutMs} ms (${status})`);
         await new Promise((resolve) => setTimeout(resolve, 50));
         status = (await this.status(entered.data.token)).data.status;
       }

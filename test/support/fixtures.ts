@@ -36,9 +36,10 @@ export async function travel(pool: pg.Pool, seconds: number): Promise<void> {
        last_seen_at = last_seen_at - $1::interval`,
     [shift],
   );
-  await pool.query(`UPDATE seat_holds SET expires_at = expires_at - $1::interval, created_at = created_at - $1::interval WHERE status = 'HELD'`, [
-    shift,
-  ]);
+  await pool.query(
+    `UPDATE seat_holds SET expires_at = expires_at - $1::interval, created_at = created_at - $1::interval WHERE status = 'HELD'`,
+    [shift],
+  );
 }
 
 export async function setBalance(pool: pg.Pool, userId: number, amount: number): Promise<void> {

@@ -49,7 +49,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!(await reachable(adminUrl))) {
     const message = `PostgreSQL is not reachable at ${adminUrl}`;
     if (required()) throw new Error(`${message}, and CI=true/REQUIRE_SERVICES=1 requires it.`);
-    process.stderr.write(`\n!!! ${message}: every PostgreSQL test is SKIPPED. Start it or set TEST_DATABASE_URL.\n\n`);
+    process.stderr.write(
+      `\n!!! ${message}: every PostgreSQL test is SKIPPED. Start it or set TEST_DATABASE_URL.\n\n`,
+    );
     project.provide('postgresAdminUrl', '');
     project.provide('templateDatabase', TEMPLATE);
     return async () => undefined;
@@ -66,7 +68,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
   const templateUrl = withDatabase(adminUrl, TEMPLATE);
-  const database = openDatabase({ url: templateUrl, poolSize: 1, pgliteDir: '', pgliteInMemory: false });
+  const database = openDatabase({
+    url: templateUrl,
+    poolSize: 1,
+    pgliteDir: '',
+    pgliteInMemory: false,
+  });
   await migrateDatabase(database, templateUrl);
   await database.close();
   await admin.end();

@@ -4,14 +4,18 @@ import type pg from 'pg';
  * The invariants that must hold after any traffic, read straight from the database. Returns a
  * list of violations (empty when all hold), so a failing test prints what broke.
  */
-export async function invariantViolations(pool: pg.Pool, options: { maxActive?: number } = {}): Promise<string[]> {
+export async function invariantViolations(
+  pool: pg.Pool,
+  options: { maxActive?: number } = {},
+): Promise<string[]> {
   const violations: string[] = [];
   const ledger = await pool.query<{ id: string; balance: string; ledger: string }>(
     `SELECT u.id, u.balance, coalesce(sum(CASE p.type WHEN 'CHARGE' THEN p.amount ELSE -p.amount END), 0) AS ledger
      FROM users u LEFT JOIN point_transactions p ON p.user_id = u.id
      GROUP BY u.id HAVING u.balance <> coalesce(sum(CASE p.type WHEN 'CHARGE' THEN p.amount ELSE -p.amount END), 0)`,
   );
-  for (const row of ledger.rows) violations.push(`user ${row.id}: balance ${row.balance} but ledger sums to ${row.ledger}`);
+  for (const row of ledger.rows)
+    violations.push(`user ${row.id}: balance ${row.balance} but ledger sums to ${row.ledger}`);
 
   const negative = await pool.query<{ id: string }>(`SELECT id FROM users WHERE balance < 0`);
   for (const row of negative.rows) violations.push(`user ${row.id}: negative balance`);
@@ -21,12 +25,20 @@ export async function invariantViolations(pool: pg.Pool, options: { maxActive?: 
   );
   for (const row of oversold.rows) violations.push(`seat ${row.seat_id} sold ${row.n} times`);
 
-  const charges = await pool.query<{ id: string; uses: string; amount: string | null; price: string }>(
+  const charges = await pool.query<{
+    id: string;
+    uses: string;
+    amount: string | null;
+    price: string;
+  }>(
     `SELECT r.id, count(p.id) AS uses, sum(p.amount) AS amount, r.price FROM reservations r
      LEFT JOIN point_transactions p ON p.reservation_id = r.id AND p.type = 'USE'
      GROUP BY r.id HAVING count(p.id) <> 1 OR sum(p.amount) <> r.price`,
   );
-  for (const row of charges.rows) violations.push(`reservation ${row.id}: ${row.uses} charges totalling ${row.amount}, price ${row.price}`);
+  for (const row of charges.rows)
+    violations.push(
+      `reservation ${row.id}: ${row.uses} charges totalling ${row.amount}, price ${row.price}`,
+    );
 
   const orphanUses = await pool.query<{ id: string }>(
     `SELECT p.id FROM point_transactions p WHERE p.type = 'USE'
@@ -37,18 +49,23 @@ export async function invariantViolations(pool: pg.Pool, options: { maxActive?: 
   const priceMismatch = await pool.query<{ id: string }>(
     `SELECT r.id FROM reservations r JOIN seats s ON s.id = r.seat_id WHERE r.price <> s.price OR r.concert_id <> s.concert_id`,
   );
-  for (const row of priceMismatch.rows) violations.push(`reservation ${row.id} does not match its seat`);
+  for (const row of priceMismatch.rows)
+    violations.push(`reservation ${row.id} does not match its seat`);
 
   const soldMismatch = await pool.query<{ seat_id: string }>(
     `SELECT h.seat_id FROM seat_holds h FULL JOIN reservations r ON r.seat_id = h.seat_id AND h.status = 'SOLD'
      WHERE (h.status = 'SOLD' AND r.id IS NULL) OR (r.id IS NOT NULL AND (h.seat_id IS NULL OR h.user_id <> r.user_id))`,
   );
-  for (const row of soldMismatch.rows) violations.push(`seat ${row.seat_id ?? '?'}: sold hold and reservation disagree`);
+  for (const row of soldMismatch.rows)
+    violations.push(`seat ${row.seat_id ?? '?'}: sold hold and reservation disagree`);
 
   if (options.maxActive !== undefined) {
-    const active = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM queue_tokens WHERE status = 'ACTIVE'`);
+    const active = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM queue_tokens WHERE status = 'ACTIVE'`,
+    );
     const count = active.rows[0]?.n ?? 0;
-    if (count > options.maxActive) violations.push(`${count} ACTIVE tokens, limit ${options.maxActive}`);
+    if (count > options.maxActive)
+      violations.push(`${count} ACTIVE tokens, limit ${options.maxActive}`);
   }
   return violations;
 }

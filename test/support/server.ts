@@ -23,7 +23,10 @@ export interface TestServer extends RunningServer {
 }
 
 /** A real listening server (random port) on the test database, workers running. */
-export async function startTestServer(database: TestDatabase | undefined, overrides: Overrides = {}): Promise<TestServer> {
+export async function startTestServer(
+  database: TestDatabase | undefined,
+  overrides: Overrides = {},
+): Promise<TestServer> {
   const config = testConfig({
     ...(database ? { DATABASE_URL: database.url } : { PGLITE_IN_MEMORY: 'true' }),
     ...overrides,

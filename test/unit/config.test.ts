@@ -17,7 +17,12 @@ describe('loadConfig', () => {
   });
 
   it('reads and coerces values, ignoring blanks', () => {
-    const config = loadConfig({ PORT: '8080', MAX_ACTIVE: ' 7 ', PGLITE_IN_MEMORY: 'true', DATABASE_URL: '' });
+    const config = loadConfig({
+      PORT: '8080',
+      MAX_ACTIVE: ' 7 ',
+      PGLITE_IN_MEMORY: 'true',
+      DATABASE_URL: '',
+    });
     expect(config.PORT).toBe(8080);
     expect(config.MAX_ACTIVE).toBe(7);
     expect(config.PGLITE_IN_MEMORY).toBe(true);
@@ -37,7 +42,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a per-charge maximum above the balance maximum', () => {
-    expect(() => loadConfig({ MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' })).toThrow(/MAX_CHARGE_AMOUNT/);
+    expect(() => loadConfig({ MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' })).toThrow(
+      /MAX_CHARGE_AMOUNT/,
+    );
   });
 
   it('describes every variable (the README table is generated from these descriptions)', () => {

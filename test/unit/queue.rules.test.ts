@@ -1,19 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accessError, effectiveStatus, visibleExpiry, type QueueAction, type TokenState } from '../../src/modules/queue/queue.rules.js';
+import {
+  accessError,
+  effectiveStatus,
+  visibleExpiry,
+  type QueueAction,
+  type TokenState,
+} from '../../src/modules/queue/queue.rules.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (ms: number) => new Date(T0 + ms);
 const IDLE = 60_000;
 
-const active = (activeUntilMs: number, expiresMs = activeUntilMs, holdConcertId: number | null = null): TokenState => ({
+const active = (
+  activeUntilMs: number,
+  expiresMs = activeUntilMs,
+  holdConcertId: number | null = null,
+): TokenState => ({
   status: 'ACTIVE',
   activeUntil: at(activeUntilMs),
   expiresAt: at(expiresMs),
   holdConcertId,
   lastSeenAt: at(0),
 });
-const waiting = (lastSeenMs: number): TokenState => ({ status: 'WAITING', activeUntil: null, expiresAt: null, holdConcertId: null, lastSeenAt: at(lastSeenMs) });
+const waiting = (lastSeenMs: number): TokenState => ({
+  status: 'WAITING',
+  activeUntil: null,
+  expiresAt: null,
+  holdConcertId: null,
+  lastSeenAt: at(lastSeenMs),
+});
 
 const actions: QueueAction[] = ['browse-concerts', 'browse-seats', 'hold', 'release', 'pay'];
 
@@ -28,19 +44,26 @@ describe('effectiveStatus', () => {
 
   it('is monotonic: once expired at t, expired at every later time', () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 0, max: 10 ** 7 }), fc.integer({ min: 0, max: 10 ** 7 }), fc.integer({ min: 0, max: 10 ** 7 }), (isActive, edge, t, later) => {
-        const state = isActive ? active(edge) : waiting(edge);
-        if (effectiveStatus(state, at(t), IDLE) === 'EXPIRED') {
-          expect(effectiveStatus(state, at(t + later), IDLE)).toBe('EXPIRED');
-        }
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 0, max: 10 ** 7 }),
+        fc.integer({ min: 0, max: 10 ** 7 }),
+        fc.integer({ min: 0, max: 10 ** 7 }),
+        (isActive, edge, t, later) => {
+          const state = isActive ? active(edge) : waiting(edge);
+          if (effectiveStatus(state, at(t), IDLE) === 'EXPIRED') {
+            expect(effectiveStatus(state, at(t + later), IDLE)).toBe('EXPIRED');
+          }
+        },
+      ),
     );
   });
 });
 
 describe('accessError', () => {
   it('lets an ACTIVE token do anything before activeUntil', () => {
-    for (const action of actions) expect(accessError(active(1000), at(500), IDLE, action, 7)).toBeNull();
+    for (const action of actions)
+      expect(accessError(active(1000), at(500), IDLE, action, 7)).toBeNull();
   });
 
   it('refuses WAITING and EXPIRED tokens with distinct codes', () => {
