@@ -54,7 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
     project.provide('postgresAdminUrl', '');
     project.provide('templateDatabase', TEMPLATE);
-    return async () => undefined;
+    return () => Promise.resolve();
   }
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
