@@ -29,11 +29,6 @@ function pgError(error: unknown): PgErrorFields | undefined {
   return undefined;
 }
 
-export const isUniqueViolation = (error: unknown, constraint: string): boolean => {
-  const fields = pgError(error);
-  return fields?.code === '23505' && fields.constraint === constraint;
-};
-
 /**
  * Errors that mean "the database is unreachable or refusing work right now", answered as 503:
  * connection failures (class 08), shutdown/cancel (57), too many connections / out of resources
@@ -72,19 +67,17 @@ const isTransientConflict = (error: unknown): boolean => {
 
 /**
  * Runs `work` in a transaction, running it again (up to 3 times) when PostgreSQL aborted it as a
- * deadlock victim or serialization failure, or when `retryOn` says the error is a lost race
- * that a fresh attempt resolves.
+ * deadlock victim or serialization failure.
  */
 export async function transaction<T>(
   database: Database,
   work: (tx: Executor) => Promise<T>,
-  retryOn: (error: unknown) => boolean = () => false,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await database.orm.transaction((tx) => work(tx));
     } catch (error) {
-      if (attempt >= 3 || !(isTransientConflict(error) || retryOn(error))) throw error;
+      if (attempt >= 3 || !isTransientConflict(error)) throw error;
     }
   }
 }

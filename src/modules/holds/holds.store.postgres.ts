@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
-import { isUniqueViolation, query, queryOne, transaction } from '../../db/sql.js';
+import { query, queryOne, transaction } from '../../db/sql.js';
 import { AppError } from '../../shared/errors.js';
 import { tokenInTransaction } from '../queue/queue.store.postgres.js';
 import type { TokenLink } from '../queue/queue.store.js';
@@ -15,6 +15,9 @@ interface SeatRow {
 }
 
 /** Looks up the seat inside its concert, or says which of the two does not exist. */
+/** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
+const USER_HOLD_LOCK = 7_284_113;
+
 export async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
@@ -41,6 +44,12 @@ export function createPostgresHoldStore(
 
   async function takeSeat(tx: Executor, request: HoldRequest, token: TokenLink): Promise<HoldDto> {
     token.check(token.record);
+    // One user's holds take turns (two tabs holding two seats at once): each then sees the
+    // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
+    // user index. Taken before any seat row, so the lock order stays user → seat → token.
+    await tx.execute(
+      sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)}))`,
+    );
     const seat = await findSeat(tx, request.concertId, request.seatId);
     if (seat.ended)
       throw new AppError('CONCERT_ENDED', 'The show has already started.', { field: 'concertId' });
@@ -104,22 +113,17 @@ export function createPostgresHoldStore(
 
   return {
     hold(request, token) {
-      return transaction(
-        database,
-        (tx) =>
-          runOnce(
-            tx,
-            {
-              userId: request.userId,
-              scope: 'hold',
-              key: request.holdUuid,
-              request: { concertId: request.concertId, seatId: request.seatId },
-            },
-            () => takeSeat(tx, request, token),
-          ),
-        // Two holds of one user racing on different seats: the loser retries after the winner
-        // committed, and then replaces the winner's hold like any later request would.
-        (error) => isUniqueViolation(error, 'seat_holds_held_user_key'),
+      return transaction(database, (tx) =>
+        runOnce(
+          tx,
+          {
+            userId: request.userId,
+            scope: 'hold',
+            key: request.holdUuid,
+            request: { concertId: request.concertId, seatId: request.seatId },
+          },
+          () => takeSeat(tx, request, token),
+        ),
       );
     },
 

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { invariantViolations } from '../support/invariants.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describeWithPostgres('balance', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db, { MAX_CHARGE_AMOUNT: '1000000', MAX_BALANCE: '2500000' });
+  });
+  afterAll(async () => {
+    expect(await invariantViolations(db.pool)).toEqual([]);
+    await server?.close();
+    await db?.drop();
+  });
+
+  it('creates a user with balance 0 on first use', async () => {
+    const reply = await server.client.balance(31);
+    expect([reply.status, reply.data]).toEqual([200, { balance: 0 }]);
+    const rows = await db.pool.query(`SELECT balance::int FROM users WHERE id = 31`);
+    expect(rows.rows).toEqual([{ balance: 0 }]);
+  });
+
+  it('charges whole positive amounts and writes a ledger row per charge', async () => {
+    const { client } = server;
+    expect((await client.charge(32, 1_000)).data).toEqual({ balance: 1_000 });
+    expect((await client.charge(32, 2_500)).data).toEqual({ balance: 3_500 });
+    const ledger = await db.pool.query(`SELECT type, amount::int, balance_after::int FROM point_transactions WHERE user_id = 32 ORDER BY id`);
+    expect(ledger.rows).toEqual([
+      { type: 'CHARGE', amount: 1_000, balance_after: 1_000 },
+      { type: 'CHARGE', amount: 2_500, balance_after: 3_500 },
+    ]);
+  });
+
+  it('refuses amounts above the per-charge maximum and balances above the maximum, leaving the balance as it was', async () => {
+    const { client } = server;
+    const tooBig = await client.charge(33, 1_000_001);
+    expect([tooBig.status, tooBig.code, tooBig.data]).toEqual([400, 'INVALID_REQUEST', { field: 'amount' }]);
+    await client.charge(33, 1_000_000);
+    await client.charge(33, 1_000_000);
+    const over = await client.charge(33, 600_000);
+    expect([over.status, over.code]).toEqual([409, 'BALANCE_LIMIT_EXCEEDED']);
+    expect((await client.balance(33)).data.balance).toBe(2_000_000);
+    expect((await client.charge(33, 500_000)).data.balance).toBe(2_500_000);
+  });
+
+  it('makes a charge with an Idempotency-Key safe to retry, and refuses the key for another amount', async () => {
+    const { client } = server;
+    const key = randomUUID();
+    const first = await client.charge(34, 7_000, key);
+    const again = await client.charge(34, 7_000, key);
+    expect(first.data).toEqual({ balance: 7_000 });
+    expect([again.status, again.message, again.data]).toEqual([200, 'Replayed', { balance: 7_000 }]);
+    expect((await client.balance(34)).data.balance).toBe(7_000);
+    const reused = await client.charge(34, 8_000, key);
+    expect([reused.status, reused.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    // Keys are per user: another user may use the same key.
+    expect((await client.charge(35, 1_000, key)).data).toEqual({ balance: 1_000 });
+  });
+});
