@@ -15,7 +15,9 @@ describeWithPostgres('payment', () => {
   });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 100 })).toEqual([]);
-    await db.pool.query(`TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`);
+    await db.pool.query(
+      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
+    );
   });
   afterAll(async () => {
     await server?.close();
@@ -43,16 +45,31 @@ describeWithPostgres('payment', () => {
     await client.hold(token, concertId, seatIds[1]!);
     const paid = await client.pay(token, seatIds[1]!);
     expect(paid.status).toBe(201);
-    expect(paid.data).toMatchObject({ concertId, seatId: seatIds[1], seatNumber: 2, price: 12_000, balance: 18_000 });
-    const ledger = await db.pool.query(`SELECT type, amount::int, balance_after::int FROM point_transactions ORDER BY id`);
+    expect(paid.data).toMatchObject({
+      concertId,
+      seatId: seatIds[1],
+      seatNumber: 2,
+      price: 12_000,
+      balance: 18_000,
+    });
+    const ledger = await db.pool.query(
+      `SELECT type, amount::int, balance_after::int FROM point_transactions ORDER BY id`,
+    );
     expect(ledger.rows).toEqual([
       { type: 'CHARGE', amount: 30_000, balance_after: 30_000 },
       { type: 'USE', amount: 12_000, balance_after: 18_000 },
     ]);
-    const events = await db.pool.query(`SELECT type, key, payload FROM outbox`);
+    const events = await db.pool.query<{ type: string; key: string; payload: unknown }>(
+      `SELECT type, key, payload FROM outbox`,
+    );
     expect(events.rows).toHaveLength(1);
     expect(events.rows[0]).toMatchObject({ type: 'reservation.confirmed', key: String(concertId) });
-    expect(events.rows[0].payload).toMatchObject({ concertId, seatId: seatIds[1], userId: 21, price: 12_000 });
+    expect(events.rows[0]?.payload).toMatchObject({
+      concertId,
+      seatId: seatIds[1],
+      userId: 21,
+      price: 12_000,
+    });
     expect((await client.status(token)).data.status).toBe('EXPIRED');
   });
 
@@ -86,7 +103,8 @@ describeWithPostgres('payment', () => {
     const seatId = reason === 'unknown seat' ? 999_999 : seatIds[0]!;
     await setBalance(db.pool, 23, reason === 'insufficient balance' ? 9_999 : 10_000);
     if (reason === 'insufficient balance') await client.hold(token, concertId, seatId);
-    if (reason === 'someone else holds it') await client.hold(await client.activeToken(24), concertId, seatId);
+    if (reason === 'someone else holds it')
+      await client.hold(await client.activeToken(24), concertId, seatId);
     if (reason === 'already sold') {
       const buyer = await client.activeToken(25);
       await setBalance(db.pool, 25, 10_000);
@@ -105,7 +123,9 @@ describeWithPostgres('payment', () => {
     const token = await client.activeToken(26);
     await setBalance(db.pool, 26, 1_000);
     await client.hold(token, concertId, seatIds[0]!);
-    await db.pool.query(`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE user_id = 26`);
+    await db.pool.query(
+      `UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE user_id = 26`,
+    );
     const before = await snapshot(26);
     const reply = await client.pay(token, seatIds[0]!);
     expect([reply.status, reply.code]).toEqual([403, 'QUEUE_TOKEN_EXPIRED']);
