@@ -12,13 +12,13 @@ export interface HoldInput {
 
 export function createHoldService(deps: {
   store: HoldStore;
-  queue: Pick<QueueService, 'link' | 'assertAccess'>;
+  queue: Pick<QueueService, 'link' | 'assertAccess' | 'holdTaken' | 'holdReleased'>;
 }) {
   const { store, queue } = deps;
   return {
     /** Holds a seat for the token's user; a seatHoldUuid replay returns the first result. */
-    hold(record: TokenRecord, input: HoldInput): Promise<Idempotent<HoldDto>> {
-      return store.hold(
+    async hold(record: TokenRecord, input: HoldInput): Promise<Idempotent<HoldDto>> {
+      const result = await store.hold(
         {
           userId: record.userId,
           concertId: input.concertId,
@@ -27,6 +27,10 @@ export function createHoldService(deps: {
         },
         queue.link(record, 'hold'),
       );
+      if (!result.replayed) {
+        await queue.holdTaken(record, new Date(result.value.expiresAt), result.value.concertId);
+      }
+      return result;
     },
 
     async release(record: TokenRecord, concertId: number): Promise<HoldDto> {
@@ -36,6 +40,7 @@ export function createHoldService(deps: {
         throw new AppError('HOLD_NOT_FOUND', `You hold no seat in concert ${concertId}.`, {
           field: 'concertId',
         });
+      await queue.holdReleased(record);
       return released;
     },
   };

@@ -83,7 +83,22 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
       admission.slotFreed();
     },
 
-    slotFreed: () => admission.slotFreed(),
+    /** After a hold commits: a token stored outside the booking database is extended here. */
+    async holdTaken(record: TokenRecord, holdExpiresAt: Date, concertId: number): Promise<void> {
+      if (record.rowId === undefined)
+        await store.holdTaken?.(record.token, holdExpiresAt, concertId);
+    },
+
+    async holdReleased(record: TokenRecord): Promise<void> {
+      if (record.rowId === undefined) await store.holdReleased?.(record.token);
+    },
+
+    /** After a payment commits: the token is done and its slot goes to the next in line. */
+    async purchaseCompleted(record: TokenRecord): Promise<void> {
+      // A token in the booking database was expired inside the payment's transaction.
+      if (record.rowId === undefined) await store.expire(record.token);
+      admission.slotFreed();
+    },
   };
 }
 

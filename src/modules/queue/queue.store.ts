@@ -45,6 +45,14 @@ export interface QueueStore {
   expire(token: string): Promise<boolean>;
   /** Expires due tokens and admits from the head of the line into free slots. */
   admit(): Promise<AdmissionResult>;
+  /**
+   * Backends whose tokens live outside the booking database (records without rowId) keep the
+   * hold extension themselves: after a hold commits, the token stays alive until the hold
+   * expires, for that concert only; after a release it lives its own shopping time again.
+   * (Tokens in the booking database get this inside the hold's transaction instead.)
+   */
+  holdTaken?(token: string, holdExpiresAt: Date, concertId: number): Promise<void>;
+  holdReleased?(token: string): Promise<void>;
 }
 
 /**

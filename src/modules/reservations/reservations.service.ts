@@ -10,7 +10,7 @@ export interface PaymentInput {
 
 export function createReservationService(deps: {
   store: ReservationStore;
-  queue: Pick<QueueService, 'link' | 'slotFreed'>;
+  queue: Pick<QueueService, 'link' | 'purchaseCompleted'>;
   /** Wakes the outbox dispatcher after a commit that wrote an event. */
   eventsCommitted: () => void;
 }) {
@@ -24,7 +24,7 @@ export function createReservationService(deps: {
       );
       if (!result.replayed) {
         eventsCommitted();
-        queue.slotFreed();
+        await queue.purchaseCompleted(record);
       }
       return result;
     },
