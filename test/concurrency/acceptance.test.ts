@@ -19,14 +19,17 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
   });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 1000 })).toEqual([]);
-    await db.pool.query(`TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`);
+    await db.pool.query(
+      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
+    );
   });
   afterAll(async () => {
     await server?.close();
     await db?.drop();
   });
 
-  const activeTokens = (users: number[]) => Promise.all(users.map((user) => server.client.activeToken(user)));
+  const activeTokens = (users: number[]) =>
+    Promise.all(users.map((user) => server.client.activeToken(user)));
   const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
   // Proves: the seat_holds primary key + conditional takeover let exactly one of many
@@ -34,10 +37,14 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
   it('200 users hold the same seat at the same instant → exactly one succeeds, the rest get 409', async () => {
     const { concertId, seatIds } = await createConcert(db.pool, { seats: 1 });
     const tokens = await activeTokens(range(1000, 200));
-    const replies = await Promise.all(tokens.map((token) => server.client.hold(token, concertId, seatIds[0]!)));
+    const replies = await Promise.all(
+      tokens.map((token) => server.client.hold(token, concertId, seatIds[0]!)),
+    );
     const statuses = replies.map((reply) => reply.status);
     expect(statuses.filter((status) => status === 201)).toHaveLength(1);
-    expect(replies.filter((reply) => reply.status === 409 && reply.code === 'SEAT_ALREADY_HELD')).toHaveLength(199);
+    expect(
+      replies.filter((reply) => reply.status === 409 && reply.code === 'SEAT_ALREADY_HELD'),
+    ).toHaveLength(199);
     const holds = await db.pool.query(`SELECT count(*)::int AS n FROM seat_holds`);
     expect(holds.rows[0]).toEqual({ n: 1 });
   });
@@ -50,7 +57,9 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     await setBalance(db.pool, 2000, 100_000);
     await server.client.hold(token!, concertId, seatIds[0]!);
     const key = randomUUID();
-    const replies = await Promise.all(range(0, 100).map(() => server.client.pay(token!, seatIds[0]!, key)));
+    const replies = await Promise.all(
+      range(0, 100).map(() => server.client.pay(token!, seatIds[0]!, key)),
+    );
     expect(replies.filter((reply) => reply.status === 201)).toHaveLength(1);
     expect(replies.filter((reply) => reply.status === 200)).toHaveLength(99);
     const ids = new Set(replies.map((reply) => reply.data.reservationId));
@@ -70,7 +79,9 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     const [token] = await activeTokens([3000]);
     await setBalance(db.pool, 3000, 5_000);
     await server.client.hold(token!, concertId, seatIds[0]!);
-    const replies = await Promise.all(range(0, 5).map(() => server.client.pay(token!, seatIds[0]!)));
+    const replies = await Promise.all(
+      range(0, 5).map(() => server.client.pay(token!, seatIds[0]!)),
+    );
     expect(replies.filter((reply) => reply.status === 201)).toHaveLength(1);
     for (const reply of replies.filter((r) => r.status !== 201)) {
       expect(reply.status).toBeGreaterThanOrEqual(400);
@@ -84,7 +95,10 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
   // and always equals the ledger, whatever the interleaving.
   it('charges racing payments never make a balance negative or differ from the ledger', async () => {
     const users = range(4000, 20);
-    const { concertId, seatIds } = await createConcert(db.pool, { seats: users.length, price: 10_000 });
+    const { concertId, seatIds } = await createConcert(db.pool, {
+      seats: users.length,
+      price: 10_000,
+    });
     const tokens = await activeTokens(users);
     await Promise.all(users.map((user) => setBalance(db.pool, user, 10_000)));
     await Promise.all(tokens.map((token, i) => server.client.hold(token, concertId, seatIds[i]!)));
@@ -94,7 +108,10 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     ]);
     const replies = await Promise.all(work);
     expect(replies.every((reply) => reply.status === 201 || reply.status === 200)).toBe(true);
-    const balances = await db.pool.query<{ balance: number }>(`SELECT balance::int FROM users WHERE id = ANY($1)`, [users]);
+    const balances = await db.pool.query<{ balance: number }>(
+      `SELECT balance::int FROM users WHERE id = ANY($1)`,
+      [users],
+    );
     // Every payment succeeded (the balance always covered the price) and every charge landed.
     expect(balances.rows.map((row) => row.balance)).toEqual(users.map(() => 5_000));
   });
@@ -105,7 +122,9 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     const replies = await Promise.all(range(0, 100).map(() => server.client.charge(5000, 1_000)));
     expect(replies.every((reply) => reply.status === 200)).toBe(true);
     expect((await server.client.balance(5000)).data.balance).toBe(100_001);
-    const ledger = await db.pool.query(`SELECT count(*)::int AS n, sum(amount)::int AS total FROM point_transactions WHERE user_id = 5000`);
+    const ledger = await db.pool.query(
+      `SELECT count(*)::int AS n, sum(amount)::int AS total FROM point_transactions WHERE user_id = 5000`,
+    );
     expect(ledger.rows[0]).toEqual({ n: 101, total: 100_001 });
   });
 
@@ -113,10 +132,14 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
   it('one user holding ten seats at once ends with exactly one live hold', async () => {
     const { concertId, seatIds } = await createConcert(db.pool, { seats: 10 });
     const [token] = await activeTokens([6000]);
-    const replies = await Promise.all(seatIds.map((seatId) => server.client.hold(token!, concertId, seatId)));
+    const replies = await Promise.all(
+      seatIds.map((seatId) => server.client.hold(token!, concertId, seatId)),
+    );
     expect(replies.some((reply) => reply.status === 201)).toBe(true);
     for (const reply of replies) expect(reply.status).toBeLessThan(500);
-    const holds = await db.pool.query(`SELECT count(*)::int AS n FROM seat_holds WHERE user_id = 6000`);
+    const holds = await db.pool.query(
+      `SELECT count(*)::int AS n FROM seat_holds WHERE user_id = 6000`,
+    );
     expect(holds.rows[0]).toEqual({ n: 1 });
   });
 
@@ -130,7 +153,9 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     const payerTokens = await activeTokens(payers);
     const takerTokens = await activeTokens(takers);
     await Promise.all(payers.map((user) => setBalance(db.pool, user, 1_000)));
-    await Promise.all(payerTokens.map((token, i) => server.client.hold(token, concertId, seatIds[i]!)));
+    await Promise.all(
+      payerTokens.map((token, i) => server.client.hold(token, concertId, seatIds[i]!)),
+    );
     // Each hold expires a few milliseconds from now, at staggered moments, while both requests fly.
     await db.pool.query(
       `UPDATE seat_holds SET expires_at = now() + (seat_id % 7) * interval '3 milliseconds' + interval '20 milliseconds'`,
@@ -154,6 +179,7 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     );
     const reserved = await db.pool.query<{ user_id: string }>(`SELECT user_id FROM reservations`);
     const buyers = new Set(reserved.rows.map((row) => Number(row.user_id)));
-    for (const row of charged.rows) expect(row.balance).toBe(buyers.has(Number(row.user_id)) ? 0 : 1_000);
+    for (const row of charged.rows)
+      expect(row.balance).toBe(buyers.has(Number(row.user_id)) ? 0 : 1_000);
   });
 });

@@ -18,7 +18,7 @@ import type {
  * no join is half-done, so every sequence value below the highest visible one is committed and
  * admitting "the first N waiting ids" never skips a late-committing earlier arrival.
  */
-const ADMISSION_LOCK = 7_284_113_003;
+export const ADMISSION_LOCK = 7_284_113_003;
 
 export interface PostgresQueueOptions {
   maxActive: number;
@@ -168,7 +168,9 @@ export function createPostgresQueueStore(
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
               WHERE status = 'WAITING' AND last_seen_at <= now() - ${idle}::interval RETURNING id`,
         );
-        // Fill the free slots from the head of the line, in arrival (id) order.
+        // Fill the free slots from the head of the line, in arrival (id) order. The clock is the
+        // statement's (taken after the lock), not the transaction's: a run that waited for the
+        // lock must not stamp its admissions earlier than the run before it.
         const admitted = await query<{ id: number }>(
           tx,
           sql`WITH room AS (
@@ -176,9 +178,10 @@ export function createPostgresQueueStore(
               head AS (
                 SELECT id FROM queue_tokens WHERE status = 'WAITING' ORDER BY id LIMIT (SELECT free FROM room))
             UPDATE queue_tokens q
-            SET status = 'ACTIVE', activated_at = now(), active_until = now() + ${activeTtl}::interval,
-                expires_at = now() + ${activeTtl}::interval
-            FROM head WHERE q.id = head.id RETURNING q.id`,
+            SET status = 'ACTIVE', activated_at = statement_timestamp(),
+                active_until = statement_timestamp() + ${activeTtl}::interval,
+                expires_at = statement_timestamp() + ${activeTtl}::interval
+            FROM head WHERE q.id = head.id AND q.status = 'WAITING' RETURNING q.id`,
         );
         const [counts] = await query<{ active: number; waiting: number }>(
           tx,
