@@ -1,13 +1,21 @@
-import type pg from 'pg';
+/** pg.Pool and PGlite both answer `query(text, params)` with `{ rows }`. */
+export interface SqlRunner {
+  query: (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
+}
 
 /**
  * The invariants that must hold after any traffic, read straight from the database. Returns a
  * list of violations (empty when all hold), so a failing test prints what broke.
  */
 export async function invariantViolations(
-  pool: pg.Pool,
+  runner: SqlRunner,
   options: { maxActive?: number } = {},
 ): Promise<string[]> {
+  const pool = {
+    query: async <T>(text: string, params?: unknown[]) => ({
+      rows: (await runner.query(text, params)).rows as T[],
+    }),
+  };
   const violations: string[] = [];
   const ledger = await pool.query<{ id: string; balance: string; ledger: string }>(
     `SELECT u.id, u.balance, coalesce(sum(CASE p.type WHEN 'CHARGE' THEN p.amount ELSE -p.amount END), 0) AS ledger
