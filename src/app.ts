@@ -156,7 +156,6 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing) {
-      reply.header('connection', 'close');
       throw new AppError(
         'SERVICE_UNAVAILABLE',
         'The server is shutting down; retry on another instance.',
@@ -164,10 +163,21 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     }
   });
 
+  // While closing, every reply ends its keep-alive connection, so connections busy when the
+  // shutdown began do not linger idle until the keep-alive timeout and hold up the exit.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) {
-      request.log.error({ err: error, code: appError.code }, 'request failed');
+    if (appError.code === 'INTERNAL_ERROR') {
+      request.log.error({ err: error }, 'request failed');
+    } else if (appError.status >= 500) {
+      request.log.warn(
+        { code: appError.code, reason: error instanceof Error ? error.message : String(error) },
+        'request refused',
+      );
     }
     return reply
       .status(appError.status)
