@@ -4,7 +4,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import formatsPlugin from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type preValidationHookHandler,
+  type RouteOptions,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
@@ -121,6 +128,51 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
 }
 
+const DECIMAL_INTEGER = /^-?[0-9]+$/;
+
+/** Names of the integer properties of a params/querystring schema. */
+function integerProperties(schema: unknown): string[] {
+  const properties =
+    (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  return Object.entries(properties)
+    .filter(([, property]) => property.type === 'integer')
+    .map(([name]) => name);
+}
+
+/**
+ * Integers in the path and query must be written as decimal digits: without this, coercion by
+ * Number() would let "0x6", "6e0" or "+6" name concert 6. Added to the routes that have them.
+ */
+function requireDecimalIntegers(route: RouteOptions): void {
+  const parts = [
+    ['params', integerProperties(route.schema?.params)],
+    ['query', integerProperties(route.schema?.querystring)],
+  ] as const;
+  if (parts.every(([, names]) => names.length === 0)) return;
+  const check: preValidationHookHandler = (request, _reply, done) => {
+    for (const [part, names] of parts) {
+      const values = request[part] as Record<string, unknown>;
+      for (const name of names) {
+        const value = values[name];
+        if (typeof value === 'string' && !DECIMAL_INTEGER.test(value)) {
+          done(
+            new AppError('INVALID_REQUEST', `${name} must be written as a whole decimal number.`, {
+              field: name,
+            }),
+          );
+          return;
+        }
+      }
+    }
+    done();
+  };
+  const existing = route.preValidation;
+  route.preValidation =
+    existing === undefined
+      ? [check]
+      : [...(Array.isArray(existing) ? existing : [existing]), check];
+}
+
 export interface BuildAppOptions {
   container: Container;
   logger: Logger;
@@ -146,7 +198,33 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     // Our own 503 (in the envelope) replaces Fastify's plain one while closing.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Errors Fastify raises before routing (bad percent-encoding, over-long parameters) get
+    // the envelope and a request id like every other reply.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id);
+      void reply.status(400).send({
+        code: 'INVALID_REQUEST',
+        message: `The URL is malformed: ${error.message}`,
+        data: { field: 'url' },
+      });
+    },
+    // Bytes that are not HTTP at all: answer in the envelope and hang up.
+    clientErrorHandler: (_error, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({
+        code: 'INVALID_REQUEST',
+        message: 'Malformed HTTP request.',
+        data: null,
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // JSON only: Fastify would otherwise hand text/plain bodies to routes as strings.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onRoute', requireDecimalIntegers);
 
   const { body, other } = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>

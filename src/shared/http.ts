@@ -20,12 +20,10 @@ const errorData = Type.Union([Type.Null(), Type.Object({}, { additionalPropertie
 });
 
 /** Codes any route can answer with, whatever it does. */
-const everywhere: ErrorCode[] = [
-  'INVALID_REQUEST',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL_ERROR',
-];
+const everywhere: ErrorCode[] = ['INVALID_REQUEST', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR'];
+
+/** Codes of every route that takes a JSON body. */
+export const bodyErrors: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
 const exampleData = (code: ErrorCode): Record<string, unknown> | null => {
   if (code === 'INVALID_REQUEST') return { field: 'seatId' };
@@ -99,8 +97,16 @@ export const idempotencyKeyHeader = Type.String({
 export const id = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description, examples: [1] });
 
+/**
+ * A UUID in its canonical 8-4-4-4-12 hex form (ajv's `uuid` format also accepts `urn:uuid:`,
+ * which PostgreSQL does not). Compare keys after toLowerCase(): PostgreSQL stores uuids so.
+ */
 export const uuid = (description: string) =>
-  Type.String({ format: 'uuid', description, examples: ['3f0a8c4e-5b1d-4d7e-9a2b-6c8e1f4a7b90'] });
+  Type.String({
+    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+    description,
+    examples: ['3f0a8c4e-5b1d-4d7e-9a2b-6c8e1f4a7b90'],
+  });
 
 export const isoTime = (description: string) =>
   Type.String({ format: 'date-time', description, examples: ['2026-12-08T10:00:00.000Z'] });

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { clientIdOf } from '../../shared/identity.js';
 import {
+  bodyErrors,
   clientIdHeader,
   idempotencyKeyHeader,
   ok,
@@ -76,6 +77,7 @@ export function registerBalanceRoutes(
             'CLIENT_ID_INVALID',
             'BALANCE_LIMIT_EXCEEDED',
             'IDEMPOTENCY_KEY_REUSED',
+            ...bodyErrors,
           ],
         ),
       },

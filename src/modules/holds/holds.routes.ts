@@ -2,7 +2,15 @@ import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
 import { optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
-import { id, isoTime, ok, responses, successEnvelope, uuid } from '../../shared/http.js';
+import {
+  bodyErrors,
+  id,
+  isoTime,
+  ok,
+  responses,
+  successEnvelope,
+  uuid,
+} from '../../shared/http.js';
 import { queueGuardErrors, queueGuardHeaders } from '../concerts/concerts.routes.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { HoldService } from './holds.service.js';
@@ -65,6 +73,7 @@ export function registerHoldRoutes(
             'SEAT_ALREADY_HELD',
             'SEAT_ALREADY_RESERVED',
             'IDEMPOTENCY_KEY_REUSED',
+            ...bodyErrors,
           ],
         ),
       },
@@ -79,7 +88,10 @@ export function registerHoldRoutes(
         );
       }
       const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
-      const result = await holds.hold(record, request.body);
+      const result = await holds.hold(record, {
+        ...request.body,
+        seatHoldUuid: request.body.seatHoldUuid.toLowerCase(),
+      });
       return reply
         .status(result.replayed ? 200 : 201)
         .send(ok(result.value, result.replayed ? 'Replayed' : 'Held'));

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { clientIdOf, optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
 import {
+  bodyErrors,
   clientIdHeader,
   id,
   isoTime,
@@ -86,13 +87,17 @@ export function registerReservationRoutes(
             'SEAT_ALREADY_RESERVED',
             'INSUFFICIENT_BALANCE',
             'IDEMPOTENCY_KEY_REUSED',
+            ...bodyErrors,
           ],
         ),
       },
     },
     async (request, reply) => {
       const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
-      const result = await reservations.pay(record, request.body);
+      const result = await reservations.pay(record, {
+        ...request.body,
+        reservationUuid: request.body.reservationUuid.toLowerCase(),
+      });
       return reply
         .status(result.replayed ? 200 : 201)
         .send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
