@@ -5,6 +5,7 @@ import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { AppError } from '../../shared/errors.js';
 import { tokenInTransaction } from '../queue/queue.store.postgres.js';
+import { blockedHold } from './holds.rules.js';
 import type { TokenLink } from '../queue/queue.store.js';
 import type { HoldDto, HoldRequest, HoldStore } from './holds.store.js';
 
@@ -92,23 +93,28 @@ export function createPostgresHoldStore(
       user_id: number | string;
       status: 'HELD' | 'SOLD';
       expires_at: Date | string;
+      live: boolean;
     }>(
       tx,
-      sql`SELECT user_id, status, expires_at FROM seat_holds WHERE seat_id = ${request.seatId}`,
+      sql`SELECT user_id, status, expires_at, expires_at > now() AS live FROM seat_holds WHERE seat_id = ${request.seatId}`,
     );
-    if (current?.status === 'SOLD') {
-      throw new AppError('SEAT_ALREADY_RESERVED', `Seat ${request.seatId} is sold.`, {
-        field: 'seatId',
-      });
-    }
-    if (current && toNumber(current.user_id) === request.userId) {
-      // The same user asking again for the seat they hold: the hold as it is, never extended.
+    const outcome = blockedHold(
+      current
+        ? { status: current.status, ownerId: toNumber(current.user_id), live: current.live }
+        : null,
+      request.userId,
+    );
+    if (outcome === 'REPEAT' && current) {
       await tokenInTransaction.verify(tx, token, request.concertId);
       return dto(current.expires_at);
     }
-    throw new AppError('SEAT_ALREADY_HELD', `Seat ${request.seatId} is held by someone else.`, {
-      field: 'seatId',
-    });
+    throw outcome === 'SEAT_ALREADY_RESERVED'
+      ? new AppError('SEAT_ALREADY_RESERVED', `Seat ${request.seatId} is sold.`, {
+          field: 'seatId',
+        })
+      : new AppError('SEAT_ALREADY_HELD', `Seat ${request.seatId} is held by someone else.`, {
+          field: 'seatId',
+        });
   }
 
   return {

@@ -6,6 +6,7 @@ import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { AppError } from '../../shared/errors.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
+import { paymentRefusal, type PaymentRefusal } from '../holds/holds.rules.js';
 import { tokenInTransaction } from '../queue/queue.store.postgres.js';
 import type { TokenLink } from '../queue/queue.store.js';
 import type { PaymentRequest, ReservationDto, ReservationStore } from './reservations.store.js';
@@ -31,25 +32,23 @@ async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promis
     const seat = await queryOne(tx, sql`SELECT 1 FROM seats WHERE id = ${seatId}`);
     if (!seat)
       throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
-    throw new AppError('HOLD_REQUIRED', `Hold seat ${seatId} before paying for it.`, {
-      field: 'seatId',
-    });
   }
-  if (hold.status === 'SOLD')
-    throw new AppError('SEAT_ALREADY_RESERVED', `Seat ${seatId} is sold.`, { field: 'seatId' });
-  if (toNumber(hold.user_id) !== userId) {
-    throw new AppError('HOLD_REQUIRED', `You hold no seat ${seatId}; hold it before paying.`, {
-      field: 'seatId',
-    });
+  const refusal = paymentRefusal(
+    hold ? { status: hold.status, ownerId: toNumber(hold.user_id), live: hold.live } : null,
+    userId,
+  );
+  if (refusal !== null || !hold) {
+    const code = refusal ?? 'HOLD_REQUIRED';
+    throw new AppError(code, refusalMessages[code](seatId), { field: 'seatId' });
   }
-  if (!hold.live)
-    throw new AppError(
-      'HOLD_EXPIRED',
-      `Your hold on seat ${seatId} expired; nothing was charged.`,
-      { field: 'seatId' },
-    );
   return hold;
 }
+
+const refusalMessages: Record<PaymentRefusal, (seatId: number) => string> = {
+  HOLD_REQUIRED: (seatId) => `You hold no seat ${seatId}; hold it before paying.`,
+  HOLD_EXPIRED: (seatId) => `Your hold on seat ${seatId} expired; nothing was charged.`,
+  SEAT_ALREADY_RESERVED: (seatId) => `Seat ${seatId} is sold.`,
+};
 
 export function createPostgresReservationStore(database: Database): ReservationStore {
   async function settle(
