@@ -15,6 +15,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
+import { isRedisUnavailable } from './redis/client.js';
 import { registerBalanceRoutes } from './modules/balance/balance.routes.js';
 import { registerConcertRoutes } from './modules/concerts/concerts.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
@@ -125,6 +126,8 @@ export function toAppError(error: unknown): AppError {
   }
   if (isDatabaseUnavailable(error))
     return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry shortly.');
+  if (isRedisUnavailable(error))
+    return new AppError('SERVICE_UNAVAILABLE', 'The waiting room is unavailable; retry shortly.');
   return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
 }
 
@@ -293,7 +296,12 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  registerHealthRoutes(app, { database: container.database, isClosing: () => closing });
+  registerHealthRoutes(app, {
+    database: container.database,
+    redis: container.redis,
+    outboxLag: container.relay.lag,
+    isClosing: () => closing,
+  });
   registerQueueRoutes(app, container.queue);
   registerConcertRoutes(app, { concerts: container.concerts, queue: container.queue });
   registerHoldRoutes(app, { holds: container.holds, queue: container.queue });

@@ -1,5 +1,6 @@
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
+import { KEY_PREFIX_PATTERN } from './redis/keys.js';
 
 /**
  * Every environment variable Overture reads, with its default and meaning. This schema is the
@@ -80,7 +81,48 @@ export const configSchema = Type.Object({
     500,
     10,
     60_000,
-    'Period of the outbox dispatcher when no commit wakes it.',
+    'Period of the outbox relay when no local commit wakes it.',
+  ),
+  EVENT_BUS: Type.Enum(['inprocess'], {
+    default: 'inprocess',
+    description:
+      'Where the relay publishes committed events: inprocess (consumers in this process, no broker).',
+  }),
+  DELIVERY_INTERVAL_MS: int(
+    500,
+    10,
+    60_000,
+    'Period of the worker that retries failed and deferred event deliveries.',
+  ),
+  EVENT_MAX_ATTEMPTS: int(
+    8,
+    1,
+    100,
+    'Attempts per consumer and event before it becomes a dead letter.',
+  ),
+  EVENT_RETRY_BASE_MS: int(
+    1_000,
+    1,
+    3_600_000,
+    'First retry delay; doubles per attempt, with jitter.',
+  ),
+  EVENT_RETRY_MAX_MS: int(300_000, 1, 86_400_000, 'Longest retry delay.'),
+  DATA_PLATFORM_URL: Type.String({
+    default: '',
+    description:
+      'Where each confirmed reservation is POSTed (Idempotency-Key: event id). Empty: not sent.',
+  }),
+  DATA_PLATFORM_TIMEOUT_MS: int(
+    2_000,
+    1,
+    60_000,
+    'A data-platform send without an answer after this long counts as failed.',
+  ),
+  RETENTION_HOURS: int(
+    24,
+    1,
+    8_760,
+    'Expired tokens, idempotency keys and sent events older than this are purged.',
   ),
   BODY_LIMIT_BYTES: int(16_384, 256, 10_485_760, 'Largest accepted request body.'),
   SHUTDOWN_TIMEOUT_MS: int(
@@ -88,6 +130,27 @@ export const configSchema = Type.Object({
     100,
     600_000,
     'Grace period for in-flight requests on SIGTERM/SIGINT.',
+  ),
+  QUEUE_BACKEND: Type.Enum(['postgres', 'redis'], {
+    default: 'postgres',
+    description: 'Where the waiting room lives: postgres (the database) or redis (REDIS_URL).',
+  }),
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    minLength: 1,
+    description: 'Redis connection string (used when QUEUE_BACKEND=redis).',
+  }),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'overture',
+    pattern: KEY_PREFIX_PATTERN,
+    description:
+      'Prefix of every Redis key; instances sharing one waiting room use the same prefix.',
+  }),
+  REDIS_COMMAND_TIMEOUT_MS: int(
+    1_000,
+    10,
+    60_000,
+    'A Redis call without a reply after this long fails; the request answers 503.',
   ),
 });
 

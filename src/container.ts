@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -9,15 +10,27 @@ import { createHoldService, type HoldService } from './modules/holds/holds.servi
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
-import { rankingConsumer } from './modules/ranking/ranking.consumer.js';
+import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
+import type { EventBus } from './modules/events/bus.js';
+import { createInProcessBus } from './modules/events/bus.inprocess.js';
+import { createDataPlatformConsumer } from './modules/events/data-platform.consumer.js';
+import { createDeliveriesStore, type DeliveriesStore } from './modules/events/deliveries.store.js';
+import type { EventConsumer } from './modules/events/events.js';
+import type { RetryPolicy } from './modules/events/retry.policy.js';
+import { createTokenExpiryConsumer } from './modules/events/token-expiry.consumer.js';
+import { createRankingConsumer } from './modules/ranking/ranking.consumer.js';
 import {
   createReservationService,
   type ReservationService,
 } from './modules/reservations/reservations.service.js';
 import { createPostgresReservationStore } from './modules/reservations/reservations.store.postgres.js';
+import { createRedisClient } from './redis/client.js';
 import { createAdmission, type Admission } from './workers/admission.worker.js';
-import type { Loop, Worker } from './workers/loop.js';
-import { createOutboxDispatcher } from './workers/outbox.dispatcher.js';
+import type { Worker } from './workers/loop.js';
+import { createConsumers } from './workers/consumers.worker.js';
+import { createDeliveryWorker } from './workers/delivery.worker.js';
+import { createHousekeeping } from './workers/housekeeping.worker.js';
+import { createOutboxRelay, type OutboxRelay } from './workers/outbox.relay.js';
 
 export interface Container {
   config: Config;
@@ -28,18 +41,38 @@ export interface Container {
   concerts: ConcertService;
   balance: BalanceStore;
   admission: Admission;
-  outbox: Loop;
+  relay: OutboxRelay;
+  deliveries: DeliveriesStore;
+  bus: EventBus;
   /** Background work of this instance, started after listening and stopped before the pool closes. */
   workers: Worker[];
+  /** The shared Redis client when a Redis adapter is configured; quit after the workers stop. */
+  redis: Redis | undefined;
 }
 
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
-  const queueStore = createPostgresQueueStore(database, {
+  const redis =
+    config.QUEUE_BACKEND === 'redis'
+      ? createRedisClient({
+          url: config.REDIS_URL,
+          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+          logger,
+        })
+      : undefined;
+  const queueOptions = {
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
-  });
+  };
+  const queueStore = redis
+    ? createRedisQueueStore(redis, {
+        ...queueOptions,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
+        testClock: config.NODE_ENV === 'test',
+      })
+    : createPostgresQueueStore(database, queueOptions);
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
   });
@@ -60,11 +93,27 @@ export function createContainer(config: Config, database: Database, logger: Logg
     popularLimit: config.POPULAR_LIMIT,
     popularCacheMs: config.POPULAR_CACHE_MS,
   });
-  const outbox = createOutboxDispatcher(database, [rankingConsumer], {
-    intervalMs: config.OUTBOX_INTERVAL_MS,
-    logger,
-    onDelivered: () => concerts.invalidatePopular(),
-  });
+  const deliveries = createDeliveriesStore(database);
+  const policy: RetryPolicy = {
+    maxAttempts: config.EVENT_MAX_ATTEMPTS,
+    baseDelayMs: config.EVENT_RETRY_BASE_MS,
+    maxDelayMs: config.EVENT_RETRY_MAX_MS,
+  };
+  const consumers: EventConsumer[] = [
+    createRankingConsumer(database),
+    createTokenExpiryConsumer(queueStore, admission.slotFreed),
+    ...(config.DATA_PLATFORM_URL === ''
+      ? []
+      : [
+          createDataPlatformConsumer({
+            url: config.DATA_PLATFORM_URL,
+            timeoutMs: config.DATA_PLATFORM_TIMEOUT_MS,
+            deliveries,
+          }),
+        ]),
+  ];
+  const bus = createInProcessBus();
+  const relay = createOutboxRelay(database, bus, { intervalMs: config.OUTBOX_INTERVAL_MS, logger });
   return {
     config,
     database,
@@ -73,12 +122,31 @@ export function createContainer(config: Config, database: Database, logger: Logg
     reservations: createReservationService({
       store: createPostgresReservationStore(database),
       queue,
-      eventsCommitted: outbox.wake,
+      eventsCommitted: relay.wake,
     }),
     concerts,
     balance: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
     admission,
-    outbox,
-    workers: [admission, outbox],
+    relay,
+    deliveries,
+    // Started in this order, stopped in reverse: consumers listen before the relay publishes,
+    // and the relay stops publishing before they stop listening.
+    workers: [
+      admission,
+      createConsumers(bus, consumers, { deliveries, policy, logger }),
+      createDeliveryWorker(deliveries, consumers, {
+        policy,
+        intervalMs: config.DELIVERY_INTERVAL_MS,
+        logger,
+      }),
+      relay,
+      createHousekeeping(database, {
+        retentionHours: config.RETENTION_HOURS,
+        intervalMs: 60_000,
+        logger,
+      }),
+    ],
+    bus,
+    redis,
   };
 }

@@ -5,6 +5,7 @@ import { createContainer, type Container } from './container.js';
 import { openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
+import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
 export interface RunningServer {
@@ -40,9 +41,12 @@ export async function startServer(
     throw error;
   }
   const container = createContainer(config, database, logger);
+  // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
+  if (container.redis && !(await redisReady(container.redis, 5_000)))
+    logger.warn('redis is not reachable yet; queue calls answer 503 until it is');
   const { app, beginClosing } = await buildApp({ container, logger });
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  for (const worker of container.workers) worker.start();
+  for (const worker of container.workers) await worker.start();
   const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://[::1]');
 
   let closed: Promise<void> | undefined;
@@ -50,7 +54,8 @@ export async function startServer(
     (closed ??= (async () => {
       beginClosing();
       await app.close();
-      for (const worker of container.workers) await worker.stop();
+      for (const worker of [...container.workers].reverse()) await worker.stop();
+      if (container.redis) await closeRedis(container.redis);
       await database.close();
     })());
   return { app, container, url, close };

@@ -4,12 +4,12 @@ import { createLoop, type Worker } from './loop.js';
 
 export interface Admission extends Worker {
   /** Expire and admit now; resolves once a run that started after the call is done. */
-  admitNow(): Promise<void>;
+  admitNow: () => Promise<void>;
   /** A slot was freed here (payment, leave): refill it without waiting for the next tick. */
-  slotFreed(): void;
+  slotFreed: () => void;
   /** Whether a token that just joined might be admitted at once (so the join waits for a run). */
-  mightAdmitAtOnce(view: TokenView): boolean;
-  last(): AdmissionResult | undefined;
+  mightAdmitAtOnce: (view: TokenView) => boolean;
+  last: () => AdmissionResult | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 
 export interface Worker {
-  start: () => void;
+  start: () => void | Promise<void>;
   /** Stops the timer and waits for the run in progress, if any. */
   stop: () => Promise<void>;
 }

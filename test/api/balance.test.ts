@@ -29,7 +29,9 @@ describeWithPostgres('balance', () => {
     const { client } = server;
     expect((await client.charge(32, 1_000)).data).toEqual({ balance: 1_000 });
     expect((await client.charge(32, 2_500)).data).toEqual({ balance: 3_500 });
-    const ledger = await db.pool.query(`SELECT type, amount::int, balance_after::int FROM point_transactions WHERE user_id = 32 ORDER BY id`);
+    const ledger = await db.pool.query(
+      `SELECT type, amount::int, balance_after::int FROM point_transactions WHERE user_id = 32 ORDER BY id`,
+    );
     expect(ledger.rows).toEqual([
       { type: 'CHARGE', amount: 1_000, balance_after: 1_000 },
       { type: 'CHARGE', amount: 2_500, balance_after: 3_500 },
@@ -39,7 +41,11 @@ describeWithPostgres('balance', () => {
   it('refuses amounts above the per-charge maximum and balances above the maximum, leaving the balance as it was', async () => {
     const { client } = server;
     const tooBig = await client.charge(33, 1_000_001);
-    expect([tooBig.status, tooBig.code, tooBig.data]).toEqual([400, 'INVALID_REQUEST', { field: 'amount' }]);
+    expect([tooBig.status, tooBig.code, tooBig.data]).toEqual([
+      400,
+      'INVALID_REQUEST',
+      { field: 'amount' },
+    ]);
     await client.charge(33, 1_000_000);
     await client.charge(33, 1_000_000);
     const over = await client.charge(33, 600_000);
@@ -54,7 +60,11 @@ describeWithPostgres('balance', () => {
     const first = await client.charge(34, 7_000, key);
     const again = await client.charge(34, 7_000, key);
     expect(first.data).toEqual({ balance: 7_000 });
-    expect([again.status, again.message, again.data]).toEqual([200, 'Replayed', { balance: 7_000 }]);
+    expect([again.status, again.message, again.data]).toEqual([
+      200,
+      'Replayed',
+      { balance: 7_000 },
+    ]);
     expect((await client.balance(34)).data.balance).toBe(7_000);
     const reused = await client.charge(34, 8_000, key);
     expect([reused.status, reused.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);

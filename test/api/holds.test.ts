@@ -12,11 +12,17 @@ describeWithPostgres('seat holds', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '100', SEAT_HOLD_TTL_SECONDS: '300', ACTIVE_TOKEN_TTL_SECONDS: '300' });
+    server = await startTestServer(db, {
+      MAX_ACTIVE: '100',
+      SEAT_HOLD_TTL_SECONDS: '300',
+      ACTIVE_TOKEN_TTL_SECONDS: '300',
+    });
   });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 100 })).toEqual([]);
-    await db.pool.query(`TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`);
+    await db.pool.query(
+      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
+    );
   });
   afterAll(async () => {
     await server?.close();
@@ -27,7 +33,10 @@ describeWithPostgres('seat holds', () => {
     concert = await createConcert(db.pool, { seats: 5, price: 20_000 });
     return concert;
   };
-  const holdRows = () => db.pool.query<{ seat_id: string; user_id: string; status: string }>(`SELECT seat_id, user_id, status FROM seat_holds ORDER BY seat_id`);
+  const holdRows = () =>
+    db.pool.query<{ seat_id: string; user_id: string; status: string }>(
+      `SELECT seat_id, user_id, status FROM seat_holds ORDER BY seat_id`,
+    );
 
   it('holds a free seat for the TTL; a repeat request returns the same hold, never extended', async () => {
     const { client } = server;
@@ -43,7 +52,9 @@ describeWithPostgres('seat holds', () => {
     const repeat = await client.hold(token, concertId, seatIds[0]!);
     expect(repeat.status).toBe(201);
     // The stored expiry moved 60 s back with the travel, and the repeat did not push it forward.
-    expect(Date.parse(repeat.data.expiresAt)).toBeLessThanOrEqual(Date.parse(first.data.expiresAt) - 59_000);
+    expect(Date.parse(repeat.data.expiresAt)).toBeLessThanOrEqual(
+      Date.parse(first.data.expiresAt) - 59_000,
+    );
   });
 
   it('replays a seatHoldUuid with the original result, and refuses it for a different seat (422)', async () => {
@@ -72,7 +83,9 @@ describeWithPostgres('seat holds', () => {
     const rows = (await holdRows()).rows;
     expect(rows.map((row) => [Number(row.seat_id), row.status])).toEqual([[seatIds[3], 'HELD']]);
     const seats = (await client.seats(token, concertId)).data.availableSeats;
-    expect(seats.filter((seat) => !seat.isAvailable).map((seat) => seat.seatId)).toEqual([seatIds[3]]);
+    expect(seats.filter((seat) => !seat.isAvailable).map((seat) => seat.seatId)).toEqual([
+      seatIds[3],
+    ]);
   });
 
   it('keeps the previous hold when the new seat cannot be had', async () => {
@@ -103,7 +116,11 @@ describeWithPostgres('seat holds', () => {
     // Both tokens are past their shopping time now; give them fresh ones.
     const lateAgain = await client.activeToken(6);
     const nextAgain = await client.activeToken(7);
-    expect((await client.seats(nextAgain, concertId)).data.availableSeats.find((s) => s.seatId === seatIds[2])?.isAvailable).toBe(true);
+    expect(
+      (await client.seats(nextAgain, concertId)).data.availableSeats.find(
+        (s) => s.seatId === seatIds[2],
+      )?.isAvailable,
+    ).toBe(true);
     const taken = await client.hold(nextAgain, concertId, seatIds[2]!);
     expect(taken.status).toBe(201);
     const pay = await client.pay(lateAgain, seatIds[2]!);
@@ -121,7 +138,9 @@ describeWithPostgres('seat holds', () => {
     const pay = await client.pay(token, seatIds[1]!);
     expect([pay.status, pay.code]).toEqual([409, 'HOLD_EXPIRED']);
     expect((await client.balance(8)).data.balance).toBe(50_000);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM reservations`)).rows[0]).toEqual({ n: 0 });
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM reservations`)).rows[0]).toEqual({
+      n: 0,
+    });
   });
 
   it('releases a hold (DELETE), and answers 404 when there is none', async () => {
@@ -155,10 +174,12 @@ describeWithPostgres('seat holds', () => {
     expect((await client.pay(buyer, seatIds[0]!)).status).toBe(201);
     const sold = await client.hold(token, concertId, seatIds[0]!);
     expect([sold.status, sold.code]).toEqual([409, 'SEAT_ALREADY_RESERVED']);
-    expect((await holdRows()).rows).toEqual([{ seat_id: String(seatIds[0]), user_id: '11', status: 'SOLD' }]);
+    expect((await holdRows()).rows).toEqual([
+      { seat_id: String(seatIds[0]), user_id: '11', status: 'SOLD' },
+    ]);
   });
 
-  it('keeps the holder\'s token usable for that concert until the hold expires, but for nothing else', async () => {
+  it("keeps the holder's token usable for that concert until the hold expires, but for nothing else", async () => {
     const { client } = server;
     const { concertId, seatIds } = await fresh();
     const other = await createConcert(db.pool, { seats: 2 });
@@ -167,7 +188,9 @@ describeWithPostgres('seat holds', () => {
     await client.hold(token, concertId, seatIds[0]!);
     // Shopping time (300 s) ran out, the hold (taken at about the same time) has ~1 s left.
     await travel(db.pool, 299);
-    await db.pool.query(`UPDATE queue_tokens SET active_until = now() - interval '1 second' WHERE user_id = 12`);
+    await db.pool.query(
+      `UPDATE queue_tokens SET active_until = now() - interval '1 second' WHERE user_id = 12`,
+    );
     await server.container.admission.admitNow();
     expect((await client.status(token)).data.status).toBe('ACTIVE');
     expect((await client.seats(token, concertId)).status).toBe(200);

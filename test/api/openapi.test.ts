@@ -392,15 +392,24 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     expect(live.headers.get('x-request-id')).toBeTruthy();
   });
 
-  it('answers /health/ready with 200, the database kind and 0 pending migrations', async () => {
+  it('answers /health/ready with 200, the database kind, 0 pending migrations and the outbox lag', async () => {
     const ready = await server.client.call<{
       status: string;
       database: string;
       pendingMigrations: number;
+      redis: string;
+      outbox: { unsent: number; oldestUnsentSeconds: number };
     }>('GET', '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.code).toBe('SUCCESS');
-    expect(ready.data).toEqual({ status: 'ready', database: 'postgres', pendingMigrations: 0 });
+    expect(ready.data).toMatchObject({
+      status: 'ready',
+      database: 'postgres',
+      pendingMigrations: 0,
+    });
+    expect(ready.data.redis).toBe(server.container.redis ? 'ok' : 'not used');
+    expect(ready.data.outbox.unsent).toBeGreaterThanOrEqual(0);
+    expect(ready.data.outbox.oldestUnsentSeconds).toBeGreaterThanOrEqual(0);
     expect(ready.headers.get('x-request-id')).toBeTruthy();
   });
 });

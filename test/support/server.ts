@@ -3,6 +3,13 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { createClient, type TestClient } from './client.js';
 import type { TestDatabase } from './db.js';
+import {
+  postgresInspector,
+  redisInspector,
+  testQueueBackend,
+  type QueueInspector,
+} from './queue-backend.js';
+import { redisUrl, testKeyPrefix } from './redis.js';
 
 export type Overrides = Partial<Record<keyof Config, string>>;
 
@@ -20,18 +27,41 @@ export function testConfig(overrides: Overrides = {}): Config {
 
 export interface TestServer extends RunningServer {
   client: TestClient;
+  /** The waiting room behind the API, on whichever queue backend this server runs. */
+  queue: QueueInspector;
 }
 
-/** A real listening server (random port) on the test database, workers running. */
+/**
+ * A real listening server (random port) on the test database, workers running. The queue backend
+ * is QUEUE_BACKEND from the overrides, else TEST_QUEUE_BACKEND (postgres by default); on Redis the
+ * server gets a key prefix of its own (deleted on close) unless the overrides name one to share.
+ */
 export async function startTestServer(
   database: TestDatabase | undefined,
   overrides: Overrides = {},
 ): Promise<TestServer> {
+  const backend = overrides.QUEUE_BACKEND ?? testQueueBackend();
+  const ownPrefix = backend === 'redis' && overrides.REDIS_KEY_PREFIX === undefined;
   const config = testConfig({
     ...(database ? { DATABASE_URL: database.url } : { PGLITE_IN_MEMORY: 'true' }),
+    ...(backend === 'redis'
+      ? { QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: testKeyPrefix() }
+      : {}),
     ...overrides,
   });
   const logLevel = process.env.TEST_LOG_LEVEL;
   const server = await startServer(config, pino({ level: logLevel ?? 'silent' }));
-  return { ...server, client: createClient(server.url) };
+  const queue =
+    config.QUEUE_BACKEND === 'redis'
+      ? await redisInspector(database, config.REDIS_KEY_PREFIX, ownPrefix)
+      : postgresInspector(database);
+  return {
+    ...server,
+    client: createClient(server.url),
+    queue,
+    close: async () => {
+      await server.close();
+      await queue.close();
+    },
+  };
 }

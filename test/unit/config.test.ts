@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       WAITING_TOKEN_IDLE_SECONDS: 1800,
       SEAT_HOLD_TTL_SECONDS: 300,
       POPULAR_LIMIT: 10,
+      QUEUE_BACKEND: 'postgres',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: 'overture',
     });
   });
 
@@ -36,6 +39,10 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PGLITE_IN_MEMORY: 'maybe' }, 'PGLITE_IN_MEMORY'],
     [{ SEAT_HOLD_TTL_SECONDS: '-5' }, 'SEAT_HOLD_TTL_SECONDS'],
+    [{ QUEUE_BACKEND: 'mysql' }, 'QUEUE_BACKEND'],
+    [{ REDIS_KEY_PREFIX: 'a{b}' }, 'REDIS_KEY_PREFIX'],
+    [{ REDIS_KEY_PREFIX: 'all*' }, 'REDIS_KEY_PREFIX'],
+    [{ REDIS_COMMAND_TIMEOUT_MS: '0' }, 'REDIS_COMMAND_TIMEOUT_MS'],
   ])('refuses %o with a message naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -12,6 +12,21 @@ CREATE TABLE "concerts" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "event_deliveries" (
+	"consumer" text NOT NULL,
+	"event_id" uuid NOT NULL,
+	"event" jsonb NOT NULL,
+	"status" text NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_error" text,
+	"replays" integer DEFAULT 0 NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "event_deliveries_consumer_event_id_pk" PRIMARY KEY("consumer","event_id"),
+	CONSTRAINT "event_deliveries_status" CHECK ("event_deliveries"."status" IN ('PENDING', 'DEAD'))
+);
+--> statement-breakpoint
 CREATE TABLE "idempotency_keys" (
 	"user_id" bigint NOT NULL,
 	"scope" text NOT NULL,
@@ -29,10 +44,13 @@ CREATE TABLE "outbox" (
 	"key" text NOT NULL,
 	"payload" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"available_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"attempts" integer DEFAULT 0 NOT NULL,
-	"last_error" text,
-	"processed_at" timestamp with time zone
+	"published_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "outbox_relay_leases" (
+	"shard" integer PRIMARY KEY NOT NULL,
+	"owner" text NOT NULL,
+	"lease_until" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "point_transactions" (
@@ -115,9 +133,12 @@ ALTER TABLE "reservations" ADD CONSTRAINT "reservations_seat_id_seats_id_fk" FOR
 ALTER TABLE "seat_holds" ADD CONSTRAINT "seat_holds_seat_id_seats_id_fk" FOREIGN KEY ("seat_id") REFERENCES "public"."seats"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "seats" ADD CONSTRAINT "seats_concert_id_concerts_id_fk" FOREIGN KEY ("concert_id") REFERENCES "public"."concerts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "concert_ranking_count_idx" ON "concert_ranking" USING btree ("confirmed_count" DESC NULLS LAST,"concert_id");--> statement-breakpoint
+CREATE INDEX "event_deliveries_due_idx" ON "event_deliveries" USING btree ("next_attempt_at") WHERE "event_deliveries"."status" = 'PENDING';--> statement-breakpoint
+CREATE INDEX "event_deliveries_dead_idx" ON "event_deliveries" USING btree ("updated_at") WHERE "event_deliveries"."status" = 'DEAD';--> statement-breakpoint
 CREATE INDEX "idempotency_keys_created_idx" ON "idempotency_keys" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "outbox_event_id_key" ON "outbox" USING btree ("event_id");--> statement-breakpoint
-CREATE INDEX "outbox_pending_idx" ON "outbox" USING btree ("id") WHERE "outbox"."processed_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "outbox_unsent_idx" ON "outbox" USING btree ("id") WHERE "outbox"."published_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "outbox_published_at_idx" ON "outbox" USING btree ("published_at") WHERE "outbox"."published_at" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "point_transactions_user_idx" ON "point_transactions" USING btree ("user_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "queue_tokens_token_key" ON "queue_tokens" USING btree ("token");--> statement-breakpoint
 CREATE UNIQUE INDEX "queue_tokens_live_user_key" ON "queue_tokens" USING btree ("user_id") WHERE "queue_tokens"."status" IN ('WAITING', 'ACTIVE');--> statement-breakpoint

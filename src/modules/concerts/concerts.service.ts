@@ -39,11 +39,6 @@ export function createConcertService(deps: {
       }
       return popular.value;
     },
-
-    /** Forget the cached list (an event was just applied on this instance). */
-    invalidatePopular(): void {
-      popular = undefined;
-    },
   };
 }
 

@@ -1,5 +1,3 @@
-import type { Executor } from '../../db/client.js';
-
 /** Event types written to the outbox. */
 export const RESERVATION_CONFIRMED = 'reservation.confirmed';
 
@@ -14,20 +12,47 @@ export interface ReservationConfirmed {
   reservedAt: string;
 }
 
-/** One committed outbox row, as delivered to consumers. */
+/** One committed outbox row, as relayed to the bus and delivered to consumers. */
 export interface OutboxEvent {
   id: number;
   eventId: string;
   type: string;
+  /** Ordering key (the concert id). */
   key: string;
   payload: unknown;
+  createdAt: string;
 }
 
 /**
- * A consumer of committed events. `handle` runs inside the dispatcher's transaction and must be
- * idempotent by `event.eventId` (the inbox): delivery is at least once.
+ * A consumer of committed events. Delivery is at least once, so every consumer is idempotent
+ * by `event.eventId` (an inbox row written with its effect, or an effect that is idempotent by
+ * nature). A failure never blocks the events behind it: it becomes a PENDING row in
+ * event_deliveries, retried with backoff and dead-lettered after the last attempt.
  */
 export interface EventConsumer {
   readonly name: string;
-  handle(event: OutboxEvent, tx: Executor): Promise<void>;
+  /** First delivery. Throw to have it retried later. */
+  handle(event: OutboxEvent): Promise<void>;
+  /**
+   * A later attempt from event_deliveries (default: `handle` again). Throw a
+   * PermanentDeliveryError when retrying cannot help.
+   */
+  retry?(event: OutboxEvent): Promise<void>;
+}
+
+/** A failure that no retry will fix (the event goes straight to the dead letters). */
+export class PermanentDeliveryError extends Error {
+  override name = 'PermanentDeliveryError';
+}
+
+/** A failure that asks for a pause before the next attempt (e.g. HTTP 429 Retry-After). */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
 }

@@ -1,17 +1,23 @@
 import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import type { Database } from '../../db/client.js';
 import { pendingMigrationCount } from '../../db/migrate.js';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
 import { ok, responses, successEnvelope } from '../../shared/http.js';
+import type { OutboxLag } from '../../workers/outbox.relay.js';
 
 const tags = ['health'];
 
-export function registerHealthRoutes(
-  app: App,
-  deps: { database: Database; isClosing: () => boolean },
-): void {
+export interface HealthDeps {
+  database: Database;
+  redis: Redis | undefined;
+  outboxLag: () => Promise<OutboxLag>;
+  isClosing: () => boolean;
+}
+
+export function registerHealthRoutes(app: App, deps: HealthDeps): void {
   app.get(
     '/health/live',
     {
@@ -38,7 +44,9 @@ export function registerHealthRoutes(
     {
       schema: {
         tags,
-        summary: 'Ready for traffic: database reachable and migrated',
+        summary: 'Ready for traffic: database reachable and migrated (and Redis, when used)',
+        description:
+          'Also reports the outbox lag: committed events not yet accepted by the bus, and the age of the oldest.',
         response: responses(
           {
             status: 200,
@@ -47,8 +55,16 @@ export function registerHealthRoutes(
                 status: Type.Literal('ready'),
                 database: Type.String(),
                 pendingMigrations: Type.Integer(),
+                redis: Type.Enum(['ok', 'not used']),
+                outbox: Type.Object({ unsent: Type.Integer(), oldestUnsentSeconds: Type.Number() }),
               }),
-              { status: 'ready', database: 'postgres', pendingMigrations: 0 },
+              {
+                status: 'ready',
+                database: 'postgres',
+                pendingMigrations: 0,
+                redis: 'not used',
+                outbox: { unsent: 0, oldestUnsentSeconds: 0 },
+              },
             ),
             description: 'Ready.',
           },
@@ -73,7 +89,20 @@ export function registerHealthRoutes(
           pending,
         });
       }
-      return ok({ status: 'ready' as const, database: deps.database.kind, pendingMigrations: 0 });
+      if (deps.redis) {
+        try {
+          await deps.redis.ping();
+        } catch {
+          throw new AppError('SERVICE_UNAVAILABLE', 'Redis is unreachable.', { reason: 'redis' });
+        }
+      }
+      return ok({
+        status: 'ready' as const,
+        database: deps.database.kind,
+        pendingMigrations: 0,
+        redis: deps.redis ? ('ok' as const) : ('not used' as const),
+        outbox: await deps.outboxLag(),
+      });
     },
   );
 }

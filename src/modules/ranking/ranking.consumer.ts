@@ -1,3 +1,4 @@
+import type { Database } from '../../db/client.js';
 import { sql } from 'drizzle-orm';
 import {
   RESERVATION_CONFIRMED,
@@ -9,12 +10,14 @@ import {
  * Counts confirmed reservations per concert. The inbox row and the increment are one statement:
  * a redelivered event finds its inbox row and changes nothing.
  */
-export const rankingConsumer: EventConsumer = {
+export const createRankingConsumer = (database: Database): EventConsumer => ({
   name: 'ranking',
-  async handle(event, tx) {
+  async handle(event) {
     if (event.type !== RESERVATION_CONFIRMED) return;
     const { concertId } = event.payload as ReservationConfirmed;
-    await tx.execute(
+    if (!Number.isSafeInteger(concertId))
+      throw new Error(`event ${event.eventId} has no concertId`);
+    await database.orm.execute(
       sql`WITH inbox AS (
             INSERT INTO processed_events (consumer, event_id) VALUES ('ranking', ${event.eventId})
             ON CONFLICT DO NOTHING RETURNING 1)
@@ -23,4 +26,4 @@ export const rankingConsumer: EventConsumer = {
             SET confirmed_count = concert_ranking.confirmed_count + 1, updated_at = now()`,
     );
   },
-};
+});

@@ -11,7 +11,7 @@ export interface PaymentInput {
 export function createReservationService(deps: {
   store: ReservationStore;
   queue: Pick<QueueService, 'link' | 'purchaseCompleted'>;
-  /** Wakes the outbox dispatcher after a commit that wrote an event. */
+  /** Wakes the outbox relay after a commit that wrote an event. */
   eventsCommitted: () => void;
 }) {
   const { store, queue, eventsCommitted } = deps;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
-import { openDatabase } from './client.js';
-import { migrateDatabase } from './migrate.js';
+import { openDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
 
 /** `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded database). */
 const config = loadConfig();

@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { toDate } from '../../db/client.js';
+import { query, queryOne } from '../../db/sql.js';
+import type { OutboxEvent } from './events.js';
+
+export interface Delivery {
+  consumer: string;
+  event: OutboxEvent;
+  attempts: number;
+}
+
+export interface DeadLetter {
+  consumer: string;
+  eventId: string;
+  eventType: string;
+  event: OutboxEvent;
+  attempts: number;
+  lastError: string | null;
+  replays: number;
+  deadSince: string;
+}
+
+const errorText = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
+
+/** SQL over event_deliveries: the retry queue and the dead letters of every consumer. */
+export function createDeliveriesStore(database: Database) {
+  const db = database.orm;
+  return {
+    /**
+     * Records work a consumer still owes an event, due after `delayMs`. Idempotent: the same
+     * (consumer, event) is recorded once.
+     */
+    async schedule(
+      consumer: string,
+      event: OutboxEvent,
+      options: { delayMs: number; error?: unknown; attempts: number },
+    ) {
+      await db.execute(
+        sql`INSERT INTO event_deliveries (consumer, event_id, event, status, attempts, next_attempt_at, last_error)
+            VALUES (${consumer}, ${event.eventId}, ${JSON.stringify(event)}::jsonb, 'PENDING', ${options.attempts},
+                    now() + ${`${options.delayMs} milliseconds`}::interval, ${options.error === undefined ? null : errorText(options.error)})
+            ON CONFLICT (consumer, event_id) DO NOTHING`,
+      );
+    },
+
+    /**
+     * Takes up to `limit` due PENDING rows and leases them for `leaseMs` (their next attempt
+     * moves past the lease), so instances never work on the same row at once and a crashed
+     * worker's rows come back after the lease.
+     */
+    async claimDue(limit: number, leaseMs: number): Promise<Delivery[]> {
+      const rows = await query<{ consumer: string; event: OutboxEvent; attempts: number }>(
+        db,
+        sql`UPDATE event_deliveries d SET next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval
+            FROM (SELECT consumer, event_id FROM event_deliveries
+                  WHERE status = 'PENDING' AND next_attempt_at <= now()
+                  ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
+            WHERE d.consumer = due.consumer AND d.event_id = due.event_id
+            RETURNING d.consumer, d.event, d.attempts`,
+      );
+      return rows;
+    },
+
+    async succeeded(delivery: Delivery): Promise<void> {
+      await db.execute(
+        sql`DELETE FROM event_deliveries WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
+      );
+    },
+
+    /** Counts a failed attempt: due again after `delayMs`, or DEAD when `dead`. */
+    async failed(
+      delivery: Delivery,
+      error: unknown,
+      next: { dead: boolean; delayMs: number },
+    ): Promise<void> {
+      await db.execute(
+        sql`UPDATE event_deliveries
+            SET attempts = attempts + 1, last_error = ${errorText(error)}, updated_at = now(),
+                status = ${next.dead ? 'DEAD' : 'PENDING'},
+                next_attempt_at = now() + ${`${next.delayMs} milliseconds`}::interval
+            WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
+      );
+    },
+
+    async listDead(limit: number): Promise<DeadLetter[]> {
+      const rows = await query<{
+        consumer: string;
+        event_id: string;
+        event: OutboxEvent;
+        attempts: number;
+        last_error: string | null;
+        replays: number;
+        updated_at: Date | string;
+      }>(
+        db,
+        sql`SELECT consumer, event_id, event, attempts, last_error, replays, updated_at FROM event_deliveries
+            WHERE status = 'DEAD' ORDER BY updated_at DESC LIMIT ${limit}`,
+      );
+      return rows.map((row) => ({
+        consumer: row.consumer,
+        eventId: row.event_id,
+        eventType: row.event.type,
+        event: row.event,
+        attempts: row.attempts,
+        lastError: row.last_error,
+        replays: row.replays,
+        deadSince: toDate(row.updated_at).toISOString(),
+      }));
+    },
+
+    /**
+     * Puts a dead letter back in the retry queue with fresh attempts. Replaying what is not
+     * dead (never was, or already replayed and pending) changes nothing: false.
+     */
+    async replay(consumer: string, eventId: string): Promise<boolean> {
+      const row = await queryOne(
+        db,
+        sql`UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(),
+              replays = replays + 1, updated_at = now()
+            WHERE consumer = ${consumer} AND event_id = ${eventId} AND status = 'DEAD' RETURNING 1`,
+      );
+      return row !== undefined;
+    },
+
+    async countByStatus(): Promise<{ pending: number; dead: number }> {
+      const row = await queryOne<{ pending: number; dead: number }>(
+        db,
+        sql`SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+                   count(*) FILTER (WHERE status = 'DEAD')::int AS dead FROM event_deliveries`,
+      );
+      return row ?? { pending: 0, dead: 0 };
+    },
+  };
+}
+
+export type DeliveriesStore = ReturnType<typeof createDeliveriesStore>;

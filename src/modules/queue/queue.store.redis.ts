@@ -1,0 +1,173 @@
+import type { Redis } from 'ioredis';
+import { queueKeyOrder, redisKeys } from '../../redis/keys.js';
+import { luaSource } from '../../redis/scripts.js';
+import { newQueueToken } from '../../shared/ids.js';
+import { effectiveStatus, visibleExpiry, type TokenStatus } from './queue.rules.js';
+import type { AdmissionResult, QueueStore, TokenRecord, TokenView } from './queue.store.js';
+
+export interface RedisQueueOptions {
+  /** Key prefix (see src/redis/keys.ts); tests give each store its own. */
+  keyPrefix: string;
+  maxActive: number;
+  activeTtlSeconds: number;
+  idleSeconds: number;
+  /** How long an EXPIRED token keeps answering status EXPIRED before it is forgotten. */
+  expiredRetentionSeconds?: number;
+  /** How long after expiresAt the sweep frees an ACTIVE token's slot (see below). */
+  sweepDelayMs?: number;
+  /** Test only: the scripts add the offset stored in the queue's clock key to Redis TIME. */
+  testClock?: boolean;
+}
+
+/**
+ * Why the sweep waits `sweepDelayMs` after an ACTIVE token's expiresAt before freeing its slot:
+ * a hold on this backend is checked against the token as read before the PostgreSQL transaction,
+ * and the token is extended (holdTaken) only after that transaction commits. A token checked
+ * just before its expiry could otherwise be swept between the hold's commit and holdTaken: the
+ * user would keep a held seat with a dead token that can never pay for it. Reads and access
+ * checks still say EXPIRED from expiresAt on; only the slot (and holdTaken's chance to extend)
+ * outlives it by the delay. holdTaken extends a token only while the sweep could not yet have
+ * taken it (status ACTIVE and now < expiresAt + delay) and never revives an EXPIRED one. A hold
+ * whose commit-to-holdTaken time exceeds the delay leaves the seat held without a usable token
+ * until the hold expires; PostgreSQL still decides every sale, so this costs time, never money.
+ */
+const DEFAULT_SWEEP_DELAY_MS = 2_000;
+const DEFAULT_EXPIRED_RETENTION_SECONDS = 3_600;
+/** Most tokens one admission run expires per kind (due, idle, purge): runs stay short. */
+const SWEEP_BATCH = 1_000;
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+const scriptFiles = {
+  enter: 'queue.enter',
+  poll: 'queue.poll',
+  find: 'queue.find',
+  expire: 'queue.expire',
+  admit: 'queue.admit',
+  holdTaken: 'queue.hold-taken',
+  holdReleased: 'queue.hold-released',
+} as const;
+
+/** Reply of enter/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
+type TokenReply = [
+  string,
+  string,
+  TokenStatus,
+  number | '',
+  number | '',
+  /** holdConcertId, '' when none. */
+  string,
+  number,
+  number,
+  number,
+];
+
+const optionalDate = (value: number | ''): Date | null => (value === '' ? null : new Date(value));
+
+function toRecord(reply: TokenReply): TokenRecord {
+  const [token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, , now] = reply;
+  return {
+    token,
+    userId: Number(user),
+    now: new Date(now),
+    state: {
+      status,
+      activeUntil: optionalDate(activeUntil),
+      expiresAt: optionalDate(expiresAt),
+      holdConcertId: holdConcertId === '' ? null : Number(holdConcertId),
+      lastSeenAt: new Date(lastSeenAt),
+    },
+  };
+}
+
+/**
+ * The waiting room in Redis: the seed's two sorted sets (waiting by arrival, active by expiry)
+ * plus an idle index, an expired index, the token states and the user → live token index, all
+ * under one hash tag (src/redis/keys.ts). Every call is one Lua script: one round trip, atomic,
+ * with Redis TIME as the only clock, so any number of instances share one consistent line.
+ */
+export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions): QueueStore {
+  const keys = redisKeys(options.keyPrefix).queue;
+  const idleMs = options.idleSeconds * 1000;
+  const activeMs = options.activeTtlSeconds * 1000;
+  // Same pacing as the postgres adapter: the idle deadline moves in small steps.
+  const touchEveryMs = Math.min(Math.ceil(idleMs / 10), 10_000);
+  const sweepDelayMs = options.sweepDelayMs ?? DEFAULT_SWEEP_DELAY_MS;
+  const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
+  const head = [
+    ...queueKeyOrder.map((name) => keys[name]),
+    options.testClock ? '1' : '0',
+    idleMs,
+    retentionMs,
+  ];
+
+  const scripts = {} as Record<keyof typeof scriptFiles, Script>;
+  for (const [name, file] of Object.entries(scriptFiles) as [keyof typeof scriptFiles, string][]) {
+    const command = `overtureQueue_${name}`;
+    redis.defineCommand(command, {
+      numberOfKeys: queueKeyOrder.length,
+      lua: luaSource('queue.prelude', file),
+    });
+    const run = (redis as unknown as Record<string, Script>)[command];
+    if (!run) throw new Error(`ioredis did not define ${command}`);
+    scripts[name] = (...args) => run.call(redis, ...head, ...args);
+  }
+
+  const view = (reply: TokenReply): TokenView => {
+    const record = toRecord(reply);
+    const status = effectiveStatus(record.state, record.now, idleMs);
+    return {
+      token: record.token,
+      status,
+      position: status === 'WAITING' ? reply[7] : 0,
+      expiresAt:
+        status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),
+    };
+  };
+
+  const tokenReply = (value: unknown): TokenReply | null =>
+    Array.isArray(value) && value.length > 0 ? (value as TokenReply) : null;
+
+  return {
+    async enter(userId) {
+      const reply = tokenReply(
+        await scripts.enter(newQueueToken(), userId, options.maxActive, activeMs, touchEveryMs),
+      );
+      if (!reply) throw new Error(`the enter script returned no token for user ${userId}`);
+      return view(reply);
+    },
+
+    async poll(token) {
+      const reply = tokenReply(await scripts.poll(token, touchEveryMs));
+      return reply ? view(reply) : null;
+    },
+
+    async find(token) {
+      const reply = tokenReply(await scripts.find(token));
+      return reply ? toRecord(reply) : null;
+    },
+
+    async expire(token) {
+      return (await scripts.expire(token)) === 1;
+    },
+
+    async admit() {
+      const [expired, admitted, active, waiting] = (await scripts.admit(
+        options.maxActive,
+        activeMs,
+        sweepDelayMs,
+        SWEEP_BATCH,
+      )) as [number, number, number, number];
+      const result: AdmissionResult = { expired, admitted, active, waiting };
+      return result;
+    },
+
+    async holdTaken(token, holdExpiresAt, concertId) {
+      await scripts.holdTaken(token, holdExpiresAt.getTime(), concertId, sweepDelayMs);
+    },
+
+    async holdReleased(token) {
+      await scripts.holdReleased(token);
+    },
+  };
+}

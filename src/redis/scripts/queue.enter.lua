@@ -1,0 +1,31 @@
+-- Guarantees: one live token per user (re-entry returns it, same place, touched like a poll); a new token joins the back of the line in arrival order, ACTIVE at once only when nobody waits and a slot is free.
+-- ARGV: 4 new token, 5 user id, 6 max active, 7 active lifetime ms, 8 touch interval ms
+local new_token, user = ARGV[4], ARGV[5]
+local max_active, active_ms, touch_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local now = clock_ms()
+
+local current = redis.call('HGET', K_USERS, user)
+if current then
+  local state = load(current)
+  if state and is_live(state, now) then
+    touch(current, state, now, touch_ms)
+    return reply(current, state, now, position(current, state))
+  end
+  if state and state.s ~= 'EXPIRED' then
+    -- Past its time but not swept yet: retire it and join afresh (never revived).
+    retire(current, state, now)
+  else
+    redis.call('HDEL', K_USERS, user)
+  end
+end
+
+local state = { u = user, s = 'WAITING', q = redis.call('INCR', K_SEQ), e = now, seen = now }
+if redis.call('ZCARD', K_WAITING) == 0 and redis.call('ZCARD', K_ACTIVE) < max_active then
+  activate(new_token, state, now, active_ms)
+else
+  redis.call('ZADD', K_WAITING, state.q, new_token)
+  redis.call('ZADD', K_IDLE, now, new_token)
+  save(new_token, state)
+end
+redis.call('HSET', K_USERS, user, new_token)
+return reply(new_token, state, now, position(new_token, state))

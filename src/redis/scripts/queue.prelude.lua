@@ -1,0 +1,95 @@
+-- Prelude of every queue script (prepended when loading): the single clock, token state, and the steps that keep the sets and the user index consistent.
+-- KEYS (every queue script, all under one hash tag): 1 seq, 2 waiting, 3 active, 4 idle, 5 expired, 6 tokens, 7 users, 8 clock
+-- ARGV head (every queue script): 1 test clock on ('1' or '0'), 2 idle lifetime ms, 3 retention of EXPIRED tokens ms
+local K_SEQ, K_WAITING, K_ACTIVE, K_IDLE, K_EXPIRED, K_TOKENS, K_USERS, K_CLOCK =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local IDLE_MS = tonumber(ARGV[2])
+local RETENTION_MS = tonumber(ARGV[3])
+
+-- Redis TIME is the waiting room's only clock; tests may shift it through K_CLOCK.
+local function clock_ms()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if ARGV[1] == '1' then
+    now = now + (tonumber(redis.call('GET', K_CLOCK)) or 0)
+  end
+  return now
+end
+
+-- State fields: u user id (string), s status, q arrival number, e entered, seen last poll,
+-- aa activated, au active until, ex expires at, hc hold concert id (string), xa expired at.
+local function load(token)
+  local raw = redis.call('HGET', K_TOKENS, token)
+  if not raw then
+    return nil
+  end
+  return cjson.decode(raw)
+end
+
+local function save(token, state)
+  redis.call('HSET', K_TOKENS, token, cjson.encode(state))
+end
+
+-- The same rule as effectiveStatus in queue.rules.ts.
+local function is_live(state, now)
+  if state.s == 'ACTIVE' then
+    return state.ex > now
+  end
+  if state.s == 'WAITING' then
+    return state.seen + IDLE_MS > now
+  end
+  return false
+end
+
+-- Leaves every live set; the state stays readable as EXPIRED until the retention purge.
+local function retire(token, state, now)
+  redis.call('ZREM', K_WAITING, token)
+  redis.call('ZREM', K_ACTIVE, token)
+  redis.call('ZREM', K_IDLE, token)
+  if not state then
+    return
+  end
+  state.s = 'EXPIRED'
+  state.xa = now
+  save(token, state)
+  redis.call('ZADD', K_EXPIRED, now, token)
+  if redis.call('HGET', K_USERS, state.u) == token then
+    redis.call('HDEL', K_USERS, state.u)
+  end
+end
+
+local function activate(token, state, now, active_ms)
+  state.s = 'ACTIVE'
+  state.aa = now
+  state.au = now + active_ms
+  state.ex = state.au
+  redis.call('ZREM', K_WAITING, token)
+  redis.call('ZREM', K_IDLE, token)
+  redis.call('ZADD', K_ACTIVE, state.ex, token)
+  save(token, state)
+end
+
+-- A poll moves a live WAITING token's idle deadline, at most once per touch interval.
+local function touch(token, state, now, touch_ms)
+  if state.s == 'WAITING' and state.seen < now - touch_ms and state.seen + IDLE_MS > now then
+    state.seen = now
+    save(token, state)
+    redis.call('ZADD', K_IDLE, now, token)
+  end
+end
+
+local function position(token, state)
+  if state.s ~= 'WAITING' then
+    return 0
+  end
+  local rank = redis.call('ZRANK', K_WAITING, token)
+  if not rank then
+    return 0
+  end
+  return rank + 1
+end
+
+-- Reply: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}; '' = none.
+local function reply(token, state, now, place)
+  return { token, state.u, state.s, state.au or '', state.ex or '', state.hc or '', state.seen, place, now }
+end

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import type { Delivery, DeliveriesStore } from '../modules/events/deliveries.store.js';
+import {
+  PermanentDeliveryError,
+  RetryLaterError,
+  type EventConsumer,
+} from '../modules/events/events.js';
+import { retryDelayMs, type RetryPolicy } from '../modules/events/retry.policy.js';
+import { createLoop, type Loop } from './loop.js';
+
+export interface DeliveryWorkerOptions {
+  policy: RetryPolicy;
+  intervalMs: number;
+  /** Rows taken per run; they are worked on concurrently. */
+  batchSize?: number;
+  /** How long a taken row is reserved for this worker (longer than any single attempt). */
+  leaseMs?: number;
+  logger: Logger;
+}
+
+/**
+ * Works the retry queue (event_deliveries): due PENDING rows are leased, retried (concurrently,
+ * each attempt bounded by the consumer's own timeout), and then deleted on success, rescheduled
+ * with exponential backoff and jitter on failure, or turned DEAD after the last attempt — with
+ * the event and the last error kept for an operator to inspect and replay.
+ */
+export function createDeliveryWorker(
+  deliveries: DeliveriesStore,
+  consumers: EventConsumer[],
+  options: DeliveryWorkerOptions,
+): Loop {
+  const byName = new Map(consumers.map((consumer) => [consumer.name, consumer]));
+  const batchSize = options.batchSize ?? 16;
+  const leaseMs = options.leaseMs ?? 60_000;
+
+  async function attempt(delivery: Delivery): Promise<void> {
+    const consumer = byName.get(delivery.consumer);
+    try {
+      if (!consumer) throw new PermanentDeliveryError(`no consumer named ${delivery.consumer}`);
+      await (consumer.retry ?? consumer.handle).call(consumer, delivery.event);
+      await deliveries.succeeded(delivery);
+    } catch (error) {
+      const attempts = delivery.attempts + 1;
+      const dead =
+        error instanceof PermanentDeliveryError || attempts >= options.policy.maxAttempts;
+      const delayMs = Math.max(
+        retryDelayMs(attempts, options.policy),
+        error instanceof RetryLaterError ? error.retryAfterMs : 0,
+      );
+      await deliveries.failed(delivery, error, { dead, delayMs });
+      const log = {
+        err: error,
+        consumer: delivery.consumer,
+        eventId: delivery.event.eventId,
+        attempts,
+      };
+      if (dead) options.logger.error(log, 'event dead-lettered');
+      else options.logger.warn({ ...log, retryInMs: delayMs }, 'event delivery failed; will retry');
+    }
+  }
+
+  return createLoop(
+    'delivery-worker',
+    options.intervalMs,
+    async () => {
+      for (;;) {
+        const due = await deliveries.claimDue(batchSize, leaseMs);
+        await Promise.all(due.map(attempt));
+        if (due.length < batchSize) return;
+      }
+    },
+    options.logger,
+  );
+}

@@ -1,0 +1,54 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database } from '../db/client.js';
+import { query } from '../db/sql.js';
+import { createLoop, type Loop } from './loop.js';
+
+const BATCH = 5_000;
+
+/**
+ * Purges what has served its purpose, in small batches so no statement holds locks for long:
+ * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED), idempotency
+ * keys (a replay after that is a new attempt), sent outbox events and the consumers' inbox rows.
+ * Deleting the same rows from two instances at once is harmless.
+ */
+export function createHousekeeping(
+  database: Database,
+  options: { retentionHours: number; intervalMs: number; logger: Logger },
+): Loop {
+  const cutoff = sql`now() - ${`${options.retentionHours} hours`}::interval`;
+  const purges: [string, SQL][] = [
+    [
+      'queue_tokens',
+      sql`SELECT ctid FROM queue_tokens WHERE status = 'EXPIRED' AND expired_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
+    [
+      'idempotency_keys',
+      sql`SELECT ctid FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
+    ['outbox', sql`SELECT ctid FROM outbox WHERE published_at < ${cutoff} LIMIT ${BATCH}`],
+    [
+      'processed_events',
+      sql`SELECT ctid FROM processed_events WHERE processed_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
+  ];
+  return createLoop(
+    'housekeeping',
+    options.intervalMs,
+    async () => {
+      for (const [table, victims] of purges) {
+        let purged = 0;
+        for (;;) {
+          const rows = await query(
+            database.orm,
+            sql`DELETE FROM ${sql.identifier(table)} WHERE ctid IN (${victims}) RETURNING 1`,
+          );
+          purged += rows.length;
+          if (rows.length < BATCH) break;
+        }
+        if (purged > 0) options.logger.info({ table, purged }, 'housekeeping purge');
+      }
+    },
+    options.logger,
+  );
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { describe, inject } from 'vitest';
+import { createRedisClient, closeRedis, redisReady } from '../../src/redis/client.js';
+import { redisKeys } from '../../src/redis/keys.js';
+
+/** URL of the machine's Redis, or '' (global setup fails the run instead when it is required). */
+export const redisUrl = inject('redisUrl');
+
+export const redisAvailable = redisUrl !== '';
+
+/** `describe` for suites that need Redis: skipped loudly (see global setup) without it. */
+export const describeWithRedis = describe.skipIf(!redisAvailable);
+
+/**
+ * A key prefix of this test's own. It carries the vitest run's pid (the parent of this worker),
+ * so global setup can delete what an interrupted run left behind, and random bytes, so files,
+ * stores and runs side by side never share a key.
+ */
+export const testKeyPrefix = (): string =>
+  `overture-test-${process.ppid}-${randomBytes(4).toString('hex')}`;
+
+/** A ready client on the test Redis (same settings as the service's). */
+export async function connectTestRedis(commandTimeoutMs = 2_000): Promise<Redis> {
+  const client = createRedisClient({ url: redisUrl, commandTimeoutMs });
+  if (!(await redisReady(client, 5_000))) throw new Error(`Redis at ${redisUrl} is not ready`);
+  return client;
+}
+
+/** Deletes every key of one prefix — never anything else: other people's tests share this Redis. */
+export async function deletePrefix(client: Redis, prefix: string): Promise<number> {
+  const { pattern } = redisKeys(prefix);
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await client.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Moves the waiting room's clock of one prefix forward (stores built with testClock read it). */
+export async function travelRedis(client: Redis, prefix: string, seconds: number): Promise<void> {
+  await client.incrby(redisKeys(prefix).queue.clock, Math.round(seconds * 1000));
+}
+
+export { closeRedis };
