@@ -83,6 +83,12 @@ export const configSchema = Type.Object({
     60_000,
     'Period of the outbox relay when no local commit wakes it.',
   ),
+  OUTBOX_LEASE_MS: int(
+    10_000,
+    100,
+    600_000,
+    "How long a relay instance owns an outbox shard without renewing it; a crashed relay's shards move after this.",
+  ),
   EVENT_BUS: Type.Enum(['inprocess'], {
     default: 'inprocess',
     description:

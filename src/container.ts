@@ -113,7 +113,11 @@ export function createContainer(config: Config, database: Database, logger: Logg
         ]),
   ];
   const bus = createInProcessBus();
-  const relay = createOutboxRelay(database, bus, { intervalMs: config.OUTBOX_INTERVAL_MS, logger });
+  const relay = createOutboxRelay(database, bus, {
+    intervalMs: config.OUTBOX_INTERVAL_MS,
+    leaseMs: config.OUTBOX_LEASE_MS,
+    logger,
+  });
   return {
     config,
     database,

@@ -31,6 +31,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = withDatabase(adminUrl, name);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // Dropping the database (WITH FORCE) terminates connections still idle in the pool.
+  pool.on('error', () => undefined);
   return {
     url,
     pool,
