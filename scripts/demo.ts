@@ -4,9 +4,11 @@
  *   npm start            # in one terminal
  *   npm run demo         # in another (BASE_URL defaults to http://127.0.0.1:3000)
  *
- * Options (environment): BASE_URL, DEMO_USER (a user id; random by default).
+ * Options (environment): BASE_URL, DEMO_USER (a user id; random by default), JWT_SECRET (when the
+ * server runs with AUTH_MODE=jwt: the demo mints its own HS256 token and sends it as Bearer).
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { mintToken } from '../src/modules/auth/mint.js';
 
 const baseUrl = (process.env.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const userId = Number(process.env.DEMO_USER ?? randomInt(100_000, 1_000_000));
@@ -45,7 +47,14 @@ function expectOk<T>(reply: { status: number } & Envelope<T>): T {
 
 async function main(): Promise<void> {
   process.stdout.write(`Overture demo against ${baseUrl} as user ${userId}\n`);
-  const client = { 'client-id': String(userId) };
+  const secret = process.env.JWT_SECRET ?? '';
+  const proof: Record<string, string> =
+    secret === ''
+      ? {}
+      : {
+          authorization: `Bearer ${await mintToken({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret, JWT_ISSUER: '', JWT_AUDIENCE: '' }, { userId })}`,
+        };
+  const client = { 'client-id': String(userId), ...proof };
 
   say('Join the waiting room');
   const joined = expectOk(
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
     ),
   );
   show('token:', joined);
-  const queue = { 'queue-token': joined.token };
+  const queue = { 'queue-token': joined.token, ...proof };
 
   say('Join again (a refresh): same token, same place');
   show('again:', expectOk(await call('POST', '/api/v1/queue/token', client)));

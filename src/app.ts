@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,7 +17,11 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
+import { registerRateLimits } from './rate-limits.js';
 import { isRedisUnavailable } from './redis/client.js';
+import { registerAdminRoutes } from './modules/admin/admin.routes.js';
+import { createAuth } from './modules/auth/auth.js';
+import { createGuards } from './modules/auth/guards.js';
 import { registerBalanceRoutes } from './modules/balance/balance.routes.js';
 import { registerConcertRoutes } from './modules/concerts/concerts.routes.js';
 import { registerHealthRoutes } from './modules/health/health.routes.js';
@@ -51,6 +57,7 @@ const headerNames: Record<string, string> = {
   'client-id': 'Client-Id',
   'queue-token': 'Queue-Token',
   'idempotency-key': 'Idempotency-Key',
+  authorization: 'Authorization',
 };
 
 /** Maps a schema validation failure to a stable code naming the offending field. */
@@ -70,6 +77,15 @@ function validationError(error: FastifyError): AppError {
           })
         : new AppError('CLIENT_ID_INVALID', 'Client-Id must be a positive integer user id.', {
             field: 'Client-Id',
+          });
+    }
+    if (header === 'authorization') {
+      return missing
+        ? new AppError('AUTH_REQUIRED', 'Send Authorization: Bearer <JWT>.', {
+            field: 'Authorization',
+          })
+        : new AppError('AUTH_INVALID', 'The Authorization header is not a bearer JWT.', {
+            field: 'Authorization',
           });
     }
     if (header === 'queue-token') {
@@ -273,6 +289,36 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     }),
   );
 
+  const auth = await createAuth(config);
+  await app.register(helmet, {
+    // Swagger UI at /docs loads its own scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  if (config.CORS_ORIGINS !== '') {
+    const origins = config.CORS_ORIGINS.split(',').map((origin) => origin.trim());
+    await app.register(cors, {
+      origin: origins.includes('*') ? true : origins,
+      allowedHeaders: [
+        'Content-Type',
+        'Authorization',
+        'Client-Id',
+        'Queue-Token',
+        'Idempotency-Key',
+        'X-Request-Id',
+      ],
+      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      methods: ['GET', 'POST', 'DELETE'],
+    });
+  }
+  await registerRateLimits(app, { config, auth, redis: container.redis });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -290,10 +336,11 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
         { name: 'reservations', description: 'Payment and your reservations' },
         { name: 'balance', description: 'Prepaid balance' },
         { name: 'health', description: 'Probes' },
+        { name: 'admin', description: 'Operator endpoints (JWT with the admin role)' },
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   registerHealthRoutes(app, {
@@ -302,14 +349,17 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     outboxLag: container.relay.lag,
     isClosing: () => closing,
   });
-  registerQueueRoutes(app, container.queue);
-  registerConcertRoutes(app, { concerts: container.concerts, queue: container.queue });
-  registerHoldRoutes(app, { holds: container.holds, queue: container.queue });
-  registerReservationRoutes(app, { reservations: container.reservations, queue: container.queue });
+  const guards = createGuards(auth, container.queue);
+  registerQueueRoutes(app, { queue: container.queue, guards });
+  registerConcertRoutes(app, { concerts: container.concerts, guards });
+  registerHoldRoutes(app, { holds: container.holds, guards });
+  registerReservationRoutes(app, { reservations: container.reservations, guards });
   registerBalanceRoutes(app, {
     balance: container.balance,
     maxChargeAmount: config.MAX_CHARGE_AMOUNT,
+    guards,
   });
+  registerAdminRoutes(app, { deliveries: container.deliveries, guards });
 
   return {
     app,

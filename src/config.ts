@@ -130,6 +130,73 @@ export const configSchema = Type.Object({
     8_760,
     'Expired tokens, idempotency keys and sent events older than this are purged.',
   ),
+  AUTH_MODE: Type.Enum(['client-id', 'jwt'], {
+    default: 'client-id',
+    description:
+      "client-id: the seed's Client-Id header names the user (trusts the client; demo and seed compatibility). jwt: Authorization: Bearer <JWT> proves it.",
+  }),
+  ALLOW_CLIENT_ID_AUTH: Type.Boolean({
+    default: false,
+    description: 'Lets AUTH_MODE=client-id start with NODE_ENV=production (otherwise refused).',
+  }),
+  JWT_ALGORITHM: Type.Enum(['HS256', 'RS256', 'ES256'], {
+    default: 'HS256',
+    description:
+      'Signature algorithm of user JWTs: HS256 (JWT_SECRET) or RS256/ES256 (JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE).',
+  }),
+  JWT_SECRET: Type.String({
+    default: '',
+    description:
+      'HS256 shared secret (at least 32 characters). Also lets `npm run token` mint tokens.',
+  }),
+  JWT_PUBLIC_KEY_FILE: Type.String({
+    default: '',
+    description: 'PEM public key (SPKI) for RS256/ES256.',
+  }),
+  JWT_JWKS_FILE: Type.String({
+    default: '',
+    description: 'A JWKS file with the public keys for RS256/ES256 (chosen by kid).',
+  }),
+  JWT_ISSUER: Type.String({ default: '', description: "When set, a JWT's iss must equal it." }),
+  JWT_AUDIENCE: Type.String({ default: '', description: "When set, a JWT's aud must contain it." }),
+  RATE_LIMIT_ENABLED: Type.Boolean({
+    default: true,
+    description:
+      'Rate limits per client address and per user (429 with Retry-After); shared through Redis when Redis is used.',
+  }),
+  RATE_LIMIT_WINDOW_MS: int(10_000, 100, 3_600_000, 'Window of every rate limit.'),
+  RATE_LIMIT_IP_MAX: int(
+    1_000,
+    1,
+    10_000_000,
+    'Requests per window from one client address, all routes together.',
+  ),
+  RATE_LIMIT_QUEUE_MAX: int(
+    30,
+    1,
+    1_000_000,
+    'Requests per window per user to the queue routes (join, status, leave).',
+  ),
+  RATE_LIMIT_BOOKING_MAX: int(
+    60,
+    1,
+    1_000_000,
+    'Requests per window per user to concerts, seats, holds and payment.',
+  ),
+  RATE_LIMIT_ACCOUNT_MAX: int(
+    30,
+    1,
+    1_000_000,
+    'Requests per window per user to balance and reservation history.',
+  ),
+  TRUST_PROXY: Type.Boolean({
+    default: false,
+    description: 'Take the client address from X-Forwarded-For (behind a trusted proxy).',
+  }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Comma-separated origins allowed by CORS (* for any). Empty: no CORS headers.',
+  }),
   BODY_LIMIT_BYTES: int(16_384, 256, 10_485_760, 'Largest accepted request body.'),
   SHUTDOWN_TIMEOUT_MS: int(
     10_000,
@@ -181,6 +248,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');
+  }
+  if (config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET must be at least 32 characters');
+  }
+  if (config.AUTH_MODE === 'jwt') {
+    const hasKey =
+      config.JWT_ALGORITHM === 'HS256'
+        ? config.JWT_SECRET !== ''
+        : config.JWT_PUBLIC_KEY_FILE !== '' || config.JWT_JWKS_FILE !== '';
+    if (!hasKey) {
+      throw new ConfigError(
+        `Invalid configuration: AUTH_MODE=jwt with ${config.JWT_ALGORITHM} needs ${config.JWT_ALGORITHM === 'HS256' ? 'JWT_SECRET' : 'JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'}`,
+      );
+    }
+  }
+  if (
+    config.AUTH_MODE === 'client-id' &&
+    config.NODE_ENV === 'production' &&
+    !config.ALLOW_CLIENT_ID_AUTH
+  ) {
+    throw new ConfigError(
+      'Invalid configuration: AUTH_MODE=client-id trusts any caller to name any user; refused with NODE_ENV=production unless ALLOW_CLIENT_ID_AUTH=true',
+    );
   }
   return config;
 }

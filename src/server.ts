@@ -40,6 +40,11 @@ export async function startServer(
     await database.close();
     throw error;
   }
+  if (config.AUTH_MODE === 'client-id') {
+    logger.warn(
+      'AUTH_MODE=client-id: any caller can act as any user by sending their Client-Id (seed compatibility and demos only; use AUTH_MODE=jwt in production)',
+    );
+  }
   const container = createContainer(config, database, logger);
   // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
   if (container.redis && !(await redisReady(container.redis, 5_000)))

@@ -9,6 +9,19 @@ export const errorCatalog = {
   },
   CLIENT_ID_REQUIRED: { status: 401, description: 'The Client-Id header is missing.' },
   CLIENT_ID_INVALID: { status: 400, description: 'Client-Id is not a positive integer user id.' },
+  AUTH_REQUIRED: { status: 401, description: 'Send Authorization: Bearer <JWT> (AUTH_MODE=jwt).' },
+  AUTH_INVALID: {
+    status: 401,
+    description: 'The JWT is malformed, forged, expired or not for this service.',
+  },
+  CLIENT_ID_MISMATCH: {
+    status: 403,
+    description: 'Client-Id names a different user than the JWT.',
+  },
+  ADMIN_REQUIRED: {
+    status: 403,
+    description: 'Operator endpoints need a JWT with the admin role.',
+  },
   QUEUE_TOKEN_REQUIRED: { status: 401, description: 'The Queue-Token header is missing.' },
   QUEUE_TOKEN_INVALID: { status: 401, description: 'The Queue-Token is malformed or unknown.' },
   QUEUE_TOKEN_NOT_ACTIVE: { status: 403, description: 'The token is still WAITING in line.' },
@@ -44,6 +57,10 @@ export const errorCatalog = {
   BALANCE_LIMIT_EXCEEDED: {
     status: 409,
     description: 'The charge would take the balance above its maximum.',
+  },
+  DEAD_LETTER_NOT_FOUND: {
+    status: 404,
+    description: 'No dead letter has this consumer and event id (or it was already replayed).',
   },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

@@ -56,7 +56,11 @@ const addedOperations = [
   'GET /api/v1/reservations',
   'GET /health/live',
   'GET /health/ready',
+  'GET /api/v1/admin/dead-letters',
+  'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
 ];
+
+const adminGuard: ErrorCode[] = ['AUTH_REQUIRED', 'AUTH_INVALID', 'ADMIN_REQUIRED'];
 
 const queueGuard: ErrorCode[] = [
   'QUEUE_TOKEN_REQUIRED',
@@ -130,6 +134,12 @@ const producibleErrors: Record<string, ErrorCode[]> = {
   'GET /api/v1/reservations/concerts/popular': ['SERVICE_UNAVAILABLE'],
   'GET /health/live': [],
   'GET /health/ready': ['SERVICE_UNAVAILABLE'],
+  'GET /api/v1/admin/dead-letters': [...adminGuard, 'INVALID_REQUEST'],
+  'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'DEAD_LETTER_NOT_FOUND',
+  ],
 };
 
 const operationsOf = (document: OpenApiDocument): [string, Operation][] =>

@@ -1,14 +1,13 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { clientIdOf } from '../../shared/identity.js';
 import {
   bodyErrors,
-  clientIdHeader,
   idempotencyKeyHeader,
   ok,
   responses,
   successEnvelope,
 } from '../../shared/http.js';
+import type { Guards } from '../auth/guards.js';
 import type { BalanceStore } from './balance.store.js';
 
 const tags = ['balance'];
@@ -18,9 +17,9 @@ const balanceSchema = Type.Object({
 
 export function registerBalanceRoutes(
   app: App,
-  deps: { balance: BalanceStore; maxChargeAmount: number },
+  deps: { balance: BalanceStore; maxChargeAmount: number; guards: Guards },
 ): void {
-  const { balance } = deps;
+  const { balance, guards } = deps;
 
   app.get(
     '/api/v1/balance',
@@ -28,18 +27,18 @@ export function registerBalanceRoutes(
       schema: {
         tags,
         summary: 'Your balance',
-        headers: Type.Object({ 'client-id': clientIdHeader }),
+        headers: guards.user.headers,
         response: responses(
           {
             status: 200,
             schema: successEnvelope(balanceSchema, { balance: 50_000 }),
             description: 'Balance in won (0 for a new user).',
           },
-          ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'],
+          guards.user.errors,
         ),
       },
     },
-    async (request) => ok({ balance: await balance.balance(clientIdOf(request)) }),
+    async (request) => ok({ balance: await balance.balance(await guards.user.userId(request)) }),
   );
 
   app.post(
@@ -52,7 +51,7 @@ export function registerBalanceRoutes(
           'Adds a positive whole amount; the ledger row is written in the same statement. With an Idempotency-Key ' +
           'the same key returns the first result (200, message Replayed) and never charges twice.',
         headers: Type.Object({
-          'client-id': clientIdHeader,
+          ...guards.user.headers.properties,
           'idempotency-key': Type.Optional(idempotencyKeyHeader),
         }),
         body: Type.Object(
@@ -73,8 +72,7 @@ export function registerBalanceRoutes(
             description: 'The new balance.',
           },
           [
-            'CLIENT_ID_REQUIRED',
-            'CLIENT_ID_INVALID',
+            ...guards.user.errors,
             'BALANCE_LIMIT_EXCEEDED',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,
@@ -85,7 +83,7 @@ export function registerBalanceRoutes(
     async (request) => {
       const key = request.headers['idempotency-key'];
       const result = await balance.charge({
-        userId: clientIdOf(request),
+        userId: await guards.user.userId(request),
         amount: request.body.amount,
         ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
       });

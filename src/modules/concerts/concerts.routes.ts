@@ -1,35 +1,10 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
-import {
-  clientIdHeader,
-  id,
-  isoTime,
-  ok,
-  queueTokenHeader,
-  responses,
-  successEnvelope,
-} from '../../shared/http.js';
-import type { ErrorCode } from '../../shared/errors.js';
-import type { QueueService } from '../queue/queue.service.js';
+import { id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
+import type { Guards } from '../auth/guards.js';
 import type { ConcertService } from './concerts.service.js';
 
 const tags = ['concerts'];
-
-/** Errors of every route behind the queue. */
-export const queueGuardErrors: ErrorCode[] = [
-  'QUEUE_TOKEN_REQUIRED',
-  'QUEUE_TOKEN_INVALID',
-  'QUEUE_TOKEN_NOT_ACTIVE',
-  'QUEUE_TOKEN_EXPIRED',
-  'QUEUE_TOKEN_USER_MISMATCH',
-  'CLIENT_ID_INVALID',
-];
-
-export const queueGuardHeaders = Type.Object({
-  'queue-token': queueTokenHeader,
-  'client-id': Type.Optional(clientIdHeader),
-});
 
 const concertSchema = Type.Object({
   concertId: id('Concert id.'),
@@ -63,9 +38,9 @@ const concertExample = {
 
 export function registerConcertRoutes(
   app: App,
-  deps: { concerts: ConcertService; queue: QueueService },
+  deps: { concerts: ConcertService; guards: Guards },
 ): void {
-  const { concerts, queue } = deps;
+  const { concerts, guards } = deps;
 
   app.get(
     '/api/v1/reservations/concerts',
@@ -73,7 +48,7 @@ export function registerConcertRoutes(
       schema: {
         tags,
         summary: 'Concerts on sale',
-        headers: queueGuardHeaders,
+        headers: guards.queue.headers,
         response: responses(
           {
             status: 200,
@@ -82,12 +57,12 @@ export function registerConcertRoutes(
             ]),
             description: 'Every concert, soonest first.',
           },
-          queueGuardErrors,
+          guards.queue.errors,
         ),
       },
     },
     async (request) => {
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       return ok(await concerts.list(record));
     },
   );
@@ -99,7 +74,7 @@ export function registerConcertRoutes(
         tags,
         summary: 'Seat map of one concert',
         params: Type.Object({ concertId: id('Concert id.') }),
-        headers: queueGuardHeaders,
+        headers: guards.queue.headers,
         response: responses(
           {
             status: 200,
@@ -117,13 +92,13 @@ export function registerConcertRoutes(
             ),
             description: 'All seats of the concert with their availability.',
           },
-          [...queueGuardErrors, 'CONCERT_NOT_FOUND'],
+          [...guards.queue.errors, 'CONCERT_NOT_FOUND'],
         ),
       },
     },
     async (request) => {
       const { concertId } = request.params;
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       return ok({ concertId, availableSeats: await concerts.seats(record, concertId) });
     },
   );

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
-import { optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
 import {
   bodyErrors,
   id,
@@ -11,8 +10,7 @@ import {
   successEnvelope,
   uuid,
 } from '../../shared/http.js';
-import { queueGuardErrors, queueGuardHeaders } from '../concerts/concerts.routes.js';
-import type { QueueService } from '../queue/queue.service.js';
+import type { Guards } from '../auth/guards.js';
 import type { HoldService } from './holds.service.js';
 
 const tags = ['holds'];
@@ -31,11 +29,8 @@ const holdExample = {
   expiresAt: '2026-12-08T10:05:00.000Z',
 };
 
-export function registerHoldRoutes(
-  app: App,
-  deps: { holds: HoldService; queue: QueueService },
-): void {
-  const { holds, queue } = deps;
+export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards: Guards }): void {
+  const { holds, guards } = deps;
   const params = Type.Object({ concertId: id('Concert id.') });
 
   app.post(
@@ -49,7 +44,7 @@ export function registerHoldRoutes(
           '(if the new seat cannot be had, the previous hold stays). Asking again for the seat you hold returns ' +
           'that hold unchanged. A seatHoldUuid replay returns the first result (200).',
         params,
-        headers: queueGuardHeaders,
+        headers: guards.queue.headers,
         body: Type.Object(
           {
             seatHoldUuid: uuid('Your idempotency key for this hold.'),
@@ -66,7 +61,7 @@ export function registerHoldRoutes(
             replayable: true,
           },
           [
-            ...queueGuardErrors,
+            ...guards.queue.errors,
             'CONCERT_NOT_FOUND',
             'SEAT_NOT_FOUND',
             'CONCERT_ENDED',
@@ -87,7 +82,7 @@ export function registerHoldRoutes(
           { field: 'concertId' },
         );
       }
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       const result = await holds.hold(record, {
         ...request.body,
         seatHoldUuid: request.body.seatHoldUuid.toLowerCase(),
@@ -105,19 +100,19 @@ export function registerHoldRoutes(
         tags,
         summary: 'Release your hold in this concert',
         params,
-        headers: queueGuardHeaders,
+        headers: guards.queue.headers,
         response: responses(
           {
             status: 200,
             schema: successEnvelope(holdSchema, holdExample, 'Released'),
             description: 'The hold that was released.',
           },
-          [...queueGuardErrors, 'HOLD_NOT_FOUND'],
+          [...guards.queue.errors, 'HOLD_NOT_FOUND'],
         ),
       },
     },
     async (request) => {
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       return ok(await holds.release(record, request.params.concertId), 'Released');
     },
   );

@@ -1,13 +1,8 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { clientIdOf, optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
-import {
-  clientIdHeader,
-  ok,
-  queueTokenHeader,
-  responses,
-  successEnvelope,
-} from '../../shared/http.js';
+import { ok, responses, successEnvelope } from '../../shared/http.js';
+import { queueTokenOf } from '../../shared/identity.js';
+import type { Guards } from '../auth/guards.js';
 import type { QueueService } from './queue.service.js';
 import type { TokenView } from './queue.store.js';
 import { tokenExample, tokenSchema, tokenStatusSchema } from './queue.schemas.js';
@@ -15,11 +10,14 @@ import { tokenExample, tokenSchema, tokenStatusSchema } from './queue.schemas.js
 const tags = ['queue'];
 
 const present = (view: TokenView) => ({
-  ...view,
+  token: view.token,
+  status: view.status,
+  position: view.position,
   expiresAt: view.expiresAt?.toISOString() ?? null,
 });
 
-export function registerQueueRoutes(app: App, queue: QueueService): void {
+export function registerQueueRoutes(app: App, deps: { queue: QueueService; guards: Guards }): void {
+  const { queue, guards } = deps;
   app.post(
     '/api/v1/queue/token',
     {
@@ -29,19 +27,19 @@ export function registerQueueRoutes(app: App, queue: QueueService): void {
         description:
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
           '(refreshes and extra tabs keep the place). With free room and an empty line the token is ACTIVE at once.',
-        headers: Type.Object({ 'client-id': clientIdHeader }),
+        headers: guards.user.headers,
         response: responses(
           {
             status: 201,
             schema: successEnvelope(tokenSchema, tokenExample),
             description: 'Your token and place.',
           },
-          ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'],
+          guards.user.errors,
         ),
       },
     },
     async (request, reply) => {
-      const view = await queue.enter(clientIdOf(request));
+      const view = await queue.enter(await guards.user.userId(request));
       return reply.status(201).send(ok(present(view)));
     },
   );
@@ -54,10 +52,7 @@ export function registerQueueRoutes(app: App, queue: QueueService): void {
         summary: 'Your status and exact position',
         description:
           'Polling keeps a WAITING token alive (it expires after the idle lifetime without a poll).',
-        headers: Type.Object({
-          'queue-token': queueTokenHeader,
-          'client-id': Type.Optional(clientIdHeader),
-        }),
+        headers: guards.token.headers,
         response: responses(
           {
             status: 200,
@@ -68,20 +63,13 @@ export function registerQueueRoutes(app: App, queue: QueueService): void {
             }),
             description: 'Status, position and expiry.',
           },
-          [
-            'QUEUE_TOKEN_REQUIRED',
-            'QUEUE_TOKEN_INVALID',
-            'QUEUE_TOKEN_USER_MISMATCH',
-            'CLIENT_ID_INVALID',
-          ],
+          guards.token.errors,
         ),
       },
     },
     async (request) => {
-      const token = queueTokenOf(request);
-      const clientId = optionalClientIdOf(request);
-      if (clientId !== undefined) await queue.authenticate(token, clientId);
-      const { status, position, expiresAt } = present(await queue.status(token));
+      const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
+      const { status, position, expiresAt } = present(view);
       return ok({ status, position, expiresAt });
     },
   );
@@ -94,10 +82,7 @@ export function registerQueueRoutes(app: App, queue: QueueService): void {
         summary: 'Leave the line',
         description:
           'Expires the token and releases your seat hold; your slot goes to the next in line at once.',
-        headers: Type.Object({
-          'queue-token': queueTokenHeader,
-          'client-id': Type.Optional(clientIdHeader),
-        }),
+        headers: guards.token.headers,
         response: responses(
           {
             status: 200,
@@ -106,17 +91,12 @@ export function registerQueueRoutes(app: App, queue: QueueService): void {
             }),
             description: 'The token is expired (also when it already was).',
           },
-          [
-            'QUEUE_TOKEN_REQUIRED',
-            'QUEUE_TOKEN_INVALID',
-            'QUEUE_TOKEN_USER_MISMATCH',
-            'CLIENT_ID_INVALID',
-          ],
+          guards.token.errors,
         ),
       },
     },
     async (request) => {
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       await queue.leave(record);
       return ok({ status: 'EXPIRED' as const }, 'You left the queue.');
     },

@@ -42,25 +42,19 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
       return (await store.poll(view.token)) ?? view;
     },
 
-    async status(token: string): Promise<TokenView> {
+    /** Status and position; when `owner` is known, the token must be theirs. */
+    async status(token: string, owner?: number): Promise<TokenView> {
       const view = await store.poll(token);
-      if (!view)
-        throw new AppError('QUEUE_TOKEN_INVALID', 'Unknown queue token.', { field: 'Queue-Token' });
+      if (!view) throw unknownToken();
+      if (owner !== undefined && owner !== view.userId) throw mismatch();
       return view;
     },
 
-    /** The token of a protected request; a Client-Id, when sent, must name the token's user. */
-    async authenticate(token: string, clientId?: number): Promise<TokenRecord> {
+    /** The token of a protected request; `owner`, when known, must be the token's user. */
+    async authenticate(token: string, owner?: number): Promise<TokenRecord> {
       const record = await store.find(token);
-      if (!record)
-        throw new AppError('QUEUE_TOKEN_INVALID', 'Unknown queue token.', { field: 'Queue-Token' });
-      if (clientId !== undefined && clientId !== record.userId) {
-        throw new AppError(
-          'QUEUE_TOKEN_USER_MISMATCH',
-          'The queue token belongs to another user.',
-          { field: 'Client-Id' },
-        );
-      }
+      if (!record) throw unknownToken();
+      if (owner !== undefined && owner !== record.userId) throw mismatch();
       return record;
     },
 
@@ -101,6 +95,13 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
     },
   };
 }
+
+const unknownToken = () =>
+  new AppError('QUEUE_TOKEN_INVALID', 'Unknown queue token.', { field: 'Queue-Token' });
+const mismatch = () =>
+  new AppError('QUEUE_TOKEN_USER_MISMATCH', 'The queue token belongs to another user.', {
+    field: 'Queue-Token',
+  });
 
 const accessMessages: Partial<Record<ErrorCode, string>> = {
   QUEUE_TOKEN_NOT_ACTIVE: 'You are still waiting in line; poll GET /api/v1/queue/token.',

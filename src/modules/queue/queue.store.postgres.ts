@@ -3,14 +3,15 @@ import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import { newQueueToken } from '../../shared/ids.js';
-import { effectiveStatus, visibleExpiry, type TokenStatus } from './queue.rules.js';
+import type { TokenStatus } from './queue.rules.js';
 import { AppError } from '../../shared/errors.js';
-import type {
-  AdmissionResult,
-  QueueStore,
-  TokenLink,
-  TokenRecord,
-  TokenView,
+import {
+  tokenView,
+  type AdmissionResult,
+  type QueueStore,
+  type TokenLink,
+  type TokenRecord,
+  type TokenView,
 } from './queue.store.js';
 
 /**
@@ -71,17 +72,6 @@ export function createPostgresQueueStore(
   const activeTtl = `${options.activeTtlSeconds} seconds`;
   const idle = `${options.idleSeconds} seconds`;
 
-  const view = (record: TokenRecord, position: number): TokenView => {
-    const status = effectiveStatus(record.state, record.now, idleMs);
-    return {
-      token: record.token,
-      status,
-      position: status === 'WAITING' ? position : 0,
-      expiresAt:
-        status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),
-    };
-  };
-
   /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
   async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
     const row = await queryOne<TokenRow & { position: number | string; seen: Date | string }>(
@@ -101,7 +91,7 @@ export function createPostgresQueueStore(
         now() AS now
       FROM me`,
     );
-    return row ? view(toRecord(row), toNumber(row.position)) : null;
+    return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
   async function insertWaiting(userId: number): Promise<boolean> {

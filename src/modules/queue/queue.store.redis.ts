@@ -2,8 +2,14 @@ import type { Redis } from 'ioredis';
 import { queueKeyOrder, redisKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
 import { newQueueToken } from '../../shared/ids.js';
-import { effectiveStatus, visibleExpiry, type TokenStatus } from './queue.rules.js';
-import type { AdmissionResult, QueueStore, TokenRecord, TokenView } from './queue.store.js';
+import type { TokenStatus } from './queue.rules.js';
+import {
+  tokenView,
+  type AdmissionResult,
+  type QueueStore,
+  type TokenRecord,
+  type TokenView,
+} from './queue.store.js';
 
 export interface RedisQueueOptions {
   /** Key prefix (see src/redis/keys.ts); tests give each store its own. */
@@ -113,17 +119,7 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
     scripts[name] = (...args) => run.call(redis, ...head, ...args);
   }
 
-  const view = (reply: TokenReply): TokenView => {
-    const record = toRecord(reply);
-    const status = effectiveStatus(record.state, record.now, idleMs);
-    return {
-      token: record.token,
-      status,
-      position: status === 'WAITING' ? reply[7] : 0,
-      expiresAt:
-        status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),
-    };
-  };
+  const view = (reply: TokenReply): TokenView => tokenView(toRecord(reply), reply[7], idleMs);
 
   const tokenReply = (value: unknown): TokenReply | null =>
     Array.isArray(value) && value.length > 0 ? (value as TokenReply) : null;

@@ -1,4 +1,9 @@
-import type { TokenState, TokenStatus } from './queue.rules.js';
+import {
+  effectiveStatus,
+  visibleExpiry,
+  type TokenState,
+  type TokenStatus,
+} from './queue.rules.js';
 
 /** One token as a store reads it, with the store's clock at that moment. */
 export interface TokenRecord {
@@ -16,6 +21,8 @@ export interface TokenRecord {
 /** What the client is told about its place in line. */
 export interface TokenView {
   token: string;
+  /** Whose token it is (never shown to clients; lets a poll check the caller). */
+  userId: number;
   status: TokenStatus;
   /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
   position: number;
@@ -68,4 +75,16 @@ export interface TokenLink {
    * that the token is live (used before any seat is read, so a WAITING token learns nothing).
    */
   check(current: TokenRecord, concertId?: number): void;
+}
+
+/** What a client is told about a token read at `record.now` with its place in line. */
+export function tokenView(record: TokenRecord, position: number, idleMs: number): TokenView {
+  const status = effectiveStatus(record.state, record.now, idleMs);
+  return {
+    token: record.token,
+    userId: record.userId,
+    status,
+    position: status === 'WAITING' ? position : 0,
+    expiresAt: status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),
+  };
 }

@@ -1,9 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { clientIdOf, optionalClientIdOf, queueTokenOf } from '../../shared/identity.js';
 import {
   bodyErrors,
-  clientIdHeader,
   id,
   isoTime,
   ok,
@@ -11,8 +9,7 @@ import {
   successEnvelope,
   uuid,
 } from '../../shared/http.js';
-import { queueGuardErrors, queueGuardHeaders } from '../concerts/concerts.routes.js';
-import type { QueueService } from '../queue/queue.service.js';
+import type { Guards } from '../auth/guards.js';
 import type { ReservationService } from './reservations.service.js';
 
 const tags = ['reservations'];
@@ -50,9 +47,9 @@ const reservationExample = {
 
 export function registerReservationRoutes(
   app: App,
-  deps: { reservations: ReservationService; queue: QueueService },
+  deps: { reservations: ReservationService; guards: Guards },
 ): void {
-  const { reservations, queue } = deps;
+  const { reservations, guards } = deps;
 
   app.post(
     '/api/v1/reservations',
@@ -64,7 +61,7 @@ export function registerReservationRoutes(
           'One transaction: checks your live hold, debits the balance, writes the ledger and the reservation, ' +
           'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
           'returns the original reservation (200) and never charges again.',
-        headers: queueGuardHeaders,
+        headers: guards.queue.headers,
         body: Type.Object(
           {
             reservationUuid: uuid('Your idempotency key for this payment.'),
@@ -80,7 +77,7 @@ export function registerReservationRoutes(
             replayable: true,
           },
           [
-            ...queueGuardErrors,
+            ...guards.queue.errors,
             'SEAT_NOT_FOUND',
             'HOLD_REQUIRED',
             'HOLD_EXPIRED',
@@ -93,7 +90,7 @@ export function registerReservationRoutes(
       },
     },
     async (request, reply) => {
-      const record = await queue.authenticate(queueTokenOf(request), optionalClientIdOf(request));
+      const record = await guards.token.record(request);
       const result = await reservations.pay(record, {
         ...request.body,
         reservationUuid: request.body.reservationUuid.toLowerCase(),
@@ -111,7 +108,7 @@ export function registerReservationRoutes(
         tags,
         summary: 'Your reservations',
         description: 'Newest first, at most `limit` (default 50).',
-        headers: Type.Object({ 'client-id': clientIdHeader }),
+        headers: guards.user.headers,
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
           { additionalProperties: false },
@@ -122,10 +119,11 @@ export function registerReservationRoutes(
             schema: successEnvelope(Type.Array(summarySchema), []),
             description: 'Your reservations.',
           },
-          ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'],
+          guards.user.errors,
         ),
       },
     },
-    async (request) => ok(await reservations.mine(clientIdOf(request), request.query.limit)),
+    async (request) =>
+      ok(await reservations.mine(await guards.user.userId(request), request.query.limit)),
   );
 }

@@ -1,0 +1,98 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { AppError } from '../../shared/errors.js';
+import { isoTime, ok, responses, successEnvelope, uuid } from '../../shared/http.js';
+import type { Guards } from '../auth/guards.js';
+import type { DeliveriesStore } from '../events/deliveries.store.js';
+
+const tags = ['admin'];
+
+const deadLetterSchema = Type.Object({
+  consumer: Type.String({
+    description: 'The consumer that gave up (ranking, token-expiry, data-platform).',
+  }),
+  eventId: Type.String(),
+  eventType: Type.String(),
+  attempts: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  replays: Type.Integer({ description: 'How often an operator replayed it before.' }),
+  deadSince: isoTime('When the last attempt failed.'),
+  event: Type.Object(
+    {},
+    { additionalProperties: true, description: 'The event as it was published.' },
+  ),
+});
+
+/** Operator endpoints: need a JWT with the admin role (the same as `npm run dead-letters`). */
+export function registerAdminRoutes(
+  app: App,
+  deps: { deliveries: DeliveriesStore; guards: Guards },
+): void {
+  const { deliveries, guards } = deps;
+
+  app.get(
+    '/api/v1/admin/dead-letters',
+    {
+      schema: {
+        tags,
+        summary: 'Events a consumer gave up on',
+        description: 'Newest first: the event, the consumer, the attempts and the last error.',
+        headers: guards.admin.headers,
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(Type.Array(deadLetterSchema), []),
+            description: 'Dead letters.',
+          },
+          guards.admin.errors,
+        ),
+      },
+    },
+    async (request) => {
+      await guards.admin.check(request);
+      return ok(await deliveries.listDead(request.query.limit));
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/dead-letters/:consumer/:eventId/replay',
+    {
+      schema: {
+        tags,
+        summary: 'Replay a dead letter',
+        description:
+          'Puts it back in the retry queue with fresh attempts. Idempotent: replaying what is not (or no longer) dead ' +
+          'answers 404 and changes nothing; the consumer applies each event once anyway.',
+        headers: guards.admin.headers,
+        params: Type.Object({
+          consumer: Type.String({ pattern: '^[a-z][a-z-]{0,63}$' }),
+          eventId: uuid('Event id.'),
+        }),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(Type.Object({ replayed: Type.Literal(true) }), {
+              replayed: true,
+            }),
+            description: 'Queued for another delivery.',
+          },
+          [...guards.admin.errors, 'DEAD_LETTER_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      await guards.admin.check(request);
+      const { consumer, eventId } = request.params;
+      if (!(await deliveries.replay(consumer, eventId.toLowerCase()))) {
+        throw new AppError('DEAD_LETTER_NOT_FOUND', `No dead letter ${consumer}/${eventId}.`, {
+          field: 'eventId',
+        });
+      }
+      return ok({ replayed: true as const }, 'Replaying');
+    },
+  );
+}

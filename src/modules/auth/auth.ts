@@ -1,0 +1,213 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyRequest } from 'fastify';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  importSPKI,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { Type } from 'typebox';
+import type { Config } from '../../config.js';
+import { AppError } from '../../shared/errors.js';
+import { clientIdHeader, queueTokenHeader } from '../../shared/http.js';
+import { MAX_ID } from '../../shared/ids.js';
+
+/** Who a request acts for. */
+export interface Identity {
+  userId: number;
+  admin: boolean;
+}
+
+const CLIENT_ID = /^[1-9][0-9]{0,15}$/;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+export const authorizationHeader = Type.String({
+  pattern: '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+  description:
+    'Bearer <JWT>: `sub` is the user id, `exp` is required, role `admin` opens operator endpoints.',
+});
+
+function parseUserId(
+  raw: unknown,
+  field: string,
+  code: 'CLIENT_ID_INVALID' | 'AUTH_INVALID',
+): number {
+  const userId = typeof raw === 'string' && CLIENT_ID.test(raw) ? Number(raw) : Number.NaN;
+  if (!(userId <= MAX_ID))
+    throw new AppError(code, `${field} must name a positive integer user id.`, { field });
+  return userId;
+}
+
+const isAdmin = (payload: JWTPayload): boolean =>
+  payload.role === 'admin' || (Array.isArray(payload.roles) && payload.roles.includes('admin'));
+
+async function loadKey(
+  config: Config,
+): Promise<JWTVerifyGetKey | Uint8Array | Awaited<ReturnType<typeof importSPKI>> | undefined> {
+  if (config.JWT_ALGORITHM === 'HS256') {
+    return config.JWT_SECRET === '' ? undefined : new TextEncoder().encode(config.JWT_SECRET);
+  }
+  if (config.JWT_JWKS_FILE !== '') {
+    return createLocalJWKSet(
+      JSON.parse(await readFile(config.JWT_JWKS_FILE, 'utf8')) as Parameters<
+        typeof createLocalJWKSet
+      >[0],
+    );
+  }
+  if (config.JWT_PUBLIC_KEY_FILE !== '')
+    return importSPKI(await readFile(config.JWT_PUBLIC_KEY_FILE, 'utf8'), config.JWT_ALGORITHM);
+  return undefined;
+}
+
+/**
+ * Identity of requests. AUTH_MODE=client-id trusts the seed's Client-Id header. AUTH_MODE=jwt
+ * verifies `Authorization: Bearer <JWT>` (signature, exp required, iss/aud when configured) and
+ * takes the user from `sub`; a Client-Id that disagrees is refused. Operator endpoints need a JWT
+ * with the admin role in either mode. The identity is worked out once per request.
+ */
+export async function createAuth(config: Config) {
+  const key = await loadKey(config);
+  const jwtMode = config.AUTH_MODE === 'jwt';
+  const resolved = new WeakMap<FastifyRequest, Promise<Identity | undefined>>();
+
+  async function verify(request: FastifyRequest): Promise<Identity | undefined> {
+    const header = request.headers.authorization;
+    if (header === undefined) return undefined;
+    const token = BEARER.exec(header)?.[1];
+    if (!token || !key)
+      throw new AppError('AUTH_INVALID', 'The Authorization header is not a usable bearer JWT.', {
+        field: 'Authorization',
+      });
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
+        algorithms: [config.JWT_ALGORITHM],
+        requiredClaims: ['exp', 'sub'],
+        ...(config.JWT_ISSUER === '' ? {} : { issuer: config.JWT_ISSUER }),
+        ...(config.JWT_AUDIENCE === '' ? {} : { audience: config.JWT_AUDIENCE }),
+      }));
+    } catch (error) {
+      const reason =
+        error instanceof joseErrors.JWTExpired
+          ? 'The JWT has expired.'
+          : 'The JWT is not valid for this service.';
+      throw new AppError('AUTH_INVALID', reason, { field: 'Authorization' });
+    }
+    return { userId: parseUserId(payload.sub, 'sub', 'AUTH_INVALID'), admin: isAdmin(payload) };
+  }
+
+  async function resolve(request: FastifyRequest): Promise<Identity | undefined> {
+    const clientId = request.headers['client-id'];
+    const claimed =
+      clientId === undefined ? undefined : parseUserId(clientId, 'Client-Id', 'CLIENT_ID_INVALID');
+    if (!jwtMode) return claimed === undefined ? undefined : { userId: claimed, admin: false };
+    const proven = await verify(request);
+    if (!proven) return undefined;
+    if (claimed !== undefined && claimed !== proven.userId) {
+      throw new AppError('CLIENT_ID_MISMATCH', 'Client-Id names a different user than the JWT.', {
+        field: 'Client-Id',
+      });
+    }
+    return proven;
+  }
+
+  const memo = (request: FastifyRequest): Promise<Identity | undefined> => {
+    let identity = resolved.get(request);
+    if (!identity) {
+      identity = resolve(request);
+      resolved.set(request, identity);
+    }
+    return identity;
+  };
+
+  const required = (): AppError =>
+    jwtMode
+      ? new AppError('AUTH_REQUIRED', 'Send Authorization: Bearer <JWT>.', {
+          field: 'Authorization',
+        })
+      : new AppError('CLIENT_ID_REQUIRED', 'Send your user id in the Client-Id header.', {
+          field: 'Client-Id',
+        });
+
+  return {
+    mode: config.AUTH_MODE,
+
+    /** The user the request acts for; refused when it proves none. */
+    async user(request: FastifyRequest): Promise<Identity> {
+      const identity = await memo(request);
+      if (!identity) throw required();
+      return identity;
+    },
+
+    /**
+     * For queue-token routes: with AUTH_MODE=jwt the JWT is required (the token then must be this
+     * user's); with client-id the token alone names the user (seed behaviour) and a Client-Id, if
+     * sent, must match it.
+     */
+    async tokenOwner(request: FastifyRequest): Promise<number | undefined> {
+      const identity = await memo(request);
+      if (jwtMode && !identity) throw required();
+      return identity?.userId;
+    },
+
+    /** Operator endpoints: a verified JWT with the admin role, whatever AUTH_MODE says. */
+    async admin(request: FastifyRequest): Promise<Identity> {
+      const identity = await verify(request);
+      if (!identity)
+        throw new AppError('AUTH_REQUIRED', 'Send an admin JWT: Authorization: Bearer <JWT>.', {
+          field: 'Authorization',
+        });
+      if (!identity.admin)
+        throw new AppError('ADMIN_REQUIRED', 'This endpoint needs the admin role.', {
+          field: 'Authorization',
+        });
+      return identity;
+    },
+
+    /** A stable key for per-user rate limits, never throwing (falls back to the client address). */
+    async rateKey(request: FastifyRequest): Promise<string> {
+      try {
+        const identity = await memo(request);
+        if (identity) return `user:${identity.userId}`;
+      } catch {
+        // An unusable identity is refused by the route itself; limit it by address meanwhile.
+      }
+      const token = request.headers['queue-token'];
+      return typeof token === 'string' ? `token:${token}` : `ip:${request.ip}`;
+    },
+
+    /** Headers of routes acting for a user. */
+    userHeaders: jwtMode
+      ? Type.Object({
+          authorization: authorizationHeader,
+          'client-id': Type.Optional(clientIdHeader),
+        })
+      : Type.Object({ 'client-id': clientIdHeader }),
+
+    /** Headers of routes behind the queue. */
+    tokenHeaders: jwtMode
+      ? Type.Object({
+          'queue-token': queueTokenHeader,
+          authorization: authorizationHeader,
+          'client-id': Type.Optional(clientIdHeader),
+        })
+      : Type.Object({
+          'queue-token': queueTokenHeader,
+          'client-id': Type.Optional(clientIdHeader),
+        }),
+
+    adminHeaders: Type.Object({ authorization: authorizationHeader }),
+
+    /** Error codes identity can produce on user routes and token routes (for the OpenAPI document). */
+    userErrors: jwtMode
+      ? (['AUTH_REQUIRED', 'AUTH_INVALID', 'CLIENT_ID_INVALID', 'CLIENT_ID_MISMATCH'] as const)
+      : (['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID'] as const),
+    tokenErrors: jwtMode
+      ? (['AUTH_REQUIRED', 'AUTH_INVALID', 'CLIENT_ID_INVALID', 'CLIENT_ID_MISMATCH'] as const)
+      : (['CLIENT_ID_INVALID'] as const),
+  };
+}
+
+export type Auth = Awaited<ReturnType<typeof createAuth>>;

@@ -1,0 +1,99 @@
+import rateLimit from '@fastify/rate-limit';
+import type { onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Auth } from './modules/auth/auth.js';
+import type { App } from './shared/app-types.js';
+import { AppError } from './shared/errors.js';
+
+type Group = 'queue' | 'booking' | 'account';
+
+/** Which per-user limit a route counts against (undefined: only the per-address limit). */
+function groupOf(route: RouteOptions): Group | undefined {
+  const url = route.url;
+  if (url.startsWith('/api/v1/queue/')) return 'queue';
+  if (url === '/api/v1/reservations/concerts/popular') return undefined;
+  if (
+    url.startsWith('/api/v1/reservations/concerts') ||
+    (url === '/api/v1/reservations' && route.method === 'POST')
+  )
+    return 'booking';
+  if (url.startsWith('/api/v1/')) return 'account';
+  return undefined;
+}
+
+/**
+ * Rate limits on every API route: one per client address (all routes together) and one per user
+ * and route group (queue, booking, account), both over RATE_LIMIT_WINDOW_MS. The user is the
+ * proven identity (Client-Id or JWT), or the queue token on token-only calls. With Redis the
+ * counters are shared by every instance; if Redis fails, requests pass (the queue itself then
+ * answers 503). Exceeding a limit answers 429 RATE_LIMITED with Retry-After. Must be registered
+ * before the routes.
+ */
+export async function registerRateLimits(
+  app: App,
+  deps: { config: Config; auth: Auth; redis: Redis | undefined },
+): Promise<void> {
+  const { config, auth } = deps;
+  if (!config.RATE_LIMIT_ENABLED) return;
+  await app.register(rateLimit, {
+    global: false,
+    timeWindow: config.RATE_LIMIT_WINDOW_MS,
+    ...(deps.redis
+      ? {
+          redis: deps.redis,
+          nameSpace: `${config.REDIS_KEY_PREFIX}:rate-limit:`,
+          skipOnError: true,
+        }
+      : {}),
+  });
+  // Two budgets per request (address, then user and group): the plugin's route hooks run one
+  // limiter per request, so the checks are created with createRateLimit and applied here.
+  const perAddress = app.createRateLimit({
+    max: config.RATE_LIMIT_IP_MAX,
+    keyGenerator: (request) => `ip:${request.ip}`,
+  });
+  const maxOf: Record<Group, number> = {
+    queue: config.RATE_LIMIT_QUEUE_MAX,
+    booking: config.RATE_LIMIT_BOOKING_MAX,
+    account: config.RATE_LIMIT_ACCOUNT_MAX,
+  };
+  const perUser = new Map(
+    (Object.keys(maxOf) as Group[]).map((group) => [
+      group,
+      app.createRateLimit({
+        max: maxOf[group],
+        keyGenerator: async (request) => `${group}:${await auth.rateKey(request)}`,
+      }),
+    ]),
+  );
+
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    const group = groupOf(route);
+    const checks = [perAddress, ...(group ? [perUser.get(group)] : [])].filter(
+      (check) => check !== undefined,
+    );
+    const limit: onRequestAsyncHookHandler = async (request, reply) => {
+      for (const check of checks) {
+        const result = await check(request);
+        if (!result.isAllowed && result.isExceeded) {
+          reply.header('retry-after', String(result.ttlInSeconds));
+          throw new AppError(
+            'RATE_LIMITED',
+            `Too many requests; retry in ${result.ttlInSeconds} s.`,
+            {
+              limit: result.max,
+              retryAfterSeconds: result.ttlInSeconds,
+            },
+          );
+        }
+      }
+    };
+    const existing = route.onRequest;
+    route.onRequest = [
+      ...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]),
+      limit,
+    ];
+  });
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import {
+  connectTestRedis,
+  deletePrefix,
+  describeWithRedis,
+  testKeyPrefix,
+} from '../support/redis.js';
+import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
+
+const limits: Overrides = {
+  RATE_LIMIT_ENABLED: 'true',
+  RATE_LIMIT_WINDOW_MS: '60000',
+  RATE_LIMIT_QUEUE_MAX: '5',
+  RATE_LIMIT_ACCOUNT_MAX: '3',
+  RATE_LIMIT_IP_MAX: '40',
+};
+
+describeWithPostgres('rate limits', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  it('limits each user per route group with 429 and Retry-After; a flood never grows the line', async () => {
+    server = await startTestServer(db, limits);
+    const { client } = server;
+    const flood = await Promise.all(Array.from({ length: 20 }, () => client.enter(7)));
+    const accepted = flood.filter((reply) => reply.status === 201);
+    const limited = flood.filter((reply) => reply.status === 429);
+    expect(accepted).toHaveLength(5);
+    expect(limited).toHaveLength(15);
+    for (const reply of limited) {
+      expect(reply.code).toBe('RATE_LIMITED');
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(new Set(accepted.map((reply) => reply.data.token)).size).toBe(1);
+    expect(await server.queue.tokenCount(7)).toBe(1);
+
+    // Another user is not affected, and other route groups count separately.
+    expect((await client.enter(8)).status).toBe(201);
+    expect((await client.balance(7)).status).toBe(200);
+  });
+
+  it('limits each client address across all routes', async () => {
+    await server.close();
+    server = await startTestServer(db, limits);
+    // 50 different users (each within its own budget) from one address with room for 40.
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => server.client.balance(100 + i)),
+    );
+    expect(replies.filter((reply) => reply.status === 200)).toHaveLength(40);
+    expect(replies.filter((reply) => reply.code === 'RATE_LIMITED')).toHaveLength(10);
+    // Probes are not rate limited.
+    expect((await server.client.call('GET', '/health/live')).status).toBe(200);
+  });
+});
+
+describeWithRedis('rate limits shared through Redis', () => {
+  let db: TestDatabase;
+  const servers: TestServer[] = [];
+  const prefix = testKeyPrefix();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    const redis = await connectTestRedis();
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    await db?.drop();
+  });
+
+  it('counts one user across instances', async () => {
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startTestServer(db, { ...limits, QUEUE_BACKEND: 'redis', REDIS_KEY_PREFIX: prefix }),
+      );
+    }
+    const replies = [];
+    for (let i = 0; i < 10; i++) replies.push(await servers[i % 2]!.client.enter(9));
+    expect(replies.filter((reply) => reply.status === 201)).toHaveLength(5);
+    expect(replies.filter((reply) => reply.status === 429)).toHaveLength(5);
+  });
+});
