@@ -109,11 +109,13 @@ export function createPostgresQueueStore(
 
   return {
     async enter(userId) {
+      const live = sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
+      // Most joins at a sale are refreshes of a live token: one read answers them.
+      const current = await readWithPosition(live);
+      if (current !== null && current.status !== 'EXPIRED') return current;
       for (let attempt = 0; attempt < 3; attempt++) {
         await insertWaiting(userId);
-        const existing = await readWithPosition(
-          sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`,
-        );
+        const existing = await readWithPosition(live);
         if (existing === null) continue; // expired by the sweep between the two statements
         if (existing.status !== 'EXPIRED') return existing;
         // Live in storage but past its time and not yet swept: retire it, then join afresh.
