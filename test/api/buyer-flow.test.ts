@@ -71,6 +71,6 @@ describeWithPostgres('buyer flow on PostgreSQL', () => {
             ?.reservedCount,
       )
       .toBe(1);
-    expect(await invariantViolations(db.pool, { maxActive: 50 })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: 50, queue: server.queue })).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { createConcert, setBalance, travel, type ConcertFixture } from '../support/fixtures.js';
+import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -12,16 +12,18 @@ describeWithPostgres('seat holds', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    // Shopping time shorter than a hold, so a hold taken at once outlives the shopping time.
     server = await startTestServer(db, {
       MAX_ACTIVE: '100',
       SEAT_HOLD_TTL_SECONDS: '300',
-      ACTIVE_TOKEN_TTL_SECONDS: '300',
+      ACTIVE_TOKEN_TTL_SECONDS: '200',
     });
   });
   afterEach(async () => {
-    expect(await invariantViolations(db.pool, { maxActive: 100 })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: 100, queue: server.queue })).toEqual([]);
+    await server.queue.clear();
     await db.pool.query(
-      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
+      `TRUNCATE seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
     );
   });
   afterAll(async () => {
@@ -48,7 +50,7 @@ describeWithPostgres('seat holds', () => {
     expect(ttl).toBeGreaterThan(290_000);
     expect(ttl).toBeLessThanOrEqual(300_000);
 
-    await travel(db.pool, 60);
+    await server.queue.travel(60);
     const repeat = await client.hold(token, concertId, seatIds[0]!);
     expect(repeat.status).toBe(201);
     // The stored expiry moved 60 s back with the travel, and the repeat did not push it forward.
@@ -112,7 +114,7 @@ describeWithPostgres('seat holds', () => {
     await setBalance(db.pool, 6, 50_000);
     await client.hold(late, concertId, seatIds[2]!);
     expect((await client.hold(next, concertId, seatIds[2]!)).code).toBe('SEAT_ALREADY_HELD');
-    await travel(db.pool, 301);
+    await server.queue.travel(301);
     // Both tokens are past their shopping time now; give them fresh ones.
     const lateAgain = await client.activeToken(6);
     const nextAgain = await client.activeToken(7);
@@ -186,11 +188,9 @@ describeWithPostgres('seat holds', () => {
     const token = await client.activeToken(12);
     await setBalance(db.pool, 12, 20_000);
     await client.hold(token, concertId, seatIds[0]!);
-    // Shopping time (300 s) ran out, the hold (taken at about the same time) has ~1 s left.
-    await travel(db.pool, 299);
-    await db.pool.query(
-      `UPDATE queue_tokens SET active_until = now() - interval '1 second' WHERE user_id = 12`,
-    );
+    // Shopping time (200 s) ran out 50 s ago; the hold (taken at about the same time) has ~50 s
+    // left, and the sweep leaves the token alone.
+    await server.queue.travel(250);
     await server.container.admission.admitNow();
     expect((await client.status(token)).data.status).toBe('ACTIVE');
     expect((await client.seats(token, concertId)).status).toBe(200);
@@ -207,8 +207,13 @@ describeWithPostgres('seat holds', () => {
     const { concertId, seatIds } = await fresh();
     const token = await client.activeToken(13);
     await client.hold(token, concertId, seatIds[0]!);
-    await travel(db.pool, 301);
+    // Past the hold's end (300 s) and the Redis backend's sweep delay (2 s after expiresAt, see
+    // queue.store.redis.ts), so the sweep itself expires the token on either backend.
+    await server.queue.travel(305);
     await server.container.admission.admitNow();
+    // Stored as EXPIRED (not only read so): the token's slot is free.
+    const stored = (await server.queue.snapshot()).find((entry) => entry.token === token);
+    expect(stored?.status).toBe('EXPIRED');
     expect((await client.status(token)).data.status).toBe('EXPIRED');
     expect((await client.pay(token, seatIds[0]!)).code).toBe('QUEUE_TOKEN_EXPIRED');
   });

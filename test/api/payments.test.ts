@@ -14,9 +14,10 @@ describeWithPostgres('payment', () => {
     server = await startTestServer(db, { MAX_ACTIVE: '100' });
   });
   afterEach(async () => {
-    expect(await invariantViolations(db.pool, { maxActive: 100 })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: 100, queue: server.queue })).toEqual([]);
+    await server.queue.clear();
     await db.pool.query(
-      `TRUNCATE queue_tokens, seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
+      `TRUNCATE seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
     );
   });
   afterAll(async () => {
@@ -29,12 +30,20 @@ describeWithPostgres('payment', () => {
     const [user, holds, tokens, reservations, ledger, outbox] = await Promise.all([
       db.pool.query(`SELECT balance FROM users WHERE id = $1`, [userId]),
       db.pool.query(`SELECT seat_id, user_id, status, expires_at FROM seat_holds ORDER BY seat_id`),
-      db.pool.query(`SELECT token, status, expires_at FROM queue_tokens ORDER BY id`),
+      // The waiting room on either backend: every token's status and end.
+      server.queue.snapshot(),
       db.pool.query(`SELECT id FROM reservations`),
       db.pool.query(`SELECT id FROM point_transactions`),
       db.pool.query(`SELECT id FROM outbox`),
     ]);
-    return [user.rows, holds.rows, tokens.rows, reservations.rows, ledger.rows, outbox.rows];
+    return [
+      user.rows,
+      holds.rows,
+      tokens.map(({ token, status, expiresAt }) => ({ token, status, expiresAt })),
+      reservations.rows,
+      ledger.rows,
+      outbox.rows,
+    ];
   };
 
   it('debits, reserves, writes the ledger and the event, and expires the token in one go', async () => {
@@ -123,9 +132,10 @@ describeWithPostgres('payment', () => {
     const token = await client.activeToken(26);
     await setBalance(db.pool, 26, 1_000);
     await client.hold(token, concertId, seatIds[0]!);
-    await db.pool.query(
-      `UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE user_id = 26`,
-    );
+    // The token runs out behind the service's back while its hold lives on.
+    await server.queue.expire(token);
+    // A sweep first, so nothing but the payment could change the snapshot.
+    await server.container.admission.admitNow();
     const before = await snapshot(26);
     const reply = await client.pay(token, seatIds[0]!);
     expect([reply.status, reply.code]).toEqual([403, 'QUEUE_TOKEN_EXPIRED']);

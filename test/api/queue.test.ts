@@ -115,7 +115,7 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
       .toBe('ACTIVE');
     expect(Date.now() - paidAt).toBeLessThan(1000);
     expect((await client.status(byArrival[51]!)).data.position).toBe(1);
-    expect(await invariantViolations(db.pool, { maxActive: 50 })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: 50, queue: server.queue })).toEqual([]);
     expect(await server.queue.activeCount()).toBe(50);
   });
 

@@ -64,9 +64,13 @@ describeWithPostgres('hostile and malformed input on every route', () => {
     'seat_holds',
     'reservations',
     'idempotency_keys',
-    'queue_tokens',
     'outbox',
   ] as const;
+
+  /** The waiting room on either queue backend. */
+  const storedTokens = () => server.queue.snapshot();
+  const storedStatus = async (queueToken: string) =>
+    (await storedTokens()).find((entry) => entry.token === queueToken)?.status;
 
   async function counts(): Promise<Record<string, number>> {
     const result: Record<string, number> = {};
@@ -74,6 +78,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       const rows = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
       result[table] = rows.rows[0]?.n ?? -1;
     }
+    result.queue_tokens = (await storedTokens()).length;
     const balances = await db.pool.query<{ total: string | null }>(
       `SELECT sum(balance)::text AS total FROM users`,
     );
@@ -380,8 +385,8 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       problems.push(...verdict(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type'));
     }
     // Nothing was done on behalf of a refused request.
-    const joined = await db.pool.query(`SELECT 1 FROM queue_tokens WHERE user_id = 903`);
-    if (joined.rowCount !== 0) problems.push('user 903 joined the queue with a text/plain body');
+    if ((await server.queue.tokenCount(903)) !== 0)
+      problems.push('user 903 joined the queue with a text/plain body');
     expect(problems).toEqual([]);
   });
 
@@ -403,8 +408,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       }
     }
     expect(problems).toEqual([]);
-    const joined = await db.pool.query(`SELECT 1 FROM queue_tokens WHERE user_id = 904`);
-    expect(joined.rowCount).toBe(0);
+    expect(await server.queue.tokenCount(904)).toBe(0);
   });
 
   it('refuses wrong types, floats, non-positive and huge numbers, naming the field', async () => {
@@ -847,11 +851,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       });
       expect(verdict(reply, 400, 'INVALID_REQUEST', 'body')).toEqual([]);
     }
-    const state = await db.pool.query<{ status: string }>(
-      `SELECT status FROM queue_tokens WHERE token = $1`,
-      [token],
-    );
-    expect(state.rows[0]?.status).toBe('ACTIVE');
+    expect(await storedStatus(token)).toBe('ACTIVE');
     const hold = await db.pool.query(
       `SELECT 1 FROM seat_holds WHERE seat_id = $1 AND user_id = $2 AND status = 'HELD'`,
       [seatIds[0], buyer],
@@ -924,20 +924,18 @@ describeWithPostgres('hostile and malformed input on every route', () => {
 
   it('left no partial state behind: no users, ledger rows, holds, reservations, keys or tokens', async () => {
     const strangers = await db.pool.query<{ user_id: string; table: string }>(
-      `SELECT user_id::text, 'queue_tokens' AS table FROM queue_tokens WHERE user_id <> $1
-       UNION ALL SELECT id::text, 'users' FROM users WHERE id <> $1
+      `SELECT id::text AS user_id, 'users' AS table FROM users WHERE id <> $1
        UNION ALL SELECT user_id::text, 'point_transactions' FROM point_transactions WHERE user_id <> $1
        UNION ALL SELECT user_id::text, 'seat_holds' FROM seat_holds WHERE user_id <> $1
        UNION ALL SELECT user_id::text, 'idempotency_keys' FROM idempotency_keys WHERE user_id <> $1`,
       [buyer],
     );
-    expect(strangers.rows).toEqual([]);
+    const strangerTokens = (await storedTokens())
+      .filter((entry) => entry.userId !== buyer)
+      .map((entry) => ({ user_id: String(entry.userId), table: 'queue_tokens' }));
+    expect([...strangerTokens, ...strangers.rows]).toEqual([]);
     expect(await counts()).toEqual(snapshot);
-    const state = await db.pool.query<{ status: string }>(
-      `SELECT status FROM queue_tokens WHERE token = $1`,
-      [token],
-    );
-    expect(state.rows[0]?.status).toBe('ACTIVE');
+    expect(await storedStatus(token)).toBe('ACTIVE');
     const holds = await db.pool.query<{ seat_id: string; user_id: string; status: string }>(
       `SELECT seat_id::text, user_id::text, status FROM seat_holds`,
     );
@@ -949,7 +947,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       [buyer],
     );
     expect(balance.rows[0]?.balance).toBe(String(price));
-    expect(await invariantViolations(db.pool, { maxActive: 50 })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: 50, queue: server.queue })).toEqual([]);
   });
 
   it('refuses a urn:uuid: seatHoldUuid / reservationUuid cleanly (400), leaving hold and balance as they were', async () => {

@@ -1,39 +1,49 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import {
+  sharedWaitingRoom,
+  startTestServer,
+  type SharedWaitingRoom,
+  type TestServer,
+} from '../support/server.js';
 
 /**
- * Proves: with two server instances on one database, each running its admission worker (and
- * extra admission runs fired by hand at the same time), the ACTIVE count never exceeds the
- * limit at any sampled moment, admission follows arrival order exactly, and nobody is skipped.
+ * Proves: with two server instances on one database (on the Redis backend also one waiting room:
+ * one key prefix), each running its admission worker (and extra admission runs fired by hand at
+ * the same time), the ACTIVE count never exceeds the limit at any sampled moment, admission
+ * follows arrival order exactly, and nobody is skipped.
  */
 describeWithPostgres('admission with several instances', () => {
   const LIMIT = 10;
   const USERS = 300;
   let db: TestDatabase;
+  let room: SharedWaitingRoom;
   let servers: TestServer[];
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const overrides = { MAX_ACTIVE: String(LIMIT), ADMISSION_INTERVAL_MS: '15' };
+    room = sharedWaitingRoom();
+    const overrides = {
+      MAX_ACTIVE: String(LIMIT),
+      ADMISSION_INTERVAL_MS: '15',
+      ...room.overrides,
+    };
     servers = [await startTestServer(db, overrides), await startTestServer(db, overrides)];
   });
   afterAll(async () => {
     for (const server of servers ?? []) await server.close();
+    await room?.cleanup();
     await db?.drop();
   });
 
   it('never exceeds the limit and admits strictly in arrival order', async () => {
+    // Both servers share one waiting room: either one's inspector sees all of it.
+    const queue = servers[0]!.queue;
     let maxSeen = 0;
     let sampling = true;
     const sampler = (async () => {
-      while (sampling) {
-        const { rows } = await db.pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM queue_tokens WHERE status = 'ACTIVE'`,
-        );
-        maxSeen = Math.max(maxSeen, rows[0]?.n ?? 0);
-      }
+      while (sampling) maxSeen = Math.max(maxSeen, await queue.activeCount());
     })();
     // Extra admission runs on both instances, racing their own workers.
     let hammering = true;
@@ -59,9 +69,7 @@ describeWithPostgres('admission with several instances', () => {
     // Churn: every ACTIVE user leaves through a random instance until everyone has had a turn.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const { rows } = await db.pool.query<{ token: string; status: string }>(
-        `SELECT token, status FROM queue_tokens`,
-      );
+      const rows = await queue.snapshot();
       const active = rows.filter((row) => row.status === 'ACTIVE');
       if (rows.length === USERS && rows.every((row) => row.status === 'EXPIRED')) break;
       if (Date.now() > deadline) throw new Error('churn did not finish');
@@ -76,14 +84,15 @@ describeWithPostgres('admission with several instances', () => {
 
     expect(maxSeen).toBeGreaterThan(0);
     expect(maxSeen).toBeLessThanOrEqual(LIMIT);
-    const { rows } = await db.pool.query<{ id: string; token: string; activated_at: Date | null }>(
-      `SELECT id, token, activated_at FROM queue_tokens ORDER BY activated_at, id`,
+    // In activation order, ties (one admission run) by arrival.
+    const rows = (await queue.snapshot()).sort(
+      (a, b) => (a.activatedAt ?? Infinity) - (b.activatedAt ?? Infinity) || a.arrival - b.arrival,
     );
-    // Everyone was admitted (nobody skipped), in arrival (id) order.
-    expect(rows.every((row) => row.activated_at !== null)).toBe(true);
-    const admittedOrder = rows.map((row) => Number(row.id));
+    // Everyone was admitted (nobody skipped), in arrival order.
+    expect(rows.every((row) => row.activatedAt !== null)).toBe(true);
+    const admittedOrder = rows.map((row) => row.arrival);
     expect(admittedOrder).toEqual([...admittedOrder].sort((a, b) => a - b));
     expect(new Set(rows.map((row) => row.token))).toEqual(new Set(tokens));
-    expect(await invariantViolations(db.pool, { maxActive: LIMIT })).toEqual([]);
+    expect(await invariantViolations(db.pool, { maxActive: LIMIT, queue })).toEqual([]);
   });
 });

@@ -6,15 +6,20 @@ import { createClient } from '../support/client.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer } from '../support/server.js';
+import { sharedWaitingRoom, startTestServer, type SharedWaitingRoom } from '../support/server.js';
 
-/** Starts `src/main.ts` as its own process (as `npm start` does) and waits for its address. */
+/**
+ * Starts `src/main.ts` as its own process (as `npm start` does) and waits for its address. `room`:
+ * the waiting room it joins (its queue backend; on Redis the shared key prefix).
+ */
 async function spawnServer(
   databaseUrl: string,
+  room: SharedWaitingRoom,
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
+      ...room.env,
       DATABASE_URL: databaseUrl,
       PORT: '0',
       LOG_LEVEL: process.env.SHUTDOWN_LOG ?? 'warn',
@@ -51,17 +56,21 @@ async function spawnServer(
  */
 describeWithPostgres('graceful shutdown under load', () => {
   let db: TestDatabase;
+  /** The process and the instance that replaces it share one waiting room (their tokens). */
+  let room: SharedWaitingRoom;
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    room = sharedWaitingRoom();
   });
   afterAll(async () => {
+    await room?.cleanup();
     await db?.drop();
   });
 
   it('finishes in-flight payments, refuses the rest cleanly, and exits 0', async () => {
     const BUYERS = 60;
-    const { child, url, exited } = await spawnServer(db.url);
+    const { child, url, exited } = await spawnServer(db.url, room);
     const client = createClient(url);
     const { concertId, seatIds } = await createConcert(db.pool, { seats: BUYERS, price: 1_000 });
     const buyers = Array.from({ length: BUYERS }, (_, i) => 900 + i);
@@ -96,11 +105,16 @@ describeWithPostgres('graceful shutdown under load', () => {
     statuses.forEach((status, i) => {
       if (status === 201) expect(paid.has(buyers[i]!)).toBe(true);
     });
-    expect(await invariantViolations(db.pool, { maxActive: 1000 })).toEqual([]);
+    const left = await room.inspector(db);
+    try {
+      expect(await invariantViolations(db.pool, { maxActive: 1000, queue: left })).toEqual([]);
+    } finally {
+      await left.close();
+    }
 
     // A new instance: retries with the same keys replay or complete each payment exactly once,
     // and the outbox delivers every committed payment's event.
-    const restarted = await startTestServer(db, { MAX_ACTIVE: '1000' });
+    const restarted = await startTestServer(db, { MAX_ACTIVE: '1000', ...room.overrides });
     try {
       const retries = await Promise.all(
         buyers.map((_, i) => restarted.client.pay(tokens[i]!, seatIds[i]!, keys[i])),
@@ -119,7 +133,9 @@ describeWithPostgres('graceful shutdown under load', () => {
           return rows[0]!.ranked === rows[0]!.reserved;
         })
         .toBe(true);
-      expect(await invariantViolations(db.pool, { maxActive: 1000 })).toEqual([]);
+      expect(
+        await invariantViolations(db.pool, { maxActive: 1000, queue: restarted.queue }),
+      ).toEqual([]);
     } finally {
       await restarted.close();
     }

@@ -7,9 +7,10 @@ import {
   postgresInspector,
   redisInspector,
   testQueueBackend,
+  type QueueBackend,
   type QueueInspector,
 } from './queue-backend.js';
-import { redisUrl, testKeyPrefix } from './redis.js';
+import { closeRedis, connectTestRedis, deletePrefix, redisUrl, testKeyPrefix } from './redis.js';
 
 export type Overrides = Partial<Record<keyof Config, string>>;
 
@@ -43,6 +44,7 @@ export async function startTestServer(
   overrides: Overrides = {},
 ): Promise<TestServer> {
   const backend = overrides.QUEUE_BACKEND ?? testQueueBackend();
+  if (backend === 'redis' && overrides.REDIS_URL === undefined) requireRedis();
   const ownPrefix = backend === 'redis' && overrides.REDIS_KEY_PREFIX === undefined;
   const config = testConfig({
     ...(database ? { DATABASE_URL: database.url } : { PGLITE_IN_MEMORY: 'true' }),
@@ -55,7 +57,7 @@ export async function startTestServer(
   const server = await startServer(config, pino({ level: logLevel ?? 'silent' }));
   const queue =
     config.QUEUE_BACKEND === 'redis'
-      ? await redisInspector(database, config.REDIS_KEY_PREFIX, ownPrefix)
+      ? await redisInspector(database, config, ownPrefix)
       : postgresInspector(database);
   return {
     ...server,
@@ -64,6 +66,63 @@ export async function startTestServer(
     close: async () => {
       await server.close();
       await queue.close();
+    },
+  };
+}
+
+/** Redis-backed test servers need the test Redis: say so plainly instead of failing on a bad URL. */
+function requireRedis(): void {
+  if (redisUrl === '')
+    throw new Error(
+      'This test runs on the Redis queue backend (TEST_QUEUE_BACKEND=redis, or the redis-queue ' +
+        'project of vitest.config.ts), but Redis is not reachable: start it or set TEST_REDIS_URL.',
+    );
+}
+
+/**
+ * What several servers or server processes need to share one waiting room: on Redis one key
+ * prefix of their own (made here; `cleanup` deletes it), on PostgreSQL nothing but the database.
+ */
+export interface SharedWaitingRoom {
+  backend: QueueBackend;
+  /** Overrides for each startTestServer that joins the room. */
+  overrides: Overrides;
+  /** Environment for a server process (src/main.ts) that joins the room. */
+  env: Record<string, string>;
+  /** An inspector of the room without a server of its own (close it; it leaves the keys). */
+  inspector(database: TestDatabase | undefined): Promise<QueueInspector>;
+  cleanup(): Promise<void>;
+}
+
+export function sharedWaitingRoom(): SharedWaitingRoom {
+  const backend = testQueueBackend();
+  if (backend === 'postgres')
+    return {
+      backend,
+      overrides: {},
+      env: { QUEUE_BACKEND: 'postgres' },
+      inspector: (database) => Promise.resolve(postgresInspector(database)),
+      cleanup: () => Promise.resolve(),
+    };
+  requireRedis();
+  const prefix = testKeyPrefix();
+  return {
+    backend,
+    overrides: { REDIS_KEY_PREFIX: prefix },
+    env: { QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix },
+    inspector: (database) =>
+      redisInspector(
+        database,
+        testConfig({ QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }),
+        false,
+      ),
+    async cleanup() {
+      const client = await connectTestRedis();
+      try {
+        await deletePrefix(client, prefix);
+      } finally {
+        await closeRedis(client);
+      }
     },
   };
 }
