@@ -1,52 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient } from '../support/client.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
+import { spawnServer } from '../support/process.js';
 import { sharedWaitingRoom, startTestServer, type SharedWaitingRoom } from '../support/server.js';
-
-/**
- * Starts `src/main.ts` as its own process (as `npm start` does) and waits for its address. `room`:
- * the waiting room it joins (its queue backend; on Redis the shared key prefix).
- */
-async function spawnServer(
-  databaseUrl: string,
-  room: SharedWaitingRoom,
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      ...room.env,
-      DATABASE_URL: databaseUrl,
-      PORT: '0',
-      LOG_LEVEL: process.env.SHUTDOWN_LOG ?? 'warn',
-      MAX_ACTIVE: '1000',
-      SHUTDOWN_TIMEOUT_MS: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    if (process.env.SHUTDOWN_LOG)
-      child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    void exited.then(() => reject(new Error(`server exited: ${output}`)));
-  });
-  return { child, url, exited };
-}
 
 /**
  * Proves: SIGTERM in the middle of a burst of payments loses no committed payment. Requests in
@@ -70,7 +29,12 @@ describeWithPostgres('graceful shutdown under load', () => {
 
   it('finishes in-flight payments, refuses the rest cleanly, and exits 0', async () => {
     const BUYERS = 60;
-    const { child, url, exited } = await spawnServer(db.url, room);
+    const { child, url, exited } = await spawnServer({
+      ...room.env,
+      DATABASE_URL: db.url,
+      MAX_ACTIVE: '1000',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
     const client = createClient(url);
     const { concertId, seatIds } = await createConcert(db.pool, { seats: BUYERS, price: 1_000 });
     const buyers = Array.from({ length: BUYERS }, (_, i) => 900 + i);
