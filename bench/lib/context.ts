@@ -1,0 +1,127 @@
+import path from 'node:path';
+import type pg from 'pg';
+import { machineCpuTicks } from './machine.js';
+import { resetBenchRedis, type BuildFeatures, type QueueMode } from './modes.js';
+import type { Options } from './options.js';
+import { databaseUrl, dropDatabase, recreateDatabase } from './postgres.js';
+import { progress } from './progress.js';
+import type { Check, ScenarioResult, Usage } from './results.js';
+import { startOverture, type ServerProcess } from './server.js';
+
+export interface Context {
+  options: Options;
+  admin: pg.Pool;
+  features: BuildFeatures;
+  /** Modes whose server started in the availability probe. */
+  modes: QueueMode[];
+  bare: ServerProcess;
+  runId: string;
+  results: ScenarioResult[];
+  checks: Check[];
+  skipped: { scenario: string; target: string; reason: string }[];
+  problems: string[];
+}
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+}
+
+export function databaseName(mode: string, scenario: string): string {
+  return `overture_bench_${mode}_${scenario}`.replace(/[^a-z0-9_]/g, '_');
+}
+
+/** Server settings every scenario starts from; scenarios override what they study. */
+export const benchServerEnv: Record<string, string> = {
+  // The pool a production instance would run with (the default), stated so the report shows it.
+  DB_POOL_SIZE: '10',
+};
+
+/** A server's settings: bench defaults, the mode's, the command line's, then the scenario's. */
+export function serverEnv(
+  ctx: Pick<Context, 'options' | 'features'>,
+  mode: QueueMode,
+  scenario: Record<string, string> = {},
+): Record<string, string> {
+  return { ...benchServerEnv, ...mode.env(ctx.features), ...ctx.options.serverEnv, ...scenario };
+}
+
+/**
+ * Runs `work` against a server of `mode` on a fresh database of its own (dropped and recreated;
+ * the server migrates and seeds it on start), then stops the server and drops the database.
+ */
+export async function withOverture<T>(
+  ctx: Context,
+  mode: QueueMode,
+  scenario: string,
+  env: Record<string, string>,
+  work: (server: ServerProcess, database: BenchDatabase) => Promise<T>,
+  /** Connect the server through this local port (a counting proxy) instead of PostgreSQL's. */
+  databasePort?: number,
+): Promise<T> {
+  const name = databaseName(mode.name, scenario);
+  const url = await recreateDatabase(ctx.admin, name);
+  await resetBenchRedis();
+  const server = await startOverture({
+    label: `${mode.name}-${scenario}`,
+    databaseUrl: databasePort === undefined ? url : databaseUrl(name, databasePort),
+    env: serverEnv(ctx, mode, env),
+    cpuProfileDir: profileDir(ctx),
+  });
+  try {
+    return await work(server, { name, url });
+  } finally {
+    const code = await server.stop();
+    if (code !== 0 && code !== null)
+      ctx.problems.push(`${mode.name}/${scenario}: server exited with code ${code} on SIGTERM`);
+    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
+  }
+}
+
+export const profileDir = (ctx: Pick<Context, 'options' | 'runId'>): string | undefined =>
+  ctx.options.cpuProfile ? path.join(ctx.options.resultsDir, `${ctx.runId}-profiles`) : undefined;
+
+/** Starts measuring CPU use; the returned function ends the window. */
+export function measureUsage(server: ServerProcess | ServerProcess[]) {
+  const servers = Array.isArray(server) ? server : [server];
+  const started = Date.now();
+  const cpuBefore = servers.map((item) => item.cpuSeconds());
+  const logsBefore = servers.map((item) => item.logs());
+  const ticksBefore = machineCpuTicks();
+  return (generatorCpuSeconds: number | null): Usage => {
+    const ticksAfter = machineCpuTicks();
+    let serverCpu: number | null = 0;
+    let errors = 0;
+    let warnings = 0;
+    const samples: string[] = [];
+    for (const [index, item] of servers.entries()) {
+      const before = cpuBefore[index];
+      const after = item.cpuSeconds();
+      serverCpu =
+        before === undefined || after === undefined || serverCpu === null
+          ? null
+          : serverCpu + after - before;
+      const logs = item.logs();
+      errors += logs.errors - logsBefore[index]!.errors;
+      warnings += logs.warnings - logsBefore[index]!.warnings;
+      for (const sample of logs.samples) if (!samples.includes(sample)) samples.push(sample);
+    }
+    const total = ticksAfter.total - ticksBefore.total;
+    const hundredths = (value: number) => Math.round(value * 100) / 100;
+    return {
+      seconds: (Date.now() - started) / 1000,
+      serverCpuSeconds: serverCpu === null ? null : hundredths(serverCpu),
+      generatorCpuSeconds: generatorCpuSeconds === null ? null : hundredths(generatorCpuSeconds),
+      machineBusy:
+        total > 0 ? Math.round(((ticksAfter.busy - ticksBefore.busy) / total) * 1000) / 1000 : null,
+      serverLogErrors: errors,
+      serverLogWarnings: warnings,
+      serverLogSamples: errors > 0 ? samples : [],
+    };
+  };
+}
+
+export function check(ctx: Context, name: string, ok: boolean, detail: string): void {
+  ctx.checks.push({ name, ok, detail });
+  progress.line('check', `${ok ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
+}

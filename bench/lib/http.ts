@@ -1,0 +1,109 @@
+/** Unmeasured set-up calls the harness makes itself (joining users, finding a seat). */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+
+export interface Envelope<T> {
+  code: string;
+  message: string;
+  data: T;
+}
+
+export interface TokenData {
+  token: string;
+  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+  position: number;
+}
+
+export class Api {
+  private readonly pool: Pool;
+
+  constructor(
+    readonly baseUrl: string,
+    connections = 64,
+  ) {
+    this.pool = new Pool(baseUrl, { connections, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  }
+
+  async call<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    headers: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<{ status: number; body: Envelope<T> }> {
+    const response = await this.pool.request({
+      method,
+      path,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed = (await response.body.json()) as Envelope<T>;
+    return { status: response.statusCode, body: parsed };
+  }
+
+  async join(userId: number): Promise<TokenData> {
+    const reply = await this.call<TokenData>('POST', '/api/v1/queue/token', {
+      'client-id': String(userId),
+    });
+    if (reply.status !== 201)
+      throw new Error(`join of user ${userId}: ${reply.status} ${reply.body.code}`);
+    return reply.body.data;
+  }
+
+  async status(token: string): Promise<TokenData> {
+    const reply = await this.call<Omit<TokenData, 'token'>>('GET', '/api/v1/queue/token', {
+      'queue-token': token,
+    });
+    if (reply.status !== 200) throw new Error(`status: ${reply.status} ${reply.body.code}`);
+    return { token, ...reply.body.data };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!, index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/** Joins users 1..count (or the given ids); returns their tokens in id order. */
+export function joinAll(
+  api: Api,
+  userIds: readonly number[],
+  concurrency = 64,
+): Promise<TokenData[]> {
+  return mapLimit(userIds, concurrency, (userId) => api.join(userId));
+}
+
+/** Waits until every token is ACTIVE (polling the ones that are not), up to `timeoutMs`. */
+export async function untilAllActive(
+  api: Api,
+  tokens: TokenData[],
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = tokens.filter((token) => token.status !== 'ACTIVE');
+  while (pending.length > 0 && Date.now() < deadline) {
+    await sleep(250);
+    const polled = await mapLimit(pending, 64, (token) => api.status(token.token));
+    pending = polled.filter((token) => token.status !== 'ACTIVE');
+  }
+  return tokens.length - pending.length;
+}
+
+export const range = (first: number, count: number): number[] =>
+  Array.from({ length: count }, (_, index) => first + index);

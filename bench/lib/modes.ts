@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { projectRoot } from './server.js';
+
+/**
+ * Redis for the bench: its own logical database, emptied before each server start, so runs never
+ * see each other's keys nor touch the keys of tests running on the same machine (they use db 0).
+ */
+export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
+
+/** A Kafka-protocol server for the stream mode, when the machine has one. */
+const kafkaBrokers = process.env.BENCH_KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? '';
+
+/** What the compiled server's configuration accepts (read from dist/config.js after the build). */
+export interface BuildFeatures {
+  settings: Set<string>;
+  /** Values QUEUE_BACKEND accepts, when the schema lists them. */
+  queueBackends: string[] | undefined;
+}
+
+export interface QueueMode {
+  name: string;
+  description: string;
+  /** The baseline: a run where it cannot start is a broken run, not a missing feature. */
+  required: boolean;
+  /** Why the mode cannot run with this build or on this machine, checked before starting it. */
+  unavailableBecause(features: BuildFeatures): string | undefined;
+  env(features: BuildFeatures): Record<string, string>;
+}
+
+const backendSupported = (features: BuildFeatures, backend: string): string | undefined => {
+  if (!features.settings.has('QUEUE_BACKEND'))
+    return `this build has no QUEUE_BACKEND setting (src/config.ts): only the postgres queue exists`;
+  if (features.queueBackends && !features.queueBackends.includes(backend))
+    return `QUEUE_BACKEND accepts ${features.queueBackends.join(', ')}, not ${backend}`;
+  return undefined;
+};
+
+/**
+ * The bench speaks the seed's contract: the user is named by the Client-Id header. A build that
+ * also offers JWT identity refuses Client-Id in production unless told to allow it.
+ */
+const identityEnv = (features: BuildFeatures): Record<string, string> => ({
+  ...(features.settings.has('AUTH_MODE') ? { AUTH_MODE: 'client-id' } : {}),
+  ...(features.settings.has('ALLOW_CLIENT_ID_AUTH') ? { ALLOW_CLIENT_ID_AUTH: 'true' } : {}),
+});
+
+/**
+ * Rate limits stay on (their cost is part of every request) but are raised out of reach: all the
+ * bench's simulated users share one loopback address, and a closed loop re-polls faster than a
+ * person would. A 429 still counts as a failure in every scenario.
+ */
+const rateLimitSettings = [
+  'RATE_LIMIT_IP_MAX',
+  'RATE_LIMIT_QUEUE_MAX',
+  'RATE_LIMIT_BOOKING_MAX',
+  'RATE_LIMIT_ACCOUNT_MAX',
+];
+const limitsEnv = (features: BuildFeatures): Record<string, string> =>
+  Object.fromEntries(
+    rateLimitSettings
+      .filter((name) => features.settings.has(name))
+      .map((name) => [name, '1000000']),
+  );
+
+const backendEnv = (features: BuildFeatures, backend: string): Record<string, string> => ({
+  ...identityEnv(features),
+  ...limitsEnv(features),
+  ...(features.settings.has('QUEUE_BACKEND') ? { QUEUE_BACKEND: backend } : {}),
+  // Redis is there in production for the ranking and locks whatever the queue; give it to every mode.
+  REDIS_URL: redisUrl,
+});
+
+/** The queue modes, measured side by side. Add a mode here and every scenario runs it. */
+export const queueModes: QueueMode[] = [
+  {
+    name: 'postgres',
+    description: 'waiting room in PostgreSQL (QUEUE_BACKEND=postgres)',
+    required: true,
+    unavailableBecause: () => undefined,
+    env: (features) => backendEnv(features, 'postgres'),
+  },
+  {
+    name: 'redis',
+    description: 'waiting room in Redis sorted sets (QUEUE_BACKEND=redis)',
+    required: false,
+    unavailableBecause: (features) => backendSupported(features, 'redis'),
+    env: (features) => backendEnv(features, 'redis'),
+  },
+  {
+    name: 'stream',
+    description: 'queue entries through an ordered Kafka-protocol consumer (QUEUE_BACKEND=stream)',
+    required: false,
+    unavailableBecause: (features) =>
+      backendSupported(features, 'stream') ??
+      (kafkaBrokers === ''
+        ? 'no Kafka-protocol server on this machine (set BENCH_KAFKA_BROKERS=host:port to include it)'
+        : undefined),
+    env: (features) => ({ ...backendEnv(features, 'stream'), KAFKA_BROKERS: kafkaBrokers }),
+  },
+];
+
+interface SchemaNode {
+  properties?: Record<string, { enum?: unknown[]; anyOf?: { const?: unknown }[] }>;
+}
+
+export async function readBuildFeatures(): Promise<BuildFeatures> {
+  const module = (await import(pathToFileURL(path.join(projectRoot, 'dist/config.js')).href)) as {
+    configSchema?: SchemaNode;
+  };
+  const properties = module.configSchema?.properties ?? {};
+  const backend = properties.QUEUE_BACKEND;
+  const values = backend?.enum ?? backend?.anyOf?.map((option) => option.const);
+  return {
+    settings: new Set(Object.keys(properties)),
+    queueBackends: values?.filter((value): value is string => typeof value === 'string'),
+  };
+}
+
+/** Empties the bench's Redis database before a server starts on it. */
+export async function resetBenchRedis(): Promise<void> {
+  const client = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+  });
+  try {
+    await client.connect();
+    await client.flushdb();
+  } catch {
+    // No Redis: a mode that needs it will say so when its server refuses to start.
+  } finally {
+    client.disconnect();
+  }
+}

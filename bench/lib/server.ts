@@ -1,0 +1,242 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuSeconds } from './machine.js';
+
+export const projectRoot = path.resolve(import.meta.dirname, '../..');
+
+/** Every child this run started, so an interrupted run leaves nothing behind. */
+const children = new Set<ChildProcess>();
+
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+export function killAllChildren(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+/** A server child failed before it was ready; `reason` is what it printed (a config error, say). */
+export class ServerStartError extends Error {
+  override name = 'ServerStartError';
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+  }
+}
+
+export interface LogDigest {
+  warnings: number;
+  errors: number;
+  /** The first distinct error/fatal messages, for the report. */
+  samples: string[];
+}
+
+export interface ServerProcess {
+  label: string;
+  url: string;
+  pid: number | undefined;
+  cpuSeconds(): number | undefined;
+  logs(): LogDigest;
+  /** Last lines of output, for diagnostics. */
+  tail(): string;
+  /** SIGTERM, wait for the graceful exit (SIGKILL after 20 s); resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Environment a server child gets: nothing from the shell that could change the measured code. */
+function baseEnvironment(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
+  return Object.fromEntries(
+    keep.flatMap((key) => (process.env[key] === undefined ? [] : [[key, process.env[key]]])),
+  );
+}
+
+function watchOutput(child: ChildProcess) {
+  const lines: string[] = [];
+  const digest: LogDigest = { warnings: 0, errors: 0, samples: [] };
+  const onLine = (line: string) => {
+    lines.push(line);
+    if (lines.length > 60) lines.shift();
+    if (!line.startsWith('{')) return;
+    try {
+      const entry = JSON.parse(line) as {
+        level?: number;
+        msg?: string;
+        code?: string;
+        err?: { message?: string };
+      };
+      const level = entry.level ?? 0;
+      if (level >= 50) {
+        digest.errors++;
+        const text = [entry.msg, entry.code, entry.err?.message].filter(Boolean).join(': ');
+        if (digest.samples.length < 5 && !digest.samples.includes(text)) digest.samples.push(text);
+      } else if (level >= 40) digest.warnings++;
+    } catch {
+      // not a log line
+    }
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        onLine(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+      }
+    });
+  }
+  return { lines, digest };
+}
+
+async function waitUntilReady(
+  child: ChildProcess,
+  url: string,
+  readyPath: string,
+  output: { lines: string[] },
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  while (Date.now() < deadline) {
+    if (exited !== undefined) {
+      await sleep(50); // let the last output arrive
+      const reason = output.lines
+        .filter((line) => line.trim() !== '')
+        .slice(-6)
+        .join('\n');
+      throw new ServerStartError(
+        `server exited with code ${exited} before it was ready`,
+        reason || `exit code ${exited}`,
+        exited,
+      );
+    }
+    try {
+      const response = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new ServerStartError(
+    `server not ready after ${timeoutMs} ms`,
+    output.lines.slice(-6).join('\n'),
+    null,
+  );
+}
+
+function handle(
+  label: string,
+  child: ChildProcess,
+  url: string,
+  output: ReturnType<typeof watchOutput>,
+): ServerProcess {
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  return {
+    label,
+    url,
+    pid: child.pid,
+    cpuSeconds: () => (exitCode === undefined ? processCpuSeconds(child.pid) : undefined),
+    logs: () => ({ ...output.digest, samples: [...output.digest.samples] }),
+    tail: () => output.lines.join('\n'),
+    async stop() {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export interface OvertureOptions {
+  label: string;
+  databaseUrl: string;
+  env?: Record<string, string>;
+  /** Directory for --cpu-prof output; no profiling when undefined. */
+  cpuProfileDir?: string;
+}
+
+/**
+ * Starts the compiled server (`node dist/main.js`) as production would run it: NODE_ENV=production,
+ * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
+ */
+export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const env = {
+    ...baseEnvironment(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: options.databaseUrl,
+    ...options.env,
+  };
+  const args: string[] = [];
+  if (options.cpuProfileDir !== undefined) {
+    mkdirSync(options.cpuProfileDir, { recursive: true });
+    args.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${options.cpuProfileDir}`,
+      `--cpu-prof-name=${options.label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`,
+    );
+  }
+  const child = spawn(process.execPath, [...args, 'dist/main.js'], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  trackChild(child);
+  const output = watchOutput(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(child, url, '/health/ready', output, 60_000);
+  return handle(options.label, child, url, output);
+}
+
+/** The ceiling: a Fastify route that does nothing, in a process of its own. */
+export async function startBare(): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
+    cwd: projectRoot,
+    env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  trackChild(child);
+  const output = watchOutput(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(child, url, '/health/ready', output, 30_000);
+  return handle('bare', child, url, output);
+}

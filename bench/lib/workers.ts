@@ -1,0 +1,59 @@
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { progress } from './progress.js';
+import { projectRoot, trackChild } from './server.js';
+
+/** Messages a load-generator child sends to the harness. */
+export type WorkerMessage<R> =
+  | { type: 'progress'; text: string }
+  | { type: 'result'; result: R }
+  | { type: 'error'; message: string };
+
+/**
+ * Runs a load generator in a child process of its own (never in the server's process), hands it
+ * the job, prints its per-second progress, and resolves with its result. A worker that outlives
+ * `timeoutMs` is killed and the promise rejects, so every run stays bounded.
+ */
+export function runWorker<R>(
+  script: string,
+  job: unknown,
+  options: { label: string; timeoutMs: number },
+): Promise<R> {
+  const child = fork(path.join(projectRoot, 'bench/workers', script), [], {
+    cwd: projectRoot,
+    execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  trackChild(child);
+  return new Promise<R>((resolve, reject) => {
+    let settled = false;
+    const finish = (error: Error | undefined, result?: R) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (error) reject(error);
+      else resolve(result as R);
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          new Error(`${options.label}: load generator still running after ${options.timeoutMs} ms`),
+        ),
+      options.timeoutMs,
+    );
+    child.on('message', (message: WorkerMessage<R>) => {
+      if (message.type === 'progress') progress.line(options.label, message.text);
+      else if (message.type === 'result') finish(undefined, message.result);
+      else finish(new Error(`${options.label}: ${message.message}`));
+    });
+    child.once('exit', (code) =>
+      finish(
+        new Error(`${options.label}: load generator exited with code ${code} before its result`),
+      ),
+    );
+    child.once('error', (error) => finish(error));
+    child.send({ type: 'job', job });
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * PostgreSQL's own rate for the payment transaction: pgbench runs the statements the service's
+ * payment sends (hold lock, token lock, the debit/reservation/ledger/outbox statement, token
+ * expiry, idempotency record) with as many clients as the server's pool, each paying for seats
+ * prepared for it, over the extended protocol like node-postgres. No HTTP, no Node: the ceiling
+ * the purchase flow's payments are compared with.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { databaseName, serverEnv, type Context } from '../lib/context.js';
+import { adminUrl, dropDatabase, recreateDatabase, withPool } from '../lib/postgres.js';
+import { progress } from '../lib/progress.js';
+import type { PgbenchResult, RoundTripResult } from '../lib/results.js';
+import { startOverture } from '../lib/server.js';
+import { round } from '../lib/stats.js';
+
+/** Each statement below mirrors one the service sends (see the round-trip scenario's listing). */
+const script = `\\set n :n + 1
+\\set seat :client_id * :per_client + :n
+BEGIN;
+INSERT INTO idempotency_keys (user_id, scope, key, request_hash)
+  VALUES (:seat, 'reservation', 'pgbench-' || :seat, 'request-hash') ON CONFLICT DO NOTHING RETURNING true AS claimed;
+SELECT h.user_id, h.status, h.expires_at > now() AS live, s.concert_id, s.seat_number, s.price
+  FROM seat_holds h JOIN seats s ON s.id = h.seat_id WHERE h.seat_id = :seat FOR UPDATE OF h \\gset
+SELECT id, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at, now() AS now
+  FROM queue_tokens WHERE id = :seat FOR UPDATE;
+WITH ids AS (SELECT gen_random_uuid() AS event_id, gen_random_uuid() AS reservation_uuid),
+  debit AS (
+    UPDATE users SET balance = balance - :price, updated_at = now()
+    WHERE id = :seat AND balance >= :price RETURNING balance),
+  reservation AS (
+    INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
+    SELECT ids.reservation_uuid, :seat, :concert_id, :seat, :price FROM debit, ids
+    RETURNING id, created_at),
+  ledger AS (
+    INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
+    SELECT :seat, 'USE', :price, debit.balance, reservation.id FROM debit, reservation),
+  sold AS (
+    UPDATE seat_holds SET status = 'SOLD' WHERE seat_id = :seat AND EXISTS (SELECT 1 FROM reservation)),
+  event AS (
+    INSERT INTO outbox (event_id, type, key, payload)
+    SELECT ids.event_id, 'reservation.confirmed', :concert_id::text,
+      jsonb_build_object('eventId', ids.event_id::text, 'reservationId', reservation.id,
+        'userId', :seat::bigint, 'concertId', :concert_id::bigint, 'seatId', :seat::bigint,
+        'price', :price::bigint, 'queueToken', 'bench-' || :seat, 'reservedAt', reservation.created_at)
+    FROM reservation, ids)
+  SELECT debit.balance, reservation.id AS reservation_id, reservation.created_at FROM debit, reservation;
+UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE id = :seat AND status = 'ACTIVE';
+UPDATE idempotency_keys SET response = '{"reservationId": 1, "price": 10000}'::jsonb
+  WHERE user_id = :seat AND scope = 'reservation' AND key = 'pgbench-' || :seat;
+COMMIT;
+`;
+
+/** Statements the script sends per transaction, BEGIN and COMMIT included. */
+const scriptStatements = script.split('\n').filter((line) => /^[A-Z]/.test(line)).length;
+
+/** Rows for `seats` payments: seat i is held by user i, whose token i is ACTIVE. */
+async function prepareRows(url: string, seats: number): Promise<void> {
+  await withPool(url, async (pool) => {
+    await pool.query(
+      `INSERT INTO concerts (id, title, venue, show_datetime)
+       SELECT c, 'pgbench concert ' || c, 'Bench Hall', now() + interval '30 days' FROM generate_series(1, $1::int) c`,
+      [Math.ceil(seats / 50)],
+    );
+    await pool.query(
+      `INSERT INTO seats (id, concert_id, seat_number, price)
+       SELECT i, (i - 1) / 50 + 1, (i - 1) % 50 + 1, 10000 * (1 + i % 5) FROM generate_series(1, $1::int) i`,
+      [seats],
+    );
+    await pool.query(
+      `INSERT INTO users (id, balance) SELECT i, 1000000000 FROM generate_series(1, $1::int) i`,
+      [seats],
+    );
+    await pool.query(
+      `INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at)
+       SELECT i, i, gen_random_uuid(), 'HELD', now() + interval '1 hour' FROM generate_series(1, $1::int) i`,
+      [seats],
+    );
+    await pool.query(
+      `INSERT INTO queue_tokens (id, token, user_id, status, activated_at, active_until, expires_at, hold_concert_id)
+       SELECT i, 'bench-' || i, i, 'ACTIVE', now(), now() + interval '1 hour', now() + interval '1 hour', (i - 1) / 50 + 1
+       FROM generate_series(1, $1::int) i`,
+      [seats],
+    );
+    await pool.query('ANALYZE');
+  });
+}
+
+function runPgbench(args: string[], timeoutMs: number): Promise<string> {
+  const url = new URL(adminUrl);
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pgbench',
+      args,
+      {
+        timeout: timeoutMs,
+        env: {
+          ...process.env,
+          PGHOST: url.hostname,
+          PGPORT: url.port || '5432',
+          PGUSER: decodeURIComponent(url.username || 'postgres'),
+          ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
+        },
+      },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`pgbench: ${error.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** Statements of the payment transaction the service sent (BEGIN … COMMIT), from the proxy's log. */
+function servicePaymentTransaction(ctx: Context): string[] | undefined {
+  const measured = ctx.results.find(
+    (result): result is RoundTripResult =>
+      result.kind === 'round-trips' && result.target === 'postgres',
+  );
+  if (!measured) return undefined;
+  const statements = measured.paymentStatements;
+  const begin = statements.findIndex((text) => /^begin/i.test(text));
+  const commit = statements.findIndex((text) => /^commit/i.test(text));
+  return begin >= 0 && commit > begin ? statements.slice(begin, commit + 1) : undefined;
+}
+
+export async function pgbenchScenario(ctx: Context): Promise<void> {
+  const { pgbench } = ctx.options.profile;
+  const mode = ctx.modes.find((item) => item.name === 'postgres') ?? ctx.modes[0];
+  if (!mode) return;
+  if (spawnSync('pgbench', ['--version']).status !== 0) {
+    ctx.skipped.push({
+      scenario: 'pgbench',
+      target: 'postgres',
+      reason: 'pgbench is not installed (Debian: postgresql-client)',
+    });
+    return;
+  }
+  progress.phase(`pgbench: the payment transaction alone (${pgbench.clients} clients)`);
+  const name = databaseName('pgbench', 'payment');
+  const url = await recreateDatabase(ctx.admin, name);
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'overture-pgbench-'));
+  try {
+    // The server migrates the schema; it is stopped before pgbench runs.
+    const migrator = await startOverture({
+      label: 'pgbench-migrate',
+      databaseUrl: url,
+      env: serverEnv(ctx, mode, { SEED_DEMO_DATA: 'false' }),
+    });
+    await migrator.stop();
+    const seats = pgbench.clients * pgbench.transactionsPerClient;
+    await prepareRows(url, seats);
+    const file = path.join(directory, 'payment.sql');
+    writeFileSync(file, script);
+    const output = await runPgbench(
+      [
+        '-n',
+        '-M',
+        'extended',
+        '-c',
+        String(pgbench.clients),
+        '-j',
+        '2',
+        '-t',
+        String(pgbench.transactionsPerClient),
+        '-D',
+        `per_client=${pgbench.transactionsPerClient}`,
+        '-D',
+        'n=0',
+        '-f',
+        file,
+        name,
+      ],
+      180_000,
+    );
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1] ?? 0);
+    const latency = Number(/latency average = ([\d.]+) ms/.exec(output)?.[1] ?? 0);
+    const processed = Number(
+      /number of transactions actually processed: (\d+)/.exec(output)?.[1] ?? 0,
+    );
+    const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
+    const sold = await withPool(url, async (pool) => {
+      const rows = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reservations`);
+      return rows.rows[0]?.n ?? 0;
+    });
+    if (sold !== processed || failed > 0)
+      ctx.problems.push(
+        `pgbench: ${processed} transactions processed, ${failed} failed, but ${sold} reservations stored`,
+      );
+
+    const service = servicePaymentTransaction(ctx);
+    const drift =
+      service === undefined
+        ? null
+        : service.length === scriptStatements
+          ? null
+          : `the service's payment transaction now sends ${service.length} statements, the script ${scriptStatements}: update bench/scenarios/pgbench.ts`;
+    if (drift) ctx.problems.push(`pgbench: ${drift}`);
+    const result: PgbenchResult = {
+      kind: 'pgbench',
+      target: 'postgres (pgbench)',
+      clients: pgbench.clients,
+      transactions: processed,
+      transactionsPerSecond: round(tps, 1),
+      latencyAverageMs: latency,
+      statementsPerTransaction: scriptStatements,
+      protocol: 'extended (parse per statement, like node-postgres)',
+      drift,
+    };
+    progress.line(
+      'pgbench',
+      `done: ${result.transactionsPerSecond} payment transactions/s, ${latency} ms average`,
+    );
+    ctx.results.push(result);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Position polling: a long line of WAITING users (MAX_ACTIVE=50, the seed's limit) polling
+ * GET /api/v1/queue/token in a closed loop, while — when the build has one — Server-Sent Events
+ * streams stay open beside them. Afterwards a sample of tokens is re-read to check that positions
+ * are distinct and inside the line.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { check, measureUsage, withOverture, type Context } from '../lib/context.js';
+import { Api, joinAll, mapLimit, range, type TokenData } from '../lib/http.js';
+import { progress } from '../lib/progress.js';
+import type { PollingResult } from '../lib/results.js';
+import { round, summarize } from '../lib/stats.js';
+import { runWorker } from '../lib/workers.js';
+import type { ClosedLoopJob, ClosedLoopResult } from '../workers/closed-loop.js';
+
+const FIRST_USER = 2_000_001;
+const MAX_ACTIVE = 50;
+
+interface OpenApi {
+  paths?: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>
+  >;
+}
+
+/** The queue's SSE endpoint, if the OpenAPI document declares one (a text/event-stream reply). */
+async function findSseEndpoint(baseUrl: string): Promise<string | undefined> {
+  const response = await fetch(`${baseUrl}/openapi.json`);
+  if (!response.ok) return undefined;
+  const document = (await response.json()) as OpenApi;
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    const get = operations.get;
+    const streams = Object.values(get?.responses ?? {}).some(
+      (reply) => 'text/event-stream' in (reply.content ?? {}),
+    );
+    if (streams && path.includes('queue')) return path;
+  }
+  return undefined;
+}
+
+/** Holds `count` SSE streams open until `stop` resolves; counts events and failures. */
+async function holdStreams(
+  baseUrl: string,
+  path: string,
+  tokens: TokenData[],
+  count: number,
+  stop: Promise<void>,
+) {
+  const stats = { opened: 0, events: 0, errors: 0 };
+  const controller = new AbortController();
+  const streams = range(0, count).map(async (index) => {
+    try {
+      const response = await request(`${baseUrl}${path}`, {
+        headers: {
+          'queue-token': tokens[index % tokens.length]!.token,
+          accept: 'text/event-stream',
+        },
+        signal: controller.signal,
+      });
+      if (response.statusCode !== 200) {
+        stats.errors++;
+        await response.body.dump();
+        return;
+      }
+      stats.opened++;
+      for await (const chunk of response.body) {
+        stats.events += (String(chunk).match(/^data:/gm) ?? []).length;
+      }
+    } catch {
+      if (!controller.signal.aborted) stats.errors++;
+    }
+  });
+  await stop;
+  controller.abort();
+  await Promise.allSettled(streams);
+  return stats;
+}
+
+export async function pollingScenario(ctx: Context): Promise<void> {
+  const { polling, capacity } = ctx.options.profile;
+  progress.phase(
+    `position polling (${polling.waitingUsers} users in line, MAX_ACTIVE=${MAX_ACTIVE})`,
+  );
+  for (const mode of ctx.modes) {
+    const result = await withOverture(
+      ctx,
+      mode,
+      'polling',
+      { MAX_ACTIVE: String(MAX_ACTIVE) },
+      async (server) => {
+        const api = new Api(server.url);
+        try {
+          const label = `${mode.name} polling`;
+          const joined = await joinAll(api, range(FIRST_USER, polling.waitingUsers));
+          // Let admission fill the free slots, then read the whole line once: it must be exactly 1..W.
+          await sleep(1500);
+          const settled = await mapLimit(joined, 32, (token) => api.status(token.token));
+          const waiting = settled.filter((token) => token.status === 'WAITING');
+          const positions = waiting.map((token) => token.position).sort((a, b) => a - b);
+          check(
+            ctx,
+            `${mode.name}: the waiting line's positions are exactly 1..${waiting.length}`,
+            positions.every((position, index) => position === index + 1),
+            `${settled.length - waiting.length} ACTIVE, ${waiting.length} WAITING; positions ` +
+              (positions.every((position, index) => position === index + 1)
+                ? 'form 1..N'
+                : `do not form 1..N (first ${positions.slice(0, 5).join(', ')}; last ${positions.slice(-3).join(', ')})`),
+          );
+          progress.line(label, `${joined.length} joined, ${waiting.length} waiting`);
+
+          const ssePath = await findSseEndpoint(server.url);
+          let releaseStreams!: () => void;
+          const streamsDone = new Promise<void>((resolve) => (releaseStreams = resolve));
+          const streams =
+            ssePath === undefined || polling.sseStreams === 0
+              ? undefined
+              : holdStreams(server.url, ssePath, waiting, polling.sseStreams, streamsDone);
+          if (streams) await sleep(500);
+
+          const usage = measureUsage(server);
+          const job: ClosedLoopJob = {
+            targets: [server.url],
+            connections: polling.connections,
+            durationSeconds: polling.durationSeconds,
+            warmupSeconds: capacity.warmupSeconds,
+            requests: { kind: 'poll', tokens: waiting.map((token) => token.token) },
+          };
+          const loop = await runWorker<ClosedLoopResult>('closed-loop.ts', job, {
+            label,
+            timeoutMs: (polling.durationSeconds + capacity.warmupSeconds + 60) * 1000,
+          });
+          releaseStreams();
+          const sse = streams ? await streams : undefined;
+          const measured = usage(loop.cpuSeconds);
+
+          // Nobody left and no slot freed: every sampled position must be what it was before.
+          const sample = waiting
+            .map((token) => ({ token, order: Math.random() }))
+            .sort((a, b) => a.order - b.order)
+            .slice(0, polling.positionSample)
+            .map((item) => item.token);
+          const reread = await mapLimit(sample, 16, (token) => api.status(token.token));
+          const unchanged = reread.filter(
+            (token, index) =>
+              token.status === 'WAITING' && token.position === sample[index]!.position,
+          ).length;
+          const distinct = new Set(reread.map((token) => token.position)).size === reread.length;
+          const inRange = unchanged === reread.length;
+          check(
+            ctx,
+            `${mode.name}: positions unchanged after ${polling.durationSeconds} s of polling`,
+            distinct && inRange,
+            `${unchanged} of ${reread.length} sampled tokens still WAITING at the same position`,
+          );
+          const polled: PollingResult = {
+            kind: 'polling',
+            target: mode.name,
+            waitingUsers: waiting.length,
+            connections: polling.connections,
+            requestsPerSecond: round(loop.requestsPerSecond, 1),
+            latency: summarize(loop.latencies),
+            non2xx: loop.non2xx,
+            errors: loop.errors,
+            positions: { sampled: reread.length, distinct, inRange, waiting: waiting.length },
+            sse:
+              sse === undefined
+                ? {
+                    available: false,
+                    reason:
+                      ssePath === undefined
+                        ? 'no text/event-stream operation in this build’s OpenAPI document'
+                        : 'disabled for this profile',
+                    streams: 0,
+                    opened: 0,
+                    events: 0,
+                    errors: 0,
+                  }
+                : { available: true, streams: polling.sseStreams, ...sse },
+            usage: measured,
+          };
+          progress.line(
+            label,
+            `done: ${polled.requestsPerSecond} polls/s, p99 ${polled.latency.p99} ms, non-2xx ${polled.non2xx}` +
+              (sse
+                ? `, SSE ${sse.opened}/${polling.sseStreams} open, ${sse.events} events`
+                : ', no SSE endpoint'),
+          );
+          return polled;
+        } finally {
+          await api.close();
+        }
+      },
+    );
+    ctx.results.push(result);
+  }
+}
