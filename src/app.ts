@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import fastifySSE from '@fastify/sse';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -345,12 +346,23 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
 
   registerHealthRoutes(app, {
     database: container.database,
-    redis: container.redis,
+    // Only the waiting room makes Redis a condition of serving: a bus outage leaves payments
+    // working (the outbox keeps the events), so it must not take the instance out of rotation.
+    redis: config.QUEUE_BACKEND === 'redis' ? container.redis : undefined,
     outboxLag: container.relay.lag,
     isClosing: () => closing,
   });
   const guards = createGuards(auth, container.queue);
-  registerQueueRoutes(app, { queue: container.queue, guards });
+  // Routes opt in with `sse`; heartbeats come from the live-positions timer instead.
+  // (`.default`: the package's types describe an ES module; at run time fastify-plugin's wrapper
+  // is both the CommonJS export and its own `default`.)
+  await app.register(fastifySSE.default, { heartbeatInterval: 0 });
+  // Open streams would hold app.close() (it waits for connections) until the grace period ends.
+  app.addHook('preClose', (done) => {
+    container.live.closeAll();
+    done();
+  });
+  registerQueueRoutes(app, { queue: container.queue, guards, live: container.live });
   registerConcertRoutes(app, { concerts: container.concerts, guards });
   registerHoldRoutes(app, { holds: container.holds, guards });
   registerReservationRoutes(app, { reservations: container.reservations, guards });

@@ -89,16 +89,63 @@ export const configSchema = Type.Object({
     600_000,
     "How long a relay instance owns an outbox shard without renewing it; a crashed relay's shards move after this.",
   ),
-  EVENT_BUS: Type.Enum(['inprocess'], {
+  EVENT_BUS: Type.Enum(['inprocess', 'redis', 'kafka'], {
     default: 'inprocess',
     description:
-      'Where the relay publishes committed events: inprocess (consumers in this process, no broker).',
+      'Where the relay publishes committed events: inprocess (consumers in this process, no broker), redis (Redis Streams on REDIS_URL) or kafka (KAFKA_BROKERS). Unset with KAFKA_BROKERS set: kafka.',
   }),
+  KAFKA_BROKERS: Type.String({
+    default: '',
+    description:
+      'Comma-separated Kafka bootstrap servers (host:port). Setting it enables the Kafka bus unless EVENT_BUS names another.',
+  }),
+  KAFKA_TOPIC_PARTITIONS: int(
+    6,
+    1,
+    10_000,
+    'Partitions of the event topics (reservation.confirmed) the Kafka bus creates when they are missing; also how many partitions a consumer handles side by side.',
+  ),
+  KAFKA_PUBLISH_TIMEOUT_MS: int(
+    5_000,
+    100,
+    600_000,
+    'A publish to Kafka not acknowledged by all in-sync replicas after this long fails and the relay retries it; keep it below OUTBOX_LEASE_MS.',
+  ),
+  KAFKA_SESSION_TIMEOUT_MS: int(
+    30_000,
+    1_000,
+    3_600_000,
+    "A Kafka consumer silent this long leaves its group and its partitions move (the broker's group.min/max.session.timeout.ms bound it).",
+  ),
+  REDIS_STREAM_SHARDS: int(
+    8,
+    1,
+    1_024,
+    'Redis Streams the events are spread over by hash of their key (the concert); each is read by one consumer of a group at a time. Change only with empty streams.',
+  ),
+  REDIS_STREAM_CLAIM_IDLE_MS: int(
+    30_000,
+    100,
+    3_600_000,
+    'A Redis Streams consumer silent this long is dead: another takes its shards and claims its unacknowledged events.',
+  ),
+  REDIS_STREAM_RETENTION_HOURS: int(
+    168,
+    1,
+    87_600,
+    'Stream entries every group acknowledged are trimmed at once; entries older than this are trimmed even if a group never acknowledged them.',
+  ),
   DELIVERY_INTERVAL_MS: int(
     500,
     10,
     60_000,
     'Period of the worker that retries failed and deferred event deliveries.',
+  ),
+  DELIVERY_LEASE_MS: int(
+    60_000,
+    100,
+    3_600_000,
+    "How long a delivery attempt owns its row; a crashed worker's rows are retried after this (longer than DATA_PLATFORM_TIMEOUT_MS).",
   ),
   EVENT_MAX_ATTEMPTS: int(
     8,
@@ -211,7 +258,7 @@ export const configSchema = Type.Object({
   REDIS_URL: Type.String({
     default: 'redis://127.0.0.1:6379',
     minLength: 1,
-    description: 'Redis connection string (used when QUEUE_BACKEND=redis).',
+    description: 'Redis connection string (used when QUEUE_BACKEND=redis or EVENT_BUS=redis).',
   }),
   REDIS_KEY_PREFIX: Type.String({
     default: 'overture',
@@ -225,9 +272,44 @@ export const configSchema = Type.Object({
     60_000,
     'A Redis call without a reply after this long fails; the request answers 503.',
   ),
+  SSE_INTERVAL_MS: int(
+    500,
+    50,
+    10_000,
+    'Period of the one timer per instance that reads the tokens of all live streams in one batched call and pushes what changed (also run at once after a local admission run).',
+  ),
+  SSE_HEARTBEAT_MS: int(
+    15_000,
+    1_000,
+    300_000,
+    'A live stream (GET /api/v1/queue/token/stream) with nothing to say for this long gets a `: ping` comment.',
+  ),
+  ADMISSION_RATE_WINDOW_SECONDS: int(
+    60,
+    5,
+    3_600,
+    'Window of the measured admission rate (admissions per second, all instances) behind estimatedWaitSeconds.',
+  ),
+  SEAT_GATE_ENABLED: Type.Boolean({
+    default: true,
+    description:
+      'With Redis: a short lock per seat in front of the database hold, so a storm of holds on one seat costs the database about one transaction (PostgreSQL still decides).',
+  }),
+  SEAT_GATE_TTL_MS: int(
+    2_000,
+    1,
+    60_000,
+    "Lifetime of a seat's gate key: the longest one hold attempt keeps it, and how long a seat just decided in the database answers 409 from Redis.",
+  ),
 });
 
 export type Config = Static<typeof configSchema>;
+
+/** KAFKA_BROKERS as a list. */
+export const kafkaBrokers = (config: Pick<Config, 'KAFKA_BROKERS'>): string[] =>
+  config.KAFKA_BROKERS.split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== '');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -240,11 +322,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((key) => [key, env[key]?.trim()] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
+  // KAFKA_BROKERS alone enables the Kafka bus (the seed's convention); EVENT_BUS, when given, decides.
+  if (data.EVENT_BUS === undefined && data.KAFKA_BROKERS !== undefined) data.EVENT_BUS = 'kafka';
   let config: Config;
   try {
     config = envSchema<Config>({ schema: configSchema, data, env: false });
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
+  if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
+    throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { kafkaBrokers, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createPostgresBalanceStore } from './modules/balance/balance.store.postgres.js';
 import type { BalanceStore } from './modules/balance/balance.store.js';
@@ -8,17 +8,22 @@ import { createConcertService, type ConcertService } from './modules/concerts/co
 import { createPostgresConcertStore } from './modules/concerts/concerts.store.postgres.js';
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
+import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
+import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
 import type { EventBus } from './modules/events/bus.js';
 import { createInProcessBus } from './modules/events/bus.inprocess.js';
+import { createKafkaBus } from './modules/events/bus.kafka.js';
+import { createRedisBus } from './modules/events/bus.redis.js';
 import { createDataPlatformConsumer } from './modules/events/data-platform.consumer.js';
 import { createDeliveriesStore, type DeliveriesStore } from './modules/events/deliveries.store.js';
-import type { EventConsumer } from './modules/events/events.js';
+import { EVENT_TYPES, type EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
 import { createTokenExpiryConsumer } from './modules/events/token-expiry.consumer.js';
-import { createRankingConsumer } from './modules/ranking/ranking.consumer.js';
+import { createRankingConsumer, loadRanking } from './modules/ranking/ranking.consumer.js';
+import { createRankingMirror } from './modules/ranking/ranking.mirror.js';
 import {
   createReservationService,
   type ReservationService,
@@ -36,6 +41,8 @@ export interface Container {
   config: Config;
   database: Database;
   queue: QueueService;
+  /** Live position streams of this instance (SSE); ended before the server closes. */
+  live: LivePositions;
   holds: HoldService;
   reservations: ReservationService;
   concerts: ConcertService;
@@ -53,7 +60,7 @@ export interface Container {
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
   const redis =
-    config.QUEUE_BACKEND === 'redis'
+    config.QUEUE_BACKEND === 'redis' || config.EVENT_BUS === 'redis'
       ? createRedisClient({
           url: config.REDIS_URL,
           commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
@@ -64,34 +71,54 @@ export function createContainer(config: Config, database: Database, logger: Logg
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+    rateWindowSeconds: config.ADMISSION_RATE_WINDOW_SECONDS,
   };
-  const queueStore = redis
-    ? createRedisQueueStore(redis, {
-        ...queueOptions,
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
-        testClock: config.NODE_ENV === 'test',
-      })
-    : createPostgresQueueStore(database, queueOptions);
+  const queueStore =
+    config.QUEUE_BACKEND === 'redis' && redis
+      ? createRedisQueueStore(redis, {
+          ...queueOptions,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
+          testClock: config.NODE_ENV === 'test',
+        })
+      : createPostgresQueueStore(database, queueOptions);
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
+  });
+  const live = createLivePositions({
+    store: queueStore,
+    intervalMs: config.SSE_INTERVAL_MS,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    logger,
   });
   const admission = createAdmission(queueStore, {
     maxActive: config.MAX_ACTIVE,
     intervalMs: config.ADMISSION_INTERVAL_MS,
     logger,
+    onChange: () => live.wake(),
   });
   const queue = createQueueService({
     store: queueStore,
     holds: holdStore,
     admission,
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+    logger,
+    positionsChanged: () => live.wake(),
   });
+  const ranking = redis
+    ? createRankingMirror(redis, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        load: () => loadRanking(database),
+        logger,
+      })
+    : undefined;
   const concerts = createConcertService({
     store: createPostgresConcertStore(database),
     queue,
     popularLimit: config.POPULAR_LIMIT,
     popularCacheMs: config.POPULAR_CACHE_MS,
+    ranking,
+    logger,
   });
   const deliveries = createDeliveriesStore(database);
   const policy: RetryPolicy = {
@@ -100,7 +127,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     maxDelayMs: config.EVENT_RETRY_MAX_MS,
   };
   const consumers: EventConsumer[] = [
-    createRankingConsumer(database),
+    createRankingConsumer(database, ranking),
     createTokenExpiryConsumer(queueStore, admission.slotFreed),
     ...(config.DATA_PLATFORM_URL === ''
       ? []
@@ -112,7 +139,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
           }),
         ]),
   ];
-  const bus = createInProcessBus();
+  const bus = createEventBus(config, redis, logger);
   const relay = createOutboxRelay(database, bus, {
     intervalMs: config.OUTBOX_INTERVAL_MS,
     leaseMs: config.OUTBOX_LEASE_MS,
@@ -122,7 +149,19 @@ export function createContainer(config: Config, database: Database, logger: Logg
     config,
     database,
     queue,
-    holds: createHoldService({ store: holdStore, queue }),
+    live,
+    holds: createHoldService({
+      store: holdStore,
+      queue,
+      gate:
+        redis && config.SEAT_GATE_ENABLED
+          ? createRedisSeatGate(redis, {
+              keyPrefix: config.REDIS_KEY_PREFIX,
+              ttlMs: config.SEAT_GATE_TTL_MS,
+              logger,
+            })
+          : undefined,
+    }),
     reservations: createReservationService({
       store: createPostgresReservationStore(database),
       queue,
@@ -136,9 +175,13 @@ export function createContainer(config: Config, database: Database, logger: Logg
     // Started in this order, stopped in reverse: consumers listen before the relay publishes,
     // and the relay stops publishing before they stop listening.
     workers: [
+      // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
+      ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
       admission,
+      live,
       createConsumers(bus, consumers, { deliveries, policy, logger }),
       createDeliveryWorker(deliveries, consumers, {
+        leaseMs: config.DELIVERY_LEASE_MS,
         policy,
         intervalMs: config.DELIVERY_INTERVAL_MS,
         logger,
@@ -153,4 +196,30 @@ export function createContainer(config: Config, database: Database, logger: Logg
     bus,
     redis,
   };
+}
+
+/** The bus EVENT_BUS names (docs/decisions/0009-event-buses.md). */
+function createEventBus(config: Config, redis: Redis | undefined, logger: Logger): EventBus {
+  switch (config.EVENT_BUS) {
+    case 'inprocess':
+      return createInProcessBus();
+    case 'redis':
+      if (!redis) throw new Error('EVENT_BUS=redis without a Redis client');
+      return createRedisBus(redis, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        shards: config.REDIS_STREAM_SHARDS,
+        claimIdleMs: config.REDIS_STREAM_CLAIM_IDLE_MS,
+        retentionHours: config.REDIS_STREAM_RETENTION_HOURS,
+        logger,
+      });
+    case 'kafka':
+      return createKafkaBus({
+        brokers: kafkaBrokers(config),
+        eventTypes: EVENT_TYPES,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        logger,
+      });
+  }
 }

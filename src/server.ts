@@ -60,6 +60,7 @@ export async function startServer(
       beginClosing();
       await app.close();
       for (const worker of [...container.workers].reverse()) await worker.stop();
+      await container.bus.close();
       if (container.redis) await closeRedis(container.redis);
       await database.close();
     })());

@@ -13,6 +13,9 @@
  * different sales land on different cluster nodes; replicas add failover, not queue throughput.
  */
 
+/** The ranking's completeness marker member (never a concert id, which is all digits). */
+export const RANKING_COMPLETE = 'complete';
+
 /** Allowed prefixes: no hash-tag braces, no glob characters, no spaces. */
 export const KEY_PREFIX_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
 
@@ -37,9 +40,14 @@ export interface QueueKeys {
   users: string;
   /** STRING: test-only clock offset in ms, read by the scripts only when the test clock is on. */
   clock: string;
+  /**
+   * ZSET: tokens scored by when they were admitted (ms), kept for the admission-rate window only —
+   * ZCOUNT over it is the measured admission rate behind the live positions' wait estimates.
+   */
+  admissions: string;
 }
 
-/** The keys of one queue, in the order every queue script receives them as KEYS[1..8]. */
+/** The keys of one queue, in the order every queue script receives them as KEYS[1..9]. */
 export const queueKeyOrder = [
   'seq',
   'waiting',
@@ -49,11 +57,45 @@ export const queueKeyOrder = [
   'tokens',
   'users',
   'clock',
+  'admissions',
 ] as const satisfies readonly (keyof QueueKeys)[];
+
+/**
+ * The Redis Streams event bus. Every key of it shares the `{<prefix>:events}` hash tag, so one
+ * XREADGROUP over all the shard streams and the lease script's multi-key calls also run on Redis
+ * Cluster (at the price of one slot for all events: the bus is bounded by one primary).
+ */
+export interface EventKeys {
+  /** STREAM: the events of shard `shard` (hash of the event key), one entry per event. */
+  stream(shard: number): string;
+  /** ZSET: live consumers of one group, scored by when their membership runs out (ms). */
+  members(group: string): string;
+  /** STRING (with a TTL): the consumer of `group` that owns shard `shard` — one reader per shard and group. */
+  lease(group: string, shard: number): string;
+}
 
 export interface RedisKeys {
   prefix: string;
   queue: QueueKeys;
+  events: EventKeys;
+  /**
+   * ZSET: confirmed reservations per concert (member = concert id, score = count), a mirror of
+   * PostgreSQL's concert_ranking written with ZADD GT (never lowered), plus the member
+   * {@link RANKING_COMPLETE} (score -1) once it was rebuilt from PostgreSQL. A key without that
+   * member was lost (flush, restart) or is being refilled, and is rebuilt before it is trusted.
+   */
+  ranking: string;
+  /**
+   * STRING per seat: the seat-hold gate (the seed's `lock:seat:{concertId}:{seatId}`), held only
+   * while one attempt's database hold decides the seat. The whole key is its own hash tag, so
+   * the gates of different seats spread over a cluster's slots.
+   */
+  seatGate: (concertId: number, seatId: number) => string;
+  /**
+   * STRING: what the database said to the attempt `attempt` that held a seat's gate, kept a few
+   * seconds for the attempts that waited on it (same hash tag as the gate).
+   */
+  seatGateDecision: (concertId: number, seatId: number, attempt: string) => string;
   /** SCAN MATCH pattern for every key of this prefix. */
   pattern: string;
 }
@@ -62,6 +104,7 @@ export function redisKeys(prefix: string): RedisKeys {
   if (!new RegExp(KEY_PREFIX_PATTERN).test(prefix))
     throw new Error(`Invalid Redis key prefix ${JSON.stringify(prefix)}`);
   const queue = `{${prefix}:queue}`;
+  const events = `{${prefix}:events}`;
   return {
     prefix,
     queue: {
@@ -73,6 +116,16 @@ export function redisKeys(prefix: string): RedisKeys {
       tokens: `${queue}:tokens`,
       users: `${queue}:users`,
       clock: `${queue}:test-clock-offset-ms`,
+      admissions: `${queue}:admissions`,
+    },
+    ranking: `{${prefix}:ranking}:confirmed`,
+    seatGate: (concertId, seatId) => `{${prefix}:lock:seat:${concertId}:${seatId}}`,
+    seatGateDecision: (concertId, seatId, attempt) =>
+      `{${prefix}:lock:seat:${concertId}:${seatId}}:decision:${attempt}`,
+    events: {
+      stream: (shard) => `${events}:stream:${shard}`,
+      members: (group) => `${events}:group:${group}:members`,
+      lease: (group, shard) => `${events}:group:${group}:lease:${shard}`,
     },
     pattern: `{${prefix}:*`,
   };

@@ -19,7 +19,13 @@ export interface Admission extends Worker {
  */
 export function createAdmission(
   store: Pick<QueueStore, 'admit'>,
-  options: { maxActive: number; intervalMs: number; logger: Logger },
+  options: {
+    maxActive: number;
+    intervalMs: number;
+    logger: Logger;
+    /** Called after each run that admitted or expired tokens (live positions push at once). */
+    onChange?: (result: AdmissionResult) => void;
+  },
 ): Admission {
   let last: AdmissionResult | undefined;
   const loop = createLoop(
@@ -29,6 +35,7 @@ export function createAdmission(
       last = await store.admit();
       if (last.admitted > 0 || last.expired > 0) {
         options.logger.debug({ ...last }, 'admission run');
+        options.onChange?.(last);
       }
     },
     options.logger,

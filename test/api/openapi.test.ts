@@ -52,6 +52,7 @@ const contractOperations = [
 ];
 const addedOperations = [
   'DELETE /api/v1/queue/token',
+  'GET /api/v1/queue/token/stream',
   'DELETE /api/v1/reservations/concerts/{concertId}/seats/hold',
   'GET /api/v1/reservations',
   'GET /health/live',
@@ -78,6 +79,13 @@ const queueGuard: ErrorCode[] = [
 const producibleErrors: Record<string, ErrorCode[]> = {
   'POST /api/v1/queue/token': ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID', 'SERVICE_UNAVAILABLE'],
   'GET /api/v1/queue/token': [
+    'QUEUE_TOKEN_REQUIRED',
+    'QUEUE_TOKEN_INVALID',
+    'QUEUE_TOKEN_USER_MISMATCH',
+    'CLIENT_ID_INVALID',
+    'SERVICE_UNAVAILABLE',
+  ],
+  'GET /api/v1/queue/token/stream': [
     'QUEUE_TOKEN_REQUIRED',
     'QUEUE_TOKEN_INVALID',
     'QUEUE_TOKEN_USER_MISMATCH',
@@ -321,6 +329,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     ];
     const queueTokenRequired = [
       'GET /api/v1/queue/token',
+      'GET /api/v1/queue/token/stream',
       'DELETE /api/v1/queue/token',
       'GET /api/v1/reservations/concerts',
       'GET /api/v1/reservations/concerts/{concertId}/seats',

@@ -20,7 +20,11 @@ const USER = new Set([
   'POST /api/v1/balance/charge',
   'GET /api/v1/reservations',
 ]);
-const TOKEN_LOOKUP = new Set(['GET /api/v1/queue/token', 'DELETE /api/v1/queue/token']);
+const TOKEN_LOOKUP = new Set([
+  'GET /api/v1/queue/token',
+  'GET /api/v1/queue/token/stream',
+  'DELETE /api/v1/queue/token',
+]);
 const isAdmin = (operation: string) => operation.includes(' /api/v1/admin/');
 
 for (const mode of ['client-id', 'jwt'] as const) {

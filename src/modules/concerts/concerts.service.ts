@@ -1,15 +1,65 @@
 import { AppError } from '../../shared/errors.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
-import type { ConcertDto, ConcertStore, PopularConcertDto, SeatDto } from './concerts.store.js';
+import type { Logger } from 'pino';
+import type { RankingMirror } from '../ranking/ranking.mirror.js';
+import type {
+  ConcertDto,
+  ConcertStore,
+  ConcertSummary,
+  PopularConcertDto,
+  SeatDto,
+} from './concerts.store.js';
+
+/** Concert summaries kept for the Redis-served popular list (more concerts than this: start over). */
+const SUMMARY_CACHE_SIZE = 10_000;
 
 export function createConcertService(deps: {
   store: ConcertStore;
   queue: Pick<QueueService, 'assertAccess'>;
   popularLimit: number;
   popularCacheMs: number;
+  /** The ranking's Redis copy: the popular list is served from it, PostgreSQL when it fails. */
+  ranking?: Pick<RankingMirror, 'top'>;
+  logger?: Logger;
 }) {
-  const { store, queue } = deps;
+  const { store, queue, ranking } = deps;
+  // Concerts never change once created: their titles, venues and dates are kept in memory, so a
+  // popular list from Redis costs the database nothing once its concerts are known.
+  const summaries = new Map<number, ConcertSummary>();
+  let rankingFailing = false;
+
+  const summariesOf = async (ids: number[]): Promise<Map<number, ConcertSummary>> => {
+    const missing = ids.filter((id) => !summaries.has(id));
+    if (missing.length > 0) {
+      if (summaries.size + missing.length > SUMMARY_CACHE_SIZE) summaries.clear();
+      for (const summary of await store.summaries(missing))
+        summaries.set(summary.concertId, summary);
+    }
+    return summaries;
+  };
+
+  const popularFromRanking = async (
+    source: Pick<RankingMirror, 'top'>,
+  ): Promise<PopularConcertDto[]> => {
+    let top;
+    try {
+      top = await source.top(deps.popularLimit);
+      if (rankingFailing) deps.logger?.info('popular list: served from Redis again');
+      rankingFailing = false;
+    } catch (error) {
+      if (!rankingFailing)
+        deps.logger?.warn({ err: error }, 'popular list: Redis failed; served from PostgreSQL');
+      rankingFailing = true;
+      return store.popular(deps.popularLimit);
+    }
+    const known = await summariesOf(top.map((entry) => entry.concertId));
+    return top.flatMap((entry) => {
+      const summary = known.get(entry.concertId);
+      return summary ? [{ ...summary, reservedCount: entry.count }] : [];
+    });
+  };
+
   // The popular list is the same for everyone and changes only when a payment commits: each
   // instance answers from memory for popularCacheMs, so a burst of readers costs one query.
   let popular: { at: number; value: Promise<PopularConcertDto[]> } | undefined;
@@ -33,7 +83,7 @@ export function createConcertService(deps: {
     popular(): Promise<PopularConcertDto[]> {
       const now = Date.now();
       if (!popular || now - popular.at >= deps.popularCacheMs) {
-        const value = store.popular(deps.popularLimit);
+        const value = ranking ? popularFromRanking(ranking) : store.popular(deps.popularLimit);
         popular = { at: now, value };
         value.catch(() => (popular = undefined));
       }

@@ -57,6 +57,21 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
       }));
     },
 
+    async summaries(ids) {
+      if (ids.length === 0) return [];
+      const rows = await query<{ id: Id; title: string; venue: string; show_datetime: Time }>(
+        db,
+        sql`SELECT id, title, venue, show_datetime FROM concerts
+            WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`,
+      );
+      return rows.map((row) => ({
+        concertId: toNumber(row.id),
+        concertTitle: row.title,
+        concertVenue: row.venue,
+        concertDateTime: toDate(row.show_datetime).toISOString(),
+      }));
+    },
+
     async popular(limit) {
       const rows = await query<{
         id: Id;

@@ -22,9 +22,14 @@ export interface PopularConcertDto {
   reservedCount: number;
 }
 
+/** What the popular list shows of a concert besides its count (fixed once the concert exists). */
+export type ConcertSummary = Omit<PopularConcertDto, 'reservedCount'>;
+
 export interface ConcertStore {
   list(): Promise<ConcertDto[]>;
   /** Seats of one concert in seat order; null when the concert does not exist. */
   seats(concertId: number): Promise<SeatDto[] | null>;
   popular(limit: number): Promise<PopularConcertDto[]>;
+  /** The concerts among `ids` that exist, in no particular order. */
+  summaries(ids: number[]): Promise<ConcertSummary[]>;
 }

@@ -1,6 +1,9 @@
 /** Event types written to the outbox. */
 export const RESERVATION_CONFIRMED = 'reservation.confirmed';
 
+/** Every type the outbox carries: the Kafka bus has one topic per type and refuses others. */
+export const EVENT_TYPES = [RESERVATION_CONFIRMED] as const;
+
 export interface ReservationConfirmed {
   eventId: string;
   reservationId: number;

@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { tokenInTransaction } from '../queue/queue.store.postgres.js';
 import { blockedHold } from './holds.rules.js';
 import type { TokenLink } from '../queue/queue.store.js';
-import type { HoldDto, HoldRequest, HoldStore } from './holds.store.js';
+import { SeatTakenError, type HoldDto, type HoldRequest, type HoldStore } from './holds.store.js';
 
 interface SeatRow {
   concert_id: number | string;
@@ -108,13 +108,11 @@ export function createPostgresHoldStore(
       await tokenInTransaction.verify(tx, token, request.concertId);
       return dto(current.expires_at);
     }
-    throw outcome === 'SEAT_ALREADY_RESERVED'
-      ? new AppError('SEAT_ALREADY_RESERVED', `Seat ${request.seatId} is sold.`, {
-          field: 'seatId',
-        })
-      : new AppError('SEAT_ALREADY_HELD', `Seat ${request.seatId} is held by someone else.`, {
-          field: 'seatId',
-        });
+    throw new SeatTakenError(
+      request.seatId,
+      current ? toNumber(current.user_id) : null,
+      outcome === 'SEAT_ALREADY_RESERVED',
+    );
   }
 
   return {

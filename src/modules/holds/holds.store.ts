@@ -1,4 +1,5 @@
 import type { Idempotent } from '../../db/idempotency.js';
+import { AppError } from '../../shared/errors.js';
 import type { TokenLink } from '../queue/queue.store.js';
 
 export interface HoldRequest {
@@ -27,4 +28,24 @@ export interface HoldStore {
   release(userId: number, concertId: number, token: TokenLink): Promise<HoldDto | null>;
   /** Releases every hold of the user (leaving the line). */
   releaseAll(userId: number): Promise<number>;
+}
+
+/**
+ * A hold refused because the seat is taken: held by someone else (409 SEAT_ALREADY_HELD) or sold
+ * (409 SEAT_ALREADY_RESERVED). `holderId` lets the seat gate remember whose it is, so that user's
+ * own repeats still reach the database; it is never part of the reply.
+ */
+export class SeatTakenError extends AppError {
+  constructor(
+    readonly seatId: number,
+    /** null when the row was gone by the time it was read (released meanwhile). */
+    readonly holderId: number | null,
+    readonly sold: boolean,
+  ) {
+    super(
+      sold ? 'SEAT_ALREADY_RESERVED' : 'SEAT_ALREADY_HELD',
+      sold ? `Seat ${seatId} is sold.` : `Seat ${seatId} is held by someone else.`,
+      { field: 'seatId' },
+    );
+  }
 }

@@ -1,11 +1,20 @@
+import type { SSEReplyInterface } from '@fastify/sse';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
+import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
 import type { QueueService } from './queue.service.js';
 import type { TokenView } from './queue.store.js';
-import { tokenExample, tokenSchema, tokenStatusSchema } from './queue.schemas.js';
+import {
+  liveStatusExample,
+  liveStatusSchema,
+  tokenExample,
+  tokenSchema,
+  tokenStatusSchema,
+} from './queue.schemas.js';
 
 const tags = ['queue'];
 
@@ -16,8 +25,35 @@ const present = (view: TokenView) => ({
   expiresAt: view.expiresAt?.toISOString() ?? null,
 });
 
-export function registerQueueRoutes(app: App, deps: { queue: QueueService; guards: Guards }): void {
-  const { queue, guards } = deps;
+/** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
+function sseClient(sse: SSEReplyInterface, reply: FastifyReply): LiveClient {
+  return {
+    send(state, id) {
+      // Resolves once written (or drained); a connection closed meanwhile just ends the stream.
+      sse.send({ id, data: state }).catch(() => sse.close());
+    },
+    ping() {
+      reply.raw.write(': ping\n\n');
+    },
+    end() {
+      sse.close();
+    },
+    get writable() {
+      return sse.isConnected && !reply.raw.writableNeedDrain;
+    },
+  };
+}
+
+const liveStreamExample =
+  `id: ${liveEventId({ ...liveStatusExample, status: 'WAITING' })}\n` +
+  `data: ${JSON.stringify(liveStatusExample)}\n\n: ping\n\n`;
+
+export function registerQueueRoutes(
+  app: App,
+  deps: { queue: QueueService; guards: Guards; live: Pick<LivePositions, 'follow'> },
+): void {
+  const { queue, guards, live } = deps;
+  const liveEnvelope = successEnvelope(liveStatusSchema, liveStatusExample);
   app.post(
     '/api/v1/queue/token',
     {
@@ -71,6 +107,72 @@ export function registerQueueRoutes(app: App, deps: { queue: QueueService; guard
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
       const { status, position, expiresAt } = present(view);
       return ok({ status, position, expiresAt });
+    },
+  );
+
+  app.get(
+    '/api/v1/queue/token/stream',
+    {
+      // Dual: `Accept: text/event-stream` opens the stream, anything else gets one JSON reply.
+      // Heartbeats come from the live-positions timer, not one timer per connection.
+      sse: { kind: 'dual', heartbeat: false },
+      schema: {
+        tags,
+        summary: 'Live status, position and estimated wait (Server-Sent Events)',
+        description:
+          'With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry ' +
+          '`{status, position, expiresAt, estimatedWaitSeconds}` as JSON `data` — the current state at once, then a ' +
+          'new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. ' +
+          'No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` ' +
+          'comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) ' +
+          'gets the current state at once unless its `Last-Event-ID` shows it already has it. ' +
+          'Without that Accept header: the same fields once, as JSON.',
+        headers: guards.token.headers,
+        response: {
+          ...responses(
+            { status: 200, schema: liveEnvelope, description: 'Live state.' },
+            guards.token.errors,
+          ),
+          200: {
+            description:
+              'text/event-stream: the live stream. application/json (no `Accept: text/event-stream`): the state now.',
+            content: {
+              'text/event-stream': {
+                schema: Type.String({
+                  description:
+                    'Events `id: <state id>` + `data: {status, position, expiresAt, estimatedWaitSeconds}`; comments `: ping`.',
+                }),
+                example: liveStreamExample,
+              },
+              'application/json': {
+                schema: liveEnvelope,
+                example: { code: 'SUCCESS', message: 'OK', data: liveStatusExample },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const token = queueTokenOf(request);
+      const state = await queue.live(token, await guards.token.owner(request));
+      // Typed as always present; @fastify/sse attaches it only when the client asked for a stream.
+      const sse = (reply as { sse?: SSEReplyInterface }).sse;
+      if (!sse) return ok(state);
+      const id = liveEventId(state);
+      // A reconnect whose Last-Event-ID is this very state already shows it.
+      if (sse.lastEventId === id) {
+        sse.sendHeaders();
+        reply.raw.write(': resumed\n\n');
+      } else {
+        await sse.send({ id, data: state });
+      }
+      if (state.status === 'EXPIRED' || !sse.isConnected) {
+        sse.close();
+        return;
+      }
+      sse.keepAlive();
+      sse.onClose(live.follow(token, sseClient(sse, reply), id));
     },
   );
 

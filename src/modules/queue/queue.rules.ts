@@ -59,3 +59,21 @@ export function visibleExpiry(state: TokenState, idleMs: number): Date | null {
   if (state.status === 'WAITING') return new Date(state.lastSeenAt.getTime() + idleMs);
   return state.expiresAt;
 }
+
+/**
+ * The expected wait of a token `position` places from the front, at `admissionRate` admissions
+ * per second: 0 once ACTIVE, null when it cannot be said (EXPIRED, or nobody was admitted
+ * lately). Rounded up to 5 s under a minute, 30 s under ten minutes, whole minutes beyond, so a
+ * small wobble of the measured rate does not push a new estimate to every waiting client.
+ */
+export function estimatedWaitSeconds(
+  status: TokenStatus,
+  position: number,
+  admissionRate: number,
+): number | null {
+  if (status === 'ACTIVE') return 0;
+  if (status !== 'WAITING' || !(admissionRate > 0) || !(position > 0)) return null;
+  const seconds = position / admissionRate;
+  const step = seconds < 60 ? 5 : seconds < 600 ? 30 : 60;
+  return Math.ceil(seconds / step) * step;
+}

@@ -29,3 +29,25 @@ export const tokenExample = {
   position: 12,
   expiresAt: '2026-12-08T10:30:00.000Z',
 };
+
+export const liveStatusSchema = Type.Object({
+  ...tokenStatusSchema.properties,
+  estimatedWaitSeconds: Type.Union(
+    [
+      Type.Integer({
+        minimum: 0,
+        description:
+          'WAITING: the expected wait at the admission rate measured over the last ADMISSION_RATE_WINDOW_SECONDS (a minute by default), rounded up; ACTIVE: 0.',
+      }),
+      Type.Null(),
+    ],
+    { description: 'null when EXPIRED, or while nobody was admitted lately.' },
+  ),
+});
+
+export const liveStatusExample = {
+  status: 'WAITING',
+  position: 12,
+  expiresAt: tokenExample.expiresAt,
+  estimatedWaitSeconds: 45,
+};

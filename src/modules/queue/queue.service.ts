@@ -1,7 +1,9 @@
+import type { Logger } from 'pino';
 import { AppError, type ErrorCode } from '../../shared/errors.js';
 import type { Admission } from '../../workers/admission.worker.js';
 import type { HoldStore } from '../holds/holds.store.js';
 import { accessError, effectiveStatus, type QueueAction } from './queue.rules.js';
+import { liveStatus, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenLink, TokenRecord, TokenView } from './queue.store.js';
 
 export interface QueueServiceDeps {
@@ -9,12 +11,37 @@ export interface QueueServiceDeps {
   holds: Pick<HoldStore, 'releaseAll'>;
   admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'mightAdmitAtOnce'>;
   idleSeconds: number;
+  logger: Pick<Logger, 'warn'>;
+  /** Told when a token left the line here, so live positions behind it move at once. */
+  positionsChanged?: () => void;
 }
 
 export type QueueService = ReturnType<typeof createQueueService>;
 
-export function createQueueService({ store, holds, admission, idleSeconds }: QueueServiceDeps) {
+export function createQueueService({
+  store,
+  holds,
+  admission,
+  idleSeconds,
+  logger,
+  positionsChanged,
+}: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
+
+  /**
+   * A waiting-room update that follows a committed booking: its failure (Redis away) must not
+   * turn the committed result into an error reply. Logged; the next state change repairs it.
+   */
+  const afterCommit = async (
+    what: string,
+    update: () => Promise<unknown> | undefined,
+  ): Promise<void> => {
+    try {
+      await update();
+    } catch (error) {
+      logger.warn({ err: error }, `${what} failed after commit; the booking stands`);
+    }
+  };
 
   const fail = (code: ErrorCode): never => {
     throw new AppError(code, accessMessages[code] ?? 'The queue token may not do this.', {
@@ -50,6 +77,15 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
       return view;
     },
 
+    /** Status, exact position and estimated wait from one batched read (counts as a poll). */
+    async live(token: string, owner?: number): Promise<LiveStatus> {
+      const { views, admissionRate } = await store.watch([token]);
+      const view = views.get(token);
+      if (!view) throw unknownToken();
+      if (owner !== undefined && owner !== view.userId) throw mismatch();
+      return liveStatus(view, admissionRate);
+    },
+
     /** The token of a protected request; `owner`, when known, must be the token's user. */
     async authenticate(token: string, owner?: number): Promise<TokenRecord> {
       const record = await store.find(token);
@@ -59,6 +95,11 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
     },
 
     assertAccess,
+
+    /** Whether the token may do `action`, as read at authentication (transactions check again). */
+    allows(record: TokenRecord, action: QueueAction, concertId?: number): boolean {
+      return accessError(record.state, record.now, idleMs, action, concertId) === null;
+    },
 
     /** Hands the token to a booking transaction, which decides access after any idempotent replay. */
     link(record: TokenRecord, action: QueueAction): TokenLink {
@@ -75,22 +116,30 @@ export function createQueueService({ store, holds, admission, idleSeconds }: Que
       if (!(await store.expire(record.token))) return;
       await holds.releaseAll(record.userId);
       admission.slotFreed();
+      positionsChanged?.();
     },
 
     /** After a hold commits: a token stored outside the booking database is extended here. */
     async holdTaken(record: TokenRecord, holdExpiresAt: Date, concertId: number): Promise<void> {
-      if (record.rowId === undefined)
-        await store.holdTaken?.(record.token, holdExpiresAt, concertId);
+      if (record.rowId === undefined) {
+        await afterCommit('hold extension of the token', () =>
+          store.holdTaken?.(record.token, holdExpiresAt, concertId),
+        );
+      }
     },
 
     async holdReleased(record: TokenRecord): Promise<void> {
-      if (record.rowId === undefined) await store.holdReleased?.(record.token);
+      if (record.rowId === undefined) {
+        await afterCommit('end of the hold extension', () => store.holdReleased?.(record.token));
+      }
     },
 
     /** After a payment commits: the token is done and its slot goes to the next in line. */
     async purchaseCompleted(record: TokenRecord): Promise<void> {
-      // A token in the booking database was expired inside the payment's transaction.
-      if (record.rowId === undefined) await store.expire(record.token);
+      // A token in the booking database was expired inside the payment's transaction; otherwise
+      // the token-expiry consumer of the payment's event makes sure of it if this call fails.
+      if (record.rowId === undefined)
+        await afterCommit('token expiry after payment', () => store.expire(record.token));
       admission.slotFreed();
     },
   };

@@ -6,6 +6,7 @@ import { newQueueToken } from '../../shared/ids.js';
 import type { TokenStatus } from './queue.rules.js';
 import { AppError } from '../../shared/errors.js';
 import {
+  DEFAULT_RATE_WINDOW_SECONDS,
   tokenView,
   type AdmissionResult,
   type QueueStore,
@@ -25,6 +26,8 @@ export interface PostgresQueueOptions {
   maxActive: number;
   activeTtlSeconds: number;
   idleSeconds: number;
+  /** Window of the measured admission rate (default DEFAULT_RATE_WINDOW_SECONDS). */
+  rateWindowSeconds?: number;
 }
 
 interface TokenRow {
@@ -71,6 +74,8 @@ export function createPostgresQueueStore(
   const touchEveryMs = Math.min(Math.ceil(idleMs / 10), 10_000);
   const activeTtl = `${options.activeTtlSeconds} seconds`;
   const idle = `${options.idleSeconds} seconds`;
+  const rateWindowSeconds = options.rateWindowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS;
+  const rateWindow = `${rateWindowSeconds} seconds`;
 
   /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
   async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
@@ -128,6 +133,61 @@ export function createPostgresQueueStore(
     },
 
     poll: (token) => readWithPosition(sql`token = ${token}`),
+
+    /**
+     * One statement for any number of tokens: their rows, a touch of the live WAITING ones, their
+     * exact positions from one ordered pass over the line up to the last of them (the partial
+     * index of WAITING ids), and the admissions within the rate window — admitted tokens still
+     * ACTIVE, or EXPIRED since, both found through their partial indexes.
+     */
+    async watch(tokens) {
+      // One row even for no tokens (the stats); a row's token columns are null without a token.
+      const rows = await query<
+        Omit<TokenRow, 'token'> & {
+          token: string | null;
+          position: number | string;
+          admitted: number | string;
+        }
+      >(
+        db,
+        sql`WITH wanted AS (
+              SELECT value AS token FROM jsonb_array_elements_text(${JSON.stringify(tokens)}::jsonb)),
+            me AS (SELECT ${tokenColumns} FROM queue_tokens WHERE token IN (SELECT token FROM wanted)),
+            touched AS (
+              UPDATE queue_tokens q SET last_seen_at = now() FROM me
+              WHERE q.id = me.id AND me.status = 'WAITING'
+                AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
+                AND me.last_seen_at > now() - ${idle}::interval
+              RETURNING q.id, q.last_seen_at),
+            line AS (
+              SELECT id, row_number() OVER (ORDER BY id) AS position FROM queue_tokens
+              WHERE status = 'WAITING' AND id <= (SELECT max(id) FROM me WHERE status = 'WAITING')),
+            stats AS (
+              SELECT now() AS now,
+                (SELECT count(*) FROM queue_tokens
+                  WHERE status = 'ACTIVE' AND activated_at > now() - ${rateWindow}::interval)
+                + (SELECT count(*) FROM queue_tokens
+                  WHERE status = 'EXPIRED' AND expired_at > now() - ${rateWindow}::interval
+                    AND activated_at > now() - ${rateWindow}::interval) AS admitted)
+          SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at,
+            me.hold_concert_id, coalesce(touched.last_seen_at, me.last_seen_at) AS last_seen_at,
+            coalesce(line.position, 0) AS position, stats.now, stats.admitted
+          FROM stats LEFT JOIN me ON true
+            LEFT JOIN touched ON touched.id = me.id LEFT JOIN line ON line.id = me.id`,
+      );
+      const views = new Map<string, TokenView>();
+      for (const row of rows) {
+        if (row.token === null) continue;
+        const view = tokenView(
+          toRecord({ ...row, token: row.token }),
+          toNumber(row.position),
+          idleMs,
+        );
+        views.set(view.token, view);
+      }
+      const admitted = toNumber(rows[0]?.admitted ?? 0);
+      return { views, admissionRate: admitted / rateWindowSeconds };
+    },
 
     async find(token) {
       const row = await queryOne<TokenRow>(

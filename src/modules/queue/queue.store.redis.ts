@@ -4,6 +4,7 @@ import { luaSource } from '../../redis/scripts.js';
 import { newQueueToken } from '../../shared/ids.js';
 import type { TokenStatus } from './queue.rules.js';
 import {
+  DEFAULT_RATE_WINDOW_SECONDS,
   tokenView,
   type AdmissionResult,
   type QueueStore,
@@ -23,6 +24,8 @@ export interface RedisQueueOptions {
   sweepDelayMs?: number;
   /** Test only: the scripts add the offset stored in the queue's clock key to Redis TIME. */
   testClock?: boolean;
+  /** Window of the measured admission rate (default DEFAULT_RATE_WINDOW_SECONDS). */
+  rateWindowSeconds?: number;
 }
 
 /**
@@ -41,6 +44,11 @@ const DEFAULT_SWEEP_DELAY_MS = 2_000;
 const DEFAULT_EXPIRED_RETENTION_SECONDS = 3_600;
 /** Most tokens one admission run expires per kind (due, idle, purge): runs stay short. */
 const SWEEP_BATCH = 1_000;
+/**
+ * Most tokens one watch script reads: a script blocks Redis while it runs, so thousands of live
+ * streams are read as several short scripts (sent together, one round trip with auto-pipelining).
+ */
+const WATCH_BATCH = 500;
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -52,6 +60,7 @@ const scriptFiles = {
   admit: 'queue.admit',
   holdTaken: 'queue.hold-taken',
   holdReleased: 'queue.hold-released',
+  watch: 'queue.watch',
 } as const;
 
 /** Reply of enter/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
@@ -100,6 +109,8 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
   const touchEveryMs = Math.min(Math.ceil(idleMs / 10), 10_000);
   const sweepDelayMs = options.sweepDelayMs ?? DEFAULT_SWEEP_DELAY_MS;
   const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
+  const rateWindowSeconds = options.rateWindowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS;
+  const rateWindowMs = rateWindowSeconds * 1000;
   const head = [
     ...queueKeyOrder.map((name) => keys[name]),
     options.testClock ? '1' : '0',
@@ -138,6 +149,26 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
       return reply ? view(reply) : null;
     },
 
+    async watch(tokens) {
+      const batches: string[][] = [];
+      for (let start = 0; start < tokens.length; start += WATCH_BATCH)
+        batches.push(tokens.slice(start, start + WATCH_BATCH));
+      if (batches.length === 0) batches.push([]);
+      const replies = (await Promise.all(
+        batches.map((batch) => scripts.watch(touchEveryMs, rateWindowMs, ...batch)),
+      )) as [number, number, ...unknown[]][];
+      const views = new Map<string, TokenView>();
+      for (const [, , ...entries] of replies) {
+        for (const entry of entries) {
+          const reply = tokenReply(entry);
+          if (reply) views.set(reply[0], view(reply));
+        }
+      }
+      // The last batch read the rate latest.
+      const admitted = replies[replies.length - 1]?.[1] ?? 0;
+      return { views, admissionRate: admitted / rateWindowSeconds };
+    },
+
     async find(token) {
       const reply = tokenReply(await scripts.find(token));
       return reply ? toRecord(reply) : null;
@@ -153,6 +184,7 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
         activeMs,
         sweepDelayMs,
         SWEEP_BATCH,
+        rateWindowMs,
       )) as [number, number, number, number];
       const result: AdmissionResult = { expired, admitted, active, waiting };
       return result;

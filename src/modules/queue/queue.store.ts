@@ -29,6 +29,17 @@ export interface TokenView {
   expiresAt: Date | null;
 }
 
+/** Many tokens read at one instant, for the live position streams. */
+export interface WatchedTokens {
+  /** The view of every token the store knows (unknown tokens are absent). */
+  views: Map<string, TokenView>;
+  /** Admissions per second over the store's rate window, counted across all instances. */
+  admissionRate: number;
+}
+
+/** How long a window the measured admission rate covers unless a store is told otherwise. */
+export const DEFAULT_RATE_WINDOW_SECONDS = 60;
+
 export interface AdmissionResult {
   expired: number;
   admitted: number;
@@ -46,6 +57,11 @@ export interface QueueStore {
   enter(userId: number): Promise<TokenView>;
   /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
   poll(token: string): Promise<TokenView | null>;
+  /**
+   * Status and exact position of many tokens in one round trip, plus the admission rate; counts
+   * as a poll for each (an open live stream keeps its WAITING token alive).
+   */
+  watch(tokens: readonly string[]): Promise<WatchedTokens>;
   /** The token for a protected request: no position, no write. null when unknown. */
   find(token: string): Promise<TokenRecord | null>;
   /** Expires a live token (leaving the line or finishing); the slot frees at once. */

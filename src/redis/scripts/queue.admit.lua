@@ -1,9 +1,13 @@
 -- Guarantees: one atomic admission run, safe from any number of instances: expires due ACTIVE and idle WAITING tokens, then fills free slots strictly from the head of the line, never above max active.
--- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size
+-- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size, 8 admission-rate window ms
 local max_active, active_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local sweep_delay_ms, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
+local rate_window_ms = tonumber(ARGV[8])
 local now = clock_ms()
 local expired = 0
+
+-- Admissions older than the rate window are no longer counted.
+redis.call('ZREMRANGEBYSCORE', K_ADMISSIONS, '-inf', string.format('(%d', now - rate_window_ms))
 
 -- ACTIVE tokens are swept sweep_delay_ms after expiresAt (reads say EXPIRED at expiresAt), so a
 -- hold that committed in PostgreSQL just before can still extend its token (see hold-taken).

@@ -1,0 +1,366 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { EventBus, Subscription } from './bus.js';
+import { decodeEvent, pause } from './bus.shared.js';
+
+/**
+ * The part of @confluentinc/kafka-javascript (its KafkaJS-style API) this adapter uses, typed
+ * here so the project compiles and starts without the optional package; it is loaded only when
+ * EVENT_BUS=kafka.
+ */
+export interface KafkaModule {
+  Kafka: new (config: Record<string, unknown>) => KafkaClient;
+}
+export interface KafkaClient {
+  producer(config: Record<string, unknown>): KafkaProducer;
+  consumer(config: Record<string, unknown>): KafkaConsumer;
+  admin(config?: Record<string, unknown>): KafkaAdmin;
+}
+interface KafkaMessage {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  sendBatch(batch: {
+    topicMessages: { topic: string; messages: KafkaMessage[] }[];
+  }): Promise<unknown[]>;
+}
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(subscription: { topics: string[] }): Promise<void>;
+  run(config: {
+    partitionsConsumedConcurrently?: number;
+    eachMessage: (payload: {
+      topic: string;
+      partition: number;
+      message: { offset: string; value: Buffer | null };
+    }) => Promise<void>;
+  }): Promise<void>;
+  assignment(): { topic: string; partition: number }[];
+}
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  createTopics(options: {
+    topics: { topic: string; numPartitions: number; replicationFactor: number }[];
+    timeout?: number;
+  }): Promise<boolean>;
+}
+
+const PACKAGE = '@confluentinc/kafka-javascript';
+
+/**
+ * Loads the optional Kafka client, or resolves undefined when it is not installed (or did not
+ * build: npm drops a failed optional dependency silently — docs/decisions/0008).
+ */
+export async function loadKafka(): Promise<KafkaModule | undefined> {
+  try {
+    // A name in a variable: TypeScript does not look for the optional package at compile time.
+    const name = PACKAGE;
+    const loaded = (await import(name)) as {
+      KafkaJS?: KafkaModule;
+      default?: { KafkaJS?: KafkaModule };
+    };
+    return loaded.KafkaJS ?? loaded.default?.KafkaJS;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  /** Event types the bus carries: each is a topic of that name (after `topicPrefix`). */
+  eventTypes: readonly string[];
+  /** Partitions of each topic this bus creates (existing topics keep theirs). */
+  partitions: number;
+  /** A publish not acknowledged by every in-sync replica after this long fails; the relay retries. */
+  publishTimeoutMs: number;
+  /** A consumer silent this long leaves its group; its partitions move to the others. */
+  sessionTimeoutMs: number;
+  /** Create missing topics with the admin client at first use (off: they must exist). */
+  createTopics?: boolean;
+  topicPrefix?: string;
+  /** Pause before an event whose handler threw is delivered again (default 1 s). */
+  redeliveryDelayMs?: number;
+  clientId?: string;
+  logger: Logger;
+}
+
+/**
+ * Kafka through @confluentinc/kafka-javascript (librdkafka). One topic per event type
+ * (`reservation.confirmed`), several partitions, messages keyed by the event key (the concert
+ * id): the Java-compatible murmur2 partitioner puts one concert's events in one partition, where
+ * they keep their order. The producer is idempotent with acks=all, so its own retries neither
+ * duplicate nor reorder, and `publish` resolves only when every in-sync replica has the batch.
+ * Each group (one per consumer) is a Kafka consumer group: partitions are shared by its members;
+ * one member reads a partition at a time, in order. An offset is stored only after the handler
+ * resolved and auto-committed every second (and on close and rebalance), so a crash redelivers
+ * at most the last second of events (consumers are idempotent); a handler that throws is
+ * delivered the same event again, after a pause, and nothing behind it in its partition passes it.
+ */
+export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModule): EventBus {
+  const { logger } = options;
+  const topicOf = (type: string) => `${options.topicPrefix ?? ''}${type}`;
+  const topics = options.eventTypes.map(topicOf);
+  const known = new Set(options.eventTypes);
+  const redeliveryDelayMs = options.redeliveryDelayMs ?? 1_000;
+  const clientId = options.clientId ?? `overture-${hostname()}-${process.pid}`;
+  const subscriptions = new Set<Subscription>();
+
+  let client: Promise<KafkaClient> | undefined;
+  const kafka = () =>
+    (client ??= (async () => {
+      const module = kafkaModule ?? (await loadKafka());
+      if (!module)
+        throw new Error(
+          `EVENT_BUS=kafka needs the optional package ${PACKAGE}, which is not installed (see docs/decisions/0008)`,
+        );
+      return new module.Kafka({
+        kafkaJS: { brokers: options.brokers, clientId, logger: kafkaLogger(logger) },
+        // librdkafka backs reconnects off up to 10 s by default: a broker back from an outage
+        // would wait that long for its first client.
+        'reconnect.backoff.max.ms': 1_000,
+      });
+    })().catch((error: unknown) => {
+      client = undefined;
+      throw error;
+    }));
+
+  let topicsReady: Promise<void> | undefined;
+  /** Best effort, once per process: create missing topics. Never blocks the bus from working. */
+  const ensureTopics = () =>
+    (topicsReady ??= (async () => {
+      if (options.createTopics === false) return;
+      const admin = (await kafka()).admin();
+      try {
+        await admin.connect();
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic));
+        if (missing.length === 0) return;
+        await admin.createTopics({
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: options.partitions,
+            // -1: the broker's default.replication.factor.
+            replicationFactor: -1,
+          })),
+          timeout: 5_000,
+        });
+        logger.info({ topics: missing, partitions: options.partitions }, 'kafka topics created');
+      } catch (error) {
+        logger.warn(
+          { err: error, topics },
+          'could not check or create the kafka topics; they must exist (or be auto-created)',
+        );
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    })());
+
+  let producer: Promise<KafkaProducer> | undefined;
+  const connectedProducer = () =>
+    (producer ??= (async () => {
+      await ensureTopics();
+      const created = (await kafka()).producer({
+        kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
+        'linger.ms': 5,
+        'message.timeout.ms': options.publishTimeoutMs,
+      });
+      await created.connect();
+      return created;
+    })().catch((error: unknown) => {
+      producer = undefined;
+      throw error;
+    }));
+
+  return {
+    name: 'kafka',
+
+    async publish(events) {
+      if (events.length === 0) return;
+      const byTopic = new Map<string, KafkaMessage[]>();
+      for (const event of events) {
+        // A type without its topic would be published where nobody reads: refuse it loudly.
+        if (!known.has(event.type))
+          throw new Error(
+            `no kafka topic for event type ${event.type} (KafkaBusOptions.eventTypes)`,
+          );
+        const topic = topicOf(event.type);
+        const messages = byTopic.get(topic) ?? [];
+        messages.push({
+          key: event.key,
+          value: JSON.stringify(event),
+          headers: { 'event-id': event.eventId, 'event-type': event.type },
+        });
+        byTopic.set(topic, messages);
+      }
+      // The first connection waits up to 30 s for brokers that are down: the relay waits no
+      // longer than a publish may (the attempt goes on in the background for the next publish).
+      const ready = await withTimeout(
+        connectedProducer(),
+        options.publishTimeoutMs,
+        'the kafka producer is not connected',
+      );
+      try {
+        await ready.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (error) {
+        // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
+        if ((error as { fatal?: boolean }).fatal) {
+          producer = undefined;
+          await ready.disconnect().catch(() => undefined);
+        }
+        throw error;
+      }
+    },
+
+    async subscribe(group, handler) {
+      // A missing client package is a configuration error: refuse at start-up, loudly.
+      const client = await kafka();
+      const stopping = new AbortController();
+      const stopped = () => stopping.signal.aborted;
+      let joined: KafkaConsumer | undefined;
+
+      const eachMessage = async ({
+        topic,
+        partition,
+        message,
+      }: {
+        topic: string;
+        partition: number;
+        message: { offset: string; value: Buffer | null };
+      }) => {
+        const event = decodeEvent(message.value?.toString('utf8'));
+        if (!event) {
+          logger.error(
+            { topic, partition, offset: message.offset, group },
+            'kafka message is not an event; skipped',
+          );
+          return;
+        }
+        try {
+          await handler(event);
+        } catch (error) {
+          logger.warn(
+            { err: error, group, eventId: event.eventId, topic, partition },
+            'event handler failed; the event will be delivered again',
+          );
+          await pause(redeliveryDelayMs, stopping.signal);
+          // The client seeks back to this message: it comes again, before anything behind it.
+          throw error;
+        }
+      };
+
+      const join = async (): Promise<void> => {
+        await ensureTopics();
+        const consumer = client.consumer({
+          kafkaJS: {
+            groupId: group,
+            // Where the group has no committed offset yet: everything the topic still holds.
+            fromBeginning: true,
+            autoCommit: true,
+            autoCommitInterval: 1_000,
+            sessionTimeout: options.sessionTimeoutMs,
+            heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
+          },
+        });
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topics });
+          // Partitions are handled side by side; within one, strictly one message at a time.
+          await consumer.run({ partitionsConsumedConcurrently: options.partitions, eachMessage });
+        } catch (error) {
+          await consumer.disconnect().catch(() => undefined);
+          throw error;
+        }
+        if (stopped()) await consumer.disconnect();
+        else joined = consumer;
+      };
+
+      // Joining waits for the brokers (30 s per attempt while they are down): in the background,
+      // so the service starts and serves payments without Kafka, and consumes once it is back.
+      void (async () => {
+        for (let attempt = 0; !stopped(); attempt++) {
+          try {
+            await join();
+            return;
+          } catch (error) {
+            if (stopped()) return;
+            logger.warn({ err: error, group }, 'kafka consumer could not connect; retrying');
+            await pause(Math.min(30_000, 1_000 * 2 ** attempt), stopping.signal);
+          }
+        }
+      })();
+
+      const subscription: Subscription = {
+        async stop() {
+          if (!subscriptions.delete(subscription)) return;
+          stopping.abort();
+          // Waits for the message in hand, then commits the stored offsets and leaves the group.
+          // (An attempt still connecting disconnects by itself when it ends.)
+          await joined?.disconnect();
+        },
+      };
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      const current = producer;
+      producer = undefined;
+      if (!current) return;
+      // A producer still waiting for brokers that are down is disconnected when it connects.
+      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
+      if (ready) await ready.disconnect();
+      else void current.then((late) => late.disconnect()).catch(() => undefined);
+    },
+  };
+}
+
+/** `promise`, or a rejection after `ms` (the promise itself goes on). */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${message} after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** librdkafka's warnings and errors in our log, each distinct message at most every 10 s. */
+function kafkaLogger(logger: Logger) {
+  const child = logger.child({ component: 'kafka' });
+  const lastSeen = new Map<string, number>();
+  const throttled = (level: 'warn' | 'error') => (message: string, extra?: object) => {
+    // Our own handler-failure line already says it, with the event.
+    if (message.startsWith('Consumer encountered error while processing message')) return;
+    // One line per kind (ports, broker ids and counts aside) in an outage, not one per retry.
+    const kind = message.replace(/\d+/g, '#').slice(0, 120);
+    const now = Date.now();
+    if (now - (lastSeen.get(kind) ?? 0) < 10_000) return;
+    if (lastSeen.size > 1_000) lastSeen.clear();
+    lastSeen.set(kind, now);
+    child[level]({ kafka: extra }, message);
+  };
+  const kafkaLog = {
+    info: () => undefined,
+    debug: () => undefined,
+    warn: throttled('warn'),
+    error: throttled('warn'),
+    namespace: () => kafkaLog,
+    setLogLevel: () => undefined,
+  };
+  return kafkaLog;
+}

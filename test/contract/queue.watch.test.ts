@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
+import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
+import type { QueueStore } from '../../src/modules/queue/queue.store.js';
+import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { travel } from '../support/fixtures.js';
+import {
+  closeRedis,
+  connectTestRedis,
+  deletePrefix,
+  describeWithRedis,
+  testKeyPrefix,
+  travelRedis,
+} from '../support/redis.js';
+
+interface WatchOptions {
+  maxActive: number;
+  activeTtlSeconds: number;
+  idleSeconds: number;
+  rateWindowSeconds: number;
+}
+
+interface WatchHarness {
+  store: QueueStore;
+  travel(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * QueueStore.watch — the batched read behind the live position streams — on every backend: the
+ * same answers as one poll per token, a poll's touch, and the admission rate over its window.
+ */
+function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): void {
+  const opened: WatchHarness[] = [];
+  const fresh = async (options: Partial<WatchOptions> = {}) => {
+    const harness = await open({
+      maxActive: 2,
+      activeTtlSeconds: 60,
+      idleSeconds: 100,
+      rateWindowSeconds: 30,
+      ...options,
+    });
+    opened.push(harness);
+    return harness;
+  };
+  afterEach(async () => {
+    for (const harness of opened.splice(0)) await harness.close();
+  });
+
+  it('reads every token with the status and exact position a poll gives; unknown tokens are absent', async () => {
+    const { store } = await fresh({ maxActive: 2 });
+    const tokens: string[] = [];
+    for (let user = 1; user <= 8; user++) tokens.push((await store.enter(user)).token);
+    await store.admit();
+    expect(await store.expire(tokens[4]!)).toBe(true);
+    const unknown = 'U'.repeat(32);
+    const { views } = await store.watch([...tokens, unknown]);
+    expect(views.has(unknown)).toBe(false);
+    expect(views.size).toBe(8);
+    expect(tokens.map((token) => [views.get(token)?.status, views.get(token)?.position])).toEqual([
+      ['ACTIVE', 0],
+      ['ACTIVE', 0],
+      ['WAITING', 1],
+      ['WAITING', 2],
+      ['EXPIRED', 0],
+      ['WAITING', 3],
+      ['WAITING', 4],
+      ['WAITING', 5],
+    ]);
+    for (const token of tokens) {
+      const polled = await store.poll(token);
+      const watched = views.get(token)!;
+      expect(watched).toMatchObject({
+        token,
+        userId: polled!.userId,
+        status: polled!.status,
+        position: polled!.position,
+      });
+      if (watched.status === 'ACTIVE') expect(watched.expiresAt).toEqual(polled!.expiresAt);
+    }
+  });
+
+  it('answers an empty list with no views and the admission rate', async () => {
+    const { store } = await fresh();
+    const { views, admissionRate } = await store.watch([]);
+    expect(views.size).toBe(0);
+    expect(admissionRate).toBe(0);
+  });
+
+  it('reads more tokens than one batch, with positions 1..n in arrival order', async () => {
+    const { store } = await fresh({ maxActive: 1 });
+    const tokens: string[] = [];
+    for (let start = 1; start <= 1_200; start += 100) {
+      const views = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => store.enter(start + i)),
+      );
+      tokens.push(...views.map((view) => view.token));
+    }
+    await store.admit();
+    const { views } = await store.watch(tokens);
+    expect(views.size).toBe(1_200);
+    const waiting = [...views.values()]
+      .filter((view) => view.status === 'WAITING')
+      .sort((a, b) => a.position - b.position);
+    expect(waiting).toHaveLength(1_199);
+    expect(waiting.map((view) => view.position)).toEqual(
+      Array.from({ length: 1_199 }, (_, i) => i + 1),
+    );
+    // Spot checks against single polls (arrival order within each parallel batch is the store's).
+    for (const token of [tokens[1]!, tokens[600]!, tokens[1_199]!])
+      expect(views.get(token)?.position).toBe((await store.poll(token))?.position);
+  });
+
+  it('keeps a WAITING token alive like a poll does, and leaves the others to expire', async () => {
+    const harness = await fresh({ maxActive: 1, idleSeconds: 10 });
+    const { store } = harness;
+    const move = (seconds: number) => harness.travel(seconds);
+    await store.enter(1);
+    await store.admit();
+    const watched = (await store.enter(2)).token;
+    const ignored = (await store.enter(3)).token;
+    await move(6);
+    const first = (await store.watch([watched])).views.get(watched)!;
+    expect(first.status).toBe('WAITING');
+    await move(6);
+    await store.admit();
+    const { views } = await store.watch([watched, ignored]);
+    expect(views.get(watched)).toMatchObject({ status: 'WAITING', position: 1 });
+    expect(views.get(ignored)?.status).toBe('EXPIRED');
+    // The WAITING expiry shown moved with the touch: about the idle lifetime from the last watch.
+    expect(views.get(watched)!.expiresAt!.getTime()).toBeGreaterThan(
+      first.expiresAt!.getTime() - 1_000,
+    );
+  });
+
+  it('measures the admission rate over its window, across expiries, and forgets older admissions', async () => {
+    const harness = await fresh({ maxActive: 3, rateWindowSeconds: 30 });
+    const { store } = harness;
+    const move = (seconds: number) => harness.travel(seconds);
+    const tokens: string[] = [];
+    for (let user = 1; user <= 6; user++) tokens.push((await store.enter(user)).token);
+    await store.admit();
+    expect((await store.watch([])).admissionRate).toBeCloseTo(3 / 30, 6);
+    // An admitted token that has since expired still counts; its successor adds one.
+    await store.expire(tokens[0]!);
+    await store.admit();
+    expect((await store.watch([tokens[5]!])).admissionRate).toBeCloseTo(4 / 30, 6);
+    await move(31);
+    await store.admit();
+    expect((await store.watch([tokens[5]!])).admissionRate).toBe(0);
+  });
+}
+
+describeWithPostgres('queue store watch: postgres backend', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describe('contract', () => {
+    watchContract(async (options) => {
+      await db.pool.query('TRUNCATE queue_tokens');
+      const database: Database = openDatabase({
+        url: db.url,
+        poolSize: 5,
+        pgliteDir: '',
+        pgliteInMemory: false,
+      });
+      return {
+        store: createPostgresQueueStore(database, options),
+        travel: (seconds) => travel(db.pool, seconds),
+        close: () => database.close(),
+      };
+    });
+  });
+});
+
+describeWithRedis('queue store watch: redis backend', () => {
+  watchContract(async (options) => {
+    const prefix = testKeyPrefix();
+    const client: Redis = await connectTestRedis();
+    return {
+      store: createRedisQueueStore(client, { ...options, keyPrefix: prefix, testClock: true }),
+      travel: (seconds) => travelRedis(client, prefix, seconds),
+      async close() {
+        await deletePrefix(client, prefix);
+        await closeRedis(client);
+      },
+    };
+  });
+});
