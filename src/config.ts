@@ -251,14 +251,48 @@ export const configSchema = Type.Object({
     600_000,
     'Grace period for in-flight requests on SIGTERM/SIGINT.',
   ),
-  QUEUE_BACKEND: Type.Enum(['postgres', 'redis'], {
+  QUEUE_BACKEND: Type.Enum(['postgres', 'redis', 'stream'], {
     default: 'postgres',
-    description: 'Where the waiting room lives: postgres (the database) or redis (REDIS_URL).',
+    description:
+      'Where the waiting room lives: postgres (the database), redis (REDIS_URL) or stream (joins appended to the Kafka topic QUEUE_STREAM_TOPIC on KAFKA_BROKERS and placed in the Redis waiting room by an ordered consumer).',
   }),
+  QUEUE_STREAM_TOPIC: Type.String({
+    default: 'queue.entries',
+    minLength: 1,
+    maxLength: 249,
+    pattern: '^[A-Za-z0-9._-]+$',
+    description:
+      'QUEUE_BACKEND=stream: the Kafka topic of queue entries (keyed by user id). Its consumer group is overture.queue.{REDIS_KEY_PREFIX}.',
+  }),
+  QUEUE_STREAM_PARTITIONS: int(
+    6,
+    1,
+    10_000,
+    'QUEUE_BACKEND=stream: partitions of QUEUE_STREAM_TOPIC when the service creates it; order is exact within a partition, 1 makes the line strictly first come, first served.',
+  ),
+  QUEUE_STREAM_APPLY_WAIT_MS: int(
+    1_000,
+    0,
+    60_000,
+    'QUEUE_BACKEND=stream: how long a join waits for its entry to be placed before answering WAITING with its provisional place (behind the line and every earlier join). 0: answer as soon as the log has the entry.',
+  ),
+  QUEUE_STREAM_PRODUCE_TIMEOUT_MS: int(
+    3_000,
+    100,
+    600_000,
+    'QUEUE_BACKEND=stream: a join whose entry the Kafka brokers have not acknowledged (acks=all) after this long answers 503.',
+  ),
+  QUEUE_STREAM_FETCH_WAIT_MS: int(
+    10,
+    1,
+    10_000,
+    'QUEUE_BACKEND=stream: longest wait of a consumer fetch at the broker. Real brokers answer when an entry arrives; brokers that wait the whole time (the librdkafka mock) delay placements by up to this much.',
+  ),
   REDIS_URL: Type.String({
     default: 'redis://127.0.0.1:6379',
     minLength: 1,
-    description: 'Redis connection string (used when QUEUE_BACKEND=redis or EVENT_BUS=redis).',
+    description:
+      'Redis connection string (used when QUEUE_BACKEND=redis or stream, or EVENT_BUS=redis).',
   }),
   REDIS_KEY_PREFIX: Type.String({
     default: 'overture',
@@ -293,7 +327,7 @@ export const configSchema = Type.Object({
   SEAT_GATE_ENABLED: Type.Boolean({
     default: true,
     description:
-      'With Redis: a short lock per seat in front of the database hold, so a storm of holds on one seat costs the database about one transaction (PostgreSQL still decides).',
+      'A short gate per seat in front of the database hold (in Redis when there is one, else per instance), so a storm of holds on one seat costs the database about one hold transaction (PostgreSQL still decides).',
   }),
   SEAT_GATE_TTL_MS: int(
     2_000,
@@ -332,6 +366,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
     throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
+  }
+  if (config.QUEUE_BACKEND === 'stream' && kafkaBrokers(config).length === 0) {
+    throw new ConfigError('Invalid configuration: QUEUE_BACKEND=stream needs KAFKA_BROKERS');
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');

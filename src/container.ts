@@ -8,11 +8,15 @@ import { createConcertService, type ConcertService } from './modules/concerts/co
 import { createPostgresConcertStore } from './modules/concerts/concerts.store.postgres.js';
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
+import { createMemorySeatGate } from './modules/holds/seat-gate.memory.js';
 import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
+import { createKafkaQueueLog } from './modules/queue/queue.log.kafka.js';
+import { createStreamQueueStore, type StreamQueue } from './modules/queue/queue.store.stream.js';
+import type { QueueStore } from './modules/queue/queue.store.js';
 import type { EventBus } from './modules/events/bus.js';
 import { createInProcessBus } from './modules/events/bus.inprocess.js';
 import { createKafkaBus } from './modules/events/bus.kafka.js';
@@ -60,7 +64,7 @@ export interface Container {
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
   const redis =
-    config.QUEUE_BACKEND === 'redis' || config.EVENT_BUS === 'redis'
+    config.QUEUE_BACKEND !== 'postgres' || config.EVENT_BUS === 'redis'
       ? createRedisClient({
           url: config.REDIS_URL,
           commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
@@ -73,15 +77,21 @@ export function createContainer(config: Config, database: Database, logger: Logg
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
     rateWindowSeconds: config.ADMISSION_RATE_WINDOW_SECONDS,
   };
-  const queueStore =
-    config.QUEUE_BACKEND === 'redis' && redis
-      ? createRedisQueueStore(redis, {
-          ...queueOptions,
-          keyPrefix: config.REDIS_KEY_PREFIX,
-          // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
-          testClock: config.NODE_ENV === 'test',
-        })
-      : createPostgresQueueStore(database, queueOptions);
+  const redisQueueOptions = {
+    ...queueOptions,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
+    testClock: config.NODE_ENV === 'test',
+  };
+  const streamQueue =
+    config.QUEUE_BACKEND === 'stream' && redis
+      ? createStreamQueue(config, redis, redisQueueOptions, logger)
+      : undefined;
+  const queueStore: QueueStore =
+    streamQueue?.store ??
+    (config.QUEUE_BACKEND === 'redis' && redis
+      ? createRedisQueueStore(redis, redisQueueOptions)
+      : createPostgresQueueStore(database, queueOptions));
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
   });
@@ -153,14 +163,16 @@ export function createContainer(config: Config, database: Database, logger: Logg
     holds: createHoldService({
       store: holdStore,
       queue,
-      gate:
-        redis && config.SEAT_GATE_ENABLED
+      // Shared by all instances through Redis when there is one, per instance otherwise.
+      gate: !config.SEAT_GATE_ENABLED
+        ? undefined
+        : redis
           ? createRedisSeatGate(redis, {
               keyPrefix: config.REDIS_KEY_PREFIX,
               ttlMs: config.SEAT_GATE_TTL_MS,
               logger,
             })
-          : undefined,
+          : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
     }),
     reservations: createReservationService({
       store: createPostgresReservationStore(database),
@@ -175,6 +187,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     // Started in this order, stopped in reverse: consumers listen before the relay publishes,
     // and the relay stops publishing before they stop listening.
     workers: [
+      // Places joins from the log; stopped last, after the server took its last join.
+      ...(streamQueue ? [streamQueue.worker] : []),
       // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
       ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
       admission,
@@ -196,6 +210,30 @@ export function createContainer(config: Config, database: Database, logger: Logg
     bus,
     redis,
   };
+}
+
+/** QUEUE_BACKEND=stream: the Redis waiting room fed through the Kafka log (docs/decisions/0011). */
+function createStreamQueue(
+  config: Config,
+  redis: Redis,
+  options: Parameters<typeof createRedisQueueStore>[1],
+  logger: Logger,
+): StreamQueue {
+  const log = createKafkaQueueLog({
+    brokers: kafkaBrokers(config),
+    topic: config.QUEUE_STREAM_TOPIC,
+    partitions: config.QUEUE_STREAM_PARTITIONS,
+    groupId: `overture.queue.${config.REDIS_KEY_PREFIX}`,
+    produceTimeoutMs: config.QUEUE_STREAM_PRODUCE_TIMEOUT_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    fetchWaitMs: config.QUEUE_STREAM_FETCH_WAIT_MS,
+    logger,
+  });
+  return createStreamQueueStore(redis, log, {
+    ...options,
+    applyWaitMs: config.QUEUE_STREAM_APPLY_WAIT_MS,
+    logger,
+  });
 }
 
 /** The bus EVENT_BUS names (docs/decisions/0009-event-buses.md). */

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
-import { openDatabase } from './db/client.js';
+import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
 import { closeRedis, redisReady } from './redis/client.js';
@@ -25,13 +25,7 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer> {
-  const database = openDatabase({
-    url: config.DATABASE_URL,
-    poolSize: config.DB_POOL_SIZE,
-    pgliteDir: config.PGLITE_DIR,
-    pgliteInMemory: config.PGLITE_IN_MEMORY,
-    logger,
-  });
+  const database = openConfiguredDatabase(config, { logger });
   try {
     await migrateDatabase(database, config.DATABASE_URL);
     if (config.SEED_DEMO_DATA && (await seedDemoData(database)))

@@ -223,7 +223,48 @@ export async function startOverture(options: OvertureOptions): Promise<ServerPro
   const output = watchOutput(child);
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url, '/health/ready', output, 60_000);
-  return handle(options.label, child, url, output);
+  const server = handle(options.label, child, url, output);
+  if (options.env?.QUEUE_BACKEND === 'stream') {
+    try {
+      await untilJoinsArePlaced(url, 60_000);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+  return server;
+}
+
+/** A Client-Id no scenario uses: the probe of untilJoinsArePlaced. */
+const PROBE_USER = String(Number.MAX_SAFE_INTEGER);
+
+/**
+ * QUEUE_BACKEND=stream: ready is not yet placing joins — the instance's Kafka consumer joins its
+ * group in the background (3 s for a new group on the mock, longer after a restart), and joins
+ * meanwhile answer their provisional place (docs/decisions/0011). Scenarios measure the steady
+ * state, so wait until a probe join is placed (ACTIVE in the empty room), then let it leave.
+ */
+async function untilJoinsArePlaced(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const joined = await fetch(`${url}/api/v1/queue/token`, {
+      method: 'POST',
+      headers: { 'client-id': PROBE_USER },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await joined.json()) as { data?: { token?: string; status?: string } };
+    const token = body.data?.token;
+    if (token !== undefined)
+      await fetch(`${url}/api/v1/queue/token`, {
+        method: 'DELETE',
+        headers: { 'queue-token': token },
+        signal: AbortSignal.timeout(10_000),
+      });
+    if (body.data?.status === 'ACTIVE') return;
+    if (Date.now() > deadline)
+      throw new Error(`stream mode: joins not placed ${timeoutMs} ms after the server was ready`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The ceiling: a Fastify route that does nothing, in a process of its own. */

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL's own rate for the payment transaction: pgbench runs the statements the service's
- * payment sends (hold lock, token lock, the debit/reservation/ledger/outbox statement, token
- * expiry, idempotency record) with as many clients as the server's pool, each paying for seats
+ * payment sends (key claim, hold lock, token lock, and the one statement that debits, reserves,
+ * writes the ledger and the event, expires the token and records the reply) with as many clients as the server's pool, each paying for seats
  * prepared for it, over the extended protocol like node-postgres. No HTTP, no Node: the ceiling
  * the purchase flow's payments are compared with.
  */
@@ -45,11 +45,17 @@ WITH ids AS (SELECT gen_random_uuid() AS event_id, gen_random_uuid() AS reservat
       jsonb_build_object('eventId', ids.event_id::text, 'reservationId', reservation.id,
         'userId', :seat::bigint, 'concertId', :concert_id::bigint, 'seatId', :seat::bigint,
         'price', :price::bigint, 'queueToken', 'bench-' || :seat, 'reservedAt', reservation.created_at)
-    FROM reservation, ids)
-  SELECT debit.balance, reservation.id AS reservation_id, reservation.created_at FROM debit, reservation;
-UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE id = :seat AND status = 'ACTIVE';
-UPDATE idempotency_keys SET response = '{"reservationId": 1, "price": 10000}'::jsonb
-  WHERE user_id = :seat AND scope = 'reservation' AND key = 'pgbench-' || :seat;
+    FROM reservation, ids),
+  expired AS (
+    UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+    WHERE id = :seat AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
+  saved AS (
+    UPDATE idempotency_keys SET response = (SELECT jsonb_build_object('reservationId', reservation.id,
+        'balance', debit.balance) FROM debit, reservation)
+    WHERE user_id = :seat AND scope = 'reservation' AND key = 'pgbench-' || :seat AND EXISTS (SELECT 1 FROM reservation))
+  SELECT jsonb_build_object('reservationId', reservation.id, 'balance', debit.balance,
+    'reservedAt', to_char(reservation.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) AS reply
+  FROM debit, reservation;
 COMMIT;
 `;
 

@@ -9,17 +9,12 @@
  * already replayed and pending) does nothing, and consumers apply each event once anyway.
  */
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/client.js';
+import { openConfiguredDatabase } from '../db/client.js';
 import { createDeliveriesStore } from '../modules/events/deliveries.store.js';
 
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfig();
-const database = openDatabase({
-  url: config.DATABASE_URL,
-  poolSize: 2,
-  pgliteDir: config.PGLITE_DIR,
-  pgliteInMemory: config.PGLITE_IN_MEMORY,
-});
+const database = openConfiguredDatabase(config, { poolSize: 2 });
 const deliveries = createDeliveriesStore(database);
 
 async function main(): Promise<number> {

@@ -5,6 +5,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import * as schema from './schema.js';
 
 export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -31,6 +32,19 @@ export interface DatabaseOptions {
 export function openDatabase(options: DatabaseOptions): Database {
   return options.url === '' ? openPglite(options) : openPostgres(options);
 }
+
+/** The database the configuration names (the server's, or a command's with a smaller pool). */
+export const openConfiguredDatabase = (
+  config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'>,
+  options: { poolSize?: number; logger?: Logger } = {},
+): Database =>
+  openDatabase({
+    url: config.DATABASE_URL,
+    poolSize: options.poolSize ?? config.DB_POOL_SIZE,
+    pgliteDir: config.PGLITE_DIR,
+    pgliteInMemory: config.PGLITE_IN_MEMORY,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 
 function openPostgres(options: DatabaseOptions): Database {
   const pool = new pg.Pool({

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../shared/errors.js';
 import type { Executor } from './client.js';
 import { queryOne } from './sql.js';
@@ -38,6 +38,7 @@ export async function runOnce<T>(
   tx: Executor,
   key: IdempotencyKey,
   work: () => Promise<T>,
+  options: { workSavesResponse?: boolean } = {},
 ): Promise<Idempotent<T>> {
   const hash = fingerprint(key.request);
   const claimed = await queryOne<{ claimed: boolean }>(
@@ -66,9 +67,22 @@ export async function runOnce<T>(
     return { value: stored.response, replayed: true };
   }
   const value = await work();
-  await tx.execute(
-    sql`UPDATE idempotency_keys SET response = ${JSON.stringify(value)}::jsonb
-        WHERE user_id = ${key.userId} AND scope = ${key.scope} AND key = ${key.key}`,
-  );
+  if (!options.workSavesResponse) {
+    await tx.execute(
+      sql`UPDATE idempotency_keys SET response = ${JSON.stringify(value)}::jsonb
+          WHERE user_id = ${key.userId} AND scope = ${key.scope} AND key = ${key.key}`,
+    );
+  }
   return { value, replayed: false };
 }
+
+/**
+ * The statement that records `response` (a jsonb SQL expression) as the key's result, for work
+ * that saves it in its own statement (runOnce with workSavesResponse) to spare a round trip.
+ */
+export const saveResponse = (
+  key: Pick<IdempotencyKey, 'userId' | 'scope' | 'key'>,
+  response: SQL,
+): SQL =>
+  sql`UPDATE idempotency_keys SET response = ${response}
+      WHERE user_id = ${key.userId} AND scope = ${key.scope} AND key = ${key.key}`;

@@ -89,8 +89,10 @@ export const seats = pgTable(
 export const queueTokens = pgTable(
   'queue_tokens',
   {
-    // Arrival order: a sequence value taken while holding the shared admission lock.
     id: bigserial('id', { mode: 'number' }).primaryKey(),
+    // Place in arrival order, gapless: taken from queue_counter in the joining statement (see
+    // queue_counter). Null only for rows older than the column.
+    arrival: bigint('arrival', { mode: 'number' }),
     token: text('token').notNull(),
     userId: id('user_id').notNull(),
     status: text('status', { enum: ['WAITING', 'ACTIVE', 'EXPIRED'] }).notNull(),
@@ -117,10 +119,15 @@ export const queueTokens = pgTable(
     uniqueIndex('queue_tokens_live_user_key')
       .on(t.userId)
       .where(sql`${t.status} IN ('WAITING', 'ACTIVE')`),
-    // Head of the line for admission, and the exact position (count of waiting ids <= mine).
-    index('queue_tokens_waiting_idx')
-      .on(t.id)
+    // Head of the line: admission takes the lowest arrivals, a position starts from the lowest.
+    index('queue_tokens_waiting_arrival_idx')
+      .on(t.arrival)
       .where(sql`${t.status} = 'WAITING'`),
+    // Tokens that left the line without being admitted: a position subtracts those between the
+    // head and itself (a handful), instead of counting everyone ahead.
+    index('queue_tokens_departed_arrival_idx')
+      .on(t.arrival)
+      .where(sql`${t.status} = 'EXPIRED' AND ${t.activatedAt} IS NULL`),
     // Idle WAITING tokens for the expiry sweep.
     index('queue_tokens_waiting_seen_idx')
       .on(t.lastSeenAt)
@@ -135,6 +142,26 @@ export const queueTokens = pgTable(
       .where(sql`${t.status} = 'EXPIRED'`),
   ],
 );
+
+/**
+ * The arrival counter of the Postgres waiting room: one row. A join takes the next number in the
+ * same statement that inserts its token, holding the row lock until that statement commits, so
+ * numbers are given out in commit order without gaps — an admission never sees a later arrival
+ * while an earlier one is still being written, and a position is arithmetic:
+ * my arrival − head arrival + 1 − (departed and skipped numbers in between).
+ */
+export const queueCounter = pgTable('queue_counter', {
+  id: integer('id').primaryKey(),
+  lastArrival: bigint('last_arrival', { mode: 'number' }).notNull(),
+});
+
+/**
+ * Arrival numbers a join took but did not use (the user turned out to have a live token): the
+ * line skips them like departures.
+ */
+export const queueSkippedArrivals = pgTable('queue_skipped_arrivals', {
+  arrival: bigint('arrival', { mode: 'number' }).primaryKey(),
+});
 
 /**
  * The claim on each seat: at most one row per seat (primary key). A row is a live hold while

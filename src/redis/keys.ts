@@ -34,7 +34,7 @@ export interface QueueKeys {
   idle: string;
   /** ZSET: EXPIRED tokens scored by expiry time (ms) — purged after the retention time. */
   expired: string;
-  /** HASH: token → JSON state {u user, s status, q arrival, e entered, seen, aa, au, ex, hc, xa}. */
+  /** HASH: token → JSON state {u user, s status, q arrival, e entered, seen, aa, au, ex, hc, xa, p}. */
   tokens: string;
   /** HASH: user id → that user's live (WAITING or ACTIVE) token. */
   users: string;
@@ -45,9 +45,21 @@ export interface QueueKeys {
    * ZCOUNT over it is the measured admission rate behind the live positions' wait estimates.
    */
   admissions: string;
+  /**
+   * ZSET (stream backend only): tokens claimed whose log entry is not applied yet, scored by claim
+   * order (INCR seq) — their provisional place is behind the whole line and every earlier claim.
+   */
+  pending: string;
+  /**
+   * ZSET (stream backend only): pending tokens whose log entry the brokers have not acknowledged,
+   * scored by claim time (ms) — the repair re-sends those left there by a crash.
+   */
+  unlogged: string;
+  /** PUB/SUB channel (stream backend only), not a key: the views of tokens just applied. */
+  applied: string;
 }
 
-/** The keys of one queue, in the order every queue script receives them as KEYS[1..9]. */
+/** The keys of one queue, in the order every queue script receives them as KEYS[1..10]. */
 export const queueKeyOrder = [
   'seq',
   'waiting',
@@ -58,6 +70,7 @@ export const queueKeyOrder = [
   'users',
   'clock',
   'admissions',
+  'pending',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 /**
@@ -117,6 +130,9 @@ export function redisKeys(prefix: string): RedisKeys {
       users: `${queue}:users`,
       clock: `${queue}:test-clock-offset-ms`,
       admissions: `${queue}:admissions`,
+      pending: `${queue}:pending`,
+      unlogged: `${queue}:unlogged`,
+      applied: `${queue}:applied`,
     },
     ranking: `{${prefix}:ranking}:confirmed`,
     seatGate: (concertId, seatId) => `{${prefix}:lock:seat:${concertId}:${seatId}}`,

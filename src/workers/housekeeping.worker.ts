@@ -8,7 +8,8 @@ const BATCH = 5_000;
 
 /**
  * Purges what has served its purpose, in small batches so no statement holds locks for long:
- * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED), idempotency
+ * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED) and skipped
+ * arrival numbers once the line has passed them, idempotency
  * keys (a replay after that is a new attempt), sent outbox events and the consumers' inbox rows.
  * Deleting the same rows from two instances at once is harmless.
  */
@@ -17,10 +18,19 @@ export function createHousekeeping(
   options: { retentionHours: number; intervalMs: number; logger: Logger },
 ): Loop {
   const cutoff = sql`now() - ${`${options.retentionHours} hours`}::interval`;
+  // Lowest arrival still waiting (beyond every arrival when the line is empty).
+  const lineHead = sql`coalesce((SELECT min(arrival) FROM queue_tokens WHERE status = 'WAITING'), 9223372036854775807)`;
   const purges: [string, SQL][] = [
     [
       'queue_tokens',
-      sql`SELECT ctid FROM queue_tokens WHERE status = 'EXPIRED' AND expired_at < ${cutoff} LIMIT ${BATCH}`,
+      // A token that left without being admitted still counts in the positions of those behind
+      // it until the head of the line has passed its arrival.
+      sql`SELECT ctid FROM queue_tokens WHERE status = 'EXPIRED' AND expired_at < ${cutoff}
+            AND (activated_at IS NOT NULL OR arrival IS NULL OR arrival < ${lineHead}) LIMIT ${BATCH}`,
+    ],
+    [
+      'queue_skipped_arrivals',
+      sql`SELECT ctid FROM queue_skipped_arrivals WHERE arrival < ${lineHead} LIMIT ${BATCH}`,
     ],
     [
       'idempotency_keys',

@@ -3,7 +3,12 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/db.js';
+import {
+  createTestDatabase,
+  postgresAvailable,
+  transactionCount,
+  type TestDatabase,
+} from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { closeRedis, connectTestRedis, redisAvailable } from '../support/redis.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
@@ -52,27 +57,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)',
     return users.map((user, i) => ({ user, token: tokens[i]! }));
   };
 
-  /**
-   * Transactions this test database has run, every session included. Sessions publish their
-   * counts only when they end or after about 10 s idle, so every other session of the database
-   * (the server's pool, the test's pool) is ended first; the pools reconnect on their next query.
-   */
-  const transactions = async (): Promise<number> => {
-    const reader = new pg.Client({ connectionString: db.url });
-    await reader.connect();
-    try {
-      await reader.query(
-        `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
-      );
-      const { rows } = await reader.query<{ n: string }>(
-        `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
-      );
-      return Number(rows[0]?.n);
-    } finally {
-      await reader.end();
-    }
-  };
+  const transactions = () => transactionCount(db.url);
 
   const storm = async (
     running: TestServer,

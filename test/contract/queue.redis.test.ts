@@ -28,8 +28,8 @@ describeWithRedis('queue store contract: redis backend', () => {
       travel: (seconds) => travelRedis(client!, prefix, seconds),
       // The service calls the port's hooks after the hold's transaction commits.
       holdTaken: (record, holdExpiresAt, concertId) =>
-        store.holdTaken!(record.token, holdExpiresAt, concertId),
-      holdReleased: (record) => store.holdReleased!(record.token),
+        store.holdTaken(record.token, holdExpiresAt, concertId),
+      holdReleased: (record) => store.holdReleased(record.token),
       async close() {
         await deletePrefix(client!, prefix);
         for (const each of clients) await closeRedis(each);

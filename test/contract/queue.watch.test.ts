@@ -6,6 +6,8 @@ import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis
 import type { QueueStore } from '../../src/modules/queue/queue.store.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { travel } from '../support/fixtures.js';
+import { describeWithKafka, startKafkaMock, type KafkaMock } from '../support/kafka.js';
+import { closeSpares, openStreamRoom } from '../support/stream-queue.js';
 import {
   closeRedis,
   connectTestRedis,
@@ -192,5 +194,28 @@ describeWithRedis('queue store watch: redis backend', () => {
         await closeRedis(client);
       },
     };
+  });
+});
+
+describeWithRedis('queue store watch: stream backend', () => {
+  describeWithKafka('(Kafka log on a mock cluster)', () => {
+    let mock: KafkaMock;
+    beforeAll(async () => {
+      mock = await startKafkaMock([]);
+    });
+    afterAll(async () => {
+      if (mock) await closeSpares(mock);
+      await mock?.stop();
+    });
+
+    watchContract(async (options) => {
+      const room = await openStreamRoom(mock, { ...options, applyWaitMs: 10_000 });
+      const { queue } = await room.open();
+      return {
+        store: queue.store,
+        travel: (seconds) => room.travel(seconds),
+        close: () => room.close(),
+      };
+    });
   });
 });

@@ -2,17 +2,16 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import {
-  ADMISSION_LOCK,
-  createPostgresQueueStore,
-} from '../../src/modules/queue/queue.store.postgres.js';
+import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
 import { newQueueToken } from '../../src/shared/ids.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 
 /**
- * Proves: a join whose transaction has taken its sequence number but not committed yet is never
- * skipped. Admission waits for it (the shared/exclusive admission lock) instead of admitting the
- * later arrival that committed first. Without the lock this test admits user 2 before user 1.
+ * Proves: a join that has taken its arrival number but not committed yet is never skipped.
+ * Arrival numbers come from one counter row in the joining statement, so a later join cannot
+ * even get its number until the earlier one commits — admission meanwhile sees nobody, and then
+ * admits in arrival order. (A sequence instead of the counter would let user 2 commit first and
+ * be admitted ahead of user 1: this test fails then.)
  */
 describeWithPostgres('admission never skips a join still in flight', () => {
   let db: TestDatabase;
@@ -33,41 +32,44 @@ describeWithPostgres('admission never skips a join still in flight', () => {
     await db?.drop();
   });
 
-  it('waits for the earlier arrival to commit, then admits both in arrival order', async () => {
+  it('holds later joins until the earlier arrival commits, then admits both in arrival order', async () => {
     const store = createPostgresQueueStore(database, {
       maxActive: 1,
       activeTtlSeconds: 60,
       idleSeconds: 60,
     });
-    // User 1 is mid-join: the same statement the store runs, inside a transaction left open.
+    // User 1 is mid-join: it has its arrival number, in a transaction left open.
     const slow = new pg.Client({ connectionString: db.url });
     await slow.connect();
     await slow.query('BEGIN');
     await slow.query(
-      `WITH admission AS (SELECT pg_advisory_xact_lock_shared($2))
-       INSERT INTO queue_tokens (token, user_id, status) SELECT $1, 1, 'WAITING' FROM admission`,
-      [newQueueToken(), ADMISSION_LOCK],
+      `WITH counter AS (UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1 RETURNING last_arrival)
+       INSERT INTO queue_tokens (token, user_id, status, arrival) SELECT $1, 1, 'WAITING', last_arrival FROM counter`,
+      [newQueueToken()],
     );
-    // User 2 arrives later and commits first.
-    await store.enter(2);
-
-    let admitted = false;
-    const admission = store.admit().then((result) => {
-      admitted = true;
-      return result;
+    // User 2 arrives later: its join waits for user 1's number to be settled.
+    let joined = false;
+    const second = store.enter(2).then((view) => {
+      joined = true;
+      return view;
     });
+    // Admission meanwhile admits nobody: no arrival is visible yet.
+    expect((await store.admit()).admitted).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(admitted).toBe(false);
+    expect(joined).toBe(false);
 
     await slow.query('COMMIT');
     await slow.end();
-    expect((await admission).admitted).toBe(1);
-    const { rows } = await db.pool.query<{ user_id: string; status: string }>(
-      `SELECT user_id, status FROM queue_tokens ORDER BY id`,
+    expect((await second).status).toBe('WAITING');
+    expect((await store.admit()).admitted).toBe(1);
+    const { rows } = await db.pool.query<{ user_id: string; status: string; arrival: string }>(
+      `SELECT user_id, status, arrival FROM queue_tokens ORDER BY arrival`,
     );
-    expect(rows).toEqual([
-      { user_id: '1', status: 'ACTIVE' },
-      { user_id: '2', status: 'WAITING' },
+    expect(rows.map((row) => [row.user_id, row.status])).toEqual([
+      ['1', 'ACTIVE'],
+      ['2', 'WAITING'],
     ]);
+    expect(Number(rows[1]!.arrival)).toBe(Number(rows[0]!.arrival) + 1);
+    expect((await store.poll((await second).token))?.position).toBe(1);
   });
 });

@@ -45,3 +45,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Transactions a test database has run, every session included. Sessions publish their counts
+ * only when they end or after about 10 s idle, so every other session of the database (a
+ * server's pool, the test's pool) is ended first; pools reconnect on their next query.
+ */
+export async function transactionCount(url: string): Promise<number> {
+  const reader = new pg.Client({ connectionString: url });
+  await reader.connect();
+  try {
+    await reader.query(
+      `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    );
+    const { rows } = await reader.query<{ n: string }>(
+      `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return Number(rows[0]?.n);
+  } finally {
+    await reader.end();
+  }
+}

@@ -7,18 +7,23 @@ import type { TestDatabase } from './db.js';
 import { travel } from './fixtures.js';
 import { closeRedis, connectTestRedis, deletePrefix } from './redis.js';
 
-export type QueueBackend = 'postgres' | 'redis';
+export type QueueBackend = 'postgres' | 'redis' | 'stream';
 
-/** The queue backend API tests run on: TEST_QUEUE_BACKEND=redis runs them on Redis. */
-export const testQueueBackend = (): QueueBackend =>
-  process.env.TEST_QUEUE_BACKEND === 'redis' ? 'redis' : 'postgres';
+/**
+ * The queue backend API tests run on: TEST_QUEUE_BACKEND=redis runs them on Redis, =stream on
+ * the Kafka log feeding the Redis waiting room (a private Kafka mock per test process).
+ */
+export const testQueueBackend = (): QueueBackend => {
+  const backend = process.env.TEST_QUEUE_BACKEND;
+  return backend === 'redis' || backend === 'stream' ? backend : 'postgres';
+};
 
 /** One token as the store keeps it (its stored status, not the status a read would compute). */
 export interface TokenSnapshot {
   token: string;
   userId: number;
   status: TokenStatus;
-  /** Place in arrival order: the row id in PostgreSQL, the arrival number in Redis. */
+  /** Place in arrival order: the arrival number (PostgreSQL column, Redis field q). */
   arrival: number;
   /** When it turned ACTIVE, in ms of the store's clock (fractions: PostgreSQL's microseconds); null if never. */
   activatedAt: number | null;
@@ -81,7 +86,7 @@ export function postgresInspector(database: TestDatabase | undefined): QueueInsp
     },
     async arrivalOrder() {
       const { rows } = await pool().query<{ token: string }>(
-        `SELECT token FROM queue_tokens ORDER BY id`,
+        `SELECT token FROM queue_tokens ORDER BY arrival, id`,
       );
       return rows.map((row) => row.token);
     },
@@ -90,20 +95,20 @@ export function postgresInspector(database: TestDatabase | undefined): QueueInsp
         token: string;
         user_id: string;
         status: TokenStatus;
-        id: string;
+        arrival: string;
         activated_at: number | string | null;
         expires_at: number | string | null;
       }>(
-        `SELECT token, user_id, status, id,
+        `SELECT token, user_id, status, arrival,
            (extract(epoch FROM activated_at) * 1000)::float8 AS activated_at,
            (extract(epoch FROM expires_at) * 1000)::float8 AS expires_at
-         FROM queue_tokens ORDER BY id`,
+         FROM queue_tokens ORDER BY arrival, id`,
       );
       return rows.map((row) => ({
         token: row.token,
         userId: Number(row.user_id),
         status: row.status,
-        arrival: Number(row.id),
+        arrival: Number(row.arrival),
         activatedAt: optionalMs(row.activated_at),
         expiresAt: optionalMs(row.expires_at),
       }));
@@ -129,7 +134,7 @@ export function postgresInspector(database: TestDatabase | undefined): QueueInsp
       );
     },
     async clear() {
-      await pool().query(`TRUNCATE queue_tokens`);
+      await pool().query(`TRUNCATE queue_tokens, queue_skipped_arrivals`);
     },
     close: () => Promise.resolve(),
   };
@@ -216,7 +221,7 @@ export async function redisInspector(
       .map(([token, json]) => [token, JSON.parse(json) as StoredToken] as const)
       .sort(([, a], [, b]) => a.q - b.q);
   return {
-    backend: 'redis',
+    backend: config.QUEUE_BACKEND === 'stream' ? 'stream' : 'redis',
     async travel(seconds) {
       if (database) await travel(database.pool, seconds);
       await client.eval(

@@ -44,21 +44,27 @@ export async function startTestServer(
   overrides: Overrides = {},
 ): Promise<TestServer> {
   const backend = overrides.QUEUE_BACKEND ?? testQueueBackend();
-  if (backend === 'redis' && overrides.REDIS_URL === undefined) requireRedis();
-  const ownPrefix = backend === 'redis' && overrides.REDIS_KEY_PREFIX === undefined;
+  // The stream backend keeps its waiting room in Redis too (and needs KAFKA_BROKERS).
+  const inRedis = backend === 'redis' || backend === 'stream';
+  if (inRedis && overrides.REDIS_URL === undefined) requireRedis();
+  const ownPrefix = inRedis && overrides.REDIS_KEY_PREFIX === undefined;
+  const stream =
+    backend === 'stream' && overrides.KAFKA_BROKERS === undefined ? await streamSettings() : {};
   const config = testConfig({
     ...(database ? { DATABASE_URL: database.url } : { PGLITE_IN_MEMORY: 'true' }),
-    ...(backend === 'redis'
-      ? { QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: testKeyPrefix() }
+    ...stream,
+    ...(inRedis
+      ? { QUEUE_BACKEND: backend, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: testKeyPrefix() }
       : {}),
     ...overrides,
   });
   const logLevel = process.env.TEST_LOG_LEVEL;
   const server = await startServer(config, pino({ level: logLevel ?? 'silent' }));
+  if (config.QUEUE_BACKEND === 'stream') await untilJoinsArePlaced(server);
   const queue =
-    config.QUEUE_BACKEND === 'redis'
-      ? await redisInspector(database, config, ownPrefix)
-      : postgresInspector(database);
+    config.QUEUE_BACKEND === 'postgres'
+      ? postgresInspector(database)
+      : await redisInspector(database, config, ownPrefix);
   return {
     ...server,
     client: createClient(server.url),
@@ -68,6 +74,39 @@ export async function startTestServer(
       await queue.close();
     },
   };
+}
+
+let streamMock: Promise<{ brokers: string }> | undefined;
+
+/**
+ * TEST_QUEUE_BACKEND=stream: one private Kafka mock per test process (it exits with the process),
+ * events kept in process, and joins that wait for their placement as the contract suite does.
+ */
+async function streamSettings(): Promise<Overrides> {
+  // Imported here: the Kafka support module checks the mock and client when it loads.
+  const { startKafkaMock } = await import('./kafka.js');
+  streamMock ??= startKafkaMock(['queue.entries:6']);
+  const { brokers } = await streamMock;
+  return {
+    KAFKA_BROKERS: brokers,
+    EVENT_BUS: 'inprocess',
+    QUEUE_STREAM_APPLY_WAIT_MS: '10000',
+    // The mock makes a member joining a non-empty group wait this long minus 1 s (0008).
+    KAFKA_SESSION_TIMEOUT_MS: '4000',
+  };
+}
+
+/** A new stream server places nothing until its consumer joined its group: wait for that. */
+async function untilJoinsArePlaced(server: RunningServer): Promise<void> {
+  const worker = server.container.workers.find(
+    (candidate): candidate is typeof candidate & { assignment(): number[] } =>
+      'assignment' in candidate,
+  );
+  const deadline = Date.now() + 30_000;
+  while (worker && worker.assignment().length === 0) {
+    if (Date.now() > deadline) throw new Error('the stream queue consumer never got partitions');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Redis-backed test servers need the test Redis: say so plainly instead of failing on a bad URL. */

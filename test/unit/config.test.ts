@@ -43,9 +43,30 @@ describe('loadConfig', () => {
     [{ REDIS_KEY_PREFIX: 'a{b}' }, 'REDIS_KEY_PREFIX'],
     [{ REDIS_KEY_PREFIX: 'all*' }, 'REDIS_KEY_PREFIX'],
     [{ REDIS_COMMAND_TIMEOUT_MS: '0' }, 'REDIS_COMMAND_TIMEOUT_MS'],
+    [{ QUEUE_BACKEND: 'stream' }, 'KAFKA_BROKERS'],
+    [{ QUEUE_STREAM_TOPIC: 'queue entries' }, 'QUEUE_STREAM_TOPIC'],
+    [{ QUEUE_STREAM_APPLY_WAIT_MS: '-1' }, 'QUEUE_STREAM_APPLY_WAIT_MS'],
   ])('refuses %o with a message naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('takes the stream queue backend with Kafka brokers (which also pick the Kafka bus)', () => {
+    const config = loadConfig({ QUEUE_BACKEND: 'stream', KAFKA_BROKERS: '127.0.0.1:9092' });
+    expect(config).toMatchObject({
+      QUEUE_BACKEND: 'stream',
+      EVENT_BUS: 'kafka',
+      QUEUE_STREAM_TOPIC: 'queue.entries',
+      QUEUE_STREAM_PARTITIONS: 6,
+      QUEUE_STREAM_APPLY_WAIT_MS: 1000,
+    });
+    const inProcess = loadConfig({
+      QUEUE_BACKEND: 'stream',
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      EVENT_BUS: 'inprocess',
+      QUEUE_STREAM_APPLY_WAIT_MS: '0',
+    });
+    expect([inProcess.EVENT_BUS, inProcess.QUEUE_STREAM_APPLY_WAIT_MS]).toEqual(['inprocess', 0]);
   });
 
   it('refuses a per-charge maximum above the balance maximum', () => {

@@ -16,7 +16,7 @@ export interface KafkaClient {
   consumer(config: Record<string, unknown>): KafkaConsumer;
   admin(config?: Record<string, unknown>): KafkaAdmin;
 }
-interface KafkaMessage {
+export interface KafkaMessage {
   key: string;
   value: string;
   headers?: Record<string, string>;
@@ -28,16 +28,25 @@ export interface KafkaProducer {
     topicMessages: { topic: string; messages: KafkaMessage[] }[];
   }): Promise<unknown[]>;
 }
+/** One consumed message as the handlers see it. */
+export interface KafkaConsumedMessage {
+  offset: string;
+  value: Buffer | null;
+}
 export interface KafkaConsumer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   subscribe(subscription: { topics: string[] }): Promise<void>;
+  /** Either eachMessage or eachBatch (a partition's messages in order, several at a time). */
   run(config: {
     partitionsConsumedConcurrently?: number;
-    eachMessage: (payload: {
+    eachMessage?: (payload: {
       topic: string;
       partition: number;
-      message: { offset: string; value: Buffer | null };
+      message: KafkaConsumedMessage;
+    }) => Promise<void>;
+    eachBatch?: (payload: {
+      batch: { topic: string; partition: number; messages: KafkaConsumedMessage[] };
     }) => Promise<void>;
   }): Promise<void>;
   assignment(): { topic: string; partition: number }[];
@@ -114,19 +123,10 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
 
   let client: Promise<KafkaClient> | undefined;
   const kafka = () =>
-    (client ??= (async () => {
-      const module = kafkaModule ?? (await loadKafka());
-      if (!module)
-        throw new Error(
-          `EVENT_BUS=kafka needs the optional package ${PACKAGE}, which is not installed (see docs/decisions/0008)`,
-        );
-      return new module.Kafka({
-        kafkaJS: { brokers: options.brokers, clientId, logger: kafkaLogger(logger) },
-        // librdkafka backs reconnects off up to 10 s by default: a broker back from an outage
-        // would wait that long for its first client.
-        'reconnect.backoff.max.ms': 1_000,
-      });
-    })().catch((error: unknown) => {
+    (client ??= createKafkaClient(
+      { brokers: options.brokers, clientId, logger, neededBy: 'EVENT_BUS=kafka' },
+      kafkaModule,
+    ).catch((error: unknown) => {
       client = undefined;
       throw error;
     }));
@@ -136,30 +136,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
   const ensureTopics = () =>
     (topicsReady ??= (async () => {
       if (options.createTopics === false) return;
-      const admin = (await kafka()).admin();
-      try {
-        await admin.connect();
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((topic) => !existing.has(topic));
-        if (missing.length === 0) return;
-        await admin.createTopics({
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: options.partitions,
-            // -1: the broker's default.replication.factor.
-            replicationFactor: -1,
-          })),
-          timeout: 5_000,
-        });
-        logger.info({ topics: missing, partitions: options.partitions }, 'kafka topics created');
-      } catch (error) {
-        logger.warn(
-          { err: error, topics },
-          'could not check or create the kafka topics; they must exist (or be auto-created)',
-        );
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+      await createMissingTopics(await kafka(), topics, options.partitions, logger);
     })());
 
   let producer: Promise<KafkaProducer> | undefined;
@@ -324,8 +301,70 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
   };
 }
 
+/**
+ * A client of `brokers` through the optional package, with our logger and reconnect pacing;
+ * rejects naming `neededBy` when the package is not installed.
+ */
+export async function createKafkaClient(
+  options: { brokers: string[]; clientId: string; logger: Logger; neededBy: string },
+  kafkaModule?: KafkaModule,
+): Promise<KafkaClient> {
+  const module = kafkaModule ?? (await loadKafka());
+  if (!module)
+    throw new Error(
+      `${options.neededBy} needs the optional package ${PACKAGE}, which is not installed (see docs/decisions/0008)`,
+    );
+  return new module.Kafka({
+    kafkaJS: {
+      brokers: options.brokers,
+      clientId: options.clientId,
+      logger: kafkaLogger(options.logger),
+    },
+    // librdkafka backs reconnects off up to 10 s by default: a broker back from an outage
+    // would wait that long for its first client.
+    'reconnect.backoff.max.ms': 1_000,
+  });
+}
+
+/**
+ * Best effort: creates those of `topics` the cluster lacks, with `partitions` partitions and the
+ * broker's default replication factor. Without the right to (or on the mock, which has no
+ * CreateTopics — 0008) it only warns: the topics must then exist or be auto-created.
+ */
+export async function createMissingTopics(
+  client: KafkaClient,
+  topics: string[],
+  partitions: number,
+  logger: Logger,
+): Promise<void> {
+  const admin = client.admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        // -1: the broker's default.replication.factor.
+        replicationFactor: -1,
+      })),
+      timeout: 5_000,
+    });
+    logger.info({ topics: missing, partitions }, 'kafka topics created');
+  } catch (error) {
+    logger.warn(
+      { err: error, topics },
+      'could not check or create the kafka topics; they must exist (or be auto-created)',
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** `promise`, or a rejection after `ms` (the promise itself goes on). */
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -340,7 +379,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
 }
 
 /** librdkafka's warnings and errors in our log, each distinct message at most every 10 s. */
-function kafkaLogger(logger: Logger) {
+export function kafkaLogger(logger: Logger) {
   const child = logger.child({ component: 'kafka' });
   const lastSeen = new Map<string, number>();
   const throttled = (level: 'warn' | 'error') => (message: string, extra?: object) => {

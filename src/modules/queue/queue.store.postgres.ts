@@ -16,11 +16,25 @@ import {
 } from './queue.store.js';
 
 /**
- * Admission lock. Joining takes it shared, admission takes it exclusive: while admission runs
- * no join is half-done, so every sequence value below the highest visible one is committed and
- * admitting "the first N waiting ids" never skips a late-committing earlier arrival.
+ * Admission lock: admission runs of all instances take turns. (Joins need no lock: arrival
+ * numbers come from queue_counter in commit order, so admission never sees a later arrival while
+ * an earlier one is still being written.)
  */
 export const ADMISSION_LOCK = 7_284_113_003;
+
+/**
+ * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
+ * admitted arrived before the head (admission is first come first served), so the place is the
+ * distance from the head less the numbers in between that left the line or were never used.
+ */
+const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
+    me.arrival - head.arrival + 1
+    - (SELECT count(*) FROM queue_tokens d WHERE d.status = 'EXPIRED' AND d.activated_at IS NULL
+        AND d.arrival > head.arrival AND d.arrival < me.arrival)
+    - (SELECT count(*) FROM queue_skipped_arrivals k WHERE k.arrival > head.arrival AND k.arrival < me.arrival)
+  ELSE 0 END`;
+
+const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens WHERE status = 'WAITING')`;
 
 export interface PostgresQueueOptions {
   maxActive: number;
@@ -42,7 +56,7 @@ interface TokenRow {
   now: Date | string;
 }
 
-const tokenColumns = sql`id, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
+const tokenColumns = sql`id, arrival, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
 
 const nullableDate = (value: Date | string | null): Date | null =>
   value === null ? null : toDate(value);
@@ -87,29 +101,34 @@ export function createPostgresQueueStore(
           WHERE q.id = me.id AND me.status = 'WAITING'
             AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
             AND me.last_seen_at > now() - ${idle}::interval
-          RETURNING q.last_seen_at)
+          RETURNING q.last_seen_at),
+        ${lineHead}
       SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         coalesce((SELECT last_seen_at FROM touched), me.last_seen_at) AS last_seen_at,
-        CASE WHEN me.status = 'WAITING'
-          THEN (SELECT count(*) FROM queue_tokens w WHERE w.status = 'WAITING' AND w.id <= me.id)
-          ELSE 0 END AS position,
+        ${positionOf} AS position,
         now() AS now
-      FROM me`,
+      FROM me, head`,
     );
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
-  async function insertWaiting(userId: number): Promise<boolean> {
-    // The shared admission lock is taken before the sequence value (see ADMISSION_LOCK).
-    const rows = await query<{ id: number }>(
-      db,
-      sql`WITH admission AS (SELECT pg_advisory_xact_lock_shared(${ADMISSION_LOCK}))
-        INSERT INTO queue_tokens (token, user_id, status)
-        SELECT ${newQueueToken()}, ${userId}, 'WAITING' FROM admission
-        ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
-        RETURNING id`,
+  /**
+   * Joins the line with the next arrival number (the counter row stays locked until this
+   * statement commits). If the user turned out to have a live token after all (a concurrent
+   * join of theirs), the number is recorded as skipped so positions stay exact.
+   */
+  async function insertWaiting(userId: number): Promise<void> {
+    await db.execute(
+      sql`WITH counter AS (
+            UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1 RETURNING last_arrival),
+          joined AS (
+            INSERT INTO queue_tokens (token, user_id, status, arrival)
+            SELECT ${newQueueToken()}, ${userId}, 'WAITING', last_arrival FROM counter
+            ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+            RETURNING id)
+        INSERT INTO queue_skipped_arrivals (arrival)
+        SELECT last_arrival FROM counter WHERE NOT EXISTS (SELECT 1 FROM joined)`,
     );
-    return rows.length > 0;
   }
 
   return {
@@ -160,8 +179,8 @@ export function createPostgresQueueStore(
                 AND me.last_seen_at > now() - ${idle}::interval
               RETURNING q.id, q.last_seen_at),
             line AS (
-              SELECT id, row_number() OVER (ORDER BY id) AS position FROM queue_tokens
-              WHERE status = 'WAITING' AND id <= (SELECT max(id) FROM me WHERE status = 'WAITING')),
+              SELECT id, row_number() OVER (ORDER BY arrival) AS position FROM queue_tokens
+              WHERE status = 'WAITING' AND arrival <= (SELECT max(arrival) FROM me WHERE status = 'WAITING')),
             stats AS (
               SELECT now() AS now,
                 (SELECT count(*) FROM queue_tokens
@@ -220,7 +239,7 @@ export function createPostgresQueueStore(
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
               WHERE status = 'WAITING' AND last_seen_at <= now() - ${idle}::interval RETURNING id`,
         );
-        // Fill the free slots from the head of the line, in arrival (id) order. The clock is the
+        // Fill the free slots from the head of the line, in arrival order. The clock is the
         // statement's (taken after the lock), not the transaction's: a run that waited for the
         // lock must not stamp its admissions earlier than the run before it.
         const admitted = await query<{ id: number }>(
@@ -228,7 +247,7 @@ export function createPostgresQueueStore(
           sql`WITH room AS (
                 SELECT greatest(${options.maxActive} - count(*), 0) AS free FROM queue_tokens WHERE status = 'ACTIVE'),
               head AS (
-                SELECT id FROM queue_tokens WHERE status = 'WAITING' ORDER BY id LIMIT (SELECT free FROM room))
+                SELECT id FROM queue_tokens WHERE status = 'WAITING' ORDER BY arrival LIMIT (SELECT free FROM room))
             UPDATE queue_tokens q
             SET status = 'ACTIVE', activated_at = statement_timestamp(),
                 active_until = statement_timestamp() + ${activeTtl}::interval,
@@ -296,12 +315,6 @@ export const tokenInTransaction = {
     await tx.execute(
       sql`UPDATE queue_tokens SET expires_at = active_until, hold_concert_id = NULL
           WHERE id = ${rowId} AND status = 'ACTIVE'`,
-    );
-  },
-
-  async expire(tx: Executor, rowId: number): Promise<void> {
-    await tx.execute(
-      sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now() WHERE id = ${rowId} AND status = 'ACTIVE'`,
     );
   },
 };

@@ -50,7 +50,7 @@ const SWEEP_BATCH = 1_000;
  */
 const WATCH_BATCH = 500;
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
+export type QueueScript = (...args: (string | number)[]) => Promise<unknown>;
 
 const scriptFiles = {
   enter: 'queue.enter',
@@ -64,7 +64,7 @@ const scriptFiles = {
 } as const;
 
 /** Reply of enter/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
-type TokenReply = [
+export type TokenReply = [
   string,
   string,
   TokenStatus,
@@ -79,7 +79,7 @@ type TokenReply = [
 
 const optionalDate = (value: number | ''): Date | null => (value === '' ? null : new Date(value));
 
-function toRecord(reply: TokenReply): TokenRecord {
+export function toRecord(reply: TokenReply): TokenRecord {
   const [token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, , now] = reply;
   return {
     token,
@@ -95,40 +95,60 @@ function toRecord(reply: TokenReply): TokenRecord {
   };
 }
 
+/** How often a poll moves a WAITING token's idle deadline: small steps, like the postgres adapter. */
+export const touchIntervalMs = (idleMs: number): number => Math.min(Math.ceil(idleMs / 10), 10_000);
+
+/**
+ * Defines queue scripts on `redis`: each is the shared prelude plus its file (src/redis/scripts),
+ * called with the queue's keys (queueKeyOrder, then `extraKeys`) and the common ARGV head, so
+ * a caller passes only the script's own arguments. `name` keeps the command names of different
+ * adapters apart on one client.
+ */
+export function defineQueueScripts<Name extends string>(
+  redis: Redis,
+  options: Pick<
+    RedisQueueOptions,
+    'keyPrefix' | 'idleSeconds' | 'expiredRetentionSeconds' | 'testClock'
+  >,
+  name: string,
+  files: Record<Name, string>,
+  extraKeys: readonly string[] = [],
+): Record<Name, QueueScript> {
+  const keys = redisKeys(options.keyPrefix).queue;
+  const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
+  const allKeys = [...queueKeyOrder.map((key) => keys[key]), ...extraKeys];
+  const head = [...allKeys, options.testClock ? '1' : '0', options.idleSeconds * 1000, retentionMs];
+  const scripts = {} as Record<Name, QueueScript>;
+  for (const [script, file] of Object.entries(files) as [Name, string][]) {
+    const command = `${name}_${script}`;
+    redis.defineCommand(command, {
+      numberOfKeys: allKeys.length,
+      lua: luaSource('queue.prelude', file),
+    });
+    const run = (redis as unknown as Record<string, QueueScript>)[command];
+    if (!run) throw new Error(`ioredis did not define ${command}`);
+    scripts[script] = (...args) => run.call(redis, ...head, ...args);
+  }
+  return scripts;
+}
+
 /**
  * The waiting room in Redis: the seed's two sorted sets (waiting by arrival, active by expiry)
  * plus an idle index, an expired index, the token states and the user → live token index, all
  * under one hash tag (src/redis/keys.ts). Every call is one Lua script: one round trip, atomic,
  * with Redis TIME as the only clock, so any number of instances share one consistent line.
  */
-export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions): QueueStore {
-  const keys = redisKeys(options.keyPrefix).queue;
+export function createRedisQueueStore(
+  redis: Redis,
+  options: RedisQueueOptions,
+): QueueStore & Required<Pick<QueueStore, 'holdTaken' | 'holdReleased'>> {
   const idleMs = options.idleSeconds * 1000;
   const activeMs = options.activeTtlSeconds * 1000;
-  // Same pacing as the postgres adapter: the idle deadline moves in small steps.
-  const touchEveryMs = Math.min(Math.ceil(idleMs / 10), 10_000);
+  const touchEveryMs = touchIntervalMs(idleMs);
   const sweepDelayMs = options.sweepDelayMs ?? DEFAULT_SWEEP_DELAY_MS;
-  const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
   const rateWindowSeconds = options.rateWindowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS;
   const rateWindowMs = rateWindowSeconds * 1000;
-  const head = [
-    ...queueKeyOrder.map((name) => keys[name]),
-    options.testClock ? '1' : '0',
-    idleMs,
-    retentionMs,
-  ];
-
-  const scripts = {} as Record<keyof typeof scriptFiles, Script>;
-  for (const [name, file] of Object.entries(scriptFiles) as [keyof typeof scriptFiles, string][]) {
-    const command = `overtureQueue_${name}`;
-    redis.defineCommand(command, {
-      numberOfKeys: queueKeyOrder.length,
-      lua: luaSource('queue.prelude', file),
-    });
-    const run = (redis as unknown as Record<string, Script>)[command];
-    if (!run) throw new Error(`ioredis did not define ${command}`);
-    scripts[name] = (...args) => run.call(redis, ...head, ...args);
-  }
+  const scripts = defineQueueScripts(redis, options, 'overtureQueue', scriptFiles);
 
   const view = (reply: TokenReply): TokenView => tokenView(toRecord(reply), reply[7], idleMs);
 

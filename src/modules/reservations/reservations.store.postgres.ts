@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
-import { runOnce } from '../../db/idempotency.js';
+import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { AppError } from '../../shared/errors.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
@@ -55,6 +55,7 @@ export function createPostgresReservationStore(database: Database): ReservationS
     tx: Executor,
     request: PaymentRequest,
     token: TokenLink,
+    key: IdempotencyKey,
   ): Promise<ReservationDto> {
     token.check(token.record);
     const hold = await lockOwnHold(tx, request.userId, request.seatId);
@@ -64,11 +65,13 @@ export function createPostgresReservationStore(database: Database): ReservationS
     const eventId = randomUUID();
     // Debit only if the balance covers the price; every later step hangs off the debit's row,
     // so an insufficient balance makes the whole statement a no-op.
-    const paid = await queryOne<{
-      balance: number | string;
-      reservation_id: number | string;
-      created_at: Date | string;
-    }>(
+    // The reply is built here, in SQL, and saved as the key's result in the same statement, so
+    // a replay returns exactly these values; the token is expired in it too (postgres queue).
+    const reply = sql`jsonb_build_object('reservationId', reservation.id, 'concertId', ${concertId}::bigint,
+      'seatId', ${request.seatId}::bigint, 'seatNumber', ${hold.seat_number}::int, 'price', ${price}::bigint,
+      'balance', debit.balance,
+      'reservedAt', to_char(reservation.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+    const paid = await queryOne<{ reply: ReservationDto }>(
       tx,
       sql`WITH debit AS (
             UPDATE users SET balance = balance - ${price}, updated_at = now()
@@ -88,8 +91,12 @@ export function createPostgresReservationStore(database: Database): ReservationS
               jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
                 'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
                 'price', ${price}::bigint, 'queueToken', ${token.record.token}::text, 'reservedAt', reservation.created_at)
-            FROM reservation)
-          SELECT debit.balance, reservation.id AS reservation_id, reservation.created_at FROM debit, reservation`,
+            FROM reservation),
+          expired AS (
+            UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
+            WHERE id = ${tokenRowId ?? null}::bigint AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
+          saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit, reservation)`)} AND EXISTS (SELECT 1 FROM reservation))
+          SELECT ${reply} AS reply FROM debit, reservation`,
     );
     if (!paid) {
       throw new AppError(
@@ -100,31 +107,19 @@ export function createPostgresReservationStore(database: Database): ReservationS
         },
       );
     }
-    if (tokenRowId !== undefined) await tokenInTransaction.expire(tx, tokenRowId);
-    return {
-      reservationId: toNumber(paid.reservation_id),
-      concertId,
-      seatId: request.seatId,
-      seatNumber: hold.seat_number,
-      price,
-      balance: toNumber(paid.balance),
-      reservedAt: toDate(paid.created_at).toISOString(),
-    };
+    return paid.reply;
   }
 
   return {
     pay(request, token) {
+      const key: IdempotencyKey = {
+        userId: request.userId,
+        scope: 'reservation',
+        key: request.reservationUuid,
+        request: { seatId: request.seatId },
+      };
       return transaction(database, (tx) =>
-        runOnce(
-          tx,
-          {
-            userId: request.userId,
-            scope: 'reservation',
-            key: request.reservationUuid,
-            request: { seatId: request.seatId },
-          },
-          () => settle(tx, request, token),
-        ),
+        runOnce(tx, key, () => settle(tx, request, token, key), { workSavesResponse: true }),
       );
     },
 

@@ -1,8 +1,8 @@
 -- Prelude of every queue script (prepended when loading): the single clock, token state, and the steps that keep the sets and the user index consistent.
--- KEYS (every queue script, all under one hash tag): 1 seq, 2 waiting, 3 active, 4 idle, 5 expired, 6 tokens, 7 users, 8 clock, 9 admissions
+-- KEYS (every queue script, all under one hash tag): 1 seq, 2 waiting, 3 active, 4 idle, 5 expired, 6 tokens, 7 users, 8 clock, 9 admissions, 10 pending
 -- ARGV head (every queue script): 1 test clock on ('1' or '0'), 2 idle lifetime ms, 3 retention of EXPIRED tokens ms
-local K_SEQ, K_WAITING, K_ACTIVE, K_IDLE, K_EXPIRED, K_TOKENS, K_USERS, K_CLOCK, K_ADMISSIONS =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local K_SEQ, K_WAITING, K_ACTIVE, K_IDLE, K_EXPIRED, K_TOKENS, K_USERS, K_CLOCK, K_ADMISSIONS, K_PENDING =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local IDLE_MS = tonumber(ARGV[2])
 local RETENTION_MS = tonumber(ARGV[3])
 
@@ -17,7 +17,8 @@ local function clock_ms()
 end
 
 -- State fields: u user id (string), s status, q arrival number, e entered, seen last poll,
--- aa activated, au active until, ex expires at, hc hold concert id (string), xa expired at.
+-- aa activated, au active until, ex expires at, hc hold concert id (string), xa expired at,
+-- p pending (stream backend: WAITING, claimed, its log entry not applied yet, so no arrival number).
 local function load(token)
   local raw = redis.call('HGET', K_TOKENS, token)
   if not raw then
@@ -44,6 +45,7 @@ end
 -- Leaves every live set; the state stays readable as EXPIRED until the retention purge.
 local function retire(token, state, now)
   redis.call('ZREM', K_WAITING, token)
+  redis.call('ZREM', K_PENDING, token)
   redis.call('ZREM', K_ACTIVE, token)
   redis.call('ZREM', K_IDLE, token)
   if not state then
@@ -83,6 +85,14 @@ end
 local function position(token, state)
   if state.s ~= 'WAITING' then
     return 0
+  end
+  if state.p then
+    -- Not applied from the log yet: behind the whole line and every earlier claim still pending.
+    local pending = redis.call('ZRANK', K_PENDING, token)
+    if not pending then
+      return 0
+    end
+    return redis.call('ZCARD', K_WAITING) + pending + 1
   end
   local rank = redis.call('ZRANK', K_WAITING, token)
   if not rank then

@@ -1,0 +1,268 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import {
+  createKafkaClient,
+  createMissingTopics,
+  withTimeout,
+  type KafkaClient,
+  type KafkaConsumedMessage,
+  type KafkaConsumer,
+  type KafkaModule,
+  type KafkaProducer,
+} from '../events/bus.kafka.js';
+import { pause } from '../events/bus.shared.js';
+
+/** One request to join the line, as the log carries it. */
+export interface QueueEntry {
+  /** The waiting room (Redis key prefix) the entry belongs to: rooms may share a topic. */
+  room: string;
+  token: string;
+  userId: number;
+}
+
+/**
+ * The queue's log: joins are appended, and one member of a consumer group per instance applies
+ * them, each partition in log order.
+ */
+export interface QueueLog {
+  /** Appends one entry; resolves once every in-sync replica has it, rejects after the produce timeout. */
+  append(entry: QueueEntry): Promise<void>;
+  /**
+   * Joins the group in the background (retrying while the brokers are away). `apply` gets a
+   * partition's entries in log order, many at a time; when it throws, the same entries come again
+   * after a pause and nothing behind them in that partition passes them.
+   */
+  consume(apply: (entries: QueueEntry[], partition: number) => Promise<void>): void;
+  /** The partitions this member reads now (none before it joined, or while a rebalance runs). */
+  assignment(): number[];
+  /** Leaves the group (after the batch in hand) and closes the producer. */
+  close(): Promise<void>;
+}
+
+export interface KafkaQueueLogOptions {
+  brokers: string[];
+  topic: string;
+  /** Partitions of the topic when this log creates it (an existing topic keeps its own). */
+  partitions: number;
+  /** The consumer group: one per waiting room. */
+  groupId: string;
+  /** An append not acknowledged by every in-sync replica after this long fails (the join answers 503). */
+  produceTimeoutMs: number;
+  /** A member silent this long leaves the group and its partitions move. */
+  sessionTimeoutMs: number;
+  /**
+   * Longest time a fetch waits at the broker for new entries. A real broker answers as soon as
+   * an entry arrives; librdkafka's mock waits the whole time, so this bounds the apply delay there.
+   */
+  fetchWaitMs: number;
+  /** Most entries handed to `apply` at once (one Redis script per batch). */
+  maxBatch?: number;
+  /** Pause before a batch whose apply threw comes again (default 500 ms). */
+  redeliveryDelayMs?: number;
+  clientId?: string;
+  logger: Logger;
+}
+
+const DEFAULT_MAX_BATCH = 256;
+
+/** An entry as the log stores it: JSON, keyed by the user id (one user's entries stay in order). */
+export function encodeEntry(entry: QueueEntry): { key: string; value: string } {
+  return { key: String(entry.userId), value: JSON.stringify(entry) };
+}
+
+export function decodeEntry(value: string | undefined): QueueEntry | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const entry = JSON.parse(value) as Partial<QueueEntry>;
+    if (
+      typeof entry.room === 'string' &&
+      typeof entry.token === 'string' &&
+      typeof entry.userId === 'number' &&
+      Number.isSafeInteger(entry.userId)
+    )
+      return { room: entry.room, token: entry.token, userId: entry.userId };
+  } catch {
+    // Not JSON: reported by the caller.
+  }
+  return undefined;
+}
+
+/**
+ * The queue log on Kafka through @confluentinc/kafka-javascript: topic `queue.entries` (by
+ * default) keyed by user id, an idempotent producer with acks=all (its retries neither duplicate
+ * nor reorder), and a consumer group whose members split the partitions; offsets are stored after
+ * a batch is applied and committed every second, so a crash re-applies at most about a second of
+ * entries (applying is idempotent). See docs/decisions/0011-kafka-queue-mode.md.
+ */
+export function createKafkaQueueLog(
+  options: KafkaQueueLogOptions,
+  kafkaModule?: KafkaModule,
+): QueueLog {
+  const { logger, topic } = options;
+  const clientId = options.clientId ?? `overture-queue-${hostname()}-${process.pid}`;
+  const redeliveryDelayMs = options.redeliveryDelayMs ?? 500;
+  const stopping = new AbortController();
+  const stopped = () => stopping.signal.aborted;
+  let consumer: KafkaConsumer | undefined;
+
+  let client: Promise<KafkaClient> | undefined;
+  const kafka = () =>
+    (client ??= createKafkaClient(
+      { brokers: options.brokers, clientId, logger, neededBy: 'QUEUE_BACKEND=stream' },
+      kafkaModule,
+    ).catch((error: unknown) => {
+      client = undefined;
+      throw error;
+    }));
+
+  let topicReady: Promise<void> | undefined;
+  const ensureTopic = () =>
+    (topicReady ??= (async () =>
+      createMissingTopics(await kafka(), [topic], options.partitions, logger))());
+
+  let producer: Promise<KafkaProducer> | undefined;
+  const connectedProducer = () =>
+    (producer ??= (async () => {
+      await ensureTopic();
+      const created = (await kafka()).producer({
+        kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
+        // Joins arriving together share a produce request; one alone waits at most this long.
+        'linger.ms': 1,
+        'message.timeout.ms': options.produceTimeoutMs,
+      });
+      await created.connect();
+      return created;
+    })().catch((error: unknown) => {
+      producer = undefined;
+      throw error;
+    }));
+
+  const decodeBatch = (partition: number, messages: KafkaConsumedMessage[]): QueueEntry[] => {
+    const entries: QueueEntry[] = [];
+    for (const message of messages) {
+      const entry = decodeEntry(message.value?.toString('utf8'));
+      if (entry) entries.push(entry);
+      else
+        logger.error(
+          { topic, partition, offset: message.offset },
+          'queue log message is not an entry; skipped',
+        );
+    }
+    return entries;
+  };
+
+  return {
+    async append(entry) {
+      // The first connection waits up to 30 s for brokers that are down: a join waits no longer
+      // than an append may (the attempt goes on in the background for the next join).
+      const ready = await withTimeout(
+        connectedProducer(),
+        options.produceTimeoutMs,
+        'the kafka producer is not connected',
+      );
+      try {
+        await ready.sendBatch({ topicMessages: [{ topic, messages: [encodeEntry(entry)] }] });
+      } catch (error) {
+        // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
+        if ((error as { fatal?: boolean }).fatal) {
+          producer = undefined;
+          await ready.disconnect().catch(() => undefined);
+        }
+        throw error;
+      }
+    },
+
+    consume(apply) {
+      const join = async (): Promise<void> => {
+        await ensureTopic();
+        const member = (await kafka()).consumer({
+          kafkaJS: {
+            groupId: options.groupId,
+            // A new group reads what the topic still holds: entries from before it are skipped
+            // by the apply (no pending claim), entries made while it formed are not lost.
+            fromBeginning: true,
+            autoCommit: true,
+            autoCommitInterval: 1_000,
+            sessionTimeout: options.sessionTimeoutMs,
+            heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
+            maxWaitTimeInMs: options.fetchWaitMs,
+          },
+          'js.consumer.max.batch.size': options.maxBatch ?? DEFAULT_MAX_BATCH,
+        });
+        try {
+          await member.connect();
+          await member.subscribe({ topics: [topic] });
+          await member.run({
+            partitionsConsumedConcurrently: options.partitions,
+            eachBatch: async ({ batch }) => {
+              const entries = decodeBatch(batch.partition, batch.messages);
+              if (entries.length === 0) return;
+              try {
+                await apply(entries, batch.partition);
+              } catch (error) {
+                logger.warn(
+                  { err: error, topic, partition: batch.partition, entries: entries.length },
+                  'queue entries could not be applied; they will come again',
+                );
+                await pause(redeliveryDelayMs, stopping.signal);
+                // The client seeks back to the batch's first entry: it comes again, in order.
+                throw error;
+              }
+            },
+          });
+        } catch (error) {
+          await member.disconnect().catch(() => undefined);
+          throw error;
+        }
+        if (stopped()) await member.disconnect();
+        else consumer = member;
+      };
+
+      // Joining waits for the brokers (30 s per attempt while they are down): in the background,
+      // so the service starts, and places and admits what Redis holds, without Kafka.
+      void (async () => {
+        for (let attempt = 0; !stopped(); attempt++) {
+          try {
+            await join();
+            return;
+          } catch (error) {
+            if (stopped()) return;
+            logger.warn(
+              { err: error, group: options.groupId },
+              'queue log consumer could not connect; retrying',
+            );
+            await pause(Math.min(30_000, 1_000 * 2 ** attempt), stopping.signal);
+          }
+        }
+      })();
+    },
+
+    assignment() {
+      if (!consumer) return [];
+      try {
+        return consumer
+          .assignment()
+          .filter((assigned) => assigned.topic === topic)
+          .map((assigned) => assigned.partition)
+          .sort((a, b) => a - b);
+      } catch {
+        return [];
+      }
+    },
+
+    async close() {
+      stopping.abort();
+      const member = consumer;
+      consumer = undefined;
+      // Waits for the batch in hand, then commits the stored offsets and leaves the group.
+      await member?.disconnect();
+      const current = producer;
+      producer = undefined;
+      if (!current) return;
+      // A producer still waiting for brokers that are down is disconnected when it connects.
+      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
+      if (ready) await ready.disconnect();
+      else void current.then((late) => late.disconnect()).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { redisKeys } from '../../redis/keys.js';
+import { AppError } from '../../shared/errors.js';
+import { newQueueToken } from '../../shared/ids.js';
+import { createLoop, type Worker } from '../../workers/loop.js';
+import type { QueueEntry, QueueLog } from './queue.log.kafka.js';
+import {
+  createRedisQueueStore,
+  defineQueueScripts,
+  toRecord,
+  touchIntervalMs,
+  type RedisQueueOptions,
+  type TokenReply,
+} from './queue.store.redis.js';
+import { tokenView, type QueueStore, type TokenView } from './queue.store.js';
+
+export interface StreamQueueOptions extends RedisQueueOptions {
+  /**
+   * How long a join waits for its log entry to be applied before it answers with the provisional
+   * place (WAITING, behind the whole line and every earlier claim). 0: always answer at once.
+   */
+  applyWaitMs: number;
+  /** A claim whose append no broker acknowledged for this long is appended again (default 30 s). */
+  repairAfterMs?: number;
+  /** How often the repair looks for such claims (default 5 s). */
+  repairIntervalMs?: number;
+  logger: Logger;
+}
+
+export interface StreamQueue {
+  store: QueueStore;
+  /**
+   * This instance's part of the log: its member of the consumer group (applies entries), its
+   * subscription to the tokens placed on other instances, and the repair of lost appends.
+   */
+  worker: Worker & {
+    /** The log partitions this instance applies now. */
+    assignment(): number[];
+  };
+}
+
+const DEFAULT_REPAIR_AFTER_MS = 30_000;
+const DEFAULT_REPAIR_INTERVAL_MS = 5_000;
+/** Most lost appends one repair run re-sends. */
+const REPAIR_BATCH = 100;
+
+const scriptFiles = {
+  claim: 'queue.stream.claim',
+  apply: 'queue.stream.apply',
+  release: 'queue.stream.release',
+  unlogged: 'queue.stream.unlogged',
+} as const;
+
+/** The claim script's reply: a token reply, then fresh and pending (1 or 0). */
+type ClaimReply = [...TokenReply, 0 | 1, 0 | 1];
+
+const unavailable = () =>
+  new AppError(
+    'SERVICE_UNAVAILABLE',
+    'The waiting room cannot take new entries right now; retry shortly.',
+  );
+
+/**
+ * QUEUE_BACKEND=stream: the Redis waiting room, fed through a partitioned log. A join claims a
+ * token for its user in Redis (one live token per user, as on the Redis backend), appends
+ * {room, token, userId} to the log keyed by user, and the consumer group's members place the
+ * entries in log order (one Redis script per batch); placing is what gives a token its arrival
+ * number, and the first admission too when nobody waits. Until its entry is placed a token is
+ * pending: WAITING, with the provisional place behind the whole line and every earlier claim.
+ * Reads, expiry, admission and holds are the Redis store's, unchanged.
+ * docs/decisions/0011-kafka-queue-mode.md says why, and what it costs.
+ */
+export function createStreamQueueStore(
+  redis: Redis,
+  log: QueueLog,
+  options: StreamQueueOptions,
+): StreamQueue {
+  const { logger } = options;
+  const room = createRedisQueueStore(redis, options);
+  const keys = redisKeys(options.keyPrefix).queue;
+  const idleMs = options.idleSeconds * 1000;
+  const activeMs = options.activeTtlSeconds * 1000;
+  const touchEveryMs = touchIntervalMs(idleMs);
+  const scripts = defineQueueScripts(redis, options, 'overtureQueueStream', scriptFiles, [
+    keys.unlogged,
+  ]);
+  const view = (reply: TokenReply): TokenView => tokenView(toRecord(reply), reply[7], idleMs);
+
+  /** Joins waiting for their user's token to be placed, by user id. */
+  const waiters = new Map<number, Set<(view: TokenView | undefined) => void>>();
+
+  /** Registered before the claim, so a placement right after it cannot be missed. */
+  const awaitPlacement = (userId: number) => {
+    let settle: (view: TokenView | undefined) => void = () => undefined;
+    const placed = new Promise<TokenView | undefined>((resolve) => (settle = resolve));
+    const forUser = waiters.get(userId) ?? new Set();
+    waiters.set(userId, forUser);
+    forUser.add(settle);
+    const cancel = () => {
+      forUser.delete(settle);
+      if (forUser.size === 0 && waiters.get(userId) === forUser) waiters.delete(userId);
+      settle(undefined);
+    };
+    return {
+      /** The placed view, or undefined when `ms` passed first. */
+      async within(ms: number): Promise<TokenView | undefined> {
+        const timer = setTimeout(cancel, ms);
+        try {
+          return await placed;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel,
+    };
+  };
+
+  const announce = (views: TokenView[]) => {
+    for (const placed of views) {
+      const forUser = waiters.get(placed.userId);
+      if (!forUser) continue;
+      waiters.delete(placed.userId);
+      for (const settle of forUser) settle(placed);
+    }
+  };
+
+  const append = async (entry: QueueEntry): Promise<void> => {
+    try {
+      await log.append(entry);
+    } catch (error) {
+      // Undo the claim; if Redis is away too, the repair appends it later instead.
+      await scripts.release(entry.token).catch((releaseError: unknown) => {
+        logger.warn(
+          { err: releaseError },
+          'a claim whose append failed could not be undone; the repair will append it',
+        );
+      });
+      logger.warn({ err: error }, 'queue log append failed; the join answers 503');
+      throw unavailable();
+    }
+    // Acknowledged: the repair leaves it alone (lost, this only costs one duplicate entry).
+    redis.zrem(keys.unlogged, entry.token).catch(() => undefined);
+  };
+
+  /** Places one partition's entries (this room's) in log order. */
+  const apply = async (entries: QueueEntry[]): Promise<void> => {
+    const mine = entries.filter((entry) => entry.room === options.keyPrefix);
+    if (mine.length === 0) return;
+    const placed = (await scripts.apply(
+      options.maxActive,
+      activeMs,
+      keys.applied,
+      ...mine.flatMap((entry) => [entry.token, String(entry.userId)]),
+    )) as TokenReply[];
+    announce(placed.map(view));
+  };
+
+  /** Appends again the claims a crash (or a lost rollback) left unacknowledged. */
+  const repair = createLoop(
+    'queue-log-repair',
+    options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS,
+    async () => {
+      const stale = (await scripts.unlogged(
+        options.repairAfterMs ?? DEFAULT_REPAIR_AFTER_MS,
+        REPAIR_BATCH,
+      )) as string[];
+      const claims = stale.flatMap((token, i) =>
+        i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
+      );
+      for (const claim of claims) {
+        await log.append(claim);
+        await redis.zrem(keys.unlogged, claim.token);
+      }
+      if (claims.length > 0)
+        logger.warn({ entries: claims.length }, 'queue log: unacknowledged claims appended again');
+    },
+    logger,
+  );
+
+  let subscriber: Redis | undefined;
+
+  const store: QueueStore = {
+    async enter(userId) {
+      const placement = options.applyWaitMs > 0 ? awaitPlacement(userId) : undefined;
+      try {
+        const claim = (await scripts.claim(newQueueToken(), userId, touchEveryMs)) as ClaimReply;
+        const [fresh, pending] = [claim[9], claim[10]];
+        const claimed = view(claim.slice(0, 9) as TokenReply);
+        if (pending === 0) return claimed;
+        if (fresh === 1) await append({ room: options.keyPrefix, token: claimed.token, userId });
+        if (!placement) return claimed;
+        const placed = await placement.within(options.applyWaitMs);
+        if (placed?.token === claimed.token) return placed;
+        // Not placed in time (or the news was lost): the place it has now, provisional or not.
+        const current = await room.poll(claimed.token);
+        // Unknown: another instance's join claimed it, failed to append and undid the claim.
+        if (!current) throw unavailable();
+        return current;
+      } finally {
+        placement?.cancel();
+      }
+    },
+    poll: (token) => room.poll(token),
+    watch: (tokens) => room.watch(tokens),
+    find: (token) => room.find(token),
+    expire: (token) => room.expire(token),
+    admit: () => room.admit(),
+    holdTaken: (token, holdExpiresAt, concertId) => room.holdTaken(token, holdExpiresAt, concertId),
+    holdReleased: (token) => room.holdReleased(token),
+  };
+
+  return {
+    store,
+    worker: {
+      start() {
+        // Placements made by other instances' members reach this instance's waiting joins here.
+        subscriber = redis.duplicate({
+          enableOfflineQueue: true,
+          commandTimeout: undefined,
+          maxRetriesPerRequest: null,
+          connectionName: 'overture-queue-applied',
+        });
+        subscriber.on('error', () => undefined);
+        subscriber.on('message', (channel: string, message: string) => {
+          if (channel !== keys.applied) return;
+          try {
+            announce((JSON.parse(message) as TokenReply[]).map(view));
+          } catch (error) {
+            logger.warn({ err: error }, 'unreadable queue placement message; ignored');
+          }
+        });
+        subscriber.subscribe(keys.applied).catch((error: unknown) => {
+          logger.warn(
+            { err: error },
+            'could not subscribe to queue placements; joins poll instead',
+          );
+        });
+        log.consume(apply);
+        void repair.start();
+      },
+      async stop() {
+        await repair.stop();
+        await log.close();
+        subscriber?.disconnect();
+        subscriber = undefined;
+        for (const forUser of waiters.values()) for (const settle of forUser) settle(undefined);
+        waiters.clear();
+      },
+      assignment: () => log.assignment(),
+    },
+  };
+}

@@ -1,0 +1,38 @@
+-- Guarantees: one live token per user, claims not yet applied included: re-entry returns the user's live or pending token (touched like a poll); otherwise the new token is claimed for the user as pending (WAITING, no place yet, unlogged) until the consumer applies its log entry.
+-- KEYS: the queue's (prelude), then 11 unlogged
+-- ARGV: 4 new token, 5 user id, 6 touch interval ms
+-- Reply: the prelude's token reply, then fresh (1 when this call claimed the new token) and pending (1 while not applied)
+local K_UNLOGGED = KEYS[11]
+local new_token, user, touch_ms = ARGV[4], ARGV[5], tonumber(ARGV[6])
+local now = clock_ms()
+
+local current = redis.call('HGET', K_USERS, user)
+if current then
+  local state = load(current)
+  if state and is_live(state, now) then
+    touch(current, state, now, touch_ms)
+    local answer = reply(current, state, now, position(current, state))
+    answer[#answer + 1] = 0
+    answer[#answer + 1] = state.p and 1 or 0
+    return answer
+  end
+  if state and state.s ~= 'EXPIRED' then
+    -- Past its time but not swept yet: retire it and join afresh (never revived).
+    retire(current, state, now)
+  else
+    redis.call('HDEL', K_USERS, user)
+  end
+end
+
+-- The claim order (from the arrival counter) orders provisional places only; the log's order
+-- gives the real arrival number when the entry is applied.
+local state = { u = user, s = 'WAITING', p = 1, e = now, seen = now }
+redis.call('ZADD', K_PENDING, redis.call('INCR', K_SEQ), new_token)
+redis.call('ZADD', K_UNLOGGED, now, new_token)
+redis.call('ZADD', K_IDLE, now, new_token)
+save(new_token, state)
+redis.call('HSET', K_USERS, user, new_token)
+local answer = reply(new_token, state, now, position(new_token, state))
+answer[#answer + 1] = 1
+answer[#answer + 1] = 1
+return answer

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll } from 'vitest';
+import { describeWithKafka, startKafkaMock, type KafkaMock } from '../support/kafka.js';
+import { describeWithRedis } from '../support/redis.js';
+import { closeSpares, openStreamRoom } from '../support/stream-queue.js';
+import { queueStoreContract } from './queue.contract.js';
+
+describeWithRedis('queue store contract: stream backend', () => {
+  describeWithKafka('(Kafka log on a mock cluster, Redis waiting room)', () => {
+    let mock: KafkaMock;
+    beforeAll(async () => {
+      mock = await startKafkaMock([]);
+    });
+    afterAll(async () => {
+      if (mock) await closeSpares(mock);
+      await mock?.stop();
+    });
+
+    queueStoreContract(async (options) => {
+      // Joins wait for their placement here as in production, with room for a loaded machine:
+      // the contract checks the places a join answers with (0011: provisional places otherwise).
+      const room = await openStreamRoom(mock, { ...options, applyWaitMs: 10_000 });
+      const { queue } = await room.open();
+      return {
+        store: queue.store,
+        instance: async () => (await room.open()).queue.store,
+        travel: (seconds) => room.travel(seconds),
+        // The service calls the port's hooks after the hold's transaction commits.
+        holdTaken: (record, holdExpiresAt, concertId) =>
+          queue.store.holdTaken!(record.token, holdExpiresAt, concertId),
+        holdReleased: (record) => queue.store.holdReleased!(record.token),
+        close: () => room.close(),
+      };
+    });
+  });
+});
