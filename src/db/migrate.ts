@@ -10,7 +10,7 @@ import type { Database } from './client.js';
 import { query } from './sql.js';
 
 /** SQL files written by drizzle-kit; `npm run build` copies them beside the compiled code. */
-export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Key of the session advisory lock that lets one instance migrate while the others wait. */
 const MIGRATION_LOCK = 7_284_113_001;

@@ -23,7 +23,7 @@ export interface Identity {
 const CLIENT_ID = /^[1-9][0-9]{0,15}$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
-export const authorizationHeader = Type.String({
+const authorizationHeader = Type.String({
   pattern: '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
   description:
     'Bearer <JWT>: `sub` is the user id, `exp` is required, role `admin` opens operator endpoints.',

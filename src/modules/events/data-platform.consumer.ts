@@ -7,7 +7,7 @@ import {
   type OutboxEvent,
 } from './events.js';
 
-export const DATA_PLATFORM = 'data-platform';
+const DATA_PLATFORM = 'data-platform';
 
 /**
  * Sends each confirmed reservation to the external data platform. The first delivery only

@@ -19,7 +19,7 @@ interface SeatRow {
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
 const USER_HOLD_LOCK = 7_284_113;
 
-export async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
+async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
     sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { isoTime } from '../../shared/http.js';
 
-export const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED'], {
+const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED'], {
   description:
     'WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).',
 });

@@ -20,7 +20,7 @@ import {
  * numbers come from queue_counter in commit order, so admission never sees a later arrival while
  * an earlier one is still being written.)
  */
-export const ADMISSION_LOCK = 7_284_113_003;
+const ADMISSION_LOCK = 7_284_113_003;
 
 /**
  * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
