@@ -121,39 +121,25 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
   const clientId = options.clientId ?? `overture-${hostname()}-${process.pid}`;
   const subscriptions = new Set<Subscription>();
 
-  let client: Promise<KafkaClient> | undefined;
-  const kafka = () =>
-    (client ??= createKafkaClient(
+  const kafka = lazily(() =>
+    createKafkaClient(
       { brokers: options.brokers, clientId, logger, neededBy: 'EVENT_BUS=kafka' },
       kafkaModule,
-    ).catch((error: unknown) => {
-      client = undefined;
-      throw error;
-    }));
+    ),
+  );
 
   let topicsReady: Promise<void> | undefined;
   /** Best effort, once per process: create missing topics. Never blocks the bus from working. */
   const ensureTopics = () =>
     (topicsReady ??= (async () => {
       if (options.createTopics === false) return;
-      await createMissingTopics(await kafka(), topics, options.partitions, logger);
+      await createMissingTopics(await kafka.get(), topics, options.partitions, logger);
     })());
 
-  let producer: Promise<KafkaProducer> | undefined;
-  const connectedProducer = () =>
-    (producer ??= (async () => {
-      await ensureTopics();
-      const created = (await kafka()).producer({
-        kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
-        'linger.ms': 5,
-        'message.timeout.ms': options.publishTimeoutMs,
-      });
-      await created.connect();
-      return created;
-    })().catch((error: unknown) => {
-      producer = undefined;
-      throw error;
-    }));
+  const producer = lazily(async () => {
+    await ensureTopics();
+    return connectProducer(await kafka.get(), { lingerMs: 5, timeoutMs: options.publishTimeoutMs });
+  });
 
   return {
     name: 'kafka',
@@ -179,7 +165,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
       // The first connection waits up to 30 s for brokers that are down: the relay waits no
       // longer than a publish may (the attempt goes on in the background for the next publish).
       const ready = await withTimeout(
-        connectedProducer(),
+        producer.get(),
         options.publishTimeoutMs,
         'the kafka producer is not connected',
       );
@@ -190,7 +176,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
       } catch (error) {
         // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
         if ((error as { fatal?: boolean }).fatal) {
-          producer = undefined;
+          void producer.take(); // forgotten: the next publish connects a new one
           await ready.disconnect().catch(() => undefined);
         }
         throw error;
@@ -199,7 +185,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
 
     async subscribe(group, handler) {
       // A missing client package is a configuration error: refuse at start-up, loudly.
-      const client = await kafka();
+      const client = await kafka.get();
       const stopping = new AbortController();
       const stopped = () => stopping.signal.aborted;
       let joined: KafkaConsumer | undefined;
@@ -260,20 +246,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
         else joined = consumer;
       };
 
-      // Joining waits for the brokers (30 s per attempt while they are down): in the background,
-      // so the service starts and serves payments without Kafka, and consumes once it is back.
-      void (async () => {
-        for (let attempt = 0; !stopped(); attempt++) {
-          try {
-            await join();
-            return;
-          } catch (error) {
-            if (stopped()) return;
-            logger.warn({ err: error, group }, 'kafka consumer could not connect; retrying');
-            await pause(Math.min(30_000, 1_000 * 2 ** attempt), stopping.signal);
-          }
-        }
-      })();
+      joinInBackground(join, { signal: stopping.signal, logger, group });
 
       const subscription: Subscription = {
         async stop() {
@@ -290,8 +263,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
 
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      const current = producer;
-      producer = undefined;
+      const current = producer.take();
       if (!current) return;
       // A producer still waiting for brokers that are down is disconnected when it connects.
       const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
@@ -324,6 +296,67 @@ export async function createKafkaClient(
     // would wait that long for its first client.
     'reconnect.backoff.max.ms': 1_000,
   });
+}
+
+/**
+ * `create()` made once and shared by `get`; a failure is forgotten, so the next `get` tries again.
+ * `take` hands the current one over (to close it) and forgets it.
+ */
+export function lazily<T>(create: () => Promise<T>) {
+  let made: Promise<T> | undefined;
+  return {
+    get: (): Promise<T> =>
+      (made ??= create().catch((error: unknown) => {
+        made = undefined;
+        throw error;
+      })),
+    take: (): Promise<T> | undefined => {
+      const current = made;
+      made = undefined;
+      return current;
+    },
+  };
+}
+
+/** A connected idempotent producer (acks=all: its retries neither duplicate nor reorder). */
+export async function connectProducer(
+  client: KafkaClient,
+  settings: { lingerMs: number; timeoutMs: number },
+): Promise<KafkaProducer> {
+  const producer = client.producer({
+    kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
+    'linger.ms': settings.lingerMs,
+    'message.timeout.ms': settings.timeoutMs,
+  });
+  await producer.connect();
+  return producer;
+}
+
+/**
+ * Joins a consumer group in the background (a join waits for the brokers, 30 s per attempt while
+ * they are down), retrying with backoff until it succeeds or `signal` aborts: the service starts
+ * and works without Kafka, and consumes once it is back.
+ */
+export function joinInBackground(
+  join: () => Promise<void>,
+  options: { signal: AbortSignal; logger: Logger; group: string },
+): void {
+  void (async () => {
+    const aborted = () => options.signal.aborted;
+    for (let attempt = 0; !aborted(); attempt++) {
+      try {
+        await join();
+        return;
+      } catch (error) {
+        if (aborted()) return;
+        options.logger.warn(
+          { err: error, group: options.group },
+          'kafka consumer could not connect; retrying',
+        );
+        await pause(Math.min(30_000, 1_000 * 2 ** attempt), options.signal);
+      }
+    }
+  })();
 }
 
 /**

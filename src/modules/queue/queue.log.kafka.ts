@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import {
+  connectProducer,
   createKafkaClient,
   createMissingTopics,
+  joinInBackground,
+  lazily,
   withTimeout,
-  type KafkaClient,
   type KafkaConsumedMessage,
   type KafkaConsumer,
   type KafkaModule,
-  type KafkaProducer,
 } from '../events/bus.kafka.js';
 import { pause } from '../events/bus.shared.js';
 
@@ -105,37 +106,23 @@ export function createKafkaQueueLog(
   const stopped = () => stopping.signal.aborted;
   let consumer: KafkaConsumer | undefined;
 
-  let client: Promise<KafkaClient> | undefined;
-  const kafka = () =>
-    (client ??= createKafkaClient(
+  const kafka = lazily(() =>
+    createKafkaClient(
       { brokers: options.brokers, clientId, logger, neededBy: 'QUEUE_BACKEND=stream' },
       kafkaModule,
-    ).catch((error: unknown) => {
-      client = undefined;
-      throw error;
-    }));
+    ),
+  );
 
   let topicReady: Promise<void> | undefined;
   const ensureTopic = () =>
     (topicReady ??= (async () =>
-      createMissingTopics(await kafka(), [topic], options.partitions, logger))());
+      createMissingTopics(await kafka.get(), [topic], options.partitions, logger))());
 
-  let producer: Promise<KafkaProducer> | undefined;
-  const connectedProducer = () =>
-    (producer ??= (async () => {
-      await ensureTopic();
-      const created = (await kafka()).producer({
-        kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
-        // Joins arriving together share a produce request; one alone waits at most this long.
-        'linger.ms': 1,
-        'message.timeout.ms': options.produceTimeoutMs,
-      });
-      await created.connect();
-      return created;
-    })().catch((error: unknown) => {
-      producer = undefined;
-      throw error;
-    }));
+  // Joins arriving together share a produce request; one alone waits at most 1 ms.
+  const producer = lazily(async () => {
+    await ensureTopic();
+    return connectProducer(await kafka.get(), { lingerMs: 1, timeoutMs: options.produceTimeoutMs });
+  });
 
   const decodeBatch = (partition: number, messages: KafkaConsumedMessage[]): QueueEntry[] => {
     const entries: QueueEntry[] = [];
@@ -156,7 +143,7 @@ export function createKafkaQueueLog(
       // The first connection waits up to 30 s for brokers that are down: a join waits no longer
       // than an append may (the attempt goes on in the background for the next join).
       const ready = await withTimeout(
-        connectedProducer(),
+        producer.get(),
         options.produceTimeoutMs,
         'the kafka producer is not connected',
       );
@@ -165,7 +152,7 @@ export function createKafkaQueueLog(
       } catch (error) {
         // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
         if ((error as { fatal?: boolean }).fatal) {
-          producer = undefined;
+          void producer.take(); // forgotten: the next publish connects a new one
           await ready.disconnect().catch(() => undefined);
         }
         throw error;
@@ -175,7 +162,7 @@ export function createKafkaQueueLog(
     consume(apply) {
       const join = async (): Promise<void> => {
         await ensureTopic();
-        const member = (await kafka()).consumer({
+        const member = (await kafka.get()).consumer({
           kafkaJS: {
             groupId: options.groupId,
             // A new group reads what the topic still holds: entries from before it are skipped
@@ -218,23 +205,8 @@ export function createKafkaQueueLog(
         else consumer = member;
       };
 
-      // Joining waits for the brokers (30 s per attempt while they are down): in the background,
-      // so the service starts, and places and admits what Redis holds, without Kafka.
-      void (async () => {
-        for (let attempt = 0; !stopped(); attempt++) {
-          try {
-            await join();
-            return;
-          } catch (error) {
-            if (stopped()) return;
-            logger.warn(
-              { err: error, group: options.groupId },
-              'queue log consumer could not connect; retrying',
-            );
-            await pause(Math.min(30_000, 1_000 * 2 ** attempt), stopping.signal);
-          }
-        }
-      })();
+      // Without Kafka the service still starts, and places and admits what Redis holds.
+      joinInBackground(join, { signal: stopping.signal, logger, group: options.groupId });
     },
 
     assignment() {
@@ -256,8 +228,7 @@ export function createKafkaQueueLog(
       consumer = undefined;
       // Waits for the batch in hand, then commits the stored offsets and leaves the group.
       await member?.disconnect();
-      const current = producer;
-      producer = undefined;
+      const current = producer.take();
       if (!current) return;
       // A producer still waiting for brokers that are down is disconnected when it connects.
       const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
