@@ -16,7 +16,11 @@ import type { PgbenchResult, RoundTripResult } from '../lib/results.js';
 import { startOverture } from '../lib/server.js';
 import { round } from '../lib/stats.js';
 
-/** Each statement below mirrors one the service sends (see the round-trip scenario's listing). */
+/**
+ * Each statement below mirrors one the service sends (see the round-trip scenario's listing).
+ * pgbench reads `:name` as a variable even inside a string literal, so the reply's time format
+ * spells its colons as chr(58).
+ */
 const script = `\\set n :n + 1
 \\set seat :client_id * :per_client + :n
 BEGIN;
@@ -54,7 +58,7 @@ WITH ids AS (SELECT gen_random_uuid() AS event_id, gen_random_uuid() AS reservat
         'balance', debit.balance) FROM debit, reservation)
     WHERE user_id = :seat AND scope = 'reservation' AND key = 'pgbench-' || :seat AND EXISTS (SELECT 1 FROM reservation))
   SELECT jsonb_build_object('reservationId', reservation.id, 'balance', debit.balance,
-    'reservedAt', to_char(reservation.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) AS reply
+    'reservedAt', to_char(reservation.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24' || chr(58) || 'MI' || chr(58) || 'SS.MS"Z"')) AS reply
   FROM debit, reservation;
 COMMIT;
 `;
