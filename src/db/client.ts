@@ -11,7 +11,7 @@ import * as schema from './schema.js';
 export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 /** Anything that can run a statement: the database itself or an open transaction. */
-export type Executor = Pick<Orm, 'execute'>;
+export type Executor = Pick<Orm, 'execute' | '_'>;
 
 export interface Database {
   readonly kind: 'postgres' | 'pglite';

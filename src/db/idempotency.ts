@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../shared/errors.js';
 import type { Executor } from './client.js';
-import { queryOne } from './sql.js';
+import { query, queryOne } from './sql.js';
 
 export type IdempotencyScope = 'charge' | 'hold' | 'reservation';
 
@@ -46,12 +46,14 @@ export async function runOnce<T>(
     sql`INSERT INTO idempotency_keys (user_id, scope, key, request_hash)
         VALUES (${key.userId}, ${key.scope}, ${key.key}, ${hash})
         ON CONFLICT DO NOTHING RETURNING true AS claimed`,
+    { prepared: true },
   );
   if (!claimed) {
     const stored = await queryOne<{ request_hash: string; response: T }>(
       tx,
       sql`SELECT request_hash, response FROM idempotency_keys
           WHERE user_id = ${key.userId} AND scope = ${key.scope} AND key = ${key.key}`,
+      { prepared: true },
     );
     if (!stored || stored.response === null)
       throw new Error(`idempotency key ${key.scope}/${key.key} has no result`);
@@ -68,9 +70,11 @@ export async function runOnce<T>(
   }
   const value = await work();
   if (!options.workSavesResponse) {
-    await tx.execute(
+    await query(
+      tx,
       sql`UPDATE idempotency_keys SET response = ${JSON.stringify(value)}::jsonb
           WHERE user_id = ${key.userId} AND scope = ${key.scope} AND key = ${key.key}`,
+      { prepared: true },
     );
   }
   return { value, replayed: false };

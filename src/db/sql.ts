@@ -1,14 +1,56 @@
+import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from './client.js';
 
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement: PostgreSQL parses and plans it once per connection instead
+   * of on every call. For the hot statements, whose planning cost more than their execution
+   * (docs/decisions/0012-performance.md). Only for a statement whose text never varies (no list
+   * spliced in): each distinct text stays prepared on every connection for its lifetime.
+   */
+  prepared?: boolean;
+}
+
+const dialect = new PgDialect();
+
+/** One name per text (a hash), so a name never meets a second text on a connection. */
+const statementNames = new Map<string, string>();
+const nameOf = (text: string): string => {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `overture_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+};
+
 /** Runs a raw statement and returns its rows (both drivers answer with `{ rows }`). */
-export async function query<T>(db: Executor, statement: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(statement);
+export async function query<T>(
+  db: Executor,
+  statement: SQL,
+  options: QueryOptions = {},
+): Promise<T[]> {
+  let result: unknown;
+  if (options.prepared) {
+    const compiled = dialect.sqlToQuery(statement);
+    // PGlite ignores the name (one connection, nothing to gain); node-postgres prepares by it.
+    result = await db._.session
+      .prepareQuery(compiled, undefined, nameOf(compiled.sql), false)
+      .execute();
+  } else {
+    result = await db.execute(statement);
+  }
   return (result as { rows: T[] }).rows;
 }
 
-export async function queryOne<T>(db: Executor, statement: SQL): Promise<T | undefined> {
-  const rows = await query<T>(db, statement);
+export async function queryOne<T>(
+  db: Executor,
+  statement: SQL,
+  options: QueryOptions = {},
+): Promise<T | undefined> {
+  const rows = await query<T>(db, statement, options);
   return rows[0];
 }
 

@@ -28,6 +28,7 @@ export function createPostgresBalanceStore(
             INSERT INTO point_transactions (user_id, type, amount, balance_after)
             SELECT id, 'CHARGE', ${request.amount}, balance FROM account)
           SELECT balance FROM account`,
+      { prepared: true },
     );
     if (!row) {
       throw new AppError(
@@ -48,6 +49,7 @@ export function createPostgresBalanceStore(
         queryOne<{ balance: number | string }>(
           db,
           sql`SELECT balance FROM users WHERE id = ${userId}`,
+          { prepared: true },
         );
       let row = await read();
       if (!row) {

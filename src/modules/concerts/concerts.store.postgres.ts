@@ -27,6 +27,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
                 SELECT 1 FROM seats s LEFT JOIN seat_holds h ON h.seat_id = s.id
                 WHERE s.concert_id = c.id AND ${seatIsFree}) AS available
             FROM concerts c ORDER BY c.show_datetime, c.id`,
+        { prepared: true },
       );
       return rows.map((row) => ({
         concertId: toNumber(row.id),
@@ -44,6 +45,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         sql`SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available
             FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
             WHERE s.concert_id = ${concertId} ORDER BY s.seat_number`,
+        { prepared: true },
       );
       if (rows.length === 0) {
         const concert = await queryOne(db, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
@@ -63,6 +65,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         db,
         sql`SELECT id, title, venue, show_datetime FROM concerts
             WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`,
+        { prepared: true },
       );
       return rows.map((row) => ({
         concertId: toNumber(row.id),
@@ -84,6 +87,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         sql`SELECT c.id, c.title, c.venue, c.show_datetime, r.confirmed_count
             FROM concert_ranking r JOIN concerts c ON c.id = r.concert_id
             ORDER BY r.confirmed_count DESC, r.concert_id LIMIT ${limit}`,
+        { prepared: true },
       );
       return rows.map((row) => ({
         concertId: toNumber(row.id),

@@ -25,6 +25,7 @@ async function findSeat(tx: Executor, concertId: number, seatId: number): Promis
     sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
         FROM seats s JOIN concerts c ON c.id = s.concert_id
         WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
+    { prepared: true },
   );
   if (seat) return seat;
   const concert = await queryOne(tx, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
@@ -48,8 +49,10 @@ export function createPostgresHoldStore(
     // One user's holds take turns (two tabs holding two seats at once): each then sees the
     // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
     // user index. Taken before any seat row, so the lock order stays user → seat → token.
-    await tx.execute(
+    await query(
+      tx,
       sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)}))`,
+      { prepared: true },
     );
     const seat = await findSeat(tx, request.concertId, request.seatId);
     if (seat.ended)
@@ -63,8 +66,10 @@ export function createPostgresHoldStore(
 
     // Holding another seat replaces the previous hold (rolled back with everything else if this
     // seat cannot be had). Must precede the insert: one HELD row per user is a unique index.
-    await tx.execute(
+    await query(
+      tx,
       sql`DELETE FROM seat_holds WHERE user_id = ${request.userId} AND status = 'HELD' AND seat_id <> ${request.seatId}`,
+      { prepared: true },
     );
     // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone.
     const taken = await queryOne<{ expires_at: Date | string }>(
@@ -76,6 +81,7 @@ export function createPostgresHoldStore(
                 expires_at = excluded.expires_at, created_at = excluded.created_at
             WHERE seat_holds.status = 'HELD' AND seat_holds.expires_at <= now()
           RETURNING expires_at`,
+      { prepared: true },
     );
     if (taken) {
       const rowId = await tokenInTransaction.verify(tx, token, request.concertId);
@@ -97,6 +103,7 @@ export function createPostgresHoldStore(
     }>(
       tx,
       sql`SELECT user_id, status, expires_at, expires_at > now() AS live FROM seat_holds WHERE seat_id = ${request.seatId}`,
+      { prepared: true },
     );
     const outcome = blockedHold(
       current
@@ -143,6 +150,7 @@ export function createPostgresHoldStore(
               WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now()
                 AND s.id = h.seat_id AND s.concert_id = ${concertId}
               RETURNING h.seat_id, s.seat_number, h.expires_at`,
+          { prepared: true },
         );
         if (!released) return null;
         const rowId = await tokenInTransaction.verify(tx, token, concertId);
@@ -160,6 +168,7 @@ export function createPostgresHoldStore(
       const rows = await query(
         database.orm,
         sql`DELETE FROM seat_holds WHERE user_id = ${userId} AND status = 'HELD' RETURNING seat_id`,
+        { prepared: true },
       );
       return rows.length;
     },

@@ -108,6 +108,7 @@ export function createPostgresQueueStore(
         ${positionOf} AS position,
         now() AS now
       FROM me, head`,
+      { prepared: true },
     );
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
@@ -118,7 +119,8 @@ export function createPostgresQueueStore(
    * join of theirs), the number is recorded as skipped so positions stay exact.
    */
   async function insertWaiting(userId: number): Promise<void> {
-    await db.execute(
+    await query(
+      db,
       sql`WITH counter AS (
             UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1 RETURNING last_arrival),
           joined AS (
@@ -128,6 +130,7 @@ export function createPostgresQueueStore(
             RETURNING id)
         INSERT INTO queue_skipped_arrivals (arrival)
         SELECT last_arrival FROM counter WHERE NOT EXISTS (SELECT 1 FROM joined)`,
+      { prepared: true },
     );
   }
 
@@ -143,9 +146,11 @@ export function createPostgresQueueStore(
         if (existing === null) continue; // expired by the sweep between the two statements
         if (existing.status !== 'EXPIRED') return existing;
         // Live in storage but past its time and not yet swept: retire it, then join afresh.
-        await db.execute(
+        await query(
+          db,
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
               WHERE token = ${existing.token} AND status IN ('WAITING', 'ACTIVE')`,
+          { prepared: true },
         );
       }
       throw new Error(`could not settle a queue token for user ${userId}`);
@@ -193,6 +198,7 @@ export function createPostgresQueueStore(
             coalesce(line.position, 0) AS position, stats.now, stats.admitted
           FROM stats LEFT JOIN me ON true
             LEFT JOIN touched ON touched.id = me.id LEFT JOIN line ON line.id = me.id`,
+        { prepared: true },
       );
       const views = new Map<string, TokenView>();
       for (const row of rows) {
@@ -212,6 +218,7 @@ export function createPostgresQueueStore(
       const row = await queryOne<TokenRow>(
         db,
         sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE token = ${token}`,
+        { prepared: true },
       );
       return row ? toRecord(row) : null;
     },
@@ -221,23 +228,26 @@ export function createPostgresQueueStore(
         db,
         sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
             WHERE token = ${token} AND status IN ('WAITING', 'ACTIVE') RETURNING id`,
+        { prepared: true },
       );
       return rows.length > 0;
     },
 
     admit() {
       return db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK})`);
+        await query(tx, sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK})`, { prepared: true });
         // expires_at already includes any extension by a live hold (set in the hold's transaction).
         const expiredActive = await query<{ id: number }>(
           tx,
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
               WHERE status = 'ACTIVE' AND expires_at <= now() RETURNING id`,
+          { prepared: true },
         );
         const expiredWaiting = await query<{ id: number }>(
           tx,
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
               WHERE status = 'WAITING' AND last_seen_at <= now() - ${idle}::interval RETURNING id`,
+          { prepared: true },
         );
         // Fill the free slots from the head of the line, in arrival order. The clock is the
         // statement's (taken after the lock), not the transaction's: a run that waited for the
@@ -253,11 +263,13 @@ export function createPostgresQueueStore(
                 active_until = statement_timestamp() + ${activeTtl}::interval,
                 expires_at = statement_timestamp() + ${activeTtl}::interval
             FROM head WHERE q.id = head.id AND q.status = 'WAITING' RETURNING q.id`,
+          { prepared: true },
         );
         const [counts] = await query<{ active: number; waiting: number }>(
           tx,
           sql`SELECT (SELECT count(*)::int FROM queue_tokens WHERE status = 'ACTIVE') AS active,
                      (SELECT count(*)::int FROM queue_tokens WHERE status = 'WAITING') AS waiting`,
+          { prepared: true },
         );
         const result: AdmissionResult = {
           expired: expiredActive.length + expiredWaiting.length,
@@ -290,6 +302,7 @@ export const tokenInTransaction = {
     const row = await queryOne<TokenRow>(
       tx,
       sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE id = ${rowId} FOR UPDATE`,
+      { prepared: true },
     );
     if (!row) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
     link.check(toRecord(row), concertId);
@@ -303,18 +316,22 @@ export const tokenInTransaction = {
     holdExpiresAt: Date,
     concertId: number,
   ): Promise<void> {
-    await tx.execute(
+    await query(
+      tx,
       sql`UPDATE queue_tokens SET expires_at = greatest(active_until, ${holdExpiresAt.toISOString()}::timestamptz),
             hold_concert_id = ${concertId}
           WHERE id = ${rowId} AND status = 'ACTIVE'`,
+      { prepared: true },
     );
   },
 
   /** The hold ended (released): the token lives only its own shopping time again. */
   async endHoldExtension(tx: Executor, rowId: number): Promise<void> {
-    await tx.execute(
+    await query(
+      tx,
       sql`UPDATE queue_tokens SET expires_at = active_until, hold_concert_id = NULL
           WHERE id = ${rowId} AND status = 'ACTIVE'`,
+      { prepared: true },
     );
   },
 };

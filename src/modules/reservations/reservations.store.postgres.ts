@@ -27,6 +27,7 @@ async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promis
     sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, s.concert_id, s.seat_number, s.price
         FROM seat_holds h JOIN seats s ON s.id = h.seat_id
         WHERE h.seat_id = ${seatId} FOR UPDATE OF h`,
+    { prepared: true },
   );
   if (!hold) {
     const seat = await queryOne(tx, sql`SELECT 1 FROM seats WHERE id = ${seatId}`);
@@ -97,6 +98,7 @@ export function createPostgresReservationStore(database: Database): ReservationS
             WHERE id = ${tokenRowId ?? null}::bigint AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
           saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit, reservation)`)} AND EXISTS (SELECT 1 FROM reservation))
           SELECT ${reply} AS reply FROM debit, reservation`,
+      { prepared: true },
     );
     if (!paid) {
       throw new AppError(
@@ -138,6 +140,7 @@ export function createPostgresReservationStore(database: Database): ReservationS
         sql`SELECT r.id, r.concert_id, c.title, c.show_datetime, r.seat_id, s.seat_number, r.price, r.created_at
             FROM reservations r JOIN concerts c ON c.id = r.concert_id JOIN seats s ON s.id = r.seat_id
             WHERE r.user_id = ${userId} ORDER BY r.id DESC LIMIT ${limit}`,
+        { prepared: true },
       );
       return rows.map((row) => ({
         reservationId: toNumber(row.id),
