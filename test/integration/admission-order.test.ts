@@ -12,6 +12,7 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../
  * even get its number until the earlier one commits — admission meanwhile sees nobody, and then
  * admits in arrival order. (A sequence instead of the counter would let user 2 commit first and
  * be admitted ahead of user 1: this test fails then.)
+ * Also proves the other side: a refresh of a live token never waits for that counter row.
  */
 describeWithPostgres('admission never skips a join still in flight', () => {
   let db: TestDatabase;
@@ -71,5 +72,30 @@ describeWithPostgres('admission never skips a join still in flight', () => {
     ]);
     expect(Number(rows[1]!.arrival)).toBe(Number(rows[0]!.arrival) + 1);
     expect((await store.poll((await second).token))?.position).toBe(1);
+  });
+
+  it('answers a refresh of a live token while a join holds the arrival counter', async () => {
+    const store = createPostgresQueueStore(database, {
+      maxActive: 1,
+      activeTtlSeconds: 60,
+      idleSeconds: 60,
+    });
+    const first = await store.enter(10);
+    // A join in flight elsewhere: the counter row is locked until it commits.
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query(`UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1`);
+      const refreshed = await Promise.race([
+        store.enter(10),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 2_000)),
+      ]);
+      expect(refreshed).not.toBe('blocked');
+      expect(refreshed).toMatchObject({ token: first.token, position: first.position });
+    } finally {
+      await slow.query('ROLLBACK');
+      await slow.end();
+    }
   });
 });

@@ -91,8 +91,33 @@ export function createPostgresQueueStore(
   const rateWindowSeconds = options.rateWindowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS;
   const rateWindow = `${rateWindowSeconds} seconds`;
 
-  /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
-  async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
+  /**
+   * Reads a token with its exact position, touching last_seen_at of a live WAITING token. With
+   * `joinAs`, when `where` finds no token the same statement joins the line for that user: the
+   * next arrival number (the counter row stays locked until the statement commits), or, if the
+   * user turned out to have a live token after all (a concurrent join of theirs), the number
+   * recorded as skipped so positions stay exact. The new token is not in this statement's
+   * snapshot: it answers nothing then, and the caller reads the place afresh.
+   */
+  async function readWithPosition(
+    where: ReturnType<typeof sql>,
+    joinAs?: number,
+  ): Promise<TokenView | null> {
+    const join =
+      joinAs === undefined
+        ? sql``
+        : sql`,
+        counter AS (
+          UPDATE queue_counter SET last_arrival = last_arrival + 1
+          WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM me) RETURNING last_arrival),
+        joined AS (
+          INSERT INTO queue_tokens (token, user_id, status, arrival)
+          SELECT ${newQueueToken()}, ${joinAs}, 'WAITING', last_arrival FROM counter
+          ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+          RETURNING id),
+        skipped AS (
+          INSERT INTO queue_skipped_arrivals (arrival)
+          SELECT last_arrival FROM counter WHERE NOT EXISTS (SELECT 1 FROM joined))`;
     const row = await queryOne<TokenRow & { position: number | string; seen: Date | string }>(
       db,
       sql`WITH me AS (SELECT ${tokenColumns} FROM queue_tokens WHERE ${where}),
@@ -101,7 +126,7 @@ export function createPostgresQueueStore(
           WHERE q.id = me.id AND me.status = 'WAITING'
             AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
             AND me.last_seen_at > now() - ${idle}::interval
-          RETURNING q.last_seen_at),
+          RETURNING q.last_seen_at)${join},
         ${lineHead}
       SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         coalesce((SELECT last_seen_at FROM touched), me.last_seen_at) AS last_seen_at,
@@ -113,43 +138,20 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
-  /**
-   * Joins the line with the next arrival number (the counter row stays locked until this
-   * statement commits). If the user turned out to have a live token after all (a concurrent
-   * join of theirs), the number is recorded as skipped so positions stay exact.
-   */
-  async function insertWaiting(userId: number): Promise<void> {
-    await query(
-      db,
-      sql`WITH counter AS (
-            UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1 RETURNING last_arrival),
-          joined AS (
-            INSERT INTO queue_tokens (token, user_id, status, arrival)
-            SELECT ${newQueueToken()}, ${userId}, 'WAITING', last_arrival FROM counter
-            ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
-            RETURNING id)
-        INSERT INTO queue_skipped_arrivals (arrival)
-        SELECT last_arrival FROM counter WHERE NOT EXISTS (SELECT 1 FROM joined)`,
-      { prepared: true },
-    );
-  }
-
   return {
     async enter(userId) {
       const live = sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
-      // Most joins at a sale are refreshes of a live token: one read answers them.
-      const current = await readWithPosition(live);
-      if (current !== null && current.status !== 'EXPIRED') return current;
       for (let attempt = 0; attempt < 3; attempt++) {
-        await insertWaiting(userId);
-        const existing = await readWithPosition(live);
-        if (existing === null) continue; // expired by the sweep between the two statements
-        if (existing.status !== 'EXPIRED') return existing;
+        // Most joins at a sale are refreshes of a live token: one statement answers them. A new
+        // token takes a second one, whose snapshot sees every arrival before it.
+        const view = (await readWithPosition(live, userId)) ?? (await readWithPosition(live));
+        if (view === null) continue; // expired by the sweep between the two statements
+        if (view.status !== 'EXPIRED') return view;
         // Live in storage but past its time and not yet swept: retire it, then join afresh.
         await query(
           db,
           sql`UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
-              WHERE token = ${existing.token} AND status IN ('WAITING', 'ACTIVE')`,
+              WHERE token = ${view.token} AND status IN ('WAITING', 'ACTIVE')`,
           { prepared: true },
         );
       }
