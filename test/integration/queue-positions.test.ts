@@ -3,12 +3,18 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import {
+  createTestDatabase,
+  describeWithPostgres,
+  transactionCount,
+  type TestDatabase,
+} from '../support/db.js';
 
 /**
  * Proves: the Postgres waiting room's arithmetic position (distance from the head less the
  * departures and skipped numbers in between) equals the brute-force count of WAITING tokens ahead,
- * whatever mix of joins, re-joins, leaves and admissions came before.
+ * whatever mix of joins, re-joins, leaves and admissions came before. And that joins arriving
+ * together are written together (one statement per batch) without losing that exactness.
  */
 describeWithPostgres('exact positions by arithmetic', () => {
   let db: TestDatabase;
@@ -88,6 +94,38 @@ describeWithPostgres('exact positions by arithmetic', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('writes joins that arrive together in batches, numbered without gaps, positions 1..N', async () => {
+    await db.pool.query('TRUNCATE queue_tokens, queue_skipped_arrivals');
+    const store = createPostgresQueueStore(database, {
+      maxActive: 1,
+      activeTtlSeconds: 600,
+      idleSeconds: 600,
+    });
+    const users = Array.from({ length: 300 }, (_, index) => 5_000 + index);
+    const before = await transactionCount(db.url);
+    // Each user twice at once (two tabs): still one token each.
+    const views = await Promise.all([...users, ...users].map((user) => store.enter(user)));
+    const transactions = (await transactionCount(db.url)) - before;
+    // One by one a new token takes three statements (a read that misses, the join, a fresh
+    // read), 1,800 here; batched, each join's own read plus a share of its batch's two.
+    expect(transactions).toBeLessThan(2 * views.length);
+
+    const { rows } = await db.pool.query<{ token: string; arrival: string }>(
+      `SELECT token, arrival FROM queue_tokens WHERE status = 'WAITING' ORDER BY arrival`,
+    );
+    expect(rows).toHaveLength(users.length);
+    const first = Number(rows[0]!.arrival);
+    expect(rows.map((row) => Number(row.arrival) - first)).toEqual(users.map((_, index) => index));
+    const { rows: skipped } = await db.pool.query(`SELECT 1 FROM queue_skipped_arrivals`);
+    expect(skipped).toHaveLength(0);
+
+    const byToken = new Map(views.map((view) => [view.token, view]));
+    expect(byToken.size).toBe(users.length);
+    expect(rows.map((row) => byToken.get(row.token)?.position)).toEqual(
+      users.map((_, index) => index + 1),
     );
   });
 });

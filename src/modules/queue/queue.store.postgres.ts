@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
@@ -21,6 +22,9 @@ import {
  * an earlier one is still being written.)
  */
 const ADMISSION_LOCK = 7_284_113_003;
+
+/** Joins written by one statement at most. */
+const JOIN_BATCH_MAX = 500;
 
 /**
  * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
@@ -91,34 +95,9 @@ export function createPostgresQueueStore(
   const rateWindowSeconds = options.rateWindowSeconds ?? DEFAULT_RATE_WINDOW_SECONDS;
   const rateWindow = `${rateWindowSeconds} seconds`;
 
-  /**
-   * Reads a token with its exact position, touching last_seen_at of a live WAITING token. With
-   * `joinAs`, when `where` finds no token the same statement joins the line for that user: the
-   * next arrival number (the counter row stays locked until the statement commits), or, if the
-   * user turned out to have a live token after all (a concurrent join of theirs), the number
-   * recorded as skipped so positions stay exact. The new token is not in this statement's
-   * snapshot: it answers nothing then, and the caller reads the place afresh.
-   */
-  async function readWithPosition(
-    where: ReturnType<typeof sql>,
-    joinAs?: number,
-  ): Promise<TokenView | null> {
-    const join =
-      joinAs === undefined
-        ? sql``
-        : sql`,
-        counter AS (
-          UPDATE queue_counter SET last_arrival = last_arrival + 1
-          WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM me) RETURNING last_arrival),
-        joined AS (
-          INSERT INTO queue_tokens (token, user_id, status, arrival)
-          SELECT ${newQueueToken()}, ${joinAs}, 'WAITING', last_arrival FROM counter
-          ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
-          RETURNING id),
-        skipped AS (
-          INSERT INTO queue_skipped_arrivals (arrival)
-          SELECT last_arrival FROM counter WHERE NOT EXISTS (SELECT 1 FROM joined))`;
-    const row = await queryOne<TokenRow & { position: number | string; seen: Date | string }>(
+  /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
+  async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
+    const row = await queryOne<TokenRow & { position: number | string }>(
       db,
       sql`WITH me AS (SELECT ${tokenColumns} FROM queue_tokens WHERE ${where}),
         touched AS (
@@ -126,7 +105,7 @@ export function createPostgresQueueStore(
           WHERE q.id = me.id AND me.status = 'WAITING'
             AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
             AND me.last_seen_at > now() - ${idle}::interval
-          RETURNING q.last_seen_at)${join},
+          RETURNING q.last_seen_at),
         ${lineHead}
       SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         coalesce((SELECT last_seen_at FROM touched), me.last_seen_at) AS last_seen_at,
@@ -138,14 +117,103 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
+  /**
+   * Joins the line, many users in one statement: the next arrival numbers in the order the
+   * joins came (the counter row stays locked until the statement commits); a user who turned
+   * out to have a live token after all (a concurrent join of theirs) gets none, and a number
+   * taken by a conflict is recorded as skipped, so positions stay exact.
+   */
+  async function joinLine(userIds: number[]): Promise<void> {
+    const wanted = userIds.map((userId, ord) => ({ ord, user_id: userId, token: newQueueToken() }));
+    await query(
+      db,
+      sql`WITH wanted AS (
+            SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
+          fresh AS (
+            SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
+            WHERE NOT EXISTS (
+              SELECT 1 FROM queue_tokens q WHERE q.user_id = wanted.user_id AND q.status IN ('WAITING', 'ACTIVE'))),
+          counter AS (
+            UPDATE queue_counter SET last_arrival = last_arrival + (SELECT count(*) FROM fresh)
+            WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh)
+            RETURNING last_arrival - (SELECT count(*) FROM fresh) AS before),
+          numbered AS (SELECT fresh.user_id, fresh.token, counter.before + fresh.n AS arrival FROM fresh, counter),
+          joined AS (
+            INSERT INTO queue_tokens (token, user_id, status, arrival)
+            SELECT token, user_id, 'WAITING', arrival FROM numbered
+            ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+            RETURNING arrival)
+        INSERT INTO queue_skipped_arrivals (arrival)
+        SELECT arrival FROM numbered WHERE arrival NOT IN (SELECT arrival FROM joined)`,
+      { prepared: true },
+    );
+  }
+
+  /** The live tokens of `userIds` with their exact positions, in one statement. */
+  async function readLive(userIds: number[]): Promise<Map<number, TokenView>> {
+    const rows = await query<TokenRow & { position: number | string }>(
+      db,
+      sql`WITH me AS (
+            SELECT ${tokenColumns} FROM queue_tokens
+            WHERE user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
+              AND status IN ('WAITING', 'ACTIVE')),
+          ${lineHead}
+        SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
+          me.last_seen_at, ${positionOf} AS position, now() AS now
+        FROM me, head`,
+      { prepared: true },
+    );
+    return new Map(
+      rows.map((row) => [
+        toNumber(row.user_id),
+        tokenView(toRecord(row), toNumber(row.position), idleMs),
+      ]),
+    );
+  }
+
+  // Joins that arrive while a batch is being written go together in the next one (group
+  // commit): the counter row changes hands once per batch instead of once per join, and one
+  // read (a fresh snapshot, which sees every arrival before them) answers the whole batch.
+  // Batches write one after another, so a later batch sees every earlier one committed.
+  let written: Promise<unknown> = Promise.resolve();
+  let turn: Promise<void> = Promise.resolve();
+  const joins = new DataLoader<number, TokenView | null>(
+    (userIds) => {
+      const unique = [...new Set(userIds)];
+      const joined = joinLine(unique);
+      written = joined.catch(() => undefined);
+      return joined
+        .then(() => readLive(unique))
+        .then((views) => userIds.map((userId) => views.get(userId) ?? null));
+    },
+    {
+      cache: false,
+      maxBatchSize: JOIN_BATCH_MAX,
+      // A batch is sent when the one before it has written (the batch function sets `written`).
+      batchScheduleFn: (dispatch) => {
+        turn = turn.then(
+          () =>
+            new Promise<void>((resolve) =>
+              setImmediate(() => {
+                dispatch();
+                void written.then(() => resolve());
+              }),
+            ),
+        );
+      },
+    },
+  );
+
   return {
     async enter(userId) {
       const live = sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
       for (let attempt = 0; attempt < 3; attempt++) {
-        // Most joins at a sale are refreshes of a live token: one statement answers them. A new
-        // token takes a second one, whose snapshot sees every arrival before it.
-        const view = (await readWithPosition(live, userId)) ?? (await readWithPosition(live));
-        if (view === null) continue; // expired by the sweep between the two statements
+        // Most joins at a sale are refreshes of a live token: one read answers them.
+        let view = await readWithPosition(live);
+        if (view === null) {
+          view = await joins.load(userId);
+          if (view === null) continue; // expired by the sweep between the two statements
+        }
         if (view.status !== 'EXPIRED') return view;
         // Live in storage but past its time and not yet swept: retire it, then join afresh.
         await query(
