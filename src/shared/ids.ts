@@ -1,7 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+const TOKEN_BYTES = 24;
+/**
+ * Random bytes for tokens, drawn from the CSPRNG 6 KiB at a time (as Node's randomUUID caches
+ * its own): one call per token cost ~5% of the server's CPU at a sale's join rate (0012). Each
+ * byte is used once.
+ */
+const pool = Buffer.alloc(TOKEN_BYTES * 256);
+let offset = pool.length;
 
 /** 24 random bytes (192 bits) as base64url: 32 characters, unguessable, says nothing about the user. */
-export const newQueueToken = (): string => randomBytes(24).toString('base64url');
+export const newQueueToken = (): string => {
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const token = pool.toString('base64url', offset, offset + TOKEN_BYTES);
+  offset += TOKEN_BYTES;
+  return token;
+};
 
 export const QUEUE_TOKEN_PATTERN = '^[A-Za-z0-9_-]{32}$';
 
