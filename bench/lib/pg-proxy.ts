@@ -97,6 +97,9 @@ export class CountingProxy {
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     let startupDone = false;
+    /** This connection's parsed statements by name ('' = the unnamed one), and the one bound last. */
+    const parsed = new Map<string, string>();
+    let bound = '';
     const fromServer = new Framer(0, (type, body) => {
       if (type !== 'Z') return;
       // The first ReadyForQuery ends the log-in, not a request.
@@ -119,10 +122,15 @@ export class CountingProxy {
         this.counts.statements++;
         this.sql.push(cString(body, 0)[0]);
       } else if (type === 'P') {
+        // A named statement is parsed once per connection and later only bound by its name.
+        const [name, next] = cString(body, 0);
+        parsed.set(name, cString(body, next)[0]);
+      } else if (type === 'B') {
         const [, next] = cString(body, 0);
-        this.sql.push(cString(body, next)[0]);
+        bound = parsed.get(cString(body, next)[0]) ?? '(unknown statement)';
       } else if (type === 'E') {
         this.counts.statements++;
+        this.sql.push(bound);
       }
     });
     client.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@
  * PostgreSQL's own rate for the payment transaction: pgbench runs the statements the service's
  * payment sends (key claim, hold lock, token lock, and the one statement that debits, reserves,
  * writes the ledger and the event, expires the token and records the reply) with as many clients as the server's pool, each paying for seats
- * prepared for it, over the extended protocol like node-postgres. No HTTP, no Node: the ceiling
+ * prepared for it, as named prepared statements like the service's. No HTTP, no Node: the ceiling
  * the purchase flow's payments are compared with.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -165,7 +165,7 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
       [
         '-n',
         '-M',
-        'extended',
+        'prepared',
         '-c',
         String(pgbench.clients),
         '-j',
@@ -213,7 +213,7 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
       transactionsPerSecond: round(tps, 1),
       latencyAverageMs: latency,
       statementsPerTransaction: scriptStatements,
-      protocol: 'extended (parse per statement, like node-postgres)',
+      protocol: 'prepared statements, as the service sends them',
       drift,
     };
     progress.line(
