@@ -270,7 +270,11 @@ export function eventBusContract(harness: BusHarness): void {
       ]);
       const keys = Array.from({ length: 24 }, (_, i) => String(100 + i));
       const published: OutboxEvent[] = [];
+      const delivered = () => new Set(arrivals.map((event) => event.eventId)).size;
       // Waves until the group has settled on both members (a broker's join takes seconds).
+      // While the group is rebalancing, what a member handled but could not commit yet comes
+      // again to the member that takes the partition over: at least once, absorbed by the
+      // consumers' inboxes. Exactly once is asserted for what is published after that.
       const deadline = Date.now() + DELIVERED_WITHIN_MS;
       while (members.some((member) => member.handled.length === 0)) {
         if (Date.now() > deadline) throw new Error('the second member never got any work');
@@ -279,17 +283,16 @@ export function eventBusContract(harness: BusHarness): void {
         await publishLikeTheRelay(one, wave);
         await sleep(300);
       }
+      await expect.poll(delivered, { timeout: DELIVERED_WITHIN_MS }).toBe(published.length);
+      await sleep(SETTLE_MS);
+      const settled = arrivals.length;
+
       const last = events(48, keys);
       published.push(...last);
       await publishLikeTheRelay(two, last);
-
-      await expect
-        .poll(() => new Set(arrivals.map((event) => event.eventId)).size, {
-          timeout: DELIVERED_WITHIN_MS,
-        })
-        .toBe(published.length);
+      await expect.poll(delivered, { timeout: DELIVERED_WITHIN_MS }).toBe(published.length);
       await sleep(SETTLE_MS);
-      expect(arrivals).toHaveLength(published.length);
+      expect(arrivals.slice(settled)).toHaveLength(last.length);
       expect(members.every((member) => member.handled.length > 0)).toBe(true);
       expect(firstArrivals(arrivals)).toEqual(publishOrder(published));
     });
