@@ -12,7 +12,8 @@ const app = Fastify({ loggerInstance: pino({ level: 'warn' }), forceCloseConnect
 app.all('/*', (request, reply) => reply.status(request.method === 'POST' ? 201 : 200).send(body));
 
 const port = Number(process.env.PORT ?? 0);
-await app.listen({ port, host: '127.0.0.1' });
+// The same accept queue as the service (src/server.ts), so both meet a burst of connects alike.
+await app.listen({ port, host: '127.0.0.1', backlog: 4096 });
 
 const close = () => {
   void app.close().then(() => process.exit(0));

@@ -44,7 +44,10 @@ export async function startServer(
   if (container.redis && !(await redisReady(container.redis, 5_000)))
     logger.warn('redis is not reachable yet; queue calls answer 503 until it is');
   const { app, beginClosing } = await buildApp({ container, logger });
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  // A sale opens with thousands of connections at once: Node's default accept queue (511)
+  // overflowed at 1,000 and the dropped SYNs came back 1–3 s later (0012). The kernel caps
+  // this at net.core.somaxconn.
+  const address = await app.listen({ port: config.PORT, host: config.HOST, backlog: 4096 });
   for (const worker of container.workers) await worker.start();
   const url = address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://[::1]');
 
