@@ -136,9 +136,11 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
       await createMissingTopics(await kafka.get(), topics, options.partitions, logger);
     })());
 
-  const producer = lazily(async () => {
-    await ensureTopics();
-    return connectProducer(await kafka.get(), { lingerMs: 5, timeoutMs: options.publishTimeoutMs });
+  const producer = lazyProducer({
+    client: kafka.get,
+    prepare: ensureTopics,
+    lingerMs: 5,
+    timeoutMs: options.publishTimeoutMs,
   });
 
   return {
@@ -162,25 +164,8 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
         });
         byTopic.set(topic, messages);
       }
-      // The first connection waits up to 30 s for brokers that are down: the relay waits no
-      // longer than a publish may (the attempt goes on in the background for the next publish).
-      const ready = await withTimeout(
-        producer.get(),
-        options.publishTimeoutMs,
-        'the kafka producer is not connected',
-      );
-      try {
-        await ready.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-      } catch (error) {
-        // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
-        if ((error as { fatal?: boolean }).fatal) {
-          void producer.take(); // forgotten: the next publish connects a new one
-          await ready.disconnect().catch(() => undefined);
-        }
-        throw error;
-      }
+      // The relay waits no longer than a publish may.
+      await producer.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
     },
 
     async subscribe(group, handler) {
@@ -263,12 +248,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
 
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      const current = producer.take();
-      if (!current) return;
-      // A producer still waiting for brokers that are down is disconnected when it connects.
-      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
-      if (ready) await ready.disconnect();
-      else void current.then((late) => late.disconnect()).catch(() => undefined);
+      await producer.close();
     },
   };
 }
@@ -318,18 +298,57 @@ export function lazily<T>(create: () => Promise<T>) {
   };
 }
 
-/** A connected idempotent producer (acks=all: its retries neither duplicate nor reorder). */
-export async function connectProducer(
-  client: KafkaClient,
-  settings: { lingerMs: number; timeoutMs: number },
-): Promise<KafkaProducer> {
-  const producer = client.producer({
-    kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
-    'linger.ms': settings.lingerMs,
-    'message.timeout.ms': settings.timeoutMs,
+/**
+ * An idempotent producer (acks=all: its retries neither duplicate nor reorder), connected on the
+ * first send after `prepare` (topics), shared by later sends, replaced after a fatal error.
+ */
+export function lazyProducer(options: {
+  client: () => Promise<KafkaClient>;
+  prepare: () => Promise<void>;
+  lingerMs: number;
+  /** How long a send (its first connection included) may take. */
+  timeoutMs: number;
+}) {
+  const producer = lazily(async () => {
+    await options.prepare();
+    const created = (await options.client()).producer({
+      kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 5 },
+      'linger.ms': options.lingerMs,
+      'message.timeout.ms': options.timeoutMs,
+    });
+    await created.connect();
+    return created;
   });
-  await producer.connect();
-  return producer;
+  return {
+    async sendBatch(topicMessages: { topic: string; messages: KafkaMessage[] }[]): Promise<void> {
+      // The first connection waits up to 30 s for brokers that are down: a send waits no longer
+      // than timeoutMs (the attempt goes on in the background for the next send).
+      const ready = await withTimeout(
+        producer.get(),
+        options.timeoutMs,
+        'the kafka producer is not connected',
+      );
+      try {
+        await ready.sendBatch({ topicMessages });
+      } catch (error) {
+        // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
+        if ((error as { fatal?: boolean }).fatal) {
+          void producer.take(); // forgotten: the next send connects a new one
+          await ready.disconnect().catch(() => undefined);
+        }
+        throw error;
+      }
+    },
+
+    async close(): Promise<void> {
+      const current = producer.take();
+      if (!current) return;
+      // A producer still waiting for brokers that are down is disconnected when it connects.
+      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
+      if (ready) await ready.disconnect();
+      else void current.then((late) => late.disconnect()).catch(() => undefined);
+    },
+  };
 }
 
 /**

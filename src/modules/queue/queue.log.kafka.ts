@@ -1,12 +1,11 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import {
-  connectProducer,
   createKafkaClient,
   createMissingTopics,
   joinInBackground,
   lazily,
-  withTimeout,
+  lazyProducer,
   type KafkaConsumedMessage,
   type KafkaConsumer,
   type KafkaModule,
@@ -118,10 +117,12 @@ export function createKafkaQueueLog(
     (topicReady ??= (async () =>
       createMissingTopics(await kafka.get(), [topic], options.partitions, logger))());
 
-  // Joins arriving together share a produce request; one alone waits at most 1 ms.
-  const producer = lazily(async () => {
-    await ensureTopic();
-    return connectProducer(await kafka.get(), { lingerMs: 1, timeoutMs: options.produceTimeoutMs });
+  const producer = lazyProducer({
+    client: kafka.get,
+    prepare: ensureTopic,
+    // Joins arriving together share a produce request; one alone waits at most 1 ms.
+    lingerMs: 1,
+    timeoutMs: options.produceTimeoutMs,
   });
 
   const decodeBatch = (partition: number, messages: KafkaConsumedMessage[]): QueueEntry[] => {
@@ -140,23 +141,8 @@ export function createKafkaQueueLog(
 
   return {
     async append(entry) {
-      // The first connection waits up to 30 s for brokers that are down: a join waits no longer
-      // than an append may (the attempt goes on in the background for the next join).
-      const ready = await withTimeout(
-        producer.get(),
-        options.produceTimeoutMs,
-        'the kafka producer is not connected',
-      );
-      try {
-        await ready.sendBatch({ topicMessages: [{ topic, messages: [encodeEntry(entry)] }] });
-      } catch (error) {
-        // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
-        if ((error as { fatal?: boolean }).fatal) {
-          void producer.take(); // forgotten: the next publish connects a new one
-          await ready.disconnect().catch(() => undefined);
-        }
-        throw error;
-      }
+      // A join waits no longer than an append may.
+      await producer.sendBatch([{ topic, messages: [encodeEntry(entry)] }]);
     },
 
     consume(apply) {
@@ -228,12 +214,7 @@ export function createKafkaQueueLog(
       consumer = undefined;
       // Waits for the batch in hand, then commits the stored offsets and leaves the group.
       await member?.disconnect();
-      const current = producer.take();
-      if (!current) return;
-      // A producer still waiting for brokers that are down is disconnected when it connects.
-      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
-      if (ready) await ready.disconnect();
-      else void current.then((late) => late.disconnect()).catch(() => undefined);
+      await producer.close();
     },
   };
 }
