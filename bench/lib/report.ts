@@ -119,6 +119,9 @@ function capacitySection(report: BenchReport): string | undefined {
         ? '1.00×'
         : times(base ? ratio(result.latency.p99, base.latency.p99) : null),
       `${count(result.non2xx)} / ${count(result.errors)}`,
+      result.allConnectionsAnsweredSeconds === undefined
+        ? 'never'
+        : `${result.allConnectionsAnsweredSeconds.toFixed(2)} s`,
       cpu(result.usage),
     ];
   });
@@ -126,7 +129,9 @@ function capacitySection(report: BenchReport): string | undefined {
     '### Capacity (closed loop, autocannon)',
     '',
     'POST /api/v1/queue/token, each request from a random user among 1000, every connection sending its next request when the answer arrives. ' +
-      'The bare route runs right before each mode, and the mode is compared with that run.',
+      'The bare route runs right before each mode, and the mode is compared with that run. ' +
+      'Connections open together at the start and carry an unmeasured warm-up before the measured window. ' +
+      '"Every connection answered" is when the last connection got its first answer: a busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so a saturated server takes seconds to accept 1,000 connections opened at once (docs/decisions/0012).',
     '',
     table(
       [
@@ -141,6 +146,7 @@ function capacitySection(report: BenchReport): string | undefined {
         'max',
         'p99 × bare',
         'non-2xx / errors',
+        'every connection answered',
         'CPU server / generator / machine',
       ],
       rows,

@@ -57,6 +57,8 @@ export interface CapacityResult extends Base {
   non2xx: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Seconds until every connection had its first answer (warm-up included; undefined: never). */
+  allConnectionsAnsweredSeconds?: number;
 }
 
 export interface PollingResult extends Base {

@@ -29,7 +29,7 @@ export async function runCapacityAgainst(
   };
   const result = await runWorker<ClosedLoopResult>('closed-loop.ts', job, {
     label,
-    timeoutMs: (durationSeconds + profile.capacity.warmupSeconds + 60) * 1000,
+    timeoutMs: (durationSeconds + profile.capacity.warmupSeconds + 90) * 1000,
   });
   const capacity: CapacityResult = {
     kind: 'capacity',
@@ -42,6 +42,9 @@ export async function runCapacityAgainst(
     non2xx: result.non2xx,
     errors: result.errors,
     statuses: result.statuses,
+    ...(result.allConnectionsAnsweredSeconds === undefined
+      ? {}
+      : { allConnectionsAnsweredSeconds: round(result.allConnectionsAnsweredSeconds, 2) }),
     usage: usage(result.cpuSeconds),
   };
   progress.line(

@@ -128,7 +128,7 @@ export async function pollingScenario(ctx: Context): Promise<void> {
           };
           const loop = await runWorker<ClosedLoopResult>('closed-loop.ts', job, {
             label,
-            timeoutMs: (polling.durationSeconds + capacity.warmupSeconds + 60) * 1000,
+            timeoutMs: (polling.durationSeconds + capacity.warmupSeconds + 90) * 1000,
           });
           releaseStreams();
           const sse = streams ? await streams : undefined;

@@ -16,12 +16,16 @@ export interface ClosedLoopJob {
   targets: string[];
   connections: number;
   durationSeconds: number;
-  /** An unmeasured run first, so connections exist and the server's JIT is warm. */
+  /**
+   * Seconds of unmeasured load first, on the same connections: they are open and the server's
+   * JIT is warm when measuring starts, so the window measures requests, not connection set-up.
+   */
   warmupSeconds: number;
   requests: ClosedLoopRequests;
 }
 
 export interface ClosedLoopResult {
+  /** Counts over the measured window (after the warm-up). */
   requests: number;
   durationSeconds: number;
   requestsPerSecond: number;
@@ -31,7 +35,16 @@ export interface ClosedLoopResult {
   statuses: Record<string, number>;
   latencies: Float64Array;
   cpuSeconds: number;
+  /**
+   * Seconds from the start until every connection had its first answer (undefined: some never
+   * did). A busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so
+   * opening many connections at once against a saturated server leaves some waiting for seconds.
+   */
+  allConnectionsAnsweredSeconds: number | undefined;
 }
+
+/** How long measuring waits, after the warm-up, for every connection's first answer. */
+const acceptWaitSeconds = 30;
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
@@ -58,49 +71,95 @@ function requestsFor(requests: ClosedLoopRequests) {
 
 async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<ClosedLoopResult> {
   const url = job.targets.length === 1 ? job.targets[0]! : job.targets;
-  const common = {
+  // One autocannon run, warm-up included, so the measured window starts on open connections:
+  // measuring begins once the warm-up is over and every connection has had an answer (or
+  // `acceptWaitSeconds` later), and lasts `durationSeconds`.
+  const instance = autocannon({
     url,
     connections: job.connections,
     timeout: 30,
     requests: [requestsFor(job.requests)],
-  };
-  if (job.warmupSeconds > 0) {
-    const warmup = autocannon({ ...common, duration: job.warmupSeconds });
-    await warmup;
-  }
+    duration: job.warmupSeconds + acceptWaitSeconds + job.durationSeconds + 5,
+  });
+  const startedAt = performance.now();
+  const warmupEndsAt = startedAt + job.warmupSeconds * 1000;
+  const waitEndsAt = warmupEndsAt + acceptWaitSeconds * 1000;
+  let measuring = false;
+  let measureStart = 0;
+  let measureEnd = 0;
+  let cpuStart = process.cpuUsage();
   const latencies = new SampleBuffer(1 << 16);
-  const cpuStart = process.cpuUsage();
-  const instance = autocannon({ ...common, duration: job.durationSeconds });
-  let windowStart = 0;
-  let seconds = 0;
+  const statuses: Record<string, number> = {};
+  let non2xx = 0;
+  let errors = 0;
+  let timeouts = 0;
+  const answered = new Set<unknown>();
+  let allAnsweredAt: number | undefined;
+  let cpu: NodeJS.CpuUsage | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
+  const stopMeasuring = () => {
+    measureEnd = performance.now();
+    cpu = process.cpuUsage(cpuStart);
+    measuring = false;
+  };
+  const startMeasuring = (now: number) => {
+    measuring = true;
+    measureStart = now;
+    cpuStart = process.cpuUsage();
+    stopTimer = setTimeout(() => {
+      stopMeasuring();
+      instance.stop();
+    }, job.durationSeconds * 1000);
+  };
   instance.on(
     'response',
-    (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
-      latencies.push(responseTime),
+    (client: unknown, status: number, _bytes: number, responseTime: number) => {
+      const now = performance.now();
+      if (allAnsweredAt === undefined && !answered.has(client)) {
+        answered.add(client);
+        if (answered.size === job.connections) allAnsweredAt = now;
+      }
+      if (!measuring) {
+        if (measureEnd > 0 || now < warmupEndsAt) return;
+        if (allAnsweredAt === undefined && now < waitEndsAt) return;
+        startMeasuring(now);
+      }
+      latencies.push(responseTime);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status < 200 || status >= 300) non2xx++;
+    },
   );
+  instance.on('reqError', (error: Error) => {
+    if (!measuring) return;
+    errors++;
+    if (error.message === 'request timed out') timeouts++;
+  });
+  let windowStart = 0;
+  let seconds = 0;
   instance.on('tick', () => {
     seconds++;
     const window = summarize(latencies.since(windowStart));
     windowStart = latencies.length;
     report(
-      `t=${seconds}s ${formatCount(window.count)} req/s, p50 ${formatMs(window.p50)} p99 ${formatMs(window.p99)}`,
+      `t=${seconds}s${measuring ? '' : ' (warm-up)'} ${formatCount(window.count)} req/s, p50 ${formatMs(window.p50)} p99 ${formatMs(window.p99)}`,
     );
   });
-  const result = await instance;
-  const cpu = process.cpuUsage(cpuStart);
-  const statuses = Object.fromEntries(
-    Object.entries(result.statusCodeStats).map(([status, stat]) => [status, stat.count]),
-  );
+  await instance;
+  clearTimeout(stopTimer);
+  if (measuring) stopMeasuring();
+  const durationSeconds = (measureEnd - measureStart) / 1000;
   return {
-    requests: result.requests.total,
-    durationSeconds: result.duration,
-    requestsPerSecond: result.duration > 0 ? result.requests.total / result.duration : 0,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    requests: latencies.length,
+    durationSeconds,
+    requestsPerSecond: durationSeconds > 0 ? latencies.length / durationSeconds : 0,
+    non2xx,
+    errors,
+    timeouts,
     statuses,
     latencies: latencies.values(),
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds: cpu === undefined ? 0 : (cpu.user + cpu.system) / 1e6,
+    allConnectionsAnsweredSeconds:
+      allAnsweredAt === undefined ? undefined : (allAnsweredAt - startedAt) / 1000,
   };
 }
 
