@@ -212,6 +212,12 @@ export const configSchema = Type.Object({
       'Rate limits per client address and per user (429 with Retry-After); shared through Redis when Redis is used.',
   }),
   RATE_LIMIT_WINDOW_MS: int(10_000, 100, 3_600_000, 'Window of every rate limit.'),
+  RATE_LIMIT_SYNC_MS: int(
+    50,
+    0,
+    10_000,
+    'With Redis: how often each instance adds its counts to the shared ones and reads the others back (the overshoot across instances is what they accept in that time). 0: ask Redis on every request.',
+  ),
   RATE_LIMIT_IP_MAX: int(
     1_000,
     1,

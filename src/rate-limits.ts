@@ -2,6 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { redisKeys } from './redis/keys.js';
+import { SyncedRateLimitStore } from './redis/rate-limit.store.js';
 import type { Auth } from './modules/auth/auth.js';
 import type { App } from './shared/app-types.js';
 import { AppError } from './shared/errors.js';
@@ -22,11 +24,35 @@ function groupOf(route: RouteOptions): Group | undefined {
   return undefined;
 }
 
+/** Where the counters live: this process without Redis, else Redis (synced, or asked every time). */
+function sharedCounters(app: App, config: Config, redis: Redis | undefined) {
+  if (redis === undefined) return {};
+  const keys = redisKeys(config.REDIS_KEY_PREFIX);
+  if (config.RATE_LIMIT_SYNC_MS === 0)
+    return { redis, nameSpace: keys.rateLimit(''), skipOnError: true };
+  const options = {
+    redis,
+    keyOf: keys.rateLimit,
+    syncMs: config.RATE_LIMIT_SYNC_MS,
+    onSyncError: (error: unknown) =>
+      app.log.debug({ err: error }, 'rate limit counts not synced; counting locally'),
+  };
+  return {
+    store: class extends SyncedRateLimitStore {
+      constructor() {
+        super(options);
+      }
+    },
+  };
+}
+
 /**
  * Rate limits on every API route: one per client address (all routes together) and one per user
  * and route group (queue, booking, account), both over RATE_LIMIT_WINDOW_MS. The user is the
  * proven identity (Client-Id or JWT), or the queue token on token-only calls. With Redis the
- * counters are shared by every instance; if Redis fails, requests pass (the queue itself then
+ * counters are shared by every instance, synced every RATE_LIMIT_SYNC_MS (SyncedRateLimitStore:
+ * no Redis round trip per request), or asked on every request when that is 0; if Redis fails,
+ * requests are counted per instance, or pass when asked on every request (the queue itself then
  * answers 503). Exceeding a limit answers 429 RATE_LIMITED with Retry-After. Must be registered
  * before the routes.
  */
@@ -34,18 +60,12 @@ export async function registerRateLimits(
   app: App,
   deps: { config: Config; auth: Auth; redis: Redis | undefined },
 ): Promise<void> {
-  const { config, auth } = deps;
+  const { config, auth, redis } = deps;
   if (!config.RATE_LIMIT_ENABLED) return;
   await app.register(rateLimit, {
     global: false,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    ...(deps.redis
-      ? {
-          redis: deps.redis,
-          nameSpace: `${config.REDIS_KEY_PREFIX}:rate-limit:`,
-          skipOnError: true,
-        }
-      : {}),
+    ...sharedCounters(app, config, redis),
   });
   // Two budgets per request (address, then user and group): the plugin's route hooks run one
   // limiter per request, so the checks are created with createRateLimit and applied here.

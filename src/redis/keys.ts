@@ -109,6 +109,11 @@ export interface RedisKeys {
    * seconds for the attempts that waited on it (same hash tag as the gate).
    */
   seatGateDecision: (concertId: number, seatId: number, attempt: string) => string;
+  /**
+   * STRING per rate-limit counter (`key` names the limit and the client), a fixed-window count
+   * expiring with its window. One hash tag for all, so one script call syncs many counters.
+   */
+  rateLimit: (key: string) => string;
   /** SCAN MATCH pattern for every key of this prefix. */
   pattern: string;
 }
@@ -138,6 +143,7 @@ export function redisKeys(prefix: string): RedisKeys {
     seatGate: (concertId, seatId) => `{${prefix}:lock:seat:${concertId}:${seatId}}`,
     seatGateDecision: (concertId, seatId, attempt) =>
       `{${prefix}:lock:seat:${concertId}:${seatId}}:decision:${attempt}`,
+    rateLimit: (key) => `{${prefix}:rate-limit}:${key}`,
     events: {
       stream: (shard) => `${events}:stream:${shard}`,
       members: (group) => `${events}:group:${group}:members`,

@@ -78,15 +78,55 @@ describeWithRedis('rate limits shared through Redis', () => {
     await db?.drop();
   });
 
-  it('counts one user across instances', async () => {
+  const twoInstances = async (overrides: Overrides) => {
+    for (const server of servers.splice(0)) await server.close();
     for (let i = 0; i < 2; i++) {
       servers.push(
-        await startTestServer(db, { ...limits, QUEUE_BACKEND: 'redis', REDIS_KEY_PREFIX: prefix }),
+        await startTestServer(db, {
+          ...limits,
+          ...overrides,
+          QUEUE_BACKEND: 'redis',
+          REDIS_KEY_PREFIX: prefix,
+        }),
       );
     }
+    const [first, second] = servers as [TestServer, TestServer];
+    return (i: number) => (i % 2 === 0 ? first : second);
+  };
+
+  it('counts one user exactly across instances when asked on every request', async () => {
+    const instances = await twoInstances({ RATE_LIMIT_SYNC_MS: '0' });
     const replies = [];
-    for (let i = 0; i < 10; i++) replies.push(await servers[i % 2]!.client.enter(9));
+    for (let i = 0; i < 10; i++) replies.push(await instances(i).client.enter(9));
     expect(replies.filter((reply) => reply.status === 201)).toHaveLength(5);
     expect(replies.filter((reply) => reply.status === 429)).toHaveLength(5);
+  });
+
+  it('counts one user across instances with synced counts, overshooting by at most one sync', async () => {
+    // Race: bursts of one user's joins on two instances at once. Each instance alone is exact, so
+    // neither accepts more than the limit; after a sync both refuse: the limit is shared.
+    const instances = await twoInstances({ RATE_LIMIT_SYNC_MS: '20' });
+    const burst = await Promise.all(
+      [0, 1].flatMap((i) => Array.from({ length: 8 }, () => instances(i).client.enter(10))),
+    );
+    const accepted = burst.filter((reply) => reply.status === 201).length;
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(accepted).toBeLessThanOrEqual(2 * 5);
+    expect(burst.filter((reply) => reply.status === 429)).toHaveLength(16 - accepted);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const i of [0, 1]) {
+      const later = await instances(i).client.enter(10);
+      expect(later.status).toBe(429);
+      expect(later.code).toBe('RATE_LIMITED');
+    }
+    // A user alternating between the instances, each request synced before the next: counted
+    // once each, shared — an instance judges on the total it read at its own last sync, which
+    // misses the other's latest request, so one request more than the limit gets through.
+    const replies = [];
+    for (let i = 0; i < 8; i++) {
+      replies.push(await instances(i).client.enter(11));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(replies.map((reply) => reply.status)).toEqual([201, 201, 201, 201, 201, 201, 429, 429]);
   });
 });
