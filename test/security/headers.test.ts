@@ -2,6 +2,22 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { startTestServer } from '../support/server.js';
 
+/** Every header helmet sets with the app's options. */
+const helmetHeaders = [
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
 describeWithPostgres('security headers and CORS', () => {
   let db: TestDatabase;
 
@@ -19,10 +35,13 @@ describeWithPostgres('security headers and CORS', () => {
         '/api/v1/reservations/concerts/popular',
         '/docs/static/index.html',
         '/nowhere',
+        '/api/v1/queue/token', // an error reply (no queue token)
       ]) {
         const response = await fetch(`${server.url}${path}`, {
           headers: { origin: 'https://evil.example' },
         });
+        for (const name of helmetHeaders)
+          expect(response.headers.has(name), `${path} ${name}`).toBe(true);
         expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
         expect(response.headers.get('content-security-policy'), path).toContain(
           "default-src 'self'",
