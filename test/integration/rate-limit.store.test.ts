@@ -1,15 +1,9 @@
 import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
 import { SyncedRateLimitStore } from '../../src/redis/rate-limit.store.js';
-import {
-  closeRedis,
-  connectTestRedis,
-  deletePrefix,
-  describeWithRedis,
-  testKeyPrefix,
-} from '../support/redis.js';
+import { describeWithRedis, useTestRedis } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Long enough that only the test's own flush() syncs. */
@@ -17,23 +11,11 @@ const manualSync = 60_000;
 
 /** The synced rate-limit store on a real Redis: exact alone, shared after a sync, local without Redis. */
 describeWithRedis('rate-limit counts synced through Redis', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-
-  beforeAll(async () => {
-    redis = await connectTestRedis();
-  });
-  afterEach(async () => {
-    for (const prefix of prefixes.splice(0)) await deletePrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    await closeRedis(redis);
-  });
+  const testRedis = useTestRedis();
 
   /** `count` instances sharing one prefix, as separate processes would. */
-  const instances = (count: number, syncMs = manualSync, client: Redis = redis) => {
-    const prefix = testKeyPrefix();
-    prefixes.push(prefix);
+  const instances = (count: number, syncMs = manualSync, client: Redis = testRedis.client) => {
+    const prefix = testRedis.prefix();
     const errors: unknown[] = [];
     const keys = redisKeys(prefix);
     const stores = Array.from(
@@ -64,10 +46,10 @@ describeWithRedis('rate-limit counts synced through Redis', () => {
     const currents = [];
     for (let i = 0; i < 5; i++) currents.push((await incr(store, 'queue:7')).current);
     expect(currents).toEqual([1, 2, 3, 4, 5]);
-    expect(await redis.exists(keyOf('queue:7'))).toBe(0); // nothing sent before the sync
+    expect(await testRedis.client.exists(keyOf('queue:7'))).toBe(0); // nothing sent before the sync
     await store.flush();
-    expect(await redis.get(keyOf('queue:7'))).toBe('5');
-    const ttl = await redis.pttl(keyOf('queue:7'));
+    expect(await testRedis.client.get(keyOf('queue:7'))).toBe('5');
+    const ttl = await testRedis.client.pttl(keyOf('queue:7'));
     expect(ttl).toBeGreaterThan(9_000);
     expect(ttl).toBeLessThanOrEqual(10_000);
     const next = await incr(store, 'queue:7');
@@ -110,14 +92,14 @@ describeWithRedis('rate-limit counts synced through Redis', () => {
     }
     expect(accepted).toBeGreaterThanOrEqual(max);
     expect(accepted).toBeLessThanOrEqual(max + 2 * burst);
-    expect(await redis.get(keyOf('queue:9'))).toBe(String(20 * 2 * burst));
+    expect(await testRedis.client.get(keyOf('queue:9'))).toBe(String(20 * 2 * burst));
   });
 
   it('syncs on its own within the interval', async () => {
     const { stores, keyOf } = instances(1, 20);
     await incr(stores[0]!, 'account:3');
     await incr(stores[0]!, 'account:3');
-    await expect.poll(() => redis.get(keyOf('account:3')), { timeout: 2_000 }).toBe('2');
+    await expect.poll(() => testRedis.client.get(keyOf('account:3')), { timeout: 2_000 }).toBe('2');
   });
 
   it('starts a new count when the window ends, in Redis and locally', async () => {
@@ -125,12 +107,12 @@ describeWithRedis('rate-limit counts synced through Redis', () => {
     const store = stores[0]!;
     for (let i = 0; i < 3; i++) await incr(store, 'queue:4', 300);
     await store.flush();
-    expect(await redis.pttl(keyOf('queue:4'))).toBeLessThanOrEqual(300);
+    expect(await testRedis.client.pttl(keyOf('queue:4'))).toBeLessThanOrEqual(300);
     await sleep(350);
-    expect(await redis.exists(keyOf('queue:4'))).toBe(0);
+    expect(await testRedis.client.exists(keyOf('queue:4'))).toBe(0);
     expect((await incr(store, 'queue:4', 300)).current).toBe(1);
     await store.flush();
-    expect(await redis.get(keyOf('queue:4'))).toBe('1');
+    expect(await testRedis.client.get(keyOf('queue:4'))).toBe('1');
   });
 
   it('keeps counting locally when Redis is unavailable, and never fails a request', async () => {

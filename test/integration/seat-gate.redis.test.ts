@@ -1,17 +1,10 @@
-import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createRedisSeatGate } from '../../src/modules/holds/seat-gate.redis.js';
 import type { GateEntry } from '../../src/modules/holds/seat-gate.js';
 import { createRedisClient } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
-import {
-  closeRedis,
-  connectTestRedis,
-  deletePrefix,
-  describeWithRedis,
-  testKeyPrefix,
-} from '../support/redis.js';
+import { describeWithRedis, useTestRedis } from '../support/redis.js';
 
 const seat = { concertId: 3, seatId: 41 };
 const silent = pino({ level: 'silent' });
@@ -19,24 +12,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The seat gate's states on a real Redis: decide, wait, refuse, pass, expire, fail open. */
 describeWithRedis('seat gate on Redis', () => {
-  let redis: Redis;
-  const prefixes: string[] = [];
-
-  beforeAll(async () => {
-    redis = await connectTestRedis();
-  });
-  afterEach(async () => {
-    for (const prefix of prefixes.splice(0)) await deletePrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    await closeRedis(redis);
-  });
+  const testRedis = useTestRedis();
 
   const gate = (ttlMs = 2_000) => {
-    const prefix = testKeyPrefix();
-    prefixes.push(prefix);
+    const prefix = testRedis.prefix();
     return {
-      seats: createRedisSeatGate(redis, { keyPrefix: prefix, ttlMs, logger: silent }),
+      seats: createRedisSeatGate(testRedis.client, { keyPrefix: prefix, ttlMs, logger: silent }),
       key: redisKeys(prefix).seatGate(seat.concertId, seat.seatId),
     };
   };
@@ -48,14 +29,14 @@ describeWithRedis('seat gate on Redis', () => {
   it('lets one attempt decide at a time, frees the gate after it, and keeps nothing for later requests', async () => {
     const { seats, key } = gate();
     const first = decider(await seats.enter(seat, 1));
-    expect(await redis.get(key)).toMatch(/^1:/);
-    const ttl = await redis.pttl(key);
+    expect(await testRedis.client.get(key)).toMatch(/^1:/);
+    const ttl = await testRedis.client.pttl(key);
     expect(ttl).toBeGreaterThan(1_000);
     expect(ttl).toBeLessThanOrEqual(2_000);
     // The same user's concurrent attempt goes to the database.
     expect(await seats.enter(seat, 1)).toEqual({ kind: 'pass' });
     await first.settle({ held: 1 });
-    expect(await redis.exists(key)).toBe(0);
+    expect(await testRedis.client.exists(key)).toBe(0);
     // A later request finds the gate free and asks the database itself.
     expect((await seats.enter(seat, 2)).kind).toBe('decide');
     // Another seat is another gate.
@@ -97,12 +78,12 @@ describeWithRedis('seat gate on Redis', () => {
     const stale = decider(await seats.enter(seat, 1));
     await sleep(80);
     const current = decider(await seats.enter(seat, 2));
-    const value = await redis.get(key);
+    const value = await testRedis.client.get(key);
     expect(value).toMatch(/^2:/);
     await stale.settle({ held: 1 });
-    expect(await redis.get(key)).toBe(value);
+    expect(await testRedis.client.get(key)).toBe(value);
     await current.settle('undecided');
-    expect(await redis.exists(key)).toBe(0);
+    expect(await testRedis.client.exists(key)).toBe(0);
   });
 
   it('lets waiters through once a decider that never settles (crashed) outlived the TTL', async () => {
@@ -116,12 +97,12 @@ describeWithRedis('seat gate on Redis', () => {
   });
 
   it('fails open when Redis does not answer: every attempt goes to the database, said once in the log', async () => {
-    prefixes.push(testKeyPrefix());
+    const keyPrefix = testRedis.prefix();
     const lines: string[] = [];
     const dead = createRedisClient({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200 });
     try {
       const seats = createRedisSeatGate(dead, {
-        keyPrefix: prefixes[0]!,
+        keyPrefix,
         ttlMs: 2_000,
         logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
       });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { describe, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, inject } from 'vitest';
 import { createRedisClient, closeRedis, redisReady } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
 
@@ -38,6 +38,36 @@ export async function deletePrefix(client: Redis, prefix: string): Promise<numbe
     if (keys.length > 0) deleted += await client.unlink(...keys);
   } while (cursor !== '0');
   return deleted;
+}
+
+/**
+ * For a suite on the test Redis: one client for the whole suite (`client`, once `beforeAll` ran)
+ * and fresh key prefixes (`prefix()`) whose keys are deleted after each test. Call it inside the
+ * suite's `describe`.
+ */
+export function useTestRedis(): { readonly client: Redis; prefix: () => string } {
+  let client: Redis | undefined;
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    client = await connectTestRedis();
+  });
+  afterEach(async () => {
+    for (const prefix of prefixes.splice(0)) if (client) await deletePrefix(client, prefix);
+  });
+  afterAll(async () => {
+    if (client) await closeRedis(client);
+  });
+  return {
+    get client() {
+      if (!client) throw new Error('the test Redis client is connected in beforeAll');
+      return client;
+    },
+    prefix() {
+      const prefix = testKeyPrefix();
+      prefixes.push(prefix);
+      return prefix;
+    },
+  };
 }
 
 /** Moves the waiting room's clock of one prefix forward (stores built with testClock read it). */
