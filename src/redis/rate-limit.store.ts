@@ -80,7 +80,8 @@ export class SyncedRateLimitStore implements FastifyRateLimitStore {
 
   /** Adds every pending count in Redis now and reads the totals back (one sync at a time). */
   async flush(): Promise<void> {
-    while (this.syncing !== undefined) await this.syncing;
+    // A failed sync is its own caller's to report; this one still sends its counts.
+    while (this.syncing !== undefined) await this.syncing.catch(() => undefined);
     this.sweep();
     if (this.dirty.size === 0) return;
     const keys = [...this.dirty];
