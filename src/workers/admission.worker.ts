@@ -7,8 +7,14 @@ export interface Admission extends Worker {
   admitNow: () => Promise<void>;
   /** A slot was freed here (payment, leave): refill it without waiting for the next tick. */
   slotFreed: () => void;
-  /** Whether a token that just joined might be admitted at once (so the join waits for a run). */
-  mightAdmitAtOnce: (view: TokenView) => boolean;
+  /**
+   * Called before a join reads its place; tells whether the token it got might be admitted at
+   * once (so the join waits for a run). It judges by the last run that finished before the read:
+   * that run's active count is at most the one the read saw, so a token with room is never left
+   * for the next tick (a run finishing between the read and the check would count the tokens
+   * ahead twice, as active and as ahead in line).
+   */
+  beforeJoin: () => (view: TokenView) => boolean;
   last: () => AdmissionResult | undefined;
 }
 
@@ -45,11 +51,14 @@ export function createAdmission(
     stop: loop.stop,
     admitNow: loop.runNow,
     slotFreed: loop.wake,
-    mightAdmitAtOnce(view) {
-      if (view.status !== 'WAITING') return false;
-      // Head of the line: the line was empty, so only admission can tell whether there is room.
-      if (view.position === 1) return true;
-      return last !== undefined && last.active + view.position <= options.maxActive;
+    beforeJoin() {
+      const before = last;
+      return (view) => {
+        if (view.status !== 'WAITING') return false;
+        // Head of the line, or no run yet: only admission can tell whether there is room.
+        if (view.position === 1 || before === undefined) return true;
+        return before.active + view.position <= options.maxActive;
+      };
     },
     last: () => last,
   };

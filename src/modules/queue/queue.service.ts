@@ -9,7 +9,7 @@ import type { QueueStore, TokenLink, TokenRecord, TokenView } from './queue.stor
 export interface QueueServiceDeps {
   store: QueueStore;
   holds: Pick<HoldStore, 'releaseAll'>;
-  admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'mightAdmitAtOnce'>;
+  admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'beforeJoin'>;
   idleSeconds: number;
   logger: Pick<Logger, 'warn'>;
   /** Told when a token left the line here, so live positions behind it move at once. */
@@ -63,8 +63,9 @@ export function createQueueService({
   return {
     /** Joins the line (or returns the live token); a new token at the head of an open line leaves ACTIVE. */
     async enter(userId: number): Promise<TokenView> {
+      const mightAdmitAtOnce = admission.beforeJoin();
       const view = await store.enter(userId);
-      if (!admission.mightAdmitAtOnce(view)) return view;
+      if (!mightAdmitAtOnce(view)) return view;
       await admission.admitNow();
       return (await store.poll(view.token)) ?? view;
     },
