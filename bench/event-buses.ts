@@ -9,11 +9,7 @@
  * deleted after. Kafka: a private tools/kafka-mock cluster (librdkafka's mock: no disk, no
  * replication latency — a floor, not a real broker's numbers).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { EventBus } from '../src/modules/events/bus.js';
 import { createInProcessBus } from '../src/modules/events/bus.inprocess.js';
@@ -22,6 +18,7 @@ import { createRedisBus } from '../src/modules/events/bus.redis.js';
 import { RESERVATION_CONFIRMED, type OutboxEvent } from '../src/modules/events/events.js';
 import { closeRedis, createRedisClient, redisReady } from '../src/redis/client.js';
 import { redisKeys } from '../src/redis/keys.js';
+import { startKafkaMock } from '../tools/kafka-mock/mock.js';
 
 const argIndex = process.argv.indexOf('--events');
 const EVENTS = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 5_000;
@@ -135,14 +132,10 @@ async function main(): Promise<void> {
     console.log('| kafka | @confluentinc/kafka-javascript not installed: skipped | | | | |');
     return;
   }
-  const binary = fileURLToPath(new URL('../tools/kafka-mock/kafka-mock', import.meta.url));
-  const mock = spawn(binary, ['--brokers', '3', '--topic', `${RESERVATION_CONFIRMED}:6`], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const [brokers] = (await once(createInterface({ input: mock.stdout }), 'line')) as [string];
+  const mock = await startKafkaMock([`${RESERVATION_CONFIRMED}:6`]);
   const bus = createKafkaBus(
     {
-      brokers: brokers.split(','),
+      brokers: mock.brokers.split(','),
       eventTypes: [RESERVATION_CONFIRMED],
       partitions: 6,
       publishTimeoutMs: 10_000,
@@ -155,7 +148,7 @@ async function main(): Promise<void> {
     await measure('kafka (mock, 3 brokers, 6 partitions)', bus);
   } finally {
     await bus.close();
-    mock.stdin.end();
+    await mock.stop();
   }
 }
 

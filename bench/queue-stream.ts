@@ -11,11 +11,7 @@
  * deleted after. Kafka: a private tools/kafka-mock cluster with 3 brokers (librdkafka's mock: no
  * disk, no replication latency — a floor, not a real broker's numbers).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadKafka } from '../src/modules/events/bus.kafka.js';
@@ -28,6 +24,7 @@ import {
 import type { QueueStore } from '../src/modules/queue/queue.store.js';
 import { closeRedis, createRedisClient, redisReady } from '../src/redis/client.js';
 import { queueKeyOrder, redisKeys } from '../src/redis/keys.js';
+import { startKafkaMock } from '../tools/kafka-mock/mock.js';
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -48,16 +45,6 @@ const roomKeys = (prefix: string): string[] => {
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
-
-async function startMock(topics: string[]) {
-  const binary = fileURLToPath(new URL('../tools/kafka-mock/kafka-mock', import.meta.url));
-  const child = spawn(binary, ['--brokers', '3', ...topics.flatMap((t) => ['--topic', t])], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const [brokers] = (await once(lines, 'line')) as [string];
-  return { brokers: brokers.split(','), stop: () => child.stdin.end() };
-}
 
 interface Mode {
   name: string;
@@ -220,14 +207,15 @@ async function measure(mode: Mode): Promise<string> {
   ].join(' | ');
 }
 
-const mock = await startMock(['bench.q6:6', 'bench.q1:1']);
+const mock = await startKafkaMock(['bench.q6:6', 'bench.q1:1']);
+const brokers = mock.brokers.split(',');
 try {
   const rows = [
     await measure(await redisMode()),
-    await measure(await streamMode(mock.brokers, 'bench.q6', 6, 1_000)),
-    await measure(await streamMode(mock.brokers, 'bench.q6', 6, 0)),
-    await measure(await streamMode(mock.brokers, 'bench.q1', 1, 1_000)),
-    await measure(await streamMode(mock.brokers, 'bench.q1', 1, 0)),
+    await measure(await streamMode(brokers, 'bench.q6', 6, 1_000)),
+    await measure(await streamMode(brokers, 'bench.q6', 6, 0)),
+    await measure(await streamMode(brokers, 'bench.q1', 1, 1_000)),
+    await measure(await streamMode(brokers, 'bench.q1', 1, 0)),
   ];
   console.log(
     `\n${JOINS} joins one after another, then ${BURST} at once (one process, one consumer member)\n`,
@@ -238,6 +226,6 @@ try {
   console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row} |`);
 } finally {
-  mock.stop();
+  await mock.stop();
 }
 process.exit(0);

@@ -13,6 +13,7 @@ import { benchServerEnv, check, profileDir, type Context } from './lib/context.j
 import { writeDocs } from './lib/docs.js';
 import { describeMachine, gitState } from './lib/machine.js';
 import {
+  provideKafka,
   queueModes,
   readBuildFeatures,
   redisUrl,
@@ -140,6 +141,7 @@ async function main(): Promise<number> {
 
   if (options.build) build();
   const features = await readBuildFeatures();
+  if (options.modes.includes('stream')) await provideKafka();
   const probed = await probeModes(options, admin, features);
   const problems = [...probed.failures];
   const bare = await startBare();

@@ -19,8 +19,9 @@ npm run bench -- --cpu-prof   # also write a CPU profile of every server process
 \`\`\`
 
 It needs the machine's PostgreSQL (\`BENCH_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`) and
-Redis (\`BENCH_REDIS_URL\`, default logical database 11, which the bench empties). The stream mode runs when
-\`BENCH_KAFKA_BROKERS\` names a Kafka-protocol server. Every run writes \`bench/results/<time>.json\` (raw numbers, git
+Redis (\`BENCH_REDIS_URL\`, default logical database 11, which the bench empties). The stream mode runs against
+\`BENCH_KAFKA_BROKERS\` when set, else against a Kafka mock cluster the bench starts fresh for the run
+(\`tools/kafka-mock\`, built from Debian's librdkafka-dev). Every run writes \`bench/results/<time>.json\` (raw numbers, git
 commit, machine), a markdown report and a chart beside it.
 
 ## What it measures
