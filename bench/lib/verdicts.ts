@@ -51,8 +51,9 @@ function seedVerdict(input: Input): Verdict {
       `max ${ms(result.latency.max)}, ${(result.failureRate * 100).toFixed(2)}% failed → ${result.thresholds.pass ? 'pass' : 'FAIL'}`,
   );
   const met = main.every((result) => result.p99Under10ms);
+  const judged = seeds.length > main.length ? " (judged on the seed's own random-user runs)" : '';
   const note = input.profile === 'quick' ? ' (quick profile: a 4 s ramp instead of 60 s)' : '';
-  return { target, verdict: met ? 'met' : 'not met', detail: parts.join('; ') + note };
+  return { target, verdict: met ? 'met' : 'not met', detail: parts.join('; ') + judged + note };
 }
 
 function capacityVerdicts(input: Input): Verdict[] {

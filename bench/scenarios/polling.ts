@@ -4,6 +4,7 @@
  * streams stay open beside them. Afterwards a sample of tokens is re-read to check that positions
  * are distinct and inside the line.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { check, measureUsage, withOverture, type Context } from '../lib/context.js';
@@ -49,6 +50,8 @@ async function holdStreams(
 ) {
   const stats = { opened: 0, events: 0, errors: 0 };
   const controller = new AbortController();
+  // One signal ends every stream: it has a listener per open stream, by design.
+  setMaxListeners(count + 10, controller.signal);
   const streams = range(0, count).map(async (index) => {
     try {
       const response = await request(`${baseUrl}${path}`, {
