@@ -12,7 +12,7 @@ This page is written by \`npm run bench\` after each full run; do not edit it by
 ## How to run
 
 \`\`\`sh
-npm run bench                 # full run, about 8 minutes per queue mode; rewrites this page
+npm run bench                 # full run, about 17 minutes for the three modes; rewrites this page
 npm run bench -- --quick      # 1–3 minutes: the smoke run CI does (reports, never fails on speed)
 npm run bench -- --only=storm,purchase --modes=postgres
 npm run bench -- --cpu-prof   # also write a CPU profile of every server process
