@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { mockDir, startKafkaMock } from '../../tools/kafka-mock/mock.js';
+import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
 import { projectRoot } from './server.js';
 
 /**
@@ -13,9 +12,10 @@ export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/1
 
 /** The Kafka-protocol server of the stream mode ('' while there is none). */
 let kafkaBrokers = process.env.BENCH_KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? '';
-let kafkaDescription = kafkaBrokers === '' ? '' : `; Kafka at ${kafkaBrokers}`;
-let kafkaMissing = 'set BENCH_KAFKA_BROKERS=host:port to include it';
-let startedMock = false;
+/** Whether `kafkaBrokers` is the mock cluster this run started. */
+let mockStarted = false;
+/** Why no mock cluster could be started ('' when none was tried or it started). */
+let mockMissing = '';
 
 /**
  * Without BENCH_KAFKA_BROKERS, the stream mode runs against a fresh mock cluster of this run
@@ -26,16 +26,16 @@ let startedMock = false;
  */
 export async function provideKafka(): Promise<void> {
   if (kafkaBrokers !== '') return;
-  const build = spawnSync('bash', [`${mockDir}build.sh`], { encoding: 'utf8' });
-  if (build.status !== 0) {
-    kafkaMissing = `no Kafka-protocol server and no mock cluster (${build.stderr.trim()}); set BENCH_KAFKA_BROKERS=host:port to include it`;
-    return;
-  }
-  const mock = await startKafkaMock(['queue.entries:6', 'reservation.confirmed:6']);
-  kafkaBrokers = mock.brokers;
-  startedMock = true;
-  kafkaDescription =
-    '; Kafka: a mock cluster started for this run, librdkafka, 3 brokers, in memory, fetch wait 2 ms';
+  mockMissing = buildKafkaMock();
+  if (mockMissing !== '') return;
+  kafkaBrokers = (await startKafkaMock(['queue.entries:6', 'reservation.confirmed:6'])).brokers;
+  mockStarted = true;
+}
+
+function kafkaDescription(): string {
+  if (mockStarted)
+    return '; Kafka: a mock cluster started for this run, librdkafka, 3 brokers, in memory, fetch wait 2 ms';
+  return kafkaBrokers === '' ? '' : `; Kafka at ${kafkaBrokers}`;
 }
 
 /** What the compiled server's configuration accepts (read from dist/config.js after the build). */
@@ -117,11 +117,14 @@ export const queueModes: QueueMode[] = [
   {
     name: 'stream',
     get description() {
-      return `queue entries through an ordered Kafka-protocol consumer (QUEUE_BACKEND=stream${kafkaDescription})`;
+      return `queue entries through an ordered Kafka-protocol consumer (QUEUE_BACKEND=stream${kafkaDescription()})`;
     },
     required: false,
     unavailableBecause: (features) =>
-      backendSupported(features, 'stream') ?? (kafkaBrokers === '' ? kafkaMissing : undefined),
+      backendSupported(features, 'stream') ??
+      (kafkaBrokers === ''
+        ? `no Kafka-protocol server${mockMissing === '' ? '' : ` and no mock cluster (${mockMissing})`}; set BENCH_KAFKA_BROKERS=host:port to include it`
+        : undefined),
     env: (features) => ({
       ...backendEnv(features, 'stream'),
       KAFKA_BROKERS: kafkaBrokers,
@@ -134,7 +137,7 @@ export const queueModes: QueueMode[] = [
       // The mock answers a fetch only when its wait is over, where a broker answers when an entry
       // arrives, so every join waited up to the 10 ms default for its placement: seed test, random
       // users, p99 11.4 ms at 10 ms and 7.3 ms at 2 ms, server CPU 27% and 29% (0012, finding 12).
-      ...(startedMock && features.settings.has('QUEUE_STREAM_FETCH_WAIT_MS')
+      ...(mockStarted && features.settings.has('QUEUE_STREAM_FETCH_WAIT_MS')
         ? { QUEUE_STREAM_FETCH_WAIT_MS: '2' }
         : {}),
     }),

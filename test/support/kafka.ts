@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe } from 'vitest';
 import { loadKafka, type KafkaModule } from '../../src/modules/events/bus.kafka.js';
-import { mockBinary, mockDir } from '../../tools/kafka-mock/mock.js';
+import { buildKafkaMock } from '../../tools/kafka-mock/mock.js';
 
 export { startKafkaMock, type KafkaMock } from '../../tools/kafka-mock/mock.js';
 
@@ -14,11 +12,8 @@ const required = () => process.env.CI === 'true' || process.env.REQUIRE_SERVICES
  * be there.
  */
 async function kafkaUnavailable(): Promise<{ reason: string; kafka?: KafkaModule }> {
-  const build = spawnSync('bash', [`${mockDir}build.sh`], { encoding: 'utf8' });
-  if (build.status !== 0 || !existsSync(mockBinary))
-    return {
-      reason: `tools/kafka-mock/kafka-mock could not be built (${build.stderr.trim() || `exit ${String(build.status)}`})`,
-    };
+  const notBuilt = buildKafkaMock();
+  if (notBuilt !== '') return { reason: notBuilt };
   const kafka = await loadKafka();
   if (!kafka)
     return {

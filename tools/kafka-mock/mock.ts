@@ -1,12 +1,23 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** tools/kafka-mock: librdkafka's mock cluster behind a tiny command line (build.sh builds it). */
-export const mockDir = fileURLToPath(new URL('.', import.meta.url));
-export const mockBinary = `${mockDir}kafka-mock`;
+const mockDir = fileURLToPath(new URL('.', import.meta.url));
+const mockBinary = `${mockDir}kafka-mock`;
+
+/**
+ * Builds the mock when it is missing or older than its source (build.sh, from Debian's
+ * librdkafka-dev); returns why it cannot run, or '' when it can.
+ */
+export function buildKafkaMock(): string {
+  const build = spawnSync('bash', [`${mockDir}build.sh`], { encoding: 'utf8' });
+  if (build.status === 0 && existsSync(mockBinary)) return '';
+  return `tools/kafka-mock/kafka-mock could not be built (${build.stderr.trim() || `exit ${String(build.status)}`})`;
+}
 
 export interface KafkaMock {
   /** Bootstrap servers (127.0.0.1:port,…). */
