@@ -379,6 +379,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');
   }
+  // The fence that stops a paid token from paying again is purged after RETENTION_HOURS.
+  if (
+    config.RETENTION_HOURS * 3600 <
+    config.ACTIVE_TOKEN_TTL_SECONDS + config.SEAT_HOLD_TTL_SECONDS
+  ) {
+    throw new ConfigError(
+      "Invalid configuration: RETENTION_HOURS must cover a token's longest life (ACTIVE_TOKEN_TTL_SECONDS + SEAT_HOLD_TTL_SECONDS)",
+    );
+  }
   if (config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32) {
     throw new ConfigError('Invalid configuration: JWT_SECRET must be at least 32 characters');
   }

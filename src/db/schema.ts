@@ -216,6 +216,21 @@ export const reservations = pgTable(
   ],
 );
 
+/**
+ * Queue tokens that paid: the payment inserts its token here in its own transaction, so a second
+ * payment on the same token fails on the key whichever waiting room keeps the token (a Redis
+ * token is read before the transaction and expired only after commit). Purged after the
+ * retention period, long after any token could still be live.
+ */
+export const spentQueueTokens = pgTable(
+  'spent_queue_tokens',
+  {
+    token: text('token').primaryKey(),
+    spentAt: at('spent_at').notNull().defaultNow(),
+  },
+  (t) => [index('spent_queue_tokens_spent_at_idx').on(t.spentAt)],
+);
+
 /** Events written in the same transaction as the change they describe; relayed after commit. */
 export const outbox = pgTable(
   'outbox',

@@ -71,6 +71,16 @@ function pgError(error: unknown): PgErrorFields | undefined {
   return undefined;
 }
 
+/** The constraint a unique or check violation (class 23) names, if the error is one. */
+export function violatedConstraint(error: unknown): string | undefined {
+  const fields = pgError(error);
+  return typeof fields?.code === 'string' &&
+    fields.code.startsWith('23') &&
+    typeof fields.constraint === 'string'
+    ? fields.constraint
+    : undefined;
+}
+
 /**
  * Errors that mean "the database is unreachable or refusing work right now", answered as 503:
  * connection failures (class 08), shutdown/cancel (57), too many connections / out of resources

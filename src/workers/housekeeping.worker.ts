@@ -10,7 +10,8 @@ const BATCH = 5_000;
  * Purges what has served its purpose, in small batches so no statement holds locks for long:
  * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED) and skipped
  * arrival numbers once the line has passed them, idempotency
- * keys (a replay after that is a new attempt), sent outbox events and the consumers' inbox rows.
+ * keys (a replay after that is a new attempt), the fences of paid tokens, sent outbox events and
+ * the consumers' inbox rows.
  * Deleting the same rows from two instances at once is harmless.
  */
 export function createHousekeeping(
@@ -37,6 +38,11 @@ export function createHousekeeping(
       sql`SELECT ctid FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${BATCH}`,
     ],
     ['outbox', sql`SELECT ctid FROM outbox WHERE published_at < ${cutoff} LIMIT ${BATCH}`],
+    // A fence outlives its token: RETENTION_HOURS is checked to exceed any token's lifetime.
+    [
+      'spent_queue_tokens',
+      sql`SELECT ctid FROM spent_queue_tokens WHERE spent_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
     [
       'processed_events',
       sql`SELECT ctid FROM processed_events WHERE processed_at < ${cutoff} LIMIT ${BATCH}`,

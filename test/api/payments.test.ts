@@ -105,13 +105,20 @@ describeWithPostgres('payment', () => {
     ['someone else holds it', 409, 'HOLD_REQUIRED'],
     ['unknown seat', 404, 'SEAT_NOT_FOUND'],
     ['already sold', 409, 'SEAT_ALREADY_RESERVED'],
+    ['the show started after the hold', 409, 'CONCERT_ENDED'],
   ])('fails cleanly when %s (%i %s), changing nothing', async (reason, status, code) => {
     const { client } = server;
     const { concertId, seatIds } = await createConcert(db.pool, { seats: 2, price: 10_000 });
     const token = await client.activeToken(23);
     const seatId = reason === 'unknown seat' ? 999_999 : seatIds[0]!;
     await setBalance(db.pool, 23, reason === 'insufficient balance' ? 9_999 : 10_000);
-    if (reason === 'insufficient balance') await client.hold(token, concertId, seatId);
+    if (reason === 'insufficient balance' || reason === 'the show started after the hold')
+      await client.hold(token, concertId, seatId);
+    if (reason === 'the show started after the hold')
+      await db.pool.query(
+        `UPDATE concerts SET show_datetime = now() - interval '1 minute' WHERE id = $1`,
+        [concertId],
+      );
     if (reason === 'someone else holds it')
       await client.hold(await client.activeToken(24), concertId, seatId);
     if (reason === 'already sold') {

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
     [{ QUEUE_BACKEND: 'stream' }, 'KAFKA_BROKERS'],
     [{ QUEUE_STREAM_TOPIC: 'queue entries' }, 'QUEUE_STREAM_TOPIC'],
     [{ QUEUE_STREAM_APPLY_WAIT_MS: '-1' }, 'QUEUE_STREAM_APPLY_WAIT_MS'],
+    [{ RETENTION_HOURS: '1', ACTIVE_TOKEN_TTL_SECONDS: '3600' }, 'RETENTION_HOURS'],
   ])('refuses %o with a message naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

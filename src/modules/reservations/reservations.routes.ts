@@ -82,6 +82,7 @@ export function registerReservationRoutes(
             'HOLD_REQUIRED',
             'HOLD_EXPIRED',
             'SEAT_ALREADY_RESERVED',
+            'CONCERT_ENDED',
             'INSUFFICIENT_BALANCE',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,

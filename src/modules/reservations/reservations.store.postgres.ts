@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
-import { query, queryOne, transaction } from '../../db/sql.js';
+import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { AppError } from '../../shared/errors.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
 import { paymentRefusal, type PaymentRefusal } from '../holds/holds.rules.js';
@@ -15,6 +15,7 @@ interface LockedHold {
   user_id: number | string;
   status: 'HELD' | 'SOLD';
   live: boolean;
+  ended: boolean;
   concert_id: number | string;
   seat_number: number;
   price: number | string;
@@ -24,8 +25,9 @@ interface LockedHold {
 async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promise<LockedHold> {
   const hold = await queryOne<LockedHold>(
     tx,
-    sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, s.concert_id, s.seat_number, s.price
-        FROM seat_holds h JOIN seats s ON s.id = h.seat_id
+    sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, c.show_datetime <= now() AS ended,
+          s.concert_id, s.seat_number, s.price
+        FROM seat_holds h JOIN seats s ON s.id = h.seat_id JOIN concerts c ON c.id = s.concert_id
         WHERE h.seat_id = ${seatId} FOR UPDATE OF h`,
     { prepared: true },
   );
@@ -34,6 +36,11 @@ async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promis
     if (!seat)
       throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
   }
+  // Only the hold checked the show time: a hold taken just before the show could be paid after.
+  if (hold?.ended)
+    throw new AppError('CONCERT_ENDED', 'The show has already started; nothing was charged.', {
+      field: 'seatId',
+    });
   const refusal = paymentRefusal(
     hold ? { status: hold.status, ownerId: toNumber(hold.user_id), live: hold.live } : null,
     userId,
@@ -93,6 +100,8 @@ export function createPostgresReservationStore(database: Database): ReservationS
                 'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
                 'price', ${price}::bigint, 'queueToken', ${token.record.token}::text, 'reservedAt', reservation.created_at)
             FROM reservation),
+          spent AS (
+            INSERT INTO spent_queue_tokens (token) SELECT ${token.record.token} FROM reservation),
           expired AS (
             UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
             WHERE id = ${tokenRowId ?? null}::bigint AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
@@ -122,7 +131,14 @@ export function createPostgresReservationStore(database: Database): ReservationS
       };
       return transaction(database, (tx) =>
         runOnce(tx, key, () => settle(tx, request, token, key), { workSavesResponse: true }),
-      );
+      ).catch((error: unknown) => {
+        // The token paid already, in a transaction that committed while this one ran.
+        if (violatedConstraint(error) === 'spent_queue_tokens_pkey')
+          throw new AppError('QUEUE_TOKEN_EXPIRED', 'This queue token has already paid.', {
+            field: 'Queue-Token',
+          });
+        throw error;
+      });
     },
 
     async listByUser(userId, limit) {
