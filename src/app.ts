@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import { parse as parseContentType } from 'content-type';
 import fastifySSE from '@fastify/sse';
 import helmet from 'helmet';
 import swagger from '@fastify/swagger';
@@ -53,6 +54,9 @@ function validators(): { body: Ajv; other: Ajv } {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The charset parameters a JSON body may declare (names are case-insensitive). */
+const UTF_8 = new Set(['utf-8', 'utf8']);
 
 /** Header names as clients write them, for error details. */
 const headerNames: Record<string, string> = {
@@ -149,7 +153,8 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
 }
 
-const DECIMAL_INTEGER = /^-?[0-9]+$/;
+/** One spelling per number: decimal digits, no sign but minus, no leading zeros. */
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
 /** Names of the integer properties of a params/querystring schema. */
 function integerProperties(schema: unknown): string[] {
@@ -161,8 +166,9 @@ function integerProperties(schema: unknown): string[] {
 }
 
 /**
- * Integers in the path and query must be written as decimal digits: without this, coercion by
- * Number() would let "0x6", "6e0" or "+6" name concert 6. Added to the routes that have them.
+ * Integers in the path and query must be written as plain decimal digits: without this, coercion
+ * by Number() would let "0x6", "6e0", "+6" or "006" name concert 6. Added to the routes that have
+ * them.
  */
 function requireDecimalIntegers(route: RouteOptions): void {
   const parts = [
@@ -177,9 +183,11 @@ function requireDecimalIntegers(route: RouteOptions): void {
         const value = values[name];
         if (typeof value === 'string' && !DECIMAL_INTEGER.test(value)) {
           done(
-            new AppError('INVALID_REQUEST', `${name} must be written as a whole decimal number.`, {
-              field: name,
-            }),
+            new AppError(
+              'INVALID_REQUEST',
+              `${name} must be written as a whole decimal number without leading zeros.`,
+              { field: name },
+            ),
           );
           return;
         }
@@ -264,6 +272,25 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON only: Fastify would otherwise hand text/plain bodies to routes as strings.
   app.removeContentTypeParser('text/plain');
+  // JSON in UTF-8 only: Fastify decodes every body as UTF-8 whatever its charset says, so a
+  // UTF-16 body would be read as garbage and a Latin-1 one silently misread (RFC 8259: JSON
+  // exchanged between systems is UTF-8).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const header = request.headers['content-type'] ?? '';
+    const charset = parseContentType(header).parameters.charset?.toLowerCase();
+    if (charset !== undefined && !UTF_8.has(charset)) {
+      done(
+        new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON in UTF-8.', {
+          field: 'Content-Type',
+        }),
+        undefined,
+      );
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
 
   app.addHook('onRoute', requireDecimalIntegers);
 

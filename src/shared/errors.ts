@@ -68,7 +68,10 @@ export const errorCatalog = {
   },
   NOT_FOUND: { status: 404, description: 'No such route.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Bodies must be application/json.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description: 'Bodies must be application/json in UTF-8.',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests; see Retry-After.' },
   SERVICE_UNAVAILABLE: {
     status: 503,
