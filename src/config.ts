@@ -206,6 +206,18 @@ export const configSchema = Type.Object({
   }),
   JWT_ISSUER: Type.String({ default: '', description: "When set, a JWT's iss must equal it." }),
   JWT_AUDIENCE: Type.String({ default: '', description: "When set, a JWT's aud must contain it." }),
+  JWT_MAX_AGE_SECONDS: int(
+    86_400,
+    1,
+    31_536_000,
+    'Longest JWT lifetime accepted: exp − iat, or exp − now for a token without iat. Longer-lived tokens are refused (401 AUTH_INVALID).',
+  ),
+  JWT_CLOCK_TOLERANCE_SECONDS: int(
+    30,
+    0,
+    300,
+    "Clock skew allowed between the token issuer and this service when checking a JWT's exp, nbf and iat (an iat further in the future is refused).",
+  ),
   RATE_LIMIT_ENABLED: Type.Boolean({
     default: true,
     description:
