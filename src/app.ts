@@ -18,6 +18,7 @@ import Fastify, {
 } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { TrustProxy } from './config.js';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
 import { registerRateLimits } from './rate-limits.js';
@@ -202,6 +203,19 @@ function requireDecimalIntegers(route: RouteOptions): void {
       : [...(Array.isArray(existing) ? existing : [existing]), check];
 }
 
+/**
+ * Fastify's trustProxy for TRUST_PROXY. Fastify 5.12 treats a bare hop count as "trust nobody"
+ * (it cannot tell a proxy from a client that connects directly and writes the header itself),
+ * so a count becomes the function "the nearest `hops` senders" here: right only when clients
+ * reach the instance through the proxies alone, which the start-up warning says.
+ */
+function trustProxyOf(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
 export interface BuildAppOptions {
   container: Container;
   logger: Logger;
@@ -240,6 +254,9 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   const app = Fastify({
     loggerInstance: fastifyLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // request.ip (rate limits, logs), request.protocol and request.host from X-Forwarded-* as far
+    // as TRUST_PROXY trusts the hops; off, a client's own X-Forwarded-For is ignored.
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

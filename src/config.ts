@@ -1,3 +1,5 @@
+import { compile as compileTrust } from '@fastify/proxy-addr';
+import { isIP } from 'node:net';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 import { KEY_PREFIX_PATTERN } from './redis/keys.js';
@@ -254,9 +256,10 @@ export const configSchema = Type.Object({
     1_000_000,
     'Requests per window per user to balance and reservation history.',
   ),
-  TRUST_PROXY: Type.Boolean({
-    default: false,
-    description: 'Take the client address from X-Forwarded-For (behind a trusted proxy).',
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    description:
+      "Whom to believe about the client (X-Forwarded-For, -Proto, -Host) for its address in rate limits and logs: false (nobody: the connection's address), a hop count (1: the nearest proxy), a comma-separated list of proxy addresses or CIDR ranges (also loopback, linklocal, uniquelocal), or true (every hop: only behind a proxy that overwrites X-Forwarded-For).",
   }),
   CORS_ORIGINS: Type.String({
     default: '',
@@ -355,7 +358,38 @@ export const configSchema = Type.Object({
   ),
 });
 
-export type Config = Static<typeof configSchema>;
+/** TRUST_PROXY as Fastify's trustProxy takes it. */
+export type TrustProxy = boolean | number | string[];
+
+export type Config = Omit<Static<typeof configSchema>, 'TRUST_PROXY'> & { TRUST_PROXY: TrustProxy };
+
+/** The address ranges proxy-addr knows by name. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY's text: true/false, a hop count, or addresses and ranges checked as Fastify will read them. */
+function parseTrustProxy(value: string): TrustProxy {
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    if (entries.length === 0) throw new Error('no address');
+    // proxy-addr also takes legacy IPv4 forms ("1.5" = 1.0.0.5): only canonical ones here.
+    const odd = entries.find(
+      (entry) => !NAMED_RANGES.has(entry) && isIP(entry.split('/')[0] ?? '') === 0,
+    );
+    if (odd !== undefined) throw new Error(`invalid IP address: ${odd}`);
+    compileTrust(entries);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: TRUST_PROXY=${value} is not true, false, a hop count or a list of IP addresses / CIDR ranges (${(error as Error).message})`,
+    );
+  }
+  return entries;
+}
 
 /** KAFKA_BROKERS as a list. */
 export const kafkaBrokers = (config: Pick<Config, 'KAFKA_BROKERS'>): string[] =>
@@ -376,12 +410,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   // KAFKA_BROKERS alone enables the Kafka bus (the seed's convention); EVENT_BUS, when given, decides.
   if (data.EVENT_BUS === undefined && data.KAFKA_BROKERS !== undefined) data.EVENT_BUS = 'kafka';
-  let config: Config;
+  let parsed: Static<typeof configSchema>;
   try {
-    config = envSchema<Config>({ schema: configSchema, data, env: false });
+    parsed = envSchema<Static<typeof configSchema>>({ schema: configSchema, data, env: false });
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
+  const config: Config = { ...parsed, TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY) };
   if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
     throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
   }
