@@ -17,6 +17,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrustProxy } from './config.js';
 import type { Container } from './container.js';
@@ -216,6 +217,44 @@ function trustProxyOf(
   return (_address, hop) => hop < trust;
 }
 
+/**
+ * Answers a connection-level error (malformed HTTP, ERR_HTTP_REQUEST_TIMEOUT) in the envelope and
+ * closes the connection for good: ending only our side would leave it half open for a client
+ * that keeps sending. No answer when a reply has begun on it (it would corrupt that reply).
+ */
+function hangUp(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (timedOut) logger.debug('client too slow: request not received in time');
+  const replying =
+    (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent ===
+    true;
+  if (!socket.writable || replying) {
+    socket.destroy();
+    return;
+  }
+  const [status, body] = timedOut
+    ? [
+        '408 Request Timeout',
+        {
+          code: 'REQUEST_TIMEOUT',
+          message: 'The request was not received in time.',
+          data: null,
+        },
+      ]
+    : [
+        '400 Bad Request',
+        { code: 'INVALID_REQUEST', message: 'Malformed HTTP request.', data: null },
+      ];
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+  // Closed once the answer is out, or after a second for a client that does not read it.
+  const destroy = () => socket.destroy();
+  socket.once('finish', destroy);
+  setTimeout(destroy, 1_000).unref();
+}
+
 export interface BuildAppOptions {
   container: Container;
   logger: Logger;
@@ -261,6 +300,19 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    // Slow clients must not hold connections (a few hundred trickling bodies exhausted an
+    // instance's descriptors). Node measures requestTimeout from a request's first byte until it
+    // has been received in full, so replies of any length, live streams included, are not cut;
+    // headersTimeout also covers a new connection that sends nothing. Node checks both on a
+    // timer, every second here (or a fifth of the header timeout, if shorter), instead of its
+    // default 30 s.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.HEADERS_TIMEOUT_MS / 5)),
+    },
     // Our own 503 (in the envelope) replaces Fastify's plain one while closing.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -274,18 +326,9 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
         data: { field: 'url' },
       });
     },
-    // Bytes that are not HTTP at all: answer in the envelope and hang up.
-    clientErrorHandler: (_error, socket) => {
-      if (!socket.writable) return;
-      const body = JSON.stringify({
-        code: 'INVALID_REQUEST',
-        message: 'Malformed HTTP request.',
-        data: null,
-      });
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
+    // Bytes that are not HTTP at all, or a request not received within its time: answer in the
+    // envelope and hang up.
+    clientErrorHandler: (error, socket) => hangUp(error, socket, logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON only: Fastify would otherwise hand text/plain bodies to routes as strings.
   app.removeContentTypeParser('text/plain');

@@ -266,6 +266,24 @@ export const configSchema = Type.Object({
     description: 'Comma-separated origins allowed by CORS (* for any). Empty: no CORS headers.',
   }),
   BODY_LIMIT_BYTES: int(16_384, 256, 10_485_760, 'Largest accepted request body.'),
+  REQUEST_TIMEOUT_MS: int(
+    30_000,
+    100,
+    3_600_000,
+    'Longest a client may take to send a whole request, headers and body, from its first byte: a slower one gets 408 REQUEST_TIMEOUT and is disconnected. Replies are not limited by it (live streams last).',
+  ),
+  HEADERS_TIMEOUT_MS: int(
+    10_000,
+    100,
+    3_600_000,
+    'Longest a client may take to send the request headers, and to send anything at all on a new connection; then it is disconnected. At most REQUEST_TIMEOUT_MS.',
+  ),
+  KEEP_ALIVE_TIMEOUT_MS: int(
+    5_000,
+    1,
+    3_600_000,
+    "A connection idle this long after a reply is closed (Node adds 1 s). Behind a load balancer, set it above the balancer's idle timeout (AWS ALB: 60 s → 65000).",
+  ),
   SHUTDOWN_TIMEOUT_MS: int(
     10_000,
     100,
@@ -422,6 +440,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.QUEUE_BACKEND === 'stream' && kafkaBrokers(config).length === 0) {
     throw new ConfigError('Invalid configuration: QUEUE_BACKEND=stream needs KAFKA_BROKERS');
+  }
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS',
+    );
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');

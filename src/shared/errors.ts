@@ -67,6 +67,11 @@ export const errorCatalog = {
     description: 'This idempotency key was used for a different request.',
   },
   NOT_FOUND: { status: 404, description: 'No such route.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description:
+      'The request was not received in full within the time limit; the connection is closed.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit.' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

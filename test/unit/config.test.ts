@@ -46,6 +46,9 @@ describe('loadConfig', () => {
     [{ QUEUE_BACKEND: 'stream' }, 'KAFKA_BROKERS'],
     [{ QUEUE_STREAM_TOPIC: 'queue entries' }, 'QUEUE_STREAM_TOPIC'],
     [{ QUEUE_STREAM_APPLY_WAIT_MS: '-1' }, 'QUEUE_STREAM_APPLY_WAIT_MS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }, 'HEADERS_TIMEOUT_MS'],
+    [{ KEEP_ALIVE_TIMEOUT_MS: '0' }, 'KEEP_ALIVE_TIMEOUT_MS'],
   ])('refuses %o with a message naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
