@@ -480,7 +480,12 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     container.live.closeAll();
     done();
   });
-  registerQueueRoutes(app, { queue: container.queue, guards, live: container.live });
+  registerQueueRoutes(app, {
+    queue: container.queue,
+    guards,
+    live: container.live,
+    streamLimits: container.streamLimits,
+  });
   registerConcertRoutes(app, { concerts: container.concerts, guards });
   registerHoldRoutes(app, { holds: container.holds, guards });
   registerReservationRoutes(app, { reservations: container.reservations, guards });

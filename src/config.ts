@@ -357,6 +357,18 @@ export const configSchema = Type.Object({
     300_000,
     'A live stream (GET /api/v1/queue/token/stream) with nothing to say for this long gets a `: ping` comment.',
   ),
+  SSE_MAX_STREAMS_PER_USER: int(
+    3,
+    1,
+    1_000,
+    'Live streams one user (their queue token) may hold open at once on an instance; one more is refused with 429 TOO_MANY_STREAMS until one closes.',
+  ),
+  SSE_MAX_STREAMS_PER_ADDRESS: int(
+    100,
+    1,
+    1_000_000,
+    'Live streams one client address (see TRUST_PROXY) may hold open at once on an instance, all users together; one more is 429 TOO_MANY_STREAMS.',
+  ),
   ADMISSION_RATE_WINDOW_SECONDS: int(
     60,
     5,

@@ -78,6 +78,11 @@ export const errorCatalog = {
     description: 'Bodies must be application/json in UTF-8.',
   },
   RATE_LIMITED: { status: 429, description: 'Too many requests; see Retry-After.' },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    description:
+      'Too many live streams open for this user or client address; close one (another tab) first.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     description: 'A dependency is down or the server is shutting down; retry.',
