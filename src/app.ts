@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import { parse as parseContentType } from 'content-type';
 import fastifySSE from '@fastify/sse';
 import helmet from 'helmet';
 import swagger from '@fastify/swagger';
@@ -16,7 +17,9 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { TrustProxy } from './config.js';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
 import { registerRateLimits } from './rate-limits.js';
@@ -53,6 +56,9 @@ function validators(): { body: Ajv; other: Ajv } {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The charset parameters a JSON body may declare (names are case-insensitive). */
+const UTF_8 = new Set(['utf-8', 'utf8']);
 
 /** Header names as clients write them, for error details. */
 const headerNames: Record<string, string> = {
@@ -149,7 +155,8 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.');
 }
 
-const DECIMAL_INTEGER = /^-?[0-9]+$/;
+/** One spelling per number: decimal digits, no sign but minus, no leading zeros. */
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 
 /** Names of the integer properties of a params/querystring schema. */
 function integerProperties(schema: unknown): string[] {
@@ -161,8 +168,9 @@ function integerProperties(schema: unknown): string[] {
 }
 
 /**
- * Integers in the path and query must be written as decimal digits: without this, coercion by
- * Number() would let "0x6", "6e0" or "+6" name concert 6. Added to the routes that have them.
+ * Integers in the path and query must be written as plain decimal digits: without this, coercion
+ * by Number() would let "0x6", "6e0", "+6" or "006" name concert 6. Added to the routes that have
+ * them.
  */
 function requireDecimalIntegers(route: RouteOptions): void {
   const parts = [
@@ -177,9 +185,11 @@ function requireDecimalIntegers(route: RouteOptions): void {
         const value = values[name];
         if (typeof value === 'string' && !DECIMAL_INTEGER.test(value)) {
           done(
-            new AppError('INVALID_REQUEST', `${name} must be written as a whole decimal number.`, {
-              field: name,
-            }),
+            new AppError(
+              'INVALID_REQUEST',
+              `${name} must be written as a whole decimal number without leading zeros.`,
+              { field: name },
+            ),
           );
           return;
         }
@@ -192,6 +202,57 @@ function requireDecimalIntegers(route: RouteOptions): void {
     existing === undefined
       ? [check]
       : [...(Array.isArray(existing) ? existing : [existing]), check];
+}
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. Fastify 5.12 treats a bare hop count as "trust nobody"
+ * (it cannot tell a proxy from a client that connects directly and writes the header itself),
+ * so a count becomes the function "the nearest `hops` senders" here: right only when clients
+ * reach the instance through the proxies alone, which the start-up warning says.
+ */
+function trustProxyOf(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
+/**
+ * Answers a connection-level error (malformed HTTP, ERR_HTTP_REQUEST_TIMEOUT) in the envelope and
+ * closes the connection for good: ending only our side would leave it half open for a client
+ * that keeps sending. No answer when a reply has begun on it (it would corrupt that reply).
+ */
+function hangUp(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (timedOut) logger.debug('client too slow: request not received in time');
+  const replying =
+    (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent ===
+    true;
+  if (!socket.writable || replying) {
+    socket.destroy();
+    return;
+  }
+  const [status, body] = timedOut
+    ? [
+        '408 Request Timeout',
+        {
+          code: 'REQUEST_TIMEOUT',
+          message: 'The request was not received in time.',
+          data: null,
+        },
+      ]
+    : [
+        '400 Bad Request',
+        { code: 'INVALID_REQUEST', message: 'Malformed HTTP request.', data: null },
+      ];
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+  // Closed once the answer is out, or after a second for a client that does not read it.
+  const destroy = () => socket.destroy();
+  socket.once('finish', destroy);
+  setTimeout(destroy, 1_000).unref();
 }
 
 export interface BuildAppOptions {
@@ -232,9 +293,25 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   const app = Fastify({
     loggerInstance: fastifyLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // request.ip (rate limits, logs), request.protocol and request.host from X-Forwarded-* as far
+    // as TRUST_PROXY trusts the hops; off, a client's own X-Forwarded-For is ignored.
+    trustProxy: trustProxyOf(config.TRUST_PROXY),
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Slow clients must not hold connections (a few hundred trickling bodies exhausted an
+    // instance's descriptors). Node measures requestTimeout from a request's first byte until it
+    // has been received in full, so replies of any length, live streams included, are not cut;
+    // headersTimeout also covers a new connection that sends nothing. Node checks both on a
+    // timer, every second here (or a fifth of the header timeout, if shorter), instead of its
+    // default 30 s.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.HEADERS_TIMEOUT_MS / 5)),
     },
     // Our own 503 (in the envelope) replaces Fastify's plain one while closing.
     return503OnClosing: false,
@@ -249,21 +326,31 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
         data: { field: 'url' },
       });
     },
-    // Bytes that are not HTTP at all: answer in the envelope and hang up.
-    clientErrorHandler: (_error, socket) => {
-      if (!socket.writable) return;
-      const body = JSON.stringify({
-        code: 'INVALID_REQUEST',
-        message: 'Malformed HTTP request.',
-        data: null,
-      });
-      socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-    },
+    // Bytes that are not HTTP at all, or a request not received within its time: answer in the
+    // envelope and hang up.
+    clientErrorHandler: (error, socket) => hangUp(error, socket, logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // JSON only: Fastify would otherwise hand text/plain bodies to routes as strings.
   app.removeContentTypeParser('text/plain');
+  // JSON in UTF-8 only: Fastify decodes every body as UTF-8 whatever its charset says, so a
+  // UTF-16 body would be read as garbage and a Latin-1 one silently misread (RFC 8259: JSON
+  // exchanged between systems is UTF-8).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const header = request.headers['content-type'] ?? '';
+    const charset = parseContentType(header).parameters.charset?.toLowerCase();
+    if (charset !== undefined && !UTF_8.has(charset)) {
+      done(
+        new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON in UTF-8.', {
+          field: 'Content-Type',
+        }),
+        undefined,
+      );
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
 
   app.addHook('onRoute', requireDecimalIntegers);
 
@@ -393,7 +480,12 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     container.live.closeAll();
     done();
   });
-  registerQueueRoutes(app, { queue: container.queue, guards, live: container.live });
+  registerQueueRoutes(app, {
+    queue: container.queue,
+    guards,
+    live: container.live,
+    streamLimits: container.streamLimits,
+  });
   registerConcertRoutes(app, { concerts: container.concerts, guards });
   registerHoldRoutes(app, { holds: container.holds, guards });
   registerReservationRoutes(app, { reservations: container.reservations, guards });

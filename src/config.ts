@@ -1,3 +1,5 @@
+import { compile as compileTrust } from '@fastify/proxy-addr';
+import { isIP } from 'node:net';
 import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 import { KEY_PREFIX_PATTERN } from './redis/keys.js';
@@ -206,6 +208,18 @@ export const configSchema = Type.Object({
   }),
   JWT_ISSUER: Type.String({ default: '', description: "When set, a JWT's iss must equal it." }),
   JWT_AUDIENCE: Type.String({ default: '', description: "When set, a JWT's aud must contain it." }),
+  JWT_MAX_AGE_SECONDS: int(
+    86_400,
+    1,
+    31_536_000,
+    'Longest JWT lifetime accepted: exp − iat, or exp − now for a token without iat. Longer-lived tokens are refused (401 AUTH_INVALID).',
+  ),
+  JWT_CLOCK_TOLERANCE_SECONDS: int(
+    30,
+    0,
+    300,
+    "Clock skew allowed between the token issuer and this service when checking a JWT's exp, nbf and iat (an iat further in the future is refused).",
+  ),
   RATE_LIMIT_ENABLED: Type.Boolean({
     default: true,
     description:
@@ -242,15 +256,34 @@ export const configSchema = Type.Object({
     1_000_000,
     'Requests per window per user to balance and reservation history.',
   ),
-  TRUST_PROXY: Type.Boolean({
-    default: false,
-    description: 'Take the client address from X-Forwarded-For (behind a trusted proxy).',
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    description:
+      "Whom to believe about the client (X-Forwarded-For, -Proto, -Host) for its address in rate limits and logs: false (nobody: the connection's address), a hop count (1: the nearest proxy), a comma-separated list of proxy addresses or CIDR ranges (also loopback, linklocal, uniquelocal), or true (every hop: only behind a proxy that overwrites X-Forwarded-For).",
   }),
   CORS_ORIGINS: Type.String({
     default: '',
     description: 'Comma-separated origins allowed by CORS (* for any). Empty: no CORS headers.',
   }),
   BODY_LIMIT_BYTES: int(16_384, 256, 10_485_760, 'Largest accepted request body.'),
+  REQUEST_TIMEOUT_MS: int(
+    30_000,
+    100,
+    3_600_000,
+    'Longest a client may take to send a whole request, headers and body, from its first byte: a slower one gets 408 REQUEST_TIMEOUT and is disconnected. Replies are not limited by it (live streams last).',
+  ),
+  HEADERS_TIMEOUT_MS: int(
+    10_000,
+    100,
+    3_600_000,
+    'Longest a client may take to send the request headers, and to send anything at all on a new connection; then it is disconnected. At most REQUEST_TIMEOUT_MS.',
+  ),
+  KEEP_ALIVE_TIMEOUT_MS: int(
+    5_000,
+    1,
+    3_600_000,
+    "A connection idle this long after a reply is closed (Node adds 1 s). Behind a load balancer, set it above the balancer's idle timeout (AWS ALB: 60 s → 65000).",
+  ),
   SHUTDOWN_TIMEOUT_MS: int(
     10_000,
     100,
@@ -324,6 +357,18 @@ export const configSchema = Type.Object({
     300_000,
     'A live stream (GET /api/v1/queue/token/stream) with nothing to say for this long gets a `: ping` comment.',
   ),
+  SSE_MAX_STREAMS_PER_USER: int(
+    3,
+    1,
+    1_000,
+    'Live streams one user (their queue token) may hold open at once on an instance; one more is refused with 429 TOO_MANY_STREAMS until one closes.',
+  ),
+  SSE_MAX_STREAMS_PER_ADDRESS: int(
+    100,
+    1,
+    1_000_000,
+    'Live streams one client address (see TRUST_PROXY) may hold open at once on an instance, all users together; one more is 429 TOO_MANY_STREAMS.',
+  ),
   ADMISSION_RATE_WINDOW_SECONDS: int(
     60,
     5,
@@ -343,7 +388,38 @@ export const configSchema = Type.Object({
   ),
 });
 
-export type Config = Static<typeof configSchema>;
+/** TRUST_PROXY as Fastify's trustProxy takes it. */
+export type TrustProxy = boolean | number | string[];
+
+export type Config = Omit<Static<typeof configSchema>, 'TRUST_PROXY'> & { TRUST_PROXY: TrustProxy };
+
+/** The address ranges proxy-addr knows by name. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY's text: true/false, a hop count, or addresses and ranges checked as Fastify will read them. */
+function parseTrustProxy(value: string): TrustProxy {
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    if (entries.length === 0) throw new Error('no address');
+    // proxy-addr also takes legacy IPv4 forms ("1.5" = 1.0.0.5): only canonical ones here.
+    const odd = entries.find(
+      (entry) => !NAMED_RANGES.has(entry) && isIP(entry.split('/')[0] ?? '') === 0,
+    );
+    if (odd !== undefined) throw new Error(`invalid IP address: ${odd}`);
+    compileTrust(entries);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: TRUST_PROXY=${value} is not true, false, a hop count or a list of IP addresses / CIDR ranges (${(error as Error).message})`,
+    );
+  }
+  return entries;
+}
 
 /** KAFKA_BROKERS as a list. */
 export const kafkaBrokers = (config: Pick<Config, 'KAFKA_BROKERS'>): string[] =>
@@ -364,17 +440,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   // KAFKA_BROKERS alone enables the Kafka bus (the seed's convention); EVENT_BUS, when given, decides.
   if (data.EVENT_BUS === undefined && data.KAFKA_BROKERS !== undefined) data.EVENT_BUS = 'kafka';
-  let config: Config;
+  let parsed: Static<typeof configSchema>;
   try {
-    config = envSchema<Config>({ schema: configSchema, data, env: false });
+    parsed = envSchema<Static<typeof configSchema>>({ schema: configSchema, data, env: false });
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
+  const config: Config = { ...parsed, TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY) };
   if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
     throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
   }
   if (config.QUEUE_BACKEND === 'stream' && kafkaBrokers(config).length === 0) {
     throw new ConfigError('Invalid configuration: QUEUE_BACKEND=stream needs KAFKA_BROKERS');
+  }
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS',
+    );
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
     throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');

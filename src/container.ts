@@ -11,6 +11,7 @@ import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js
 import { createMemorySeatGate } from './modules/holds/seat-gate.memory.js';
 import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
+import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
@@ -47,6 +48,8 @@ export interface Container {
   queue: QueueService;
   /** Live position streams of this instance (SSE); ended before the server closes. */
   live: LivePositions;
+  /** The caps on open live streams per user and per address, and their counts (this instance). */
+  streamLimits: StreamLimits;
   holds: HoldService;
   reservations: ReservationService;
   concerts: ConcertService;
@@ -160,6 +163,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
     database,
     queue,
     live,
+    streamLimits: createStreamLimits({
+      perUser: config.SSE_MAX_STREAMS_PER_USER,
+      perAddress: config.SSE_MAX_STREAMS_PER_ADDRESS,
+    }),
     holds: createHoldService({
       store: holdStore,
       queue,

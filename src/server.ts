@@ -39,6 +39,11 @@ export async function startServer(
       'AUTH_MODE=client-id: any caller can act as any user by sending their Client-Id (seed compatibility and demos only; use AUTH_MODE=jwt in production)',
     );
   }
+  if (typeof config.TRUST_PROXY === 'number') {
+    logger.warn(
+      `TRUST_PROXY=${config.TRUST_PROXY} believes the X-Forwarded-For of the nearest ${config.TRUST_PROXY} sender(s), whoever they are: clients must reach this instance only through those proxies (otherwise list the proxies' addresses in TRUST_PROXY)`,
+    );
+  }
   const container = createContainer(config, database, logger);
   // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
   if (container.redis && !(await redisReady(container.redis, 5_000)))

@@ -67,9 +67,22 @@ export const errorCatalog = {
     description: 'This idempotency key was used for a different request.',
   },
   NOT_FOUND: { status: 404, description: 'No such route.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    description:
+      'The request was not received in full within the time limit; the connection is closed.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The body is larger than the limit.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Bodies must be application/json.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description: 'Bodies must be application/json in UTF-8.',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests; see Retry-After.' },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    description:
+      'Too many live streams open for this user or client address; close one (another tab) first.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     description: 'A dependency is down or the server is shutting down; retry.',

@@ -22,8 +22,12 @@ const errorData = Type.Union([Type.Null(), Type.Object({}, { additionalPropertie
 /** Codes any route can answer with, whatever it does. */
 const everywhere: ErrorCode[] = ['INVALID_REQUEST', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR'];
 
-/** Codes of every route that takes a JSON body. */
-export const bodyErrors: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+/** Codes of every route that takes a JSON body (a body can be too slow, too big or not JSON). */
+export const bodyErrors: ErrorCode[] = [
+  'REQUEST_TIMEOUT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
 
 const exampleData = (code: ErrorCode): Record<string, unknown> | null => {
   if (code === 'INVALID_REQUEST') return { field: 'seatId' };

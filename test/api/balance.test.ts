@@ -18,11 +18,32 @@ describeWithPostgres('balance', () => {
     await db?.drop();
   });
 
-  it('creates a user with balance 0 on first use', async () => {
-    const reply = await server.client.balance(31);
-    expect([reply.status, reply.data]).toEqual([200, { balance: 0 }]);
-    const rows = await db.pool.query(`SELECT balance::int FROM users WHERE id = 31`);
-    expect(rows.rows).toEqual([{ balance: 0 }]);
+  it('answers 0 for a user it has never seen without writing anything: reads do not create users', async () => {
+    // Before, a balance read inserted a permanent users row, so anyone could grow the table by
+    // reading the balances of made-up user ids.
+    const rowCounts = async () =>
+      (
+        await db.pool.query<{ users: number; ledger: number; keys: number }>(
+          `SELECT (SELECT count(*)::int FROM users) AS users,
+                  (SELECT count(*)::int FROM point_transactions) AS ledger,
+                  (SELECT count(*)::int FROM idempotency_keys) AS keys`,
+        )
+      ).rows[0];
+    const before = await rowCounts();
+    for (const user of [31, 9_000_000_000_001]) {
+      const balance = await server.client.balance(user);
+      expect([balance.status, balance.data]).toEqual([200, { balance: 0 }]);
+      // The other reads a user makes with Client-Id alone.
+      const mine = await server.client.mine(user);
+      expect([mine.status, mine.data]).toEqual([200, []]);
+    }
+    expect((await server.client.popular()).status).toBe(200);
+    expect(await rowCounts()).toEqual(before);
+    const rows = await db.pool.query(`SELECT 1 FROM users WHERE id IN (31, 9000000000001)`);
+    expect(rows.rowCount).toBe(0);
+    // The first charge creates the user.
+    expect((await server.client.charge(31, 500)).data).toEqual({ balance: 500 });
+    expect((await server.client.balance(31)).data).toEqual({ balance: 500 });
   });
 
   it('charges whole positive amounts and writes a ledger row per charge', async () => {

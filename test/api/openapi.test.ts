@@ -90,6 +90,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'QUEUE_TOKEN_INVALID',
     'QUEUE_TOKEN_USER_MISMATCH',
     'CLIENT_ID_INVALID',
+    'TOO_MANY_STREAMS',
     'SERVICE_UNAVAILABLE',
   ],
   'DELETE /api/v1/queue/token': [

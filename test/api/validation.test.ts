@@ -34,8 +34,8 @@ interface RequestOptions {
   headers?: Record<string, string | string[]>;
   /** Serialized with JSON.stringify and sent as application/json. */
   body?: unknown;
-  /** Sent as is; set the content-type yourself. */
-  rawBody?: string;
+  /** Sent as is (a Buffer byte for byte); set the content-type yourself. */
+  rawBody?: string | Buffer;
   /** Send the body with Transfer-Encoding: chunked (no Content-Length). */
   chunked?: boolean;
 }
@@ -89,7 +89,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
   /** One request over node:http (lets us send duplicate headers, chunked bodies, odd methods). */
   function send(method: string, path: string, options: RequestOptions = {}): Promise<Sent> {
     const headers: Record<string, string | string[]> = { ...options.headers };
-    let body: string | undefined = options.rawBody;
+    let body: string | Buffer | undefined = options.rawBody;
     if (body === undefined && options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
@@ -390,6 +390,46 @@ describeWithPostgres('hostile and malformed input on every route', () => {
     expect(problems).toEqual([]);
   });
 
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE to JSON declared in any charset but UTF-8', async () => {
+    // The body is decoded as UTF-8 whatever the header says: a UTF-16 body would be read as
+    // garbage and a Latin-1 one silently misread, so both are refused before parsing.
+    const problems: string[] = [];
+    for (const route of bodyRoutes()) {
+      const text = route.valid();
+      const bodies: [string, Buffer][] = [
+        ['application/json; charset=utf-16', Buffer.from(`\ufeff${text}`, 'utf16le')],
+        ['application/json; charset=UTF-16LE', Buffer.from(text, 'utf16le')],
+        ['application/json; charset="utf-16"', Buffer.from(`\ufeff${text}`, 'utf16le')],
+        // ASCII bytes that would parse as they are: refused for what they claim to be.
+        ['application/json; charset=iso-8859-1', Buffer.from(text, 'latin1')],
+        ['application/json; charset=latin1', Buffer.from(text, 'latin1')],
+        ['application/json;charset=us-ascii', Buffer.from(text, 'latin1')],
+        ['application/json; charset=', Buffer.from(text)],
+      ];
+      for (const [contentType, rawBody] of bodies) {
+        const reply = await send(route.method, route.path, {
+          headers: { ...route.headers, 'content-type': contentType },
+          rawBody,
+        });
+        problems.push(...verdict(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type'));
+      }
+    }
+    expect(problems).toEqual([]);
+    // UTF-8, however it is spelled, is parsed: this body reaches validation (amount 0 → 400).
+    for (const contentType of [
+      'application/json; charset=utf-8',
+      'application/json;charset=UTF-8',
+      'application/json; charset="utf-8"',
+      'application/json; charset=utf8',
+    ]) {
+      const reply = await send('POST', '/api/v1/balance/charge', {
+        headers: { 'client-id': '911', 'content-type': contentType },
+        rawBody: chargeBody({ amount: '0' }),
+      });
+      expect(verdict(reply, 400, 'INVALID_REQUEST', 'amount'), contentType).toEqual([]);
+    }
+  });
+
   it('answers 413 PAYLOAD_TOO_LARGE above BODY_LIMIT_BYTES, with or without Content-Length', async () => {
     const limit = server.container.config.BODY_LIMIT_BYTES;
     const padding = 'x'.repeat(limit + 100);
@@ -603,6 +643,29 @@ describeWithPostgres('hostile and malformed input on every route', () => {
       problems.push(...verdict(reply, 400, 'INVALID_REQUEST', 'limit'));
     }
     expect(problems).toEqual([]);
+  });
+
+  it('refuses path and query integers written with leading zeros, naming the field', async () => {
+    // /concerts/00031/seats and /concerts/31/seats must not both name concert 31: one spelling
+    // per number, as Client-Id already requires ("01" is refused there).
+    const problems: string[] = [];
+    for (const id of [`0${concertId}`, `00${concertId}`, `0000${concertId}`, '00', '-01']) {
+      // GET only: an aliased DELETE or hold would change the buyer's real hold.
+      const reply = await send('GET', seatsPath(id), { headers: { 'queue-token': token } });
+      problems.push(...verdict(reply, 400, 'INVALID_REQUEST', 'concertId'));
+      if (reply.json && !reply.json.message.includes('concertId'))
+        problems.push(`message does not name concertId: ${reply.json.message}`);
+    }
+    for (const limit of ['05', '007', '00', '0100']) {
+      const reply = await send('GET', `/api/v1/reservations?limit=${limit}`, {
+        headers: { 'client-id': '906' },
+      });
+      problems.push(...verdict(reply, 400, 'INVALID_REQUEST', 'limit'));
+    }
+    expect(problems).toEqual([]);
+    // The plain spelling still works.
+    const plain = await send('GET', seatsPath(concertId), { headers: { 'queue-token': token } });
+    expect([plain.status, plain.json?.code]).toEqual([200, 'SUCCESS']);
   });
 
   it('answers ids that are valid but unknown with 404, not 500 (they reach the database)', async () => {

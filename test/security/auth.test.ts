@@ -19,6 +19,17 @@ const hs256 = {
 const bearer = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
 
 describe('AUTH_MODE start-up rules', () => {
+  it('bounds JWT lifetimes to a day with a 30 s clock tolerance by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      JWT_MAX_AGE_SECONDS: 86_400,
+      JWT_CLOCK_TOLERANCE_SECONDS: 30,
+    });
+    expect(() => loadConfig({ JWT_MAX_AGE_SECONDS: '0' })).toThrow(/JWT_MAX_AGE_SECONDS/);
+    expect(() => loadConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '-1' })).toThrow(
+      /JWT_CLOCK_TOLERANCE_SECONDS/,
+    );
+  });
+
   it('refuses client-id identity in production unless explicitly allowed', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ALLOW_CLIENT_ID_AUTH/);
     expect(loadConfig({ NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true' }).AUTH_MODE).toBe(
@@ -147,7 +158,7 @@ describeWithPostgres('AUTH_MODE=jwt', () => {
           await new SignJWT({})
             .setProtectedHeader({ alg: 'HS256' })
             .setSubject('11')
-            .setExpirationTime(now - 10)
+            .setExpirationTime(now - 120)
             .sign(ownKey),
         ),
         'AUTH_INVALID',
@@ -184,6 +195,81 @@ describeWithPostgres('AUTH_MODE=jwt', () => {
         expect([reply.status, reply.code], `${name} on ${path}`).toEqual([401, code]);
         expect(reply.message).not.toMatch(/signature|jose|stack/i);
       }
+    }
+  });
+
+  it('refuses JWTs that live longer than JWT_MAX_AGE_SECONDS or were issued in the future, within the clock tolerance', async () => {
+    // Defaults: JWT_MAX_AGE_SECONDS 86,400 (24 h), JWT_CLOCK_TOLERANCE_SECONDS 30. A stolen
+    // ten-year token would otherwise work for ten years; an iat in the future is a forger's or a
+    // broken clock's.
+    const { client } = server;
+    const now = Math.floor(Date.now() / 1000);
+    const ownKey = new TextEncoder().encode(SECRET);
+    const sign = (claims: { iat?: number; exp: number }) => {
+      let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('14');
+      if (claims.iat !== undefined) jwt = jwt.setIssuedAt(claims.iat);
+      return jwt.setExpirationTime(claims.exp).sign(ownKey);
+    };
+    const day = 86_400;
+    const refused: [string, { iat?: number; exp: number }][] = [
+      ['ten years, iat now', { iat: now, exp: now + 10 * 365 * day }],
+      ['ten years, no iat', { exp: now + 10 * 365 * day }],
+      ['one second over a day (exp - iat)', { iat: now - 10, exp: now - 10 + day + 1 }],
+      ['a day and a minute ahead, no iat', { exp: now + day + 60 }],
+      ['issued an hour in the future', { iat: now + 3_600, exp: now + 7_200 }],
+      ['issued a minute in the future', { iat: now + 60, exp: now + 600 }],
+      ['expired two minutes ago', { iat: now - 600, exp: now - 120 }],
+    ];
+    const accepted: [string, { iat?: number; exp: number }][] = [
+      ['exactly a day (exp - iat)', { iat: now, exp: now + day }],
+      ['a day ahead, no iat', { exp: now + day }],
+      ['an hour', { iat: now, exp: now + 3_600 }],
+      ['issued 10 s in the future (clock skew)', { iat: now + 10, exp: now + 3_600 }],
+      ['expired 5 s ago (clock skew)', { iat: now - 600, exp: now - 5 }],
+    ];
+    const problems: string[] = [];
+    for (const [name, claims] of refused) {
+      const reply = await client.call('GET', '/api/v1/balance', {
+        headers: bearer(await sign(claims)),
+      });
+      if (reply.status !== 401 || reply.code !== 'AUTH_INVALID')
+        problems.push(`${name}: expected 401 AUTH_INVALID, got ${reply.status} ${reply.code}`);
+    }
+    for (const [name, claims] of accepted) {
+      const reply = await client.call('GET', '/api/v1/balance', {
+        headers: bearer(await sign(claims)),
+      });
+      if (reply.status !== 200)
+        problems.push(`${name}: expected 200, got ${reply.status} ${reply.code}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('takes the lifetime limit and the clock tolerance from the configuration', async () => {
+    const strict = await startTestServer(db, {
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: SECRET,
+      JWT_MAX_AGE_SECONDS: '600',
+      JWT_CLOCK_TOLERANCE_SECONDS: '0',
+    });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const ownKey = new TextEncoder().encode(SECRET);
+      const sign = (iat: number, exp: number) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('15')
+          .setIssuedAt(iat)
+          .setExpirationTime(exp)
+          .sign(ownKey);
+      const status = async (jwt: string) =>
+        (await strict.client.call('GET', '/api/v1/balance', { headers: bearer(jwt) })).status;
+      expect(await status(await sign(now, now + 600))).toBe(200);
+      expect(await status(await sign(now, now + 601))).toBe(401);
+      expect(await status(await sign(now + 10, now + 300))).toBe(401);
+      expect(await status(await mintToken(hs256, { userId: 15, ttlSeconds: 600 }))).toBe(200);
+    } finally {
+      await strict.close();
     }
   });
 

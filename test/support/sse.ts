@@ -36,6 +36,8 @@ export async function openStream(
   ) => Promise<StreamBlock>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
+  /** The body as received so far (a refused open's JSON error, once `ended`). */
+  text: () => string;
   close: () => void;
 }> {
   const controller = new AbortController();
@@ -50,13 +52,16 @@ export async function openStream(
     for (const waiter of [...waiters]) waiter();
   };
   let finished = false;
+  let raw = '';
   const ended = (async () => {
     if (!response.body) return;
     const decoder = new TextDecoder();
     let buffer = '';
     try {
       for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        const decoded = decoder.decode(chunk as Uint8Array, { stream: true });
+        raw += decoded;
+        buffer += decoded;
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const raw = buffer.slice(0, end);
@@ -114,6 +119,7 @@ export async function openStream(
       });
     },
     ended,
+    text: () => raw,
     close: () => controller.abort(),
   };
 }

@@ -47,6 +47,9 @@ describe('loadConfig', () => {
     [{ QUEUE_STREAM_TOPIC: 'queue entries' }, 'QUEUE_STREAM_TOPIC'],
     [{ QUEUE_STREAM_APPLY_WAIT_MS: '-1' }, 'QUEUE_STREAM_APPLY_WAIT_MS'],
     [{ RETENTION_HOURS: '1', ACTIVE_TOKEN_TTL_SECONDS: '3600' }, 'RETENTION_HOURS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }, 'HEADERS_TIMEOUT_MS'],
+    [{ KEEP_ALIVE_TIMEOUT_MS: '0' }, 'KEEP_ALIVE_TIMEOUT_MS'],
   ])('refuses %o with a message naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
@@ -74,6 +77,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' })).toThrow(
       /MAX_CHARGE_AMOUNT/,
     );
+  });
+
+  it('reads TRUST_PROXY as true/false, a hop count or a list of proxy addresses and ranges', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(
+      loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,loopback , fd00::/8' }).TRUST_PROXY,
+    ).toEqual(['10.0.0.1', '192.168.0.0/16', 'loopback', 'fd00::/8']);
+    for (const bad of ['yes', '10.0.0.300', '10.0.0.0/33', 'proxy.internal', '1.5', '-1', ',']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
   });
 
   it('describes every variable (the README table is generated from these descriptions)', () => {

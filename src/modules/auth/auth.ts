@@ -40,6 +40,25 @@ function parseUserId(
   return userId;
 }
 
+/**
+ * Why a verified JWT's lifetime is refused, or undefined. The lifetime is exp − iat (fixed when
+ * the token was issued, so a ten-year token is refused on its first use too); without iat,
+ * exp − now. An iat in the future beyond the tolerance is refused: no honest issuer writes one.
+ */
+function lifetimeProblem(
+  payload: Pick<JWTPayload, 'iat' | 'exp'>,
+  nowSeconds: number,
+  limits: { maxAgeSeconds: number; toleranceSeconds: number },
+): string | undefined {
+  const exp = payload.exp ?? Number.POSITIVE_INFINITY;
+  const tooLong = 'The JWT lives longer than this service accepts.';
+  if (payload.iat === undefined)
+    return exp - nowSeconds > limits.maxAgeSeconds + limits.toleranceSeconds ? tooLong : undefined;
+  if (payload.iat > nowSeconds + limits.toleranceSeconds)
+    return 'The JWT was issued in the future.';
+  return exp - payload.iat > limits.maxAgeSeconds ? tooLong : undefined;
+}
+
 const isAdmin = (payload: JWTPayload): boolean =>
   payload.role === 'admin' || (Array.isArray(payload.roles) && payload.roles.includes('admin'));
 
@@ -63,14 +82,19 @@ async function loadKey(
 
 /**
  * Identity of requests. AUTH_MODE=client-id trusts the seed's Client-Id header. AUTH_MODE=jwt
- * verifies `Authorization: Bearer <JWT>` (signature, exp required, iss/aud when configured) and
- * takes the user from `sub`; a Client-Id that disagrees is refused. Operator endpoints need a JWT
+ * verifies `Authorization: Bearer <JWT>` (signature, exp required, a lifetime of at most
+ * JWT_MAX_AGE_SECONDS, iss/aud when configured, clocks compared within
+ * JWT_CLOCK_TOLERANCE_SECONDS) and takes the user from `sub`; a Client-Id that disagrees is refused. Operator endpoints need a JWT
  * with the admin role in either mode. The identity is worked out once per request.
  */
 export async function createAuth(config: Config) {
   const key = await loadKey(config);
   const jwtMode = config.AUTH_MODE === 'jwt';
   const resolved = new WeakMap<FastifyRequest, Promise<Identity | undefined>>();
+  const lifetimeLimits = {
+    maxAgeSeconds: config.JWT_MAX_AGE_SECONDS,
+    toleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  };
 
   async function verify(request: FastifyRequest): Promise<Identity | undefined> {
     const header = request.headers.authorization;
@@ -85,6 +109,7 @@ export async function createAuth(config: Config) {
       ({ payload } = await jwtVerify(token, key as Uint8Array, {
         algorithms: [config.JWT_ALGORITHM],
         requiredClaims: ['exp', 'sub'],
+        clockTolerance: config.JWT_CLOCK_TOLERANCE_SECONDS,
         ...(config.JWT_ISSUER === '' ? {} : { issuer: config.JWT_ISSUER }),
         ...(config.JWT_AUDIENCE === '' ? {} : { audience: config.JWT_AUDIENCE }),
       }));
@@ -95,6 +120,8 @@ export async function createAuth(config: Config) {
           : 'The JWT is not valid for this service.';
       throw new AppError('AUTH_INVALID', reason, { field: 'Authorization' });
     }
+    const problem = lifetimeProblem(payload, Math.floor(Date.now() / 1000), lifetimeLimits);
+    if (problem) throw new AppError('AUTH_INVALID', problem, { field: 'Authorization' });
     return { userId: parseUserId(payload.sub, 'sub', 'AUTH_INVALID'), admin: isAdmin(payload) };
   }
 

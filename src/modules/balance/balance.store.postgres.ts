@@ -45,17 +45,13 @@ export function createPostgresBalanceStore(
 
   return {
     async balance(userId) {
-      const read = () =>
-        queryOne<{ balance: number | string }>(
-          db,
-          sql`SELECT balance FROM users WHERE id = ${userId}`,
-          { prepared: true },
-        );
-      let row = await read();
-      if (!row) {
-        await db.execute(sql`INSERT INTO users (id) VALUES (${userId}) ON CONFLICT DO NOTHING`);
-        row = await read();
-      }
+      // A read never writes: a user the database does not know has 0 (their first charge creates
+      // the row), so reading made-up ids cannot grow the users table.
+      const row = await queryOne<{ balance: number | string }>(
+        db,
+        sql`SELECT balance FROM users WHERE id = ${userId}`,
+        { prepared: true },
+      );
       return toNumber(row?.balance ?? 0);
     },
 

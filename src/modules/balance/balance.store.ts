@@ -8,7 +8,7 @@ export interface ChargeRequest {
 }
 
 export interface BalanceStore {
-  /** The user's balance; creates the user (balance 0) on first use. */
+  /** The user's balance; 0 for a user not yet known (reading never creates one). */
   balance(userId: number): Promise<number>;
   /** Adds to the balance and writes the ledger row in one statement. */
   charge(request: ChargeRequest): Promise<Idempotent<{ balance: number }>>;

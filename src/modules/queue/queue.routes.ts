@@ -7,6 +7,7 @@ import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
 import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
 import type { QueueService } from './queue.service.js';
+import type { StreamLimits } from './queue.stream-limits.js';
 import type { TokenView } from './queue.store.js';
 import {
   liveStatusExample,
@@ -50,9 +51,14 @@ const liveStreamExample =
 
 export function registerQueueRoutes(
   app: App,
-  deps: { queue: QueueService; guards: Guards; live: Pick<LivePositions, 'follow'> },
+  deps: {
+    queue: QueueService;
+    guards: Guards;
+    live: Pick<LivePositions, 'follow'>;
+    streamLimits: Pick<StreamLimits, 'take'>;
+  },
 ): void {
-  const { queue, guards, live } = deps;
+  const { queue, guards, live, streamLimits } = deps;
   const liveEnvelope = successEnvelope(liveStatusSchema, liveStatusExample);
   app.post(
     '/api/v1/queue/token',
@@ -126,13 +132,14 @@ export function registerQueueRoutes(
           'No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` ' +
           'comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) ' +
           'gets the current state at once unless its `Last-Event-ID` shows it already has it. ' +
-          'Without that Accept header: the same fields once, as JSON.',
+          'Without that Accept header: the same fields once, as JSON. A user may hold a few streams open at ' +
+          'once (3 by default, e.g. tabs), and one client address a bounded number: one more is 429 TOO_MANY_STREAMS.',
         headers: guards.token.headers,
         response: {
-          ...responses(
-            { status: 200, schema: liveEnvelope, description: 'Live state.' },
-            guards.token.errors,
-          ),
+          ...responses({ status: 200, schema: liveEnvelope, description: 'Live state.' }, [
+            ...guards.token.errors,
+            'TOO_MANY_STREAMS',
+          ]),
           200: {
             description:
               'text/event-stream: the live stream. application/json (no `Accept: text/event-stream`): the state now.',
@@ -155,10 +162,13 @@ export function registerQueueRoutes(
     },
     async (request, reply) => {
       const token = queueTokenOf(request);
-      const state = await queue.live(token, await guards.token.owner(request));
+      const { state, userId } = await queue.live(token, await guards.token.owner(request));
       // Typed as always present; @fastify/sse attaches it only when the client asked for a stream.
       const sse = (reply as { sse?: SSEReplyInterface }).sse;
       if (!sse) return ok(state);
+      // Taken before the first byte (a refusal is an ordinary JSON 429) and given back however
+      // the stream ends: the client leaves, EXPIRED, shutdown, or an error below.
+      sse.onClose(streamLimits.take(userId, request.ip));
       const id = liveEventId(state);
       // A reconnect whose Last-Event-ID is this very state already shows it.
       if (sse.lastEventId === id) {

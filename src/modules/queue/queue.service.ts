@@ -78,13 +78,16 @@ export function createQueueService({
       return view;
     },
 
-    /** Status, exact position and estimated wait from one batched read (counts as a poll). */
-    async live(token: string, owner?: number): Promise<LiveStatus> {
+    /**
+     * Status, exact position and estimated wait from one batched read (counts as a poll), and
+     * the token's user.
+     */
+    async live(token: string, owner?: number): Promise<{ state: LiveStatus; userId: number }> {
       const { views, admissionRate } = await store.watch([token]);
       const view = views.get(token);
       if (!view) throw unknownToken();
       if (owner !== undefined && owner !== view.userId) throw mismatch();
-      return liveStatus(view, admissionRate);
+      return { state: liveStatus(view, admissionRate), userId: view.userId };
     },
 
     /** The token of a protected request; `owner`, when known, must be the token's user. */
