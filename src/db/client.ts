@@ -46,19 +46,74 @@ export const openConfiguredDatabase = (
     ...(options.logger ? { logger: options.logger } : {}),
   });
 
+type ConnectCallback = (
+  error: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
+
+/**
+ * node-postgres' pool listens to a client's 'error' only while the client is idle in the pool.
+ * A backend terminated while a client is checked out (a transaction between two statements, a
+ * query in flight: a failover, a restart, pg_terminate_backend, a network reset) made the client
+ * emit 'error' with nobody listening, and Node ended the process. Here every client has a listener
+ * for its whole life, and a checked-out client that fails is handed back to the pool as broken at
+ * once: the pool destroys it instead of reusing it, and never leaks it even when its holder never
+ * releases it (drizzle does not when BEGIN fails). Whoever still holds it gets "not queryable"
+ * errors, which the request answers as 503 SERVICE_UNAVAILABLE.
+ */
+class ResilientPool extends pg.Pool {
+  /** The release of each client checked out through connect(), made safe to call twice. */
+  private readonly checkedOut = new WeakMap<pg.PoolClient, (error?: Error) => void>();
+
+  constructor(config: pg.PoolConfig, onConnectionLost: (error: Error) => void) {
+    super(config);
+    this.on('connect', (client) => {
+      // A terminated backend errors twice (its message, then the closed socket): report it once.
+      let reported = false;
+      client.on('error', (error) => {
+        if (!reported) onConnectionLost(error);
+        reported = true;
+        this.checkedOut.get(client)?.(error);
+      });
+    });
+    // The client's own listener above has already reported the loss of an idle one.
+    this.on('error', () => undefined);
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    // The callback form is pool.query()'s own, which releases its client on an error itself.
+    if (callback) return super.connect(callback);
+    return super.connect().then((client) => {
+      const release = client.release.bind(client);
+      let released = false;
+      const releaseOnce = (error?: Error | boolean) => {
+        if (released) return;
+        released = true;
+        this.checkedOut.delete(client);
+        release(error);
+      };
+      client.release = releaseOnce;
+      this.checkedOut.set(client, releaseOnce);
+      return client;
+    });
+  }
+}
+
 function openPostgres(options: DatabaseOptions): Database {
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize,
-    connectionTimeoutMillis: 5_000,
-    // A statement stuck behind a lock must not hold a request (and a pool slot) forever.
-    statement_timeout: 15_000,
-    idle_in_transaction_session_timeout: 30_000,
-    application_name: 'overture',
-  });
-  // An idle client losing its connection emits here; without a listener it would crash the process.
-  pool.on('error', (error) =>
-    options.logger?.warn({ err: error }, 'idle database connection lost'),
+  const pool = new ResilientPool(
+    {
+      connectionString: options.url,
+      max: options.poolSize,
+      connectionTimeoutMillis: 5_000,
+      // A statement stuck behind a lock must not hold a request (and a pool slot) forever.
+      statement_timeout: 15_000,
+      idle_in_transaction_session_timeout: 30_000,
+      application_name: 'overture',
+    },
+    (error) => options.logger?.warn({ err: error }, 'database connection lost'),
   );
   const url = new URL(options.url);
   return {
