@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { lockDataFolder } from './pglite-lock.js';
 import * as schema from './schema.js';
 
 export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -27,6 +28,11 @@ export interface DatabaseOptions {
   pgliteDir: string;
   pgliteInMemory: boolean;
   logger?: Logger;
+  /**
+   * What opens an embedded database folder, in words ("the Overture server", "npm run migrate"):
+   * a second opener is told who holds it.
+   */
+  holder?: string;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
@@ -36,7 +42,7 @@ export function openDatabase(options: DatabaseOptions): Database {
 /** The database the configuration names (the server's, or a command's with a smaller pool). */
 export const openConfiguredDatabase = (
   config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'>,
-  options: { poolSize?: number; logger?: Logger } = {},
+  options: { poolSize?: number; logger?: Logger; holder?: string } = {},
 ): Database =>
   openDatabase({
     url: config.DATABASE_URL,
@@ -44,6 +50,7 @@ export const openConfiguredDatabase = (
     pgliteDir: config.PGLITE_DIR,
     pgliteInMemory: config.PGLITE_IN_MEMORY,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.holder ? { holder: options.holder } : {}),
   });
 
 type ConnectCallback = (
@@ -124,19 +131,49 @@ function openPostgres(options: DatabaseOptions): Database {
   };
 }
 
+/**
+ * The embedded database. A folder is opened by one process at a time (src/db/pglite-lock.ts): a
+ * second opener gets DataFolderInUseError naming the holder. In memory, nothing to share.
+ */
 function openPglite(options: DatabaseOptions): Database {
-  let client: PGlite;
   if (options.pgliteInMemory) {
-    client = new PGlite();
-  } else {
-    mkdirSync(options.pgliteDir, { recursive: true });
+    const client = new PGlite();
+    return {
+      kind: 'pglite',
+      orm: drizzlePglite(client, { schema }),
+      description: 'PGlite (in memory)',
+      close: () => client.close(),
+    };
+  }
+  mkdirSync(options.pgliteDir, { recursive: true });
+  const lock = lockDataFolder(options.pgliteDir, {
+    holder: options.holder ?? `node ${process.argv.slice(1).join(' ')}`,
+    onLost: (error) => {
+      // Someone removed the lock: another process may open the folder now. Stop using it.
+      throw new Error(
+        `The lock on the embedded database folder ${options.pgliteDir} was removed by someone else; stopping.`,
+        { cause: error },
+      );
+    },
+  });
+  let client: PGlite;
+  try {
     client = new PGlite(options.pgliteDir);
+  } catch (error) {
+    lock.release();
+    throw error;
   }
   return {
     kind: 'pglite',
     orm: drizzlePglite(client, { schema }),
-    description: options.pgliteInMemory ? 'PGlite (in memory)' : `PGlite (${options.pgliteDir})`,
-    close: () => client.close(),
+    description: `PGlite (${options.pgliteDir})`,
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
 
