@@ -41,9 +41,15 @@ export const configSchema = Type.Object({
     default: false,
     description: 'true: the embedded database lives in memory only and starts empty.',
   }),
+  ALLOW_EMBEDDED_DATABASE: Type.Boolean({
+    default: false,
+    description:
+      'Lets NODE_ENV=production start on the embedded PGlite database (DATABASE_URL empty); otherwise refused.',
+  }),
   SEED_DEMO_DATA: Type.Boolean({
     default: true,
-    description: 'Load demo concerts when the database has none.',
+    description:
+      'Load demo concerts when the database has none. With NODE_ENV=production the default is false.',
   }),
   MAX_ACTIVE: int(50, 1, 1_000_000, 'Shoppers admitted (ACTIVE) at once.'),
   ACTIVE_TOKEN_TTL_SECONDS: int(300, 1, 86_400, 'Lifetime of an ACTIVE token.'),
@@ -440,6 +446,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   );
   // KAFKA_BROKERS alone enables the Kafka bus (the seed's convention); EVENT_BUS, when given, decides.
   if (data.EVENT_BUS === undefined && data.KAFKA_BROKERS !== undefined) data.EVENT_BUS = 'kafka';
+  // Demo concerts in a production database only when asked for by name.
+  if (data.SEED_DEMO_DATA === undefined && data.NODE_ENV === 'production')
+    data.SEED_DEMO_DATA = 'false';
   let parsed: Static<typeof configSchema>;
   try {
     parsed = envSchema<Static<typeof configSchema>>({ schema: configSchema, data, env: false });
@@ -491,6 +500,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ) {
     throw new ConfigError(
       'Invalid configuration: AUTH_MODE=client-id trusts any caller to name any user; refused with NODE_ENV=production unless ALLOW_CLIENT_ID_AUTH=true',
+    );
+  }
+  if (
+    config.NODE_ENV === 'production' &&
+    config.DATABASE_URL === '' &&
+    !config.ALLOW_EMBEDDED_DATABASE
+  ) {
+    throw new ConfigError(
+      'Invalid configuration: NODE_ENV=production needs a PostgreSQL server, and DATABASE_URL is ' +
+        'empty (the embedded PGlite database). Set DATABASE_URL=postgres://user:password@host:5432/overture, ' +
+        'or ALLOW_EMBEDDED_DATABASE=true to run production on PGlite anyway (one process, one ' +
+        'connection: for development and demos).',
     );
   }
   return config;

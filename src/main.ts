@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from './config.js';
+import { DataFolderInUseError } from './db/pglite-lock.js';
 import { createLogger, startServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -30,6 +31,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Someone else has the embedded database: the message says who and what to do.
+  if (error instanceof DataFolderInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(
     `Overture failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

@@ -25,7 +25,7 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer> {
-  const database = openConfiguredDatabase(config, { logger });
+  const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
   try {
     await migrateDatabase(database, config.DATABASE_URL);
     if (config.SEED_DEMO_DATA && (await seedDemoData(database)))

@@ -35,6 +35,8 @@ export function databaseName(mode: string, scenario: string): string {
 export const benchServerEnv: Record<string, string> = {
   // The pool a production instance would run with (the default), stated so the report shows it.
   DB_POOL_SIZE: '10',
+  // The scenarios shop the demo concerts, which NODE_ENV=production loads only when asked.
+  SEED_DEMO_DATA: 'true',
 };
 
 /** A server's settings: bench defaults, the mode's, the command line's, then the scenario's. */

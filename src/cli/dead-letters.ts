@@ -9,12 +9,12 @@
  * already replayed and pending) does nothing, and consumers apply each event once anyway.
  */
 import { loadConfig } from '../config.js';
-import { openConfiguredDatabase } from '../db/client.js';
+import { openCommandDatabase } from './database.js';
 import { createDeliveriesStore } from '../modules/events/deliveries.store.js';
 
 const [command, ...rest] = process.argv.slice(2);
 const config = loadConfig();
-const database = openConfiguredDatabase(config, { poolSize: 2 });
+const database = openCommandDatabase(config, { poolSize: 2, holder: 'npm run dead-letters' });
 const deliveries = createDeliveriesStore(database);
 
 async function main(): Promise<number> {

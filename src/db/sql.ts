@@ -81,32 +81,35 @@ export function violatedConstraint(error: unknown): string | undefined {
     : undefined;
 }
 
+/** Socket-level failures node-postgres passes through (their `code` is not a SQLSTATE). */
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/** What node-postgres says when a connection is gone or never came. */
+const LOST_CONNECTION =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable/;
+
 /**
  * Errors that mean "the database is unreachable or refusing work right now", answered as 503:
  * connection failures (class 08), shutdown/cancel (57), too many connections / out of resources
- * (53), and socket errors from the driver.
+ * (53), and socket errors from the driver — also under drizzle's wrapper, as when drizzle's
+ * ROLLBACK fails on a client whose connection died (DrizzleQueryError with the driver's error as
+ * cause). The first decisive error down the cause chain decides.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const fields = pgError(error);
-  if (fields && typeof fields.code === 'string') return /^(08|53|57)/.test(fields.code);
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (
-      typeof code === 'string' &&
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)
-    ) {
-      return true;
+    const { code, message, cause } = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string') {
+      // Before the SQLSTATE test: EPIPE is five capital letters too.
+      if (SOCKET_ERRORS.has(code)) return true;
+      if (/^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57)/.test(code);
     }
-    if (
-      typeof message === 'string' &&
-      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-        message,
-      )
-    ) {
-      return true;
-    }
-    current = (current as { cause?: unknown }).cause;
+    if (typeof message === 'string' && LOST_CONNECTION.test(message)) return true;
+    current = cause;
   }
   return false;
 }

@@ -32,11 +32,13 @@ describe('AUTH_MODE start-up rules', () => {
 
   it('refuses client-id identity in production unless explicitly allowed', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ALLOW_CLIENT_ID_AUTH/);
-    expect(loadConfig({ NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true' }).AUTH_MODE).toBe(
-      'client-id',
-    );
+    const database = { DATABASE_URL: 'postgres://db-host/overture' };
     expect(
-      loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'jwt', JWT_SECRET: SECRET }).AUTH_MODE,
+      loadConfig({ NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true', ...database }).AUTH_MODE,
+    ).toBe('client-id');
+    expect(
+      loadConfig({ NODE_ENV: 'production', AUTH_MODE: 'jwt', JWT_SECRET: SECRET, ...database })
+        .AUTH_MODE,
     ).toBe('jwt');
   });
 

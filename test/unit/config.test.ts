@@ -99,4 +99,32 @@ describe('loadConfig', () => {
       expect(typeof (schema as { description?: string }).description, name).toBe('string');
     }
   });
+
+  describe('NODE_ENV=production and the embedded database', () => {
+    const production = { NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true' };
+    const server = { DATABASE_URL: 'postgres://db-host:5432/overture' };
+
+    it.each([{}, { PGLITE_IN_MEMORY: 'true' }, { PGLITE_DIR: '/srv/overture' }])(
+      'refuses PGlite (%o) naming DATABASE_URL and how to allow it',
+      (env) => {
+        const load = () => loadConfig({ ...production, ...env });
+        expect(load).toThrow(ConfigError);
+        expect(load).toThrow(/DATABASE_URL=postgres:\/\/.*ALLOW_EMBEDDED_DATABASE=true/);
+      },
+    );
+
+    it('starts on PGlite when explicitly allowed, and on PostgreSQL', () => {
+      expect(loadConfig({ ...production, ALLOW_EMBEDDED_DATABASE: 'true' }).DATABASE_URL).toBe('');
+      expect(loadConfig({ ...production, ...server }).DATABASE_URL).toBe(server.DATABASE_URL);
+    });
+
+    it('loads demo concerts in production only when asked', () => {
+      expect(loadConfig({ ...production, ...server }).SEED_DEMO_DATA).toBe(false);
+      expect(loadConfig({ ...production, ...server, SEED_DEMO_DATA: 'true' }).SEED_DEMO_DATA).toBe(
+        true,
+      );
+      expect(loadConfig({ ...server }).SEED_DEMO_DATA).toBe(true);
+      expect(loadConfig({ NODE_ENV: 'test', SEED_DEMO_DATA: 'false' }).SEED_DEMO_DATA).toBe(false);
+    });
+  });
 });
