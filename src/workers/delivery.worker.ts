@@ -19,10 +19,11 @@ export interface DeliveryWorkerOptions {
 }
 
 /**
- * Works the retry queue (event_deliveries): due PENDING rows are leased, retried (concurrently,
- * each attempt bounded by the consumer's own timeout), and then deleted on success, rescheduled
- * with exponential backoff and jitter on failure, or turned DEAD after the last attempt — with
- * the event and the last error kept for an operator to inspect and replay.
+ * Works the retry queue (event_deliveries) of its own consumers — rows of a consumer this
+ * instance does not run are left to the instances that do: due PENDING rows are leased, retried
+ * (concurrently, each attempt bounded by the consumer's own timeout), and then deleted on
+ * success, rescheduled with exponential backoff and jitter on failure, or turned DEAD after the
+ * last attempt — with the event and the last error kept for an operator to inspect and replay.
  */
 export function createDeliveryWorker(
   deliveries: DeliveriesStore,
@@ -35,8 +36,9 @@ export function createDeliveryWorker(
 
   async function attempt(delivery: Delivery): Promise<void> {
     const consumer = byName.get(delivery.consumer);
+    // claimDue takes only rows of these consumers.
+    if (!consumer) return;
     try {
-      if (!consumer) throw new PermanentDeliveryError(`no consumer named ${delivery.consumer}`);
       await (consumer.retry ?? consumer.handle).call(consumer, delivery.event);
       await deliveries.succeeded(delivery);
     } catch (error) {
@@ -64,7 +66,7 @@ export function createDeliveryWorker(
     options.intervalMs,
     async () => {
       for (;;) {
-        const due = await deliveries.claimDue(batchSize, leaseMs);
+        const due = await deliveries.claimDue([...byName.keys()], batchSize, leaseMs);
         await Promise.all(due.map(attempt));
         if (due.length < batchSize) return;
       }

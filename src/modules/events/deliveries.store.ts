@@ -46,16 +46,27 @@ export function createDeliveriesStore(database: Database) {
     },
 
     /**
-     * Takes up to `limit` due PENDING rows and leases them for `leaseMs` (their next attempt
-     * moves past the lease), so instances never work on the same row at once and a crashed
-     * worker's rows come back after the lease.
+     * Takes up to `limit` due PENDING rows of the named consumers and leases them for `leaseMs`
+     * (their next attempt moves past the lease), so instances never work on the same row at
+     * once and a crashed worker's rows come back after the lease. Only the caller's consumers:
+     * an instance configured without one (no DATA_PLATFORM_URL) leaves that consumer's rows to
+     * the instances that have it instead of failing them.
      */
-    async claimDue(limit: number, leaseMs: number): Promise<Delivery[]> {
+    async claimDue(
+      consumers: readonly string[],
+      limit: number,
+      leaseMs: number,
+    ): Promise<Delivery[]> {
+      if (consumers.length === 0) return [];
       const rows = await query<{ consumer: string; event: OutboxEvent; attempts: number }>(
         db,
         sql`UPDATE event_deliveries d SET next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval
             FROM (SELECT consumer, event_id FROM event_deliveries
                   WHERE status = 'PENDING' AND next_attempt_at <= now()
+                    AND consumer IN (${sql.join(
+                      consumers.map((consumer) => sql`${consumer}`),
+                      sql`, `,
+                    )})
                   ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
             WHERE d.consumer = due.consumer AND d.event_id = due.event_id
             RETURNING d.consumer, d.event, d.attempts`,
