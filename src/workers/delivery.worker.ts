@@ -21,8 +21,8 @@ export interface DeliveryWorkerOptions {
 /**
  * Works the retry queue (event_deliveries) of its own consumers — rows of a consumer this
  * instance does not run are left to the instances that do: due PENDING rows are leased, retried
- * (concurrently, each attempt bounded by the consumer's own timeout), and then deleted on
- * success, rescheduled with exponential backoff and jitter on failure, or turned DEAD after the
+ * (concurrently, each attempt bounded by the consumer's own timeout), and then kept as
+ * DELIVERED on success, rescheduled with exponential backoff and jitter on failure, or turned DEAD after the
  * last attempt — with the event and the last error kept for an operator to inspect and replay.
  */
 export function createDeliveryWorker(

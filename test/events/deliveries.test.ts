@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { consumerHandler } from '../../src/modules/events/consumer-runner.js';
+import { createDataPlatformConsumer } from '../../src/modules/events/data-platform.consumer.js';
+import { createDeliveriesStore } from '../../src/modules/events/deliveries.store.js';
 import type { OutboxEvent } from '../../src/modules/events/events.js';
+import type { RetryPolicy } from '../../src/modules/events/retry.policy.js';
+import { createDeliveryWorker } from '../../src/workers/delivery.worker.js';
+import { createHousekeeping } from '../../src/workers/housekeeping.worker.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
@@ -15,6 +23,9 @@ describeWithPostgres('event deliveries on a shared database', () => {
   let concert: ConcertFixture;
   const servers: TestServer[] = [];
   const receivers: Receiver[] = [];
+  const databases: Database[] = [];
+  const logger = pino({ level: 'silent' });
+  const policy: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 400 };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -23,6 +34,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
   afterEach(async () => {
     for (const server of servers.splice(0)) await server.close();
     for (const receiver of receivers.splice(0)) await receiver.close();
+    for (const database of databases.splice(0)) await database.close();
     await db.pool.query(
       `TRUNCATE outbox, event_deliveries, processed_events, concert_ranking, outbox_relay_leases`,
     );
@@ -52,6 +64,43 @@ describeWithPostgres('event deliveries on a shared database', () => {
     );
   };
 
+  const open = () => {
+    const database = openDatabase({
+      url: db.url,
+      poolSize: 8,
+      pgliteDir: '',
+      pgliteInMemory: false,
+    });
+    databases.push(database);
+    return database;
+  };
+
+  /**
+   * The data-platform path of two instances, without their timers: what a bus hands each event
+   * to (the consumer's handler), and two delivery workers, run when the test says.
+   */
+  const platformPath = async () => {
+    const receiver = await startReceiver('accept');
+    receivers.push(receiver);
+    const instances = [open(), open()].map((database) => {
+      const deliveries = createDeliveriesStore(database);
+      const consumer = createDataPlatformConsumer({
+        url: receiver.url,
+        timeoutMs: 5_000,
+        deliveries,
+      });
+      return {
+        deliver: consumerHandler(consumer, { deliveries, policy, logger }),
+        worker: createDeliveryWorker(deliveries, [consumer], {
+          policy,
+          intervalMs: 60_000,
+          logger,
+        }),
+      };
+    });
+    return { receiver, instances };
+  };
+
   const rowsOf = async (consumer: string) =>
     (
       await db.pool.query<{ status: string; attempts: number; last_error: string | null }>(
@@ -73,7 +122,9 @@ describeWithPostgres('event deliveries on a shared database', () => {
 
     const withoutPlatform = await startTestServer(db, { DELIVERY_INTERVAL_MS: '20' });
     servers.push(withoutPlatform);
-    await expect.poll(async () => (await rowsOf('ranking')).length, { timeout: 5_000 }).toBe(0);
+    await expect
+      .poll(async () => (await rowsOf('ranking')).map((row) => row.status), { timeout: 5_000 })
+      .toEqual(['DELIVERED']);
     expect(await rowsOf('data-platform')).toEqual(
       sends.map(() => ({ status: 'PENDING', attempts: 0, last_error: null })),
     );
@@ -87,5 +138,70 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(receiver.accepted()).toEqual(new Set(sends.map((event) => event.eventId)));
     expect(receiver.received).toHaveLength(sends.length);
     expect((await rowsOf('data-platform')).filter((row) => row.status === 'DEAD')).toEqual([]);
+  });
+  /**
+   * Proves issue 12 item 5 (sequential case): events delivered and sent, then published again
+   * (a relay that lost its connection before marking them sent publishes them again), are not
+   * sent a second time — the DELIVERED record of each (consumer, event) refuses the copy. Before,
+   * the row was deleted after the send and the copy was sent again.
+   */
+  it('does not send again an event published again after it was sent', async () => {
+    const { receiver, instances } = await platformPath();
+    const events = Array.from({ length: 30 }, confirmed);
+    for (const event of events) await instances[0]!.deliver(event);
+    await instances[0]!.worker.runNow();
+    expect(receiver.accepted()).toEqual(new Set(events.map((event) => event.eventId)));
+
+    // Published again, to either instance.
+    for (const [i, event] of events.entries()) await instances[i % 2]!.deliver(event);
+    await Promise.all(instances.map((instance) => instance.worker.runNow()));
+    expect(receiver.received).toHaveLength(events.length);
+    expect(new Set((await rowsOf('data-platform')).map((row) => row.status))).toEqual(
+      new Set(['DELIVERED']),
+    );
+  });
+
+  /**
+   * Proves issue 12 item 5 (concurrent case): three copies of every event arrive at two
+   * instances at the same time as both instances' delivery workers run, five rounds over — the
+   * copies race the sends and each other. Each event reaches the receiver exactly once (one
+   * request, not just one accepted key): the row is the claim, written before the send.
+   */
+  it('sends concurrent copies of an event once', async () => {
+    const { receiver, instances } = await platformPath();
+    const events = Array.from({ length: 30 }, confirmed);
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([
+        ...events.flatMap((event) => [0, 1, 2].map((copy) => instances[copy % 2]!.deliver(event))),
+        ...instances.map((instance) => instance.worker.runNow()),
+      ]);
+    }
+    await Promise.all(instances.map((instance) => instance.worker.runNow()));
+    expect(receiver.accepted()).toEqual(new Set(events.map((event) => event.eventId)));
+    expect(receiver.received).toHaveLength(events.length);
+  });
+
+  /** Proves the delivered records are purged with the other housekeeping, after RETENTION_HOURS. */
+  it('purges delivered records after the retention period, and only those', async () => {
+    const [old, recent, stillPending, dead] = [confirmed(), confirmed(), confirmed(), confirmed()];
+    for (const event of [old, recent, stillPending, dead]) await pending('data-platform', event);
+    const set = (eventIds: string[], assignments: string) =>
+      db.pool.query(`UPDATE event_deliveries SET ${assignments} WHERE event_id = ANY($1)`, [
+        eventIds,
+      ]);
+    await set([old.eventId], `status = 'DELIVERED', updated_at = now() - interval '25 hours'`);
+    await set([recent.eventId], `status = 'DELIVERED', updated_at = now() - interval '23 hours'`);
+    await set([dead.eventId], `status = 'DEAD'`);
+    await set(
+      [stillPending.eventId, dead.eventId],
+      `updated_at = now() - interval '30 hours', created_at = now() - interval '30 hours'`,
+    );
+    await createHousekeeping(open(), { retentionHours: 24, intervalMs: 60_000, logger }).runNow();
+    const { rows } = await db.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM event_deliveries`,
+    );
+    expect(new Set(rows.map((row) => row.event_id))).toEqual(
+      new Set([recent.eventId, stillPending.eventId, dead.eventId]),
+    );
   });
 });

@@ -24,13 +24,18 @@ export interface DeadLetter {
 const errorText = (error: unknown): string =>
   (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 
-/** SQL over event_deliveries: the retry queue and the dead letters of every consumer. */
+/**
+ * SQL over event_deliveries: the retry queue, the dead letters and the record of what was
+ * delivered, per consumer and event.
+ */
 export function createDeliveriesStore(database: Database) {
   const db = database.orm;
   return {
     /**
-     * Records work a consumer still owes an event, due after `delayMs`. Idempotent: the same
-     * (consumer, event) is recorded once.
+     * Records work a consumer owes an event, due after `delayMs`. The row is the claim of the
+     * effect, written before it is performed: the same (consumer, event) is recorded once, so
+     * copies of an event delivered at the same time, or published again after it was delivered
+     * (the row is then DELIVERED), add nothing.
      */
     async schedule(
       consumer: string,
@@ -74,9 +79,11 @@ export function createDeliveriesStore(database: Database) {
       return rows;
     },
 
+    /** The effect is done: kept as DELIVERED (purged after the retention period). */
     async succeeded(delivery: Delivery): Promise<void> {
       await db.execute(
-        sql`DELETE FROM event_deliveries WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
+        sql`UPDATE event_deliveries SET status = 'DELIVERED', attempts = attempts + 1, updated_at = now()
+            WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
       );
     },
 
