@@ -148,10 +148,16 @@ export const configSchema = Type.Object({
     "How long a delivery attempt owns its row; a crashed worker's rows are retried after this (longer than DATA_PLATFORM_TIMEOUT_MS).",
   ),
   EVENT_MAX_ATTEMPTS: int(
-    8,
+    0,
+    0,
+    1_000_000,
+    'Attempts per consumer and event before it becomes a dead letter. 0: no limit by count; EVENT_RETRY_HORIZON_MINUTES decides.',
+  ),
+  EVENT_RETRY_HORIZON_MINUTES: int(
+    720,
     1,
-    100,
-    'Attempts per consumer and event before it becomes a dead letter.',
+    43_200,
+    'How long a failing event is retried, counted from its first failure (or its replay), before its next failure makes it a dead letter for an operator to replay. Retries come at most EVENT_RETRY_MAX_MS apart, so deliveries resume by themselves after any outage shorter than this.',
   ),
   EVENT_RETRY_BASE_MS: int(
     1_000,

@@ -135,6 +135,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     baseDelayMs: config.EVENT_RETRY_BASE_MS,
     maxDelayMs: config.EVENT_RETRY_MAX_MS,
+    horizonMs: config.EVENT_RETRY_HORIZON_MINUTES * 60_000,
   };
   const consumers: EventConsumer[] = [
     createRankingConsumer(database, ranking),

@@ -272,6 +272,8 @@ export const eventDeliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
     lastError: text('last_error'),
+    // First failure since the row was written or replayed: the start of its retry horizon.
+    failingSince: at('failing_since'),
     replays: integer('replays').notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),

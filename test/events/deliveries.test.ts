@@ -12,7 +12,7 @@ import { createHousekeeping } from '../../src/workers/housekeeping.worker.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, testConfig, type TestServer } from '../support/server.js';
 
 /**
  * The retry queue (event_deliveries) shared by every instance on one database: who claims which
@@ -25,7 +25,12 @@ describeWithPostgres('event deliveries on a shared database', () => {
   const receivers: Receiver[] = [];
   const databases: Database[] = [];
   const logger = pino({ level: 'silent' });
-  const policy: RetryPolicy = { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 400 };
+  const policy: RetryPolicy = {
+    maxAttempts: 0,
+    baseDelayMs: 50,
+    maxDelayMs: 400,
+    horizonMs: 3_600_000,
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -203,5 +208,71 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(new Set(rows.map((row) => row.event_id))).toEqual(
       new Set([recent.eventId, stillPending.eventId, dead.eventId]),
     );
+  });
+  /**
+   * Proves issue 12 item 7 without waiting hours: with the default policy (no attempt limit, a
+   * 12-hour horizon) a platform that keeps failing is retried far past the 8 attempts that used
+   * to dead-letter every event in about 2 minutes; the event becomes a dead letter only at its
+   * first failure after the horizon — time moved by shifting the row's failing_since, since the
+   * worker measures it with the database's clock. A replay starts a fresh horizon.
+   */
+  it('retries a failing platform for the horizon before dead-lettering, and a replay starts a new one', async () => {
+    const defaults = testConfig();
+    expect(defaults.EVENT_MAX_ATTEMPTS).toBe(0);
+    expect(defaults.EVENT_RETRY_HORIZON_MINUTES).toBe(720);
+    const database = open();
+    const deliveries = createDeliveriesStore(database);
+    const receiver = await startReceiver('fail');
+    receivers.push(receiver);
+    const consumer = createDataPlatformConsumer({
+      url: receiver.url,
+      timeoutMs: 5_000,
+      deliveries,
+    });
+    const worker = createDeliveryWorker(deliveries, [consumer], {
+      policy: {
+        maxAttempts: defaults.EVENT_MAX_ATTEMPTS,
+        baseDelayMs: defaults.EVENT_RETRY_BASE_MS,
+        maxDelayMs: defaults.EVENT_RETRY_MAX_MS,
+        horizonMs: defaults.EVENT_RETRY_HORIZON_MINUTES * 60_000,
+      },
+      intervalMs: 60_000,
+      logger,
+    });
+    const event = confirmed();
+    await consumerHandler(consumer, { deliveries, policy, logger })(event);
+    /** The next attempt, made due now instead of after its backoff. */
+    const attemptNow = async () => {
+      await db.pool.query(`UPDATE event_deliveries SET next_attempt_at = now()`);
+      await worker.runNow();
+    };
+    const travel = (interval: string) =>
+      db.pool.query(`UPDATE event_deliveries SET failing_since = failing_since - $1::interval`, [
+        interval,
+      ]);
+    const row = async () => (await rowsOf('data-platform'))[0];
+
+    for (let i = 0; i < 20; i++) await attemptNow();
+    expect(receiver.received).toHaveLength(20);
+    expect(await row()).toMatchObject({ status: 'PENDING', attempts: 20 });
+
+    await travel('11 hours 59 minutes');
+    await attemptNow();
+    expect(await row()).toMatchObject({ status: 'PENDING', attempts: 21 });
+
+    await travel('1 minute');
+    await attemptNow();
+    expect(await row()).toMatchObject({ status: 'DEAD', attempts: 22 });
+    await attemptNow();
+    expect(receiver.received).toHaveLength(22);
+
+    // Replayed: a new horizon, so failures go on being retried, and it flows once the platform does.
+    expect(await deliveries.replay('data-platform', event.eventId)).toBe(true);
+    await attemptNow();
+    expect(await row()).toMatchObject({ status: 'PENDING', attempts: 1 });
+    receiver.setMode('accept');
+    await attemptNow();
+    expect(await row()).toMatchObject({ status: 'DELIVERED' });
+    expect(receiver.accepted()).toEqual(new Set([event.eventId]));
   });
 });
