@@ -87,7 +87,7 @@ export const configSchema = Type.Object({
     10_000,
     100,
     600_000,
-    "How long a relay instance owns an outbox shard without renewing it; a crashed relay's shards move after this.",
+    'How long a relay instance owns an outbox shard without renewing it (renewed before each batch). A relay that stopped, crashed or lost its database connection loses its shards at once (its presence lock is gone); this is the fallback for one that holds its connection but stopped renewing.',
   ),
   EVENT_BUS: Type.Enum(['inprocess', 'redis', 'kafka'], {
     default: 'inprocess',

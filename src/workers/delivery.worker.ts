@@ -73,8 +73,10 @@ export function createDeliveryWorker(
   return createLoop(
     'delivery-worker',
     options.intervalMs,
-    async () => {
-      for (;;) {
+    // A stop waits for the batch in flight (each attempt bounded by its consumer's timeout),
+    // never for the whole backlog.
+    async (stopping) => {
+      while (!stopping.aborted) {
         const due = await deliveries.claimDue([...byName.keys()], batchSize, leaseMs);
         await Promise.all(due.map(attempt));
         if (due.length < batchSize) return;

@@ -50,10 +50,10 @@ export function createHousekeeping(
   return createLoop(
     'housekeeping',
     options.intervalMs,
-    async () => {
+    async (stopping) => {
       for (const [table, victims] of purges) {
         let purged = 0;
-        for (;;) {
+        while (!stopping.aborted) {
           const rows = await query(
             database.orm,
             sql`DELETE FROM ${sql.identifier(table)} WHERE ctid IN (${victims}) RETURNING 1`,
