@@ -181,7 +181,7 @@ export const configSchema = Type.Object({
     24,
     1,
     8_760,
-    'Expired tokens, idempotency keys and sent events older than this are purged.',
+    'Expired tokens, idempotency keys, sent events and the records of delivered ones (which keep an event published again from being sent again) older than this are purged.',
   ),
   AUTH_MODE: Type.Enum(['client-id', 'jwt'], {
     default: 'client-id',
