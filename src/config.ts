@@ -95,7 +95,7 @@ export const configSchema = Type.Object({
     10_000,
     100,
     600_000,
-    "How long a relay instance owns an outbox shard without renewing it; a crashed relay's shards move after this.",
+    'How long a relay instance owns an outbox shard without renewing it (renewed before each batch). A relay that stopped, crashed or lost its database connection loses its shards at once (its presence lock is gone); this is the fallback for one that holds its connection but stopped renewing.',
   ),
   EVENT_BUS: Type.Enum(['inprocess', 'redis', 'kafka'], {
     default: 'inprocess',
@@ -156,10 +156,16 @@ export const configSchema = Type.Object({
     "How long a delivery attempt owns its row; a crashed worker's rows are retried after this (longer than DATA_PLATFORM_TIMEOUT_MS).",
   ),
   EVENT_MAX_ATTEMPTS: int(
-    8,
+    0,
+    0,
+    1_000_000,
+    'Attempts per consumer and event before it becomes a dead letter. 0: no limit by count; EVENT_RETRY_HORIZON_MINUTES decides.',
+  ),
+  EVENT_RETRY_HORIZON_MINUTES: int(
+    720,
     1,
-    100,
-    'Attempts per consumer and event before it becomes a dead letter.',
+    43_200,
+    'How long a failing event is retried, counted from its first failure (or its replay), before its next failure makes it a dead letter for an operator to replay. Retries come at most EVENT_RETRY_MAX_MS apart, so deliveries resume by themselves after any outage shorter than this.',
   ),
   EVENT_RETRY_BASE_MS: int(
     1_000,
@@ -183,7 +189,7 @@ export const configSchema = Type.Object({
     24,
     1,
     8_760,
-    'Expired tokens, idempotency keys and sent events older than this are purged.',
+    'Expired tokens, idempotency keys, sent events and the records of delivered ones (which keep an event published again from being sent again) older than this are purged.',
   ),
   AUTH_MODE: Type.Enum(['client-id', 'jwt'], {
     default: 'client-id',

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { kafkaBrokers, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
 import { createPostgresBalanceStore } from './modules/balance/balance.store.postgres.js';
 import type { BalanceStore } from './modules/balance/balance.store.js';
 import { createConcertService, type ConcertService } from './modules/concerts/concerts.service.js';
@@ -138,6 +139,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     baseDelayMs: config.EVENT_RETRY_BASE_MS,
     maxDelayMs: config.EVENT_RETRY_MAX_MS,
+    horizonMs: config.EVENT_RETRY_HORIZON_MINUTES * 60_000,
   };
   const consumers: EventConsumer[] = [
     createRankingConsumer(database, ranking),
@@ -156,6 +158,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
   const relay = createOutboxRelay(database, bus, {
     intervalMs: config.OUTBOX_INTERVAL_MS,
     leaseMs: config.OUTBOX_LEASE_MS,
+    presence:
+      database.kind === 'pglite'
+        ? createEmbeddedPresence()
+        : createPostgresPresence(config.DATABASE_URL, logger),
     logger,
   });
   return {

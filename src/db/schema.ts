@@ -270,10 +270,12 @@ export const outboxRelayLeases = pgTable('outbox_relay_leases', {
 });
 
 /**
- * Work a consumer still owes an event: a retry after a failed first delivery, or a deferred
- * effect (the data-platform send). PENDING rows are retried with backoff; after the last attempt
- * the row turns DEAD (a dead letter) and keeps the event and the last error until an operator
- * replays it.
+ * Work a consumer owes an event: a retry after a failed first delivery, or a deferred effect
+ * (the data-platform send). PENDING rows are retried with backoff; after the last attempt the row
+ * turns DEAD (a dead letter) and keeps the event and the last error until an operator replays
+ * it. A row that succeeded turns DELIVERED and stays for RETENTION_HOURS: the primary key then
+ * refuses the same (consumer, event) again, so an event the relay publishes twice is not sent
+ * twice.
  */
 export const eventDeliveries = pgTable(
   'event_deliveries',
@@ -281,17 +283,19 @@ export const eventDeliveries = pgTable(
     consumer: text('consumer').notNull(),
     eventId: uuid('event_id').notNull(),
     event: jsonb('event').notNull(),
-    status: text('status', { enum: ['PENDING', 'DEAD'] }).notNull(),
+    status: text('status', { enum: ['PENDING', 'DEAD', 'DELIVERED'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
     lastError: text('last_error'),
+    // First failure since the row was written or replayed: the start of its retry horizon.
+    failingSince: at('failing_since'),
     replays: integer('replays').notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.consumer, t.eventId] }),
-    check('event_deliveries_status', sql`${t.status} IN ('PENDING', 'DEAD')`),
+    check('event_deliveries_status', sql`${t.status} IN ('PENDING', 'DEAD', 'DELIVERED')`),
     // The delivery worker takes due PENDING rows, earliest first.
     index('event_deliveries_due_idx')
       .on(t.nextAttemptAt)
@@ -300,6 +304,10 @@ export const eventDeliveries = pgTable(
     index('event_deliveries_dead_idx')
       .on(t.updatedAt)
       .where(sql`${t.status} = 'DEAD'`),
+    // Housekeeping purges delivered records after the retention period.
+    index('event_deliveries_delivered_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'DELIVERED'`),
   ],
 );
 

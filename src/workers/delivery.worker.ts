@@ -5,7 +5,7 @@ import {
   RetryLaterError,
   type EventConsumer,
 } from '../modules/events/events.js';
-import { retryDelayMs, type RetryPolicy } from '../modules/events/retry.policy.js';
+import { afterFailure, type RetryPolicy } from '../modules/events/retry.policy.js';
 import { createLoop, type Loop } from './loop.js';
 
 export interface DeliveryWorkerOptions {
@@ -19,10 +19,12 @@ export interface DeliveryWorkerOptions {
 }
 
 /**
- * Works the retry queue (event_deliveries): due PENDING rows are leased, retried (concurrently,
- * each attempt bounded by the consumer's own timeout), and then deleted on success, rescheduled
- * with exponential backoff and jitter on failure, or turned DEAD after the last attempt — with
- * the event and the last error kept for an operator to inspect and replay.
+ * Works the retry queue (event_deliveries) of its own consumers — rows of a consumer this
+ * instance does not run are left to the instances that do: due PENDING rows are leased, retried
+ * (concurrently, each attempt bounded by the consumer's own timeout), and then kept as
+ * DELIVERED on success, rescheduled with capped exponential backoff and jitter on failure, or
+ * turned DEAD when the retry policy gives up (a permanent refusal, or failing for longer than
+ * its horizon) — with the event and the last error kept for an operator to inspect and replay.
  */
 export function createDeliveryWorker(
   deliveries: DeliveriesStore,
@@ -35,36 +37,47 @@ export function createDeliveryWorker(
 
   async function attempt(delivery: Delivery): Promise<void> {
     const consumer = byName.get(delivery.consumer);
+    // claimDue takes only rows of these consumers.
+    if (!consumer) return;
     try {
-      if (!consumer) throw new PermanentDeliveryError(`no consumer named ${delivery.consumer}`);
       await (consumer.retry ?? consumer.handle).call(consumer, delivery.event);
       await deliveries.succeeded(delivery);
     } catch (error) {
       const attempts = delivery.attempts + 1;
-      const dead =
-        error instanceof PermanentDeliveryError || attempts >= options.policy.maxAttempts;
-      const delayMs = Math.max(
-        retryDelayMs(attempts, options.policy),
-        error instanceof RetryLaterError ? error.retryAfterMs : 0,
+      const next = afterFailure(
+        {
+          attempts,
+          failingForMs: delivery.failingForMs,
+          retryAfterMs: error instanceof RetryLaterError ? error.retryAfterMs : 0,
+          permanent: error instanceof PermanentDeliveryError,
+        },
+        options.policy,
       );
-      await deliveries.failed(delivery, error, { dead, delayMs });
+      await deliveries.failed(delivery, error, next);
       const log = {
         err: error,
         consumer: delivery.consumer,
         eventId: delivery.event.eventId,
         attempts,
+        failingForMs: delivery.failingForMs,
       };
-      if (dead) options.logger.error(log, 'event dead-lettered');
-      else options.logger.warn({ ...log, retryInMs: delayMs }, 'event delivery failed; will retry');
+      if (next.dead) options.logger.error(log, 'event dead-lettered');
+      else
+        options.logger.warn(
+          { ...log, retryInMs: next.delayMs },
+          'event delivery failed; will retry',
+        );
     }
   }
 
   return createLoop(
     'delivery-worker',
     options.intervalMs,
-    async () => {
-      for (;;) {
-        const due = await deliveries.claimDue(batchSize, leaseMs);
+    // A stop waits for the batch in flight (each attempt bounded by its consumer's timeout),
+    // never for the whole backlog.
+    async (stopping) => {
+      while (!stopping.aborted) {
+        const due = await deliveries.claimDue([...byName.keys()], batchSize, leaseMs);
         await Promise.all(due.map(attempt));
         if (due.length < batchSize) return;
       }

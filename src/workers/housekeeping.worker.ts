@@ -10,8 +10,9 @@ const BATCH = 5_000;
  * Purges what has served its purpose, in small batches so no statement holds locks for long:
  * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED) and skipped
  * arrival numbers once the line has passed them, idempotency
- * keys (a replay after that is a new attempt), the fences of paid tokens, sent outbox events and
- * the consumers' inbox rows.
+ * keys (a replay after that is a new attempt), the fences of paid tokens, sent outbox events,
+ * the consumers' inbox rows and the records of delivered events (a copy of an event older than
+ * that is no longer recognised).
  * Deleting the same rows from two instances at once is harmless.
  */
 export function createHousekeeping(
@@ -47,14 +48,18 @@ export function createHousekeeping(
       'processed_events',
       sql`SELECT ctid FROM processed_events WHERE processed_at < ${cutoff} LIMIT ${BATCH}`,
     ],
+    [
+      'event_deliveries',
+      sql`SELECT ctid FROM event_deliveries WHERE status = 'DELIVERED' AND updated_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
   ];
   return createLoop(
     'housekeeping',
     options.intervalMs,
-    async () => {
+    async (stopping) => {
       for (const [table, victims] of purges) {
         let purged = 0;
-        for (;;) {
+        while (!stopping.aborted) {
           const rows = await query(
             database.orm,
             sql`DELETE FROM ${sql.identifier(table)} WHERE ctid IN (${victims}) RETURNING 1`,

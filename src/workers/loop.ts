@@ -14,26 +14,52 @@ export interface Loop extends Worker {
 }
 
 /**
- * A periodic job that never overlaps itself: one run at a time per process, every `intervalMs`
- * and whenever woken. Errors are logged and the next tick tries again; a worker never crashes
- * the process.
+ * One run of a loop. `stopping` aborts when `stop()` is called during the run: a run that works
+ * through a backlog in batches checks it between batches and returns, so a stop waits for one
+ * batch, not for the whole backlog.
  */
-export function createLoop(
-  name: string,
-  intervalMs: number,
-  run: () => Promise<void>,
-  logger: Logger,
-): Loop {
+export type LoopRun = (stopping: AbortSignal) => Promise<void>;
+
+/**
+ * A periodic job that never overlaps itself: one run at a time per process, every `intervalMs`
+ * and whenever woken. Errors never crash the process: the next tick tries again. A failing
+ * dependency fails every run until it is back, so an outage is logged once when it starts (the
+ * first error, at error level) and once when it ends (with how long it lasted and how many runs
+ * failed); the failures in between go to debug.
+ */
+export function createLoop(name: string, intervalMs: number, run: LoopRun, logger: Logger): Loop {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again: Promise<void> | undefined;
   let stopped = true;
+  let stopping = new AbortController();
+  let outage: { since: number; failedRuns: number } | undefined;
 
   const execute = async (): Promise<void> => {
     try {
-      await run();
+      await run(stopping.signal);
     } catch (error) {
-      logger.error({ err: error, worker: name }, 'worker run failed');
+      if (outage) {
+        outage.failedRuns++;
+        logger.debug(
+          { err: error, worker: name, failedRuns: outage.failedRuns },
+          'worker run failed again',
+        );
+        return;
+      }
+      outage = { since: Date.now(), failedRuns: 1 };
+      logger.error(
+        { err: error, worker: name },
+        'worker run failed; retrying every tick, the recovery will be logged',
+      );
+      return;
+    }
+    if (outage) {
+      logger.info(
+        { worker: name, failedRuns: outage.failedRuns, outageMs: Date.now() - outage.since },
+        'worker recovered',
+      );
+      outage = undefined;
     }
   };
 
@@ -68,8 +94,12 @@ export function createLoop(
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      // Tells the run in progress (and one queued behind it) to return after its current
+      // batch; a run asked for once stopped (runNow) gets a fresh signal.
+      stopping.abort();
       await again;
       await running;
+      stopping = new AbortController();
     },
     wake() {
       void runNow();

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { toDate, toNumber } from '../db/client.js';
+import { PRESENCE_LOCK, type Presence } from '../db/presence.js';
 import { query, queryOne } from '../db/sql.js';
 import type { EventBus } from '../modules/events/bus.js';
 import type { OutboxEvent } from '../modules/events/events.js';
@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   shards?: number;
   batchSize?: number;
   leaseMs?: number;
+  /** This process's presence lock: the owner name of its leases, and how peers tell it is gone. */
+  presence: Presence;
   logger: Logger;
 }
 
@@ -31,10 +33,21 @@ export interface OutboxRelay extends Loop {
 /**
  * Publishes committed outbox rows to the bus, oldest first, at least once: a row is marked sent
  * only after the bus accepted it, so a crash in between publishes it again (consumers are
- * idempotent by event id). Instances share the work by shard leases: the relay holding a shard's
- * lease is the only one publishing that shard, which keeps one key's events in order; a crashed
- * relay's lease runs out and another instance takes the shard over. No transaction stays open
- * while publishing.
+ * idempotent by event id). No transaction stays open while publishing.
+ *
+ * Instances share the work by shard leases: the relay holding a shard's lease is the only one
+ * publishing that shard, which keeps one key's events in order. The lease is renewed before each
+ * batch, and a relay that finds it taken stops that shard. A lease moves to another relay when
+ * its owner is gone — at once when the owner's presence lock is free (it stopped, crashed, was
+ * killed or lost its connection: src/db/presence.ts), or when it runs out (`leaseMs`: an owner
+ * that holds its lock but stopped renewing, e.g. a host cut off without its socket closing). A
+ * relay publishes only while its own presence lock is held, so two live relays never publish one
+ * shard at the same time; the one overlap left is a batch already handed to the bus when its
+ * relay's connection dropped, bounded by that publish.
+ *
+ * A stop takes effect between batches: the batch in flight finishes (bounded by the bus's publish
+ * timeout), no new batch or shard starts, and the leases are released so a peer — or this
+ * instance restarted — takes the shards at once.
  */
 export function createOutboxRelay(
   database: Database,
@@ -42,25 +55,34 @@ export function createOutboxRelay(
   options: OutboxRelayOptions,
 ): OutboxRelay {
   const db = database.orm;
+  const { presence } = options;
   const shards = options.shards ?? 4;
   const batchSize = options.batchSize ?? 200;
   const lease = `${options.leaseMs ?? 30_000} milliseconds`;
-  const owner = `relay-${randomUUID()}`;
   let lastLagLog = 0;
 
-  const acquire = async (shard: number): Promise<boolean> => {
+  /**
+   * Takes or renews a shard's lease: free, already ours, run out, or owned by a session that is
+   * gone (its presence lock can be taken; the transaction-level test lock ends with the statement).
+   * Concurrent takers serialize on the row: the second sees the first's owner, whose lock is held.
+   */
+  const acquire = async (owner: string, shard: number): Promise<boolean> => {
     const row = await queryOne(
       db,
       sql`INSERT INTO outbox_relay_leases (shard, owner, lease_until) VALUES (${shard}, ${owner}, now() + ${lease}::interval)
           ON CONFLICT (shard) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
             WHERE outbox_relay_leases.owner = excluded.owner OR outbox_relay_leases.lease_until < now()
+              OR pg_try_advisory_xact_lock(${PRESENCE_LOCK}, hashtext(outbox_relay_leases.owner))
           RETURNING shard`,
     );
     return row !== undefined;
   };
 
-  async function relayShard(shard: number): Promise<void> {
+  /** Publishes one shard's backlog, a batch at a time, while the lease and the run last. */
+  async function relayShard(owner: string, shard: number, stopping: AbortSignal): Promise<void> {
     for (;;) {
+      if (stopping.aborted || presence.owner() !== owner) return;
+      if (!(await acquire(owner, shard))) return;
       const rows = await query<{
         id: number | string;
         event_id: string;
@@ -106,23 +128,16 @@ export function createOutboxRelay(
     };
   }
 
+  // A failing run (bus or database down) marks nothing sent: the next run retries, and the loop
+  // logs the outage once.
   const loop = createLoop(
     'outbox-relay',
     options.intervalMs,
-    async () => {
-      try {
-        for (let shard = 0; shard < shards; shard++) {
-          if (await acquire(shard)) await relayShard(shard);
-        }
-      } catch (error) {
-        // The bus (or the database) is down: nothing was marked sent; the next run retries.
-        const current = await lag().catch(() => undefined);
-        options.logger.warn(
-          { err: error, lag: current },
-          'outbox relay could not publish; will retry',
-        );
-        return;
-      }
+    async (stopping) => {
+      if (stopping.aborted) return;
+      const owner = await presence.ensure();
+      // After a stop, relayShard returns before touching its shard.
+      for (let shard = 0; shard < shards; shard++) await relayShard(owner, shard, stopping);
       if (Date.now() - lastLagLog > 60_000) {
         lastLagLog = Date.now();
         const current = await lag();
@@ -137,10 +152,16 @@ export function createOutboxRelay(
     lag,
     async stop() {
       await loop.stop();
-      // Hand the shards over at once instead of after the lease runs out.
-      await db
-        .execute(sql`DELETE FROM outbox_relay_leases WHERE owner = ${owner}`)
-        .catch(() => undefined);
+      // Hand the shards over at once; should this fail, the presence lock ending with the
+      // session below tells the peers all the same.
+      const owner = presence.owner();
+      if (owner !== undefined)
+        await db
+          .execute(sql`DELETE FROM outbox_relay_leases WHERE owner = ${owner}`)
+          .catch((error: unknown) =>
+            options.logger.warn({ err: error }, 'outbox relay could not release its leases'),
+          );
+      await presence.close();
     },
   };
 }

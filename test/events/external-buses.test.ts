@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { PRESENCE_LOCK } from '../../src/db/presence.js';
 import { RESERVATION_CONFIRMED } from '../../src/modules/events/events.js';
 import { createClient, type TestClient } from '../support/client.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
@@ -130,10 +131,11 @@ describeWithPostgres('events after commit on the external buses', () => {
       .toEqual({ unsent: 0, reservations: paid, inbox: paid, ranked: paid });
     await expect.poll(() => receiver.accepted().size, { timeout: DRAIN_MS }).toBe(paid);
     expect(receiver.accepted()).toEqual(await outboxEventIds());
+    // Work still owed (sent events stay recorded as DELIVERED).
     const left = async () =>
       (
         await db.pool.query<{ event_id: string; status: string }>(
-          `SELECT event_id, status FROM event_deliveries`,
+          `SELECT event_id, status FROM event_deliveries WHERE status <> 'DELIVERED'`,
         )
       ).rows;
     if (!crashed) {
@@ -269,7 +271,13 @@ describeWithPostgres('events after commit on the external buses', () => {
       const receiver = await startPlatform();
       const [first, second] = await concertsInOtherShards();
       const secondShard = await shardOf(second.concertId);
-      // Holds the second concert's outbox shard, so its events wait until this test lets go.
+      // Holds the second concert's outbox shard, so its events wait until this test lets go:
+      // a lease owned by 'test', whose presence lock this connection holds (a live owner).
+      const owner = new pg.Client({ connectionString: db.url });
+      owner.on('error', () => undefined);
+      await owner.connect();
+      cleanups.push(() => owner.end());
+      await owner.query('SELECT pg_advisory_lock($1, hashtext($2))', [PRESENCE_LOCK, 'test']);
       await db.pool.query(
         `INSERT INTO outbox_relay_leases (shard, owner, lease_until) VALUES ($1, 'test', now() + interval '1 hour')
          ON CONFLICT (shard) DO UPDATE SET owner = 'test', lease_until = excluded.lease_until`,

@@ -13,7 +13,8 @@ export interface Received {
 /**
  * A real local HTTP server standing in for the external data platform. Its answer is scripted:
  * accept (200), fail (500), throttle (429 with Retry-After), hang (never answers), refuse (400).
- * `script` gives the answers of the next requests in order; after it runs out, `mode` answers.
+ * `script` gives the answers of the next requests in order; after it runs out, `mode` answers;
+ * `setDelay` makes every answer late.
  */
 export async function startReceiver(initial: ReceiverMode = 'accept') {
   const received: Received[] = [];
@@ -21,6 +22,8 @@ export async function startReceiver(initial: ReceiverMode = 'accept') {
   let mode: ReceiverMode = initial;
   const script: ReceiverMode[] = [];
   let retryAfterSeconds = 1;
+  let delayMs = 0;
+  const delayed = new Set<NodeJS.Timeout>();
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -39,9 +42,17 @@ export async function startReceiver(initial: ReceiverMode = 'accept') {
         hung.push(response);
         return;
       }
-      entry.answeredWith = status;
-      if (answer === 'throttle') response.setHeader('retry-after', String(retryAfterSeconds));
-      response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      const reply = () => {
+        entry.answeredWith = status;
+        if (answer === 'throttle') response.setHeader('retry-after', String(retryAfterSeconds));
+        response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      };
+      if (delayMs === 0) return reply();
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        reply();
+      }, delayMs);
+      delayed.add(timer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,7 +75,12 @@ export async function startReceiver(initial: ReceiverMode = 'accept') {
     setRetryAfter(seconds: number) {
       retryAfterSeconds = seconds;
     },
+    /** A slow platform: every later answer comes this long after the request (0: at once). */
+    setDelay(ms: number) {
+      delayMs = ms;
+    },
     async close() {
+      for (const timer of delayed) clearTimeout(timer);
       for (const response of hung) response.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

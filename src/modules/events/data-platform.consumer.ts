@@ -12,8 +12,11 @@ const DATA_PLATFORM = 'data-platform';
 /**
  * Sends each confirmed reservation to the external data platform. The first delivery only
  * enqueues the send (inside the delivering transaction); the delivery worker performs it, so a
- * slow or failing platform never holds a transaction, the relay or a payment. Each POST carries
- * the event id as Idempotency-Key (delivery is at least once) and is cut off after `timeoutMs`.
+ * slow or failing platform never holds a transaction, the relay or a payment. That row is the
+ * claim of the send, kept as DELIVERED afterwards, so an event delivered twice (republished, or
+ * two copies at once) is sent once; only a crash between a send and its record repeats it, which
+ * is why each POST also carries the event id as Idempotency-Key. A POST is cut off after
+ * `timeoutMs`.
  * 2xx: done. 429: retry after Retry-After. 408/5xx/network/timeout: retry with backoff. Other
  * 4xx: the platform refuses the event itself — dead-lettered at once.
  */

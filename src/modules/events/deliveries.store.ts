@@ -3,11 +3,14 @@ import type { Database } from '../../db/client.js';
 import { toDate } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import type { OutboxEvent } from './events.js';
+import type { NextStep } from './retry.policy.js';
 
 export interface Delivery {
   consumer: string;
   event: OutboxEvent;
   attempts: number;
+  /** How long it has been failing when claimed, by the database's clock (0 before any failure). */
+  failingForMs: number;
 }
 
 export interface DeadLetter {
@@ -24,62 +27,93 @@ export interface DeadLetter {
 const errorText = (error: unknown): string =>
   (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
 
-/** SQL over event_deliveries: the retry queue and the dead letters of every consumer. */
+/**
+ * SQL over event_deliveries: the retry queue, the dead letters and the record of what was
+ * delivered, per consumer and event.
+ */
 export function createDeliveriesStore(database: Database) {
   const db = database.orm;
   return {
     /**
-     * Records work a consumer still owes an event, due after `delayMs`. Idempotent: the same
-     * (consumer, event) is recorded once.
+     * Records work a consumer owes an event, due after `delayMs`. The row is the claim of the
+     * effect, written before it is performed: the same (consumer, event) is recorded once, so
+     * copies of an event delivered at the same time, or published again after it was delivered
+     * (the row is then DELIVERED), add nothing.
      */
     async schedule(
       consumer: string,
       event: OutboxEvent,
       options: { delayMs: number; error?: unknown; attempts: number },
     ) {
+      // A row recording failed attempts starts its retry horizon now.
       await db.execute(
-        sql`INSERT INTO event_deliveries (consumer, event_id, event, status, attempts, next_attempt_at, last_error)
+        sql`INSERT INTO event_deliveries (consumer, event_id, event, status, attempts, next_attempt_at, last_error, failing_since)
             VALUES (${consumer}, ${event.eventId}, ${JSON.stringify(event)}::jsonb, 'PENDING', ${options.attempts},
-                    now() + ${`${options.delayMs} milliseconds`}::interval, ${options.error === undefined ? null : errorText(options.error)})
+                    now() + ${`${options.delayMs} milliseconds`}::interval, ${options.error === undefined ? null : errorText(options.error)},
+                    CASE WHEN ${options.attempts} > 0 THEN now() END)
             ON CONFLICT (consumer, event_id) DO NOTHING`,
       );
     },
 
     /**
-     * Takes up to `limit` due PENDING rows and leases them for `leaseMs` (their next attempt
-     * moves past the lease), so instances never work on the same row at once and a crashed
-     * worker's rows come back after the lease.
+     * Takes up to `limit` due PENDING rows of the named consumers and leases them for `leaseMs`
+     * (their next attempt moves past the lease), so instances never work on the same row at
+     * once and a crashed worker's rows come back after the lease. Only the caller's consumers:
+     * an instance configured without one (no DATA_PLATFORM_URL) leaves that consumer's rows to
+     * the instances that have it instead of failing them.
      */
-    async claimDue(limit: number, leaseMs: number): Promise<Delivery[]> {
-      const rows = await query<{ consumer: string; event: OutboxEvent; attempts: number }>(
+    async claimDue(
+      consumers: readonly string[],
+      limit: number,
+      leaseMs: number,
+    ): Promise<Delivery[]> {
+      if (consumers.length === 0) return [];
+      const rows = await query<{
+        consumer: string;
+        event: OutboxEvent;
+        attempts: number;
+        failing_for_ms: number;
+      }>(
         db,
         sql`UPDATE event_deliveries d SET next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval
             FROM (SELECT consumer, event_id FROM event_deliveries
                   WHERE status = 'PENDING' AND next_attempt_at <= now()
+                    AND consumer IN (${sql.join(
+                      consumers.map((consumer) => sql`${consumer}`),
+                      sql`, `,
+                    )})
                   ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
             WHERE d.consumer = due.consumer AND d.event_id = due.event_id
-            RETURNING d.consumer, d.event, d.attempts`,
+            RETURNING d.consumer, d.event, d.attempts,
+              (extract(epoch FROM now() - coalesce(d.failing_since, now())) * 1000)::float8 AS failing_for_ms`,
       );
-      return rows;
+      return rows.map((row) => ({
+        consumer: row.consumer,
+        event: row.event,
+        attempts: row.attempts,
+        failingForMs: row.failing_for_ms,
+      }));
     },
 
+    /** The effect is done: kept as DELIVERED (purged after the retention period). */
     async succeeded(delivery: Delivery): Promise<void> {
       await db.execute(
-        sql`DELETE FROM event_deliveries WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
+        sql`UPDATE event_deliveries SET status = 'DELIVERED', attempts = attempts + 1, updated_at = now()
+            WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
       );
     },
 
-    /** Counts a failed attempt: due again after `delayMs`, or DEAD when `dead`. */
-    async failed(
-      delivery: Delivery,
-      error: unknown,
-      next: { dead: boolean; delayMs: number },
-    ): Promise<void> {
+    /**
+     * Counts a failed attempt: due again after the step's delay, or DEAD. The first failure
+     * starts the retry horizon.
+     */
+    async failed(delivery: Delivery, error: unknown, next: NextStep): Promise<void> {
       await db.execute(
         sql`UPDATE event_deliveries
             SET attempts = attempts + 1, last_error = ${errorText(error)}, updated_at = now(),
+                failing_since = coalesce(failing_since, now()),
                 status = ${next.dead ? 'DEAD' : 'PENDING'},
-                next_attempt_at = now() + ${`${next.delayMs} milliseconds`}::interval
+                next_attempt_at = now() + ${`${next.dead ? 0 : next.delayMs} milliseconds`}::interval
             WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
       );
     },
@@ -111,13 +145,14 @@ export function createDeliveriesStore(database: Database) {
     },
 
     /**
-     * Puts a dead letter back in the retry queue with fresh attempts. Replaying what is not
-     * dead (never was, or already replayed and pending) changes nothing: false.
+     * Puts a dead letter back in the retry queue with fresh attempts and a fresh retry horizon.
+     * Replaying what is not dead (never was, or already replayed and pending) changes nothing:
+     * false.
      */
     async replay(consumer: string, eventId: string): Promise<boolean> {
       const row = await queryOne(
         db,
-        sql`UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(),
+        sql`UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(), failing_since = NULL,
               replays = replays + 1, updated_at = now()
             WHERE consumer = ${consumer} AND event_id = ${eventId} AND status = 'DEAD' RETURNING 1`,
       );

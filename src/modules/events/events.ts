@@ -30,7 +30,8 @@ export interface OutboxEvent {
  * A consumer of committed events. Delivery is at least once, so every consumer is idempotent
  * by `event.eventId` (an inbox row written with its effect, or an effect that is idempotent by
  * nature). A failure never blocks the events behind it: it becomes a PENDING row in
- * event_deliveries, retried with backoff and dead-lettered after the last attempt.
+ * event_deliveries, retried with capped backoff and dead-lettered once it has been failing for
+ * the retry horizon (EVENT_RETRY_HORIZON_MINUTES).
  */
 export interface EventConsumer {
   readonly name: string;

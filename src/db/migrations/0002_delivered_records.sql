@@ -1,0 +1,3 @@
+ALTER TABLE "event_deliveries" DROP CONSTRAINT "event_deliveries_status";--> statement-breakpoint
+CREATE INDEX "event_deliveries_delivered_idx" ON "event_deliveries" USING btree ("updated_at") WHERE "event_deliveries"."status" = 'DELIVERED';--> statement-breakpoint
+ALTER TABLE "event_deliveries" ADD CONSTRAINT "event_deliveries_status" CHECK ("event_deliveries"."status" IN ('PENDING', 'DEAD', 'DELIVERED'));

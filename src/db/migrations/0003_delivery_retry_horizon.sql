@@ -1,0 +1,1 @@
+ALTER TABLE "event_deliveries" ADD COLUMN "failing_since" timestamp with time zone;

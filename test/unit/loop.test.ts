@@ -1,0 +1,159 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createAdmission } from '../../src/workers/admission.worker.js';
+import { createLoop } from '../../src/workers/loop.js';
+
+interface Line {
+  level: number;
+  msg: string;
+  worker?: string;
+  failedRuns?: number;
+  outageMs?: number;
+  err?: { message: string };
+}
+
+/** A pino logger at debug level whose lines are kept, parsed, for the test to read. */
+function capturedLogger() {
+  const lines: Line[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => lines.push(JSON.parse(line) as Line) },
+  );
+  const at = (level: 'error' | 'info' | 'debug') =>
+    lines.filter((line) => line.level === pino.levels.values[level]);
+  return { logger, lines, at };
+}
+
+/** A run whose outcome the test sets: it throws `failure` while one is set. */
+function scriptedRun() {
+  let failure: Error | undefined;
+  let runs = 0;
+  return {
+    run: () => {
+      runs++;
+      return failure ? Promise.reject(failure) : Promise.resolve();
+    },
+    fail(error: Error | undefined) {
+      failure = error;
+    },
+    runs: () => runs,
+  };
+}
+
+/**
+ * Proves issue 12 item 8: a worker loop whose dependency is down (every run failing, 4 runs a
+ * second per instance for admission) logs the outage once at error level, not once per run, then
+ * logs its end once with how many runs failed — and a later outage is logged again.
+ */
+describe('worker loop: an outage is logged once, then its end', () => {
+  it('logs the first failure, keeps the repeats at debug, and logs the recovery', async () => {
+    const { logger, at } = capturedLogger();
+    const script = scriptedRun();
+    const loop = createLoop('probe', 60_000, script.run, logger);
+
+    script.fail(new Error('redis unavailable'));
+    for (let i = 0; i < 20; i++) await loop.runNow();
+    expect(script.runs()).toBe(20);
+    expect(at('error')).toHaveLength(1);
+    expect(at('error')[0]).toMatchObject({
+      worker: 'probe',
+      err: { message: 'redis unavailable' },
+    });
+    expect(at('debug')).toHaveLength(19);
+
+    script.fail(undefined);
+    await loop.runNow();
+    await loop.runNow();
+    expect(at('info')).toHaveLength(1);
+    expect(at('info')[0]).toMatchObject({
+      worker: 'probe',
+      msg: 'worker recovered',
+      failedRuns: 20,
+    });
+    expect(at('info')[0]!.outageMs).toBeGreaterThanOrEqual(0);
+
+    // A second outage is a new event: logged once again, and its end too.
+    script.fail(new Error('redis unavailable again'));
+    for (let i = 0; i < 5; i++) await loop.runNow();
+    script.fail(undefined);
+    await loop.runNow();
+    expect(at('error')).toHaveLength(2);
+    expect(at('error')[1]!.err?.message).toBe('redis unavailable again');
+    expect(at('info')).toHaveLength(2);
+    expect(at('info')[1]).toMatchObject({ failedRuns: 5 });
+  });
+
+  it('applies to the admission worker during a store outage', async () => {
+    const { logger, at } = capturedLogger();
+    let down = true;
+    const admission = createAdmission(
+      {
+        admit: () =>
+          down
+            ? Promise.reject(new Error('Connection is closed.'))
+            : Promise.resolve({ expired: 0, admitted: 0, active: 0, waiting: 0 }),
+      },
+      { maxActive: 50, intervalMs: 60_000, logger },
+    );
+    for (let i = 0; i < 40; i++) await admission.admitNow();
+    expect(at('error')).toHaveLength(1);
+    expect(at('error')[0]).toMatchObject({ worker: 'admission' });
+    down = false;
+    await admission.admitNow();
+    expect(at('info').map((line) => line.msg)).toEqual(['worker recovered']);
+  });
+});
+
+/**
+ * Proves the stop signal behind issue 12 item 4: a run working through a backlog in batches sees
+ * `stopping` abort when stop() is called, so stop() resolves after the batch in progress instead
+ * of after the whole backlog; a run queued behind it (a wake-up during the run) starts stopped
+ * too; a run asked for after the stop gets a fresh signal.
+ */
+describe('worker loop: stop between batches', () => {
+  it('aborts the run in progress and the run queued behind it', { timeout: 5_000 }, async () => {
+    const { logger } = capturedLogger();
+    let batches = 0;
+    let releaseBatch: () => void = () => undefined;
+    let batchStarted: () => void = () => undefined;
+    let started = new Promise<void>((resolve) => (batchStarted = resolve));
+    const seen: boolean[] = [];
+    const loop = createLoop(
+      'backlog',
+      60_000,
+      async (stopping) => {
+        seen.push(stopping.aborted);
+        // An endless backlog: only the stop ends this run.
+        while (!stopping.aborted) {
+          await new Promise<void>((resolve) => {
+            releaseBatch = resolve;
+            batchStarted();
+          });
+          batches++;
+        }
+      },
+      logger,
+    );
+    void loop.start();
+    loop.wake();
+    await started;
+    loop.wake(); // queued behind the run in progress
+    started = new Promise<void>((resolve) => (batchStarted = resolve));
+    const stopped = loop.stop();
+    releaseBatch();
+    await stopped;
+    expect(batches).toBe(1);
+    // The run queued behind it ran with the signal already aborted: no batch.
+    expect(seen).toEqual([false, true]);
+
+    // Once stopped, an explicit run works normally (and stops at the next stop).
+    const explicit = loop.runNow();
+    await started;
+    expect(seen).toEqual([false, true, false]);
+    const stoppedAgain = loop.stop();
+    releaseBatch();
+    await stoppedAgain;
+    await explicit;
+    expect(batches).toBe(2);
+  });
+});
