@@ -101,11 +101,25 @@ export const id = (description: string) =>
  * A UUID in its canonical 8-4-4-4-12 hex form (ajv's `uuid` format also accepts `urn:uuid:`,
  * which PostgreSQL does not). Compare keys after toLowerCase(): PostgreSQL stores uuids so.
  */
+const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 export const uuid = (description: string) =>
   Type.String({
-    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+    pattern: UUID_PATTERN,
     description,
     examples: ['3f0a8c4e-5b1d-4d7e-9a2b-6c8e1f4a7b90'],
+  });
+
+/**
+ * A client-chosen idempotency key (a UUID). No example on purpose: Swagger UI would prefill that
+ * one fixed key, and the second hold or payment tried with it (another seat) is refused as a
+ * reuse; without one it fills in a random key matching the pattern.
+ */
+export const idempotencyKey = (description: string) =>
+  Type.String({
+    pattern: UUID_PATTERN,
+    description: `${description} A fresh UUID for each new attempt; the same one again is a replay.`,
   });
 
 export const isoTime = (description: string) =>

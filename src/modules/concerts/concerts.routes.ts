@@ -49,6 +49,7 @@ export function registerConcertRoutes(
         tags,
         summary: 'Concerts on sale',
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,
@@ -75,6 +76,7 @@ export function registerConcertRoutes(
         summary: 'Seat map of one concert',
         params: Type.Object({ concertId: id('Concert id.') }),
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,

@@ -4,11 +4,11 @@ import { AppError } from '../../shared/errors.js';
 import {
   bodyErrors,
   id,
+  idempotencyKey,
   isoTime,
   ok,
   responses,
   successEnvelope,
-  uuid,
 } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
 import type { HoldService } from './holds.service.js';
@@ -45,9 +45,10 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
           'that hold unchanged. A seatHoldUuid replay returns the first result (200).',
         params,
         headers: guards.queue.headers,
+        security: guards.queue.security,
         body: Type.Object(
           {
-            seatHoldUuid: uuid('Your idempotency key for this hold.'),
+            seatHoldUuid: idempotencyKey('Your idempotency key for this hold.'),
             concertId: id('Must equal the concert in the path.'),
             seatId: id('The seat to hold.'),
           },
@@ -101,6 +102,7 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
         summary: 'Release your hold in this concert',
         params,
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,

@@ -64,6 +64,7 @@ export function registerQueueRoutes(
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
           '(refreshes and extra tabs keep the place). With free room and an empty line the token is ACTIVE at once.',
         headers: guards.user.headers,
+        security: guards.user.security,
         response: responses(
           {
             status: 201,
@@ -89,6 +90,7 @@ export function registerQueueRoutes(
         description:
           'Polling keeps a WAITING token alive (it expires after the idle lifetime without a poll).',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: responses(
           {
             status: 200,
@@ -128,6 +130,7 @@ export function registerQueueRoutes(
           'gets the current state at once unless its `Last-Event-ID` shows it already has it. ' +
           'Without that Accept header: the same fields once, as JSON.',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: {
           ...responses(
             { status: 200, schema: liveEnvelope, description: 'Live state.' },
@@ -185,6 +188,7 @@ export function registerQueueRoutes(
         description:
           'Expires the token and releases your seat hold; your slot goes to the next in line at once.',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: responses(
           {
             status: 200,

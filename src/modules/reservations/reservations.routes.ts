@@ -3,11 +3,11 @@ import type { App } from '../../shared/app-types.js';
 import {
   bodyErrors,
   id,
+  idempotencyKey,
   isoTime,
   ok,
   responses,
   successEnvelope,
-  uuid,
 } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
 import type { ReservationService } from './reservations.service.js';
@@ -62,9 +62,10 @@ export function registerReservationRoutes(
           'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
           'returns the original reservation (200) and never charges again.',
         headers: guards.queue.headers,
+        security: guards.queue.security,
         body: Type.Object(
           {
-            reservationUuid: uuid('Your idempotency key for this payment.'),
+            reservationUuid: idempotencyKey('Your idempotency key for this payment.'),
             seatId: id('The seat you hold.'),
           },
           { additionalProperties: false },
@@ -109,6 +110,7 @@ export function registerReservationRoutes(
         summary: 'Your reservations',
         description: 'Newest first, at most `limit` (default 50).',
         headers: guards.user.headers,
+        security: guards.user.security,
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
           { additionalProperties: false },
