@@ -15,6 +15,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
+import { registerLandingPage } from './landing.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRateLimits } from './rate-limits.js';
 import { securityHeaders } from './security-headers.js';
@@ -314,6 +315,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   await registerRateLimits(app, { config, auth, redis: container.redis });
 
   await registerOpenApi(app, auth);
+  registerLandingPage(app);
 
   registerHealthRoutes(app, {
     database: container.database,

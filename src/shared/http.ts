@@ -76,10 +76,13 @@ export function responses(
   return result;
 }
 
+/**
+ * No example: where it is a parameter it is optional (it must then match the token or JWT), and
+ * Swagger UI would send a prefilled example along with whatever user was authorized.
+ */
 export const clientIdHeader = Type.String({
   pattern: CLIENT_ID_PATTERN,
   description: 'The user id (a positive integer), as in the seed.',
-  examples: ['1001'],
 });
 
 export const queueTokenHeader = Type.String({
