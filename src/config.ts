@@ -200,6 +200,11 @@ export const configSchema = Type.Object({
     default: '',
     description: 'PEM public key (SPKI) for RS256/ES256.',
   }),
+  JWT_PRIVATE_KEY_FILE: Type.String({
+    default: '',
+    description:
+      'PKCS#8 PEM private key `npm run token` signs RS256/ES256 tokens with (local use; the server only verifies, with JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE).',
+  }),
   JWT_JWKS_FILE: Type.String({
     default: '',
     description: 'A JWKS file with the public keys for RS256/ES256 (chosen by kid).',
@@ -355,7 +360,52 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses and validates the environment once; throws ConfigError naming each bad variable. */
+type PropertySchema = {
+  type?: string;
+  enum?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+};
+
+/** What a variable accepts, in words, from its schema. */
+function allowedValues(schema: PropertySchema): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (schema.type === 'integer')
+    return `a whole number from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
+  const rules = [
+    schema.pattern === undefined ? '' : `matching ${schema.pattern}`,
+    schema.maxLength === undefined ? '' : `at most ${schema.maxLength} characters`,
+  ].filter(Boolean);
+  return `text ${rules.join(', ')}`.trim();
+}
+
+/** `NAME="value"`, without the value of a secret. */
+const given = (name: string, value: unknown): string =>
+  /SECRET|PASSWORD/.test(name) ? `${name} (value not shown)` : `${name}=${JSON.stringify(value)}`;
+
+/** One line per refused variable: its name, the value given and what it accepts. */
+function describeInvalid(errors: { instancePath?: string }[], data: Record<string, unknown>) {
+  const names = [...new Set(errors.map((error) => (error.instancePath ?? '').replace(/^\//, '')))];
+  const properties = configSchema.properties as Record<string, PropertySchema>;
+  return names
+    .filter((name) => name !== '')
+    .map((name) => {
+      const schema = properties[name] ?? {};
+      return `${given(name, data[name])} is not allowed: expected ${allowedValues(schema)}`;
+    });
+}
+
+const invalid = (lines: string[]) =>
+  new ConfigError(`Invalid configuration:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+
+/**
+ * Parses and validates the environment once; throws a ConfigError with one line per bad
+ * variable, naming it, the value given and what it accepts.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const data = Object.fromEntries(
     Object.keys(configSchema.properties)
@@ -366,21 +416,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (data.EVENT_BUS === undefined && data.KAFKA_BROKERS !== undefined) data.EVENT_BUS = 'kafka';
   let config: Config;
   try {
-    config = envSchema<Config>({ schema: configSchema, data, env: false });
+    config = envSchema<Config>({ schema: configSchema, data: { ...data }, env: false });
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    const lines = describeInvalid((error as { errors?: [] }).errors ?? [], data);
+    throw invalid(lines.length > 0 ? lines : [(error as Error).message]);
   }
+  const brokers = 'KAFKA_BROKERS (comma-separated host:port), which is empty';
   if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
-    throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
+    throw invalid([`EVENT_BUS="kafka" needs ${brokers}`]);
   }
   if (config.QUEUE_BACKEND === 'stream' && kafkaBrokers(config).length === 0) {
-    throw new ConfigError('Invalid configuration: QUEUE_BACKEND=stream needs KAFKA_BROKERS');
+    throw invalid([`QUEUE_BACKEND="stream" needs ${brokers}`]);
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
-    throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');
+    throw invalid([
+      `MAX_CHARGE_AMOUNT=${config.MAX_CHARGE_AMOUNT} is not allowed: expected at most MAX_BALANCE (${config.MAX_BALANCE})`,
+    ]);
   }
   if (config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32) {
-    throw new ConfigError('Invalid configuration: JWT_SECRET must be at least 32 characters');
+    throw invalid([
+      `JWT_SECRET has ${config.JWT_SECRET.length} characters: expected at least 32 (openssl rand -hex 32 makes one)`,
+    ]);
   }
   if (config.AUTH_MODE === 'jwt') {
     const hasKey =
@@ -388,9 +444,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? config.JWT_SECRET !== ''
         : config.JWT_PUBLIC_KEY_FILE !== '' || config.JWT_JWKS_FILE !== '';
     if (!hasKey) {
-      throw new ConfigError(
-        `Invalid configuration: AUTH_MODE=jwt with ${config.JWT_ALGORITHM} needs ${config.JWT_ALGORITHM === 'HS256' ? 'JWT_SECRET' : 'JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'}`,
-      );
+      throw invalid([
+        `AUTH_MODE="jwt" with JWT_ALGORITHM="${config.JWT_ALGORITHM}" needs ${config.JWT_ALGORITHM === 'HS256' ? 'JWT_SECRET (at least 32 characters)' : 'JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'}, which is empty`,
+      ]);
     }
   }
   if (
@@ -398,9 +454,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     config.NODE_ENV === 'production' &&
     !config.ALLOW_CLIENT_ID_AUTH
   ) {
-    throw new ConfigError(
-      'Invalid configuration: AUTH_MODE=client-id trusts any caller to name any user; refused with NODE_ENV=production unless ALLOW_CLIENT_ID_AUTH=true',
-    );
+    throw invalid([
+      'AUTH_MODE="client-id" (the default) trusts any caller to name any user: refused with NODE_ENV="production"; expected AUTH_MODE=jwt, or ALLOW_CLIENT_ID_AUTH=true to accept the risk',
+    ]);
   }
   return config;
 }

@@ -32,7 +32,12 @@ export interface OutboxEvent {
  * nature). A failure never blocks the events behind it: it becomes a PENDING row in
  * event_deliveries, retried with backoff and dead-lettered after the last attempt.
  */
+/** Every consumer there is: names in event_deliveries, dead letters and their replay. */
+export const CONSUMER_NAMES = ['ranking', 'token-expiry', 'data-platform'] as const;
+export type ConsumerName = (typeof CONSUMER_NAMES)[number];
+
 export interface EventConsumer {
+  /** One of CONSUMER_NAMES. */
   readonly name: string;
   /** First delivery. Throw to have it retried later. */
   handle(event: OutboxEvent): Promise<void>;
