@@ -18,6 +18,7 @@ import { isDatabaseUnavailable } from './db/sql.js';
 import { registerLandingPage } from './landing.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRateLimits } from './rate-limits.js';
+import { decorateRequestLog, requestLog } from './request-log.js';
 import { securityHeaders } from './security-headers.js';
 import { isRedisUnavailable } from './redis/client.js';
 import { registerAdminRoutes } from './modules/admin/admin.routes.js';
@@ -210,6 +211,8 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   const fastifyLogger: FastifyBaseLogger = logger;
   const app = Fastify({
     loggerInstance: fastifyLogger,
+    // One line per request, when it completes (src/request-log.ts).
+    logController: requestLog(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -222,6 +225,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     // the envelope and a request id like every other reply.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-request-id', request.id);
+      request.replyCode = 'INVALID_REQUEST';
       void reply.status(400).send({
         code: 'INVALID_REQUEST',
         message: `The URL is malformed: ${error.message}`,
@@ -245,6 +249,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   app.removeContentTypeParser('text/plain');
 
   app.addHook('onRoute', requireDecimalIntegers);
+  decorateRequestLog(app);
 
   const { body, other } = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -269,6 +274,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
+    request.replyCode = appError.code;
     if (appError.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'request failed');
     } else if (appError.status >= 500) {
@@ -282,13 +288,14 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
       .send({ code: appError.code, message: appError.message, data: appError.details ?? null });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    request.replyCode = 'NOT_FOUND';
+    return reply.status(404).send({
       code: 'NOT_FOUND',
       message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`,
       data: null,
-    }),
-  );
+    });
+  });
 
   const auth = await createAuth(config);
   const headersFor = securityHeaders();

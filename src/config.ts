@@ -25,6 +25,11 @@ export const configSchema = Type.Object({
     default: 'info',
     description: 'pino log level.',
   }),
+  LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'], {
+    default: 'auto',
+    description:
+      'auto: readable lines (pino-pretty) when stdout is a terminal and NODE_ENV is not production, JSON lines otherwise. json or pretty: always that.',
+  }),
   DATABASE_URL: Type.String({
     default: '',
     description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',

@@ -2,7 +2,8 @@ import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { CliError, reasonOf } from './cli/run.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger, startServer } from './server.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
 
 let logger: Logger | undefined;
 

@@ -1,7 +1,8 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
+import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
@@ -14,10 +15,6 @@ export interface RunningServer {
   url: string;
   /** Graceful stop: refuse new requests, finish in-flight ones, stop workers, close the pool. */
   close(): Promise<void>;
-}
-
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({ level: config.LOG_LEVEL, base: { service: 'overture' } });
 }
 
 /** Opens and migrates the database, loads demo data if empty, listens, and starts the workers. */
@@ -60,6 +57,7 @@ export async function startServer(
       await container.bus.close();
       if (container.redis) await closeRedis(container.redis);
       await database.close();
+      logger.info('stopped');
     })());
   return { app, container, url, close };
 }

@@ -145,7 +145,11 @@ export async function createAuth(config: Config) {
   const memo = (request: FastifyRequest): Promise<Identity | undefined> => {
     let identity = resolved.get(request);
     if (!identity) {
-      identity = resolve(request);
+      identity = resolve(request).then((found) => {
+        // The request log names the user (src/request-log.ts).
+        if (found) request.userId = found.userId;
+        return found;
+      });
       resolved.set(request, identity);
     }
     return identity;
@@ -184,6 +188,7 @@ export async function createAuth(config: Config) {
     /** Operator endpoints: a verified JWT with the admin role, whatever AUTH_MODE says. */
     async admin(request: FastifyRequest): Promise<Identity> {
       const identity = await verify(request);
+      if (identity) request.userId = identity.userId;
       if (!identity)
         throw new AppError('AUTH_REQUIRED', 'Send an admin JWT: Authorization: Bearer <JWT>.', {
           field: 'Authorization',

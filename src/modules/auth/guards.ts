@@ -29,8 +29,14 @@ export function createGuards(auth: Auth, queue: Pick<QueueService, 'authenticate
       headers: auth.tokenHeaders,
       security: auth.tokenSecurity,
       errors: lookupErrors,
-      record: async (request: FastifyRequest): Promise<TokenRecord> =>
-        queue.authenticate(queueTokenOf(request), await auth.tokenOwner(request)),
+      record: async (request: FastifyRequest): Promise<TokenRecord> => {
+        const record = await queue.authenticate(
+          queueTokenOf(request),
+          await auth.tokenOwner(request),
+        );
+        request.userId = record.userId;
+        return record;
+      },
       /** The user the token must belong to (undefined: the token alone names the user). */
       owner: (request: FastifyRequest): Promise<number | undefined> => auth.tokenOwner(request),
     },
