@@ -1,9 +1,10 @@
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { CliError, reasonOf } from './cli/run.js';
+import { reasonOf } from './cli/run.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
+import { ExplainedError } from './shared/explained-error.js';
 
 let logger: Logger | undefined;
 
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
 function startFailure(error: unknown): string {
   if (error instanceof ConfigError)
     return `${error.message}\nSee the configuration table in README.md.`;
-  if (error instanceof CliError) return error.message;
+  if (error instanceof ExplainedError) return error.message;
   const { code, port } = error as { code?: unknown; port?: unknown };
   if (code === 'EADDRINUSE')
     return `port ${String(port)} is taken by another process: stop it, or choose another with PORT (0 picks a free one).`;

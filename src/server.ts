@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
+import { requireKafka } from './modules/events/bus.kafka.js';
 import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
@@ -22,6 +23,12 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer> {
+  // Refuse at once, with the install steps, rather than start and fail every publish later.
+  const kafkaSettings = [
+    config.EVENT_BUS === 'kafka' ? 'EVENT_BUS=kafka (KAFKA_BROKERS)' : '',
+    config.QUEUE_BACKEND === 'stream' ? 'QUEUE_BACKEND=stream' : '',
+  ].filter(Boolean);
+  if (kafkaSettings.length > 0) await requireKafka(kafkaSettings.join(' and '));
   const database = openConfiguredDatabase(config, { logger });
   try {
     await migrateDatabase(database, config.DATABASE_URL);

@@ -1,7 +1,8 @@
 import { ConfigError } from '../config.js';
+import { ExplainedError } from '../shared/explained-error.js';
 
-/** A refusal a command explains itself: its message says what went wrong and what to do. */
-export class CliError extends Error {
+/** A refusal a command explains itself, with the exit status it ends the command with. */
+export class CliError extends ExplainedError {
   override name = 'CliError';
 
   constructor(
@@ -58,9 +59,9 @@ export async function runCli(name: string, main: () => Promise<number>): Promise
   try {
     process.exitCode = await main();
   } catch (error) {
-    if (error instanceof CliError) {
+    if (error instanceof ExplainedError) {
       process.stderr.write(`${error.message}\n`);
-      process.exitCode = error.exitCode;
+      process.exitCode = error instanceof CliError ? error.exitCode : 1;
     } else if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee the configuration table in README.md.\n`);
       process.exitCode = 1;

@@ -13,15 +13,16 @@ export const STACK_LINE = /^\s+at\s/m;
 /**
  * Runs `script` (a TypeScript entry point, as its npm script does with tsx) in a process of its
  * own with only `env` (and PATH/HOME) set, so nothing of the test's environment leaks in; killed
- * after `timeoutMs`.
+ * after `timeoutMs`. `nodeArgs` go to node before the script (e.g. `--import` of module hooks).
  */
 export async function runCommand(
   script: string,
   args: string[] = [],
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  options: { timeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<CommandResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const { timeoutMs = 30_000, nodeArgs = [] } = options;
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
