@@ -42,7 +42,8 @@ export const configSchema = Type.Object({
   }),
   PGLITE_IN_MEMORY: Type.Boolean({
     default: false,
-    description: 'true: the embedded database lives in memory only and starts empty.',
+    description:
+      'true: the embedded database lives in memory only; every start begins afresh (with the demo concerts unless SEED_DEMO_DATA=false).',
   }),
   SEED_DEMO_DATA: Type.Boolean({
     default: true,

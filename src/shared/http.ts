@@ -45,15 +45,13 @@ export function responses(
     const { status } = errorCatalog[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
+  // A replay of an idempotency key answers as the first request did: same status, same data.
+  const description = success.replayable
+    ? `${success.description} A replay of the same idempotency key answers the same: this status, the first result, message \`Replayed\`.`
+    : success.description;
   const result: Record<number, TSchema> = {
-    [success.status]: { ...success.schema, description: success.description },
+    [success.status]: { ...success.schema, description },
   };
-  if (success.replayable) {
-    result[200] = {
-      ...success.schema,
-      description: 'A replay of the same idempotency key: the first result, unchanged.',
-    };
-  }
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     result[status] = Type.Object(
       {

@@ -429,6 +429,25 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     }
   });
 
+  it('documents one status per success: a replay answers as the first request did', () => {
+    for (const [path, method] of [
+      ['/api/v1/queue/token', 'post'],
+      ['/api/v1/reservations/concerts/{concertId}/seats/hold', 'post'],
+      ['/api/v1/reservations', 'post'],
+    ] as const) {
+      const operation = document.paths[path]?.[method];
+      const success = Object.keys(operation?.responses ?? {}).filter((status) => status < '300');
+      expect(success, path).toEqual(['201']);
+    }
+    for (const path of [
+      '/api/v1/reservations/concerts/{concertId}/seats/hold',
+      '/api/v1/reservations',
+    ])
+      expect(document.paths[path]?.post?.responses['201']?.description, path).toContain(
+        'A replay of the same idempotency key answers the same: this status',
+      );
+  });
+
   it('serves the same document at /docs/json for the UI', async () => {
     const response = await fetch(`${server.url}/docs/json`);
     expect(response.status).toBe(200);

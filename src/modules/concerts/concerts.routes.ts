@@ -84,7 +84,8 @@ export function registerConcertRoutes(
               Type.Object({
                 concertId: id('Concert id.'),
                 availableSeats: Type.Array(seatSchema, {
-                  description: 'All seats in seat order, each with isAvailable.',
+                  description:
+                    "Every seat of the concert in seat order, held and sold ones too (the seed's name for the seat map); isAvailable says which can be held now.",
                 }),
               }),
               {

@@ -62,7 +62,8 @@ export function registerQueueRoutes(
         summary: 'Join the waiting room (or get your place back)',
         description:
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
-          '(refreshes and extra tabs keep the place). With free room and an empty line the token is ACTIVE at once.',
+          '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
+          'an empty line the token is ACTIVE at once.',
         headers: guards.user.headers,
         security: guards.user.security,
         response: responses(

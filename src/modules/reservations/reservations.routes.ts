@@ -60,7 +60,7 @@ export function registerReservationRoutes(
         description:
           'One transaction: checks your live hold, debits the balance, writes the ledger and the reservation, ' +
           'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
-          'returns the original reservation (200) and never charges again.',
+          'answers as the first request did (201, the same reservation, message Replayed) and never charges again.',
         headers: guards.queue.headers,
         security: guards.queue.security,
         body: Type.Object(
@@ -96,9 +96,8 @@ export function registerReservationRoutes(
         ...request.body,
         reservationUuid: request.body.reservationUuid.toLowerCase(),
       });
-      return reply
-        .status(result.replayed ? 200 : 201)
-        .send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
+      // A replay answers as the first request did (status and data); only the message differs.
+      return reply.status(201).send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
     },
   );
 
