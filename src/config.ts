@@ -441,7 +441,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32) {
     throw invalid([
-      `JWT_SECRET has ${config.JWT_SECRET.length} characters: expected at least 32 (openssl rand -hex 32 makes one)`,
+      `JWT_SECRET has ${config.JWT_SECRET.length} characters: expected at least 32 characters (openssl rand -hex 32 makes one)`,
     ]);
   }
   if (config.AUTH_MODE === 'jwt') {
