@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import { parse as parseContentType } from 'content-type';
 import fastifySSE from '@fastify/sse';
-import helmet from 'helmet';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import formatsPlugin from 'ajv-formats';
@@ -16,13 +13,16 @@ import Fastify, {
   type preValidationHookHandler,
   type RouteOptions,
 } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrustProxy } from './config.js';
 import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
+import { registerLandingPage } from './landing.js';
+import { registerOpenApi } from './openapi.js';
 import { registerRateLimits } from './rate-limits.js';
+import { decorateRequestLog, requestLog } from './request-log.js';
+import { securityHeaders } from './security-headers.js';
 import { isRedisUnavailable } from './redis/client.js';
 import { registerAdminRoutes } from './modules/admin/admin.routes.js';
 import { createAuth } from './modules/auth/auth.js';
@@ -266,32 +266,14 @@ export interface BuiltApp {
   beginClosing: () => void;
 }
 
-type Middleware = (
-  request: IncomingMessage,
-  response: ServerResponse,
-  next: (error?: unknown) => void,
-) => void;
-
-/** The headers a middleware that only sets static headers (as helmet does here) sets. */
-function headersSetBy(middleware: Middleware): Record<string, string> {
-  const headers = new Map<string, string>();
-  const response = {
-    setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value),
-    removeHeader: (name: string) => headers.delete(name.toLowerCase()),
-  };
-  // The request is never read: no directive is a per-request function.
-  middleware(undefined as never, response as unknown as ServerResponse, (error) => {
-    if (error !== undefined) throw new Error('security headers', { cause: error });
-  });
-  return Object.fromEntries(headers);
-}
-
 export async function buildApp({ container, logger }: BuildAppOptions): Promise<BuiltApp> {
   const { config } = container;
   let closing = false;
   const fastifyLogger: FastifyBaseLogger = logger;
   const app = Fastify({
     loggerInstance: fastifyLogger,
+    // One line per request, when it completes (src/request-log.ts).
+    logController: requestLog(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // request.ip (rate limits, logs), request.protocol and request.host from X-Forwarded-* as far
     // as TRUST_PROXY trusts the hops; off, a client's own X-Forwarded-For is ignored.
@@ -320,6 +302,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     // the envelope and a request id like every other reply.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-request-id', request.id);
+      request.replyCode = 'INVALID_REQUEST';
       void reply.status(400).send({
         code: 'INVALID_REQUEST',
         message: `The URL is malformed: ${error.message}`,
@@ -353,6 +336,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   });
 
   app.addHook('onRoute', requireDecimalIntegers);
+  decorateRequestLog(app);
 
   const { body, other } = validators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -377,6 +361,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
+    request.replyCode = appError.code;
     if (appError.code === 'INTERNAL_ERROR') {
       request.log.error({ err: error }, 'request failed');
     } else if (appError.status >= 500) {
@@ -390,34 +375,19 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
       .send({ code: appError.code, message: appError.message, data: appError.details ?? null });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    request.replyCode = 'NOT_FOUND';
+    return reply.status(404).send({
       code: 'NOT_FOUND',
       message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`,
       data: null,
-    }),
-  );
+    });
+  });
 
   const auth = await createAuth(config);
-  // Security headers on every reply. Helmet decides them once here (the options are static: no
-  // per-request nonce) and each reply copies the result: @fastify/helmet runs helmet's middleware
-  // again on every request, ~8% of a queue join's CPU, and even a middleware built once sets a
-  // dozen headers one by one (docs/decisions/0012).
-  const securityHeaders = headersSetBy(
-    helmet({
-      // Swagger UI at /docs loads its own scripts and styles; everything else is JSON.
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-        },
-      },
-    }),
-  );
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders);
+  const headersFor = securityHeaders();
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headersFor(request));
     done();
   });
   if (config.CORS_ORIGINS !== '') {
@@ -438,29 +408,8 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   }
   await registerRateLimits(app, { config, auth, redis: container.redis });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Overture',
-        version: '0.1.0',
-        description:
-          'Concert ticketing with a virtual waiting room. Join the queue, wait until ACTIVE, hold a seat, pay from a ' +
-          'prepaid balance. Every reply is `{code, message, data}`; errors carry a stable code.',
-      },
-      tags: [
-        { name: 'queue', description: 'The waiting room' },
-        { name: 'concerts', description: 'Concerts and seat maps (ACTIVE token)' },
-        { name: 'holds', description: 'Seat holds (ACTIVE token)' },
-        { name: 'reservations', description: 'Payment and your reservations' },
-        { name: 'balance', description: 'Prepaid balance' },
-        { name: 'health', description: 'Probes' },
-        { name: 'admin', description: 'Operator endpoints (JWT with the admin role)' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  await registerOpenApi(app, auth);
+  registerLandingPage(app);
 
   registerHealthRoutes(app, {
     database: container.database,

@@ -27,6 +27,11 @@ export const configSchema = Type.Object({
     default: 'info',
     description: 'pino log level.',
   }),
+  LOG_FORMAT: Type.Enum(['auto', 'json', 'pretty'], {
+    default: 'auto',
+    description:
+      'auto: readable lines (pino-pretty) when stdout is a terminal and NODE_ENV is not production, JSON lines otherwise. json or pretty: always that.',
+  }),
   DATABASE_URL: Type.String({
     default: '',
     description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',
@@ -39,7 +44,8 @@ export const configSchema = Type.Object({
   }),
   PGLITE_IN_MEMORY: Type.Boolean({
     default: false,
-    description: 'true: the embedded database lives in memory only and starts empty.',
+    description:
+      'true: the embedded database lives in memory only; every start begins afresh (with the demo concerts unless SEED_DEMO_DATA=false).',
   }),
   ALLOW_EMBEDDED_DATABASE: Type.Boolean({
     default: false,
@@ -213,6 +219,11 @@ export const configSchema = Type.Object({
   JWT_PUBLIC_KEY_FILE: Type.String({
     default: '',
     description: 'PEM public key (SPKI) for RS256/ES256.',
+  }),
+  JWT_PRIVATE_KEY_FILE: Type.String({
+    default: '',
+    description:
+      'PKCS#8 PEM private key `npm run token` signs RS256/ES256 tokens with (local use; the server only verifies, with JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE).',
   }),
   JWT_JWKS_FILE: Type.String({
     default: '',
@@ -405,6 +416,9 @@ export type TrustProxy = boolean | number | string[];
 
 export type Config = Omit<Static<typeof configSchema>, 'TRUST_PROXY'> & { TRUST_PROXY: TrustProxy };
 
+const invalid = (lines: string[]) =>
+  new ConfigError(`Invalid configuration:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+
 /** The address ranges proxy-addr knows by name. */
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -426,9 +440,9 @@ function parseTrustProxy(value: string): TrustProxy {
     if (odd !== undefined) throw new Error(`invalid IP address: ${odd}`);
     compileTrust(entries);
   } catch (error) {
-    throw new ConfigError(
-      `Invalid configuration: TRUST_PROXY=${value} is not true, false, a hop count or a list of IP addresses / CIDR ranges (${(error as Error).message})`,
-    );
+    throw invalid([
+      `TRUST_PROXY="${value}" is not allowed: expected true, false, a hop count or a list of IP addresses / CIDR ranges (${(error as Error).message})`,
+    ]);
   }
   return entries;
 }
@@ -443,7 +457,49 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses and validates the environment once; throws ConfigError naming each bad variable. */
+type PropertySchema = {
+  type?: string;
+  enum?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+};
+
+/** What a variable accepts, in words, from its schema. */
+function allowedValues(schema: PropertySchema): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (schema.type === 'integer')
+    return `a whole number from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
+  const rules = [
+    schema.pattern === undefined ? '' : `matching ${schema.pattern}`,
+    schema.maxLength === undefined ? '' : `at most ${schema.maxLength} characters`,
+  ].filter(Boolean);
+  return `text ${rules.join(', ')}`.trim();
+}
+
+/** `NAME="value"`, without the value of a secret. */
+const given = (name: string, value: unknown): string =>
+  /SECRET|PASSWORD/.test(name) ? `${name} (value not shown)` : `${name}=${JSON.stringify(value)}`;
+
+/** One line per refused variable: its name, the value given and what it accepts. */
+function describeInvalid(errors: { instancePath?: string }[], data: Record<string, unknown>) {
+  const names = [...new Set(errors.map((error) => (error.instancePath ?? '').replace(/^\//, '')))];
+  const properties = configSchema.properties as Record<string, PropertySchema>;
+  return names
+    .filter((name) => name !== '')
+    .map((name) => {
+      const schema = properties[name] ?? {};
+      return `${given(name, data[name])} is not allowed: expected ${allowedValues(schema)}`;
+    });
+}
+
+/**
+ * Parses and validates the environment once; throws a ConfigError with one line per bad
+ * variable, naming it, the value given and what it accepts.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const data = Object.fromEntries(
     Object.keys(configSchema.properties)
@@ -457,36 +513,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     data.SEED_DEMO_DATA = 'false';
   let parsed: Static<typeof configSchema>;
   try {
-    parsed = envSchema<Static<typeof configSchema>>({ schema: configSchema, data, env: false });
+    parsed = envSchema<Static<typeof configSchema>>({
+      schema: configSchema,
+      data: { ...data },
+      env: false,
+    });
   } catch (error) {
-    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    const lines = describeInvalid((error as { errors?: [] }).errors ?? [], data);
+    throw invalid(lines.length > 0 ? lines : [(error as Error).message]);
   }
   const config: Config = { ...parsed, TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY) };
+  const brokers = 'KAFKA_BROKERS (comma-separated host:port), which is empty';
   if (config.EVENT_BUS === 'kafka' && kafkaBrokers(config).length === 0) {
-    throw new ConfigError('Invalid configuration: EVENT_BUS=kafka needs KAFKA_BROKERS');
+    throw invalid([`EVENT_BUS="kafka" needs ${brokers}`]);
   }
   if (config.QUEUE_BACKEND === 'stream' && kafkaBrokers(config).length === 0) {
-    throw new ConfigError('Invalid configuration: QUEUE_BACKEND=stream needs KAFKA_BROKERS');
+    throw invalid([`QUEUE_BACKEND="stream" needs ${brokers}`]);
   }
   if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
-    throw new ConfigError(
-      'Invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS',
-    );
+    throw invalid([
+      `HEADERS_TIMEOUT_MS=${config.HEADERS_TIMEOUT_MS} is not allowed: expected at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`,
+    ]);
   }
   if (config.MAX_CHARGE_AMOUNT > config.MAX_BALANCE) {
-    throw new ConfigError('Invalid configuration: MAX_CHARGE_AMOUNT must not exceed MAX_BALANCE');
+    throw invalid([
+      `MAX_CHARGE_AMOUNT=${config.MAX_CHARGE_AMOUNT} is not allowed: expected at most MAX_BALANCE (${config.MAX_BALANCE})`,
+    ]);
   }
   // The fence that stops a paid token from paying again is purged after RETENTION_HOURS.
   if (
     config.RETENTION_HOURS * 3600 <
     config.ACTIVE_TOKEN_TTL_SECONDS + config.SEAT_HOLD_TTL_SECONDS
   ) {
-    throw new ConfigError(
-      "Invalid configuration: RETENTION_HOURS must cover a token's longest life (ACTIVE_TOKEN_TTL_SECONDS + SEAT_HOLD_TTL_SECONDS)",
-    );
+    throw invalid([
+      `RETENTION_HOURS=${config.RETENTION_HOURS} is not allowed: expected at least a token's longest life, ACTIVE_TOKEN_TTL_SECONDS + SEAT_HOLD_TTL_SECONDS (${config.ACTIVE_TOKEN_TTL_SECONDS + config.SEAT_HOLD_TTL_SECONDS} s)`,
+    ]);
   }
   if (config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32) {
-    throw new ConfigError('Invalid configuration: JWT_SECRET must be at least 32 characters');
+    throw invalid([
+      `JWT_SECRET has ${config.JWT_SECRET.length} characters: expected at least 32 characters (openssl rand -hex 32 makes one)`,
+    ]);
   }
   if (config.AUTH_MODE === 'jwt') {
     const hasKey =
@@ -494,9 +560,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? config.JWT_SECRET !== ''
         : config.JWT_PUBLIC_KEY_FILE !== '' || config.JWT_JWKS_FILE !== '';
     if (!hasKey) {
-      throw new ConfigError(
-        `Invalid configuration: AUTH_MODE=jwt with ${config.JWT_ALGORITHM} needs ${config.JWT_ALGORITHM === 'HS256' ? 'JWT_SECRET' : 'JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'}`,
-      );
+      throw invalid([
+        `AUTH_MODE="jwt" with JWT_ALGORITHM="${config.JWT_ALGORITHM}" needs ${config.JWT_ALGORITHM === 'HS256' ? 'JWT_SECRET (at least 32 characters)' : 'JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'}, which is empty`,
+      ]);
     }
   }
   if (
@@ -504,21 +570,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     config.NODE_ENV === 'production' &&
     !config.ALLOW_CLIENT_ID_AUTH
   ) {
-    throw new ConfigError(
-      'Invalid configuration: AUTH_MODE=client-id trusts any caller to name any user; refused with NODE_ENV=production unless ALLOW_CLIENT_ID_AUTH=true',
-    );
+    throw invalid([
+      'AUTH_MODE="client-id" (the default) trusts any caller to name any user: refused with NODE_ENV="production"; expected AUTH_MODE=jwt, or ALLOW_CLIENT_ID_AUTH=true to accept the risk',
+    ]);
   }
   if (
     config.NODE_ENV === 'production' &&
     config.DATABASE_URL === '' &&
     !config.ALLOW_EMBEDDED_DATABASE
   ) {
-    throw new ConfigError(
-      'Invalid configuration: NODE_ENV=production needs a PostgreSQL server, and DATABASE_URL is ' +
-        'empty (the embedded PGlite database). Set DATABASE_URL=postgres://user:password@host:5432/overture, ' +
-        'or ALLOW_EMBEDDED_DATABASE=true to run production on PGlite anyway (one process, one ' +
-        'connection: for development and demos).',
-    );
+    throw invalid([
+      'NODE_ENV="production" needs a PostgreSQL server, and DATABASE_URL is empty (the embedded PGlite ' +
+        'database): expected DATABASE_URL=postgres://user:password@host:5432/overture, or ' +
+        'ALLOW_EMBEDDED_DATABASE=true to run production on PGlite anyway (one process, one ' +
+        'connection: for development and demos)',
+    ]);
   }
   return config;
 }

@@ -1,18 +1,16 @@
 import closeWithGrace from 'close-with-grace';
+import type { Logger } from 'pino';
+import { reasonOf } from './cli/run.js';
 import { ConfigError, loadConfig } from './config.js';
-import { DataFolderInUseError } from './db/pglite-lock.js';
-import { createLogger, startServer } from './server.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { ExplainedError } from './shared/explained-error.js';
+
+let logger: Logger | undefined;
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\nSee the configuration table in README.md.\n`);
-    process.exit(1);
-  }
-  const logger = createLogger(config);
+  const config = loadConfig();
+  logger = createLogger(config);
   const server = await startServer(config, logger);
   const database = server.container.database.description;
   process.stdout.write(
@@ -23,21 +21,32 @@ async function main(): Promise<void> {
   );
   logger.info({ url: server.url, database }, 'overture started');
 
-  closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error');
-    else logger.info({ signal }, 'shutting down');
-    await server.close();
-  });
+  const running = logger;
+  closeWithGrace(
+    { delay: config.SHUTDOWN_TIMEOUT_MS, logger: running },
+    async ({ signal, err }) => {
+      if (err) running.error({ err }, 'shutting down after an error');
+      else running.info({ signal }, 'shutting down');
+      await server.close();
+    },
+  );
+}
+
+/** Why the server could not start, and what to do about it: one message, no stack trace. */
+function startFailure(error: unknown): string {
+  if (error instanceof ConfigError)
+    return `${error.message}\nSee the configuration table in README.md.`;
+  if (error instanceof ExplainedError) return error.message;
+  const { code, port } = error as { code?: unknown; port?: unknown };
+  if (code === 'EADDRINUSE')
+    return `port ${String(port)} is taken by another process: stop it, or choose another with PORT (0 picks a free one).`;
+  if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+    return `cannot listen there (${reasonOf(error)}): check HOST and PORT.`;
+  logger?.debug({ err: error }, 'start failed');
+  return `${reasonOf(error)}${logger ? ' (LOG_LEVEL=debug logs the details)' : ''}`;
 }
 
 main().catch((error: unknown) => {
-  // Someone else has the embedded database: the message says who and what to do.
-  if (error instanceof DataFolderInUseError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(
-    `Overture failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  process.stderr.write(`Overture failed to start: ${startFailure(error)}\n`);
   process.exit(1);
 });

@@ -1,10 +1,12 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createContainer, type Container } from './container.js';
+import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
+import { requireKafka } from './modules/events/bus.kafka.js';
 import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
@@ -16,15 +18,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({ level: config.LOG_LEVEL, base: { service: 'overture' } });
-}
-
 /** Opens and migrates the database, loads demo data if empty, listens, and starts the workers. */
 export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer> {
+  // Refuse at once, with the install steps, rather than start and fail every publish later.
+  const kafkaSettings = [
+    config.EVENT_BUS === 'kafka' ? 'EVENT_BUS=kafka (KAFKA_BROKERS)' : '',
+    config.QUEUE_BACKEND === 'stream' ? 'QUEUE_BACKEND=stream' : '',
+  ].filter(Boolean);
+  if (kafkaSettings.length > 0) await requireKafka(kafkaSettings.join(' and '));
   const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
   try {
     await migrateDatabase(database, config.DATABASE_URL);
@@ -65,6 +69,7 @@ export async function startServer(
       await container.bus.close();
       if (container.redis) await closeRedis(container.redis);
       await database.close();
+      logger.info('stopped');
     })());
   return { app, container, url, close };
 }

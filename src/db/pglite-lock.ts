@@ -12,6 +12,7 @@ import {
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { ExplainedError } from '../shared/explained-error.js';
 
 /**
  * One process per embedded database folder (docs/decisions/0014-pglite-folder-lock.md).
@@ -53,7 +54,8 @@ export interface LockOwner {
   processStart: string | null;
 }
 
-export class DataFolderInUseError extends Error {
+/** Explains itself: who holds the folder and what to do (printed as it is, no stack trace). */
+export class DataFolderInUseError extends ExplainedError {
   override name = 'DataFolderInUseError';
 }
 

@@ -49,15 +49,13 @@ export function responses(
     const { status } = errorCatalog[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
+  // A replay of an idempotency key answers as the first request did: same status, same data.
+  const description = success.replayable
+    ? `${success.description} A replay of the same idempotency key answers the same: this status, the first result, message \`Replayed\`.`
+    : success.description;
   const result: Record<number, TSchema> = {
-    [success.status]: { ...success.schema, description: success.description },
+    [success.status]: { ...success.schema, description },
   };
-  if (success.replayable) {
-    result[200] = {
-      ...success.schema,
-      description: 'A replay of the same idempotency key: the first result, unchanged.',
-    };
-  }
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     result[status] = Type.Object(
       {
@@ -80,10 +78,13 @@ export function responses(
   return result;
 }
 
+/**
+ * No example: where it is a parameter it is optional (it must then match the token or JWT), and
+ * Swagger UI would send a prefilled example along with whatever user was authorized.
+ */
 export const clientIdHeader = Type.String({
   pattern: CLIENT_ID_PATTERN,
   description: 'The user id (a positive integer), as in the seed.',
-  examples: ['1001'],
 });
 
 export const queueTokenHeader = Type.String({
@@ -105,11 +106,25 @@ export const id = (description: string) =>
  * A UUID in its canonical 8-4-4-4-12 hex form (ajv's `uuid` format also accepts `urn:uuid:`,
  * which PostgreSQL does not). Compare keys after toLowerCase(): PostgreSQL stores uuids so.
  */
+const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 export const uuid = (description: string) =>
   Type.String({
-    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+    pattern: UUID_PATTERN,
     description,
     examples: ['3f0a8c4e-5b1d-4d7e-9a2b-6c8e1f4a7b90'],
+  });
+
+/**
+ * A client-chosen idempotency key (a UUID). No example on purpose: Swagger UI would prefill that
+ * one fixed key, and the second hold or payment tried with it (another seat) is refused as a
+ * reuse; without one it fills in a random key matching the pattern.
+ */
+export const idempotencyKey = (description: string) =>
+  Type.String({
+    pattern: UUID_PATTERN,
+    description: `${description} A fresh UUID for each new attempt; the same one again is a replay.`,
   });
 
 export const isoTime = (description: string) =>

@@ -20,6 +20,7 @@ interface Parameter {
   in: string;
   name: string;
   required?: boolean;
+  example?: unknown;
   schema?: Record<string, unknown>;
 }
 interface Operation {
@@ -31,11 +32,13 @@ interface Operation {
     content?: Record<string, { schema?: Record<string, unknown> }>;
   };
   responses: Record<string, ResponseObject>;
+  security?: Record<string, string[]>[];
 }
 interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string };
   paths: Record<string, Record<string, Operation>>;
+  components?: { securitySchemes?: Record<string, Record<string, string>> };
 }
 
 /** The contract table of MISSION.md plus the routes the service adds. */
@@ -216,10 +219,11 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     expect(listed).toEqual([...contractOperations, ...addedOperations].sort());
   });
 
-  it('lists every route the server serves (besides the docs themselves), and nothing it does not', () => {
+  it('lists every route the server serves (besides the docs themselves and the landing page), and nothing it does not', () => {
     const served = servedRoutes(server.app.printRoutes({ commonPrefix: false }))
       .filter((route) => !route.startsWith('HEAD '))
-      .filter((route) => !/ \/docs(\/|$)/.test(route) && !route.endsWith(' /openapi.json'));
+      .filter((route) => !/ \/docs(\/|$)/.test(route) && !route.endsWith(' /openapi.json'))
+      .filter((route) => route !== 'GET /');
     expect(served.length).toBeGreaterThanOrEqual(14);
     expect([...new Set(served)].sort(), server.app.printRoutes({ commonPrefix: false })).toEqual(
       operationsOf(document)
@@ -320,7 +324,15 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     expect(problems).toEqual([]);
   });
 
-  it('documents the identity headers, path ids, query and strict bodies', () => {
+  it('documents the identity headers as security schemes (for Swagger UI Authorize), path ids and strict bodies', () => {
+    const schemes = document.components?.securitySchemes;
+    expect(schemes?.clientId).toMatchObject({ type: 'apiKey', in: 'header', name: 'Client-Id' });
+    expect(schemes?.queueToken).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'Queue-Token',
+    });
+    expect(schemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     const problems: string[] = [];
     const clientIdRequired = [
       'POST /api/v1/queue/token',
@@ -338,14 +350,37 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'DELETE /api/v1/reservations/concerts/{concertId}/seats/hold',
       'POST /api/v1/reservations',
     ];
+    const adminOnly = [
+      'GET /api/v1/admin/dead-letters',
+      'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
+    ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];
       const header = (header: string) =>
         parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === header);
-      if (clientIdRequired.includes(name) && header('client-id')?.required !== true)
-        problems.push(`${name}: Client-Id not a required header`);
-      if (queueTokenRequired.includes(name) && header('queue-token')?.required !== true)
-        problems.push(`${name}: Queue-Token not a required header`);
+      const security = JSON.stringify(operation.security ?? null);
+      if (clientIdRequired.includes(name) && security !== '[{"clientId":[]}]')
+        problems.push(`${name}: security ${security}, not Client-Id`);
+      if (queueTokenRequired.includes(name) && security !== '[{"queueToken":[]}]')
+        problems.push(`${name}: security ${security}, not Queue-Token`);
+      if (adminOnly.includes(name) && security !== '[{"bearer":[]}]')
+        problems.push(`${name}: security ${security}, not a bearer JWT`);
+      if (
+        ![...clientIdRequired, ...queueTokenRequired, ...adminOnly].includes(name) &&
+        operation.security
+      )
+        problems.push(`${name}: public but has security ${security}`);
+      // Carried by the scheme, so Swagger UI does not ask for it twice.
+      if (clientIdRequired.includes(name) && header('client-id'))
+        problems.push(`${name}: Client-Id also a parameter`);
+      if (queueTokenRequired.includes(name) && header('queue-token'))
+        problems.push(`${name}: Queue-Token also a parameter`);
+      if (queueTokenRequired.includes(name) && header('client-id')?.required !== false)
+        problems.push(`${name}: Client-Id (must match the token) not an optional header`);
+      // Swagger UI would send a prefilled example beside the authorized user: a mismatch.
+      const clientId = header('client-id');
+      if (clientId && (clientId.example !== undefined || clientId.schema?.examples !== undefined))
+        problems.push(`${name}: optional Client-Id has an example Swagger UI would send`);
       if (name.includes('{concertId}')) {
         const param = parameters.find((p) => p.in === 'path' && p.name === 'concertId');
         if (param?.required !== true || param.schema?.type !== 'integer')
@@ -374,6 +409,44 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       maximum: server.container.config.MAX_CHARGE_AMOUNT,
     });
     expect(problems).toEqual([]);
+  });
+
+  it('prefills no fixed idempotency key: a second hold or payment tried from the docs gets a new one', () => {
+    for (const [path, field] of [
+      ['/api/v1/reservations/concerts/{concertId}/seats/hold', 'seatHoldUuid'],
+      ['/api/v1/reservations', 'reservationUuid'],
+    ] as const) {
+      const body = document.paths[path]?.post?.requestBody?.content?.['application/json']
+        ?.schema as { properties?: Record<string, Record<string, unknown>>; examples?: unknown };
+      const key = body.properties?.[field];
+      // Swagger UI fills a key without an example from its pattern, at random.
+      expect(key?.pattern, field).toMatch(/^\^\[0-9a-fA-F\]\{8\}-/);
+      expect([key?.example, key?.examples, key?.format, body.examples], field).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    }
+  });
+
+  it('documents one status per success: a replay answers as the first request did', () => {
+    for (const [path, method] of [
+      ['/api/v1/queue/token', 'post'],
+      ['/api/v1/reservations/concerts/{concertId}/seats/hold', 'post'],
+      ['/api/v1/reservations', 'post'],
+    ] as const) {
+      const operation = document.paths[path]?.[method];
+      const success = Object.keys(operation?.responses ?? {}).filter((status) => status < '300');
+      expect(success, path).toEqual(['201']);
+    }
+    for (const path of [
+      '/api/v1/reservations/concerts/{concertId}/seats/hold',
+      '/api/v1/reservations',
+    ])
+      expect(document.paths[path]?.post?.responses['201']?.description, path).toContain(
+        'A replay of the same idempotency key answers the same: this status',
+      );
   });
 
   it('serves the same document at /docs/json for the UI', async () => {

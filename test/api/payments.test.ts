@@ -92,7 +92,7 @@ describeWithPostgres('payment', () => {
     const first = await client.pay(token, seatIds[0]!, key);
     const replay = await client.pay(token, seatIds[0]!, key);
     expect(first.status).toBe(201);
-    expect([replay.status, replay.message]).toEqual([200, 'Replayed']);
+    expect([replay.status, replay.message]).toEqual([201, 'Replayed']);
     expect(replay.data).toEqual(first.data);
     expect((await client.balance(22)).data.balance).toBe(15_000);
     const other = await client.pay(token, 424242, key);

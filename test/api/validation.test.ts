@@ -856,8 +856,9 @@ describeWithPostgres('hostile and malformed input on every route', () => {
 
   it('answers unknown routes and unknown methods with 404 NOT_FOUND in the envelope', async () => {
     const problems: string[] = [];
+    // (GET / is the landing page: test/api/landing.test.ts.)
     for (const [method, path] of [
-      ['GET', '/'],
+      ['POST', '/'],
       ['GET', '/api'],
       ['GET', '/api/v1/nope'],
       ['GET', '/api/v2/balance'],

@@ -25,12 +25,18 @@ interface Parameter {
 }
 interface Operation {
   parameters?: Parameter[];
+  security?: Record<string, string[]>[];
   requestBody?: {
     content: Record<
       string,
       { schema: { properties?: Record<string, unknown>; examples?: unknown[] } }
     >;
   };
+}
+interface SecurityScheme {
+  type: string;
+  in?: string;
+  name?: string;
 }
 interface FuzzRequest {
   method: string;
@@ -103,8 +109,21 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
     method: string,
     template: string,
     operation: Operation,
+    schemes: Record<string, SecurityScheme>,
   ): fc.Arbitrary<FuzzRequest> {
     const parameters = operation.parameters ?? [];
+    // Header parameters, and the headers of the operation's security schemes (Client-Id, ...).
+    const headerNames = [
+      ...parameters.filter((p) => p.in === 'header').map((p) => p.name.toLowerCase()),
+      ...new Set(
+        (operation.security ?? []).flatMap((requirement) =>
+          Object.keys(requirement).map((name) => {
+            const scheme = schemes[name];
+            return scheme?.type === 'apiKey' ? (scheme.name ?? '') : 'authorization';
+          }),
+        ),
+      ),
+    ].map((name) => name.toLowerCase());
     const pathValue = fc
       .oneof(
         fc.constant(String(concert.concertId)),
@@ -179,10 +198,7 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
           ...parameters.filter((p) => p.in === 'path').map(() => pathValue),
           fc.constant(null),
         ),
-        headers: fc.tuple(
-          ...parameters.filter((p) => p.in === 'header').map((p) => headerValue(p.name)),
-          fc.constant(null),
-        ),
+        headers: fc.tuple(...headerNames.map((name) => headerValue(name)), fc.constant(null)),
         query: fc.oneof(
           fc.constant(''),
           fc.integer({ min: -5, max: 200 }).map((n) => `?limit=${n}`),
@@ -198,11 +214,10 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
         pathParameters.forEach((parameter, index) => {
           url = url.replace(`{${parameter.name}}`, String(path[index]));
         });
-        const headerParameters = parameters.filter((p) => p.in === 'header');
         const headerValues: Record<string, string> = {};
-        headerParameters.forEach((parameter, index) => {
+        headerNames.forEach((name, index) => {
           const value = headers[index];
-          if (typeof value === 'string') headerValues[parameter.name] = value;
+          if (typeof value === 'string') headerValues[name] = value;
         });
         if (payload !== undefined) headerValues['content-type'] = type;
         return {
@@ -217,7 +232,9 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
   it('never answers 5xx nor leaves the envelope, and every invariant holds afterwards', async () => {
     const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, Operation>>;
+      components?: { securitySchemes?: Record<string, SecurityScheme> };
     };
+    const schemes = document.components?.securitySchemes ?? {};
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
     );
@@ -246,7 +263,7 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
     let sent = 0;
     for (const { path, method, operation } of operations) {
       await fc.assert(
-        fc.asyncProperty(requests(method, path, operation), async (request) => {
+        fc.asyncProperty(requests(method, path, operation, schemes), async (request) => {
           const reply = await send(request);
           sent++;
           let envelope: { code?: unknown; message?: unknown } | undefined;

@@ -55,6 +55,47 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(name);
   });
 
+  it.each([
+    [{ PORT: 'abc' }, 'PORT="abc" is not allowed: expected a whole number from 0 to 65535'],
+    [{ MAX_ACTIVE: '0' }, 'MAX_ACTIVE="0" is not allowed: expected a whole number from 1 to'],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL="loud" is not allowed: expected one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
+      { PGLITE_IN_MEMORY: 'maybe' },
+      'PGLITE_IN_MEMORY="maybe" is not allowed: expected true or false',
+    ],
+    [
+      { REDIS_KEY_PREFIX: 'a{b}' },
+      'REDIS_KEY_PREFIX="a{b}" is not allowed: expected text matching ^[A-Za-z0-9_.:-]{1,64}$',
+    ],
+    [{ QUEUE_BACKEND: 'stream' }, 'QUEUE_BACKEND="stream" needs KAFKA_BROKERS'],
+    [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET has 9 characters: expected at least 32'],
+    [
+      { MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' },
+      'MAX_CHARGE_AMOUNT=1000 is not allowed: expected at most MAX_BALANCE (999)',
+    ],
+  ])('says which variable, the value given and what is allowed: %o', (env, line) => {
+    expect(() => loadConfig(env)).toThrow(line);
+  });
+
+  it('lists every bad variable at once, one per line, and never shows a secret', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: '70000', LOG_LEVEL: 'loud', JWT_SECRET: 'x'.repeat(40), MAX_ACTIVE: 'x' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'Invalid configuration:',
+      '  PORT="70000" is not allowed: expected a whole number from 0 to 65535',
+      '  LOG_LEVEL="loud" is not allowed: expected one of fatal, error, warn, info, debug, trace, silent',
+      '  MAX_ACTIVE="x" is not allowed: expected a whole number from 1 to 1000000',
+    ]);
+    expect(() => loadConfig({ JWT_SECRET: 'secret-value' })).not.toThrow('secret-value');
+  });
+
   it('takes the stream queue backend with Kafka brokers (which also pick the Kafka bus)', () => {
     const config = loadConfig({ QUEUE_BACKEND: 'stream', KAFKA_BROKERS: '127.0.0.1:9092' });
     expect(config).toMatchObject({

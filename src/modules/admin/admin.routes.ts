@@ -38,6 +38,7 @@ export function registerAdminRoutes(
         summary: 'Events a consumer gave up on',
         description: 'Newest first: the event, the consumer, the attempts and the last error.',
         headers: guards.admin.headers,
+        security: guards.admin.security,
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }) },
           { additionalProperties: false },
@@ -68,6 +69,7 @@ export function registerAdminRoutes(
           'Puts it back in the retry queue with fresh attempts. Idempotent: replaying what is not (or no longer) dead ' +
           'answers 404 and changes nothing; the consumer applies each event once anyway.',
         headers: guards.admin.headers,
+        security: guards.admin.security,
         params: Type.Object({
           consumer: Type.String({ pattern: '^[a-z][a-z-]{0,63}$' }),
           eventId: uuid('Event id.'),

@@ -59,6 +59,35 @@ function lifetimeProblem(
   return exp - payload.iat > limits.maxAgeSeconds ? tooLong : undefined;
 }
 
+/**
+ * The OpenAPI security schemes (what Swagger UI's Authorize button fills in), with the header
+ * each one carries.
+ */
+export const securitySchemes = {
+  clientId: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Client-Id',
+    description: 'AUTH_MODE=client-id (the seed): your user id, a positive integer.',
+  },
+  queueToken: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Queue-Token',
+    description: 'The token from POST /api/v1/queue/token.',
+  },
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'AUTH_MODE=jwt, and operator endpoints in any mode: `sub` is the user id, role `admin` opens /api/v1/admin (`npm run token -- <userId> [--admin]`).',
+  },
+} as const;
+export type SecurityScheme = keyof typeof securitySchemes;
+/** An operation's OpenAPI `security`: any one of the requirements, each needing all its schemes. */
+export type SecurityRequirements = readonly Partial<Record<SecurityScheme, readonly string[]>>[];
+
 const isAdmin = (payload: JWTPayload): boolean =>
   payload.role === 'admin' || (Array.isArray(payload.roles) && payload.roles.includes('admin'));
 
@@ -143,7 +172,11 @@ export async function createAuth(config: Config) {
   const memo = (request: FastifyRequest): Promise<Identity | undefined> => {
     let identity = resolved.get(request);
     if (!identity) {
-      identity = resolve(request);
+      identity = resolve(request).then((found) => {
+        // The request log names the user (src/request-log.ts).
+        if (found) request.userId = found.userId;
+        return found;
+      });
       resolved.set(request, identity);
     }
     return identity;
@@ -182,6 +215,7 @@ export async function createAuth(config: Config) {
     /** Operator endpoints: a verified JWT with the admin role, whatever AUTH_MODE says. */
     async admin(request: FastifyRequest): Promise<Identity> {
       const identity = await verify(request);
+      if (identity) request.userId = identity.userId;
       if (!identity)
         throw new AppError('AUTH_REQUIRED', 'Send an admin JWT: Authorization: Bearer <JWT>.', {
           field: 'Authorization',
@@ -226,6 +260,17 @@ export async function createAuth(config: Config) {
         }),
 
     adminHeaders: Type.Object({ authorization: authorizationHeader }),
+
+    /** OpenAPI security of routes acting for a user, of routes behind the queue, of operators'. */
+    userSecurity: (jwtMode ? [{ bearer: [] }] : [{ clientId: [] }]) as SecurityRequirements,
+    tokenSecurity: (jwtMode
+      ? [{ queueToken: [], bearer: [] }]
+      : [{ queueToken: [] }]) as SecurityRequirements,
+    adminSecurity: [{ bearer: [] }] as SecurityRequirements,
+    /** The schemes these use (Client-Id names nobody with AUTH_MODE=jwt). */
+    securitySchemes: jwtMode
+      ? { queueToken: securitySchemes.queueToken, bearer: securitySchemes.bearer }
+      : securitySchemes,
 
     /** Error codes identity can produce on user routes and token routes (for the OpenAPI document). */
     userErrors: jwtMode

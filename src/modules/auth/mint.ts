@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { importPKCS8, SignJWT } from 'jose';
 import type { Config } from '../../config.js';
 
@@ -33,6 +32,3 @@ export async function mintToken(
   if (config.JWT_AUDIENCE !== '') jwt = jwt.setAudience(config.JWT_AUDIENCE);
   return jwt.sign(key);
 }
-
-export const readPrivateKey = (path: string | undefined): Promise<string | undefined> =>
-  path ? readFile(path, 'utf8') : Promise.resolve(undefined);

@@ -28,6 +28,7 @@ export function registerBalanceRoutes(
         tags,
         summary: 'Your balance',
         headers: guards.user.headers,
+        security: guards.user.security,
         response: responses(
           {
             status: 200,
@@ -50,6 +51,7 @@ export function registerBalanceRoutes(
         description:
           'Adds a positive whole amount; the ledger row is written in the same statement. With an Idempotency-Key ' +
           'the same key returns the first result (200, message Replayed) and never charges twice.',
+        security: guards.user.security,
         headers: Type.Object({
           ...guards.user.headers.properties,
           'idempotency-key': Type.Optional(idempotencyKeyHeader),

@@ -49,6 +49,7 @@ export function registerConcertRoutes(
         tags,
         summary: 'Concerts on sale',
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,
@@ -75,6 +76,7 @@ export function registerConcertRoutes(
         summary: 'Seat map of one concert',
         params: Type.Object({ concertId: id('Concert id.') }),
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,
@@ -82,7 +84,8 @@ export function registerConcertRoutes(
               Type.Object({
                 concertId: id('Concert id.'),
                 availableSeats: Type.Array(seatSchema, {
-                  description: 'All seats in seat order, each with isAvailable.',
+                  description:
+                    "Every seat of the concert in seat order, held and sold ones too (the seed's name for the seat map); isAvailable says which can be held now.",
                 }),
               }),
               {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from './bus.js';
+import { ExplainedError } from '../../shared/explained-error.js';
 import { decodeEvent, pause } from './bus.shared.js';
 
 /**
@@ -63,11 +64,28 @@ export interface KafkaAdmin {
 
 const PACKAGE = '@confluentinc/kafka-javascript';
 
+/** How to install the client, as README's "Kafka" section says (docs/decisions/0008). */
+const INSTALL_STEPS = [
+  'Install it (npm compiles it and the librdkafka it bundles, offline, in about 2 minutes):',
+  '  1. the build tools, on Debian/Ubuntu: apt-get install g++ make pkg-config libssl-dev zlib1g-dev',
+  '     (and librdkafka-dev for the Kafka mock cluster of the tests)',
+  '  2. CKJS_LINKING=dynamic npm_config_nodedir=/usr npm install',
+  "     (npm_config_nodedir: the folder holding Node's include/node headers, /usr for Debian's nodejs;",
+  "     package.json's allowScripts lets the client's build script run)",
+  `  3. check: node -e "require('${PACKAGE}')"`,
+].join('\n');
+
+/** The optional client cannot be used; the message says why and how to install it. */
+export class KafkaClientMissing extends ExplainedError {
+  override name = 'KafkaClientMissing';
+}
+
 /**
- * Loads the optional Kafka client, or resolves undefined when it is not installed (or did not
- * build: npm drops a failed optional dependency silently — docs/decisions/0008).
+ * Loads the optional Kafka client, or says why it cannot: not installed (npm drops an optional
+ * dependency that failed to build, silently — docs/decisions/0008), or installed but not loading
+ * (a native build for another Node.js version).
  */
-export async function loadKafka(): Promise<KafkaModule | undefined> {
+export async function importKafka(): Promise<{ kafka: KafkaModule } | { missing: string }> {
   try {
     // A name in a variable: TypeScript does not look for the optional package at compile time.
     const name = PACKAGE;
@@ -75,10 +93,34 @@ export async function loadKafka(): Promise<KafkaModule | undefined> {
       KafkaJS?: KafkaModule;
       default?: { KafkaJS?: KafkaModule };
     };
-    return loaded.KafkaJS ?? loaded.default?.KafkaJS;
-  } catch {
-    return undefined;
+    const kafka = loaded.KafkaJS ?? loaded.default?.KafkaJS;
+    return kafka ? { kafka } : { missing: `${PACKAGE} has no KafkaJS API` };
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === 'ERR_MODULE_NOT_FOUND') return { missing: `${PACKAGE} is not installed` };
+    const reason = String(message).split('\n')[0] ?? '';
+    return {
+      missing:
+        `${PACKAGE} is installed but does not load (${reason}); rebuild it for this Node.js: ` +
+        `CKJS_LINKING=dynamic npm_config_nodedir=/usr npm rebuild ${PACKAGE} --build-from-source`,
+    };
   }
+}
+
+/** The optional Kafka client, or undefined when it cannot be loaded. */
+export async function loadKafka(): Promise<KafkaModule | undefined> {
+  const loaded = await importKafka();
+  return 'kafka' in loaded ? loaded.kafka : undefined;
+}
+
+/** The optional Kafka client that `neededBy` (a setting) needs, or a KafkaClientMissing. */
+export async function requireKafka(neededBy: string): Promise<KafkaModule> {
+  const loaded = await importKafka();
+  if ('kafka' in loaded) return loaded.kafka;
+  throw new KafkaClientMissing(
+    `${neededBy} needs the optional Kafka client, but ${loaded.missing}.\n${INSTALL_STEPS}\n` +
+      'Or start without Kafka: unset KAFKA_BROKERS (EVENT_BUS=inprocess or redis, QUEUE_BACKEND=postgres or redis). README: Kafka.',
+  );
 }
 
 export interface KafkaBusOptions {
@@ -261,11 +303,7 @@ export async function createKafkaClient(
   options: { brokers: string[]; clientId: string; logger: Logger; neededBy: string },
   kafkaModule?: KafkaModule,
 ): Promise<KafkaClient> {
-  const module = kafkaModule ?? (await loadKafka());
-  if (!module)
-    throw new Error(
-      `${options.neededBy} needs the optional package ${PACKAGE}, which is not installed (see docs/decisions/0008)`,
-    );
+  const module = kafkaModule ?? (await requireKafka(options.neededBy));
   return new module.Kafka({
     kafkaJS: {
       brokers: options.brokers,

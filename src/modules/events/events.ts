@@ -33,7 +33,12 @@ export interface OutboxEvent {
  * event_deliveries, retried with capped backoff and dead-lettered once it has been failing for
  * the retry horizon (EVENT_RETRY_HORIZON_MINUTES).
  */
+/** Every consumer there is: names in event_deliveries, dead letters and their replay. */
+export const CONSUMER_NAMES = ['ranking', 'token-expiry', 'data-platform'] as const;
+export type ConsumerName = (typeof CONSUMER_NAMES)[number];
+
 export interface EventConsumer {
+  /** One of CONSUMER_NAMES. */
   readonly name: string;
   /** First delivery. Throw to have it retried later. */
   handle(event: OutboxEvent): Promise<void>;

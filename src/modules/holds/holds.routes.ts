@@ -4,11 +4,11 @@ import { AppError } from '../../shared/errors.js';
 import {
   bodyErrors,
   id,
+  idempotencyKey,
   isoTime,
   ok,
   responses,
   successEnvelope,
-  uuid,
 } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
 import type { HoldService } from './holds.service.js';
@@ -42,12 +42,13 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
         description:
           'One live hold per user: holding another seat releases the previous one in the same transaction ' +
           '(if the new seat cannot be had, the previous hold stays). Asking again for the seat you hold returns ' +
-          'that hold unchanged. A seatHoldUuid replay returns the first result (200).',
+          'that hold unchanged. A seatHoldUuid replay answers as the first request did (201, the same data, message Replayed).',
         params,
         headers: guards.queue.headers,
+        security: guards.queue.security,
         body: Type.Object(
           {
-            seatHoldUuid: uuid('Your idempotency key for this hold.'),
+            seatHoldUuid: idempotencyKey('Your idempotency key for this hold.'),
             concertId: id('Must equal the concert in the path.'),
             seatId: id('The seat to hold.'),
           },
@@ -87,9 +88,8 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
         ...request.body,
         seatHoldUuid: request.body.seatHoldUuid.toLowerCase(),
       });
-      return reply
-        .status(result.replayed ? 200 : 201)
-        .send(ok(result.value, result.replayed ? 'Replayed' : 'Held'));
+      // A replay answers as the first request did (status and data); only the message differs.
+      return reply.status(201).send(ok(result.value, result.replayed ? 'Replayed' : 'Held'));
     },
   );
 
@@ -101,6 +101,7 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
         summary: 'Release your hold in this concert',
         params,
         headers: guards.queue.headers,
+        security: guards.queue.security,
         response: responses(
           {
             status: 200,

@@ -68,8 +68,10 @@ export function registerQueueRoutes(
         summary: 'Join the waiting room (or get your place back)',
         description:
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
-          '(refreshes and extra tabs keep the place). With free room and an empty line the token is ACTIVE at once.',
+          '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
+          'an empty line the token is ACTIVE at once.',
         headers: guards.user.headers,
+        security: guards.user.security,
         response: responses(
           {
             status: 201,
@@ -95,6 +97,7 @@ export function registerQueueRoutes(
         description:
           'Polling keeps a WAITING token alive (it expires after the idle lifetime without a poll).',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: responses(
           {
             status: 200,
@@ -135,6 +138,7 @@ export function registerQueueRoutes(
           'Without that Accept header: the same fields once, as JSON. A user may hold a few streams open at ' +
           'once (3 by default, e.g. tabs), and one client address a bounded number: one more is 429 TOO_MANY_STREAMS.',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: {
           ...responses({ status: 200, schema: liveEnvelope, description: 'Live state.' }, [
             ...guards.token.errors,
@@ -195,6 +199,7 @@ export function registerQueueRoutes(
         description:
           'Expires the token and releases your seat hold; your slot goes to the next in line at once.',
         headers: guards.token.headers,
+        security: guards.token.security,
         response: responses(
           {
             status: 200,

@@ -3,11 +3,11 @@ import type { App } from '../../shared/app-types.js';
 import {
   bodyErrors,
   id,
+  idempotencyKey,
   isoTime,
   ok,
   responses,
   successEnvelope,
-  uuid,
 } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
 import type { ReservationService } from './reservations.service.js';
@@ -60,11 +60,12 @@ export function registerReservationRoutes(
         description:
           'One transaction: checks your live hold, debits the balance, writes the ledger and the reservation, ' +
           'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
-          'returns the original reservation (200) and never charges again.',
+          'answers as the first request did (201, the same reservation, message Replayed) and never charges again.',
         headers: guards.queue.headers,
+        security: guards.queue.security,
         body: Type.Object(
           {
-            reservationUuid: uuid('Your idempotency key for this payment.'),
+            reservationUuid: idempotencyKey('Your idempotency key for this payment.'),
             seatId: id('The seat you hold.'),
           },
           { additionalProperties: false },
@@ -96,9 +97,8 @@ export function registerReservationRoutes(
         ...request.body,
         reservationUuid: request.body.reservationUuid.toLowerCase(),
       });
-      return reply
-        .status(result.replayed ? 200 : 201)
-        .send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
+      // A replay answers as the first request did (status and data); only the message differs.
+      return reply.status(201).send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
     },
   );
 
@@ -110,6 +110,7 @@ export function registerReservationRoutes(
         summary: 'Your reservations',
         description: 'Newest first, at most `limit` (default 50).',
         headers: guards.user.headers,
+        security: guards.user.security,
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }) },
           { additionalProperties: false },

@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { describe } from 'vitest';
+
+/** Debian's Chromium (.ci/run installs it): Playwright drives it, and never downloads a browser. */
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const required = () => process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1';
+
+/**
+ * An IPv4 address of this machine other than loopback: browsers treat loopback as a secure
+ * context (no upgrade to https, COOP honoured), which is not what a user on another machine gets.
+ */
+export const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+
+const reason = !existsSync(executablePath)
+  ? `no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`
+  : lanAddress === undefined
+    ? 'this machine has no IPv4 address besides loopback'
+    : '';
+if (reason !== '') {
+  const message = `Browser tests cannot run: ${reason}`;
+  if (required()) throw new Error(`${message}, and CI=true/REQUIRE_SERVICES=1 requires them.`);
+  process.stderr.write(`\n!!! ${message}: every browser test in this file is SKIPPED.\n\n`);
+}
+
+/** `describe` for suites that drive Chromium: skipped loudly without it. */
+export const describeWithBrowser = describe.skipIf(reason !== '');
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Screenshots land here for a look after the run (git ignores the folder). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync('test-results/browser', { recursive: true });
+  const path = `test-results/browser/${name}.png`;
+  await page.screenshot({ path, fullPage: false });
+  return path;
+}
+
+/**
+ * What went wrong on a page while it was open: console errors (a CSP violation is one), failed
+ * requests, error replies and requests to any origin but `origin`. Chromium's notes that COOP and
+ * Origin-Agent-Cluster are ignored on an origin that is not a secure context (plain HTTP by
+ * address) are expected there, not problems.
+ */
+export function watchProblems(page: Page, origin: string): string[] {
+  const problems: string[] = [];
+  const expected = /Cross-Origin-Opener-Policy header has been ignored|origin-keyed agent cluster/;
+  page.on('console', (message) => {
+    // A failed load is reported below with its address.
+    const failedLoad = message.text().startsWith('Failed to load resource');
+    if (message.type() === 'error' && !expected.test(message.text()) && !failedLoad)
+      problems.push(`console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('requestfailed', (request) =>
+    problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ''}`),
+  );
+  page.on('request', (request) => {
+    if (!request.url().startsWith(`${origin}/`) && !request.url().startsWith('data:'))
+      problems.push(`request to another origin: ${request.url()}`);
+  });
+  return problems;
+}
