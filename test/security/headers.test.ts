@@ -151,6 +151,33 @@ describeWithPostgres('security headers and CORS', () => {
     }
   });
 
+  it('behind a trusted TLS proxy (X-Forwarded-Proto: https) sends them; a client cannot claim TLS itself', async () => {
+    const behindProxy = await startTestServer(db, { TRUST_PROXY: '127.0.0.1' });
+    const direct = await startTestServer(db);
+    try {
+      const viaProxy = await fetch(`${behindProxy.url}/docs`, {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      await viaProxy.arrayBuffer();
+      expect(viaProxy.headers.get('content-security-policy')).toContain(
+        'upgrade-insecure-requests',
+      );
+      expect(viaProxy.headers.has('strict-transport-security')).toBe(true);
+      // TRUST_PROXY off: the same header from a client changes nothing.
+      const spoofed = await fetch(`${direct.url}/docs`, {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      await spoofed.arrayBuffer();
+      expect(spoofed.headers.get('content-security-policy')).not.toContain(
+        'upgrade-insecure-requests',
+      );
+      expect(spoofed.headers.has('strict-transport-security')).toBe(false);
+    } finally {
+      await behindProxy.close();
+      await direct.close();
+    }
+  });
+
   it('answers CORS for the configured origins only', async () => {
     const server = await startTestServer(db, { CORS_ORIGINS: 'https://tickets.example' });
     try {
