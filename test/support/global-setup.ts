@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { alive } from './process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,15 +18,6 @@ declare module 'vitest' {
 
 /** Names carry the run's pid, so runs side by side (two terminals, a helper) never touch each other. */
 const TEMPLATE = `overture_tpl_${process.pid}`;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const required = () => process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1';
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -35,3 +36,22 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   });
   return { child, url, exited, output: () => output };
 }
+
+/** A TCP port free on 127.0.0.1 right now, for a private server of a test. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether a process with this pid is running (what a test run left behind is cleaned by it). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
