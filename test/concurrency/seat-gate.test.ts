@@ -125,7 +125,8 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)',
     const repeat = await running.client.hold(holder!.token, concert.concertId, seatId);
     expect([repeat.status, repeat.data.expiresAt]).toEqual([201, first.data.expiresAt]);
     const replay = await running.client.hold(holder!.token, concert.concertId, seatId, key);
-    expect([replay.status, replay.data]).toEqual([200, first.data]);
+    // A replay answers as the first request did (README: one replay rule), marked Replayed.
+    expect([replay.status, replay.message, replay.data]).toEqual([201, 'Replayed', first.data]);
     const refused = await running.client.hold(other!.token, concert.concertId, seatId);
     expect([refused.status, refused.code]).toEqual([409, 'SEAT_ALREADY_HELD']);
 
