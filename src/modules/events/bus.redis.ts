@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
 import type { EventBus, Subscription } from './bus.js';
-import { decodeEvent, pause, shardOf } from './bus.shared.js';
+import { pause } from '../../shared/pause.js';
+import { decodeEvent, shardOf } from './bus.shared.js';
 import type { OutboxEvent } from './events.js';
 
 export interface RedisBusOptions {
