@@ -1,13 +1,19 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createKafkaClient, lazily } from '../../kafka/client.js';
-import { joinInBackground } from '../../kafka/consumer.js';
-import type { KafkaConsumer, KafkaMessage, KafkaModule } from '../../kafka/package.js';
+import { joinGroup, joinInBackground } from '../../kafka/consumer.js';
+import type {
+  KafkaConsumedMessage,
+  KafkaConsumer,
+  KafkaMessage,
+  KafkaModule,
+} from '../../kafka/package.js';
 import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
 import { pause } from '../../shared/pause.js';
 import type { EventBus, Subscription } from './bus.js';
 import { decodeEvent } from './bus.shared.js';
+import type { OutboxEvent } from './events.js';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -44,8 +50,6 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
   const { logger } = options;
   const topicOf = (type: string) => `${options.topicPrefix ?? ''}${type}`;
   const topics = options.eventTypes.map(topicOf);
-  const known = new Set(options.eventTypes);
-  const redeliveryDelayMs = options.redeliveryDelayMs ?? 1_000;
   const clientId = options.clientId ?? `overture-${hostname()}-${process.pid}`;
   const subscriptions = new Set<Subscription>();
 
@@ -76,89 +80,33 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
 
     async publish(events) {
       if (events.length === 0) return;
-      const byTopic = new Map<string, KafkaMessage[]>();
-      for (const event of events) {
-        // A type without its topic would be published where nobody reads: refuse it loudly.
-        if (!known.has(event.type))
-          throw new Error(
-            `no kafka topic for event type ${event.type} (KafkaBusOptions.eventTypes)`,
-          );
-        const topic = topicOf(event.type);
-        const messages = byTopic.get(topic) ?? [];
-        messages.push({
-          key: event.key,
-          value: JSON.stringify(event),
-          headers: { 'event-id': event.eventId, 'event-type': event.type },
-        });
-        byTopic.set(topic, messages);
-      }
       // The relay waits no longer than a publish may.
-      await producer.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      await producer.sendBatch(topicMessages(events, options.eventTypes, topicOf));
     },
 
     async subscribe(group, handler) {
       // A missing client package is a configuration error: refuse at start-up, loudly.
       const client = await kafka.get();
       const stopping = new AbortController();
-      const stopped = () => stopping.signal.aborted;
       let joined: KafkaConsumer | undefined;
 
-      const eachMessage = async ({
-        topic,
-        partition,
-        message,
-      }: {
-        topic: string;
-        partition: number;
-        message: { offset: string; value: Buffer | null };
-      }) => {
-        const event = decodeEvent(message.value?.toString('utf8'));
-        if (!event) {
-          logger.error(
-            { topic, partition, offset: message.offset, group },
-            'kafka message is not an event; skipped',
-          );
-          return;
-        }
-        try {
-          await handler(event);
-        } catch (error) {
-          logger.warn(
-            { err: error, group, eventId: event.eventId, topic, partition },
-            'event handler failed; the event will be delivered again',
-          );
-          await pause(redeliveryDelayMs, stopping.signal);
-          // The client seeks back to this message: it comes again, before anything behind it.
-          throw error;
-        }
-      };
-
+      const eachMessage = redeliveringHandler(handler, {
+        group,
+        logger,
+        redeliveryDelayMs: options.redeliveryDelayMs ?? 1_000,
+        stopping: stopping.signal,
+      });
       const join = async (): Promise<void> => {
         await ensureTopics();
-        const consumer = client.consumer({
-          kafkaJS: {
-            groupId: group,
-            // Where the group has no committed offset yet: everything the topic still holds.
-            fromBeginning: true,
-            autoCommit: true,
-            autoCommitInterval: 1_000,
-            sessionTimeout: options.sessionTimeoutMs,
-            heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
-          },
-        });
-        try {
-          await consumer.connect();
-          await consumer.subscribe({ topics });
+        joined = await joinGroup(client, {
+          groupId: group,
+          topics,
+          sessionTimeoutMs: options.sessionTimeoutMs,
           // Partitions are handled side by side; within one, strictly one message at a time.
-          await consumer.run({ partitionsConsumedConcurrently: options.partitions, eachMessage });
-        } catch (error) {
-          await consumer.disconnect().catch(() => undefined);
-          throw error;
-        }
-        if (stopped()) await consumer.disconnect();
-        else joined = consumer;
+          run: { partitionsConsumedConcurrently: options.partitions, eachMessage },
+          stopped: () => stopping.signal.aborted,
+        });
       };
-
       joinInBackground(join, { signal: stopping.signal, logger, group });
 
       const subscription: Subscription = {
@@ -178,5 +126,71 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       await producer.close();
     },
+  };
+}
+
+/**
+ * A publish's events as messages per topic, keyed by the event key, in publish order. A type
+ * without its topic would be published where nobody reads: it is refused, loudly.
+ */
+function topicMessages(
+  events: OutboxEvent[],
+  eventTypes: readonly string[],
+  topicOf: (type: string) => string,
+): { topic: string; messages: KafkaMessage[] }[] {
+  const byTopic = new Map<string, KafkaMessage[]>();
+  for (const event of events) {
+    if (!eventTypes.includes(event.type))
+      throw new Error(`no kafka topic for event type ${event.type} (KafkaBusOptions.eventTypes)`);
+    const topic = topicOf(event.type);
+    const messages = byTopic.get(topic) ?? [];
+    messages.push({
+      key: event.key,
+      value: JSON.stringify(event),
+      headers: { 'event-id': event.eventId, 'event-type': event.type },
+    });
+    byTopic.set(topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * One group's handler as the consumer's eachMessage: a message that is not an event is logged
+ * and skipped; when the handler throws, the same message comes again after a pause, before
+ * anything behind it in its partition.
+ */
+function redeliveringHandler(
+  handler: (event: OutboxEvent) => Promise<void>,
+  options: { group: string; logger: Logger; redeliveryDelayMs: number; stopping: AbortSignal },
+) {
+  const { group, logger } = options;
+  return async ({
+    topic,
+    partition,
+    message,
+  }: {
+    topic: string;
+    partition: number;
+    message: KafkaConsumedMessage;
+  }): Promise<void> => {
+    const event = decodeEvent(message.value?.toString('utf8'));
+    if (!event) {
+      logger.error(
+        { topic, partition, offset: message.offset, group },
+        'kafka message is not an event; skipped',
+      );
+      return;
+    }
+    try {
+      await handler(event);
+    } catch (error) {
+      logger.warn(
+        { err: error, group, eventId: event.eventId, topic, partition },
+        'event handler failed; the event will be delivered again',
+      );
+      await pause(options.redeliveryDelayMs, options.stopping);
+      // The client seeks back to this message: it comes again, before anything behind it.
+      throw error;
+    }
   };
 }
