@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { loadKafka } from '../src/modules/events/bus.kafka.js';
+import { loadKafka } from '../src/kafka/package.js';
 import { createKafkaQueueLog } from '../src/modules/queue/queue.log.kafka.js';
 import { createRedisQueueStore } from '../src/modules/queue/queue.store.redis.js';
 import {

@@ -6,7 +6,7 @@ import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
-import { requireKafka } from './modules/events/bus.kafka.js';
+import { requireKafka } from './kafka/package.js';
 import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 

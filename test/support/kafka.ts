@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { loadKafka, type KafkaModule } from '../../src/modules/events/bus.kafka.js';
+import { loadKafka, type KafkaModule } from '../../src/kafka/package.js';
 import { buildKafkaMock } from '../../tools/kafka-mock/mock.js';
 
 export { startKafkaMock, type KafkaMock } from '../../tools/kafka-mock/mock.js';

@@ -16,7 +16,7 @@ describe('the optional Kafka client', () => {
     const files = ['src', 'test', 'bench', 'scripts', 'tools'].flatMap(sources);
     expect(files.length).toBeGreaterThan(50);
     // A static import (or import type) makes tsc and eslint need its types; the adapter loads it
-    // with import(name) and declares the part it uses (src/modules/events/bus.kafka.ts).
+    // with import(name) and declares the part it uses (src/kafka/package.ts).
     const named = /(from|import\s*\(|require\s*\()\s*['"]@confluentinc\/kafka-javascript['"]/;
     expect(files.filter((file) => named.test(readFileSync(file, 'utf8')))).toEqual([]);
   });

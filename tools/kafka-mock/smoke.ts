@@ -17,11 +17,11 @@ import {
   type KafkaConsumer,
   type KafkaMessage,
   type KafkaProducer,
-} from '../../src/modules/events/bus.kafka.js';
+} from '../../src/kafka/package.js';
 
 /**
  * What this proof uses of the optional client beyond the adapter's own types
- * (src/modules/events/bus.kafka.ts), declared here so the project typechecks without the package.
+ * (src/kafka/package.ts), declared here so the project typechecks without the package.
  */
 interface Consumer extends KafkaConsumer {
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;

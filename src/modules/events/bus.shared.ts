@@ -24,20 +24,6 @@ export function decodeEvent(raw: string | undefined | null): OutboxEvent | undef
   return event as OutboxEvent;
 }
 
-/** Waits `ms`, or less when `signal` aborts (never rejects). */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** FNV-1a (32 bits) of a key: the shard of an event key, the same in every process. */
 export function shardOf(key: string, shards: number): number {
   let hash = 0x811c9dc5;

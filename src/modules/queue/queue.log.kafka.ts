@@ -1,16 +1,11 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import {
-  createKafkaClient,
-  createMissingTopics,
-  joinInBackground,
-  lazily,
-  lazyProducer,
-  type KafkaConsumedMessage,
-  type KafkaConsumer,
-  type KafkaModule,
-} from '../events/bus.kafka.js';
-import { pause } from '../events/bus.shared.js';
+import { createKafkaClient, lazily } from '../../kafka/client.js';
+import { joinInBackground } from '../../kafka/consumer.js';
+import type { KafkaConsumedMessage, KafkaConsumer, KafkaModule } from '../../kafka/package.js';
+import { lazyProducer } from '../../kafka/producer.js';
+import { createMissingTopics } from '../../kafka/topics.js';
+import { pause } from '../../shared/pause.js';
 
 /** One request to join the line, as the log carries it. */
 export interface QueueEntry {

@@ -1,0 +1,64 @@
+import { Type } from 'typebox';
+import { KEY_PREFIX_PATTERN } from '../redis/keys.js';
+import { int } from './setting.js';
+
+/** PostgreSQL, or the embedded PGlite database, and its demo data. */
+export const databaseSettings = {
+  DATABASE_URL: Type.String({
+    default: '',
+    description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',
+  }),
+  DB_POOL_SIZE: int(10, 1, 500, 'Connections in the pg pool (real PostgreSQL only).'),
+  PGLITE_DIR: Type.String({
+    default: '.data/pglite',
+    minLength: 1,
+    description: 'Data folder of the embedded database, kept across restarts.',
+  }),
+  PGLITE_IN_MEMORY: Type.Boolean({
+    default: false,
+    description:
+      'true: the embedded database lives in memory only; every start begins afresh (with the demo concerts unless SEED_DEMO_DATA=false).',
+  }),
+  ALLOW_EMBEDDED_DATABASE: Type.Boolean({
+    default: false,
+    description:
+      'Lets NODE_ENV=production start on the embedded PGlite database (DATABASE_URL empty); otherwise refused.',
+  }),
+  SEED_DEMO_DATA: Type.Boolean({
+    default: true,
+    description:
+      'Load demo concerts when the database has none. With NODE_ENV=production the default is false.',
+  }),
+};
+
+/** How long finished records are kept. */
+export const retentionSettings = {
+  RETENTION_HOURS: int(
+    24,
+    1,
+    8_760,
+    'Expired tokens, idempotency keys, sent events and the records of delivered ones (which keep an event published again from being sent again) older than this are purged.',
+  ),
+};
+
+/** The Redis server, when a setting uses it. */
+export const redisSettings = {
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    minLength: 1,
+    description:
+      'Redis connection string (used when QUEUE_BACKEND=redis or stream, or EVENT_BUS=redis).',
+  }),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'overture',
+    pattern: KEY_PREFIX_PATTERN,
+    description:
+      'Prefix of every Redis key; instances sharing one waiting room use the same prefix.',
+  }),
+  REDIS_COMMAND_TIMEOUT_MS: int(
+    1_000,
+    10,
+    60_000,
+    'A Redis call without a reply after this long fails; the request answers 503.',
+  ),
+};

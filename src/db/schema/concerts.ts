@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, check, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { at, id, money } from './columns.js';
+
+export const concerts = pgTable('concerts', {
+  // No secondary index: the list is a handful of rows read whole and sorted in memory by the planner.
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  title: text('title').notNull(),
+  venue: text('venue').notNull(),
+  showDatetime: at('show_datetime').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+export const seats = pgTable(
+  'seats',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    concertId: id('concert_id')
+      .notNull()
+      .references(() => concerts.id),
+    seatNumber: integer('seat_number').notNull(),
+    price: money('price').notNull(),
+  },
+  (t) => [
+    check('seats_number_positive', sql`${t.seatNumber} >= 1`),
+    check('seats_price_positive', sql`${t.price} > 0`),
+    // The seat map of one concert in seat order (the seed's 33x composite index), and no
+    // duplicate seat numbers.
+    uniqueIndex('seats_concert_number_key').on(t.concertId, t.seatNumber),
+  ],
+);
