@@ -1,14 +1,50 @@
 import { AppError } from '../../shared/errors.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
-import { SeatTakenError, type HoldDto, type HoldStore } from './holds.store.js';
-import type { SeatGate } from './seat-gate.js';
+import type { HoldDto, HoldRefusal, HoldStore } from './holds.store.js';
+import type { SeatDecision, SeatGate } from './seat-gate.js';
 import type { Idempotent } from '../../db/idempotency.js';
 
 export interface HoldInput {
   seatHoldUuid: string;
   concertId: number;
   seatId: number;
+}
+
+/** 409 for a seat held by someone else or sold. */
+const seatTaken = (seatId: number, sold: boolean): AppError =>
+  new AppError(
+    sold ? 'SEAT_ALREADY_RESERVED' : 'SEAT_ALREADY_HELD',
+    sold ? `Seat ${seatId} is sold.` : `Seat ${seatId} is held by someone else.`,
+    { field: 'seatId' },
+  );
+
+/** The reply to a hold the database refused. */
+function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
+  switch (refusal.reason) {
+    case 'concert-not-found':
+      return new AppError('CONCERT_NOT_FOUND', `Concert ${input.concertId} does not exist.`, {
+        field: 'concertId',
+      });
+    case 'seat-not-found':
+      return new AppError(
+        'SEAT_NOT_FOUND',
+        `Seat ${input.seatId} is not a seat of concert ${input.concertId}.`,
+        { field: 'seatId' },
+      );
+    case 'concert-ended':
+      return new AppError('CONCERT_ENDED', 'The show has already started.', {
+        field: 'concertId',
+      });
+    case 'seat-taken':
+      return seatTaken(input.seatId, refusal.sold);
+  }
+}
+
+/** What the seat gate tells the attempts waiting on this one (only whose the seat is now). */
+function gateDecision(refusal: HoldRefusal): SeatDecision {
+  if (refusal.reason !== 'seat-taken' || refusal.holderId === null) return 'undecided';
+  return refusal.sold ? { sold: refusal.holderId } : { held: refusal.holderId };
 }
 
 export function createHoldService(deps: {
@@ -45,22 +81,20 @@ export function createHoldService(deps: {
         gate && queue.allows(record, 'hold', input.concertId)
           ? await gate.enter(input, record.userId)
           : undefined;
-      if (entry?.kind === 'refuse')
-        throw new SeatTakenError(input.seatId, entry.holderId, entry.sold);
+      if (entry?.kind === 'refuse') throw seatTaken(input.seatId, entry.sold);
       const deciding = entry?.kind === 'decide' ? entry : undefined;
-      let result: Idempotent<HoldDto>;
+      let outcome;
       try {
-        result = await holdInDatabase(record, input);
+        outcome = await holdInDatabase(record, input);
       } catch (error) {
-        await deciding?.settle(
-          error instanceof SeatTakenError && error.holderId !== null
-            ? error.sold
-              ? { sold: error.holderId }
-              : { held: error.holderId }
-            : 'undecided',
-        );
+        await deciding?.settle('undecided');
         throw error;
       }
+      if (!outcome.ok) {
+        await deciding?.settle(gateDecision(outcome.refusal));
+        throw refusalError(outcome.refusal, input);
+      }
+      const result = outcome.value;
       // Sent together, one Redis round trip with auto-pipelining. A replay answers with the past:
       // it says nothing about who holds the seat now.
       await Promise.all([

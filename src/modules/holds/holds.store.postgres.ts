@@ -3,11 +3,13 @@ import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
-import { AppError } from '../../shared/errors.js';
+import { refusable } from '../../shared/outcome.js';
 import { tokenInTransaction } from '../queue/queue.store.postgres.js';
 import { blockedHold } from './holds.rules.js';
 import type { TokenLink } from '../queue/queue.store.js';
-import { SeatTakenError, type HoldDto, type HoldRequest, type HoldStore } from './holds.store.js';
+import type { HoldDto, HoldRefusal, HoldRequest, HoldStore } from './holds.store.js';
+
+type Refuse = (refusal: HoldRefusal) => never;
 
 interface SeatRow {
   concert_id: number | string;
@@ -15,11 +17,16 @@ interface SeatRow {
   ended: boolean;
 }
 
-/** Looks up the seat inside its concert, or says which of the two does not exist. */
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
 const USER_HOLD_LOCK = 7_284_113;
 
-async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
+/** Looks up the seat inside its concert, or refuses naming which of the two does not exist. */
+async function findSeat(
+  tx: Executor,
+  concertId: number,
+  seatId: number,
+  refuse: Refuse,
+): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
     sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
@@ -29,13 +36,7 @@ async function findSeat(tx: Executor, concertId: number, seatId: number): Promis
   );
   if (seat) return seat;
   const concert = await queryOne(tx, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
-  if (!concert)
-    throw new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
-      field: 'concertId',
-    });
-  throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} is not a seat of concert ${concertId}.`, {
-    field: 'seatId',
-  });
+  return refuse({ reason: concert ? 'seat-not-found' : 'concert-not-found' });
 }
 
 export function createPostgresHoldStore(
@@ -44,7 +45,12 @@ export function createPostgresHoldStore(
 ): HoldStore {
   const ttl = `${options.holdTtlSeconds} seconds`;
 
-  async function takeSeat(tx: Executor, request: HoldRequest, token: TokenLink): Promise<HoldDto> {
+  async function takeSeat(
+    tx: Executor,
+    request: HoldRequest,
+    token: TokenLink,
+    refuse: Refuse,
+  ): Promise<HoldDto> {
     token.check(token.record);
     // One user's holds take turns (two tabs holding two seats at once): each then sees the
     // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
@@ -54,9 +60,8 @@ export function createPostgresHoldStore(
       sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)}))`,
       { prepared: true },
     );
-    const seat = await findSeat(tx, request.concertId, request.seatId);
-    if (seat.ended)
-      throw new AppError('CONCERT_ENDED', 'The show has already started.', { field: 'concertId' });
+    const seat = await findSeat(tx, request.concertId, request.seatId, refuse);
+    if (seat.ended) refuse({ reason: 'concert-ended' });
     const dto = (expiresAt: Date | string): HoldDto => ({
       concertId: request.concertId,
       seatId: request.seatId,
@@ -115,25 +120,27 @@ export function createPostgresHoldStore(
       await tokenInTransaction.verify(tx, token, request.concertId);
       return dto(current.expires_at);
     }
-    throw new SeatTakenError(
-      request.seatId,
-      current ? toNumber(current.user_id) : null,
-      outcome === 'SEAT_ALREADY_RESERVED',
-    );
+    return refuse({
+      reason: 'seat-taken',
+      holderId: current ? toNumber(current.user_id) : null,
+      sold: outcome === 'SEAT_ALREADY_RESERVED',
+    });
   }
 
   return {
     hold(request, token) {
-      return transaction(database, (tx) =>
-        runOnce(
-          tx,
-          {
-            userId: request.userId,
-            scope: 'hold',
-            key: request.holdUuid,
-            request: { concertId: request.concertId, seatId: request.seatId },
-          },
-          () => takeSeat(tx, request, token),
+      return refusable((refuse: Refuse) =>
+        transaction(database, (tx) =>
+          runOnce(
+            tx,
+            {
+              userId: request.userId,
+              scope: 'hold',
+              key: request.holdUuid,
+              request: { concertId: request.concertId, seatId: request.seatId },
+            },
+            () => takeSeat(tx, request, token, refuse),
+          ),
         ),
       );
     },
