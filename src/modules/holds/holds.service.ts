@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors.js';
-import type { QueueService } from '../queue/queue.service.js';
+import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
 import type { HoldDto, HoldRefusal, HoldStore } from './holds.store.js';
 import type { SeatDecision, SeatGate } from './seat-gate.js';
@@ -22,6 +22,8 @@ const seatTaken = (seatId: number, sold: boolean): AppError =>
 /** The reply to a hold the database refused. */
 function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
   switch (refusal.reason) {
+    case 'token':
+      return tokenRefusalError(refusal.refusal);
     case 'concert-not-found':
       return new AppError('CONCERT_NOT_FOUND', `Concert ${input.concertId} does not exist.`, {
         field: 'concertId',
@@ -49,7 +51,7 @@ function gateDecision(refusal: HoldRefusal): SeatDecision {
 
 export function createHoldService(deps: {
   store: HoldStore;
-  queue: Pick<QueueService, 'link' | 'assertAccess' | 'allows' | 'holdTaken' | 'holdReleased'>;
+  queue: Pick<QueueService, 'assertAccess' | 'allows' | 'holdTaken' | 'holdReleased'>;
   /** Optional filter in front of the database hold (Redis); the database decides either way. */
   gate?: SeatGate;
 }) {
@@ -63,10 +65,10 @@ export function createHoldService(deps: {
         seatId: input.seatId,
         holdUuid: input.seatHoldUuid,
       },
-      queue.link(record, 'hold'),
+      record,
     );
 
-  /** After the commit: a token stored outside the booking database is extended to the hold. */
+  /** After the commit: the waiting room follows the hold (where it did not inside). */
   const extendToken = async (record: TokenRecord, result: Idempotent<HoldDto>) => {
     if (!result.replayed)
       await queue.holdTaken(record, new Date(result.value.expiresAt), result.value.concertId);
@@ -106,13 +108,15 @@ export function createHoldService(deps: {
 
     async release(record: TokenRecord, concertId: number): Promise<HoldDto> {
       queue.assertAccess(record, 'release', concertId);
-      const released = await store.release(record.userId, concertId, queue.link(record, 'release'));
-      if (!released)
+      const outcome = await store.release(concertId, record);
+      if (!outcome.ok) {
+        if (outcome.refusal.reason === 'token') throw tokenRefusalError(outcome.refusal.refusal);
         throw new AppError('HOLD_NOT_FOUND', `You hold no seat in concert ${concertId}.`, {
           field: 'concertId',
         });
+      }
       await queue.holdReleased(record);
-      return released;
+      return outcome.value;
     },
   };
 }

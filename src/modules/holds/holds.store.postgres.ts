@@ -4,12 +4,12 @@ import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
-import { tokenInTransaction } from '../queue/queue.store.postgres.js';
+import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
 import { blockedHold } from './holds.rules.js';
-import type { TokenLink } from '../queue/queue.store.js';
-import type { HoldDto, HoldRefusal, HoldRequest, HoldStore } from './holds.store.js';
+import type { HoldDto, HoldRefusal, HoldRequest, HoldStore, TokenRefused } from './holds.store.js';
 
 type Refuse = (refusal: HoldRefusal) => never;
+type ReleaseRefusal = TokenRefused | { reason: 'no-hold' };
 
 interface SeatRow {
   concert_id: number | string;
@@ -41,17 +41,23 @@ async function findSeat(
 
 export function createPostgresHoldStore(
   database: Database,
-  options: { holdTtlSeconds: number },
+  options: {
+    holdTtlSeconds: number;
+    /** The caller's queue token as the hold and release transactions see it. */
+    tokens: Pick<BookingTokens, 'open'>;
+  },
 ): HoldStore {
+  const { tokens } = options;
   const ttl = `${options.holdTtlSeconds} seconds`;
 
   async function takeSeat(
     tx: Executor,
     request: HoldRequest,
-    token: TokenLink,
+    token: BookingToken,
     refuse: Refuse,
   ): Promise<HoldDto> {
-    token.check(token.record);
+    const dead = token.live();
+    if (dead !== null) refuse({ reason: 'token', refusal: dead });
     // One user's holds take turns (two tabs holding two seats at once): each then sees the
     // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
     // user index. Taken before any seat row, so the lock order stays user → seat → token.
@@ -88,16 +94,12 @@ export function createPostgresHoldStore(
           RETURNING expires_at`,
       { prepared: true },
     );
+    const verified = async () => {
+      const outcome = await token.verify(request.concertId);
+      return outcome.ok ? outcome.value : refuse({ reason: 'token', refusal: outcome.refusal });
+    };
     if (taken) {
-      const rowId = await tokenInTransaction.verify(tx, token, request.concertId);
-      if (rowId !== undefined) {
-        await tokenInTransaction.extendForHold(
-          tx,
-          rowId,
-          toDate(taken.expires_at),
-          request.concertId,
-        );
-      }
+      await (await verified()).extendForHold(toDate(taken.expires_at), request.concertId);
       return dto(taken.expires_at);
     }
     const current = await queryOne<{
@@ -117,7 +119,7 @@ export function createPostgresHoldStore(
       request.userId,
     );
     if (outcome === 'REPEAT' && current) {
-      await tokenInTransaction.verify(tx, token, request.concertId);
+      await verified();
       return dto(current.expires_at);
     }
     return refuse({
@@ -139,36 +141,39 @@ export function createPostgresHoldStore(
               key: request.holdUuid,
               request: { concertId: request.concertId, seatId: request.seatId },
             },
-            () => takeSeat(tx, request, token, refuse),
+            () => takeSeat(tx, request, tokens.open(tx, token, 'hold'), refuse),
           ),
         ),
       );
     },
 
-    release(userId, concertId, token) {
-      return transaction(database, async (tx) => {
-        const released = await queryOne<{
-          seat_id: number | string;
-          seat_number: number;
-          expires_at: Date | string;
-        }>(
-          tx,
-          sql`DELETE FROM seat_holds h USING seats s
-              WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now()
+    release(concertId, token) {
+      return refusable((refuse: (refusal: ReleaseRefusal) => never) =>
+        transaction(database, async (tx) => {
+          const released = await queryOne<{
+            seat_id: number | string;
+            seat_number: number;
+            expires_at: Date | string;
+          }>(
+            tx,
+            sql`DELETE FROM seat_holds h USING seats s
+              WHERE h.user_id = ${token.userId} AND h.status = 'HELD' AND h.expires_at > now()
                 AND s.id = h.seat_id AND s.concert_id = ${concertId}
               RETURNING h.seat_id, s.seat_number, h.expires_at`,
-          { prepared: true },
-        );
-        if (!released) return null;
-        const rowId = await tokenInTransaction.verify(tx, token, concertId);
-        if (rowId !== undefined) await tokenInTransaction.endHoldExtension(tx, rowId);
-        return {
-          concertId,
-          seatId: toNumber(released.seat_id),
-          seatNumber: released.seat_number,
-          expiresAt: toDate(released.expires_at).toISOString(),
-        };
-      });
+            { prepared: true },
+          );
+          if (!released) return refuse({ reason: 'no-hold' });
+          const verified = await tokens.open(tx, token, 'release').verify(concertId);
+          if (!verified.ok) refuse({ reason: 'token', refusal: verified.refusal });
+          else await verified.value.endHoldExtension();
+          return {
+            concertId,
+            seatId: toNumber(released.seat_id),
+            seatNumber: released.seat_number,
+            expiresAt: toDate(released.expires_at).toISOString(),
+          };
+        }),
+      );
     },
 
     async releaseAll(userId) {

@@ -1,6 +1,7 @@
 import type { Idempotent } from '../../db/idempotency.js';
 import type { Outcome } from '../../shared/outcome.js';
-import type { TokenLink } from '../queue/queue.store.js';
+import type { TokenRefusal } from '../queue/queue.booking.js';
+import type { TokenRecord } from '../queue/queue.store.js';
 
 export interface HoldRequest {
   userId: number;
@@ -25,8 +26,15 @@ export interface SeatClaim {
   live: boolean;
 }
 
+/** The caller's queue token may not do this (decided inside the transaction). */
+export interface TokenRefused {
+  reason: 'token';
+  refusal: TokenRefusal;
+}
+
 /** Why the database did not give the seat; the hold service words the reply. */
 export type HoldRefusal =
+  | TokenRefused
   | { reason: 'concert-not-found' }
   | { reason: 'seat-not-found' }
   | { reason: 'concert-ended' }
@@ -43,9 +51,16 @@ export type HoldRefusal =
  * transaction (or fails and leaves the previous one in place).
  */
 export interface HoldStore {
-  hold(request: HoldRequest, token: TokenLink): Promise<Outcome<Idempotent<HoldDto>, HoldRefusal>>;
-  /** Releases the user's live hold in this concert; null when there is none. */
-  release(userId: number, concertId: number, token: TokenLink): Promise<HoldDto | null>;
+  /** Holds the seat for the user of `token`, the caller's queue token, checked in the transaction. */
+  hold(
+    request: HoldRequest,
+    token: TokenRecord,
+  ): Promise<Outcome<Idempotent<HoldDto>, HoldRefusal>>;
+  /** Releases the user's live hold in this concert. */
+  release(
+    concertId: number,
+    token: TokenRecord,
+  ): Promise<Outcome<HoldDto, TokenRefused | { reason: 'no-hold' }>>;
   /** Releases every hold of the user (leaving the line). */
   releaseAll(userId: number): Promise<number>;
 }

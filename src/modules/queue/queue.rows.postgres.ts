@@ -39,7 +39,6 @@ export function toRecord(row: TokenRow): TokenRecord {
   return {
     token: row.token,
     userId: toNumber(row.user_id),
-    rowId: toNumber(row.id),
     now: toDate(row.now),
     state: {
       status: row.status,

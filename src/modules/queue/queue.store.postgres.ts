@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
-import { AppError } from '../../shared/errors.js';
 import { createJoinBatcher } from './queue.join.postgres.js';
 import {
   lineHead,
@@ -16,7 +15,6 @@ import {
   tokenView,
   type AdmissionResult,
   type QueueStore,
-  type TokenLink,
   type TokenView,
 } from './queue.store.js';
 
@@ -221,56 +219,3 @@ export function createPostgresQueueStore(
     },
   };
 }
-
-/**
- * Token steps inside a booking transaction (postgres backend only). Lock order everywhere is
- * seat hold row first, then token row, so holds, payments and releases never deadlock.
- */
-export const tokenInTransaction = {
-  /**
-   * Checks the caller's token for an action on `concertId`. A token stored here is first locked
-   * against the expiry sweep and re-read with the transaction's clock. Returns its row id when
-   * the transaction should also update it.
-   */
-  async verify(tx: Executor, link: TokenLink, concertId: number): Promise<number | undefined> {
-    const { rowId } = link.record;
-    if (rowId === undefined) {
-      link.check(link.record, concertId);
-      return undefined;
-    }
-    const row = await queryOne<TokenRow>(
-      tx,
-      sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE id = ${rowId} FOR UPDATE`,
-      { prepared: true },
-    );
-    if (!row) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
-    link.check(toRecord(row), concertId);
-    return rowId;
-  },
-
-  /** Keeps the token alive until the hold expires, for that hold's concert. */
-  async extendForHold(
-    tx: Executor,
-    rowId: number,
-    holdExpiresAt: Date,
-    concertId: number,
-  ): Promise<void> {
-    await query(
-      tx,
-      sql`UPDATE queue_tokens SET expires_at = greatest(active_until, ${holdExpiresAt.toISOString()}::timestamptz),
-            hold_concert_id = ${concertId}
-          WHERE id = ${rowId} AND status = 'ACTIVE'`,
-      { prepared: true },
-    );
-  },
-
-  /** The hold ended (released): the token lives only its own shopping time again. */
-  async endHoldExtension(tx: Executor, rowId: number): Promise<void> {
-    await query(
-      tx,
-      sql`UPDATE queue_tokens SET expires_at = active_until, hold_concert_id = NULL
-          WHERE id = ${rowId} AND status = 'ACTIVE'`,
-      { prepared: true },
-    );
-  },
-};

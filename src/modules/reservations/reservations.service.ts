@@ -1,6 +1,6 @@
 import type { Idempotent } from '../../db/idempotency.js';
 import { AppError } from '../../shared/errors.js';
-import type { QueueService } from '../queue/queue.service.js';
+import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
 import type { ClaimRefusal } from './reservations.rules.js';
 import type {
@@ -24,6 +24,8 @@ const claimMessages: Record<ClaimRefusal, (seatId: number) => string> = {
 /** The reply to a payment the database refused (nothing was written). */
 function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
   switch (refusal.reason) {
+    case 'token':
+      return tokenRefusalError(refusal.refusal);
     case 'seat-not-found':
       return new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
     case 'concert-ended':
@@ -49,7 +51,7 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
 
 export function createReservationService(deps: {
   store: ReservationStore;
-  queue: Pick<QueueService, 'link' | 'purchaseCompleted'>;
+  queue: Pick<QueueService, 'purchaseCompleted'>;
   /** Wakes the outbox relay after a commit that wrote an event. */
   eventsCommitted: () => void;
 }) {
@@ -59,7 +61,7 @@ export function createReservationService(deps: {
     async pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
       const outcome = await store.pay(
         { userId: record.userId, seatId: input.seatId, reservationUuid: input.reservationUuid },
-        queue.link(record, 'pay'),
+        record,
       );
       if (!outcome.ok) throw refusalError(outcome.refusal, input.seatId);
       const result = outcome.value;

@@ -6,8 +6,8 @@ import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
-import { tokenInTransaction } from '../queue/queue.store.postgres.js';
-import type { TokenLink } from '../queue/queue.store.js';
+import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
+import type { TokenRecord } from '../queue/queue.store.js';
 import { paymentRefusal } from './reservations.rules.js';
 import type {
   PaymentRefusal,
@@ -58,24 +58,39 @@ async function lockOwnHold(
   return hold;
 }
 
-export function createPostgresReservationStore(database: Database): ReservationStore {
+export function createPostgresReservationStore(
+  database: Database,
+  options: {
+    /** The caller's queue token as the payment transaction sees it. */
+    tokens: Pick<BookingTokens, 'open'>;
+  },
+): ReservationStore {
+  const { tokens } = options;
+
   async function settle(
     tx: Executor,
     request: PaymentRequest,
-    token: TokenLink,
+    record: TokenRecord,
     key: IdempotencyKey,
     refuse: Refuse,
   ): Promise<ReservationDto> {
-    token.check(token.record);
+    const token: BookingToken = tokens.open(tx, record, 'pay');
+    const dead = token.live();
+    if (dead !== null) refuse({ reason: 'token', refusal: dead });
     const hold = await lockOwnHold(tx, request.userId, request.seatId, refuse);
     const concertId = toNumber(hold.concert_id);
     const price = toNumber(hold.price);
-    const tokenRowId = await tokenInTransaction.verify(tx, token, concertId);
+    const verified = await token.verify(concertId);
+    if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
+    // The token's own step, when it is kept in this database (expired with the payment).
+    const spend = verified.value.spendStep(sql`EXISTS (SELECT 1 FROM reservation)`);
+    const expired = spend ? sql`expired AS (${spend}),` : sql``;
     const eventId = randomUUID();
     // Debit only if the balance covers the price; every later step hangs off the debit's row,
     // so an insufficient balance makes the whole statement a no-op.
     // The reply is built here, in SQL, and saved as the key's result in the same statement, so
-    // a replay returns exactly these values; the token is expired in it too (postgres queue).
+    // a replay returns exactly these values; the token is spent in it too: spent_queue_tokens
+    // on every queue backend (one token pays once), and the token row's expiry (postgres queue).
     const reply = sql`jsonb_build_object('reservationId', reservation.id, 'concertId', ${concertId}::bigint,
       'seatId', ${request.seatId}::bigint, 'seatNumber', ${hold.seat_number}::int, 'price', ${price}::bigint,
       'balance', debit.balance,
@@ -99,13 +114,11 @@ export function createPostgresReservationStore(database: Database): ReservationS
             SELECT ${eventId}, ${RESERVATION_CONFIRMED}, ${String(concertId)},
               jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
                 'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
-                'price', ${price}::bigint, 'queueToken', ${token.record.token}::text, 'reservedAt', reservation.created_at)
+                'price', ${price}::bigint, 'queueToken', ${record.token}::text, 'reservedAt', reservation.created_at)
             FROM reservation),
           spent AS (
-            INSERT INTO spent_queue_tokens (token) SELECT ${token.record.token} FROM reservation),
-          expired AS (
-            UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
-            WHERE id = ${tokenRowId ?? null}::bigint AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
+            INSERT INTO spent_queue_tokens (token) SELECT ${record.token} FROM reservation),
+          ${expired}
           saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit, reservation)`)} AND EXISTS (SELECT 1 FROM reservation))
           SELECT ${reply} AS reply FROM debit, reservation`,
       { prepared: true },
