@@ -124,7 +124,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
   const queue = createQueueService({
     store: queueStore,
     tokens: bookingTokens,
-    holds: holdStore,
+    releaseHolds: (userId) => holdStore.releaseAll(userId),
     admission,
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
     logger,

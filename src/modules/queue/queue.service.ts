@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import type { Admission } from '../../workers/admission.worker.js';
-import type { HoldStore } from '../holds/holds.store.js';
 import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
 import { liveStatus, type LiveStatus } from './queue.live.js';
@@ -11,7 +10,8 @@ export interface QueueServiceDeps {
   store: QueueStore;
   /** What the waiting room does after a booking committed (nothing when it did it inside). */
   tokens: Pick<BookingTokens, 'holdTaken' | 'holdReleased' | 'paid'>;
-  holds: Pick<HoldStore, 'releaseAll'>;
+  /** Releases every seat hold of a user who left the line (the holds module's releaseAll). */
+  releaseHolds: (userId: number) => Promise<unknown>;
   admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'beforeJoin'>;
   idleSeconds: number;
   logger: Pick<Logger, 'warn'>;
@@ -24,7 +24,7 @@ export type QueueService = ReturnType<typeof createQueueService>;
 export function createQueueService({
   store,
   tokens,
-  holds,
+  releaseHolds,
   admission,
   idleSeconds,
   logger,
@@ -101,7 +101,7 @@ export function createQueueService({
     async leave(record: TokenRecord): Promise<void> {
       // Only a live token speaks for the user's hold; leaving with a dead one changes nothing.
       if (!(await store.expire(record.token))) return;
-      await holds.releaseAll(record.userId);
+      await releaseHolds(record.userId);
       admission.slotFreed();
       positionsChanged?.();
     },
