@@ -4,7 +4,7 @@ import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
-import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
+import type { BookingToken, BookingTokens, VerifiedToken } from '../queue/queue.booking.js';
 import { blockedHold } from './holds.rules.js';
 import type { HoldDto, HoldRefusal, HoldRequest, HoldStore, TokenRefused } from './holds.store.js';
 
@@ -94,12 +94,13 @@ export function createPostgresHoldStore(
           RETURNING expires_at`,
       { prepared: true },
     );
-    const verified = async () => {
-      const outcome = await token.verify(request.concertId);
-      return outcome.ok ? outcome.value : refuse({ reason: 'token', refusal: outcome.refusal });
+    // The token is checked once the seat row is ours or known: lock order seat → token.
+    const verifyToken = async (): Promise<VerifiedToken> => {
+      const verified = await token.verify(request.concertId);
+      return verified.ok ? verified.value : refuse({ reason: 'token', refusal: verified.refusal });
     };
     if (taken) {
-      await (await verified()).extendForHold(toDate(taken.expires_at), request.concertId);
+      await (await verifyToken()).extendForHold(toDate(taken.expires_at), request.concertId);
       return dto(taken.expires_at);
     }
     const current = await queryOne<{
@@ -119,7 +120,7 @@ export function createPostgresHoldStore(
       request.userId,
     );
     if (outcome === 'REPEAT' && current) {
-      await verified();
+      await verifyToken();
       return dto(current.expires_at);
     }
     return refuse({
@@ -164,8 +165,8 @@ export function createPostgresHoldStore(
           );
           if (!released) return refuse({ reason: 'no-hold' });
           const verified = await tokens.open(tx, token, 'release').verify(concertId);
-          if (!verified.ok) refuse({ reason: 'token', refusal: verified.refusal });
-          else await verified.value.endHoldExtension();
+          if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
+          await verified.value.endHoldExtension();
           return {
             concertId,
             seatId: toNumber(released.seat_id),
