@@ -3,6 +3,7 @@
  * builds exactly what it exercises and scripts what a port answers.
  */
 import { expect } from 'vitest';
+import type { TokenRefusal } from '../../src/modules/queue/queue.booking.js';
 import type { TokenState } from '../../src/modules/queue/queue.rules.js';
 import type { TokenRecord } from '../../src/modules/queue/queue.store.js';
 import { AppError } from '../../src/shared/errors.js';
@@ -41,3 +42,28 @@ export async function expectAppError(
   expect(error).toBeInstanceOf(AppError);
   expect(error).toMatchObject({ code, message, details });
 }
+
+/** A refusal a store may answer, and the reply the service must make of it: code, message, details. */
+export type RefusalCase<Refusal> = [Refusal, string, string, Record<string, unknown> | undefined];
+
+/** How every booking answers a token its transaction refused. */
+export const tokenRefusalCases: RefusalCase<{ reason: 'token'; refusal: TokenRefusal }>[] = [
+  [
+    { reason: 'token', refusal: 'QUEUE_TOKEN_NOT_ACTIVE' },
+    'QUEUE_TOKEN_NOT_ACTIVE',
+    'You are still waiting in line; poll GET /api/v1/queue/token.',
+    { field: 'Queue-Token' },
+  ],
+  [
+    { reason: 'token', refusal: 'QUEUE_TOKEN_EXPIRED' },
+    'QUEUE_TOKEN_EXPIRED',
+    'The queue token has expired; join the queue again.',
+    { field: 'Queue-Token' },
+  ],
+  [
+    { reason: 'token', refusal: 'TOKEN_GONE' },
+    'QUEUE_TOKEN_INVALID',
+    'The queue token no longer exists.',
+    undefined,
+  ],
+];

@@ -4,7 +4,13 @@ import { createHoldService } from '../../src/modules/holds/holds.service.js';
 import type { HoldDto, HoldRefusal, HoldStore } from '../../src/modules/holds/holds.store.js';
 import type { GateEntry, SeatDecision, SeatGate } from '../../src/modules/holds/seat-gate.js';
 import type { Outcome } from '../../src/shared/outcome.js';
-import { expectAppError, later, tokenRecord } from '../support/fakes.js';
+import {
+  expectAppError,
+  later,
+  tokenRecord,
+  tokenRefusalCases,
+  type RefusalCase,
+} from '../support/fakes.js';
 
 const input = { seatHoldUuid: 'b1c2', concertId: 3, seatId: 11 };
 const dto: HoldDto = {
@@ -68,7 +74,7 @@ describe('hold service: holding a seat', () => {
   });
 
   it('words each refusal of the database with its code, message and field', async () => {
-    const cases: [HoldRefusal, string, string, Record<string, unknown> | undefined][] = [
+    const cases: RefusalCase<HoldRefusal>[] = [
       [
         { reason: 'concert-not-found' },
         'CONCERT_NOT_FOUND',
@@ -99,24 +105,7 @@ describe('hold service: holding a seat', () => {
         'Seat 11 is sold.',
         { field: 'seatId' },
       ],
-      [
-        { reason: 'token', refusal: 'QUEUE_TOKEN_NOT_ACTIVE' },
-        'QUEUE_TOKEN_NOT_ACTIVE',
-        'You are still waiting in line; poll GET /api/v1/queue/token.',
-        { field: 'Queue-Token' },
-      ],
-      [
-        { reason: 'token', refusal: 'QUEUE_TOKEN_EXPIRED' },
-        'QUEUE_TOKEN_EXPIRED',
-        'The queue token has expired; join the queue again.',
-        { field: 'Queue-Token' },
-      ],
-      [
-        { reason: 'token', refusal: 'TOKEN_GONE' },
-        'QUEUE_TOKEN_INVALID',
-        'The queue token no longer exists.',
-        undefined,
-      ],
+      ...tokenRefusalCases,
     ];
     for (const [refusal, code, message, details] of cases) {
       const { service, queue } = setUp(() => Promise.resolve(refused(refusal)));

@@ -7,7 +7,12 @@ import type {
   ReservationStore,
 } from '../../src/modules/reservations/reservations.store.js';
 import type { Outcome } from '../../src/shared/outcome.js';
-import { expectAppError, tokenRecord } from '../support/fakes.js';
+import {
+  expectAppError,
+  tokenRecord,
+  tokenRefusalCases,
+  type RefusalCase,
+} from '../support/fakes.js';
 
 const reservation: ReservationDto = {
   reservationId: 1,
@@ -60,7 +65,7 @@ describe('reservation service', () => {
   });
 
   it('words each refusal of the database with its code, message and details', async () => {
-    const cases: [PaymentRefusal, string, string, Record<string, unknown> | undefined][] = [
+    const cases: RefusalCase<PaymentRefusal>[] = [
       [
         { reason: 'seat-not-found' },
         'SEAT_NOT_FOUND',
@@ -103,24 +108,7 @@ describe('reservation service', () => {
         'This queue token has already paid.',
         { field: 'Queue-Token' },
       ],
-      [
-        { reason: 'token', refusal: 'QUEUE_TOKEN_NOT_ACTIVE' },
-        'QUEUE_TOKEN_NOT_ACTIVE',
-        'You are still waiting in line; poll GET /api/v1/queue/token.',
-        { field: 'Queue-Token' },
-      ],
-      [
-        { reason: 'token', refusal: 'QUEUE_TOKEN_EXPIRED' },
-        'QUEUE_TOKEN_EXPIRED',
-        'The queue token has expired; join the queue again.',
-        { field: 'Queue-Token' },
-      ],
-      [
-        { reason: 'token', refusal: 'TOKEN_GONE' },
-        'QUEUE_TOKEN_INVALID',
-        'The queue token no longer exists.',
-        undefined,
-      ],
+      ...tokenRefusalCases,
     ];
     for (const [refusal, code, message, details] of cases) {
       const { service, queue, eventsCommitted } = setUp({ ok: false, refusal });
