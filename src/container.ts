@@ -11,6 +11,9 @@ import { createHoldService, type HoldService } from './modules/holds/holds.servi
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
 import { createMemorySeatGate } from './modules/holds/seat-gate.memory.js';
 import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
+import type { BookingTokens } from './modules/queue/queue.booking.js';
+import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
+import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
@@ -91,13 +94,20 @@ export function createContainer(config: Config, database: Database, logger: Logg
     config.QUEUE_BACKEND === 'stream' && redis
       ? createStreamQueue(config, redis, redisQueueOptions, logger)
       : undefined;
-  const queueStore: QueueStore =
+  const redisQueueStore =
     streamQueue?.store ??
     (config.QUEUE_BACKEND === 'redis' && redis
       ? createRedisQueueStore(redis, redisQueueOptions)
-      : createPostgresQueueStore(database, queueOptions));
+      : undefined);
+  const queueStore: QueueStore =
+    redisQueueStore ?? createPostgresQueueStore(database, queueOptions);
+  // The booking transactions' view of the caller's token: where the waiting room keeps it.
+  const bookingTokens: BookingTokens = redisQueueStore
+    ? createRedisBookingTokens(redisQueueStore, { idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS })
+    : createPostgresBookingTokens({ idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS });
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
+    tokens: bookingTokens,
   });
   const live = createLivePositions({
     store: queueStore,
@@ -113,7 +123,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
   });
   const queue = createQueueService({
     store: queueStore,
-    holds: holdStore,
+    tokens: bookingTokens,
+    releaseHolds: (userId) => holdStore.releaseAll(userId),
     admission,
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
     logger,
@@ -188,7 +199,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
           : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
     }),
     reservations: createReservationService({
-      store: createPostgresReservationStore(database),
+      store: createPostgresReservationStore(database, { tokens: bookingTokens }),
       queue,
       eventsCommitted: relay.wake,
     }),

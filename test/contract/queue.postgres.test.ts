@@ -1,10 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import {
-  createPostgresQueueStore,
-  tokenInTransaction,
-} from '../../src/modules/queue/queue.store.postgres.js';
-import type { TokenRecord } from '../../src/modules/queue/queue.store.js';
+import { createPostgresBookingTokens } from '../../src/modules/queue/queue.booking.postgres.js';
+import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { travel } from '../support/fixtures.js';
 import { queueStoreContract } from './queue.contract.js';
@@ -18,11 +15,6 @@ describeWithPostgres('queue store contract: postgres backend', () => {
   afterAll(async () => {
     await db?.drop();
   });
-
-  const rowId = (record: TokenRecord): number => {
-    if (record.rowId === undefined) throw new Error('a postgres token record has a row id');
-    return record.rowId;
-  };
 
   queueStoreContract(async (options) => {
     await db.pool.query('TRUNCATE queue_tokens');
@@ -38,17 +30,24 @@ describeWithPostgres('queue store contract: postgres backend', () => {
       return database;
     };
     const database = open();
+    const tokens = createPostgresBookingTokens(options);
     return {
       store: createPostgresQueueStore(database, options),
       instance: () => Promise.resolve(createPostgresQueueStore(open(), options)),
       travel: (seconds) => travel(db.pool, seconds),
-      // What the hold and release transactions do with a token stored in the booking database.
+      // What the hold and release transactions do with a token kept in the booking database:
+      // lock and check it for the hold's concert, then change it (a refused token is left alone).
       holdTaken: (record, holdExpiresAt, concertId) =>
-        database.orm.transaction((tx) =>
-          tokenInTransaction.extendForHold(tx, rowId(record), holdExpiresAt, concertId),
-        ),
+        database.orm.transaction(async (tx) => {
+          const verified = await tokens.open(tx, record, 'hold').verify(concertId);
+          if (verified.ok) await verified.value.extendForHold(holdExpiresAt, concertId);
+        }),
       holdReleased: (record) =>
-        database.orm.transaction((tx) => tokenInTransaction.endHoldExtension(tx, rowId(record))),
+        database.orm.transaction(async (tx) => {
+          const concertId = record.state.holdConcertId ?? 0;
+          const verified = await tokens.open(tx, record, 'release').verify(concertId);
+          if (verified.ok) await verified.value.endHoldExtension();
+        }),
       async close() {
         for (const each of opened) await each.close();
       },

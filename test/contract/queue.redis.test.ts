@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createRedisBookingTokens } from '../../src/modules/queue/queue.booking.redis.js';
 import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
 import {
   closeRedis,
@@ -21,15 +22,16 @@ describeWithRedis('queue store contract: redis backend', () => {
       return createRedisQueueStore(client, { ...options, keyPrefix: prefix, testClock: true });
     };
     const store = await open();
+    const tokens = createRedisBookingTokens(store, options);
     const [client] = clients;
     return {
       store,
       instance: open,
       travel: (seconds) => travelRedis(client!, prefix, seconds),
-      // The service calls the port's hooks after the hold's transaction commits.
+      // What the booking tokens do after the hold's transaction commits.
       holdTaken: (record, holdExpiresAt, concertId) =>
-        store.holdTaken(record.token, holdExpiresAt, concertId),
-      holdReleased: (record) => store.holdReleased(record.token),
+        tokens.holdTaken(record, holdExpiresAt, concertId),
+      holdReleased: (record) => tokens.holdReleased(record),
       async close() {
         await deletePrefix(client!, prefix);
         for (const each of clients) await closeRedis(each);

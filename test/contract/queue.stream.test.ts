@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import { createRedisBookingTokens } from '../../src/modules/queue/queue.booking.redis.js';
 import { describeWithKafka, startKafkaMock, type KafkaMock } from '../support/kafka.js';
 import { describeWithRedis } from '../support/redis.js';
 import { closeSpares, openStreamRoom } from '../support/stream-queue.js';
@@ -20,14 +21,15 @@ describeWithRedis('queue store contract: stream backend', () => {
       // the contract checks the places a join answers with (0011: provisional places otherwise).
       const room = await openStreamRoom(mock, { ...options, applyWaitMs: 10_000 });
       const { queue } = await room.open();
+      const tokens = createRedisBookingTokens(queue.store, options);
       return {
         store: queue.store,
         instance: async () => (await room.open()).queue.store,
         travel: (seconds) => room.travel(seconds),
-        // The service calls the port's hooks after the hold's transaction commits.
+        // What the booking tokens do after the hold's transaction commits.
         holdTaken: (record, holdExpiresAt, concertId) =>
-          queue.store.holdTaken!(record.token, holdExpiresAt, concertId),
-        holdReleased: (record) => queue.store.holdReleased!(record.token),
+          tokens.holdTaken(record, holdExpiresAt, concertId),
+        holdReleased: (record) => tokens.holdReleased(record),
         close: () => room.close(),
       };
     });

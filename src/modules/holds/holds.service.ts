@@ -1,8 +1,8 @@
 import { AppError } from '../../shared/errors.js';
-import type { QueueService } from '../queue/queue.service.js';
+import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
-import { SeatTakenError, type HoldDto, type HoldStore } from './holds.store.js';
-import type { SeatGate } from './seat-gate.js';
+import type { HoldDto, HoldRefusal, HoldStore } from './holds.store.js';
+import type { SeatDecision, SeatGate } from './seat-gate.js';
 import type { Idempotent } from '../../db/idempotency.js';
 
 export interface HoldInput {
@@ -11,9 +11,47 @@ export interface HoldInput {
   seatId: number;
 }
 
+/** 409 for a seat held by someone else or sold. */
+const seatTaken = (seatId: number, sold: boolean): AppError =>
+  new AppError(
+    sold ? 'SEAT_ALREADY_RESERVED' : 'SEAT_ALREADY_HELD',
+    sold ? `Seat ${seatId} is sold.` : `Seat ${seatId} is held by someone else.`,
+    { field: 'seatId' },
+  );
+
+/** The reply to a hold the database refused. */
+function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
+  switch (refusal.reason) {
+    case 'token':
+      return tokenRefusalError(refusal.refusal);
+    case 'concert-not-found':
+      return new AppError('CONCERT_NOT_FOUND', `Concert ${input.concertId} does not exist.`, {
+        field: 'concertId',
+      });
+    case 'seat-not-found':
+      return new AppError(
+        'SEAT_NOT_FOUND',
+        `Seat ${input.seatId} is not a seat of concert ${input.concertId}.`,
+        { field: 'seatId' },
+      );
+    case 'concert-ended':
+      return new AppError('CONCERT_ENDED', 'The show has already started.', {
+        field: 'concertId',
+      });
+    case 'seat-taken':
+      return seatTaken(input.seatId, refusal.sold);
+  }
+}
+
+/** What the seat gate tells the attempts waiting on this one (only whose the seat is now). */
+function gateDecision(refusal: HoldRefusal): SeatDecision {
+  if (refusal.reason !== 'seat-taken' || refusal.holderId === null) return 'undecided';
+  return refusal.sold ? { sold: refusal.holderId } : { held: refusal.holderId };
+}
+
 export function createHoldService(deps: {
   store: HoldStore;
-  queue: Pick<QueueService, 'link' | 'assertAccess' | 'allows' | 'holdTaken' | 'holdReleased'>;
+  queue: Pick<QueueService, 'assertAccess' | 'allows' | 'holdTaken' | 'holdReleased'>;
   /** Optional filter in front of the database hold (Redis); the database decides either way. */
   gate?: SeatGate;
 }) {
@@ -27,10 +65,10 @@ export function createHoldService(deps: {
         seatId: input.seatId,
         holdUuid: input.seatHoldUuid,
       },
-      queue.link(record, 'hold'),
+      record,
     );
 
-  /** After the commit: a token stored outside the booking database is extended to the hold. */
+  /** After the commit: the waiting room follows the hold (where it did not inside). */
   const extendToken = async (record: TokenRecord, result: Idempotent<HoldDto>) => {
     if (!result.replayed)
       await queue.holdTaken(record, new Date(result.value.expiresAt), result.value.concertId);
@@ -45,22 +83,20 @@ export function createHoldService(deps: {
         gate && queue.allows(record, 'hold', input.concertId)
           ? await gate.enter(input, record.userId)
           : undefined;
-      if (entry?.kind === 'refuse')
-        throw new SeatTakenError(input.seatId, entry.holderId, entry.sold);
+      if (entry?.kind === 'refuse') throw seatTaken(input.seatId, entry.sold);
       const deciding = entry?.kind === 'decide' ? entry : undefined;
-      let result: Idempotent<HoldDto>;
+      let outcome;
       try {
-        result = await holdInDatabase(record, input);
+        outcome = await holdInDatabase(record, input);
       } catch (error) {
-        await deciding?.settle(
-          error instanceof SeatTakenError && error.holderId !== null
-            ? error.sold
-              ? { sold: error.holderId }
-              : { held: error.holderId }
-            : 'undecided',
-        );
+        await deciding?.settle('undecided');
         throw error;
       }
+      if (!outcome.ok) {
+        await deciding?.settle(gateDecision(outcome.refusal));
+        throw refusalError(outcome.refusal, input);
+      }
+      const result = outcome.value;
       // Sent together, one Redis round trip with auto-pipelining. A replay answers with the past:
       // it says nothing about who holds the seat now.
       await Promise.all([
@@ -72,13 +108,15 @@ export function createHoldService(deps: {
 
     async release(record: TokenRecord, concertId: number): Promise<HoldDto> {
       queue.assertAccess(record, 'release', concertId);
-      const released = await store.release(record.userId, concertId, queue.link(record, 'release'));
-      if (!released)
+      const outcome = await store.release(concertId, record);
+      if (!outcome.ok) {
+        if (outcome.refusal.reason === 'token') throw tokenRefusalError(outcome.refusal.refusal);
         throw new AppError('HOLD_NOT_FOUND', `You hold no seat in concert ${concertId}.`, {
           field: 'concertId',
         });
+      }
       await queue.holdReleased(record);
-      return released;
+      return outcome.value;
     },
   };
 }

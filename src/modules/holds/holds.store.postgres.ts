@@ -3,11 +3,13 @@ import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
-import { AppError } from '../../shared/errors.js';
-import { tokenInTransaction } from '../queue/queue.store.postgres.js';
+import { refusable } from '../../shared/outcome.js';
+import type { BookingToken, BookingTokens, VerifiedToken } from '../queue/queue.booking.js';
 import { blockedHold } from './holds.rules.js';
-import type { TokenLink } from '../queue/queue.store.js';
-import { SeatTakenError, type HoldDto, type HoldRequest, type HoldStore } from './holds.store.js';
+import type { HoldDto, HoldRefusal, HoldRequest, HoldStore, TokenRefused } from './holds.store.js';
+
+type Refuse = (refusal: HoldRefusal) => never;
+type ReleaseRefusal = TokenRefused | { reason: 'no-hold' };
 
 interface SeatRow {
   concert_id: number | string;
@@ -15,11 +17,16 @@ interface SeatRow {
   ended: boolean;
 }
 
-/** Looks up the seat inside its concert, or says which of the two does not exist. */
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
 const USER_HOLD_LOCK = 7_284_113;
 
-async function findSeat(tx: Executor, concertId: number, seatId: number): Promise<SeatRow> {
+/** Looks up the seat inside its concert, or refuses naming which of the two does not exist. */
+async function findSeat(
+  tx: Executor,
+  concertId: number,
+  seatId: number,
+  refuse: Refuse,
+): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
     sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
@@ -29,23 +36,28 @@ async function findSeat(tx: Executor, concertId: number, seatId: number): Promis
   );
   if (seat) return seat;
   const concert = await queryOne(tx, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
-  if (!concert)
-    throw new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
-      field: 'concertId',
-    });
-  throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} is not a seat of concert ${concertId}.`, {
-    field: 'seatId',
-  });
+  return refuse({ reason: concert ? 'seat-not-found' : 'concert-not-found' });
 }
 
 export function createPostgresHoldStore(
   database: Database,
-  options: { holdTtlSeconds: number },
+  options: {
+    holdTtlSeconds: number;
+    /** The caller's queue token as the hold and release transactions see it. */
+    tokens: Pick<BookingTokens, 'open'>;
+  },
 ): HoldStore {
+  const { tokens } = options;
   const ttl = `${options.holdTtlSeconds} seconds`;
 
-  async function takeSeat(tx: Executor, request: HoldRequest, token: TokenLink): Promise<HoldDto> {
-    token.check(token.record);
+  async function takeSeat(
+    tx: Executor,
+    request: HoldRequest,
+    token: BookingToken,
+    refuse: Refuse,
+  ): Promise<HoldDto> {
+    const dead = token.live();
+    if (dead !== null) refuse({ reason: 'token', refusal: dead });
     // One user's holds take turns (two tabs holding two seats at once): each then sees the
     // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
     // user index. Taken before any seat row, so the lock order stays user → seat → token.
@@ -54,9 +66,8 @@ export function createPostgresHoldStore(
       sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)}))`,
       { prepared: true },
     );
-    const seat = await findSeat(tx, request.concertId, request.seatId);
-    if (seat.ended)
-      throw new AppError('CONCERT_ENDED', 'The show has already started.', { field: 'concertId' });
+    const seat = await findSeat(tx, request.concertId, request.seatId, refuse);
+    if (seat.ended) refuse({ reason: 'concert-ended' });
     const dto = (expiresAt: Date | string): HoldDto => ({
       concertId: request.concertId,
       seatId: request.seatId,
@@ -83,16 +94,13 @@ export function createPostgresHoldStore(
           RETURNING expires_at`,
       { prepared: true },
     );
+    // The token is checked once the seat row is ours or known: lock order seat → token.
+    const verifyToken = async (): Promise<VerifiedToken> => {
+      const verified = await token.verify(request.concertId);
+      return verified.ok ? verified.value : refuse({ reason: 'token', refusal: verified.refusal });
+    };
     if (taken) {
-      const rowId = await tokenInTransaction.verify(tx, token, request.concertId);
-      if (rowId !== undefined) {
-        await tokenInTransaction.extendForHold(
-          tx,
-          rowId,
-          toDate(taken.expires_at),
-          request.concertId,
-        );
-      }
+      await (await verifyToken()).extendForHold(toDate(taken.expires_at), request.concertId);
       return dto(taken.expires_at);
     }
     const current = await queryOne<{
@@ -112,56 +120,61 @@ export function createPostgresHoldStore(
       request.userId,
     );
     if (outcome === 'REPEAT' && current) {
-      await tokenInTransaction.verify(tx, token, request.concertId);
+      await verifyToken();
       return dto(current.expires_at);
     }
-    throw new SeatTakenError(
-      request.seatId,
-      current ? toNumber(current.user_id) : null,
-      outcome === 'SEAT_ALREADY_RESERVED',
-    );
+    return refuse({
+      reason: 'seat-taken',
+      holderId: current ? toNumber(current.user_id) : null,
+      sold: outcome === 'SEAT_ALREADY_RESERVED',
+    });
   }
 
   return {
     hold(request, token) {
-      return transaction(database, (tx) =>
-        runOnce(
-          tx,
-          {
-            userId: request.userId,
-            scope: 'hold',
-            key: request.holdUuid,
-            request: { concertId: request.concertId, seatId: request.seatId },
-          },
-          () => takeSeat(tx, request, token),
+      return refusable((refuse: Refuse) =>
+        transaction(database, (tx) =>
+          runOnce(
+            tx,
+            {
+              userId: request.userId,
+              scope: 'hold',
+              key: request.holdUuid,
+              request: { concertId: request.concertId, seatId: request.seatId },
+            },
+            () => takeSeat(tx, request, tokens.open(tx, token, 'hold'), refuse),
+          ),
         ),
       );
     },
 
-    release(userId, concertId, token) {
-      return transaction(database, async (tx) => {
-        const released = await queryOne<{
-          seat_id: number | string;
-          seat_number: number;
-          expires_at: Date | string;
-        }>(
-          tx,
-          sql`DELETE FROM seat_holds h USING seats s
-              WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now()
+    release(concertId, token) {
+      return refusable((refuse: (refusal: ReleaseRefusal) => never) =>
+        transaction(database, async (tx) => {
+          const released = await queryOne<{
+            seat_id: number | string;
+            seat_number: number;
+            expires_at: Date | string;
+          }>(
+            tx,
+            sql`DELETE FROM seat_holds h USING seats s
+              WHERE h.user_id = ${token.userId} AND h.status = 'HELD' AND h.expires_at > now()
                 AND s.id = h.seat_id AND s.concert_id = ${concertId}
               RETURNING h.seat_id, s.seat_number, h.expires_at`,
-          { prepared: true },
-        );
-        if (!released) return null;
-        const rowId = await tokenInTransaction.verify(tx, token, concertId);
-        if (rowId !== undefined) await tokenInTransaction.endHoldExtension(tx, rowId);
-        return {
-          concertId,
-          seatId: toNumber(released.seat_id),
-          seatNumber: released.seat_number,
-          expiresAt: toDate(released.expires_at).toISOString(),
-        };
-      });
+            { prepared: true },
+          );
+          if (!released) return refuse({ reason: 'no-hold' });
+          const verified = await tokens.open(tx, token, 'release').verify(concertId);
+          if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
+          await verified.value.endHoldExtension();
+          return {
+            concertId,
+            seatId: toNumber(released.seat_id),
+            seatNumber: released.seat_number,
+            expiresAt: toDate(released.expires_at).toISOString(),
+          };
+        }),
+      );
     },
 
     async releaseAll(userId) {

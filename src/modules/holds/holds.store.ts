@@ -1,6 +1,7 @@
 import type { Idempotent } from '../../db/idempotency.js';
-import { AppError } from '../../shared/errors.js';
-import type { TokenLink } from '../queue/queue.store.js';
+import type { Outcome } from '../../shared/outcome.js';
+import type { TokenRefusal } from '../queue/queue.booking.js';
+import type { TokenRecord } from '../queue/queue.store.js';
 
 export interface HoldRequest {
   userId: number;
@@ -17,35 +18,49 @@ export interface HoldDto {
   expiresAt: string;
 }
 
+/** The claim on a seat as its hold row says (null: no row — nobody ever held it, or released). */
+export interface SeatClaim {
+  status: 'HELD' | 'SOLD';
+  ownerId: number;
+  /** HELD and not yet expired. */
+  live: boolean;
+}
+
+/** The caller's queue token may not do this (decided inside the transaction). */
+export interface TokenRefused {
+  reason: 'token';
+  refusal: TokenRefusal;
+}
+
+/** Why the database did not give the seat; the hold service words the reply. */
+export type HoldRefusal =
+  | TokenRefused
+  | { reason: 'concert-not-found' }
+  | { reason: 'seat-not-found' }
+  | { reason: 'concert-ended' }
+  /**
+   * Held by someone else or sold. `holderId` lets the seat gate remember whose it is, so that
+   * user's own repeats still reach the database; null when the row was gone by the time it was
+   * read (released meanwhile). Never part of the reply.
+   */
+  | { reason: 'seat-taken'; holderId: number | null; sold: boolean };
+
 /**
  * Seat holds. The database decides: one row per seat, taken over only when expired, never
  * when sold; one HELD row per user, so a new hold replaces the user's previous one in the same
  * transaction (or fails and leaves the previous one in place).
  */
 export interface HoldStore {
-  hold(request: HoldRequest, token: TokenLink): Promise<Idempotent<HoldDto>>;
-  /** Releases the user's live hold in this concert; null when there is none. */
-  release(userId: number, concertId: number, token: TokenLink): Promise<HoldDto | null>;
+  /** Holds the seat for the user of `token`, the caller's queue token, checked in the transaction. */
+  hold(
+    request: HoldRequest,
+    token: TokenRecord,
+  ): Promise<Outcome<Idempotent<HoldDto>, HoldRefusal>>;
+  /** Releases the user's live hold in this concert. */
+  release(
+    concertId: number,
+    token: TokenRecord,
+  ): Promise<Outcome<HoldDto, TokenRefused | { reason: 'no-hold' }>>;
   /** Releases every hold of the user (leaving the line). */
   releaseAll(userId: number): Promise<number>;
-}
-
-/**
- * A hold refused because the seat is taken: held by someone else (409 SEAT_ALREADY_HELD) or sold
- * (409 SEAT_ALREADY_RESERVED). `holderId` lets the seat gate remember whose it is, so that user's
- * own repeats still reach the database; it is never part of the reply.
- */
-export class SeatTakenError extends AppError {
-  constructor(
-    readonly seatId: number,
-    /** null when the row was gone by the time it was read (released meanwhile). */
-    readonly holderId: number | null,
-    readonly sold: boolean,
-  ) {
-    super(
-      sold ? 'SEAT_ALREADY_RESERVED' : 'SEAT_ALREADY_HELD',
-      sold ? `Seat ${seatId} is sold.` : `Seat ${seatId} is held by someone else.`,
-      { field: 'seatId' },
-    );
-  }
 }

@@ -1,5 +1,3 @@
-import type { ErrorCode } from '../../shared/errors.js';
-
 export type TokenStatus = 'WAITING' | 'ACTIVE' | 'EXPIRED';
 
 /** What a store knows about one token; every time comes from the store's clock. */
@@ -18,6 +16,9 @@ export interface TokenState {
   lastSeenAt: Date;
 }
 
+/** Why a token may not act: it is still in line, or it is over (codes of the error table). */
+export type AccessRefusal = 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+
 /** What a queue-protected request wants to do; a token past its shopping time may only finish a hold. */
 export type QueueAction = 'browse-concerts' | 'browse-seats' | 'hold' | 'release' | 'pay';
 
@@ -27,6 +28,14 @@ export function effectiveStatus(state: TokenState, now: Date, idleMs: number): T
   if (state.status === 'WAITING' && state.lastSeenAt.getTime() + idleMs <= now.getTime())
     return 'EXPIRED';
   return state.status;
+}
+
+/** Whether a token is live at all, whatever it wants to do: null when ACTIVE. */
+export function liveRefusal(state: TokenState, now: Date, idleMs: number): AccessRefusal | null {
+  const status = effectiveStatus(state, now, idleMs);
+  if (status === 'WAITING') return 'QUEUE_TOKEN_NOT_ACTIVE';
+  if (status === 'EXPIRED') return 'QUEUE_TOKEN_EXPIRED';
+  return null;
 }
 
 /**
@@ -41,10 +50,9 @@ export function accessError(
   idleMs: number,
   action: QueueAction,
   concertId?: number,
-): ErrorCode | null {
-  const status = effectiveStatus(state, now, idleMs);
-  if (status === 'WAITING') return 'QUEUE_TOKEN_NOT_ACTIVE';
-  if (status === 'EXPIRED') return 'QUEUE_TOKEN_EXPIRED';
+): AccessRefusal | null {
+  const live = liveRefusal(state, now, idleMs);
+  if (live !== null) return live;
   if (state.activeUntil !== null && now < state.activeUntil) return null;
   const finishingHold =
     action !== 'hold' &&

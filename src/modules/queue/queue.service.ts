@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
-import { AppError, type ErrorCode } from '../../shared/errors.js';
+import { AppError } from '../../shared/errors.js';
 import type { Admission } from '../../workers/admission.worker.js';
-import type { HoldStore } from '../holds/holds.store.js';
-import { accessError, effectiveStatus, type QueueAction } from './queue.rules.js';
+import type { BookingTokens, TokenRefusal } from './queue.booking.js';
+import { accessError, type QueueAction } from './queue.rules.js';
 import { liveStatus, type LiveStatus } from './queue.live.js';
-import type { QueueStore, TokenLink, TokenRecord, TokenView } from './queue.store.js';
+import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
 
 export interface QueueServiceDeps {
   store: QueueStore;
-  holds: Pick<HoldStore, 'releaseAll'>;
+  /** What the waiting room does after a booking committed (nothing when it did it inside). */
+  tokens: Pick<BookingTokens, 'holdTaken' | 'holdReleased' | 'paid'>;
+  /** Releases every seat hold of a user who left the line (the holds module's releaseAll). */
+  releaseHolds: (userId: number) => Promise<unknown>;
   admission: Pick<Admission, 'admitNow' | 'slotFreed' | 'beforeJoin'>;
   idleSeconds: number;
   logger: Pick<Logger, 'warn'>;
@@ -20,7 +23,8 @@ export type QueueService = ReturnType<typeof createQueueService>;
 
 export function createQueueService({
   store,
-  holds,
+  tokens,
+  releaseHolds,
   admission,
   idleSeconds,
   logger,
@@ -43,21 +47,9 @@ export function createQueueService({
     }
   };
 
-  const fail = (code: ErrorCode): never => {
-    throw new AppError(code, accessMessages[code] ?? 'The queue token may not do this.', {
-      field: 'Queue-Token',
-    });
-  };
-
   const assertAccess = (record: TokenRecord, action: QueueAction, concertId?: number): void => {
-    const code = accessError(record.state, record.now, idleMs, action, concertId);
-    if (code !== null) fail(code);
-  };
-
-  const assertLive = (record: TokenRecord): void => {
-    const status = effectiveStatus(record.state, record.now, idleMs);
-    if (status === 'WAITING') fail('QUEUE_TOKEN_NOT_ACTIVE');
-    if (status === 'EXPIRED') fail('QUEUE_TOKEN_EXPIRED');
+    const refusal = accessError(record.state, record.now, idleMs, action, concertId);
+    if (refusal !== null) throw tokenRefusalError(refusal);
   };
 
   return {
@@ -105,45 +97,31 @@ export function createQueueService({
       return accessError(record.state, record.now, idleMs, action, concertId) === null;
     },
 
-    /** Hands the token to a booking transaction, which decides access after any idempotent replay. */
-    link(record: TokenRecord, action: QueueAction): TokenLink {
-      return {
-        record,
-        check: (current, concertId) =>
-          concertId === undefined ? assertLive(current) : assertAccess(current, action, concertId),
-      };
-    },
-
     /** Leaves the line: releases the user's hold and expires the token; the slot refills at once. */
     async leave(record: TokenRecord): Promise<void> {
       // Only a live token speaks for the user's hold; leaving with a dead one changes nothing.
       if (!(await store.expire(record.token))) return;
-      await holds.releaseAll(record.userId);
+      await releaseHolds(record.userId);
       admission.slotFreed();
       positionsChanged?.();
     },
 
-    /** After a hold commits: a token stored outside the booking database is extended here. */
+    /** After a hold commits: the waiting room follows it (BookingTokens.holdTaken). */
     async holdTaken(record: TokenRecord, holdExpiresAt: Date, concertId: number): Promise<void> {
-      if (record.rowId === undefined) {
-        await afterCommit('hold extension of the token', () =>
-          store.holdTaken?.(record.token, holdExpiresAt, concertId),
-        );
-      }
+      await afterCommit('hold extension of the token', () =>
+        tokens.holdTaken(record, holdExpiresAt, concertId),
+      );
     },
 
     async holdReleased(record: TokenRecord): Promise<void> {
-      if (record.rowId === undefined) {
-        await afterCommit('end of the hold extension', () => store.holdReleased?.(record.token));
-      }
+      await afterCommit('end of the hold extension', () => tokens.holdReleased(record));
     },
 
     /** After a payment commits: the token is done and its slot goes to the next in line. */
     async purchaseCompleted(record: TokenRecord): Promise<void> {
-      // A token in the booking database was expired inside the payment's transaction; otherwise
-      // the token-expiry consumer of the payment's event makes sure of it if this call fails.
-      if (record.rowId === undefined)
-        await afterCommit('token expiry after payment', () => store.expire(record.token));
+      // Where the payment did not expire the token in its own statement, the token-expiry
+      // consumer of the payment's event makes sure of it if this call fails.
+      await afterCommit('token expiry after payment', () => tokens.paid(record));
       admission.slotFreed();
     },
   };
@@ -156,7 +134,18 @@ const mismatch = () =>
     field: 'Queue-Token',
   });
 
-const accessMessages: Partial<Record<ErrorCode, string>> = {
-  QUEUE_TOKEN_NOT_ACTIVE: 'You are still waiting in line; poll GET /api/v1/queue/token.',
-  QUEUE_TOKEN_EXPIRED: 'The queue token has expired; join the queue again.',
-};
+/** The reply to a token that may not do what it asks (here or in a booking transaction). */
+export function tokenRefusalError(refusal: TokenRefusal): AppError {
+  switch (refusal) {
+    case 'QUEUE_TOKEN_NOT_ACTIVE':
+      return new AppError(refusal, 'You are still waiting in line; poll GET /api/v1/queue/token.', {
+        field: 'Queue-Token',
+      });
+    case 'QUEUE_TOKEN_EXPIRED':
+      return new AppError(refusal, 'The queue token has expired; join the queue again.', {
+        field: 'Queue-Token',
+      });
+    case 'TOKEN_GONE':
+      return new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
+  }
+}

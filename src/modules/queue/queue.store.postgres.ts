@@ -1,18 +1,20 @@
-import DataLoader from 'dataloader';
 import { sql } from 'drizzle-orm';
-import type { Database, Executor } from '../../db/client.js';
-import { toDate, toNumber } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
+import { toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
-import { newQueueToken } from '../../shared/ids.js';
-import type { TokenStatus } from './queue.rules.js';
-import { AppError } from '../../shared/errors.js';
+import { createJoinBatcher } from './queue.join.postgres.js';
+import {
+  lineHead,
+  positionOf,
+  tokenColumns,
+  toRecord,
+  type TokenRow,
+} from './queue.rows.postgres.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
   tokenView,
   type AdmissionResult,
   type QueueStore,
-  type TokenLink,
-  type TokenRecord,
   type TokenView,
 } from './queue.store.js';
 
@@ -23,62 +25,12 @@ import {
  */
 const ADMISSION_LOCK = 7_284_113_003;
 
-/** Joins written by one statement at most. */
-const JOIN_BATCH_MAX = 500;
-
-/**
- * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
- * admitted arrived before the head (admission is first come first served), so the place is the
- * distance from the head less the numbers in between that left the line or were never used.
- */
-const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
-    me.arrival - head.arrival + 1
-    - (SELECT count(*) FROM queue_tokens d WHERE d.status = 'EXPIRED' AND d.activated_at IS NULL
-        AND d.arrival > head.arrival AND d.arrival < me.arrival)
-    - (SELECT count(*) FROM queue_skipped_arrivals k WHERE k.arrival > head.arrival AND k.arrival < me.arrival)
-  ELSE 0 END`;
-
-const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens WHERE status = 'WAITING')`;
-
 export interface PostgresQueueOptions {
   maxActive: number;
   activeTtlSeconds: number;
   idleSeconds: number;
   /** Window of the measured admission rate (default DEFAULT_RATE_WINDOW_SECONDS). */
   rateWindowSeconds?: number;
-}
-
-interface TokenRow {
-  id: number | string;
-  token: string;
-  user_id: number | string;
-  status: TokenStatus;
-  active_until: Date | string | null;
-  expires_at: Date | string | null;
-  hold_concert_id: number | string | null;
-  last_seen_at: Date | string;
-  now: Date | string;
-}
-
-const tokenColumns = sql`id, arrival, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
-
-const nullableDate = (value: Date | string | null): Date | null =>
-  value === null ? null : toDate(value);
-
-function toRecord(row: TokenRow): TokenRecord {
-  return {
-    token: row.token,
-    userId: toNumber(row.user_id),
-    rowId: toNumber(row.id),
-    now: toDate(row.now),
-    state: {
-      status: row.status,
-      activeUntil: nullableDate(row.active_until),
-      expiresAt: nullableDate(row.expires_at),
-      holdConcertId: row.hold_concert_id === null ? null : toNumber(row.hold_concert_id),
-      lastSeenAt: toDate(row.last_seen_at),
-    },
-  };
 }
 
 export function createPostgresQueueStore(
@@ -117,92 +69,7 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
-  /**
-   * Joins the line, many users in one statement: the next arrival numbers in the order the
-   * joins came (the counter row stays locked until the statement commits); a user who turned
-   * out to have a live token after all (a concurrent join of theirs) gets none, and a number
-   * taken by a conflict is recorded as skipped, so positions stay exact.
-   */
-  async function joinLine(userIds: number[]): Promise<void> {
-    const wanted = userIds.map((userId, ord) => ({ ord, user_id: userId, token: newQueueToken() }));
-    await query(
-      db,
-      sql`WITH wanted AS (
-            SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
-          fresh AS (
-            SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
-            WHERE NOT EXISTS (
-              SELECT 1 FROM queue_tokens q WHERE q.user_id = wanted.user_id AND q.status IN ('WAITING', 'ACTIVE'))),
-          counter AS (
-            UPDATE queue_counter SET last_arrival = last_arrival + (SELECT count(*) FROM fresh)
-            WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh)
-            RETURNING last_arrival - (SELECT count(*) FROM fresh) AS before),
-          numbered AS (SELECT fresh.user_id, fresh.token, counter.before + fresh.n AS arrival FROM fresh, counter),
-          joined AS (
-            INSERT INTO queue_tokens (token, user_id, status, arrival)
-            SELECT token, user_id, 'WAITING', arrival FROM numbered
-            ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
-            RETURNING arrival)
-        INSERT INTO queue_skipped_arrivals (arrival)
-        SELECT arrival FROM numbered WHERE arrival NOT IN (SELECT arrival FROM joined)`,
-      { prepared: true },
-    );
-  }
-
-  /** The live tokens of `userIds` with their exact positions, in one statement. */
-  async function readLive(userIds: number[]): Promise<Map<number, TokenView>> {
-    const rows = await query<TokenRow & { position: number | string }>(
-      db,
-      sql`WITH me AS (
-            SELECT ${tokenColumns} FROM queue_tokens
-            WHERE user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
-              AND status IN ('WAITING', 'ACTIVE')),
-          ${lineHead}
-        SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
-          me.last_seen_at, ${positionOf} AS position, now() AS now
-        FROM me, head`,
-      { prepared: true },
-    );
-    return new Map(
-      rows.map((row) => [
-        toNumber(row.user_id),
-        tokenView(toRecord(row), toNumber(row.position), idleMs),
-      ]),
-    );
-  }
-
-  // Joins that arrive while a batch is being written go together in the next one (group
-  // commit): the counter row changes hands once per batch instead of once per join, and one
-  // read (a fresh snapshot, which sees every arrival before them) answers the whole batch.
-  // Batches write one after another, so a later batch sees every earlier one committed.
-  let written: Promise<unknown> = Promise.resolve();
-  let turn: Promise<void> = Promise.resolve();
-  const joins = new DataLoader<number, TokenView | null>(
-    (userIds) => {
-      const unique = [...new Set(userIds)];
-      const joined = joinLine(unique);
-      written = joined.catch(() => undefined);
-      return joined
-        .then(() => readLive(unique))
-        .then((views) => userIds.map((userId) => views.get(userId) ?? null));
-    },
-    {
-      cache: false,
-      maxBatchSize: JOIN_BATCH_MAX,
-      // A batch is sent when the one before it has written (the batch function sets `written`).
-      batchScheduleFn: (dispatch) => {
-        turn = turn.then(
-          () =>
-            new Promise<void>((resolve) =>
-              setImmediate(() => {
-                dispatch();
-                void written.then(() => resolve());
-              }),
-            ),
-        );
-      },
-    },
-  );
+  const join = createJoinBatcher(db, { idleMs });
 
   return {
     async enter(userId) {
@@ -211,7 +78,7 @@ export function createPostgresQueueStore(
         // Most joins at a sale are refreshes of a live token: one read answers them.
         let view = await readWithPosition(live);
         if (view === null) {
-          view = await joins.load(userId);
+          view = await join(userId);
           if (view === null) continue; // expired by the sweep between the two statements
         }
         if (view.status !== 'EXPIRED') return view;
@@ -352,56 +219,3 @@ export function createPostgresQueueStore(
     },
   };
 }
-
-/**
- * Token steps inside a booking transaction (postgres backend only). Lock order everywhere is
- * seat hold row first, then token row, so holds, payments and releases never deadlock.
- */
-export const tokenInTransaction = {
-  /**
-   * Checks the caller's token for an action on `concertId`. A token stored here is first locked
-   * against the expiry sweep and re-read with the transaction's clock. Returns its row id when
-   * the transaction should also update it.
-   */
-  async verify(tx: Executor, link: TokenLink, concertId: number): Promise<number | undefined> {
-    const { rowId } = link.record;
-    if (rowId === undefined) {
-      link.check(link.record, concertId);
-      return undefined;
-    }
-    const row = await queryOne<TokenRow>(
-      tx,
-      sql`SELECT ${tokenColumns}, now() AS now FROM queue_tokens WHERE id = ${rowId} FOR UPDATE`,
-      { prepared: true },
-    );
-    if (!row) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
-    link.check(toRecord(row), concertId);
-    return rowId;
-  },
-
-  /** Keeps the token alive until the hold expires, for that hold's concert. */
-  async extendForHold(
-    tx: Executor,
-    rowId: number,
-    holdExpiresAt: Date,
-    concertId: number,
-  ): Promise<void> {
-    await query(
-      tx,
-      sql`UPDATE queue_tokens SET expires_at = greatest(active_until, ${holdExpiresAt.toISOString()}::timestamptz),
-            hold_concert_id = ${concertId}
-          WHERE id = ${rowId} AND status = 'ACTIVE'`,
-      { prepared: true },
-    );
-  },
-
-  /** The hold ended (released): the token lives only its own shopping time again. */
-  async endHoldExtension(tx: Executor, rowId: number): Promise<void> {
-    await query(
-      tx,
-      sql`UPDATE queue_tokens SET expires_at = active_until, hold_concert_id = NULL
-          WHERE id = ${rowId} AND status = 'ACTIVE'`,
-      { prepared: true },
-    );
-  },
-};

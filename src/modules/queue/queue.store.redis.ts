@@ -28,6 +28,17 @@ export interface RedisQueueOptions {
   rateWindowSeconds?: number;
 }
 
+/** The Redis waiting room, with the steps bookings take there after they commit. */
+export interface RedisQueueStore extends QueueStore {
+  /**
+   * Keeps a token alive until its hold expires, for that concert only; only while the sweep
+   * could not yet have taken it, and never reviving an EXPIRED one.
+   */
+  holdTaken(token: string, holdExpiresAt: Date, concertId: number): Promise<void>;
+  /** The hold ended: the token lives its own shopping time again. */
+  holdReleased(token: string): Promise<void>;
+}
+
 /**
  * Why the sweep waits `sweepDelayMs` after an ACTIVE token's expiresAt before freeing its slot:
  * a hold on this backend is checked against the token as read before the PostgreSQL transaction,
@@ -138,10 +149,7 @@ export function defineQueueScripts<Name extends string>(
  * under one hash tag (src/redis/keys.ts). Every call is one Lua script: one round trip, atomic,
  * with Redis TIME as the only clock, so any number of instances share one consistent line.
  */
-export function createRedisQueueStore(
-  redis: Redis,
-  options: RedisQueueOptions,
-): QueueStore & Required<Pick<QueueStore, 'holdTaken' | 'holdReleased'>> {
+export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions): RedisQueueStore {
   const idleMs = options.idleSeconds * 1000;
   const activeMs = options.activeTtlSeconds * 1000;
   const touchEveryMs = touchIntervalMs(idleMs);

@@ -11,9 +11,10 @@ import {
   toRecord,
   touchIntervalMs,
   type RedisQueueOptions,
+  type RedisQueueStore,
   type TokenReply,
 } from './queue.store.redis.js';
-import { tokenView, type QueueStore, type TokenView } from './queue.store.js';
+import { tokenView, type TokenView } from './queue.store.js';
 
 export interface StreamQueueOptions extends RedisQueueOptions {
   /**
@@ -29,7 +30,8 @@ export interface StreamQueueOptions extends RedisQueueOptions {
 }
 
 export interface StreamQueue {
-  store: QueueStore;
+  /** The Redis waiting room, joined through the log. */
+  store: RedisQueueStore;
   /**
    * This instance's part of the log: its member of the consumer group (applies entries), its
    * subscription to the tokens placed on other instances, and the repair of lost appends.
@@ -180,7 +182,7 @@ export function createStreamQueueStore(
 
   let subscriber: Redis | undefined;
 
-  const store: QueueStore = {
+  const store: RedisQueueStore = {
     async enter(userId) {
       const placement = options.applyWaitMs > 0 ? awaitPlacement(userId) : undefined;
       try {

@@ -11,11 +11,6 @@ export interface TokenRecord {
   userId: number;
   state: TokenState;
   now: Date;
-  /**
-   * Row id when the token lives in the booking database (postgres backend): booking
-   * transactions then lock, extend and expire the token atomically with seats and money.
-   */
-  rowId?: number;
 }
 
 /** What the client is told about its place in line. */
@@ -68,29 +63,6 @@ export interface QueueStore {
   expire(token: string): Promise<boolean>;
   /** Expires due tokens and admits from the head of the line into free slots. */
   admit(): Promise<AdmissionResult>;
-  /**
-   * Backends whose tokens live outside the booking database (records without rowId) keep the
-   * hold extension themselves: after a hold commits, the token stays alive until the hold
-   * expires, for that concert only; after a release it lives its own shopping time again.
-   * (Tokens in the booking database get this inside the hold's transaction instead.)
-   */
-  holdTaken?(token: string, holdExpiresAt: Date, concertId: number): Promise<void>;
-  holdReleased?(token: string): Promise<void>;
-}
-
-/**
- * The caller's token, handed to a booking transaction so access is decided inside it, after
- * an idempotent replay has had its chance to answer. When the token lives in the booking
- * database (rowId set), the adapter locks and re-reads the row with the transaction's clock and
- * updates it in the same transaction as the seat and money changes.
- */
-export interface TokenLink {
-  record: TokenRecord;
-  /**
-   * Throws the access error for this token acting on `concertId`; without a concert, checks only
-   * that the token is live (used before any seat is read, so a WAITING token learns nothing).
-   */
-  check(current: TokenRecord, concertId?: number): void;
 }
 
 /** What a client is told about a token read at `record.now` with its place in line. */

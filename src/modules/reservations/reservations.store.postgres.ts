@@ -4,12 +4,19 @@ import type { Database, Executor } from '../../db/client.js';
 import { toDate, toNumber } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
-import { AppError } from '../../shared/errors.js';
+import { refusable } from '../../shared/outcome.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
-import { paymentRefusal, type PaymentRefusal } from '../holds/holds.rules.js';
-import { tokenInTransaction } from '../queue/queue.store.postgres.js';
-import type { TokenLink } from '../queue/queue.store.js';
-import type { PaymentRequest, ReservationDto, ReservationStore } from './reservations.store.js';
+import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
+import type { TokenRecord } from '../queue/queue.store.js';
+import { paymentRefusal } from './reservations.rules.js';
+import type {
+  PaymentRefusal,
+  PaymentRequest,
+  ReservationDto,
+  ReservationStore,
+} from './reservations.store.js';
+
+type Refuse = (refusal: PaymentRefusal) => never;
 
 interface LockedHold {
   user_id: number | string;
@@ -21,8 +28,13 @@ interface LockedHold {
   price: number | string;
 }
 
-/** Locks the seat's hold row (the first lock of a payment) and checks it is this user's live hold. */
-async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promise<LockedHold> {
+/** Locks the seat's hold row (the first lock of a payment); refuses unless it is this user's live hold. */
+async function lockOwnHold(
+  tx: Executor,
+  userId: number,
+  seatId: number,
+  refuse: Refuse,
+): Promise<LockedHold> {
   const hold = await queryOne<LockedHold>(
     tx,
     sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, c.show_datetime <= now() AS ended,
@@ -33,48 +45,52 @@ async function lockOwnHold(tx: Executor, userId: number, seatId: number): Promis
   );
   if (!hold) {
     const seat = await queryOne(tx, sql`SELECT 1 FROM seats WHERE id = ${seatId}`);
-    if (!seat)
-      throw new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
+    if (!seat) refuse({ reason: 'seat-not-found' });
   }
   // Only the hold checked the show time: a hold taken just before the show could be paid after.
-  if (hold?.ended)
-    throw new AppError('CONCERT_ENDED', 'The show has already started; nothing was charged.', {
-      field: 'seatId',
-    });
+  if (hold?.ended) refuse({ reason: 'concert-ended' });
   const refusal = paymentRefusal(
     hold ? { status: hold.status, ownerId: toNumber(hold.user_id), live: hold.live } : null,
     userId,
   );
-  if (refusal !== null || !hold) {
-    const code = refusal ?? 'HOLD_REQUIRED';
-    throw new AppError(code, refusalMessages[code](seatId), { field: 'seatId' });
-  }
+  if (refusal !== null || !hold)
+    return refuse({ reason: 'claim', claim: refusal ?? 'HOLD_REQUIRED' });
   return hold;
 }
 
-const refusalMessages: Record<PaymentRefusal, (seatId: number) => string> = {
-  HOLD_REQUIRED: (seatId) => `You hold no seat ${seatId}; hold it before paying.`,
-  HOLD_EXPIRED: (seatId) => `Your hold on seat ${seatId} expired; nothing was charged.`,
-  SEAT_ALREADY_RESERVED: (seatId) => `Seat ${seatId} is sold.`,
-};
+export function createPostgresReservationStore(
+  database: Database,
+  options: {
+    /** The caller's queue token as the payment transaction sees it. */
+    tokens: Pick<BookingTokens, 'open'>;
+  },
+): ReservationStore {
+  const { tokens } = options;
 
-export function createPostgresReservationStore(database: Database): ReservationStore {
   async function settle(
     tx: Executor,
     request: PaymentRequest,
-    token: TokenLink,
+    record: TokenRecord,
     key: IdempotencyKey,
+    refuse: Refuse,
   ): Promise<ReservationDto> {
-    token.check(token.record);
-    const hold = await lockOwnHold(tx, request.userId, request.seatId);
+    const token: BookingToken = tokens.open(tx, record, 'pay');
+    const dead = token.live();
+    if (dead !== null) refuse({ reason: 'token', refusal: dead });
+    const hold = await lockOwnHold(tx, request.userId, request.seatId, refuse);
     const concertId = toNumber(hold.concert_id);
     const price = toNumber(hold.price);
-    const tokenRowId = await tokenInTransaction.verify(tx, token, concertId);
+    const verified = await token.verify(concertId);
+    if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
+    // The token's own step, when it is kept in this database (expired with the payment).
+    const spend = verified.value.spendStep(sql`EXISTS (SELECT 1 FROM reservation)`);
+    const expired = spend ? sql`expired AS (${spend}),` : sql``;
     const eventId = randomUUID();
     // Debit only if the balance covers the price; every later step hangs off the debit's row,
     // so an insufficient balance makes the whole statement a no-op.
     // The reply is built here, in SQL, and saved as the key's result in the same statement, so
-    // a replay returns exactly these values; the token is expired in it too (postgres queue).
+    // a replay returns exactly these values; the token is spent in it too: spent_queue_tokens
+    // on every queue backend (one token pays once), and the token row's expiry (postgres queue).
     const reply = sql`jsonb_build_object('reservationId', reservation.id, 'concertId', ${concertId}::bigint,
       'seatId', ${request.seatId}::bigint, 'seatNumber', ${hold.seat_number}::int, 'price', ${price}::bigint,
       'balance', debit.balance,
@@ -98,27 +114,16 @@ export function createPostgresReservationStore(database: Database): ReservationS
             SELECT ${eventId}, ${RESERVATION_CONFIRMED}, ${String(concertId)},
               jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
                 'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
-                'price', ${price}::bigint, 'queueToken', ${token.record.token}::text, 'reservedAt', reservation.created_at)
+                'price', ${price}::bigint, 'queueToken', ${record.token}::text, 'reservedAt', reservation.created_at)
             FROM reservation),
           spent AS (
-            INSERT INTO spent_queue_tokens (token) SELECT ${token.record.token} FROM reservation),
-          expired AS (
-            UPDATE queue_tokens SET status = 'EXPIRED', expired_at = now()
-            WHERE id = ${tokenRowId ?? null}::bigint AND status = 'ACTIVE' AND EXISTS (SELECT 1 FROM reservation)),
+            INSERT INTO spent_queue_tokens (token) SELECT ${record.token} FROM reservation),
+          ${expired}
           saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit, reservation)`)} AND EXISTS (SELECT 1 FROM reservation))
           SELECT ${reply} AS reply FROM debit, reservation`,
       { prepared: true },
     );
-    if (!paid) {
-      throw new AppError(
-        'INSUFFICIENT_BALANCE',
-        `The seat costs ${price}; charge your balance first. Nothing was charged.`,
-        {
-          price,
-        },
-      );
-    }
-    return paid.reply;
+    return paid ? paid.reply : refuse({ reason: 'insufficient-balance', price });
   }
 
   return {
@@ -129,16 +134,18 @@ export function createPostgresReservationStore(database: Database): ReservationS
         key: request.reservationUuid,
         request: { seatId: request.seatId },
       };
-      return transaction(database, (tx) =>
-        runOnce(tx, key, () => settle(tx, request, token, key), { workSavesResponse: true }),
-      ).catch((error: unknown) => {
-        // The token paid already, in a transaction that committed while this one ran.
-        if (violatedConstraint(error) === 'spent_queue_tokens_pkey')
-          throw new AppError('QUEUE_TOKEN_EXPIRED', 'This queue token has already paid.', {
-            field: 'Queue-Token',
-          });
-        throw error;
-      });
+      return refusable((refuse: Refuse) =>
+        transaction(database, (tx) =>
+          runOnce(tx, key, () => settle(tx, request, token, key, refuse), {
+            workSavesResponse: true,
+          }),
+        ).catch((error: unknown) => {
+          // The token paid already, in a transaction that committed while this one ran.
+          if (violatedConstraint(error) === 'spent_queue_tokens_pkey')
+            refuse({ reason: 'token-spent' });
+          throw error;
+        }),
+      );
     },
 
     async listByUser(userId, limit) {

@@ -1,5 +1,8 @@
 import type { Idempotent } from '../../db/idempotency.js';
-import type { TokenLink } from '../queue/queue.store.js';
+import type { Outcome } from '../../shared/outcome.js';
+import type { TokenRefusal } from '../queue/queue.booking.js';
+import type { TokenRecord } from '../queue/queue.store.js';
+import type { ClaimRefusal } from './reservations.rules.js';
 
 export interface PaymentRequest {
   userId: number;
@@ -30,11 +33,26 @@ export interface ReservationSummary {
   reservedAt: string;
 }
 
+/** Why a payment changed nothing; the reservation service words the reply. */
+export type PaymentRefusal =
+  /** The caller's queue token may not pay for this seat (decided inside the transaction). */
+  | { reason: 'token'; refusal: TokenRefusal }
+  | { reason: 'seat-not-found' }
+  | { reason: 'concert-ended' }
+  /** The seat's hold row is not the payer's live hold. */
+  | { reason: 'claim'; claim: ClaimRefusal }
+  | { reason: 'insufficient-balance'; price: number }
+  /** The queue token paid already, in a payment that committed while this one ran. */
+  | { reason: 'token-spent' };
+
 export interface ReservationStore {
   /**
    * Pays for the user's live hold in one transaction: balance debit, ledger row, reservation,
-   * hold marked sold, token expired (when linked), outbox event. All or nothing.
+   * hold marked sold, the caller's queue token `token` spent, outbox event. All or nothing.
    */
-  pay(request: PaymentRequest, token: TokenLink): Promise<Idempotent<ReservationDto>>;
+  pay(
+    request: PaymentRequest,
+    token: TokenRecord,
+  ): Promise<Outcome<Idempotent<ReservationDto>, PaymentRefusal>>;
   listByUser(userId: number, limit: number): Promise<ReservationSummary[]>;
 }

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  blockedHold,
-  paymentRefusal,
-  type SeatClaim,
-} from '../../src/modules/holds/holds.rules.js';
+import { blockedHold } from '../../src/modules/holds/holds.rules.js';
+import type { SeatClaim } from '../../src/modules/holds/holds.store.js';
+import { paymentRefusal } from '../../src/modules/reservations/reservations.rules.js';
+
+// The two rules on a seat's claim (its hold row): who may pay for it, and what blocks a hold.
 
 const claims = fc.option(
   fc.record({

@@ -1,0 +1,43 @@
+import { accessError, liveRefusal } from './queue.rules.js';
+import type { BookingTokens, VerifiedToken } from './queue.booking.js';
+import type { RedisQueueStore } from './queue.store.redis.js';
+
+/** Inside the booking transaction a Redis token changes nothing: it changes after the commit. */
+const unchanged: VerifiedToken = {
+  extendForHold: () => Promise.resolve(),
+  endHoldExtension: () => Promise.resolve(),
+  spendStep: () => undefined,
+};
+
+/**
+ * Tokens kept in Redis (QUEUE_BACKEND=redis or stream): a booking checks the token as it was
+ * read when the request was authenticated, and the waiting room follows after the commit — the
+ * hold extension, its end, the expiry after a payment. The payment's spent_queue_tokens row
+ * still makes one token pay once; the Redis store's sweep delay covers the time between a hold's
+ * commit and its extension (queue.store.redis.ts).
+ */
+export function createRedisBookingTokens(
+  room: Pick<RedisQueueStore, 'holdTaken' | 'holdReleased' | 'expire'>,
+  options: { idleSeconds: number },
+): BookingTokens {
+  const idleMs = options.idleSeconds * 1000;
+  return {
+    open(_tx, record, action) {
+      return {
+        live: () => liveRefusal(record.state, record.now, idleMs),
+        verify(concertId) {
+          const refusal = accessError(record.state, record.now, idleMs, action, concertId);
+          return Promise.resolve(
+            refusal === null ? { ok: true, value: unchanged } : { ok: false, refusal },
+          );
+        },
+      };
+    },
+    holdTaken: (record, holdExpiresAt, concertId) =>
+      room.holdTaken(record.token, holdExpiresAt, concertId),
+    holdReleased: (record) => room.holdReleased(record.token),
+    paid: async (record) => {
+      await room.expire(record.token);
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import DataLoader from 'dataloader';
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { toNumber } from '../../db/client.js';
+import { query } from '../../db/sql.js';
+import { newQueueToken } from '../../shared/ids.js';
+import {
+  lineHead,
+  positionOf,
+  tokenColumns,
+  toRecord,
+  type TokenRow,
+} from './queue.rows.postgres.js';
+import { tokenView, type TokenView } from './queue.store.js';
+
+/** Joins written by one statement at most. */
+const JOIN_BATCH_MAX = 500;
+
+/**
+ * Joins the line, many users in one statement: the next arrival numbers in the order the
+ * joins came (the counter row stays locked until the statement commits); a user who turned
+ * out to have a live token after all (a concurrent join of theirs) gets none, and a number
+ * taken by a conflict is recorded as skipped, so positions stay exact.
+ */
+async function joinLine(db: Executor, userIds: number[]): Promise<void> {
+  const wanted = userIds.map((userId, ord) => ({ ord, user_id: userId, token: newQueueToken() }));
+  await query(
+    db,
+    sql`WITH wanted AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
+        fresh AS (
+          SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
+          WHERE NOT EXISTS (
+            SELECT 1 FROM queue_tokens q WHERE q.user_id = wanted.user_id AND q.status IN ('WAITING', 'ACTIVE'))),
+        counter AS (
+          UPDATE queue_counter SET last_arrival = last_arrival + (SELECT count(*) FROM fresh)
+          WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh)
+          RETURNING last_arrival - (SELECT count(*) FROM fresh) AS before),
+        numbered AS (SELECT fresh.user_id, fresh.token, counter.before + fresh.n AS arrival FROM fresh, counter),
+        joined AS (
+          INSERT INTO queue_tokens (token, user_id, status, arrival)
+          SELECT token, user_id, 'WAITING', arrival FROM numbered
+          ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+          RETURNING arrival)
+      INSERT INTO queue_skipped_arrivals (arrival)
+      SELECT arrival FROM numbered WHERE arrival NOT IN (SELECT arrival FROM joined)`,
+    { prepared: true },
+  );
+}
+
+/** The live tokens of `userIds` with their exact positions, in one statement. */
+async function readLive(
+  db: Executor,
+  userIds: number[],
+  idleMs: number,
+): Promise<Map<number, TokenView>> {
+  const rows = await query<TokenRow & { position: number | string }>(
+    db,
+    sql`WITH me AS (
+          SELECT ${tokenColumns} FROM queue_tokens
+          WHERE user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
+            AND status IN ('WAITING', 'ACTIVE')),
+        ${lineHead}
+      SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
+        me.last_seen_at, ${positionOf} AS position, now() AS now
+      FROM me, head`,
+    { prepared: true },
+  );
+  return new Map(
+    rows.map((row) => [
+      toNumber(row.user_id),
+      tokenView(toRecord(row), toNumber(row.position), idleMs),
+    ]),
+  );
+}
+
+/**
+ * Joins the line in batches (group commit): joins that arrive while a batch is being written go
+ * together in the next one, so the counter row changes hands once per batch instead of once per
+ * join, and one read (a fresh snapshot, which sees every arrival before them) answers the whole
+ * batch. Batches write one after another, so a later batch sees every earlier one committed.
+ * A join answers with the user's live token, or null when it was expired before the read.
+ */
+export function createJoinBatcher(
+  db: Executor,
+  options: { idleMs: number },
+): (userId: number) => Promise<TokenView | null> {
+  let written: Promise<unknown> = Promise.resolve();
+  let turn: Promise<void> = Promise.resolve();
+  const joins = new DataLoader<number, TokenView | null>(
+    (userIds) => {
+      const unique = [...new Set(userIds)];
+      const joined = joinLine(db, unique);
+      written = joined.catch(() => undefined);
+      return joined
+        .then(() => readLive(db, unique, options.idleMs))
+        .then((views) => userIds.map((userId) => views.get(userId) ?? null));
+    },
+    {
+      cache: false,
+      maxBatchSize: JOIN_BATCH_MAX,
+      // A batch is sent when the one before it has written (the batch function sets `written`).
+      batchScheduleFn: (dispatch) => {
+        turn = turn.then(
+          () =>
+            new Promise<void>((resolve) =>
+              setImmediate(() => {
+                dispatch();
+                void written.then(() => resolve());
+              }),
+            ),
+        );
+      },
+    },
+  );
+  return (userId) => joins.load(userId);
+}

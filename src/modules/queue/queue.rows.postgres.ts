@@ -1,0 +1,51 @@
+import { sql } from 'drizzle-orm';
+import { toDate, toNumber } from '../../db/client.js';
+import type { TokenStatus } from './queue.rules.js';
+import type { TokenRecord } from './queue.store.js';
+
+/** A queue_tokens row as the statements of the postgres waiting room read it. */
+export interface TokenRow {
+  id: number | string;
+  token: string;
+  user_id: number | string;
+  status: TokenStatus;
+  active_until: Date | string | null;
+  expires_at: Date | string | null;
+  hold_concert_id: number | string | null;
+  last_seen_at: Date | string;
+  now: Date | string;
+}
+
+export const tokenColumns = sql`id, arrival, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
+
+/**
+ * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
+ * admitted arrived before the head (admission is first come first served), so the place is the
+ * distance from the head less the numbers in between that left the line or were never used.
+ */
+export const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
+    me.arrival - head.arrival + 1
+    - (SELECT count(*) FROM queue_tokens d WHERE d.status = 'EXPIRED' AND d.activated_at IS NULL
+        AND d.arrival > head.arrival AND d.arrival < me.arrival)
+    - (SELECT count(*) FROM queue_skipped_arrivals k WHERE k.arrival > head.arrival AND k.arrival < me.arrival)
+  ELSE 0 END`;
+
+export const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens WHERE status = 'WAITING')`;
+
+const nullableDate = (value: Date | string | null): Date | null =>
+  value === null ? null : toDate(value);
+
+export function toRecord(row: TokenRow): TokenRecord {
+  return {
+    token: row.token,
+    userId: toNumber(row.user_id),
+    now: toDate(row.now),
+    state: {
+      status: row.status,
+      activeUntil: nullableDate(row.active_until),
+      expiresAt: nullableDate(row.expires_at),
+      holdConcertId: row.hold_concert_id === null ? null : toNumber(row.hold_concert_id),
+      lastSeenAt: toDate(row.last_seen_at),
+    },
+  };
+}

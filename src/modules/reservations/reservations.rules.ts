@@ -1,0 +1,12 @@
+import type { SeatClaim } from '../holds/holds.store.js';
+
+/** Why a seat's claim does not let a user pay for it. */
+export type ClaimRefusal = 'HOLD_REQUIRED' | 'HOLD_EXPIRED' | 'SEAT_ALREADY_RESERVED';
+
+/** Why `userId` may not pay for a seat with this claim; null when they may (their live hold). */
+export function paymentRefusal(claim: SeatClaim | null, userId: number): ClaimRefusal | null {
+  if (claim === null) return 'HOLD_REQUIRED';
+  if (claim.status === 'SOLD') return 'SEAT_ALREADY_RESERVED';
+  if (claim.ownerId !== userId) return 'HOLD_REQUIRED';
+  return claim.live ? null : 'HOLD_EXPIRED';
+}

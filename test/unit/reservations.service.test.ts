@@ -1,0 +1,126 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Idempotent } from '../../src/db/idempotency.js';
+import { createReservationService } from '../../src/modules/reservations/reservations.service.js';
+import type {
+  PaymentRefusal,
+  ReservationDto,
+  ReservationStore,
+} from '../../src/modules/reservations/reservations.store.js';
+import type { Outcome } from '../../src/shared/outcome.js';
+import {
+  expectAppError,
+  tokenRecord,
+  tokenRefusalCases,
+  type RefusalCase,
+} from '../support/fakes.js';
+
+const reservation: ReservationDto = {
+  reservationId: 1,
+  concertId: 3,
+  seatId: 11,
+  seatNumber: 11,
+  price: 5_000,
+  balance: 0,
+  reservedAt: '2026-12-08T10:00:00.000Z',
+};
+
+/** A reservation service over scripted fakes; `answer` is what the payment transaction returns. */
+function setUp(answer: Outcome<Idempotent<ReservationDto>, PaymentRefusal>) {
+  const store = {
+    pay: vi.fn<ReservationStore['pay']>(() => Promise.resolve(answer)),
+    listByUser: vi.fn<ReservationStore['listByUser']>(() => Promise.resolve([])),
+  };
+  const queue = { purchaseCompleted: vi.fn(() => Promise.resolve()) };
+  const eventsCommitted = vi.fn();
+  const service = createReservationService({ store, queue, eventsCommitted });
+  return { service, store, queue, eventsCommitted };
+}
+
+const input = { reservationUuid: 'c3d4', seatId: 11 };
+
+describe('reservation service', () => {
+  it("pays for the token's user, then wakes the relay and frees the slot", async () => {
+    const { service, store, queue, eventsCommitted } = setUp({
+      ok: true,
+      value: { value: reservation, replayed: false },
+    });
+    const record = tokenRecord();
+    expect(await service.pay(record, input)).toEqual({ value: reservation, replayed: false });
+    expect(store.pay).toHaveBeenCalledWith(
+      { userId: 7, seatId: 11, reservationUuid: 'c3d4' },
+      record,
+    );
+    expect(eventsCommitted).toHaveBeenCalledOnce();
+    expect(queue.purchaseCompleted).toHaveBeenCalledWith(record);
+  });
+
+  it('does nothing after a replay: the first payment did it', async () => {
+    const { service, queue, eventsCommitted } = setUp({
+      ok: true,
+      value: { value: reservation, replayed: true },
+    });
+    expect((await service.pay(tokenRecord(), input)).replayed).toBe(true);
+    expect(eventsCommitted).not.toHaveBeenCalled();
+    expect(queue.purchaseCompleted).not.toHaveBeenCalled();
+  });
+
+  it('words each refusal of the database with its code, message and details', async () => {
+    const cases: RefusalCase<PaymentRefusal>[] = [
+      [
+        { reason: 'seat-not-found' },
+        'SEAT_NOT_FOUND',
+        'Seat 11 does not exist.',
+        { field: 'seatId' },
+      ],
+      [
+        { reason: 'concert-ended' },
+        'CONCERT_ENDED',
+        'The show has already started; nothing was charged.',
+        { field: 'seatId' },
+      ],
+      [
+        { reason: 'claim', claim: 'HOLD_REQUIRED' },
+        'HOLD_REQUIRED',
+        'You hold no seat 11; hold it before paying.',
+        { field: 'seatId' },
+      ],
+      [
+        { reason: 'claim', claim: 'HOLD_EXPIRED' },
+        'HOLD_EXPIRED',
+        'Your hold on seat 11 expired; nothing was charged.',
+        { field: 'seatId' },
+      ],
+      [
+        { reason: 'claim', claim: 'SEAT_ALREADY_RESERVED' },
+        'SEAT_ALREADY_RESERVED',
+        'Seat 11 is sold.',
+        { field: 'seatId' },
+      ],
+      [
+        { reason: 'insufficient-balance', price: 5_000 },
+        'INSUFFICIENT_BALANCE',
+        'The seat costs 5000; charge your balance first. Nothing was charged.',
+        { price: 5_000 },
+      ],
+      [
+        { reason: 'token-spent' },
+        'QUEUE_TOKEN_EXPIRED',
+        'This queue token has already paid.',
+        { field: 'Queue-Token' },
+      ],
+      ...tokenRefusalCases,
+    ];
+    for (const [refusal, code, message, details] of cases) {
+      const { service, queue, eventsCommitted } = setUp({ ok: false, refusal });
+      await expectAppError(service.pay(tokenRecord(), input), code, message, details);
+      expect(eventsCommitted).not.toHaveBeenCalled();
+      expect(queue.purchaseCompleted).not.toHaveBeenCalled();
+    }
+  });
+
+  it("lists the user's reservations through the store", async () => {
+    const { service, store } = setUp({ ok: true, value: { value: reservation, replayed: false } });
+    expect(await service.mine(7, 20)).toEqual([]);
+    expect(store.listByUser).toHaveBeenCalledWith(7, 20);
+  });
+});
