@@ -20,7 +20,7 @@ import type { Container } from './container.js';
 import { isDatabaseUnavailable } from './db/sql.js';
 import { registerLandingPage } from './landing.js';
 import { registerOpenApi } from './openapi.js';
-import { registerRateLimits } from './rate-limits.js';
+import { registerRateLimits } from './rate-limits/rate-limits.js';
 import { decorateRequestLog, requestLog } from './request-log.js';
 import { securityHeaders } from './security-headers.js';
 import { isRedisUnavailable } from './redis/client.js';

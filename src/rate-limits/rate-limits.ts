@@ -1,12 +1,12 @@
 import rateLimit from '@fastify/rate-limit';
 import type { onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
-import { redisKeys } from './redis/keys.js';
-import { SyncedRateLimitStore } from './redis/rate-limit.store.js';
-import type { Auth } from './modules/auth/auth.js';
-import type { App } from './shared/app-types.js';
-import { AppError } from './shared/errors.js';
+import type { Config } from '../config.js';
+import { redisKeys } from '../redis/keys.js';
+import { SyncedRateLimitStore } from './rate-limit.store.js';
+import type { Auth } from '../modules/auth/auth.js';
+import type { App } from '../shared/app-types.js';
+import { AppError } from '../shared/errors.js';
 
 type Group = 'queue' | 'booking' | 'account';
 
