@@ -14,16 +14,16 @@ import { requestLogFields } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { serverOptions } from './http/server-options.js';
 import { validation } from './http/validation.js';
-import { registerAdminRoutes } from './modules/admin/admin.routes.js';
-import { createAuth } from './modules/auth/auth.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { createAuth, type Auth } from './modules/auth/auth.js';
 import { createGuards } from './modules/auth/guards.js';
-import { registerBalanceRoutes } from './modules/balance/balance.routes.js';
-import { registerConcertRoutes } from './modules/concerts/concerts.routes.js';
-import { registerHealthRoutes } from './modules/health/health.routes.js';
-import { registerHoldRoutes } from './modules/holds/holds.routes.js';
-import { registerQueueRoutes } from './modules/queue/queue.routes.js';
-import { registerReservationRoutes } from './modules/reservations/reservations.routes.js';
-import { registerRateLimits } from './rate-limits/rate-limits.js';
+import { balanceRoutes } from './modules/balance/balance.routes.js';
+import { concertRoutes } from './modules/concerts/concerts.routes.js';
+import { healthRoutes } from './modules/health/health.routes.js';
+import { holdRoutes } from './modules/holds/holds.routes.js';
+import { queueRoutes } from './modules/queue/queue.routes.js';
+import { reservationRoutes } from './modules/reservations/reservations.routes.js';
+import { rateLimits } from './rate-limits/rate-limits.js';
 import type { App } from './shared/app-types.js';
 
 export interface BuildAppOptions {
@@ -35,6 +35,21 @@ export interface BuiltApp {
   app: App;
   /** Start refusing new requests with 503 (graceful shutdown). */
   beginClosing: () => void;
+}
+
+/** The public API, each module's routes under its path, behind the rate limits. */
+async function api(app: App, { container, auth }: { container: Container; auth: Auth }) {
+  const { config } = container;
+  await app.register(rateLimits, { config, auth, redis: container.redis });
+  const guards = createGuards(auth, container.queue);
+  const { queue, live, streamLimits, concerts, holds, reservations, balance } = container;
+  await app.register(queueRoutes, { prefix: '/queue', queue, guards, live, streamLimits });
+  await app.register(concertRoutes, { prefix: '/reservations/concerts', concerts, guards });
+  await app.register(holdRoutes, { prefix: '/reservations/concerts', holds, guards });
+  await app.register(reservationRoutes, { prefix: '/reservations', reservations, guards });
+  const maxChargeAmount = config.MAX_CHARGE_AMOUNT;
+  await app.register(balanceRoutes, { prefix: '/balance', balance, maxChargeAmount, guards });
+  await app.register(adminRoutes, { prefix: '/admin', deliveries: container.deliveries, guards });
 }
 
 /** The HTTP server: the plugins every reply goes through, then the routes. */
@@ -51,10 +66,10 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   const auth = await createAuth(config);
   await app.register(securityHeaders);
   await app.register(corsOrigins, { config });
-  await registerRateLimits(app, { config, auth, redis: container.redis });
   await app.register(openApi, { auth });
   await app.register(landingPage);
-  registerHealthRoutes(app, {
+  await app.register(healthRoutes, {
+    prefix: '/health',
     database: container.database,
     // Only the waiting room makes Redis a condition of serving: a bus outage leaves payments
     // working (the outbox keeps the events), so it must not take the instance out of rotation.
@@ -62,22 +77,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
     outboxLag: container.relay.lag,
     isClosing: closing.isClosing,
   });
-  const guards = createGuards(auth, container.queue);
   await app.register(liveStreams, { live: container.live });
-  registerQueueRoutes(app, {
-    queue: container.queue,
-    guards,
-    live: container.live,
-    streamLimits: container.streamLimits,
-  });
-  registerConcertRoutes(app, { concerts: container.concerts, guards });
-  registerHoldRoutes(app, { holds: container.holds, guards });
-  registerReservationRoutes(app, { reservations: container.reservations, guards });
-  registerBalanceRoutes(app, {
-    balance: container.balance,
-    maxChargeAmount: config.MAX_CHARGE_AMOUNT,
-    guards,
-  });
-  registerAdminRoutes(app, { deliveries: container.deliveries, guards });
+  await app.register(api, { prefix: '/api/v1', container, auth });
   return { app, beginClosing: closing.begin };
 }
