@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import type { Config } from './config.js';
 
-/** Fields a request-completed line shows in its message when pretty (src/request-log.ts). */
+/** Fields a request-completed line shows in its message when pretty (src/http/request-log.ts). */
 interface RequestLine {
   method?: string;
   route?: string;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { toAppError } from '../../src/app.js';
+import { toAppError } from '../../src/http/error-mapping.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { isDatabaseUnavailable, query, transaction } from '../../src/db/sql.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';

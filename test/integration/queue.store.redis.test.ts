@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toAppError } from '../../src/app.js';
+import { toAppError } from '../../src/http/error-mapping.js';
 import { accessError, effectiveStatus } from '../../src/modules/queue/queue.rules.js';
 import {
   createRedisQueueStore,

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
 import { expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
-import { SyncedRateLimitStore } from '../../src/redis/rate-limit.store.js';
+import { SyncedRateLimitStore } from '../../src/rate-limits/rate-limit.store.js';
 import { describeWithRedis, useTestRedis } from '../support/redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -60,6 +60,82 @@ describeWithPostgres('rate limits', () => {
     // Probes are not rate limited.
     expect((await server.client.call('GET', '/health/live')).status).toBe(200);
   });
+
+  /** Every API route, and the per-user budget its `config.rateLimitGroup` names (none: popular). */
+  const apiRoutes: [method: 'GET' | 'POST' | 'DELETE', url: string, group: string][] = [
+    ['POST', '/api/v1/queue/token', 'queue'],
+    ['GET', '/api/v1/queue/token', 'queue'],
+    ['GET', '/api/v1/queue/token/stream', 'queue'],
+    ['DELETE', '/api/v1/queue/token', 'queue'],
+    ['GET', '/api/v1/reservations/concerts', 'booking'],
+    ['GET', '/api/v1/reservations/concerts/1/seats', 'booking'],
+    ['POST', '/api/v1/reservations/concerts/1/seats/hold', 'booking'],
+    ['DELETE', '/api/v1/reservations/concerts/1/seats/hold', 'booking'],
+    ['POST', '/api/v1/reservations', 'booking'],
+    ['GET', '/api/v1/reservations/concerts/popular', 'none'],
+    ['GET', '/api/v1/reservations', 'account'],
+    ['GET', '/api/v1/balance', 'account'],
+    ['POST', '/api/v1/balance/charge', 'account'],
+    ['GET', '/api/v1/admin/dead-letters', 'account'],
+    ['POST', '/api/v1/admin/dead-letters/ranking/x/replay', 'account'],
+  ];
+
+  it('counts each API route against the budget it names, and all of them against the address', async () => {
+    await server?.close();
+    server = await startTestServer(db, {
+      ...limits,
+      RATE_LIMIT_QUEUE_MAX: '1',
+      RATE_LIMIT_BOOKING_MAX: '1',
+      RATE_LIMIT_ACCOUNT_MAX: '1',
+      RATE_LIMIT_IP_MAX: '1000',
+    });
+    // One request of the route, then one of each group: the group already spent is refused.
+    const probes = {
+      queue: '/api/v1/queue/token',
+      booking: '/api/v1/reservations/concerts',
+      account: '/api/v1/balance',
+    };
+    const counted: string[] = [];
+    for (const [i, [method, url]] of apiRoutes.entries()) {
+      const headers = {
+        'client-id': String(300 + i),
+        'queue-token': 'q8Vd3J0vW2c7cX1mQ0yZ6n4HkLr9Tt5A',
+      };
+      await server.app.inject({ method, url, headers });
+      const spent: string[] = [];
+      for (const [group, probe] of Object.entries(probes)) {
+        const reply = await server.app.inject({ method: 'GET', url: probe, headers });
+        if (reply.statusCode === 429) spent.push(group);
+      }
+      counted.push(`${method} ${url}: ${spent.join(',') || 'none'}`);
+    }
+    expect(counted).toEqual(apiRoutes.map(([method, url, group]) => `${method} ${url}: ${group}`));
+
+    await server.close();
+    server = await startTestServer(db, { ...limits, RATE_LIMIT_IP_MAX: '1' });
+    const byAddress: string[] = [];
+    const others = ['/health/live', '/health/ready', '/openapi.json', '/'];
+    for (const [i, [method, url]] of [
+      ...apiRoutes,
+      ...others.map((url) => ['GET', url] as const),
+    ].entries()) {
+      const remoteAddress = `10.0.0.${i + 1}`;
+      // A user of its own each time: only the address's budget can refuse the second request.
+      const headers = { 'client-id': String(400 + i) };
+      await server.app.inject({ method, url, remoteAddress, headers });
+      const next = await server.app.inject({
+        method: 'GET',
+        url: '/api/v1/balance',
+        remoteAddress,
+        headers,
+      });
+      byAddress.push(`${method} ${url}: ${next.statusCode === 429 ? 'counted' : 'free'}`);
+    }
+    expect(byAddress).toEqual([
+      ...apiRoutes.map(([method, url]) => `${method} ${url}: counted`),
+      ...others.map((url) => `GET ${url}: free`),
+    ]);
+  });
 });
 
 describeWithRedis('rate limits shared through Redis', () => {

@@ -23,16 +23,17 @@ const deadLetterSchema = Type.Object({
   ),
 });
 
-/** Operator endpoints: need a JWT with the admin role (the same as `npm run dead-letters`). */
-export function registerAdminRoutes(
-  app: App,
-  deps: { deliveries: DeliveriesStore; guards: Guards },
-): void {
+/**
+ * Operator endpoints, under /api/v1/admin (src/app.ts): need a JWT with the admin role (the same
+ * as `npm run dead-letters`).
+ */
+export function adminRoutes(app: App, deps: { deliveries: DeliveriesStore; guards: Guards }): void {
   const { deliveries, guards } = deps;
 
   app.get(
-    '/api/v1/admin/dead-letters',
+    '/dead-letters',
     {
+      config: { rateLimitGroup: 'account' },
       schema: {
         tags,
         summary: 'Events a consumer gave up on',
@@ -60,8 +61,9 @@ export function registerAdminRoutes(
   );
 
   app.post(
-    '/api/v1/admin/dead-letters/:consumer/:eventId/replay',
+    '/dead-letters/:consumer/:eventId/replay',
     {
+      config: { rateLimitGroup: 'account' },
       schema: {
         tags,
         summary: 'Replay a dead letter',

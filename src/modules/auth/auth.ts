@@ -173,7 +173,7 @@ export async function createAuth(config: Config) {
     let identity = resolved.get(request);
     if (!identity) {
       identity = resolve(request).then((found) => {
-        // The request log names the user (src/request-log.ts).
+        // The request log names the user (src/http/request-log.ts).
         if (found) request.userId = found.userId;
         return found;
       });

@@ -15,15 +15,17 @@ const balanceSchema = Type.Object({
   balance: Type.Integer({ minimum: 0, description: 'In won.' }),
 });
 
-export function registerBalanceRoutes(
+/** The prepaid balance, under /api/v1/balance (src/app.ts). */
+export function balanceRoutes(
   app: App,
   deps: { balance: BalanceStore; maxChargeAmount: number; guards: Guards },
 ): void {
   const { balance, guards } = deps;
 
   app.get(
-    '/api/v1/balance',
+    '',
     {
+      config: { rateLimitGroup: 'account' },
       schema: {
         tags,
         summary: 'Your balance',
@@ -43,8 +45,9 @@ export function registerBalanceRoutes(
   );
 
   app.post(
-    '/api/v1/balance/charge',
+    '/charge',
     {
+      config: { rateLimitGroup: 'account' },
       schema: {
         tags,
         summary: 'Charge your balance',

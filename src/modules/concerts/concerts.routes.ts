@@ -36,15 +36,14 @@ const concertExample = {
   concertDateTime: '2026-12-08T10:00:00.000Z',
 };
 
-export function registerConcertRoutes(
-  app: App,
-  deps: { concerts: ConcertService; guards: Guards },
-): void {
+/** Concerts and seat maps, under /api/v1/reservations/concerts (src/app.ts). */
+export function concertRoutes(app: App, deps: { concerts: ConcertService; guards: Guards }): void {
   const { concerts, guards } = deps;
 
   app.get(
-    '/api/v1/reservations/concerts',
+    '',
     {
+      config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
         summary: 'Concerts on sale',
@@ -69,8 +68,9 @@ export function registerConcertRoutes(
   );
 
   app.get(
-    '/api/v1/reservations/concerts/:concertId/seats',
+    '/:concertId/seats',
     {
+      config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
         summary: 'Seat map of one concert',
@@ -107,7 +107,7 @@ export function registerConcertRoutes(
   );
 
   app.get(
-    '/api/v1/reservations/concerts/popular',
+    '/popular',
     {
       schema: {
         tags,

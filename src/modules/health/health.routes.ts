@@ -17,9 +17,10 @@ export interface HealthDeps {
   isClosing: () => boolean;
 }
 
-export function registerHealthRoutes(app: App, deps: HealthDeps): void {
+/** Probes, under /health (src/app.ts). */
+export function healthRoutes(app: App, deps: HealthDeps): void {
   app.get(
-    '/health/live',
+    '/live',
     {
       schema: {
         tags,
@@ -40,7 +41,7 @@ export function registerHealthRoutes(app: App, deps: HealthDeps): void {
   );
 
   app.get(
-    '/health/ready',
+    '/ready',
     {
       schema: {
         tags,

@@ -29,13 +29,15 @@ const holdExample = {
   expiresAt: '2026-12-08T10:05:00.000Z',
 };
 
-export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards: Guards }): void {
+/** Seat holds, under /api/v1/reservations/concerts (src/app.ts). */
+export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards }): void {
   const { holds, guards } = deps;
   const params = Type.Object({ concertId: id('Concert id.') });
 
   app.post(
-    '/api/v1/reservations/concerts/:concertId/seats/hold',
+    '/:concertId/seats/hold',
     {
+      config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
         summary: 'Hold a seat for a few minutes',
@@ -94,8 +96,9 @@ export function registerHoldRoutes(app: App, deps: { holds: HoldService; guards:
   );
 
   app.delete(
-    '/api/v1/reservations/concerts/:concertId/seats/hold',
+    '/:concertId/seats/hold',
     {
+      config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
         summary: 'Release your hold in this concert',

@@ -49,7 +49,8 @@ const liveStreamExample =
   `id: ${liveEventId({ ...liveStatusExample, status: 'WAITING' })}\n` +
   `data: ${JSON.stringify(liveStatusExample)}\n\n: ping\n\n`;
 
-export function registerQueueRoutes(
+/** The waiting room's routes, under /api/v1/queue (src/app.ts). */
+export function queueRoutes(
   app: App,
   deps: {
     queue: QueueService;
@@ -61,8 +62,9 @@ export function registerQueueRoutes(
   const { queue, guards, live, streamLimits } = deps;
   const liveEnvelope = successEnvelope(liveStatusSchema, liveStatusExample);
   app.post(
-    '/api/v1/queue/token',
+    '/token',
     {
+      config: { rateLimitGroup: 'queue' },
       schema: {
         tags,
         summary: 'Join the waiting room (or get your place back)',
@@ -89,8 +91,9 @@ export function registerQueueRoutes(
   );
 
   app.get(
-    '/api/v1/queue/token',
+    '/token',
     {
+      config: { rateLimitGroup: 'queue' },
       schema: {
         tags,
         summary: 'Your status and exact position',
@@ -120,8 +123,9 @@ export function registerQueueRoutes(
   );
 
   app.get(
-    '/api/v1/queue/token/stream',
+    '/token/stream',
     {
+      config: { rateLimitGroup: 'queue' },
       // Dual: `Accept: text/event-stream` opens the stream, anything else gets one JSON reply.
       // Heartbeats come from the live-positions timer, not one timer per connection.
       sse: { kind: 'dual', heartbeat: false },
@@ -191,8 +195,9 @@ export function registerQueueRoutes(
   );
 
   app.delete(
-    '/api/v1/queue/token',
+    '/token',
     {
+      config: { rateLimitGroup: 'queue' },
       schema: {
         tags,
         summary: 'Leave the line',

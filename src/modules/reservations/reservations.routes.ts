@@ -45,15 +45,17 @@ const reservationExample = {
   reservedAt: '2026-12-01T09:00:00.000Z',
 };
 
-export function registerReservationRoutes(
+/** Payment and the caller's reservations, under /api/v1/reservations (src/app.ts). */
+export function reservationRoutes(
   app: App,
   deps: { reservations: ReservationService; guards: Guards },
 ): void {
   const { reservations, guards } = deps;
 
   app.post(
-    '/api/v1/reservations',
+    '',
     {
+      config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
         summary: 'Pay for your held seat',
@@ -103,8 +105,9 @@ export function registerReservationRoutes(
   );
 
   app.get(
-    '/api/v1/reservations',
+    '',
     {
+      config: { rateLimitGroup: 'account' },
       schema: {
         tags,
         summary: 'Your reservations',

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import helmet from 'helmet';
+import type { App } from '../shared/app-types.js';
 
 type Middleware = (
   request: IncomingMessage,
@@ -52,8 +53,11 @@ const helmetHeaders = (tls: boolean) =>
  * (docs/decisions/0012). `request.protocol` is https on a TLS socket, or behind a trusted proxy
  * that says so (X-Forwarded-Proto).
  */
-export function securityHeaders(): (request: FastifyRequest) => Record<string, string> {
+export const securityHeaders = fp((app: App) => {
   const overTls = helmetHeaders(true);
   const overPlainHttp = helmetHeaders(false);
-  return (request) => (request.protocol === 'https' ? overTls : overPlainHttp);
-}
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(request.protocol === 'https' ? overTls : overPlainHttp);
+    done();
+  });
+});

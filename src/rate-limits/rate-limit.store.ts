@@ -1,8 +1,10 @@
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import { luaSource } from './scripts.js';
+import { luaSourceIn } from '../redis/scripts.js';
 
 const COMMAND = 'overtureRateLimitSync';
+/** rate-limit.sync.lua lives beside this module. */
+const SCRIPTS = new URL('./', import.meta.url);
 /** Counters per script call (Lua's unpack and one script's run time stay small). */
 const KEYS_PER_CALL = 500;
 
@@ -49,7 +51,8 @@ export class SyncedRateLimitStore implements FastifyRateLimitStore {
 
   constructor(private readonly options: SyncedRateLimitStoreOptions) {
     const { redis } = options;
-    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: luaSource('rate-limit.sync') });
+    if (!(COMMAND in redis))
+      redis.defineCommand(COMMAND, { lua: luaSourceIn(SCRIPTS, 'rate-limit.sync') });
     this.sync = (redis as unknown as Record<typeof COMMAND, SyncCommand>)[COMMAND].bind(redis);
   }
 

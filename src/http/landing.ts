@@ -1,11 +1,11 @@
-import type { App } from './shared/app-types.js';
+import type { App } from '../shared/app-types.js';
 
 /**
  * What `/` shows until the web client replaces it: where the API is described. One static page,
  * no script and nothing from another origin, so the CSP every reply carries lets it render.
  * Links are relative: the page works behind a proxy that mounts the service under a path.
  */
-const landingPage = `<!doctype html>
+const page = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -37,8 +37,8 @@ const landingPage = `<!doctype html>
 `;
 
 /** GET / (and HEAD): the landing page; not part of the API, so not in the OpenAPI document. */
-export function registerLandingPage(app: App): void {
+export function landingPage(app: App): void {
   app.get('/', { schema: { hide: true } }, (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(landingPage),
+    reply.type('text/html; charset=utf-8').send(page),
   );
 }

@@ -1,5 +1,6 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { App } from './shared/app-types.js';
+import fp from 'fastify-plugin';
+import type { App } from '../shared/app-types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,7 +65,7 @@ class RequestLog extends LogController {
 export const requestLog = (): LogController => new RequestLog();
 
 /** The request fields the request log reads, set by the error handlers, auth and guards. */
-export function decorateRequestLog(app: App): void {
+export const requestLogFields = fp((app: App) => {
   app.decorateRequest('userId', null);
   app.decorateRequest('replyCode', null);
-}
+});

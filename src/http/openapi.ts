@@ -1,9 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
+import fp from 'fastify-plugin';
 import type { TObject, TSchema } from 'typebox';
-import type { Auth, SecurityRequirements, SecurityScheme } from './modules/auth/auth.js';
-import type { App } from './shared/app-types.js';
+import type { Auth, SecurityRequirements, SecurityScheme } from '../modules/auth/auth.js';
+import type { App } from '../shared/app-types.js';
 
 /** The request header each security scheme carries (lower case, as in route schemas). */
 const headerOf: Record<SecurityScheme, string> = {
@@ -37,8 +38,11 @@ function withoutSchemeHeaders(schema: FastifySchema): FastifySchema {
     : { ...schema, headers: { ...headers, properties, required: stillRequired } };
 }
 
-/** The OpenAPI document at /openapi.json and Swagger UI at /docs, generated from the routes. */
-export async function registerOpenApi(app: App, auth: Pick<Auth, 'securitySchemes'>) {
+/**
+ * The OpenAPI document at /openapi.json and Swagger UI at /docs, generated from the routes
+ * registered after it (at the root: @fastify/swagger collects them with an onRoute hook).
+ */
+export const openApi = fp(async (app: App, { auth }: { auth: Pick<Auth, 'securitySchemes'> }) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -63,7 +67,7 @@ export async function registerOpenApi(app: App, auth: Pick<Auth, 'securityScheme
     },
     transform: ({ schema, url }) => ({ schema: withoutSchemeHeaders(schema), url }),
   });
-  // No staticCSP: its policy would replace ours (src/security-headers.ts) on /docs with one that
+  // No staticCSP: its policy would replace ours (src/http/security-headers.ts) on /docs with one that
   // always sends upgrade-insecure-requests; ours already lets Swagger UI run.
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -71,4 +75,4 @@ export async function registerOpenApi(app: App, auth: Pick<Auth, 'securityScheme
     uiConfig: { persistAuthorization: true },
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-}
+});
