@@ -194,7 +194,7 @@ async function main(): Promise<number> {
       identity:
         'Client-Id header, as in the seed (AUTH_MODE=client-id, ALLOW_CLIENT_ID_AUTH=true when the build has them)',
       rateLimits:
-        'on, with every RATE_LIMIT_*_MAX the build has raised to 1,000,000: all simulated users share one loopback address',
+        'on, with every RATE_LIMIT_*_MAX and SSE_MAX_STREAMS_PER_ADDRESS the build has raised to 1,000,000: all simulated users share one loopback address',
     },
     notes: [
       'Servers run as production would: compiled JavaScript (`node dist/main.js`), NODE_ENV=production, LOG_LEVEL=warn.',

@@ -73,15 +73,18 @@ const identityEnv = (features: BuildFeatures): Record<string, string> => ({
 });
 
 /**
- * Rate limits stay on (their cost is part of every request) but are raised out of reach: all the
- * bench's simulated users share one loopback address, and a closed loop re-polls faster than a
- * person would. A 429 still counts as a failure in every scenario.
+ * Rate limits and the cap on live streams per address stay on (their cost is part of every
+ * request) but are raised out of reach: all the bench's simulated users share one loopback
+ * address (the polling scenario holds 1,000 streams from it, docs/decisions/0019 caps an address
+ * at 100), and a closed loop re-polls faster than a person would. A 429 still counts as a failure
+ * in every scenario.
  */
 const rateLimitSettings = [
   'RATE_LIMIT_IP_MAX',
   'RATE_LIMIT_QUEUE_MAX',
   'RATE_LIMIT_BOOKING_MAX',
   'RATE_LIMIT_ACCOUNT_MAX',
+  'SSE_MAX_STREAMS_PER_ADDRESS',
 ];
 const limitsEnv = (features: BuildFeatures): Record<string, string> =>
   Object.fromEntries(
