@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { machineCpuTicks } from './machine.js';
-import { resetBenchRedis, type BuildFeatures, type QueueMode } from './modes.js';
-import type { Options } from './options.js';
+import { resetBenchRedis, serverEnv, type BuildFeatures, type QueueMode } from './modes.js';
+import type { Options, ScenarioName } from './options.js';
 import { databaseUrl, dropDatabase, recreateDatabase } from './postgres.js';
 import { progress } from './progress.js';
-import type { Check, ScenarioResult, Usage } from './results.js';
+import type { BenchReport, Check, ScenarioResult, Usage, Verdict } from './results.js';
 import { startOverture, type ServerProcess } from './server.js';
 
 export interface Context {
@@ -22,6 +22,16 @@ export interface Context {
   problems: string[];
 }
 
+/** A scenario of `npm run bench`: how it runs, its part of the report and the targets it judges. */
+export interface Scenario {
+  name: ScenarioName;
+  run(ctx: Context): Promise<void>;
+  /** Its section of the report, from the results it recorded (undefined: none). */
+  section?(report: BenchReport): string | undefined;
+  /** The issue's targets it measures, judged on ratios measured in the same run. */
+  verdicts?(report: Pick<BenchReport, 'results' | 'modes' | 'profile'>): Verdict[];
+}
+
 export interface BenchDatabase {
   name: string;
   url: string;
@@ -29,23 +39,6 @@ export interface BenchDatabase {
 
 export function databaseName(mode: string, scenario: string): string {
   return `overture_bench_${mode}_${scenario}`.replace(/[^a-z0-9_]/g, '_');
-}
-
-/** Server settings every scenario starts from; scenarios override what they study. */
-export const benchServerEnv: Record<string, string> = {
-  // The pool a production instance would run with (the default), stated so the report shows it.
-  DB_POOL_SIZE: '10',
-  // The scenarios shop the demo concerts, which NODE_ENV=production loads only when asked.
-  SEED_DEMO_DATA: 'true',
-};
-
-/** A server's settings: bench defaults, the mode's, the command line's, then the scenario's. */
-export function serverEnv(
-  ctx: Pick<Context, 'options' | 'features'>,
-  mode: QueueMode,
-  scenario: Record<string, string> = {},
-): Record<string, string> {
-  return { ...benchServerEnv, ...mode.env(ctx.features), ...ctx.options.serverEnv, ...scenario };
 }
 
 /**

@@ -102,6 +102,17 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** Resident memory (MB) of a process, from /proc (Linux); undefined elsewhere or once it exited. */
+export function processRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Busy and total jiffies of the whole machine, for "how busy were both cores" over a window. */
 export function machineCpuTicks(): { busy: number; total: number } {
   try {

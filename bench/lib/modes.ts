@@ -1,8 +1,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import type pg from 'pg';
 import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
-import { projectRoot } from './server.js';
+import type { Options } from './options.js';
+import { dropDatabase, recreateDatabase } from './postgres.js';
+import { progress } from './progress.js';
+import type { ModeStatus } from './results.js';
+import { projectRoot, ServerStartError, startOverture } from './server.js';
 
 /**
  * Redis for the bench: its own logical database, emptied before each server start, so runs never
@@ -147,6 +152,23 @@ export const queueModes: QueueMode[] = [
   },
 ];
 
+/** Server settings every scenario starts from; scenarios override what they study. */
+export const benchServerEnv: Record<string, string> = {
+  // The pool a production instance would run with (the default), stated so the report shows it.
+  DB_POOL_SIZE: '10',
+  // The scenarios shop the demo concerts, which NODE_ENV=production loads only when asked.
+  SEED_DEMO_DATA: 'true',
+};
+
+/** A server's settings: bench defaults, the mode's, the command line's, then the scenario's. */
+export function serverEnv(
+  ctx: { options: Pick<Options, 'serverEnv'>; features: BuildFeatures },
+  mode: QueueMode,
+  scenario: Record<string, string> = {},
+): Record<string, string> {
+  return { ...benchServerEnv, ...mode.env(ctx.features), ...ctx.options.serverEnv, ...scenario };
+}
+
 interface SchemaNode {
   properties?: Record<string, { enum?: unknown[]; anyOf?: { const?: unknown }[] }>;
 }
@@ -179,4 +201,52 @@ export async function resetBenchRedis(): Promise<void> {
   } finally {
     client.disconnect();
   }
+}
+
+/** Starts each requested mode once; a mode whose server refuses to start is "not available". */
+export async function probeModes(
+  options: Options,
+  admin: pg.Pool,
+  features: BuildFeatures,
+): Promise<{ statuses: ModeStatus[]; available: QueueMode[]; failures: string[] }> {
+  const statuses: ModeStatus[] = [];
+  const available: QueueMode[] = [];
+  const failures: string[] = [];
+  for (const name of options.modes) {
+    const mode = queueModes.find((item) => item.name === name);
+    if (!mode)
+      throw new Error(
+        `Unknown mode "${name}" (known: ${queueModes.map((item) => item.name).join(', ')})`,
+      );
+    const status: ModeStatus = { name, description: mode.description, available: false };
+    statuses.push(status);
+    const precondition = mode.unavailableBecause(features);
+    if (precondition !== undefined) {
+      status.reason = precondition;
+      progress.line(`mode ${name}`, `not available: ${precondition}`);
+      continue;
+    }
+    const database = `overture_bench_${name}_probe`;
+    const url = await recreateDatabase(admin, database);
+    await resetBenchRedis();
+    try {
+      const server = await startOverture({
+        label: `${name}-probe`,
+        databaseUrl: url,
+        env: serverEnv({ options, features }, mode),
+      });
+      await server.stop();
+      status.available = true;
+      available.push(mode);
+      progress.line(`mode ${name}`, 'available');
+    } catch (error) {
+      if (!(error instanceof ServerStartError)) throw error;
+      status.reason = `server refused to start: ${error.reason.split('\n').slice(-3).join(' ').slice(0, 400)}`;
+      progress.line(`mode ${name}`, `not available: ${status.reason}`);
+      if (mode.required) failures.push(`${name} mode (required) did not start: ${error.reason}`);
+    } finally {
+      await dropDatabase(admin, database);
+    }
+  }
+  return { statuses, available, failures };
 }

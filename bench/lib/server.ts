@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processCpuSeconds } from './machine.js';
+import { processCpuSeconds, processRssMb } from './machine.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -57,6 +57,7 @@ export interface ServerProcess {
   url: string;
   pid: number | undefined;
   cpuSeconds(): number | undefined;
+  rssMb(): number | undefined;
   logs(): LogDigest;
   /** Last lines of output, for diagnostics. */
   tail(): string;
@@ -169,6 +170,7 @@ function handle(
     url,
     pid: child.pid,
     cpuSeconds: () => (exitCode === undefined ? processCpuSeconds(child.pid) : undefined),
+    rssMb: () => (exitCode === undefined ? processRssMb(child.pid) : undefined),
     logs: () => ({ ...output.digest, samples: [...output.digest.samples] }),
     tail: () => output.lines.join('\n'),
     async stop() {
@@ -270,7 +272,7 @@ async function untilJoinsArePlaced(url: string, timeoutMs: number): Promise<void
 /** The ceiling: a Fastify route that does nothing, in a process of its own. */
 export async function startBare(): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/workers/bare-route.ts'], {
     cwd: projectRoot,
     env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,12 +9,26 @@ import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { databaseName, serverEnv, type Context } from '../lib/context.js';
+import { databaseName, type Context, type Scenario } from '../lib/context.js';
+import { serverEnv } from '../lib/modes.js';
 import { adminUrl, dropDatabase, recreateDatabase, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
-import type { PgbenchResult, RoundTripResult } from '../lib/results.js';
+import { resultsOf, type Base } from '../lib/results.js';
 import { startOverture } from '../lib/server.js';
 import { round } from '../lib/stats.js';
+
+/** Reported in the purchase flow's section, beside the purchases it is the ceiling of. */
+export interface PgbenchResult extends Base {
+  kind: 'pgbench';
+  clients: number;
+  transactions: number;
+  transactionsPerSecond: number;
+  latencyAverageMs: number;
+  statementsPerTransaction: number;
+  protocol: string;
+  /** Set when the service's payment no longer matches the script's statements. */
+  drift: string | null;
+}
 
 /**
  * Each statement below mirrors one the service sends (see the round-trip scenario's listing).
@@ -122,9 +136,8 @@ function runPgbench(args: string[], timeoutMs: number): Promise<string> {
 
 /** Statements of the payment transaction the service sent (BEGIN … COMMIT), from the proxy's log. */
 function servicePaymentTransaction(ctx: Context): string[] | undefined {
-  const measured = ctx.results.find(
-    (result): result is RoundTripResult =>
-      result.kind === 'round-trips' && result.target === 'postgres',
+  const measured = resultsOf(ctx.results, 'round-trips').find(
+    (result) => result.target === 'postgres',
   );
   if (!measured) return undefined;
   const statements = measured.paymentStatements;
@@ -133,7 +146,7 @@ function servicePaymentTransaction(ctx: Context): string[] | undefined {
   return begin >= 0 && commit > begin ? statements.slice(begin, commit + 1) : undefined;
 }
 
-export async function pgbenchScenario(ctx: Context): Promise<void> {
+async function run(ctx: Context): Promise<void> {
   const { pgbench } = ctx.options.profile;
   const mode = ctx.modes.find((item) => item.name === 'postgres') ?? ctx.modes[0];
   if (!mode) return;
@@ -226,3 +239,5 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
     if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
   }
 }
+
+export const pgbenchScenario: Scenario = { name: 'pgbench', run };

@@ -7,13 +7,33 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { check, measureUsage, withOverture, type Context } from '../lib/context.js';
+import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
+import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.js';
 import { Api, joinAll, mapLimit, range, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import type { PollingResult } from '../lib/results.js';
-import { round, summarize } from '../lib/stats.js';
+import { resultsOf, type Base } from '../lib/results.js';
+import { round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { ClosedLoopJob, ClosedLoopResult } from '../workers/closed-loop.js';
+
+export interface PollingResult extends Base {
+  kind: 'polling';
+  waitingUsers: number;
+  connections: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  non2xx: number;
+  errors: number;
+  positions: { sampled: number; distinct: boolean; inRange: boolean; waiting: number };
+  sse: {
+    available: boolean;
+    reason?: string;
+    streams: number;
+    opened: number;
+    events: number;
+    errors: number;
+  };
+}
 
 const FIRST_USER = 2_000_001;
 const MAX_ACTIVE = 50;
@@ -80,7 +100,7 @@ async function holdStreams(
   return stats;
 }
 
-export async function pollingScenario(ctx: Context): Promise<void> {
+async function run(ctx: Context): Promise<void> {
   const { polling, capacity } = ctx.options.profile;
   progress.phase(
     `position polling (${polling.waitingUsers} users in line, MAX_ACTIVE=${MAX_ACTIVE})`,
@@ -198,3 +218,37 @@ export async function pollingScenario(ctx: Context): Promise<void> {
     ctx.results.push(result);
   }
 }
+
+export const pollingScenario: Scenario = {
+  name: 'polling',
+  run,
+  section(report) {
+    const results = resultsOf(report.results, 'polling');
+    if (results.length === 0) return undefined;
+    return section(
+      'Position polling',
+      'WAITING users (MAX_ACTIVE=50) polling GET /api/v1/queue/token in a closed loop; a sample of tokens re-read afterwards.',
+      table(results, [
+        ['mode', (r) => r.target],
+        ['waiting users', (r) => count(r.waitingUsers)],
+        ['connections', (r) => String(r.connections)],
+        ['polls/s', (r) => count(r.requestsPerSecond)],
+        ...latencyColumns((r: PollingResult) => r.latency),
+        ['non-2xx / errors', (r) => `${count(r.non2xx)} / ${count(r.errors)}`],
+        [
+          'positions',
+          ({ positions }) =>
+            `${positions.sampled} sampled, ${positions.distinct && positions.inRange ? 'consistent' : '**inconsistent**'}`,
+        ],
+        [
+          'SSE streams',
+          ({ sse }) =>
+            sse.available
+              ? `${sse.opened}/${sse.streams} open, ${sse.events} events, ${sse.errors} errors`
+              : `not available (${sse.reason ?? ''})`,
+        ],
+        cpuColumn((r) => r.usage),
+      ]),
+    );
+  },
+};

@@ -9,22 +9,51 @@ import { randomBytes } from 'node:crypto';
 import {
   check,
   databaseName,
-  serverEnv,
   measureUsage,
   profileDir,
   type Context,
+  type Scenario,
 } from '../lib/context.js';
+import { count, cpuColumn, latencyColumns, section, table, tally, times } from '../lib/format.js';
 import { Api, joinAll, range, untilAllActive } from '../lib/http.js';
-import { resetBenchRedis, type QueueMode } from '../lib/modes.js';
+import { resetBenchRedis, serverEnv, type QueueMode } from '../lib/modes.js';
 import { dropDatabase, recreateDatabase, transactionCount, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
-import type { StormResult } from '../lib/results.js';
+import { resultsOf, type Base, type ScenarioResult } from '../lib/results.js';
 import { startOverture, type ServerProcess } from '../lib/server.js';
-import { round, summarize } from '../lib/stats.js';
+import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { OpenLoopJob, OpenLoopResult } from '../workers/open-loop.js';
 
+export interface StormResult extends Base {
+  kind: 'storm';
+  users: number;
+  connections: number;
+  winners: number;
+  alreadyHeld: number;
+  otherOutcomes: Record<string, number>;
+  drainSeconds: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  /** pg_stat_database delta over the storm, less an idle restart's own count. */
+  transactions: number | null;
+  transactionsPerRequest: number | null;
+  heldRowsForSeat: number | null;
+}
+
 const FIRST_USER = 3_000_001;
+
+/** The bare-route storm a mode's storm is compared with (its pair, else any). */
+function bareStormFor(results: readonly ScenarioResult[], target: string): StormResult | undefined {
+  const bare = resultsOf(results, 'storm').filter((result) => result.target === 'bare');
+  return bare.find((result) => result.pairedWith === target) ?? bare[0];
+}
+
+/** A mode's storm drain rate as a fraction of its bare run's. */
+export function stormRatio(results: readonly ScenarioResult[], storm: StormResult): number | null {
+  const bare = bareStormFor(results, storm.target);
+  return bare ? ratio(storm.requestsPerSecond, bare.requestsPerSecond) : null;
+}
 
 interface Seat {
   concertId: number;
@@ -120,21 +149,8 @@ async function modeStorm(ctx: Context, mode: QueueMode): Promise<StormResult> {
       if (active < joined.length)
         throw new Error(`only ${active} of ${joined.length} storm users became ACTIVE`);
       tokens = joined.map((token) => token.token);
-      const concerts = await api.call<{ concertId: number; isAvailable: boolean }[]>(
-        'GET',
-        '/api/v1/reservations/concerts',
-        { 'queue-token': tokens[0]! },
-      );
-      const concert = concerts.body.data.find((item) => item.isAvailable);
-      if (!concert) throw new Error('no concert on sale for the storm');
-      const seats = await api.call<{ availableSeats: { seatId: number; isAvailable: boolean }[] }>(
-        'GET',
-        `/api/v1/reservations/concerts/${concert.concertId}/seats`,
-        { 'queue-token': tokens[0]! },
-      );
-      const free = seats.body.data.availableSeats.find((item) => item.isAvailable);
-      if (!free) throw new Error('no free seat for the storm');
-      seat = { concertId: concert.concertId, seatId: free.seatId };
+      const free = await api.firstFreeSeat(tokens[0]!);
+      seat = { concertId: free.concertId, seatId: free.seatId };
       await api.close();
       progress.line(
         label,
@@ -219,10 +235,77 @@ async function modeStorm(ctx: Context, mode: QueueMode): Promise<StormResult> {
 const fakeTokens = (count: number) =>
   range(0, count).map(() => randomBytes(24).toString('base64url'));
 
-export async function stormScenario(ctx: Context): Promise<void> {
-  const { storm } = ctx.options.profile;
-  progress.phase(
-    `hot-seat storm (${storm.users} users, one seat, ${storm.connections} connections)`,
-  );
-  for (const mode of ctx.modes) ctx.results.push(await modeStorm(ctx, mode));
-}
+export const stormScenario: Scenario = {
+  name: 'storm',
+  async run(ctx) {
+    const { storm } = ctx.options.profile;
+    progress.phase(
+      `hot-seat storm (${storm.users} users, one seat, ${storm.connections} connections)`,
+    );
+    for (const mode of ctx.modes) ctx.results.push(await modeStorm(ctx, mode));
+  },
+
+  section(report) {
+    const results = resultsOf(report.results, 'storm');
+    if (results.length === 0) return undefined;
+    const modeOnly = (cell: (result: StormResult) => string) => (result: StormResult) =>
+      result.target === 'bare' ? '–' : cell(result);
+    return section(
+      'Hot-seat storm',
+      'N users with ACTIVE tokens POST a hold of the same seat, all due at the same instant. Latency in ms from the storm’s start. ' +
+        'Transactions: pg_stat_database commits + rollbacks of the storm’s database during the storm (less an idle server start).',
+      table(results, [
+        [
+          'target',
+          (r) =>
+            r.target === 'bare' && r.pairedWith !== undefined
+              ? `bare (before ${r.pairedWith})`
+              : r.target,
+        ],
+        ['N', (r) => count(r.users)],
+        ['connections', (r) => String(r.connections)],
+        ['winners', modeOnly((r) => String(r.winners))],
+        ['409 SEAT_ALREADY_HELD', modeOnly((r) => count(r.alreadyHeld))],
+        ['other', modeOnly((r) => tally(r.otherOutcomes))],
+        ['drain s', (r) => r.drainSeconds.toFixed(2)],
+        ['req/s', (r) => count(r.requestsPerSecond)],
+        ['× bare', (r) => (r.target === 'bare' ? '1.00×' : times(stormRatio(report.results, r)))],
+        ...latencyColumns((r: StormResult) => r.latency),
+        ['DB transactions', (r) => (r.transactions === null ? '–' : count(r.transactions))],
+        [
+          'per request',
+          (r) => (r.transactionsPerRequest === null ? '–' : r.transactionsPerRequest.toFixed(2)),
+        ],
+        cpuColumn((r) => r.usage),
+      ]),
+    );
+  },
+
+  verdicts(input) {
+    const storms = resultsOf(input.results, 'storm');
+    const bare = storms.find((result) => result.target === 'bare');
+    const modes = storms.filter((result) => result.target !== 'bare');
+    const target =
+      "Hot-seat storm of 10,000: exactly one winner, drained at ≥ 0.4× the bare route's rate";
+    if (!bare || modes.length === 0)
+      return [{ target, verdict: 'not measured', detail: 'no storm run' }];
+    const rounds = resultsOf(input.results, 'round-trips');
+    const parts = modes.map((result) => {
+      const loser = rounds
+        .find((item) => item.target === result.target)
+        ?.steps.find((step) => step.step.startsWith('hold (seat already held'));
+      return (
+        `${result.target}: ${result.winners} winner(s), ${Math.round(result.requestsPerSecond)} req/s = ${stormRatio(input.results, result) ?? 0}× bare` +
+        (result.transactionsPerRequest === null
+          ? ''
+          : `, ${result.transactionsPerRequest} transactions/request`) +
+        (loser ? `, a losing hold costs ${loser.roundTrips} database round trips` : '')
+      );
+    });
+    const met = modes.every(
+      (result) => result.winners === 1 && (stormRatio(input.results, result) ?? 0) >= 0.4,
+    );
+    const size = bare.users === 10_000 ? '' : ` (this run: N = ${bare.users})`;
+    return [{ target, verdict: met ? 'met' : 'not met', detail: parts.join('; ') + size }];
+  },
+};
