@@ -8,13 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { check, profileDir, type Context } from './lib/context.js';
 import { describeMachine, gitState } from './lib/machine.js';
-import {
-  benchServerEnv,
-  probeModes,
-  provideKafka,
-  readBuildFeatures,
-  redisUrl,
-} from './lib/modes.js';
+import { benchServerEnv, probeModes, provideKafka, redisUrl } from './lib/modes.js';
 import { parseOptions, usage, type Options } from './lib/options.js';
 import { adminUrl, openPool } from './lib/postgres.js';
 import { summarizeProfiles } from './lib/profile.js';
@@ -45,10 +39,9 @@ function runSettings(options: Options, cpus: number): Pick<BenchReport, 'setting
         'overture_bench_<mode>_<scenario>, dropped and recreated for each scenario; the server migrates and seeds on start',
       openLoopGenerator: 'undici Pool in a child process; latency from each request’s due time',
       closedLoopGenerator: 'autocannon (programmatic) in a child process',
-      identity:
-        'Client-Id header, as in the seed (AUTH_MODE=client-id, ALLOW_CLIENT_ID_AUTH=true when the build has them)',
+      identity: 'Client-Id header, as in the seed (AUTH_MODE=client-id, ALLOW_CLIENT_ID_AUTH=true)',
       rateLimits:
-        'on, with every RATE_LIMIT_*_MAX and SSE_MAX_STREAMS_PER_ADDRESS the build has raised to 1,000,000: all simulated users share one loopback address',
+        'on, with every RATE_LIMIT_*_MAX and SSE_MAX_STREAMS_PER_ADDRESS raised to 1,000,000: all simulated users share one loopback address',
     },
     notes: [
       'Servers run as production would: compiled JavaScript (`node dist/main.js`), NODE_ENV=production, LOG_LEVEL=warn.',
@@ -84,15 +77,13 @@ async function main(): Promise<number> {
   );
 
   if (options.build) build();
-  const features = await readBuildFeatures();
   if (options.modes.includes('stream')) await provideKafka();
-  const probed = await probeModes(options, admin, features);
+  const probed = await probeModes(options, admin);
   const problems = [...probed.failures];
   const bare = await startBare();
   const ctx: Context = {
     options,
     admin,
-    features,
     modes: probed.available,
     bare,
     runId,

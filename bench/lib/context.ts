@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { machineCpuTicks } from './machine.js';
-import { resetBenchRedis, serverEnv, type BuildFeatures, type QueueMode } from './modes.js';
+import { resetBenchRedis, serverEnv, type QueueMode } from './modes.js';
 import type { Options, ScenarioName } from './options.js';
 import { databaseUrl, dropDatabase, recreateDatabase } from './postgres.js';
 import { progress } from './progress.js';
@@ -11,7 +11,6 @@ import { startOverture, type ServerProcess } from './server.js';
 export interface Context {
   options: Options;
   admin: pg.Pool;
-  features: BuildFeatures;
   /** Modes whose server started in the availability probe. */
   modes: QueueMode[];
   bare: ServerProcess;
@@ -60,7 +59,7 @@ export async function withOverture<T>(
   const server = await startOverture({
     label: `${mode.name}-${scenario}`,
     databaseUrl: databasePort === undefined ? url : databaseUrl(name, databasePort),
-    env: serverEnv(ctx, mode, env),
+    env: serverEnv(ctx.options, mode, env),
     cpuProfileDir: profileDir(ctx),
   });
   try {

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
+/** The live-position stream (Server-Sent Events) of a queue token. */
+export const STREAM_PATH = '/api/v1/queue/token/stream';
+
 export interface Envelope<T> {
   code: string;
   message: string;

@@ -144,7 +144,7 @@ export interface Options {
 
 export const usage = `npm run bench -- [options]
 
-  --quick                 smoke run of 1–3 minutes (small sizes, short stages): what CI runs
+  --quick                 smoke run of 2–5 minutes (small sizes, short stages): what CI runs
   --modes=a,b             queue modes to measure (default: postgres,redis,stream)
   --only=a,b              scenarios (default: all): ${scenarioNames.join(',')}
   --size=SCENARIO.SIZE=N  change one size of a scenario (repeatable; N or N,N,… for a list),

@@ -4,6 +4,7 @@
  * here (machine, notes, modes, targets, checks, profiles, problems); each scenario writes its own
  * section and judges its own targets (scenarios/).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
@@ -287,8 +288,8 @@ This page is written by \`npm run bench\` after each full run; do not edit it by
 ## How to run
 
 \`\`\`sh
-npm run bench                 # full run, about 17 minutes for the three modes; rewrites this page
-npm run bench -- --quick      # 1–3 minutes: the smoke run CI does (reports, never fails on speed)
+npm run bench                 # full run, about 21 minutes for the three modes; rewrites this page
+npm run bench -- --quick      # 2–5 minutes: the smoke run CI does (reports, never fails on speed)
 npm run bench -- --only=storm,purchase --modes=postgres
 npm run bench -- --only=live-streams --size=live-streams.streams=2000
 npm run bench -- --cpu-prof   # also write a CPU profile of every server process
@@ -298,32 +299,11 @@ It needs the machine's PostgreSQL (\`BENCH_POSTGRES_URL\`, default \`postgres://
 Redis (\`BENCH_REDIS_URL\`, default logical database 11, which the bench empties). The stream mode runs against
 \`BENCH_KAFKA_BROKERS\` when set, else against a Kafka mock cluster the bench starts fresh for the run
 (\`tools/kafka-mock\`, built from Debian's librdkafka-dev). Every run writes \`bench/results/<time>.json\` (raw numbers, git
-commit, machine), a markdown report and a chart beside it.
+commit, machine), a markdown report and a chart beside it; git ignores them, and only the run this page
+shows is committed (decision 0022).
 
-## What it measures
-
-- **Seed load test** — the seed's k6 test as it ran it: \`POST /api/v1/queue/token\` at an open-loop arrival rate of
-  0 → 1,667 requests/s in 10 s, held 30 s, → 0 in 20 s, at most 1000 in flight, each request from a random user
-  among 1000; and a variant where every request is a new user. Latency counts from each request's due time, so a
-  server that stalls cannot hide the queue behind it (no coordinated omission). Seed thresholds: p90 < 1 s,
-  p95 < 1 s, max < 2 s, failures < 1%.
-- **Capacity** — the same call in a closed loop (autocannon) at 100 and 1000 connections, for each mode and for a
-  bare Fastify route that does nothing: the ceiling of this machine, measured in the same run.
-- **Position polling** — a long line of WAITING users polling their position; positions are re-read afterwards
-  to check they are distinct and inside the line. SSE streams are held open when the build has an SSE endpoint.
-- **Hot-seat storm** — N users with ACTIVE tokens hold the same seat at the same instant: exactly one may win.
-  Drain rate against the bare route under the same burst, and PostgreSQL transactions per storm.
-- **Full purchase flow** — thousands of users join, wait, get admitted, list, hold, charge and pay; afterwards the
-  database is checked for oversell, double charges and ledgers that differ from balances. Beside it, pgbench runs
-  the payment's own statements to show PostgreSQL's rate for them, and counting proxies show the PostgreSQL
-  round trips and Redis commands each request makes.
-- **Scale-out** — the seed test and the capacity run on 1 and 2 server processes (redis mode).
-- **Event buses** — the outbox relay's three buses (in-process, Redis Streams, Kafka) at their port: publish
-  latency and how fast one consumer group drains a backlog.
-- **Joining at the store** — the Redis waiting room against the stream backend (6 and 1 partitions): join
-  latency, time to the real place, a burst, and how often a later join is placed ahead.
-- **Live streams** — thousands of open position streams on one server: memory per stream, CPU with the line
-  still and moving, how fast a change reaches the last stream, and a graceful shutdown with them all open.
+Each section below says what it measured; \`bench/README.md\` describes every scenario and how the bench
+runs them, and \`docs/decisions/0012-performance.md\` what the profiles showed.
 
 ## Latest full run
 `;
@@ -361,6 +341,16 @@ export async function writeReport(
     const chart = chartFile && path.relative(path.dirname(docs), path.join(resultsDir, chartFile));
     writeFileSync(docs, `${docsIntroduction}\n${reportBody(report, chart)}\n`);
     progress.phase('docs/benchmarks.md rewritten');
+    // Only the run docs/benchmarks.md shows stays in the tree (decision 0022); results are ignored
+    // by git, so a quick run or an experiment is never committed by accident.
+    const folder = path.relative(projectRoot, resultsDir);
+    const older = execFileSync('git', ['ls-files', folder], { cwd: projectRoot, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file !== '' && !path.basename(file).startsWith(runId));
+    progress.phase(
+      `to commit this run: git add -f ${folder}/${runId}.* docs/benchmarks.md` +
+        (older.length > 0 ? ` && git rm -q ${older.join(' ')}` : ''),
+    );
   }
   process.stdout.write(`\n${markdown}\n`);
   progress.phase(

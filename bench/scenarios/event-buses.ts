@@ -7,9 +7,9 @@ import { msText, section, table } from '../lib/format.js';
 import { redisUrl } from '../lib/modes.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import { round, summarize, type LatencySummary } from '../lib/stats.js';
+import type { LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
-import { BATCH, type EventBusJob, type EventBusRun } from '../workers/event-buses.js';
+import type { EventBusJob, EventBusRun } from '../workers/event-buses.js';
 
 export interface EventBusResult extends Base {
   kind: 'event-buses';
@@ -23,6 +23,9 @@ export interface EventBusResult extends Base {
   eventsPerSecond: number;
 }
 
+/** The outbox relay's batch size. */
+const BATCH = 200;
+
 const pair = (latency: LatencySummary) => `${msText(latency.p50)} / ${msText(latency.p99)}`;
 
 export const eventBusScenario: Scenario = {
@@ -30,7 +33,7 @@ export const eventBusScenario: Scenario = {
   async run(ctx) {
     const { events, rounds } = ctx.options.profile.eventBuses;
     progress.phase(`event buses (${events} events drained in batches of ${BATCH})`);
-    const job: EventBusJob = { redisUrl, events, rounds };
+    const job: EventBusJob = { redisUrl, events, rounds, batch: BATCH };
     const timeoutMs = 3 * 150_000 + 60_000;
     const run = await runWorker<EventBusRun>('event-buses.ts', job, {
       label: 'event buses',
@@ -38,20 +41,7 @@ export const eventBusScenario: Scenario = {
     });
     for (const { bus, reason } of run.skipped)
       ctx.skipped.push({ scenario: 'event-buses', target: bus, reason });
-    for (const item of run.measured) {
-      ctx.results.push({
-        kind: 'event-buses',
-        target: item.bus,
-        events,
-        rounds,
-        batch: BATCH,
-        publishOne: summarize(item.publishOne),
-        publishBatch: summarize(item.publishBatch),
-        publishBacklogMs: round(item.publishBacklogMs, 1),
-        drainBacklogMs: round(item.drainBacklogMs, 1),
-        eventsPerSecond: Math.round(events / (item.drainBacklogMs / 1000)),
-      });
-    }
+    ctx.results.push(...run.results);
   },
 
   section(report) {

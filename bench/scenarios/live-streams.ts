@@ -8,7 +8,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withOverture, type Scenario } from '../lib/context.js';
 import { section, table } from '../lib/format.js';
-import { Api, joinAll, mapLimit, range } from '../lib/http.js';
+import { Api, joinAll, mapLimit, range, STREAM_PATH } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server.js';
@@ -49,9 +49,8 @@ function openStream(base: URL, token: string): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const stream: Stream = { events: 0, lastData: '', lastAt: 0, ended: false, close: () => {} };
     const headers = { accept: 'text/event-stream', 'queue-token': token };
-    const path = '/api/v1/queue/token/stream';
     const request = http.request(
-      { host: base.hostname, port: base.port, path, headers, agent: false },
+      { host: base.hostname, port: base.port, path: STREAM_PATH, headers, agent: false },
       (response) => {
         if (response.statusCode !== 200)
           reject(new Error(`stream answered ${response.statusCode}`));

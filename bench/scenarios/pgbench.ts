@@ -167,7 +167,7 @@ async function run(ctx: Context): Promise<void> {
     const migrator = await startOverture({
       label: 'pgbench-migrate',
       databaseUrl: url,
-      env: serverEnv(ctx, mode, { SEED_DEMO_DATA: 'false' }),
+      env: serverEnv(ctx.options, mode, { SEED_DEMO_DATA: 'false' }),
     });
     await migrator.stop();
     const seats = pgbench.clients * pgbench.transactionsPerClient;

@@ -1,7 +1,7 @@
 /**
  * Position polling: a long line of WAITING users (MAX_ACTIVE=50, the seed's limit) polling
- * GET /api/v1/queue/token in a closed loop, while — when the build has one — Server-Sent Events
- * streams stay open beside them. Afterwards a sample of tokens is re-read to check that positions
+ * GET /api/v1/queue/token in a closed loop, while live-position streams (Server-Sent Events) stay
+ * open beside them. Afterwards a sample of tokens is re-read to check that positions
  * are distinct and inside the line.
  */
 import { setMaxListeners } from 'node:events';
@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.js';
-import { Api, joinAll, mapLimit, range, type TokenData } from '../lib/http.js';
+import { Api, joinAll, mapLimit, range, STREAM_PATH, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import { round, summarize, type LatencySummary } from '../lib/stats.js';
@@ -38,32 +38,9 @@ export interface PollingResult extends Base {
 const FIRST_USER = 2_000_001;
 const MAX_ACTIVE = 50;
 
-interface OpenApi {
-  paths?: Record<
-    string,
-    Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>
-  >;
-}
-
-/** The queue's SSE endpoint, if the OpenAPI document declares one (a text/event-stream reply). */
-async function findSseEndpoint(baseUrl: string): Promise<string | undefined> {
-  const response = await fetch(`${baseUrl}/openapi.json`);
-  if (!response.ok) return undefined;
-  const document = (await response.json()) as OpenApi;
-  for (const [path, operations] of Object.entries(document.paths ?? {})) {
-    const get = operations.get;
-    const streams = Object.values(get?.responses ?? {}).some(
-      (reply) => 'text/event-stream' in (reply.content ?? {}),
-    );
-    if (streams && path.includes('queue')) return path;
-  }
-  return undefined;
-}
-
 /** Holds `count` SSE streams open until `stop` resolves; counts events and failures. */
 async function holdStreams(
   baseUrl: string,
-  path: string,
   tokens: TokenData[],
   count: number,
   stop: Promise<void>,
@@ -74,7 +51,7 @@ async function holdStreams(
   setMaxListeners(count + 10, controller.signal);
   const streams = range(0, count).map(async (index) => {
     try {
-      const response = await request(`${baseUrl}${path}`, {
+      const response = await request(`${baseUrl}${STREAM_PATH}`, {
         headers: {
           'queue-token': tokens[index % tokens.length]!.token,
           accept: 'text/event-stream',
@@ -132,13 +109,12 @@ async function run(ctx: Context): Promise<void> {
           );
           progress.line(label, `${joined.length} joined, ${waiting.length} waiting`);
 
-          const ssePath = await findSseEndpoint(server.url);
           let releaseStreams!: () => void;
           const streamsDone = new Promise<void>((resolve) => (releaseStreams = resolve));
           const streams =
-            ssePath === undefined || polling.sseStreams === 0
+            polling.sseStreams === 0
               ? undefined
-              : holdStreams(server.url, ssePath, waiting, polling.sseStreams, streamsDone);
+              : holdStreams(server.url, waiting, polling.sseStreams, streamsDone);
           if (streams) await sleep(500);
 
           const usage = measureUsage(server);
@@ -190,10 +166,7 @@ async function run(ctx: Context): Promise<void> {
               sse === undefined
                 ? {
                     available: false,
-                    reason:
-                      ssePath === undefined
-                        ? 'no text/event-stream operation in this build’s OpenAPI document'
-                        : 'disabled for this profile',
+                    reason: 'disabled for this profile',
                     streams: 0,
                     opened: 0,
                     events: 0,
@@ -207,7 +180,7 @@ async function run(ctx: Context): Promise<void> {
             `done: ${polled.requestsPerSecond} polls/s, p99 ${polled.latency.p99} ms, non-2xx ${polled.non2xx}` +
               (sse
                 ? `, SSE ${sse.opened}/${polling.sseStreams} open, ${sse.events} events`
-                : ', no SSE endpoint'),
+                : ', no SSE streams'),
           );
           return polled;
         } finally {

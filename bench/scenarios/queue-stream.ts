@@ -7,7 +7,7 @@ import { msText, section, table } from '../lib/format.js';
 import { redisUrl } from '../lib/modes.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import { round, summarize, type LatencySummary } from '../lib/stats.js';
+import type { LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { QueueStreamJob, QueueStreamRun } from '../workers/queue-stream.js';
 
@@ -42,22 +42,7 @@ export const queueStreamScenario: Scenario = {
     });
     if (run.streamMissing !== '')
       ctx.skipped.push({ scenario: 'queue-stream', target: 'stream', reason: run.streamMissing });
-    for (const item of run.measured) {
-      const slowest = Math.max(item.burstAllAnsweredMs, item.burstAllPlacedMs);
-      ctx.results.push({
-        kind: 'queue-stream',
-        target: item.backend,
-        joins,
-        burst,
-        answered: summarize(item.answered),
-        placed: summarize(item.placed),
-        burstAnswered: summarize(item.burstAnswered),
-        burstAllAnsweredMs: round(item.burstAllAnsweredMs, 1),
-        burstAllPlacedMs: round(item.burstAllPlacedMs, 1),
-        burstJoinsPerSecond: Math.round(burst / (slowest / 1000)),
-        overtaken: item.overtaken,
-      });
-    }
+    ctx.results.push(...run.results);
   },
 
   section(report) {

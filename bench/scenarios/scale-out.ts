@@ -44,7 +44,7 @@ export const scaleOutScenario: Scenario = {
               await startOverture({
                 label: `${mode.name}-scale-${instances}-${index + 1}`,
                 databaseUrl: url,
-                env: serverEnv(ctx, mode),
+                env: serverEnv(ctx.options, mode),
                 cpuProfileDir: profileDir(ctx),
               }),
             );

@@ -124,7 +124,7 @@ async function modeStorm(ctx: Context, mode: QueueMode): Promise<StormResult> {
   const name = databaseName(mode.name, 'storm');
   const url = await recreateDatabase(ctx.admin, name);
   await resetBenchRedis();
-  const env = serverEnv(ctx, mode, {
+  const env = serverEnv(ctx.options, mode, {
     MAX_ACTIVE: String(storm.users + 100),
     ACTIVE_TOKEN_TTL_SECONDS: '3600',
     SEAT_HOLD_TTL_SECONDS: '3600',

@@ -17,31 +17,23 @@ import { RESERVATION_CONFIRMED, type OutboxEvent } from '../../src/modules/event
 import { closeRedis, createRedisClient, redisReady } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
 import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
+import { round, summarize } from '../lib/stats.js';
 import { serveJob } from '../lib/workers.js';
+import type { EventBusResult } from '../scenarios/event-buses.js';
 
 export interface EventBusJob {
   redisUrl: string;
   events: number;
   rounds: number;
-}
-
-export interface BusMeasure {
-  bus: string;
-  /** Milliseconds of each `publish` of one event, then of one relay batch. */
-  publishOne: number[];
-  publishBatch: number[];
-  /** Publishing the whole backlog in relay batches, and until the group handled all of it. */
-  publishBacklogMs: number;
-  drainBacklogMs: number;
+  /** Events per publish, as the outbox relay sends them. */
+  batch: number;
 }
 
 export interface EventBusRun {
-  measured: BusMeasure[];
+  results: EventBusResult[];
   skipped: { bus: string; reason: string }[];
 }
 
-/** The outbox relay's batch size. */
-export const BATCH = 200;
 const logger = pino({ level: 'silent' });
 
 let nextId = 0;
@@ -58,7 +50,7 @@ const events = (count: number): OutboxEvent[] =>
     };
   });
 
-async function measure(job: EventBusJob, name: string, bus: EventBus): Promise<BusMeasure> {
+async function measure(job: EventBusJob, name: string, bus: EventBus): Promise<EventBusResult> {
   let handled = 0;
   const subscription = await bus.subscribe('bench', () => {
     handled += 1;
@@ -82,27 +74,39 @@ async function measure(job: EventBusJob, name: string, bus: EventBus): Promise<B
     await bus.publish(events(1));
     publishOne.push(performance.now() - started);
     started = performance.now();
-    await bus.publish(events(BATCH));
+    await bus.publish(events(job.batch));
     publishBatch.push(performance.now() - started);
   }
-  await waitFor(10 + job.rounds * (BATCH + 1));
+  await waitFor(10 + job.rounds * (job.batch + 1));
 
   const base = handled;
   const started = performance.now();
   const backlog = events(job.events);
-  for (let i = 0; i < backlog.length; i += BATCH) await bus.publish(backlog.slice(i, i + BATCH));
+  for (let i = 0; i < backlog.length; i += job.batch)
+    await bus.publish(backlog.slice(i, i + job.batch));
   const publishBacklogMs = performance.now() - started;
   await waitFor(base + job.events);
   const drainBacklogMs = performance.now() - started;
   await subscription.stop();
-  return { bus: name, publishOne, publishBatch, publishBacklogMs, drainBacklogMs };
+  return {
+    kind: 'event-buses',
+    target: name,
+    events: job.events,
+    rounds: job.rounds,
+    batch: job.batch,
+    publishOne: summarize(publishOne),
+    publishBatch: summarize(publishBatch),
+    publishBacklogMs: round(publishBacklogMs, 1),
+    drainBacklogMs: round(drainBacklogMs, 1),
+    eventsPerSecond: Math.round(job.events / (drainBacklogMs / 1000)),
+  };
 }
 
 async function run(job: EventBusJob, report: (text: string) => void): Promise<EventBusRun> {
-  const result: EventBusRun = { measured: [], skipped: [] };
-  const done = (item: BusMeasure) => {
-    result.measured.push(item);
-    report(`${item.bus}: drained ${job.events} in ${item.drainBacklogMs.toFixed(0)} ms`);
+  const result: EventBusRun = { results: [], skipped: [] };
+  const done = (item: EventBusResult) => {
+    result.results.push(item);
+    report(`${item.target}: drained ${job.events} in ${item.drainBacklogMs.toFixed(0)} ms`);
   };
 
   const inProcess = createInProcessBus();

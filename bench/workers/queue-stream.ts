@@ -18,7 +18,9 @@ import type { QueueStore } from '../../src/modules/queue/queue.store.js';
 import { closeRedis, createRedisClient, redisReady } from '../../src/redis/client.js';
 import { queueKeyOrder, redisKeys } from '../../src/redis/keys.js';
 import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
+import { round, summarize } from '../lib/stats.js';
 import { serveJob } from '../lib/workers.js';
+import type { QueueStreamResult } from '../scenarios/queue-stream.js';
 
 export interface QueueStreamJob {
   redisUrl: string;
@@ -26,21 +28,8 @@ export interface QueueStreamJob {
   burst: number;
 }
 
-export interface StoreMeasure {
-  backend: string;
-  /** Milliseconds, per join sent one after another: until it answered, until it was placed. */
-  answered: number[];
-  placed: number[];
-  /** Per join of the burst, until it answered; then until all answered, and all were placed. */
-  burstAnswered: number[];
-  burstAllAnsweredMs: number;
-  burstAllPlacedMs: number;
-  /** Of the joins sent one after another, how many were placed behind a later one. */
-  overtaken: number;
-}
-
 export interface QueueStreamRun {
-  measured: StoreMeasure[];
+  results: QueueStreamResult[];
   /** Why the stream backend was not measured ('' when it was). */
   streamMissing: string;
 }
@@ -105,7 +94,7 @@ async function measure(
   backend: Backend,
   arrivals: (tokens: string[]) => Promise<number[]>,
   job: QueueStreamJob,
-): Promise<StoreMeasure> {
+): Promise<QueueStreamResult> {
   const { store } = backend;
   let user = 1;
   // Warm-up: connections, scripts, the producer.
@@ -142,28 +131,31 @@ async function measure(
       return view;
     }),
   );
-  const burstAllAnsweredMs = performance.now() - t0;
+  const allAnswered = performance.now() - t0;
   const placedAt = await Promise.all(views.map((view) => backend.placed(view.token)));
-  const burstAllPlacedMs = Math.max(...placedAt) - t0;
+  const allPlaced = Math.max(...placedAt) - t0;
   await backend.close();
-  const { name } = backend;
   return {
-    backend: name,
-    answered,
-    placed,
-    burstAnswered,
-    burstAllAnsweredMs,
-    burstAllPlacedMs,
+    kind: 'queue-stream',
+    target: backend.name,
+    joins: job.joins,
+    burst: job.burst,
+    answered: summarize(answered),
+    placed: summarize(placed),
+    burstAnswered: summarize(burstAnswered),
+    burstAllAnsweredMs: round(allAnswered, 1),
+    burstAllPlacedMs: round(allPlaced, 1),
+    burstJoinsPerSecond: Math.round(job.burst / (Math.max(allAnswered, allPlaced) / 1000)),
     overtaken,
   };
 }
 
 async function run(job: QueueStreamJob, report: (text: string) => void): Promise<QueueStreamRun> {
-  const measured: StoreMeasure[] = [];
-  const done = (item: StoreMeasure) => {
-    measured.push(item);
+  const results: QueueStreamResult[] = [];
+  const done = (item: QueueStreamResult) => {
+    results.push(item);
     report(
-      `${item.backend}: ${job.burst} joins answered in ${item.burstAllAnsweredMs.toFixed(0)} ms`,
+      `${item.target}: ${job.burst} joins answered in ${item.burstAllAnsweredMs.toFixed(0)} ms`,
     );
   };
   const redis = await room(job);
@@ -184,7 +176,7 @@ async function run(job: QueueStreamJob, report: (text: string) => void): Promise
   const streamMissing = kafka
     ? buildKafkaMock()
     : '@confluentinc/kafka-javascript is not installed';
-  if (!kafka || streamMissing !== '') return { measured, streamMissing };
+  if (!kafka || streamMissing !== '') return { results, streamMissing };
   const mock = await startKafkaMock(['bench.q6:6', 'bench.q1:1']);
   try {
     for (const [topic, partitions, applyWaitMs] of [
@@ -237,7 +229,7 @@ async function run(job: QueueStreamJob, report: (text: string) => void): Promise
   } finally {
     await mock.stop();
   }
-  return { measured, streamMissing };
+  return { results, streamMissing };
 }
 
 serveJob(run);
