@@ -41,10 +41,42 @@ export function databaseName(mode: string, scenario: string): string {
 }
 
 /**
- * Runs `work` against a server of `mode` on a fresh database of its own (dropped and recreated;
- * the server migrates and seeds it on start), then stops the server and drops the database.
+ * Runs `work` on a fresh database of its own (dropped and recreated, the bench's Redis emptied),
+ * then drops it (unless --keep-databases).
  */
-export async function withOverture<T>(
+export async function withDatabase<T>(
+  ctx: Context,
+  mode: string,
+  scenario: string,
+  work: (database: BenchDatabase) => Promise<T>,
+): Promise<T> {
+  const name = databaseName(mode, scenario);
+  const url = await recreateDatabase(ctx.admin, name);
+  await resetBenchRedis();
+  try {
+    return await work({ name, url });
+  } finally {
+    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
+  }
+}
+
+/** Starts a server of `mode` on `databaseUrl` (it migrates and seeds on start). */
+export const startMode = (
+  ctx: Context,
+  mode: QueueMode,
+  label: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> =>
+  startOverture({
+    label: `${mode.name}-${label}`,
+    databaseUrl,
+    env: serverEnv(ctx.options, mode, env),
+    cpuProfileDir: profileDir(ctx),
+  });
+
+/** Runs `work` against a server of `mode` on a fresh database of its own, then stops both. */
+export function withOverture<T>(
   ctx: Context,
   mode: QueueMode,
   scenario: string,
@@ -53,23 +85,18 @@ export async function withOverture<T>(
   /** Connect the server through this local port (a counting proxy) instead of PostgreSQL's. */
   databasePort?: number,
 ): Promise<T> {
-  const name = databaseName(mode.name, scenario);
-  const url = await recreateDatabase(ctx.admin, name);
-  await resetBenchRedis();
-  const server = await startOverture({
-    label: `${mode.name}-${scenario}`,
-    databaseUrl: databasePort === undefined ? url : databaseUrl(name, databasePort),
-    env: serverEnv(ctx.options, mode, env),
-    cpuProfileDir: profileDir(ctx),
+  return withDatabase(ctx, mode.name, scenario, async (database) => {
+    const url =
+      databasePort === undefined ? database.url : databaseUrl(database.name, databasePort);
+    const server = await startMode(ctx, mode, scenario, url, env);
+    try {
+      return await work(server, database);
+    } finally {
+      const code = await server.stop();
+      if (code !== 0 && code !== null)
+        ctx.problems.push(`${mode.name}/${scenario}: server exited with code ${code} on SIGTERM`);
+    }
   });
-  try {
-    return await work(server, { name, url });
-  } finally {
-    const code = await server.stop();
-    if (code !== 0 && code !== null)
-      ctx.problems.push(`${mode.name}/${scenario}: server exited with code ${code} on SIGTERM`);
-    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
-  }
 }
 
 export const profileDir = (ctx: Pick<Context, 'options' | 'runId'>): string | undefined =>

@@ -41,6 +41,15 @@ export function table<R>(rows: readonly R[], columns: Column<R>[]): string {
   ].join('\n');
 }
 
+/** A mode, or the bare run measured right before one (see `Base.pairedWith`). */
+export const targetColumn: Column<{ target: string; pairedWith?: string }> = [
+  'target',
+  (row) =>
+    row.target === 'bare' && row.pairedWith !== undefined
+      ? `bare (before ${row.pairedWith})`
+      : row.target,
+];
+
 /** p50, p90, p95, p99 and max, in ms. */
 export const latencyColumns = <R>(latency: (row: R) => LatencySummary): Column<R>[] =>
   (['p50', 'p90', 'p95', 'p99', 'max'] as const).map((key) => [

@@ -3,7 +3,16 @@
  * for every mode and the bare route, each request from a random user among 1000.
  */
 import { measureUsage, withOverture, type Scenario } from '../lib/context.js';
-import { count, cpuColumn, latencyColumns, msText, section, table, times } from '../lib/format.js';
+import {
+  count,
+  cpuColumn,
+  latencyColumns,
+  msText,
+  section,
+  table,
+  times,
+  targetColumn,
+} from '../lib/format.js';
 import type { Profile } from '../lib/options.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base, type BenchReport, type ScenarioResult } from '../lib/results.js';
@@ -134,13 +143,7 @@ export const capacityScenario: Scenario = {
         'Connections open together at the start and carry an unmeasured warm-up before the measured window. ' +
         '"Every connection answered" is when the last connection got its first answer: a busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so a saturated server takes seconds to accept 1,000 connections opened at once (docs/decisions/0012).',
       table(results, [
-        [
-          'target',
-          (r) =>
-            r.target === 'bare' && r.pairedWith !== undefined
-              ? `bare (before ${r.pairedWith})`
-              : r.target,
-        ],
+        targetColumn,
         ['connections', (r) => String(r.connections)],
         ['req/s', (r) => count(r.requestsPerSecond)],
         ['× bare', toBare((r) => r.requestsPerSecond)],

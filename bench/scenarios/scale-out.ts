@@ -4,13 +4,11 @@
  * On a 2-core machine both instances, the generator and PostgreSQL share the same cores, so this
  * shows the cost of coordination more than a gain.
  */
-import { databaseName, profileDir, type Scenario } from '../lib/context.js';
+import { startMode, withDatabase, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, ms, section, table } from '../lib/format.js';
-import { resetBenchRedis, serverEnv } from '../lib/modes.js';
-import { dropDatabase, recreateDatabase } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import { startOverture, type ServerProcess } from '../lib/server.js';
+import type { ServerProcess } from '../lib/server.js';
 import { runCapacityAgainst, type CapacityResult } from './capacity.js';
 import { runSeedAgainst, type SeedResult } from './seed.js';
 
@@ -34,36 +32,26 @@ export const scaleOutScenario: Scenario = {
         continue;
       }
       for (const instances of profile.scaleOut.instances) {
-        const name = databaseName(mode.name, `scale_${instances}`);
-        const url = await recreateDatabase(ctx.admin, name);
-        await resetBenchRedis();
-        const servers: ServerProcess[] = [];
-        try {
-          for (let index = 0; index < instances; index++) {
-            servers.push(
-              await startOverture({
-                label: `${mode.name}-scale-${instances}-${index + 1}`,
-                databaseUrl: url,
-                env: serverEnv(ctx.options, mode),
-                cpuProfileDir: profileDir(ctx),
-              }),
+        await withDatabase(ctx, mode.name, `scale_${instances}`, async ({ url }) => {
+          const servers: ServerProcess[] = [];
+          try {
+            for (let index = 1; index <= instances; index++)
+              servers.push(await startMode(ctx, mode, `scale-${instances}-${index}`, url));
+            const { stages, capacitySeconds } = profile.scaleOut;
+            const seed = await runSeedAgainst(servers, mode.name, 'random-user', profile, stages);
+            const connections = profile.capacity.connections[0] ?? 100;
+            const capacity = await runCapacityAgainst(
+              servers,
+              mode.name,
+              connections,
+              profile,
+              capacitySeconds,
             );
+            ctx.results.push({ kind: 'scale-out', target: mode.name, instances, seed, capacity });
+          } finally {
+            for (const server of servers) await server.stop();
           }
-          const { stages, capacitySeconds } = profile.scaleOut;
-          const seed = await runSeedAgainst(servers, mode.name, 'random-user', profile, stages);
-          const connections = profile.capacity.connections[0] ?? 100;
-          const capacity = await runCapacityAgainst(
-            servers,
-            mode.name,
-            connections,
-            profile,
-            capacitySeconds,
-          );
-          ctx.results.push({ kind: 'scale-out', target: mode.name, instances, seed, capacity });
-        } finally {
-          for (const server of servers) await server.stop();
-          if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
-        }
+        });
       }
     }
   },
