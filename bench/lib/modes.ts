@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
 import type { Options } from './options.js';
+import { withRedis } from './machine.js';
 import { dropDatabase, recreateDatabase } from './postgres.js';
 import { progress } from './progress.js';
 import type { ModeStatus } from './results.js';
@@ -126,19 +126,8 @@ export function serverEnv(
 
 /** Empties the bench's Redis database before a server starts on it. */
 export async function resetBenchRedis(): Promise<void> {
-  const client = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-  });
-  try {
-    await client.connect();
-    await client.flushdb();
-  } catch {
-    // No Redis: a mode that needs it will say so when its server refuses to start.
-  } finally {
-    client.disconnect();
-  }
+  // No Redis: a mode that needs it will say so when its server refuses to start.
+  await withRedis(redisUrl, (client) => client.flushdb(), undefined);
 }
 
 /** Starts each requested mode once; a mode whose server refuses to start is "not available". */

@@ -164,6 +164,8 @@ const list = (text: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
 /** --size=live-streams.streams=2000: a number, or a list of numbers where the size is a list. */
 function setSize(profile: Profile, setting: string): void {
   const [, scenario = '', key = '', value = ''] = /^([a-z-]+)\.(\w+)=(.+)$/.exec(setting) ?? [];
@@ -180,7 +182,7 @@ function setSize(profile: Profile, setting: string): void {
     throw new Error(
       `--size=${setting}: not a numeric size. Sizes: ${Object.entries(fullProfile)
         .filter(([group]) => group !== 'name')
-        .map(([group, sizes]) => `${group}.{${Object.keys(sizes).join(',')}}`)
+        .map(([group, sizes]) => `${kebab(group)}.{${Object.keys(sizes).join(',')}}`)
         .join(' ')}`,
     );
 }
