@@ -1,71 +1,22 @@
 /**
  * `npm run bench` — builds Overture, starts the compiled server per queue mode (plus a bare
- * Fastify route as the machine's ceiling), drives it from separate load-generator processes, and
- * writes bench/results/<time>.{json,md,svg,png}; a full run also rewrites docs/benchmarks.md.
+ * Fastify route as the machine's ceiling), runs every scenario (scenarios/) and writes
+ * bench/results/<time>.{json,md,svg,png}; a full run also rewrites docs/benchmarks.md.
  * Speed never fails the run; a broken harness or a failed correctness check does (exit code 1).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import pg from 'pg';
-import { renderChart } from './lib/chart.js';
-import { benchServerEnv, check, profileDir, type Context } from './lib/context.js';
-import { writeDocs } from './lib/docs.js';
+import { mkdirSync } from 'node:fs';
+import { check, profileDir, type Context } from './lib/context.js';
 import { describeMachine, gitState } from './lib/machine.js';
-import {
-  provideKafka,
-  queueModes,
-  readBuildFeatures,
-  redisUrl,
-  resetBenchRedis,
-  type BuildFeatures,
-  type QueueMode,
-} from './lib/modes.js';
-import { parseOptions, usage, type Options, type ScenarioName } from './lib/options.js';
-import { adminUrl, dropDatabase, openPool, recreateDatabase } from './lib/postgres.js';
+import { benchServerEnv, probeModes, provideKafka, redisUrl } from './lib/modes.js';
+import { parseOptions, usage, type Options } from './lib/options.js';
+import { adminUrl, openPool } from './lib/postgres.js';
 import { summarizeProfiles } from './lib/profile.js';
 import { progress } from './lib/progress.js';
-import { runMarkdown } from './lib/report.js';
-import type { BenchReport, ModeStatus } from './lib/results.js';
-import {
-  killAllChildren,
-  projectRoot,
-  ServerStartError,
-  startBare,
-  startOverture,
-} from './lib/server.js';
-import { judge } from './lib/verdicts.js';
-import { capacityScenario } from './scenarios/capacity.js';
-import { pgbenchScenario } from './scenarios/pgbench.js';
-import { pollingScenario } from './scenarios/polling.js';
-import { purchaseScenario } from './scenarios/purchase.js';
-import { roundTripScenario } from './scenarios/round-trips.js';
-import { scaleOutScenario } from './scenarios/scale-out.js';
-import { seedScenario } from './scenarios/seed.js';
-import { stormScenario } from './scenarios/storm.js';
-
-const scenarios: Record<ScenarioName, (ctx: Context) => Promise<void>> = {
-  seed: seedScenario,
-  capacity: capacityScenario,
-  polling: pollingScenario,
-  storm: stormScenario,
-  // Round trips run before pgbench, which compares its script with the payment they record.
-  'round-trips': roundTripScenario,
-  purchase: purchaseScenario,
-  pgbench: pgbenchScenario,
-  'scale-out': scaleOutScenario,
-};
-
-const order: ScenarioName[] = [
-  'seed',
-  'capacity',
-  'polling',
-  'storm',
-  'round-trips',
-  'purchase',
-  'pgbench',
-  'scale-out',
-];
+import { judge, writeReport } from './lib/report.js';
+import type { BenchReport } from './lib/results.js';
+import { killAllChildren, projectRoot, startBare } from './lib/server.js';
+import { scenarios } from './scenarios/index.js';
 
 function build(): void {
   progress.phase('npm run build');
@@ -73,52 +24,38 @@ function build(): void {
   if (result.status !== 0) throw new Error(`npm run build failed with exit code ${result.status}`);
 }
 
-/** Starts each requested mode once; a mode whose server refuses to start is "not available". */
-async function probeModes(
-  options: Options,
-  admin: pg.Pool,
-  features: BuildFeatures,
-): Promise<{ statuses: ModeStatus[]; available: QueueMode[]; failures: string[] }> {
-  const statuses: ModeStatus[] = [];
-  const available: QueueMode[] = [];
-  const failures: string[] = [];
-  for (const name of options.modes) {
-    const mode = queueModes.find((item) => item.name === name);
-    if (!mode)
-      throw new Error(
-        `Unknown mode "${name}" (known: ${queueModes.map((item) => item.name).join(', ')})`,
-      );
-    const status: ModeStatus = { name, description: mode.description, available: false };
-    statuses.push(status);
-    const precondition = mode.unavailableBecause(features);
-    if (precondition !== undefined) {
-      status.reason = precondition;
-      progress.line(`mode ${name}`, `not available: ${precondition}`);
-      continue;
-    }
-    const database = `overture_bench_${name}_probe`;
-    const url = await recreateDatabase(admin, database);
-    await resetBenchRedis();
-    try {
-      const server = await startOverture({
-        label: `${name}-probe`,
-        databaseUrl: url,
-        env: { ...benchServerEnv, ...mode.env(features), ...options.serverEnv },
-      });
-      await server.stop();
-      status.available = true;
-      available.push(mode);
-      progress.line(`mode ${name}`, 'available');
-    } catch (error) {
-      if (!(error instanceof ServerStartError)) throw error;
-      status.reason = `server refused to start: ${error.reason.split('\n').slice(-3).join(' ').slice(0, 400)}`;
-      progress.line(`mode ${name}`, `not available: ${status.reason}`);
-      if (mode.required) failures.push(`${name} mode (required) did not start: ${error.reason}`);
-    } finally {
-      await dropDatabase(admin, database);
-    }
-  }
-  return { statuses, available, failures };
+/** How the servers ran and what to keep in mind reading the numbers. */
+function runSettings(options: Options, cpus: number): Pick<BenchReport, 'settings' | 'notes'> {
+  return {
+    settings: {
+      server: 'node dist/main.js (compiled), one process per mode unless stated',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      DB_POOL_SIZE: benchServerEnv.DB_POOL_SIZE!,
+      ...options.serverEnv,
+      REDIS_URL: redisUrl,
+      databases:
+        'overture_bench_<mode>_<scenario>, dropped and recreated for each scenario; the server migrates and seeds on start',
+      openLoopGenerator: 'undici Pool in a child process; latency from each request’s due time',
+      closedLoopGenerator: 'autocannon (programmatic) in a child process',
+      identity: 'Client-Id header, as in the seed (AUTH_MODE=client-id, ALLOW_CLIENT_ID_AUTH=true)',
+      rateLimits:
+        'on, with every RATE_LIMIT_*_MAX and SSE_MAX_STREAMS_PER_ADDRESS raised to 1,000,000: all simulated users share one loopback address',
+    },
+    notes: [
+      'Servers run as production would: compiled JavaScript (`node dist/main.js`), NODE_ENV=production, LOG_LEVEL=warn.',
+      `Both cores are shared: the server, the load generator (a separate Node process), PostgreSQL and Redis all run on the same ${cpus} cores, ` +
+        'with whatever else the machine is doing. Judge by the ratios measured in one run, not by absolute numbers.',
+      'Users are named by the Client-Id header (the seed’s contract). Rate limiting stays on with its limits raised out of reach: ' +
+        'every simulated user shares one loopback address.',
+      ...(options.quick
+        ? [
+            'Quick profile: small sizes and 4-second ramps — a smoke run that keeps the harness alive, not a measurement.',
+          ]
+        : []),
+    ],
+  };
 }
 
 async function main(): Promise<number> {
@@ -140,15 +77,13 @@ async function main(): Promise<number> {
   );
 
   if (options.build) build();
-  const features = await readBuildFeatures();
   if (options.modes.includes('stream')) await provideKafka();
-  const probed = await probeModes(options, admin, features);
+  const probed = await probeModes(options, admin);
   const problems = [...probed.failures];
   const bare = await startBare();
   const ctx: Context = {
     options,
     admin,
-    features,
     modes: probed.available,
     bare,
     runId,
@@ -158,18 +93,22 @@ async function main(): Promise<number> {
     problems,
   };
   let broken = probed.failures.length > 0;
-  for (const name of order.filter((item) => options.scenarios.includes(item))) {
+  for (const scenario of scenarios.filter((item) => options.scenarios.includes(item.name))) {
     try {
-      await scenarios[name](ctx);
+      await scenario.run(ctx);
     } catch (error) {
       broken = true;
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      problems.push(`scenario ${name} broke: ${text.split('\n').slice(0, 4).join(' | ')}`);
-      progress.line('error', `${name}: ${text}`);
+      problems.push(`scenario ${scenario.name} broke: ${text.split('\n').slice(0, 4).join(' | ')}`);
+      progress.line('error', `${scenario.name}: ${text}`);
     }
   }
   await bare.stop();
-  if (ctx.checks.length === 0 && ctx.modes.length > 0 && options.scenarios.length === order.length)
+  if (
+    ctx.checks.length === 0 &&
+    ctx.modes.length > 0 &&
+    options.scenarios.length === scenarios.length
+  )
     check(ctx, 'correctness checks ran', false, 'no check ran');
 
   const report: BenchReport = {
@@ -179,35 +118,7 @@ async function main(): Promise<number> {
     profile: options.profile.name,
     git,
     machine,
-    settings: {
-      server: 'node dist/main.js (compiled), one process per mode unless stated',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      DB_POOL_SIZE: benchServerEnv.DB_POOL_SIZE!,
-      ...options.serverEnv,
-      REDIS_URL: redisUrl,
-      databases:
-        'overture_bench_<mode>_<scenario>, dropped and recreated for each scenario; the server migrates and seeds on start',
-      openLoopGenerator: 'undici Pool in a child process; latency from each request’s due time',
-      closedLoopGenerator: 'autocannon (programmatic) in a child process',
-      identity:
-        'Client-Id header, as in the seed (AUTH_MODE=client-id, ALLOW_CLIENT_ID_AUTH=true when the build has them)',
-      rateLimits:
-        'on, with every RATE_LIMIT_*_MAX the build has raised to 1,000,000: all simulated users share one loopback address',
-    },
-    notes: [
-      'Servers run as production would: compiled JavaScript (`node dist/main.js`), NODE_ENV=production, LOG_LEVEL=warn.',
-      `Both cores are shared: the server, the load generator (a separate Node process), PostgreSQL and Redis all run on the same ${machine.cpus} cores, ` +
-        'with whatever else the machine is doing. Judge by the ratios measured in one run, not by absolute numbers.',
-      'Users are named by the Client-Id header (the seed’s contract). Rate limiting stays on with its limits raised out of reach: ' +
-        'every simulated user shares one loopback address.',
-      ...(options.quick
-        ? [
-            'Quick profile: small sizes and 4-second ramps — a smoke run that keeps the harness alive, not a measurement.',
-          ]
-        : []),
-    ],
+    ...runSettings(options, machine.cpus),
     modes: probed.statuses,
     results: ctx.results,
     skipped: ctx.skipped,
@@ -217,34 +128,7 @@ async function main(): Promise<number> {
     profiles: summarizeProfiles(profileDir(ctx)),
   };
   report.verdicts = judge(report);
-
-  const base = path.join(options.resultsDir, runId);
-  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  let chartFile: string | undefined;
-  try {
-    const chart = await renderChart(report);
-    writeFileSync(`${base}.svg`, chart.svg);
-    chartFile = `${runId}.svg`;
-    if (chart.png) {
-      writeFileSync(`${base}.png`, chart.png);
-      chartFile = `${runId}.png`;
-    }
-  } catch (error) {
-    problems.push(`chart not rendered: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const markdown = runMarkdown(report, chartFile);
-  writeFileSync(`${base}.md`, markdown);
-  if (options.writeDocs && !broken) {
-    writeDocs(
-      report,
-      chartFile === undefined ? undefined : path.join(options.resultsDir, chartFile),
-    );
-    progress.phase('docs/benchmarks.md rewritten');
-  }
-  process.stdout.write(`\n${markdown}\n`);
-  progress.phase(
-    `results: ${path.relative(projectRoot, base)}.{json,md${chartFile ? ',svg,png' : ''}}`,
-  );
+  await writeReport(report, options.resultsDir, runId, options.writeDocs && !broken);
   await admin.end();
 
   const failedChecks = ctx.checks.filter((item) => !item.ok);

@@ -1,17 +1,16 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { machineCpuTicks } from './machine.js';
-import { resetBenchRedis, type BuildFeatures, type QueueMode } from './modes.js';
-import type { Options } from './options.js';
+import { resetBenchRedis, serverEnv, type QueueMode } from './modes.js';
+import type { Options, ScenarioName } from './options.js';
 import { databaseUrl, dropDatabase, recreateDatabase } from './postgres.js';
 import { progress } from './progress.js';
-import type { Check, ScenarioResult, Usage } from './results.js';
+import type { BenchReport, Check, ScenarioResult, Usage, Verdict } from './results.js';
 import { startOverture, type ServerProcess } from './server.js';
 
 export interface Context {
   options: Options;
   admin: pg.Pool;
-  features: BuildFeatures;
   /** Modes whose server started in the availability probe. */
   modes: QueueMode[];
   bare: ServerProcess;
@@ -20,6 +19,16 @@ export interface Context {
   checks: Check[];
   skipped: { scenario: string; target: string; reason: string }[];
   problems: string[];
+}
+
+/** A scenario of `npm run bench`: how it runs, its part of the report and the targets it judges. */
+export interface Scenario {
+  name: ScenarioName;
+  run(ctx: Context): Promise<void>;
+  /** Its section of the report, from the results it recorded (undefined: none). */
+  section?(report: BenchReport): string | undefined;
+  /** The issue's targets it measures, judged on ratios measured in the same run. */
+  verdicts?(report: Pick<BenchReport, 'results' | 'modes' | 'profile'>): Verdict[];
 }
 
 export interface BenchDatabase {
@@ -31,28 +40,43 @@ export function databaseName(mode: string, scenario: string): string {
   return `overture_bench_${mode}_${scenario}`.replace(/[^a-z0-9_]/g, '_');
 }
 
-/** Server settings every scenario starts from; scenarios override what they study. */
-export const benchServerEnv: Record<string, string> = {
-  // The pool a production instance would run with (the default), stated so the report shows it.
-  DB_POOL_SIZE: '10',
-  // The scenarios shop the demo concerts, which NODE_ENV=production loads only when asked.
-  SEED_DEMO_DATA: 'true',
-};
-
-/** A server's settings: bench defaults, the mode's, the command line's, then the scenario's. */
-export function serverEnv(
-  ctx: Pick<Context, 'options' | 'features'>,
-  mode: QueueMode,
-  scenario: Record<string, string> = {},
-): Record<string, string> {
-  return { ...benchServerEnv, ...mode.env(ctx.features), ...ctx.options.serverEnv, ...scenario };
+/**
+ * Runs `work` on a fresh database of its own (dropped and recreated, the bench's Redis emptied),
+ * then drops it (unless --keep-databases).
+ */
+export async function withDatabase<T>(
+  ctx: Context,
+  mode: string,
+  scenario: string,
+  work: (database: BenchDatabase) => Promise<T>,
+): Promise<T> {
+  const name = databaseName(mode, scenario);
+  const url = await recreateDatabase(ctx.admin, name);
+  await resetBenchRedis();
+  try {
+    return await work({ name, url });
+  } finally {
+    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
+  }
 }
 
-/**
- * Runs `work` against a server of `mode` on a fresh database of its own (dropped and recreated;
- * the server migrates and seeds it on start), then stops the server and drops the database.
- */
-export async function withOverture<T>(
+/** Starts a server of `mode` on `databaseUrl` (it migrates and seeds on start). */
+export const startMode = (
+  ctx: Context,
+  mode: QueueMode,
+  label: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> =>
+  startOverture({
+    label: `${mode.name}-${label}`,
+    databaseUrl,
+    env: serverEnv(ctx.options, mode, env),
+    cpuProfileDir: profileDir(ctx),
+  });
+
+/** Runs `work` against a server of `mode` on a fresh database of its own, then stops both. */
+export function withOverture<T>(
   ctx: Context,
   mode: QueueMode,
   scenario: string,
@@ -61,23 +85,18 @@ export async function withOverture<T>(
   /** Connect the server through this local port (a counting proxy) instead of PostgreSQL's. */
   databasePort?: number,
 ): Promise<T> {
-  const name = databaseName(mode.name, scenario);
-  const url = await recreateDatabase(ctx.admin, name);
-  await resetBenchRedis();
-  const server = await startOverture({
-    label: `${mode.name}-${scenario}`,
-    databaseUrl: databasePort === undefined ? url : databaseUrl(name, databasePort),
-    env: serverEnv(ctx, mode, env),
-    cpuProfileDir: profileDir(ctx),
+  return withDatabase(ctx, mode.name, scenario, async (database) => {
+    const url =
+      databasePort === undefined ? database.url : databaseUrl(database.name, databasePort);
+    const server = await startMode(ctx, mode, scenario, url, env);
+    try {
+      return await work(server, database);
+    } finally {
+      const code = await server.stop();
+      if (code !== 0 && code !== null)
+        ctx.problems.push(`${mode.name}/${scenario}: server exited with code ${code} on SIGTERM`);
+    }
   });
-  try {
-    return await work(server, { name, url });
-  } finally {
-    const code = await server.stop();
-    if (code !== 0 && code !== null)
-      ctx.problems.push(`${mode.name}/${scenario}: server exited with code ${code} on SIGTERM`);
-    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
-  }
 }
 
 export const profileDir = (ctx: Pick<Context, 'options' | 'runId'>): string | undefined =>

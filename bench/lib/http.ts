@@ -1,6 +1,10 @@
-/** Unmeasured set-up calls the harness makes itself (joining users, finding a seat). */
+/** The service's HTTP API as the harness calls it outside the measured load (set-up, one-at-a-time). */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+
+/** The live-position stream (Server-Sent Events) of a queue token. */
+export const STREAM_PATH = '/api/v1/queue/token/stream';
 
 export interface Envelope<T> {
   code: string;
@@ -12,6 +16,22 @@ export interface TokenData {
   token: string;
   status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
   position: number;
+}
+
+export interface Reply<T> {
+  status: number;
+  body: Envelope<T>;
+}
+
+export interface Concert {
+  concertId: number;
+  isAvailable: boolean;
+}
+
+export interface Seat {
+  seatId: number;
+  price: number;
+  isAvailable: boolean;
 }
 
 export class Api {
@@ -29,7 +49,7 @@ export class Api {
     path: string,
     headers: Record<string, string> = {},
     body?: unknown,
-  ): Promise<{ status: number; body: Envelope<T> }> {
+  ): Promise<Reply<T>> {
     const response = await this.pool.request({
       method,
       path,
@@ -57,6 +77,49 @@ export class Api {
     return { token, ...reply.body.data };
   }
 
+  leave(token: string): Promise<Reply<unknown>> {
+    return this.call('DELETE', '/api/v1/queue/token', { 'queue-token': token });
+  }
+
+  concerts(token: string): Promise<Reply<Concert[]>> {
+    return this.call('GET', '/api/v1/reservations/concerts', { 'queue-token': token });
+  }
+
+  seats(token: string, concertId: number): Promise<Reply<{ availableSeats: Seat[] }>> {
+    return this.call('GET', `/api/v1/reservations/concerts/${concertId}/seats`, {
+      'queue-token': token,
+    });
+  }
+
+  hold(token: string, concertId: number, seatId: number, seatHoldUuid = randomUUID()) {
+    return this.call(
+      'POST',
+      `/api/v1/reservations/concerts/${concertId}/seats/hold`,
+      { 'queue-token': token },
+      { seatHoldUuid, concertId, seatId },
+    );
+  }
+
+  charge(userId: number, amount: number): Promise<Reply<unknown>> {
+    const headers = { 'client-id': String(userId), 'idempotency-key': randomUUID() };
+    return this.call('POST', '/api/v1/balance/charge', headers, { amount });
+  }
+
+  pay(token: string, seatId: number): Promise<Reply<unknown>> {
+    const body = { reservationUuid: randomUUID(), seatId };
+    return this.call('POST', '/api/v1/reservations', { 'queue-token': token }, body);
+  }
+
+  /** The first concert on sale and its first free seat, or an error saying which is missing. */
+  async firstFreeSeat(token: string): Promise<{ concertId: number } & Seat> {
+    const concert = (await this.concerts(token)).body.data.find((item) => item.isAvailable);
+    if (!concert) throw new Error('no concert on sale');
+    const seats = (await this.seats(token, concert.concertId)).body.data.availableSeats;
+    const seat = seats.find((item) => item.isAvailable);
+    if (!seat) throw new Error(`no free seat in concert ${concert.concertId}`);
+    return { concertId: concert.concertId, ...seat };
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }
@@ -80,7 +143,7 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** Joins users 1..count (or the given ids); returns their tokens in id order. */
+/** Joins the given users; returns their tokens in the same order. */
 export function joinAll(
   api: Api,
   userIds: readonly number[],

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
@@ -23,36 +23,23 @@ export interface GitState {
   dirty: boolean;
 }
 
-function run(command: string, args: string[], cwd?: string): string {
+/** The first line a command prints, or `failed` when it cannot run. */
+function run(command: string, args: string[], cwd?: string, failed = 'unknown'): string {
   try {
-    return execFileSync(command, args, {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .trim()
-      .split('\n')[0]!;
+    const stdio: StdioOptions = ['ignore', 'pipe', 'ignore'];
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio }).trim().split('\n')[0]!;
   } catch {
-    return 'unknown';
+    return failed;
   }
 }
 
 export function gitState(root: string): GitState {
-  const commit = run('git', ['rev-parse', 'HEAD'], root);
-  const status = (() => {
-    try {
-      return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-        cwd: root,
-        encoding: 'utf8',
-      }).trim();
-    } catch {
-      return '';
-    }
-  })();
-  return { commit, dirty: status !== '' };
+  const changed = run('git', ['status', '--porcelain', '--untracked-files=no'], root, '');
+  return { commit: run('git', ['rev-parse', 'HEAD'], root), dirty: changed !== '' };
 }
 
-async function redisVersion(url: string): Promise<string> {
+/** `work` with a short-lived Redis client; `failed` when Redis cannot be reached or `work` throws. */
+export async function withRedis<T>(url: string, work: (client: Redis) => Promise<T>, failed: T) {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
@@ -60,10 +47,9 @@ async function redisVersion(url: string): Promise<string> {
   });
   try {
     await client.connect();
-    const info = await client.info('server');
-    return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    return await work(client);
   } catch {
-    return 'not reachable';
+    return failed;
   } finally {
     client.disconnect();
   }
@@ -82,7 +68,11 @@ export async function describeMachine(admin: pg.Pool, redisUrl: string): Promise
     os: `${os.type()} ${os.release()} (${os.arch()})`,
     node: process.version,
     postgres,
-    redis: await redisVersion(redisUrl),
+    redis: await withRedis(
+      redisUrl,
+      async (client) => /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? 'unknown',
+      'not reachable',
+    ),
     pgbench: run('pgbench', ['--version']),
     loadAverageAtStart: Math.round(os.loadavg()[0]! * 100) / 100,
   };
@@ -97,6 +87,17 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return ticks / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory (MB) of a process, from /proc (Linux); undefined elsewhere or once it exited. */
+export function processRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   } catch {
     return undefined;
   }

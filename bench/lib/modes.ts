@@ -1,8 +1,11 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
+import type pg from 'pg';
 import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
-import { projectRoot } from './server.js';
+import type { Options } from './options.js';
+import { withRedis } from './machine.js';
+import { dropDatabase, recreateDatabase } from './postgres.js';
+import { progress } from './progress.js';
+import type { ModeStatus } from './results.js';
+import { ServerStartError, startOverture } from './server.js';
 
 /**
  * Redis for the bench: its own logical database, emptied before each server start, so runs never
@@ -38,65 +41,38 @@ function kafkaDescription(): string {
   return kafkaBrokers === '' ? '' : `; Kafka at ${kafkaBrokers}`;
 }
 
-/** What the compiled server's configuration accepts (read from dist/config.js after the build). */
-export interface BuildFeatures {
-  settings: Set<string>;
-  /** Values QUEUE_BACKEND accepts, when the schema lists them. */
-  queueBackends: string[] | undefined;
-}
-
 export interface QueueMode {
   name: string;
   description: string;
   /** The baseline: a run where it cannot start is a broken run, not a missing feature. */
   required: boolean;
-  /** Why the mode cannot run with this build or on this machine, checked before starting it. */
-  unavailableBecause(features: BuildFeatures): string | undefined;
-  env(features: BuildFeatures): Record<string, string>;
+  /** Why the mode cannot run on this machine, checked before starting it. */
+  unavailableBecause(): string | undefined;
+  env(): Record<string, string>;
 }
 
-const backendSupported = (features: BuildFeatures, backend: string): string | undefined => {
-  if (!features.settings.has('QUEUE_BACKEND'))
-    return `this build has no QUEUE_BACKEND setting (src/config.ts): only the postgres queue exists`;
-  if (features.queueBackends && !features.queueBackends.includes(backend))
-    return `QUEUE_BACKEND accepts ${features.queueBackends.join(', ')}, not ${backend}`;
-  return undefined;
-};
-
 /**
- * The bench speaks the seed's contract: the user is named by the Client-Id header. A build that
- * also offers JWT identity refuses Client-Id in production unless told to allow it.
+ * Every server's settings besides its mode's. The bench speaks the seed's contract: the user is
+ * named by the Client-Id header, which production refuses unless told to allow it. Rate limits
+ * and the cap on live streams per address stay on (their cost is part of every request) but are
+ * raised out of reach: all the bench's simulated users share one loopback address (the polling
+ * scenario holds 1,000 streams from it, docs/decisions/0019 caps an address at 100), and a closed
+ * loop re-polls faster than a person would. A 429 still counts as a failure in every scenario.
  */
-const identityEnv = (features: BuildFeatures): Record<string, string> => ({
-  ...(features.settings.has('AUTH_MODE') ? { AUTH_MODE: 'client-id' } : {}),
-  ...(features.settings.has('ALLOW_CLIENT_ID_AUTH') ? { ALLOW_CLIENT_ID_AUTH: 'true' } : {}),
-});
-
-/**
- * Rate limits stay on (their cost is part of every request) but are raised out of reach: all the
- * bench's simulated users share one loopback address, and a closed loop re-polls faster than a
- * person would. A 429 still counts as a failure in every scenario.
- */
-const rateLimitSettings = [
-  'RATE_LIMIT_IP_MAX',
-  'RATE_LIMIT_QUEUE_MAX',
-  'RATE_LIMIT_BOOKING_MAX',
-  'RATE_LIMIT_ACCOUNT_MAX',
-];
-const limitsEnv = (features: BuildFeatures): Record<string, string> =>
-  Object.fromEntries(
-    rateLimitSettings
-      .filter((name) => features.settings.has(name))
-      .map((name) => [name, '1000000']),
-  );
-
-const backendEnv = (features: BuildFeatures, backend: string): Record<string, string> => ({
-  ...identityEnv(features),
-  ...limitsEnv(features),
-  ...(features.settings.has('QUEUE_BACKEND') ? { QUEUE_BACKEND: backend } : {}),
+export const benchServerEnv: Record<string, string> = {
+  // The pool a production instance would run with (the default), stated so the report shows it.
+  DB_POOL_SIZE: '10',
+  // The scenarios shop the demo concerts, which NODE_ENV=production loads only when asked.
+  SEED_DEMO_DATA: 'true',
+  AUTH_MODE: 'client-id',
+  ALLOW_CLIENT_ID_AUTH: 'true',
+  ...Object.fromEntries(
+    ['IP', 'QUEUE', 'BOOKING', 'ACCOUNT'].map((group) => [`RATE_LIMIT_${group}_MAX`, '1000000']),
+  ),
+  SSE_MAX_STREAMS_PER_ADDRESS: '1000000',
   // Redis is there in production for the ranking and locks whatever the queue; give it to every mode.
   REDIS_URL: redisUrl,
-});
+};
 
 /** The queue modes, measured side by side. Add a mode here and every scenario runs it. */
 export const queueModes: QueueMode[] = [
@@ -105,14 +81,14 @@ export const queueModes: QueueMode[] = [
     description: 'waiting room in PostgreSQL (QUEUE_BACKEND=postgres)',
     required: true,
     unavailableBecause: () => undefined,
-    env: (features) => backendEnv(features, 'postgres'),
+    env: () => ({ QUEUE_BACKEND: 'postgres' }),
   },
   {
     name: 'redis',
     description: 'waiting room in Redis sorted sets (QUEUE_BACKEND=redis)',
     required: false,
-    unavailableBecause: (features) => backendSupported(features, 'redis'),
-    env: (features) => backendEnv(features, 'redis'),
+    unavailableBecause: () => undefined,
+    env: () => ({ QUEUE_BACKEND: 'redis' }),
   },
   {
     name: 'stream',
@@ -120,60 +96,83 @@ export const queueModes: QueueMode[] = [
       return `queue entries through an ordered Kafka-protocol consumer (QUEUE_BACKEND=stream${kafkaDescription()})`;
     },
     required: false,
-    unavailableBecause: (features) =>
-      backendSupported(features, 'stream') ??
-      (kafkaBrokers === ''
+    unavailableBecause: () =>
+      kafkaBrokers === ''
         ? `no Kafka-protocol server${mockMissing === '' ? '' : ` and no mock cluster (${mockMissing})`}; set BENCH_KAFKA_BROKERS=host:port to include it`
-        : undefined),
-    env: (features) => ({
-      ...backendEnv(features, 'stream'),
+        : undefined,
+    env: () => ({
+      QUEUE_BACKEND: 'stream',
       KAFKA_BROKERS: kafkaBrokers,
       // librdkafka's mock holds a group whose last member left (a restarted server) for the
       // session timeout minus 1 s before it takes a new member (docs/decisions/0011): keep the
       // bench's many restarts short. Real brokers take the new member at once.
-      ...(features.settings.has('KAFKA_SESSION_TIMEOUT_MS')
-        ? { KAFKA_SESSION_TIMEOUT_MS: '6000' }
-        : {}),
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       // The mock answers a fetch only when its wait is over, where a broker answers when an entry
       // arrives, so every join waited up to the 10 ms default for its placement: seed test, random
       // users, p99 11.4 ms at 10 ms and 7.3 ms at 2 ms, server CPU 27% and 29% (0012, finding 12).
-      ...(mockStarted && features.settings.has('QUEUE_STREAM_FETCH_WAIT_MS')
-        ? { QUEUE_STREAM_FETCH_WAIT_MS: '2' }
-        : {}),
+      ...(mockStarted ? { QUEUE_STREAM_FETCH_WAIT_MS: '2' } : {}),
     }),
   },
 ];
 
-interface SchemaNode {
-  properties?: Record<string, { enum?: unknown[]; anyOf?: { const?: unknown }[] }>;
-}
-
-export async function readBuildFeatures(): Promise<BuildFeatures> {
-  const module = (await import(pathToFileURL(path.join(projectRoot, 'dist/config.js')).href)) as {
-    configSchema?: SchemaNode;
-  };
-  const properties = module.configSchema?.properties ?? {};
-  const backend = properties.QUEUE_BACKEND;
-  const values = backend?.enum ?? backend?.anyOf?.map((option) => option.const);
-  return {
-    settings: new Set(Object.keys(properties)),
-    queueBackends: values?.filter((value): value is string => typeof value === 'string'),
-  };
+/** A server's settings: the bench's, the mode's, the command line's, then the scenario's. */
+export function serverEnv(
+  options: Pick<Options, 'serverEnv'>,
+  mode: QueueMode,
+  scenario: Record<string, string> = {},
+): Record<string, string> {
+  return { ...benchServerEnv, ...mode.env(), ...options.serverEnv, ...scenario };
 }
 
 /** Empties the bench's Redis database before a server starts on it. */
 export async function resetBenchRedis(): Promise<void> {
-  const client = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-  });
-  try {
-    await client.connect();
-    await client.flushdb();
-  } catch {
-    // No Redis: a mode that needs it will say so when its server refuses to start.
-  } finally {
-    client.disconnect();
+  // No Redis: a mode that needs it will say so when its server refuses to start.
+  await withRedis(redisUrl, (client) => client.flushdb(), undefined);
+}
+
+/** Starts each requested mode once; a mode whose server refuses to start is "not available". */
+export async function probeModes(
+  options: Options,
+  admin: pg.Pool,
+): Promise<{ statuses: ModeStatus[]; available: QueueMode[]; failures: string[] }> {
+  const statuses: ModeStatus[] = [];
+  const available: QueueMode[] = [];
+  const failures: string[] = [];
+  for (const name of options.modes) {
+    const mode = queueModes.find((item) => item.name === name);
+    if (!mode)
+      throw new Error(
+        `Unknown mode "${name}" (known: ${queueModes.map((item) => item.name).join(', ')})`,
+      );
+    const status: ModeStatus = { name, description: mode.description, available: false };
+    statuses.push(status);
+    const precondition = mode.unavailableBecause();
+    if (precondition !== undefined) {
+      status.reason = precondition;
+      progress.line(`mode ${name}`, `not available: ${precondition}`);
+      continue;
+    }
+    const database = `overture_bench_${name}_probe`;
+    const url = await recreateDatabase(admin, database);
+    await resetBenchRedis();
+    try {
+      const server = await startOverture({
+        label: `${name}-probe`,
+        databaseUrl: url,
+        env: serverEnv(options, mode),
+      });
+      await server.stop();
+      status.available = true;
+      available.push(mode);
+      progress.line(`mode ${name}`, 'available');
+    } catch (error) {
+      if (!(error instanceof ServerStartError)) throw error;
+      status.reason = `server refused to start: ${error.reason.split('\n').slice(-3).join(' ').slice(0, 400)}`;
+      progress.line(`mode ${name}`, `not available: ${status.reason}`);
+      if (mode.required) failures.push(`${name} mode (required) did not start: ${error.reason}`);
+    } finally {
+      await dropDatabase(admin, database);
+    }
   }
+  return { statuses, available, failures };
 }

@@ -1,4 +1,22 @@
+/** The command line of `npm run bench` (the only one), and the sizes of every scenario. */
 import { parseArgs } from 'node:util';
+
+/** Every scenario, in the order a run takes them (round trips before pgbench, which reads them). */
+export const scenarioNames = [
+  'seed',
+  'capacity',
+  'polling',
+  'storm',
+  'round-trips',
+  'purchase',
+  'pgbench',
+  'scale-out',
+  'event-buses',
+  'queue-stream',
+  'live-streams',
+] as const;
+
+export type ScenarioName = (typeof scenarioNames)[number];
 
 /** One stage of an arrival-rate ramp, as k6's ramping-arrival-rate executor takes it. */
 export interface Stage {
@@ -7,59 +25,8 @@ export interface Stage {
   target: number;
 }
 
-export type ScenarioName =
-  'seed' | 'capacity' | 'polling' | 'storm' | 'purchase' | 'round-trips' | 'pgbench' | 'scale-out';
-
-export const scenarioNames: readonly ScenarioName[] = [
-  'seed',
-  'capacity',
-  'polling',
-  'storm',
-  'purchase',
-  'round-trips',
-  'pgbench',
-  'scale-out',
-];
-
-/** The sizes of every scenario; `--quick` shrinks them to a smoke run of about a minute. */
-export interface Profile {
-  name: 'full' | 'quick';
-  seed: {
-    stages: Stage[];
-    /** Users a request picks from at random (the seed's 1000 pre-allocated users). */
-    users: number;
-    /** The seed's 1000 virtual users: requests in flight at most; later arrivals wait their turn. */
-    maxInFlight: number;
-    /** After the last arrival, how long unanswered requests may still finish. */
-    drainSeconds: number;
-    requestTimeoutSeconds: number;
-    /** The bare route runs this variant only (the route ignores the user). */
-    variants: ('random-user' | 'new-user')[];
-  };
-  capacity: { connections: number[]; durationSeconds: number; warmupSeconds: number };
-  polling: {
-    waitingUsers: number;
-    connections: number;
-    durationSeconds: number;
-    sseStreams: number;
-    /** How many tokens are re-read one by one afterwards to check their positions. */
-    positionSample: number;
-  };
-  storm: { users: number; connections: number; timeoutSeconds: number };
-  purchase: {
-    users: number;
-    maxActive: number;
-    /** A waiting user polls its status this often (±50% jitter). */
-    pollIntervalMs: number;
-    /** Users arrive spread over this many seconds, as at the opening of a sale. */
-    arrivalSeconds: number;
-    connections: number;
-    timeoutSeconds: number;
-  };
-  pgbench: { clients: number; transactionsPerClient: number };
-  roundTrips: { purchases: number };
-  scaleOut: { instances: number[]; stages: Stage[]; capacitySeconds: number };
-}
+export const stagesSeconds = (stages: readonly Stage[]): number =>
+  stages.reduce((sum, stage) => sum + stage.durationSeconds, 0);
 
 const seedStages: Stage[] = [
   { durationSeconds: 10, target: 1667 },
@@ -67,15 +34,20 @@ const seedStages: Stage[] = [
   { durationSeconds: 20, target: 0 },
 ];
 
-export const fullProfile: Profile = {
-  name: 'full',
+/** The full run's sizes; `--quick` shrinks them to a smoke run, `--size` changes one. */
+const fullProfile = {
+  name: 'full' as 'full' | 'quick',
   seed: {
     stages: seedStages,
+    /** Users a request picks from at random (the seed's 1000 pre-allocated users). */
     users: 1000,
+    /** The seed's 1000 virtual users: requests in flight at most; later arrivals wait their turn. */
     maxInFlight: 1000,
+    /** After the last arrival, how long unanswered requests may still finish. */
     drainSeconds: 30,
     requestTimeoutSeconds: 60,
-    variants: ['random-user', 'new-user'],
+    /** The bare route runs this variant only (the route ignores the user). */
+    variants: ['random-user', 'new-user'] as ('random-user' | 'new-user')[],
   },
   capacity: { connections: [100, 1000], durationSeconds: 10, warmupSeconds: 2 },
   polling: {
@@ -83,32 +55,45 @@ export const fullProfile: Profile = {
     connections: 200,
     durationSeconds: 10,
     sseStreams: 1000,
+    /** How many tokens are re-read one by one afterwards to check their positions. */
     positionSample: 200,
   },
   storm: { users: 10_000, connections: 1000, timeoutSeconds: 120 },
+  roundTrips: { purchases: 5 },
   purchase: {
     users: 3000,
     maxActive: 300,
+    /** A waiting user polls its status this often (±50% jitter). */
     pollIntervalMs: 2000,
+    /** Users arrive spread over this many seconds, as at the opening of a sale. */
     arrivalSeconds: 5,
     connections: 500,
     timeoutSeconds: 180,
   },
   pgbench: { clients: 10, transactionsPerClient: 3000 },
-  roundTrips: { purchases: 5 },
   scaleOut: { instances: [1, 2], stages: seedStages, capacitySeconds: 10 },
+  /** Events drained as a backlog; latencies over `rounds` publishes of 1 and of a relay batch. */
+  eventBuses: { events: 5000, rounds: 50 },
+  /** Joins one after another, then a burst of joins at once. */
+  queueStream: { joins: 200, burst: 2000 },
+  /** Streams open at once; the line stands still, then moves, for `windowSeconds` each. */
+  liveStreams: { streams: 5000, intervalMs: 500, windowSeconds: 10, settleSeconds: 5 },
 };
 
-export const quickProfile: Profile = {
+export type Profile = typeof fullProfile;
+
+const quickStages = (held: number): Stage[] => [
+  { durationSeconds: 1, target: 1667 },
+  { durationSeconds: held, target: 1667 },
+  { durationSeconds: 1, target: 0 },
+];
+
+/** Small sizes and 4-second ramps: keeps the harness alive in CI, measures nothing. */
+const quickProfile: Profile = {
   name: 'quick',
   seed: {
-    stages: [
-      { durationSeconds: 1, target: 1667 },
-      { durationSeconds: 2, target: 1667 },
-      { durationSeconds: 1, target: 0 },
-    ],
-    users: 1000,
-    maxInFlight: 1000,
+    ...fullProfile.seed,
+    stages: quickStages(2),
     drainSeconds: 5,
     requestTimeoutSeconds: 10,
     variants: ['random-user'],
@@ -122,6 +107,7 @@ export const quickProfile: Profile = {
     positionSample: 50,
   },
   storm: { users: 300, connections: 300, timeoutSeconds: 30 },
+  roundTrips: { purchases: 2 },
   purchase: {
     users: 200,
     maxActive: 100,
@@ -131,16 +117,10 @@ export const quickProfile: Profile = {
     timeoutSeconds: 40,
   },
   pgbench: { clients: 10, transactionsPerClient: 150 },
-  roundTrips: { purchases: 2 },
-  scaleOut: {
-    instances: [1, 2],
-    stages: [
-      { durationSeconds: 1, target: 1667 },
-      { durationSeconds: 1, target: 1667 },
-      { durationSeconds: 1, target: 0 },
-    ],
-    capacitySeconds: 1.5,
-  },
+  scaleOut: { instances: [1, 2], stages: quickStages(1), capacitySeconds: 1.5 },
+  eventBuses: { events: 500, rounds: 10 },
+  queueStream: { joins: 50, burst: 300 },
+  liveStreams: { streams: 100, intervalMs: 500, windowSeconds: 2, settleSeconds: 1 },
 };
 
 export interface Options {
@@ -155,18 +135,20 @@ export interface Options {
   /** Run the servers with --cpu-prof and keep the profiles beside the results. */
   cpuProfile: boolean;
   keepDatabases: boolean;
-  /** Rewrite docs/benchmarks.md (default: full runs of every scenario only). */
+  /** Rewrite docs/benchmarks.md (default: full runs of every scenario at their own sizes only). */
   writeDocs: boolean;
   resultsDir: string;
   /** Extra server settings for every mode (experiments: --env=DB_POOL_SIZE=20). */
   serverEnv: Record<string, string>;
 }
 
-const usage = `npm run bench -- [options]
+export const usage = `npm run bench -- [options]
 
-  --quick                 smoke run of about a minute (small sizes, short stages)
+  --quick                 smoke run of 2–5 minutes (small sizes, short stages): what CI runs
   --modes=a,b             queue modes to measure (default: postgres,redis,stream)
-  --only=a,b              scenarios: ${scenarioNames.join(',')}
+  --only=a,b              scenarios (default: all): ${scenarioNames.join(',')}
+  --size=SCENARIO.SIZE=N  change one size of a scenario (repeatable; N or N,N,… for a list),
+                          e.g. --size=live-streams.streams=2000 --size=capacity.connections=100
   --scale-out-modes=a,b   modes for the scale-out scenario (default: redis)
   --skip-build            use the existing dist/ instead of running npm run build
   --cpu-prof              run each server with --cpu-prof; profiles go beside the results
@@ -176,6 +158,35 @@ const usage = `npm run bench -- [options]
   --help
 `;
 
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** --size=live-streams.streams=2000: a number, or a list of numbers where the size is a list. */
+function setSize(profile: Profile, setting: string): void {
+  const [, scenario = '', key = '', value = ''] = /^([a-z-]+)\.(\w+)=(.+)$/.exec(setting) ?? [];
+  const group = scenario.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  const sizes = (profile as unknown as Record<string, Record<string, unknown> | undefined>)[group];
+  const current = group === 'name' ? undefined : sizes?.[key];
+  const numbers = list(value).map(Number);
+  const numeric = numbers.length > 0 && numbers.every((item) => Number.isFinite(item));
+  if (sizes && numeric && typeof current === 'number' && numbers.length === 1)
+    sizes[key] = numbers[0];
+  else if (sizes && numeric && Array.isArray(current) && current.every(Number.isFinite))
+    sizes[key] = numbers;
+  else
+    throw new Error(
+      `--size=${setting}: not a numeric size. Sizes: ${Object.entries(fullProfile)
+        .filter(([group]) => group !== 'name')
+        .map(([group, sizes]) => `${kebab(group)}.{${Object.keys(sizes).join(',')}}`)
+        .join(' ')}`,
+    );
+}
+
 export function parseOptions(argv: string[]): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -183,6 +194,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       quick: { type: 'boolean', default: false },
       modes: { type: 'string', default: 'postgres,redis,stream' },
       only: { type: 'string' },
+      size: { type: 'string', multiple: true, default: [] },
       'scale-out-modes': { type: 'string', default: 'redis' },
       'skip-build': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -194,27 +206,24 @@ export function parseOptions(argv: string[]): Options | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const list = (text: string) =>
-    text
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean);
   const scenarios = values.only === undefined ? [...scenarioNames] : list(values.only);
   for (const scenario of scenarios) {
     if (!scenarioNames.includes(scenario as ScenarioName))
       throw new Error(`Unknown scenario "${scenario}". ${usage}`);
   }
-  const quick = values.quick;
+  const profile = structuredClone(values.quick ? quickProfile : fullProfile);
+  for (const setting of values.size) setSize(profile, setting);
+  const experiment = values.only !== undefined || values.env.length + values.size.length > 0;
   return {
-    profile: quick ? quickProfile : fullProfile,
-    quick,
+    profile,
+    quick: values.quick,
     modes: list(values.modes),
     scenarios: scenarios as ScenarioName[],
     scaleOutModes: list(values['scale-out-modes']),
     build: !values['skip-build'],
     cpuProfile: values['cpu-prof'],
     keepDatabases: values['keep-databases'],
-    writeDocs: !quick && !values['no-docs'] && values.only === undefined && values.env.length === 0,
+    writeDocs: !values.quick && !values['no-docs'] && !experiment,
     resultsDir: new URL('../results/', import.meta.url).pathname,
     serverEnv: Object.fromEntries(
       values.env.map((pair) => {
@@ -225,5 +234,3 @@ export function parseOptions(argv: string[]): Options | 'help' {
     ),
   };
 }
-
-export { usage };

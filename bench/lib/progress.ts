@@ -14,12 +14,3 @@ export const progress = {
     process.stderr.write(`[${stamp()}] ▶ ${text}\n`);
   },
 };
-
-export const formatCount = (value: number): string => Math.round(value).toLocaleString('en-US');
-
-export const formatMs = (value: number): string =>
-  value >= 1000
-    ? `${(value / 1000).toFixed(2)}s`
-    : value >= 10
-      ? `${value.toFixed(0)}ms`
-      : `${value.toFixed(1)}ms`;

@@ -1,431 +1,25 @@
-/** The markdown report: one table per scenario, the verdicts, the machine and the caveats. */
-import type { BenchReport, CapacityResult, ScenarioResult, SeedResult, Usage } from './results.js';
-import { bareCapacityFor, bareStormFor } from './results.js';
-import type { LatencySummary } from './stats.js';
+/**
+ * The report of a run: bench/results/<time>.json (every number), <time>.md (the tables, also
+ * printed), <time>.svg and .png (the chart) and, after a full run, docs/benchmarks.md. The frame is
+ * here (machine, notes, modes, targets, checks, profiles, problems); each scenario writes its own
+ * section and judges its own targets (scenarios/).
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { reportOrder, scenarios } from '../scenarios/index.js';
+import { bareCapacityFor } from '../scenarios/capacity.js';
+import { stormRatio } from '../scenarios/storm.js';
+import { table } from './format.js';
+import { progress } from './progress.js';
+import { resultsOf, type BenchReport } from './results.js';
+import { projectRoot } from './server.js';
 import { ratio } from './stats.js';
 
-const ms = (value: number): string =>
-  value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
-
-const count = (value: number): string => Math.round(value).toLocaleString('en-US');
-
-const times = (value: number | null): string => (value === null ? '–' : `${value.toFixed(2)}×`);
-
-function table(headers: string[], rows: string[][]): string {
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-const latencyCells = (latency: LatencySummary): string[] => [
-  ms(latency.p50),
-  ms(latency.p90),
-  ms(latency.p95),
-  ms(latency.p99),
-  ms(latency.max),
-];
-
-const cpu = (usage: Usage | undefined): string => {
-  if (!usage) return '–';
-  const server =
-    usage.serverCpuSeconds === null
-      ? '?'
-      : `${Math.round((usage.serverCpuSeconds / usage.seconds) * 100)}%`;
-  const generator =
-    usage.generatorCpuSeconds === null
-      ? '?'
-      : `${Math.round((usage.generatorCpuSeconds / usage.seconds) * 100)}%`;
-  const machine = usage.machineBusy === null ? '?' : `${Math.round(usage.machineBusy * 100)}%`;
-  return `${server} / ${generator} / ${machine}`;
-};
-
-const ratioToBare = (value: number, bare: { requestsPerSecond: number } | undefined) =>
-  bare ? ratio(value, bare.requestsPerSecond) : null;
-
-/** Runs recorded before a field existed show a dash. */
-const optional = (value: number | undefined): string => (value === undefined ? '–' : String(value));
-
-/** ["EVALSHA", "EVALSHA", "GET"] → "EVALSHA ×2, GET". */
-const summarizeNames = (names: string[] | undefined): string => {
-  if (!names || names.length === 0) return '';
-  const counts = new Map<string, number>();
-  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
-  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
-};
-
-const of = <K extends ScenarioResult['kind']>(results: ScenarioResult[], kind: K) =>
-  results.filter((result): result is Extract<ScenarioResult, { kind: K }> => result.kind === kind);
-
-function seedSection(report: BenchReport): string | undefined {
-  const seeds = of(report.results, 'seed');
-  if (seeds.length === 0) return undefined;
-  const rows = seeds.map((result: SeedResult) => [
-    result.target + (result.instances > 1 ? ` ×${result.instances}` : ''),
-    result.variant,
-    count(result.scheduled),
-    count(result.requestsPerSecond),
-    ...latencyCells(result.latency),
-    ms(result.serviceTime.p99),
-    `${count(result.failed)} (${(result.failureRate * 100).toFixed(2)}%)`,
-    result.target === 'bare' ? '–' : result.thresholds.pass ? 'pass' : '**fail**',
-    result.target === 'bare' ? '–' : result.p99Under10ms ? 'yes' : 'no',
-    cpu(result.usage),
-  ]);
-  return [
-    '### Seed load test (open loop)',
-    '',
-    'POST /api/v1/queue/token at an arrival rate of 0 → 1,667/s, held, → 0; at most 1000 in flight. ' +
-      'Latency in ms from each request’s **due time** (no coordinated omission); “server p99” is from the moment it was sent. ' +
-      'Seed thresholds: p90 < 1 s, p95 < 1 s, max < 2 s, failures < 1%.',
-    '',
-    table(
-      [
-        'target',
-        'users',
-        'requests',
-        'req/s',
-        'p50',
-        'p90',
-        'p95',
-        'p99',
-        'max',
-        'server p99',
-        'failed',
-        'seed thresholds',
-        'p99 < 10 ms',
-        'CPU server / generator / machine',
-      ],
-      rows,
-    ),
-  ].join('\n');
-}
-
-function capacitySection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'capacity');
-  if (results.length === 0) return undefined;
-  const rows = results.map((result: CapacityResult) => {
-    const base = bareCapacityFor(report.results, result.target, result.connections);
-    return [
-      result.target === 'bare' && result.pairedWith !== undefined
-        ? `bare (before ${result.pairedWith})`
-        : result.target,
-      String(result.connections),
-      count(result.requestsPerSecond),
-      result.target === 'bare'
-        ? '1.00×'
-        : times(base ? ratio(result.requestsPerSecond, base.requestsPerSecond) : null),
-      ...latencyCells(result.latency),
-      result.target === 'bare'
-        ? '1.00×'
-        : times(base ? ratio(result.latency.p99, base.latency.p99) : null),
-      `${count(result.non2xx)} / ${count(result.errors)}`,
-      result.allConnectionsAnsweredSeconds === undefined
-        ? 'never'
-        : `${result.allConnectionsAnsweredSeconds.toFixed(2)} s`,
-      cpu(result.usage),
-    ];
-  });
-  return [
-    '### Capacity (closed loop, autocannon)',
-    '',
-    'POST /api/v1/queue/token, each request from a random user among 1000, every connection sending its next request when the answer arrives. ' +
-      'The bare route runs right before each mode, and the mode is compared with that run. ' +
-      'Connections open together at the start and carry an unmeasured warm-up before the measured window. ' +
-      '"Every connection answered" is when the last connection got its first answer: a busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so a saturated server takes seconds to accept 1,000 connections opened at once (docs/decisions/0012).',
-    '',
-    table(
-      [
-        'target',
-        'connections',
-        'req/s',
-        '× bare',
-        'p50',
-        'p90',
-        'p95',
-        'p99',
-        'max',
-        'p99 × bare',
-        'non-2xx / errors',
-        'every connection answered',
-        'CPU server / generator / machine',
-      ],
-      rows,
-    ),
-  ].join('\n');
-}
-
-function scaleOutSection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'scale-out');
-  if (results.length === 0) return undefined;
-  return [
-    '### Scale-out',
-    '',
-    'The seed load test (random users) and the closed-loop capacity run against 1 and 2 server processes sharing one database and Redis; requests alternate between the instances.',
-    '',
-    table(
-      [
-        'mode',
-        'processes',
-        'seed req/s',
-        'seed p50',
-        'seed p95',
-        'seed p99',
-        'seed max',
-        'seed failed',
-        'seed thresholds',
-        'capacity connections',
-        'capacity req/s',
-        'capacity p99',
-        'CPU servers / generator / machine (capacity)',
-      ],
-      results.map((result) => [
-        result.target,
-        String(result.instances),
-        count(result.seed.requestsPerSecond),
-        ms(result.seed.latency.p50),
-        ms(result.seed.latency.p95),
-        ms(result.seed.latency.p99),
-        ms(result.seed.latency.max),
-        count(result.seed.failed),
-        result.seed.thresholds.pass ? 'pass' : '**fail**',
-        String(result.capacity.connections),
-        count(result.capacity.requestsPerSecond),
-        ms(result.capacity.latency.p99),
-        cpu(result.capacity.usage),
-      ]),
-    ),
-  ].join('\n');
-}
-
-function pollingSection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'polling');
-  if (results.length === 0) return undefined;
-  return [
-    '### Position polling',
-    '',
-    'WAITING users (MAX_ACTIVE=50) polling GET /api/v1/queue/token in a closed loop; a sample of tokens re-read afterwards.',
-    '',
-    table(
-      [
-        'mode',
-        'waiting users',
-        'connections',
-        'polls/s',
-        'p50',
-        'p90',
-        'p95',
-        'p99',
-        'max',
-        'non-2xx / errors',
-        'positions',
-        'SSE streams',
-        'CPU server / generator / machine',
-      ],
-      results.map((result) => [
-        result.target,
-        count(result.waitingUsers),
-        String(result.connections),
-        count(result.requestsPerSecond),
-        ...latencyCells(result.latency),
-        `${count(result.non2xx)} / ${count(result.errors)}`,
-        `${result.positions.sampled} sampled, ${result.positions.distinct && result.positions.inRange ? 'consistent' : '**inconsistent**'}`,
-        result.sse.available
-          ? `${result.sse.opened}/${result.sse.streams} open, ${result.sse.events} events, ${result.sse.errors} errors`
-          : `not available (${result.sse.reason ?? ''})`,
-        cpu(result.usage),
-      ]),
-    ),
-  ].join('\n');
-}
-
-function stormSection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'storm');
-  if (results.length === 0) return undefined;
-  return [
-    '### Hot-seat storm',
-    '',
-    'N users with ACTIVE tokens POST a hold of the same seat, all due at the same instant. Latency in ms from the storm’s start. ' +
-      'Transactions: pg_stat_database commits + rollbacks of the storm’s database during the storm (less an idle server start).',
-    '',
-    table(
-      [
-        'target',
-        'N',
-        'connections',
-        'winners',
-        '409 SEAT_ALREADY_HELD',
-        'other',
-        'drain s',
-        'req/s',
-        '× bare',
-        'p50',
-        'p90',
-        'p95',
-        'p99',
-        'max',
-        'DB transactions',
-        'per request',
-        'CPU server / generator / machine',
-      ],
-      results.map((result) => [
-        result.target === 'bare' && result.pairedWith !== undefined
-          ? `bare (before ${result.pairedWith})`
-          : result.target,
-        count(result.users),
-        String(result.connections),
-        result.target === 'bare' ? '–' : String(result.winners),
-        result.target === 'bare' ? '–' : count(result.alreadyHeld),
-        result.target === 'bare'
-          ? '–'
-          : Object.entries(result.otherOutcomes)
-              .map(([key, value]) => `${key}: ${value}`)
-              .join(', ') || '0',
-        result.drainSeconds.toFixed(2),
-        count(result.requestsPerSecond),
-        result.target === 'bare'
-          ? '1.00×'
-          : times(
-              ratioToBare(result.requestsPerSecond, bareStormFor(report.results, result.target)),
-            ),
-        ...latencyCells(result.latency),
-        result.transactions === null ? '–' : count(result.transactions),
-        result.transactionsPerRequest === null ? '–' : result.transactionsPerRequest.toFixed(2),
-        cpu(result.usage),
-      ]),
-    ),
-  ].join('\n');
-}
-
-function purchaseSection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'purchase');
-  const pgbench = of(report.results, 'pgbench')[0];
-  if (results.length === 0 && !pgbench) return undefined;
-  const parts = ['### Full purchase flow', ''];
-  if (results.length > 0) {
-    parts.push(
-      'Users join, poll until ACTIVE (every ~poll interval ±50%), list concerts and a seat map, hold a random free seat (another on 409), charge the price, pay. ' +
-        'Purchases/s from the first to the last completed purchase. Step latencies are p50 / p99 in ms.',
-      '',
-      table(
-        [
-          'mode',
-          'users',
-          'MAX_ACTIVE',
-          'poll ms',
-          'completed',
-          'purchases/s',
-          'peak/s',
-          'requests',
-          'join',
-          'poll',
-          'concerts',
-          'seats',
-          'hold',
-          'charge',
-          'pay',
-          'failures',
-          'invariants',
-          'CPU server / generator / machine',
-        ],
-        results.map((result) => {
-          const step = (name: string) => {
-            const summary = result.steps[name];
-            return summary && summary.count > 0 ? `${ms(summary.p50)} / ${ms(summary.p99)}` : '–';
-          };
-          const failures = Object.entries(result.failures)
-            .map(([key, value]) => `${key}: ${value}`)
-            .join(', ');
-          return [
-            result.target,
-            count(result.users),
-            String(result.maxActive),
-            String(result.pollIntervalMs),
-            count(result.completed),
-            result.purchasesPerSecond.toFixed(1),
-            String(result.peakPurchasesPerSecond),
-            count(result.requests),
-            step('join'),
-            step('poll'),
-            step('concerts'),
-            step('seats'),
-            step('hold'),
-            step('charge'),
-            step('pay'),
-            failures || '0',
-            result.violations.length === 0 ? 'hold' : `**${result.violations.length} violated**`,
-            cpu(result.usage),
-          ];
-        }),
-      ),
-      '',
-    );
-  }
-  if (pgbench) {
-    parts.push(
-      `PostgreSQL alone (pgbench, ${pgbench.clients} clients like the server's pool, ${pgbench.protocol}): ` +
-        `**${pgbench.transactionsPerSecond.toLocaleString('en-US')} payment transactions/s**, ${pgbench.latencyAverageMs} ms average, ` +
-        `${pgbench.statementsPerTransaction} statements per transaction, ${count(pgbench.transactions)} transactions.` +
-        (pgbench.drift ? ` Warning: ${pgbench.drift}.` : ''),
-      '',
-    );
-  }
-  return parts.join('\n');
-}
-
-function roundTripSection(report: BenchReport): string | undefined {
-  const results = of(report.results, 'round-trips');
-  if (results.length === 0) return undefined;
-  const parts = [
-    '### Round trips per request',
-    '',
-    'Counted by protocol-aware proxies between the server and PostgreSQL / Redis, one request at a time (median of the runs). ' +
-      '“after” = what the 300 ms after the answer saw (work the request woke: admission, outbox).',
-    '',
-    table(
-      [
-        'mode',
-        'request',
-        'PostgreSQL round trips',
-        'statements',
-        'transactions',
-        'after',
-        'Redis commands',
-        'after',
-        'Redis commands sent',
-      ],
-      results.flatMap((result) =>
-        result.steps.map((step) => [
-          result.target,
-          step.step,
-          String(step.roundTrips),
-          String(step.statements),
-          String(step.transactions),
-          String(step.afterwards),
-          optional(step.redisCommands),
-          optional(step.redisAfterwards),
-          summarizeNames(step.redisCommandNames),
-        ]),
-      ),
-    ),
-  ];
-  const payment = results.find((item) => item.paymentStatements.length > 0);
-  if (payment) {
-    parts.push(
-      '',
-      `<details><summary>Statements of one payment (${payment.target} mode)</summary>`,
-      '',
-      ...payment.paymentStatements.map(
-        (text, index) => `${index + 1}. \`${text.length > 160 ? `${text.slice(0, 157)}…` : text}\``,
-      ),
-      '',
-      '</details>',
-    );
-  }
-  return parts.join('\n');
-}
-
-export function machineLines(report: BenchReport): string[] {
-  const { machine, git } = report;
+export function machineLines({ machine, git }: BenchReport): string[] {
   return [
     `- commit \`${git.commit}\`${git.dirty ? ' (work tree had uncommitted changes)' : ''}`,
     `- ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}`,
@@ -434,20 +28,11 @@ export function machineLines(report: BenchReport): string[] {
   ];
 }
 
-export function verdictTable(report: BenchReport): string {
-  return table(
-    ['target', 'verdict', 'measured'],
-    report.verdicts.map((verdict) => [
-      verdict.target,
-      verdict.verdict === 'met'
-        ? '✅ met'
-        : verdict.verdict === 'not met'
-          ? '❌ not met'
-          : verdict.verdict,
-      verdict.detail,
-    ]),
-  );
-}
+const verdictMark = { met: '✅ met', 'not met': '❌ not met' } as Record<string, string>;
+
+/** The issue's targets, in the order the scenarios run. */
+export const judge = (report: Pick<BenchReport, 'results' | 'modes' | 'profile'>) =>
+  scenarios.flatMap((scenario) => scenario.verdicts?.(report) ?? []);
 
 /** Everything after the title: used for the per-run file and for docs/benchmarks.md. */
 export function reportBody(report: BenchReport, chart?: string): string {
@@ -460,18 +45,19 @@ export function reportBody(report: BenchReport, chart?: string): string {
     '',
     '### Modes',
     '',
-    table(
-      ['mode', 'measured', 'what it is'],
-      report.modes.map((mode) => [
-        mode.name,
-        mode.available ? 'yes' : `not available: ${mode.reason ?? ''}`,
-        mode.description,
-      ]),
-    ),
+    table(report.modes, [
+      ['mode', (mode) => mode.name],
+      ['measured', (mode) => (mode.available ? 'yes' : `not available: ${mode.reason ?? ''}`)],
+      ['what it is', (mode) => mode.description],
+    ]),
     '',
     '### Targets',
     '',
-    verdictTable(report),
+    table(report.verdicts, [
+      ['target', (verdict) => verdict.target],
+      ['verdict', (verdict) => verdictMark[verdict.verdict] ?? verdict.verdict],
+      ['measured', (verdict) => verdict.detail],
+    ]),
     '',
     '### Correctness checks',
     '',
@@ -483,15 +69,8 @@ export function reportBody(report: BenchReport, chart?: string): string {
     '',
   ];
   if (chart) sections.push(`![latency percentiles and throughput vs the bare route](${chart})`, '');
-  for (const section of [
-    seedSection(report),
-    capacitySection(report),
-    scaleOutSection(report),
-    pollingSection(report),
-    stormSection(report),
-    purchaseSection(report),
-    roundTripSection(report),
-  ]) {
+  for (const scenario of reportOrder) {
+    const section = scenario.section?.(report);
     if (section) sections.push(section, '');
   }
   if (report.profiles.length > 0) {
@@ -501,15 +80,12 @@ export function reportBody(report: BenchReport, chart?: string): string {
         `**${profile.file}** — ${profile.busySeconds} s busy, ${Math.round(profile.idleShare * 100)}% idle, ` +
           `${Math.round(profile.garbageCollectionShare * 100)}% of busy time in GC`,
         '',
-        table(
-          ['self', 'function', 'where', 'mostly called from'],
-          profile.top.map((entry) => [
-            `${(entry.selfShare * 100).toFixed(1)}%`,
-            entry.function,
-            entry.where,
-            entry.via,
-          ]),
-        ),
+        table(profile.top, [
+          ['self', (entry) => `${(entry.selfShare * 100).toFixed(1)}%`],
+          ['function', (entry) => entry.function],
+          ['where', (entry) => entry.where],
+          ['mostly called from', (entry) => entry.via],
+        ]),
         '',
       );
     }
@@ -532,6 +108,252 @@ export function reportBody(report: BenchReport, chart?: string): string {
   return sections.join('\n');
 }
 
-export function runMarkdown(report: BenchReport, chart?: string): string {
-  return `# Overture benchmark — ${report.startedAt}\n\n${reportBody(report, chart)}\n`;
+export const runMarkdown = (report: BenchReport, chart?: string): string =>
+  `# Overture benchmark — ${report.startedAt}\n\n${reportBody(report, chart)}\n`;
+
+const percentiles = ['p50', 'p90', 'p95', 'p99', 'max'] as const;
+
+/** One colour per mode in both panels: the bare route grey, then the modes in a fixed order. */
+const palette: Record<string, string> = {
+  bare: '#8c8c8c',
+  postgres: '#4c78a8',
+  redis: '#e45756',
+  stream: '#54a24b',
+};
+
+/**
+ * The chart: the seed load test's latency percentiles per mode (log scale), and throughput as a
+ * fraction of the bare route measured in the same run.
+ */
+export function chartSpec(report: BenchReport): TopLevelSpec {
+  const latency = resultsOf(report.results, 'seed').flatMap((result) =>
+    percentiles.map((percentile) => ({
+      mode: result.target,
+      variant: result.target === 'bare' ? 'random-user' : result.variant,
+      percentile,
+      // A log scale has no zero; a sub-10 µs reading is drawn at 0.01 ms.
+      ms: Math.max(0.01, result.latency[percentile]),
+    })),
+  );
+  const throughput: { measure: string; target: string; fraction: number }[] = [];
+  for (const result of resultsOf(report.results, 'capacity')) {
+    if (result.target === 'bare') continue;
+    const bare = bareCapacityFor(report.results, result.target, result.connections);
+    const fraction = bare ? ratio(result.requestsPerSecond, bare.requestsPerSecond) : null;
+    const measure = `queue entry, ${result.connections} connections`;
+    if (fraction !== null) throughput.push({ measure, target: result.target, fraction });
+  }
+  for (const result of resultsOf(report.results, 'storm')) {
+    const fraction = result.target === 'bare' ? null : stormRatio(report.results, result);
+    const measure = `hot-seat storm, N=${result.users}`;
+    if (fraction !== null) throughput.push({ measure, target: result.target, fraction });
+  }
+  const modes = [
+    ...new Set([...latency.map((row) => row.mode), ...throughput.map((row) => row.target)]),
+  ];
+  const colors = { domain: modes, range: modes.map((mode) => palette[mode] ?? '#b279a2') };
+  const bars = {
+    y: { field: 'measure', type: 'nominal' },
+    yOffset: { field: 'target', type: 'nominal' },
+  } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `Overture benchmark (${report.profile}) — ${report.git.commit.slice(0, 10)}`,
+      subtitle: `${report.machine.cpus} cores shared by server, load generator and PostgreSQL · ${report.startedAt}`,
+    },
+    config: { font: 'DejaVu Sans', view: { stroke: null } },
+    vconcat: [
+      {
+        title: {
+          text: 'Seed load test: latency from due time (ms, log scale)',
+          subtitle:
+            'solid: a random user among 1000 (as the seed ran it) · dashed: every request a new user',
+        },
+        width: 640,
+        height: 260,
+        data: { values: latency },
+        mark: { type: 'line', point: { size: 60 }, tooltip: true },
+        encoding: {
+          x: {
+            field: 'percentile',
+            type: 'ordinal',
+            sort: [...percentiles],
+            title: null,
+            axis: { labelAngle: 0 },
+          },
+          y: {
+            field: 'ms',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            title: 'ms',
+            axis: { format: '~s' },
+          },
+          color: {
+            field: 'mode',
+            type: 'nominal',
+            title: 'mode',
+            scale: colors,
+            legend: { orient: 'bottom' },
+          },
+          strokeDash: {
+            field: 'variant',
+            type: 'nominal',
+            title: 'users',
+            scale: {
+              domain: ['random-user', 'new-user'],
+              range: [
+                [1, 0],
+                [6, 4],
+              ],
+            },
+            legend: null,
+          },
+          detail: { field: 'variant', type: 'nominal' },
+        },
+      },
+      {
+        title: 'Throughput as a fraction of the bare route (same run)',
+        width: 640,
+        height: { step: 22 },
+        data: {
+          values:
+            throughput.length > 0 ? throughput : [{ measure: 'no data', target: '-', fraction: 0 }],
+        },
+        layer: [
+          {
+            mark: { type: 'bar', tooltip: true },
+            encoding: {
+              y: { ...bars.y, title: null, axis: { labelLimit: 320 } },
+              yOffset: bars.yOffset,
+              x: {
+                field: 'fraction',
+                type: 'quantitative',
+                title: '× bare route (1.0 = the bare route)',
+                scale: { domain: [0, Math.max(1, ...throughput.map((row) => row.fraction))] },
+                axis: { format: '.1f' },
+              },
+              color: {
+                field: 'target',
+                type: 'nominal',
+                title: 'mode',
+                scale: colors,
+                legend: null,
+              },
+            },
+          },
+          {
+            mark: { type: 'rule', color: '#444', strokeDash: [4, 3] },
+            encoding: { x: { datum: 1 } },
+          },
+          {
+            mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 },
+            encoding: {
+              ...bars,
+              x: { field: 'fraction', type: 'quantitative' },
+              text: { field: 'fraction', type: 'quantitative', format: '.2f' },
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Vega-Lite compiled to Vega, rendered headless to SVG, and to PNG with resvg for viewers without SVG. */
+export async function renderChart(report: BenchReport): Promise<{ svg: string; png?: Buffer }> {
+  // Vega-Lite's warnings about merging the shared colour scale are expected; keep stderr for progress.
+  const compiled = compile(chartSpec(report), { logger: vega.logger(vega.None) }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  try {
+    const png = new Resvg(svg, {
+      background: 'white',
+      fitTo: { mode: 'zoom', value: 1.5 },
+      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    })
+      .render()
+      .asPng();
+    return { svg, png };
+  } catch {
+    return { svg }; // the SVG is the chart; the PNG is a convenience
+  }
+}
+
+const docsIntroduction = `# Benchmarks
+
+This page is written by \`npm run bench\` after each full run; do not edit it by hand.
+
+## How to run
+
+\`\`\`sh
+npm run bench                 # full run, about 21 minutes for the three modes; rewrites this page
+npm run bench -- --quick      # 2–5 minutes: the smoke run CI does (reports, never fails on speed)
+npm run bench -- --only=storm,purchase --modes=postgres
+npm run bench -- --only=live-streams --size=live-streams.streams=2000
+npm run bench -- --cpu-prof   # also write a CPU profile of every server process
+\`\`\`
+
+It needs the machine's PostgreSQL (\`BENCH_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`) and
+Redis (\`BENCH_REDIS_URL\`, default logical database 11, which the bench empties). The stream mode runs against
+\`BENCH_KAFKA_BROKERS\` when set, else against a Kafka mock cluster the bench starts fresh for the run
+(\`tools/kafka-mock\`, built from Debian's librdkafka-dev). Every run writes \`bench/results/<time>.json\` (raw numbers, git
+commit, machine), a markdown report and a chart beside it; git ignores them, and only the run this page
+shows is committed (decision 0022).
+
+Each section below says what it measured; \`bench/README.md\` describes every scenario and how the bench
+runs them, and \`docs/decisions/0012-performance.md\` what the profiles showed.
+
+## Latest full run
+`;
+
+/**
+ * Writes the run's files and prints the markdown; with `writeDocs` (a full run of every scenario
+ * that broke nothing) rewrites docs/benchmarks.md too.
+ */
+export async function writeReport(
+  report: BenchReport,
+  resultsDir: string,
+  runId: string,
+  writeDocs: boolean,
+): Promise<void> {
+  const base = path.join(resultsDir, runId);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  let chartFile: string | undefined;
+  try {
+    const chart = await renderChart(report);
+    writeFileSync(`${base}.svg`, chart.svg);
+    chartFile = `${runId}.svg`;
+    if (chart.png) {
+      writeFileSync(`${base}.png`, chart.png);
+      chartFile = `${runId}.png`;
+    }
+  } catch (error) {
+    report.problems.push(
+      `chart not rendered: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const markdown = runMarkdown(report, chartFile);
+  writeFileSync(`${base}.md`, markdown);
+  if (writeDocs) {
+    const docs = path.join(projectRoot, 'docs/benchmarks.md');
+    const chart = chartFile && path.relative(path.dirname(docs), path.join(resultsDir, chartFile));
+    writeFileSync(docs, `${docsIntroduction}\n${reportBody(report, chart)}\n`);
+    progress.phase('docs/benchmarks.md rewritten');
+    // Only the run docs/benchmarks.md shows stays in the tree (decision 0022); results are ignored
+    // by git, so a quick run or an experiment is never committed by accident.
+    const folder = path.relative(projectRoot, resultsDir);
+    const older = execFileSync('git', ['ls-files', folder], { cwd: projectRoot, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file !== '' && !path.basename(file).startsWith(runId));
+    progress.phase(
+      `to commit this run: git add -f ${folder}/${runId}.* docs/benchmarks.md` +
+        (older.length > 0 ? ` && git rm -q ${older.join(' ')}` : ''),
+    );
+  }
+  process.stdout.write(`\n${markdown}\n`);
+  progress.phase(
+    `results: ${path.relative(projectRoot, base)}.{json,md${chartFile ? ',svg,png' : ''}}`,
+  );
 }

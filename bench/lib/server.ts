@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processCpuSeconds } from './machine.js';
+import { processCpuSeconds, processRssMb } from './machine.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -57,6 +57,7 @@ export interface ServerProcess {
   url: string;
   pid: number | undefined;
   cpuSeconds(): number | undefined;
+  rssMb(): number | undefined;
   logs(): LogDigest;
   /** Last lines of output, for diagnostics. */
   tail(): string;
@@ -169,6 +170,7 @@ function handle(
     url,
     pid: child.pid,
     cpuSeconds: () => (exitCode === undefined ? processCpuSeconds(child.pid) : undefined),
+    rssMb: () => (exitCode === undefined ? processRssMb(child.pid) : undefined),
     logs: () => ({ ...output.digest, samples: [...output.digest.samples] }),
     tail: () => output.lines.join('\n'),
     async stop() {
@@ -190,43 +192,48 @@ export interface OvertureOptions {
   cpuProfileDir?: string;
 }
 
-/**
- * Starts the compiled server (`node dist/main.js`) as production would run it: NODE_ENV=production,
- * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
- */
-export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
+/** Starts `node ...args` on a free port and resolves once its /health/ready answers 200. */
+async function launch(
+  label: string,
+  args: string[],
+  env: Record<string, string>,
+  readyTimeoutMs: number,
+): Promise<ServerProcess> {
   const port = await freePort();
-  const env = {
-    ...baseEnvironment(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: options.databaseUrl,
-    ...options.env,
-  };
-  const args: string[] = [];
-  if (options.cpuProfileDir !== undefined) {
-    mkdirSync(options.cpuProfileDir, { recursive: true });
-    args.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${options.cpuProfileDir}`,
-      `--cpu-prof-name=${options.label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`,
-    );
-  }
-  const child = spawn(process.execPath, [...args, 'dist/main.js'], {
+  const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env,
+    env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   trackChild(child);
   const output = watchOutput(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(child, url, '/health/ready', output, 60_000);
-  const server = handle(options.label, child, url, output);
+  await waitUntilReady(child, url, '/health/ready', output, readyTimeoutMs);
+  return handle(label, child, url, output);
+}
+
+/**
+ * Starts the compiled server (`node dist/main.js`) as production would run it: NODE_ENV=production,
+ * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
+ */
+export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
+  const profile = options.cpuProfileDir;
+  if (profile !== undefined) mkdirSync(profile, { recursive: true });
+  const profileName = `${options.label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`;
+  const args =
+    profile === undefined
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${profileName}`];
+  const env = {
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    DATABASE_URL: options.databaseUrl,
+    ...options.env,
+  };
+  const server = await launch(options.label, [...args, 'dist/main.js'], env, 60_000);
   if (options.env?.QUEUE_BACKEND === 'stream') {
     try {
-      await untilJoinsArePlaced(url, 60_000);
+      await untilJoinsArePlaced(server.url, 60_000);
     } catch (error) {
       await server.stop();
       throw error;
@@ -268,16 +275,5 @@ async function untilJoinsArePlaced(url: string, timeoutMs: number): Promise<void
 }
 
 /** The ceiling: a Fastify route that does nothing, in a process of its own. */
-export async function startBare(): Promise<ServerProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
-    cwd: projectRoot,
-    env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  trackChild(child);
-  const output = watchOutput(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(child, url, '/health/ready', output, 30_000);
-  return handle('bare', child, url, output);
-}
+export const startBare = (): Promise<ServerProcess> =>
+  launch('bare', ['--import', 'tsx', 'bench/workers/bare-route.ts'], {}, 30_000);

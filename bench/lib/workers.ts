@@ -1,9 +1,13 @@
+/**
+ * Load generators and the other measuring children (bench/workers/): the harness side runs one
+ * with a job and waits for its result; the child side (`serveJob`) does the job.
+ */
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { progress } from './progress.js';
 import { projectRoot, trackChild } from './server.js';
 
-/** Messages a load-generator child sends to the harness. */
+/** Messages a child sends to the harness. */
 export type WorkerMessage<R> =
   | { type: 'progress'; text: string }
   | { type: 'result'; result: R }
@@ -55,5 +59,27 @@ export function runWorker<R>(
     );
     child.once('error', (error) => finish(error));
     child.send({ type: 'job', job });
+  });
+}
+
+/** The child side: receive one job, report progress, send one result, exit. */
+export function serveJob<R>(
+  work: (job: never, report: (text: string) => void) => Promise<R>,
+): void {
+  const send = (message: WorkerMessage<R>) => process.send?.(message);
+  process.once('message', (message: { type: 'job'; job: unknown }) => {
+    work(message.job as never, (text) => send({ type: 'progress', text }))
+      .then((result) => {
+        send({ type: 'result', result });
+        // Let the result flush before the parent kills this process.
+        setTimeout(() => process.exit(0), 1000).unref();
+      })
+      .catch((error: unknown) => {
+        send({
+          type: 'error',
+          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        setTimeout(() => process.exit(1), 1000).unref();
+      });
   });
 }

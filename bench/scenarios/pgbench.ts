@@ -9,12 +9,26 @@ import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { databaseName, serverEnv, type Context } from '../lib/context.js';
-import { adminUrl, dropDatabase, recreateDatabase, withPool } from '../lib/postgres.js';
+import { withDatabase, type Context, type Scenario } from '../lib/context.js';
+import { serverEnv } from '../lib/modes.js';
+import { adminUrl, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
-import type { PgbenchResult, RoundTripResult } from '../lib/results.js';
+import { resultsOf, type Base } from '../lib/results.js';
 import { startOverture } from '../lib/server.js';
 import { round } from '../lib/stats.js';
+
+/** Reported in the purchase flow's section, beside the purchases it is the ceiling of. */
+export interface PgbenchResult extends Base {
+  kind: 'pgbench';
+  clients: number;
+  transactions: number;
+  transactionsPerSecond: number;
+  latencyAverageMs: number;
+  statementsPerTransaction: number;
+  protocol: string;
+  /** Set when the service's payment no longer matches the script's statements. */
+  drift: string | null;
+}
 
 /**
  * Each statement below mirrors one the service sends (see the round-trip scenario's listing).
@@ -122,9 +136,8 @@ function runPgbench(args: string[], timeoutMs: number): Promise<string> {
 
 /** Statements of the payment transaction the service sent (BEGIN … COMMIT), from the proxy's log. */
 function servicePaymentTransaction(ctx: Context): string[] | undefined {
-  const measured = ctx.results.find(
-    (result): result is RoundTripResult =>
-      result.kind === 'round-trips' && result.target === 'postgres',
+  const measured = resultsOf(ctx.results, 'round-trips').find(
+    (result) => result.target === 'postgres',
   );
   if (!measured) return undefined;
   const statements = measured.paymentStatements;
@@ -133,7 +146,7 @@ function servicePaymentTransaction(ctx: Context): string[] | undefined {
   return begin >= 0 && commit > begin ? statements.slice(begin, commit + 1) : undefined;
 }
 
-export async function pgbenchScenario(ctx: Context): Promise<void> {
+async function run(ctx: Context): Promise<void> {
   const { pgbench } = ctx.options.profile;
   const mode = ctx.modes.find((item) => item.name === 'postgres') ?? ctx.modes[0];
   if (!mode) return;
@@ -146,48 +159,29 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
     return;
   }
   progress.phase(`pgbench: the payment transaction alone (${pgbench.clients} clients)`);
-  const name = databaseName('pgbench', 'payment');
-  const url = await recreateDatabase(ctx.admin, name);
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'overture-pgbench-'));
-  try {
+  await withDatabase(ctx, 'pgbench', 'payment', async ({ name, url }) => {
     // The server migrates the schema; it is stopped before pgbench runs.
     const migrator = await startOverture({
       label: 'pgbench-migrate',
       databaseUrl: url,
-      env: serverEnv(ctx, mode, { SEED_DEMO_DATA: 'false' }),
+      env: serverEnv(ctx.options, mode, { SEED_DEMO_DATA: 'false' }),
     });
     await migrator.stop();
-    const seats = pgbench.clients * pgbench.transactionsPerClient;
-    await prepareRows(url, seats);
+    const { clients, transactionsPerClient: perClient } = pgbench;
+    await prepareRows(url, clients * perClient);
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'overture-pgbench-'));
     const file = path.join(directory, 'payment.sql');
     writeFileSync(file, script);
-    const output = await runPgbench(
-      [
-        '-n',
-        '-M',
-        'prepared',
-        '-c',
-        String(pgbench.clients),
-        '-j',
-        '2',
-        '-t',
-        String(pgbench.transactionsPerClient),
-        '-D',
-        `per_client=${pgbench.transactionsPerClient}`,
-        '-D',
-        'n=0',
-        '-f',
-        file,
-        name,
-      ],
-      180_000,
+    const fixed = ['-n', '-M', 'prepared', '-j', '2', '-D', 'n=0', '-D', `per_client=${perClient}`];
+    const sized = ['-c', String(clients), '-t', String(perClient), '-f', file, name];
+    const output = await runPgbench([...fixed, ...sized], 180_000).finally(() =>
+      rmSync(directory, { recursive: true, force: true }),
     );
-    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(output)?.[1] ?? 0);
-    const latency = Number(/latency average = ([\d.]+) ms/.exec(output)?.[1] ?? 0);
-    const processed = Number(
-      /number of transactions actually processed: (\d+)/.exec(output)?.[1] ?? 0,
-    );
-    const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
+    const read = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
+    const tps = read(/tps = ([\d.]+) \(without initial connection time\)/);
+    const latency = read(/latency average = ([\d.]+) ms/);
+    const processed = read(/number of transactions actually processed: (\d+)/);
+    const failed = read(/number of failed transactions: (\d+)/);
     const sold = await withPool(url, async (pool) => {
       const rows = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reservations`);
       return rows.rows[0]?.n ?? 0;
@@ -199,16 +193,14 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
 
     const service = servicePaymentTransaction(ctx);
     const drift =
-      service === undefined
+      service === undefined || service.length === scriptStatements
         ? null
-        : service.length === scriptStatements
-          ? null
-          : `the service's payment transaction now sends ${service.length} statements, the script ${scriptStatements}: update bench/scenarios/pgbench.ts`;
+        : `the service's payment transaction now sends ${service.length} statements, the script ${scriptStatements}: update bench/scenarios/pgbench.ts`;
     if (drift) ctx.problems.push(`pgbench: ${drift}`);
     const result: PgbenchResult = {
       kind: 'pgbench',
       target: 'postgres (pgbench)',
-      clients: pgbench.clients,
+      clients,
       transactions: processed,
       transactionsPerSecond: round(tps, 1),
       latencyAverageMs: latency,
@@ -221,8 +213,7 @@ export async function pgbenchScenario(ctx: Context): Promise<void> {
       `done: ${result.transactionsPerSecond} payment transactions/s, ${latency} ms average`,
     );
     ctx.results.push(result);
-  } finally {
-    rmSync(directory, { recursive: true, force: true });
-    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
-  }
+  });
 }
+
+export const pgbenchScenario: Scenario = { name: 'pgbench', run };

@@ -1,49 +1,46 @@
 /**
  * Position polling: a long line of WAITING users (MAX_ACTIVE=50, the seed's limit) polling
- * GET /api/v1/queue/token in a closed loop, while — when the build has one — Server-Sent Events
- * streams stay open beside them. Afterwards a sample of tokens is re-read to check that positions
+ * GET /api/v1/queue/token in a closed loop, while live-position streams (Server-Sent Events) stay
+ * open beside them. Afterwards a sample of tokens is re-read to check that positions
  * are distinct and inside the line.
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { check, measureUsage, withOverture, type Context } from '../lib/context.js';
-import { Api, joinAll, mapLimit, range, type TokenData } from '../lib/http.js';
+import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
+import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.js';
+import { Api, joinAll, mapLimit, range, STREAM_PATH, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import type { PollingResult } from '../lib/results.js';
-import { round, summarize } from '../lib/stats.js';
+import { resultsOf, type Base } from '../lib/results.js';
+import { round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { ClosedLoopJob, ClosedLoopResult } from '../workers/closed-loop.js';
+
+export interface PollingResult extends Base {
+  kind: 'polling';
+  waitingUsers: number;
+  connections: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  non2xx: number;
+  errors: number;
+  positions: { sampled: number; distinct: boolean; inRange: boolean; waiting: number };
+  sse: {
+    available: boolean;
+    reason?: string;
+    streams: number;
+    opened: number;
+    events: number;
+    errors: number;
+  };
+}
 
 const FIRST_USER = 2_000_001;
 const MAX_ACTIVE = 50;
 
-interface OpenApi {
-  paths?: Record<
-    string,
-    Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>
-  >;
-}
-
-/** The queue's SSE endpoint, if the OpenAPI document declares one (a text/event-stream reply). */
-async function findSseEndpoint(baseUrl: string): Promise<string | undefined> {
-  const response = await fetch(`${baseUrl}/openapi.json`);
-  if (!response.ok) return undefined;
-  const document = (await response.json()) as OpenApi;
-  for (const [path, operations] of Object.entries(document.paths ?? {})) {
-    const get = operations.get;
-    const streams = Object.values(get?.responses ?? {}).some(
-      (reply) => 'text/event-stream' in (reply.content ?? {}),
-    );
-    if (streams && path.includes('queue')) return path;
-  }
-  return undefined;
-}
-
 /** Holds `count` SSE streams open until `stop` resolves; counts events and failures. */
 async function holdStreams(
   baseUrl: string,
-  path: string,
   tokens: TokenData[],
   count: number,
   stop: Promise<void>,
@@ -54,7 +51,7 @@ async function holdStreams(
   setMaxListeners(count + 10, controller.signal);
   const streams = range(0, count).map(async (index) => {
     try {
-      const response = await request(`${baseUrl}${path}`, {
+      const response = await request(`${baseUrl}${STREAM_PATH}`, {
         headers: {
           'queue-token': tokens[index % tokens.length]!.token,
           accept: 'text/event-stream',
@@ -80,7 +77,7 @@ async function holdStreams(
   return stats;
 }
 
-export async function pollingScenario(ctx: Context): Promise<void> {
+async function run(ctx: Context): Promise<void> {
   const { polling, capacity } = ctx.options.profile;
   progress.phase(
     `position polling (${polling.waitingUsers} users in line, MAX_ACTIVE=${MAX_ACTIVE})`,
@@ -112,13 +109,12 @@ export async function pollingScenario(ctx: Context): Promise<void> {
           );
           progress.line(label, `${joined.length} joined, ${waiting.length} waiting`);
 
-          const ssePath = await findSseEndpoint(server.url);
           let releaseStreams!: () => void;
           const streamsDone = new Promise<void>((resolve) => (releaseStreams = resolve));
           const streams =
-            ssePath === undefined || polling.sseStreams === 0
+            polling.sseStreams === 0
               ? undefined
-              : holdStreams(server.url, ssePath, waiting, polling.sseStreams, streamsDone);
+              : holdStreams(server.url, waiting, polling.sseStreams, streamsDone);
           if (streams) await sleep(500);
 
           const usage = measureUsage(server);
@@ -170,10 +166,7 @@ export async function pollingScenario(ctx: Context): Promise<void> {
               sse === undefined
                 ? {
                     available: false,
-                    reason:
-                      ssePath === undefined
-                        ? 'no text/event-stream operation in this build’s OpenAPI document'
-                        : 'disabled for this profile',
+                    reason: 'disabled for this profile',
                     streams: 0,
                     opened: 0,
                     events: 0,
@@ -187,7 +180,7 @@ export async function pollingScenario(ctx: Context): Promise<void> {
             `done: ${polled.requestsPerSecond} polls/s, p99 ${polled.latency.p99} ms, non-2xx ${polled.non2xx}` +
               (sse
                 ? `, SSE ${sse.opened}/${polling.sseStreams} open, ${sse.events} events`
-                : ', no SSE endpoint'),
+                : ', no SSE streams'),
           );
           return polled;
         } finally {
@@ -198,3 +191,37 @@ export async function pollingScenario(ctx: Context): Promise<void> {
     ctx.results.push(result);
   }
 }
+
+export const pollingScenario: Scenario = {
+  name: 'polling',
+  run,
+  section(report) {
+    const results = resultsOf(report.results, 'polling');
+    if (results.length === 0) return undefined;
+    return section(
+      'Position polling',
+      'WAITING users (MAX_ACTIVE=50) polling GET /api/v1/queue/token in a closed loop; a sample of tokens re-read afterwards.',
+      table(results, [
+        ['mode', (r) => r.target],
+        ['waiting users', (r) => count(r.waitingUsers)],
+        ['connections', (r) => String(r.connections)],
+        ['polls/s', (r) => count(r.requestsPerSecond)],
+        ...latencyColumns((r: PollingResult) => r.latency),
+        ['non-2xx / errors', (r) => `${count(r.non2xx)} / ${count(r.errors)}`],
+        [
+          'positions',
+          ({ positions }) =>
+            `${positions.sampled} sampled, ${positions.distinct && positions.inRange ? 'consistent' : '**inconsistent**'}`,
+        ],
+        [
+          'SSE streams',
+          ({ sse }) =>
+            sse.available
+              ? `${sse.opened}/${sse.streams} open, ${sse.events} events, ${sse.errors} errors`
+              : `not available (${sse.reason ?? ''})`,
+        ],
+        cpuColumn((r) => r.usage),
+      ]),
+    );
+  },
+};

@@ -3,17 +3,36 @@
  * Extra concerts are inserted first so there is a seat for everyone. Afterwards the database must
  * show zero oversell, zero double charge and every ledger equal to its balance.
  */
-import { check, measureUsage, withOverture, type Context } from '../lib/context.js';
+import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
+import { count, cpuColumn, ms, table, tally } from '../lib/format.js';
 import { addBenchConcerts, checkInvariants, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
-import type { PurchaseResult } from '../lib/results.js';
-import { round, summarize } from '../lib/stats.js';
+import { resultsOf, type Base } from '../lib/results.js';
+import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { PurchaseJob, PurchaseRunResult } from '../workers/purchase.js';
 
+export interface PurchaseResult extends Base {
+  kind: 'purchase';
+  users: number;
+  maxActive: number;
+  pollIntervalMs: number;
+  seats: number;
+  completed: number;
+  unfinished: number;
+  durationSeconds: number;
+  purchasesPerSecond: number;
+  peakPurchasesPerSecond: number;
+  steps: Record<string, LatencySummary>;
+  requests: number;
+  failures: Record<string, number>;
+  violations: string[];
+  reservationsInDatabase: number;
+}
+
 const FIRST_USER = 4_000_001;
 
-export async function purchaseScenario(ctx: Context): Promise<void> {
+async function run(ctx: Context): Promise<void> {
   const { purchase } = ctx.options.profile;
   progress.phase(
     `full purchase flow (${purchase.users} users, MAX_ACTIVE=${purchase.maxActive}, polling every ~${purchase.pollIntervalMs} ms)`,
@@ -108,3 +127,81 @@ export async function purchaseScenario(ctx: Context): Promise<void> {
     ctx.results.push(result);
   }
 }
+
+const step = (name: string) => (result: PurchaseResult) => {
+  const summary = result.steps[name];
+  return summary && summary.count > 0 ? `${ms(summary.p50)} / ${ms(summary.p99)}` : '–';
+};
+
+export const purchaseScenario: Scenario = {
+  name: 'purchase',
+  run,
+  /** The purchase flow's table, and beside it PostgreSQL's own rate for the payment (pgbench). */
+  section(report) {
+    const results = resultsOf(report.results, 'purchase');
+    const pgbench = resultsOf(report.results, 'pgbench')[0];
+    if (results.length === 0 && !pgbench) return undefined;
+    const parts = ['### Full purchase flow', ''];
+    if (results.length > 0) {
+      parts.push(
+        'Users join, poll until ACTIVE (every ~poll interval ±50%), list concerts and a seat map, hold a random free seat (another on 409), charge the price, pay. ' +
+          'Purchases/s from the first to the last completed purchase. Step latencies are p50 / p99 in ms.',
+        '',
+        table(results, [
+          ['mode', (r) => r.target],
+          ['users', (r) => count(r.users)],
+          ['MAX_ACTIVE', (r) => String(r.maxActive)],
+          ['poll ms', (r) => String(r.pollIntervalMs)],
+          ['completed', (r) => count(r.completed)],
+          ['purchases/s', (r) => r.purchasesPerSecond.toFixed(1)],
+          ['peak/s', (r) => String(r.peakPurchasesPerSecond)],
+          ['requests', (r) => count(r.requests)],
+          ...['join', 'poll', 'concerts', 'seats', 'hold', 'charge', 'pay'].map(
+            (name): [string, (result: PurchaseResult) => string] => [name, step(name)],
+          ),
+          ['failures', (r) => tally(r.failures)],
+          [
+            'invariants',
+            (r) => (r.violations.length === 0 ? 'hold' : `**${r.violations.length} violated**`),
+          ],
+          cpuColumn((r) => r.usage),
+        ]),
+        '',
+      );
+    }
+    if (pgbench) {
+      parts.push(
+        `PostgreSQL alone (pgbench, ${pgbench.clients} clients like the server's pool, ${pgbench.protocol}): ` +
+          `**${pgbench.transactionsPerSecond.toLocaleString('en-US')} payment transactions/s**, ${pgbench.latencyAverageMs} ms average, ` +
+          `${pgbench.statementsPerTransaction} statements per transaction, ${count(pgbench.transactions)} transactions.` +
+          (pgbench.drift ? ` Warning: ${pgbench.drift}.` : ''),
+        '',
+      );
+    }
+    return parts.join('\n');
+  },
+
+  verdicts(input) {
+    const target =
+      "Full purchase flow: purchases/s beside PostgreSQL's own rate for the payment, round trips per payment";
+    const purchases = resultsOf(input.results, 'purchase');
+    if (purchases.length === 0)
+      return [{ target, verdict: 'not measured', detail: 'no purchase run' }];
+    const pgbench = resultsOf(input.results, 'pgbench')[0];
+    const parts = purchases.map((result) => {
+      const rounds = resultsOf(input.results, 'round-trips')
+        .find((item) => item.target === result.target)
+        ?.steps.find((item) => item.step === 'pay');
+      return (
+        `${result.target}: ${result.purchasesPerSecond} purchases/s (${result.completed}/${result.users} done)` +
+        (pgbench
+          ? ` vs pgbench ${pgbench.transactionsPerSecond} payment transactions/s = ${ratio(result.purchasesPerSecond, pgbench.transactionsPerSecond)}×`
+          : '') +
+        (rounds
+          ? `; a payment makes ${rounds.roundTrips} round trips (${rounds.statements} statements)`
+          : '')
+      );
+    });
+    return [{ target, verdict: 'reported', detail: parts.join('; ') }];
+  },
+};

@@ -8,43 +8,84 @@
 import { randomBytes } from 'node:crypto';
 import {
   check,
-  databaseName,
-  serverEnv,
   measureUsage,
-  profileDir,
+  startMode,
+  withDatabase,
+  type BenchDatabase,
   type Context,
+  type Scenario,
 } from '../lib/context.js';
+import {
+  count,
+  cpuColumn,
+  latencyColumns,
+  section,
+  table,
+  tally,
+  times,
+  targetColumn,
+} from '../lib/format.js';
 import { Api, joinAll, range, untilAllActive } from '../lib/http.js';
-import { resetBenchRedis, type QueueMode } from '../lib/modes.js';
-import { dropDatabase, recreateDatabase, transactionCount, withPool } from '../lib/postgres.js';
+import type { QueueMode } from '../lib/modes.js';
+import { transactionCount, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
-import type { StormResult } from '../lib/results.js';
-import { startOverture, type ServerProcess } from '../lib/server.js';
-import { round, summarize } from '../lib/stats.js';
+import { resultsOf, type Base, type ScenarioResult } from '../lib/results.js';
+import type { ServerProcess } from '../lib/server.js';
+import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { OpenLoopJob, OpenLoopResult } from '../workers/open-loop.js';
 
+export interface StormResult extends Base {
+  kind: 'storm';
+  users: number;
+  connections: number;
+  winners: number;
+  alreadyHeld: number;
+  otherOutcomes: Record<string, number>;
+  drainSeconds: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  /** pg_stat_database delta over the storm, less an idle restart's own count. */
+  transactions: number | null;
+  transactionsPerRequest: number | null;
+  heldRowsForSeat: number | null;
+}
+
 const FIRST_USER = 3_000_001;
+
+/** The bare-route storm a mode's storm is compared with (its pair, else any). */
+function bareStormFor(results: readonly ScenarioResult[], target: string): StormResult | undefined {
+  const bare = resultsOf(results, 'storm').filter((result) => result.target === 'bare');
+  return bare.find((result) => result.pairedWith === target) ?? bare[0];
+}
+
+/** A mode's storm drain rate as a fraction of its bare run's. */
+export function stormRatio(results: readonly ScenarioResult[], storm: StormResult): number | null {
+  const bare = bareStormFor(results, storm.target);
+  return bare ? ratio(storm.requestsPerSecond, bare.requestsPerSecond) : null;
+}
 
 interface Seat {
   concertId: number;
   seatId: number;
 }
 
+/** N holds of `seat`, all due at t=0; every failure reply is read for its code. */
 async function burst(
+  ctx: Context,
   server: ServerProcess,
   target: string,
   tokens: string[],
   seat: Seat,
-  ctx: Context,
-): Promise<{ result: OpenLoopResult; usage: ReturnType<ReturnType<typeof measureUsage>> }> {
+): Promise<StormResult> {
   const { storm } = ctx.options.profile;
   const usage = measureUsage(server);
+  const connections = Math.min(storm.connections, tokens.length);
   const job: OpenLoopJob = {
     targets: [server.url],
     schedule: { kind: 'burst', count: tokens.length },
     requests: { kind: 'hold', tokens, ...seat },
-    maxInFlight: Math.min(storm.connections, tokens.length),
+    maxInFlight: connections,
     requestTimeoutMs: storm.timeoutSeconds * 1000,
     drainTimeoutMs: storm.timeoutSeconds * 1000,
     successStatuses: [200, 201],
@@ -54,31 +95,16 @@ async function burst(
     label: `${target} storm`,
     timeoutMs: (storm.timeoutSeconds + 60) * 1000,
   });
-  return { result, usage: usage(result.cpuSeconds) };
-}
-
-function stormResult(
-  target: string,
-  users: number,
-  connections: number,
-  result: OpenLoopResult,
-): StormResult {
-  const winners = (result.statuses['201'] ?? 0) + (result.statuses['200'] ?? 0);
-  const alreadyHeld = result.codes.SEAT_ALREADY_HELD ?? 0;
-  // Every failure reply was read for its code; the ones other than SEAT_ALREADY_HELD are listed.
-  const otherOutcomes: Record<string, number> = {};
-  for (const [code, count] of Object.entries(result.codes)) {
-    if (code !== 'SEAT_ALREADY_HELD') otherOutcomes[code] = count;
-  }
+  const { SEAT_ALREADY_HELD: alreadyHeld = 0, ...otherOutcomes } = result.codes;
   if (result.transportErrors > 0) otherOutcomes['transport error'] = result.transportErrors;
   if (result.unanswered > 0) otherOutcomes.unanswered = result.unanswered;
   const drainSeconds = result.durationMs / 1000;
   return {
     kind: 'storm',
     target,
-    users,
+    users: tokens.length,
     connections,
-    winners,
+    winners: (result.statuses['201'] ?? 0) + (result.statuses['200'] ?? 0),
     alreadyHeld,
     otherOutcomes,
     drainSeconds: round(drainSeconds, 3),
@@ -87,142 +113,165 @@ function stormResult(
     transactions: null,
     transactionsPerRequest: null,
     heldRowsForSeat: null,
+    usage: usage(result.cpuSeconds),
   };
 }
 
-async function modeStorm(ctx: Context, mode: QueueMode): Promise<StormResult> {
+async function modeStorm(
+  ctx: Context,
+  mode: QueueMode,
+  { name, url }: BenchDatabase,
+): Promise<StormResult> {
   const { storm } = ctx.options.profile;
-  const name = databaseName(mode.name, 'storm');
-  const url = await recreateDatabase(ctx.admin, name);
-  await resetBenchRedis();
-  const env = serverEnv(ctx, mode, {
+  const env = {
     MAX_ACTIVE: String(storm.users + 100),
     ACTIVE_TOKEN_TTL_SECONDS: '3600',
     SEAT_HOLD_TTL_SECONDS: '3600',
-  });
-  const start = (label: string) =>
-    startOverture({
-      label: `${mode.name}-storm-${label}`,
-      databaseUrl: url,
-      env,
-      cpuProfileDir: profileDir(ctx),
-    });
+  };
+  const start = (label: string) => startMode(ctx, mode, `storm-${label}`, url, env);
   const label = `${mode.name} storm`;
+
+  // 1. Users join and are admitted; find a free seat.
+  const setup = await start('setup');
+  let tokens: string[];
+  let seat: Seat;
   try {
-    // 1. Users join and are admitted; find a free seat.
-    const setup = await start('setup');
-    let tokens: string[];
-    let seat: Seat;
-    try {
-      const api = new Api(setup.url);
-      const joined = await joinAll(api, range(FIRST_USER, storm.users));
-      const active = await untilAllActive(api, joined, 60_000);
-      if (active < joined.length)
-        throw new Error(`only ${active} of ${joined.length} storm users became ACTIVE`);
-      tokens = joined.map((token) => token.token);
-      const concerts = await api.call<{ concertId: number; isAvailable: boolean }[]>(
-        'GET',
-        '/api/v1/reservations/concerts',
-        { 'queue-token': tokens[0]! },
-      );
-      const concert = concerts.body.data.find((item) => item.isAvailable);
-      if (!concert) throw new Error('no concert on sale for the storm');
-      const seats = await api.call<{ availableSeats: { seatId: number; isAvailable: boolean }[] }>(
-        'GET',
-        `/api/v1/reservations/concerts/${concert.concertId}/seats`,
-        { 'queue-token': tokens[0]! },
-      );
-      const free = seats.body.data.availableSeats.find((item) => item.isAvailable);
-      if (!free) throw new Error('no free seat for the storm');
-      seat = { concertId: concert.concertId, seatId: free.seatId };
-      await api.close();
-      progress.line(
-        label,
-        `${active} users ACTIVE; storm on concert ${seat.concertId} seat ${seat.seatId}`,
-      );
-    } finally {
-      await setup.stop();
-    }
-
-    // 2. What a start and stop alone cost in transactions (migration check, seed check, ticks).
-    const beforeIdle = await transactionCount(ctx.admin, name);
-    await (await start('idle')).stop();
-    const idleCost = (await transactionCount(ctx.admin, name)) - beforeIdle;
-
-    // 3. The bare route under the same burst, just before: the rate the storm is compared with.
-    const bare = await burst(
-      ctx.bare,
-      'bare',
-      fakeTokens(storm.users),
-      { concertId: 1, seatId: 1 },
-      ctx,
-    );
-    const bareResult = stormResult(
-      'bare',
-      storm.users,
-      Math.min(storm.connections, storm.users),
-      bare.result,
-    );
-    ctx.results.push({ ...bareResult, usage: bare.usage, pairedWith: mode.name });
-    progress.line(
-      'bare storm',
-      `done: drained in ${bareResult.drainSeconds} s (${bareResult.requestsPerSecond} req/s)`,
-    );
-
-    // 4. The storm, on a fresh server, counted from stopped to stopped.
-    const before = await transactionCount(ctx.admin, name);
-    const server = await start('run');
-    let measured;
-    try {
-      measured = await burst(server, mode.name, tokens, seat, ctx);
-    } finally {
-      await server.stop();
-    }
-    const transactions = (await transactionCount(ctx.admin, name)) - before - idleCost;
-    const result = stormResult(
-      mode.name,
-      storm.users,
-      Math.min(storm.connections, storm.users),
-      measured.result,
-    );
-    result.usage = measured.usage;
-    result.transactions = transactions;
-    result.transactionsPerRequest = round(transactions / storm.users, 3);
-    result.heldRowsForSeat = await withPool(url, async (pool) => {
-      const rows = await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM seat_holds WHERE seat_id = $1 AND status = 'HELD'`,
-        [seat.seatId],
-      );
-      return rows.rows[0]?.n ?? 0;
-    });
-    check(
-      ctx,
-      `${mode.name}: storm of ${storm.users} on one seat has exactly one winner`,
-      result.winners === 1 && result.heldRowsForSeat === 1,
-      `${result.winners} × 201, ${result.alreadyHeld} × SEAT_ALREADY_HELD, ` +
-        (Object.keys(result.otherOutcomes).length === 0
-          ? 'nothing else'
-          : `other ${JSON.stringify(result.otherOutcomes)}`) +
-        `, ${result.heldRowsForSeat} hold row(s) in the database`,
-    );
+    const api = new Api(setup.url);
+    const joined = await joinAll(api, range(FIRST_USER, storm.users));
+    const active = await untilAllActive(api, joined, 60_000);
+    if (active < joined.length)
+      throw new Error(`only ${active} of ${joined.length} storm users became ACTIVE`);
+    tokens = joined.map((token) => token.token);
+    const free = await api.firstFreeSeat(tokens[0]!);
+    seat = { concertId: free.concertId, seatId: free.seatId };
+    await api.close();
     progress.line(
       label,
-      `done: drained in ${result.drainSeconds} s (${result.requestsPerSecond} req/s), p99 ${result.latency.p99} ms, ` +
-        `${transactions} transactions (${result.transactionsPerRequest}/request)`,
+      `${active} users ACTIVE; storm on concert ${seat.concertId} seat ${seat.seatId}`,
     );
-    return result;
   } finally {
-    if (!ctx.options.keepDatabases) await dropDatabase(ctx.admin, name);
+    await setup.stop();
   }
-}
 
-const fakeTokens = (count: number) =>
-  range(0, count).map(() => randomBytes(24).toString('base64url'));
+  // 2. What a start and stop alone cost in transactions (migration check, seed check, ticks).
+  const beforeIdle = await transactionCount(ctx.admin, name);
+  await (await start('idle')).stop();
+  const idleCost = (await transactionCount(ctx.admin, name)) - beforeIdle;
 
-export async function stormScenario(ctx: Context): Promise<void> {
-  const { storm } = ctx.options.profile;
-  progress.phase(
-    `hot-seat storm (${storm.users} users, one seat, ${storm.connections} connections)`,
+  // 3. The bare route under the same burst, just before: the rate the storm is compared with.
+  const unknownTokens = range(0, storm.users).map(() => randomBytes(24).toString('base64url'));
+  const bare = await burst(ctx, ctx.bare, 'bare', unknownTokens, { concertId: 1, seatId: 1 });
+  ctx.results.push({ ...bare, pairedWith: mode.name });
+  progress.line(
+    'bare storm',
+    `done: drained in ${bare.drainSeconds} s (${bare.requestsPerSecond} req/s)`,
   );
-  for (const mode of ctx.modes) ctx.results.push(await modeStorm(ctx, mode));
+
+  // 4. The storm, on a fresh server, counted from stopped to stopped.
+  const before = await transactionCount(ctx.admin, name);
+  const server = await start('run');
+  let result: StormResult;
+  try {
+    result = await burst(ctx, server, mode.name, tokens, seat);
+  } finally {
+    await server.stop();
+  }
+  const transactions = (await transactionCount(ctx.admin, name)) - before - idleCost;
+  result.transactions = transactions;
+  result.transactionsPerRequest = round(transactions / storm.users, 3);
+  result.heldRowsForSeat = await withPool(url, async (pool) => {
+    const rows = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM seat_holds WHERE seat_id = $1 AND status = 'HELD'`,
+      [seat.seatId],
+    );
+    return rows.rows[0]?.n ?? 0;
+  });
+  check(
+    ctx,
+    `${mode.name}: storm of ${storm.users} on one seat has exactly one winner`,
+    result.winners === 1 && result.heldRowsForSeat === 1,
+    `${result.winners} × 201, ${result.alreadyHeld} × SEAT_ALREADY_HELD, ` +
+      (Object.keys(result.otherOutcomes).length === 0
+        ? 'nothing else'
+        : `other ${JSON.stringify(result.otherOutcomes)}`) +
+      `, ${result.heldRowsForSeat} hold row(s) in the database`,
+  );
+  progress.line(
+    label,
+    `done: drained in ${result.drainSeconds} s (${result.requestsPerSecond} req/s), p99 ${result.latency.p99} ms, ` +
+      `${transactions} transactions (${result.transactionsPerRequest}/request)`,
+  );
+  return result;
 }
+
+export const stormScenario: Scenario = {
+  name: 'storm',
+  async run(ctx) {
+    const { storm } = ctx.options.profile;
+    progress.phase(
+      `hot-seat storm (${storm.users} users, one seat, ${storm.connections} connections)`,
+    );
+    for (const mode of ctx.modes) {
+      const storm = (database: BenchDatabase) => modeStorm(ctx, mode, database);
+      ctx.results.push(await withDatabase(ctx, mode.name, 'storm', storm));
+    }
+  },
+
+  section(report) {
+    const results = resultsOf(report.results, 'storm');
+    if (results.length === 0) return undefined;
+    const modeOnly = (cell: (result: StormResult) => string) => (result: StormResult) =>
+      result.target === 'bare' ? '–' : cell(result);
+    return section(
+      'Hot-seat storm',
+      'N users with ACTIVE tokens POST a hold of the same seat, all due at the same instant. Latency in ms from the storm’s start. ' +
+        'Transactions: pg_stat_database commits + rollbacks of the storm’s database during the storm (less an idle server start).',
+      table(results, [
+        targetColumn,
+        ['N', (r) => count(r.users)],
+        ['connections', (r) => String(r.connections)],
+        ['winners', modeOnly((r) => String(r.winners))],
+        ['409 SEAT_ALREADY_HELD', modeOnly((r) => count(r.alreadyHeld))],
+        ['other', modeOnly((r) => tally(r.otherOutcomes))],
+        ['drain s', (r) => r.drainSeconds.toFixed(2)],
+        ['req/s', (r) => count(r.requestsPerSecond)],
+        ['× bare', (r) => (r.target === 'bare' ? '1.00×' : times(stormRatio(report.results, r)))],
+        ...latencyColumns((r: StormResult) => r.latency),
+        ['DB transactions', (r) => (r.transactions === null ? '–' : count(r.transactions))],
+        [
+          'per request',
+          (r) => (r.transactionsPerRequest === null ? '–' : r.transactionsPerRequest.toFixed(2)),
+        ],
+        cpuColumn((r) => r.usage),
+      ]),
+    );
+  },
+
+  verdicts(input) {
+    const storms = resultsOf(input.results, 'storm');
+    const bare = storms.find((result) => result.target === 'bare');
+    const modes = storms.filter((result) => result.target !== 'bare');
+    const target =
+      "Hot-seat storm of 10,000: exactly one winner, drained at ≥ 0.4× the bare route's rate";
+    if (!bare || modes.length === 0)
+      return [{ target, verdict: 'not measured', detail: 'no storm run' }];
+    const rounds = resultsOf(input.results, 'round-trips');
+    const parts = modes.map((result) => {
+      const loser = rounds
+        .find((item) => item.target === result.target)
+        ?.steps.find((step) => step.step.startsWith('hold (seat already held'));
+      return (
+        `${result.target}: ${result.winners} winner(s), ${Math.round(result.requestsPerSecond)} req/s = ${stormRatio(input.results, result) ?? 0}× bare` +
+        (result.transactionsPerRequest === null
+          ? ''
+          : `, ${result.transactionsPerRequest} transactions/request`) +
+        (loser ? `, a losing hold costs ${loser.roundTrips} database round trips` : '')
+      );
+    });
+    const met = modes.every(
+      (result) => result.winners === 1 && (stormRatio(input.results, result) ?? 0) >= 0.4,
+    );
+    const size = bare.users === 10_000 ? '' : ` (this run: N = ${bare.users})`;
+    return [{ target, verdict: met ? 'met' : 'not met', detail: parts.join('; ') + size }];
+  },
+};

@@ -4,9 +4,9 @@
  * much the server can do; latency here is connections ÷ throughput, not a user's wait.
  */
 import autocannon from 'autocannon';
-import { formatCount, formatMs } from '../lib/progress.js';
+import { count, msLive } from '../lib/format.js';
 import { SampleBuffer, summarize } from '../lib/stats.js';
-import { serveJob } from './channel.js';
+import { serveJob } from '../lib/workers.js';
 
 export type ClosedLoopRequests =
   { kind: 'join'; userCount: number } | { kind: 'poll'; tokens: string[] };
@@ -141,7 +141,7 @@ async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<
     const window = summarize(latencies.since(windowStart));
     windowStart = latencies.length;
     report(
-      `t=${seconds}s${measuring ? '' : ' (warm-up)'} ${formatCount(window.count)} req/s, p50 ${formatMs(window.p50)} p99 ${formatMs(window.p99)}`,
+      `t=${seconds}s${measuring ? '' : ' (warm-up)'} ${count(window.count)} req/s, p50 ${msLive(window.p50)} p99 ${msLive(window.p99)}`,
     );
   });
   await instance;

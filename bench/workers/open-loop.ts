@@ -8,11 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { arrivalOffsets } from '../lib/arrivals.js';
+import { count, msLive } from '../lib/format.js';
 import type { Stage } from '../lib/options.js';
-import { formatCount, formatMs } from '../lib/progress.js';
 import { SampleBuffer, summarize, type LatencySummary } from '../lib/stats.js';
-import { serveJob } from './channel.js';
+import { serveJob } from '../lib/workers.js';
 
 export type OpenLoopRequests =
   | { kind: 'join'; users: 'random'; userCount: number }
@@ -57,6 +56,40 @@ export interface OpenLoopResult {
   /** How late the generator itself sent requests that had a free slot (its own lag). */
   sendLag: LatencySummary;
   cpuSeconds: number;
+}
+
+/**
+ * Send times (ms from the start) of an open-loop arrival-rate ramp, like k6's
+ * ramping-arrival-rate executor: the rate moves linearly from the previous stage's target (0 at
+ * first) to this stage's target, and request k is due when the integral of the rate reaches k.
+ */
+function arrivalOffsets(stages: readonly Stage[]): Float64Array {
+  const times: number[] = [];
+  let startRate = 0;
+  let stageStart = 0;
+  let issued = 0;
+  let cumulative = 0;
+  for (const stage of stages) {
+    const duration = stage.durationSeconds;
+    const slope = (stage.target - startRate) / duration; // rate change per second
+    const total = ((startRate + stage.target) / 2) * duration;
+    cumulative += total;
+    // Arrival number k (1-based, cumulative) falls in this stage when k <= cumulative.
+    while (issued + 1 <= cumulative + 1e-9) {
+      const within = issued + 1 - (cumulative - total); // requests into this stage
+      // Solve startRate·t + slope·t²/2 = within for t in [0, duration].
+      const t =
+        Math.abs(slope) < 1e-12
+          ? within / startRate
+          : (-startRate + Math.sqrt(Math.max(0, startRate * startRate + 2 * slope * within))) /
+            slope;
+      times.push((stageStart + Math.min(duration, Math.max(0, t))) * 1000);
+      issued++;
+    }
+    startRate = stage.target;
+    stageStart += duration;
+  }
+  return Float64Array.from(times);
 }
 
 interface Prepared {
@@ -219,10 +252,10 @@ async function run(job: OpenLoopJob, report: (text: string) => void): Promise<Op
     const windowSummary = summarize(window.since(reported));
     reported = window.length;
     report(
-      `t=${(now() / 1000).toFixed(0)}s due ${formatCount(next)}/${formatCount(offsets.length)} ` +
-        `answered ${formatCount(answered)} in-flight ${formatCount(inFlight)} waiting ${formatCount(waiting.length - waitingHead)} ` +
-        `last 1s: ${formatCount(windowSummary.count)} done, p99 ${formatMs(windowSummary.p99)}` +
-        (transportErrors > 0 ? ` errors ${formatCount(transportErrors)}` : ''),
+      `t=${(now() / 1000).toFixed(0)}s due ${count(next)}/${count(offsets.length)} ` +
+        `answered ${count(answered)} in-flight ${count(inFlight)} waiting ${count(waiting.length - waitingHead)} ` +
+        `last 1s: ${count(windowSummary.count)} done, p99 ${msLive(windowSummary.p99)}` +
+        (transportErrors > 0 ? ` errors ${count(transportErrors)}` : ''),
     );
   }, 1000);
 

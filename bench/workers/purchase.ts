@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { formatCount } from '../lib/progress.js';
+import { count } from '../lib/format.js';
 import { SampleBuffer } from '../lib/stats.js';
-import { serveJob } from './channel.js';
+import { serveJob } from '../lib/workers.js';
 
 export interface PurchaseJob {
   target: string;
@@ -195,8 +195,8 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
   const ticker = setInterval(() => {
     const done = purchases.length;
     report(
-      `t=${(elapsed() / 1000).toFixed(0)}s joined ${formatCount(counters.joined)} admitted ${formatCount(counters.active)} ` +
-        `purchased ${formatCount(done)} (+${formatCount(done - lastCount)}/s) requests ${formatCount(counters.requests)}`,
+      `t=${(elapsed() / 1000).toFixed(0)}s joined ${count(counters.joined)} admitted ${count(counters.active)} ` +
+        `purchased ${count(done)} (+${count(done - lastCount)}/s) requests ${count(counters.requests)}`,
     );
     lastCount = done;
   }, 1000);

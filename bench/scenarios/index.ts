@@ -1,0 +1,45 @@
+/** Every scenario of `npm run bench`: the order a run takes them, and the order the report shows them. */
+import type { Scenario } from '../lib/context.js';
+import { scenarioNames, type ScenarioName } from '../lib/options.js';
+import { capacityScenario } from './capacity.js';
+import { eventBusScenario } from './event-buses.js';
+import { liveStreamsScenario } from './live-streams.js';
+import { pgbenchScenario } from './pgbench.js';
+import { pollingScenario } from './polling.js';
+import { purchaseScenario } from './purchase.js';
+import { queueStreamScenario } from './queue-stream.js';
+import { roundTripScenario } from './round-trips.js';
+import { scaleOutScenario } from './scale-out.js';
+import { seedScenario } from './seed.js';
+import { stormScenario } from './storm.js';
+
+const byName: Record<ScenarioName, Scenario> = {
+  seed: seedScenario,
+  capacity: capacityScenario,
+  polling: pollingScenario,
+  storm: stormScenario,
+  'round-trips': roundTripScenario,
+  purchase: purchaseScenario,
+  pgbench: pgbenchScenario,
+  'scale-out': scaleOutScenario,
+  'event-buses': eventBusScenario,
+  'queue-stream': queueStreamScenario,
+  'live-streams': liveStreamsScenario,
+};
+
+/** In the order a run takes them (`scenarioNames`). */
+export const scenarios: Scenario[] = scenarioNames.map((name) => byName[name]);
+
+/** The report's sections in the order reports have always had (runs compare section by section). */
+export const reportOrder: Scenario[] = [
+  seedScenario,
+  capacityScenario,
+  scaleOutScenario,
+  pollingScenario,
+  stormScenario,
+  purchaseScenario, // with pgbench's line
+  roundTripScenario,
+  eventBusScenario,
+  queueStreamScenario,
+  liveStreamsScenario,
+];
