@@ -30,7 +30,7 @@ import { createDataPlatformConsumer } from './modules/events/data-platform.consu
 import { createDeliveriesStore, type DeliveriesStore } from './modules/events/deliveries.store.js';
 import { EVENT_TYPES, type EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
-import { createTokenExpiryConsumer } from './modules/events/token-expiry.consumer.js';
+import { createTokenExpiryConsumer } from './modules/queue/queue.token-expiry.consumer.js';
 import { createRankingConsumer, loadRanking } from './modules/ranking/ranking.consumer.js';
 import { createRankingMirror } from './modules/ranking/ranking.mirror.js';
 import {
@@ -39,8 +39,8 @@ import {
 } from './modules/reservations/reservations.service.js';
 import { createPostgresReservationStore } from './modules/reservations/reservations.store.postgres.js';
 import { createRedisClient } from './redis/client.js';
-import { createAdmission, type Admission } from './workers/admission.worker.js';
-import type { Worker } from './workers/loop.js';
+import { createAdmission, type Admission } from './modules/queue/queue.admission.js';
+import type { Worker } from './shared/loop.js';
 import { createConsumers } from './workers/consumers.worker.js';
 import { createDeliveryWorker } from './workers/delivery.worker.js';
 import { createHousekeeping } from './workers/housekeeping.worker.js';

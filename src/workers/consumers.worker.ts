@@ -4,7 +4,7 @@ import { consumerHandler } from '../modules/events/consumer-runner.js';
 import type { DeliveriesStore } from '../modules/events/deliveries.store.js';
 import type { EventConsumer } from '../modules/events/events.js';
 import type { RetryPolicy } from '../modules/events/retry.policy.js';
-import type { Worker } from './loop.js';
+import type { Worker } from '../shared/loop.js';
 
 /** Subscribes every consumer to the bus as a group of its own name (one group per effect). */
 export function createConsumers(

@@ -6,7 +6,7 @@ import {
   type EventConsumer,
 } from '../modules/events/events.js';
 import { afterFailure, type RetryPolicy } from '../modules/events/retry.policy.js';
-import { createLoop, type Loop } from './loop.js';
+import { createLoop, type Loop } from '../shared/loop.js';
 
 export interface DeliveryWorkerOptions {
   policy: RetryPolicy;

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { query } from '../db/sql.js';
-import { createLoop, type Loop } from './loop.js';
+import { createLoop, type Loop } from '../shared/loop.js';
 
 const BATCH = 5_000;
 

@@ -6,7 +6,7 @@ import { PRESENCE_LOCK, type Presence } from '../db/presence.js';
 import { query, queryOne } from '../db/sql.js';
 import type { EventBus } from '../modules/events/bus.js';
 import type { OutboxEvent } from '../modules/events/events.js';
-import { createLoop, type Loop } from './loop.js';
+import { createLoop, type Loop } from '../shared/loop.js';
 
 export interface OutboxRelayOptions {
   intervalMs: number;

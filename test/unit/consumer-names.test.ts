@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDataPlatformConsumer } from '../../src/modules/events/data-platform.consumer.js';
 import type { DeliveriesStore } from '../../src/modules/events/deliveries.store.js';
 import { CONSUMER_NAMES } from '../../src/modules/events/events.js';
-import { createTokenExpiryConsumer } from '../../src/modules/events/token-expiry.consumer.js';
+import { createTokenExpiryConsumer } from '../../src/modules/queue/queue.token-expiry.consumer.js';
 import { createRankingConsumer } from '../../src/modules/ranking/ranking.consumer.js';
 import type { Database } from '../../src/db/client.js';
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createAdmission } from '../../src/workers/admission.worker.js';
-import { createLoop } from '../../src/workers/loop.js';
+import { createAdmission } from '../../src/modules/queue/queue.admission.js';
+import { createLoop } from '../../src/shared/loop.js';
 
 interface Line {
   level: number;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLoop, type Worker } from '../../workers/loop.js';
+import { createLoop, type Worker } from '../../shared/loop.js';
 import { estimatedWaitSeconds, type TokenStatus } from './queue.rules.js';
 import type { QueueStore, TokenView } from './queue.store.js';
 

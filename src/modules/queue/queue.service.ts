@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
-import type { Admission } from '../../workers/admission.worker.js';
+import type { Admission } from './queue.admission.js';
 import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
 import { liveStatus, type LiveStatus } from './queue.live.js';

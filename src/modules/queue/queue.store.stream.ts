@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { AppError } from '../../shared/errors.js';
 import { newQueueToken } from '../../shared/ids.js';
-import { createLoop, type Worker } from '../../workers/loop.js';
+import { createLoop, type Worker } from '../../shared/loop.js';
 import type { QueueEntry, QueueLog } from './queue.log.kafka.js';
 import {
   createRedisQueueStore,

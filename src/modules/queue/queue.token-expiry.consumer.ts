@@ -1,5 +1,9 @@
-import type { QueueStore } from '../queue/queue.store.js';
-import { RESERVATION_CONFIRMED, type EventConsumer, type ReservationConfirmed } from './events.js';
+import type { QueueStore } from './queue.store.js';
+import {
+  RESERVATION_CONFIRMED,
+  type EventConsumer,
+  type ReservationConfirmed,
+} from '../events/events.js';
 
 /**
  * Expires the buyer's queue token after a payment. The payment already does this directly (in

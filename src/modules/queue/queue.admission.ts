@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AdmissionResult, QueueStore, TokenView } from '../modules/queue/queue.store.js';
-import { createLoop, type Worker } from './loop.js';
+import type { AdmissionResult, QueueStore, TokenView } from './queue.store.js';
+import { createLoop, type Worker } from '../../shared/loop.js';
 
 export interface Admission extends Worker {
   /** Expire and admit now; resolves once a run that started after the call is done. */

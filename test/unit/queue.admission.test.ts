@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AdmissionResult, TokenView } from '../../src/modules/queue/queue.store.js';
-import { createAdmission } from '../../src/workers/admission.worker.js';
+import { createAdmission } from '../../src/modules/queue/queue.admission.js';
 
 const waitingAt = (position: number): TokenView => ({
   token: `t${position}`,
