@@ -38,6 +38,8 @@ export interface GroupMemberOptions {
   run: Parameters<KafkaConsumer['run']>[0];
   /** More KafkaJS-style settings of the member. */
   kafkaJS?: Record<string, unknown>;
+  /** librdkafka and client settings beside the KafkaJS-style ones (`js.consumer.max.batch.size`…). */
+  config?: Record<string, unknown>;
   /** True once the member is no longer wanted: a member that joins after that leaves at once. */
   stopped: () => boolean;
 }
@@ -63,6 +65,7 @@ export async function joinGroup(
       heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
       ...options.kafkaJS,
     },
+    ...options.config,
   });
   try {
     await consumer.connect();

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { createKafkaClient, lazily } from '../../kafka/client.js';
-import { joinInBackground } from '../../kafka/consumer.js';
+import { joinGroup, joinInBackground } from '../../kafka/consumer.js';
 import type { KafkaConsumedMessage, KafkaConsumer, KafkaModule } from '../../kafka/package.js';
 import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
@@ -143,24 +143,15 @@ export function createKafkaQueueLog(
     consume(apply) {
       const join = async (): Promise<void> => {
         await ensureTopic();
-        const member = (await kafka.get()).consumer({
-          kafkaJS: {
-            groupId: options.groupId,
-            // A new group reads what the topic still holds: entries from before it are skipped
-            // by the apply (no pending claim), entries made while it formed are not lost.
-            fromBeginning: true,
-            autoCommit: true,
-            autoCommitInterval: 1_000,
-            sessionTimeout: options.sessionTimeoutMs,
-            heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 10)),
-            maxWaitTimeInMs: options.fetchWaitMs,
-          },
-          'js.consumer.max.batch.size': options.maxBatch ?? DEFAULT_MAX_BATCH,
-        });
-        try {
-          await member.connect();
-          await member.subscribe({ topics: [topic] });
-          await member.run({
+        consumer = await joinGroup(await kafka.get(), {
+          groupId: options.groupId,
+          topics: [topic],
+          sessionTimeoutMs: options.sessionTimeoutMs,
+          // A new group reads what the topic still holds (joinGroup): entries from before it are
+          // skipped by the apply (no pending claim), entries made while it formed are not lost.
+          kafkaJS: { maxWaitTimeInMs: options.fetchWaitMs },
+          config: { 'js.consumer.max.batch.size': options.maxBatch ?? DEFAULT_MAX_BATCH },
+          run: {
             partitionsConsumedConcurrently: options.partitions,
             eachBatch: async ({ batch }) => {
               const entries = decodeBatch(batch.partition, batch.messages);
@@ -177,13 +168,9 @@ export function createKafkaQueueLog(
                 throw error;
               }
             },
-          });
-        } catch (error) {
-          await member.disconnect().catch(() => undefined);
-          throw error;
-        }
-        if (stopped()) await member.disconnect();
-        else consumer = member;
+          },
+          stopped,
+        });
       };
 
       // Without Kafka the service still starts, and places and admits what Redis holds.
