@@ -147,7 +147,7 @@ export function createKafkaQueueLog(
           kafkaJS: {
             groupId: options.groupId,
             // A new group reads what the topic still holds: entries from before it are skipped
-            // by the apply (no pending claim), entries made while it formed are not lost.
+            // by the apply (no pending join), entries made while it formed are not lost.
             fromBeginning: true,
             autoCommit: true,
             autoCommitInterval: 1_000,
