@@ -4,7 +4,7 @@ import { kafkaBrokers, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
 import { createPostgresBalanceStore } from './modules/balance/balance.store.postgres.js';
-import type { BalanceStore } from './modules/balance/balance.store.js';
+import { createBalanceService, type BalanceService } from './modules/balance/balance.service.js';
 import { createConcertService, type ConcertService } from './modules/concerts/concerts.service.js';
 import { createPostgresConcertStore } from './modules/concerts/concerts.store.postgres.js';
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
@@ -57,7 +57,7 @@ export interface Container {
   holds: HoldService;
   reservations: ReservationService;
   concerts: ConcertService;
-  balance: BalanceStore;
+  balance: BalanceService;
   admission: Admission;
   relay: OutboxRelay;
   deliveries: DeliveriesStore;
@@ -204,7 +204,9 @@ export function createContainer(config: Config, database: Database, logger: Logg
       eventsCommitted: relay.wake,
     }),
     concerts,
-    balance: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
+    balance: createBalanceService({
+      store: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
+    }),
     admission,
     relay,
     deliveries,
