@@ -32,7 +32,7 @@ import { EVENT_TYPES, type EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
 import { createTokenExpiryConsumer } from './modules/queue/queue.token-expiry.consumer.js';
 import { createRankingConsumer, loadRanking } from './modules/ranking/ranking.consumer.js';
-import { createRankingMirror } from './modules/ranking/ranking.mirror.js';
+import { createRankingMirror } from './modules/ranking/ranking.mirror.redis.js';
 import {
   createReservationService,
   type ReservationService,
