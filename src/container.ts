@@ -4,7 +4,7 @@ import { kafkaBrokers, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
 import { createPostgresBalanceStore } from './modules/balance/balance.store.postgres.js';
-import type { BalanceStore } from './modules/balance/balance.store.js';
+import { createBalanceService, type BalanceService } from './modules/balance/balance.service.js';
 import { createConcertService, type ConcertService } from './modules/concerts/concerts.service.js';
 import { createPostgresConcertStore } from './modules/concerts/concerts.store.postgres.js';
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
@@ -32,7 +32,7 @@ import { EVENT_TYPES, type EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
 import { createTokenExpiryConsumer } from './modules/queue/queue.token-expiry.consumer.js';
 import { createRankingConsumer, loadRanking } from './modules/ranking/ranking.consumer.js';
-import { createRankingMirror } from './modules/ranking/ranking.mirror.js';
+import { createRankingMirror } from './modules/ranking/ranking.mirror.redis.js';
 import {
   createReservationService,
   type ReservationService,
@@ -57,7 +57,7 @@ export interface Container {
   holds: HoldService;
   reservations: ReservationService;
   concerts: ConcertService;
-  balance: BalanceStore;
+  balance: BalanceService;
   admission: Admission;
   relay: OutboxRelay;
   deliveries: DeliveriesStore;
@@ -204,7 +204,9 @@ export function createContainer(config: Config, database: Database, logger: Logg
       eventsCommitted: relay.wake,
     }),
     concerts,
-    balance: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
+    balance: createBalanceService({
+      store: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
+    }),
     admission,
     relay,
     deliveries,

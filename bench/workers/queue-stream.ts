@@ -98,13 +98,13 @@ async function measure(
   const { store } = backend;
   let user = 1;
   // Warm-up: connections, scripts, the producer.
-  for (let i = 0; i < 20; i++) await backend.placed((await store.enter(user++)).token);
+  for (let i = 0; i < 20; i++) await backend.placed((await store.join(user++)).token);
 
   const answered: number[] = [];
   const placed: number[] = [];
   for (let i = 0; i < job.joins; i++) {
     const t0 = performance.now();
-    const view = await store.enter(user++);
+    const view = await store.join(user++);
     answered.push(performance.now() - t0);
     placed.push((await backend.placed(view.token)) - t0);
   }
@@ -112,7 +112,7 @@ async function measure(
   // Joins one after another, each sent as soon as the previous one answered: how many were
   // placed ahead of a join that had already been answered?
   const chain: string[] = [];
-  for (let i = 0; i < job.joins; i++) chain.push((await store.enter(user++)).token);
+  for (let i = 0; i < job.joins; i++) chain.push((await store.join(user++)).token);
   await Promise.all(chain.map((token) => backend.placed(token)));
   let overtaken = 0;
   let latestArrival = -Infinity;
@@ -126,7 +126,7 @@ async function measure(
   const views = await Promise.all(
     Array.from({ length: job.burst }, async () => {
       const start = performance.now();
-      const view = await store.enter(user++);
+      const view = await store.join(user++);
       burstAnswered.push(performance.now() - start);
       return view;
     }),

@@ -46,13 +46,13 @@ export interface QueueKeys {
    */
   admissions: string;
   /**
-   * ZSET (stream backend only): tokens claimed whose log entry is not applied yet, scored by claim
-   * order (INCR seq) — their provisional place is behind the whole line and every earlier claim.
+   * ZSET (stream backend only): tokens joined whose log entry is not applied yet, scored by join
+   * order (INCR seq) — their provisional place is behind the whole line and every earlier pending join.
    */
   pending: string;
   /**
    * ZSET (stream backend only): pending tokens whose log entry the brokers have not acknowledged,
-   * scored by claim time (ms) — the repair re-sends those left there by a crash.
+   * scored by join time (ms) — the repair re-sends those left there by a crash.
    */
   unlogged: string;
   /** PUB/SUB channel (stream backend only), not a key: the views of tokens just applied. */

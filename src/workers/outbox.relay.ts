@@ -5,7 +5,7 @@ import { toDate, toNumber } from '../db/client.js';
 import { PRESENCE_LOCK, type Presence } from '../db/presence.js';
 import { query, queryOne } from '../db/sql.js';
 import type { EventBus } from '../modules/events/bus.js';
-import type { OutboxEvent } from '../modules/events/events.js';
+import type { OutboxEvent, OutboxLag } from '../modules/events/events.js';
 import { createLoop, type Loop } from '../shared/loop.js';
 
 export interface OutboxRelayOptions {
@@ -17,13 +17,6 @@ export interface OutboxRelayOptions {
   /** This process's presence lock: the owner name of its leases, and how peers tell it is gone. */
   presence: Presence;
   logger: Logger;
-}
-
-export interface OutboxLag {
-  /** Committed events the bus has not accepted yet. */
-  unsent: number;
-  /** Age of the oldest of them, in seconds (0 when none). */
-  oldestUnsentSeconds: number;
 }
 
 export interface OutboxRelay extends Loop {

@@ -22,7 +22,7 @@ describeWithPostgres('buyer flow on PostgreSQL', () => {
     const concert = await createConcert(db.pool, { seats: 5, price: 30_000 });
     const seatId = concert.seatIds[2]!;
 
-    const entered = await client.enter(501);
+    const entered = await client.join(501);
     expect(entered.status).toBe(201);
     expect(entered.code).toBe('SUCCESS');
     expect(entered.data).toMatchObject({ status: 'ACTIVE', position: 0 });

@@ -45,7 +45,7 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
   const line = async (server: TestServer, count: number) => {
     const tokens: string[] = [];
     for (let i = 0; i < count; i++) {
-      const entered = await server.client.enter(nextUser++);
+      const entered = await server.client.join(nextUser++);
       expect(entered.status).toBe(201);
       tokens.push(entered.data.token);
     }

@@ -34,11 +34,11 @@ describeWithPostgres(`live stream limits (${testQueueBackend()} waiting room)`, 
     const server = await startTestServer(db, { MAX_ACTIVE: '1', ...overrides });
     servers.push(server);
     // The first user takes the one slot, so every token below waits (its streams stay open).
-    expect((await server.client.enter(nextUser++)).status).toBe(201);
+    expect((await server.client.join(nextUser++)).status).toBe(201);
     return server;
   };
   const waitingToken = async (server: TestServer) => {
-    const entered = await server.client.enter(nextUser++);
+    const entered = await server.client.join(nextUser++);
     expect([entered.status, entered.data.status]).toEqual([201, 'WAITING']);
     return entered.data.token;
   };

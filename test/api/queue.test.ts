@@ -31,15 +31,15 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it('gives an unguessable token and returns the same token and place on re-entry', async () => {
     const client = await start({ MAX_ACTIVE: '1' });
-    const first = await client.enter(1);
-    const second = await client.enter(2);
+    const first = await client.join(1);
+    const second = await client.join(2);
     expect(first.data.status).toBe('ACTIVE');
     expect(second.data).toMatchObject({ status: 'WAITING', position: 1 });
     expect(second.data.token).not.toBe(first.data.token);
     expect(second.data.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(Buffer.from(second.data.token, 'base64url')).toHaveLength(24);
 
-    const again = await Promise.all([client.enter(2), client.enter(2), client.enter(2)]);
+    const again = await Promise.all([client.join(2), client.join(2), client.join(2)]);
     // Answered as the first join was (201, the seed's status), like every replay.
     for (const reply of again) expect(reply.status).toBe(201);
     for (const reply of again)
@@ -54,7 +54,7 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
   it('keeps strict arrival order with exact positions, and refills a freed slot at once', async () => {
     const client = await start({ MAX_ACTIVE: '2' });
     const tokens: string[] = [];
-    for (let user = 1; user <= 6; user++) tokens.push((await client.enter(user)).data.token);
+    for (let user = 1; user <= 6; user++) tokens.push((await client.join(user)).data.token);
     const statuses = await Promise.all(tokens.map((token) => client.status(token)));
     expect(statuses.map((s) => s.data.status)).toEqual([
       'ACTIVE',
@@ -87,7 +87,7 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it('60 users with room for 50: the first 50 by arrival are ACTIVE, the rest wait 1–10; a payment admits position 1 within a second', async () => {
     const client = await start({ MAX_ACTIVE: '50' });
-    const joined = await Promise.all(Array.from({ length: 60 }, (_, i) => client.enter(1000 + i)));
+    const joined = await Promise.all(Array.from({ length: 60 }, (_, i) => client.join(1000 + i)));
     expect(joined.every((reply) => reply.status === 201)).toBe(true);
     // Arrival order is the order the backend sequenced the joins.
     const byArrival = await server.queue.arrivalOrder();
@@ -123,8 +123,8 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it('expires ACTIVE tokens after their lifetime and frees the slot; an expired token is never revived', async () => {
     const client = await start({ MAX_ACTIVE: '1', ACTIVE_TOKEN_TTL_SECONDS: '60' });
-    const first = (await client.enter(1)).data.token;
-    const second = (await client.enter(2)).data.token;
+    const first = (await client.join(1)).data.token;
+    const second = (await client.join(2)).data.token;
     await server.queue.travel(61);
     await expect
       .poll(async () => (await client.status(second)).data.status, { timeout: 2000 })
@@ -132,7 +132,7 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
     expect((await client.status(first)).data.status).toBe('EXPIRED');
     expect((await client.concerts(first)).code).toBe('QUEUE_TOKEN_EXPIRED');
     // Joining again gives a new token at the back of the line.
-    const rejoined = await client.enter(1);
+    const rejoined = await client.join(1);
     expect(rejoined.data.token).not.toBe(first);
     expect(rejoined.data).toMatchObject({ status: 'WAITING', position: 1 });
     expect((await client.status(first)).data.status).toBe('EXPIRED');
@@ -140,9 +140,9 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it('expires WAITING tokens not polled within the idle lifetime; polling keeps them', async () => {
     const client = await start({ MAX_ACTIVE: '1', WAITING_TOKEN_IDLE_SECONDS: '100' });
-    await client.enter(1);
-    const polled = (await client.enter(2)).data.token;
-    const idle = (await client.enter(3)).data.token;
+    await client.join(1);
+    const polled = (await client.join(2)).data.token;
+    const idle = (await client.join(3)).data.token;
     await server.queue.travel(60);
     expect((await client.status(polled)).data).toMatchObject({ status: 'WAITING', position: 1 });
     await server.queue.travel(60);
@@ -155,7 +155,7 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it("answers unknown, malformed and missing tokens with 401, and another user's Client-Id with 403", async () => {
     const client = await start();
-    const token = (await client.enter(9)).data.token;
+    const token = (await client.join(9)).data.token;
     expect((await client.status('A'.repeat(32))).code).toBe('QUEUE_TOKEN_INVALID');
     expect((await client.status('A'.repeat(32))).status).toBe(401);
     expect((await client.status('not a token')).status).toBe(401);
@@ -173,8 +173,8 @@ describeWithPostgres(`waiting room (${testQueueBackend()} backend)`, () => {
 
   it('refuses a WAITING token on every route behind the queue', async () => {
     const client = await start({ MAX_ACTIVE: '1' });
-    await client.enter(1);
-    const waiting = (await client.enter(2)).data.token;
+    await client.join(1);
+    const waiting = (await client.join(2)).data.token;
     const replies = await Promise.all([
       client.concerts(waiting),
       client.seats(waiting, 1),

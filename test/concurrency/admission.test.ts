@@ -57,9 +57,7 @@ describeWithPostgres('admission with several instances', () => {
     const joining = (async () => {
       for (let wave = 0; wave < USERS / 50; wave++) {
         const joined = await Promise.all(
-          Array.from({ length: 50 }, (_, i) =>
-            servers[i % 2]!.client.enter(10_000 + wave * 50 + i),
-          ),
+          Array.from({ length: 50 }, (_, i) => servers[i % 2]!.client.join(10_000 + wave * 50 + i)),
         );
         expect(joined.every((reply) => reply.status === 201)).toBe(true);
         tokens.push(...joined.map((reply) => reply.data.token));

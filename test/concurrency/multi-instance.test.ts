@@ -53,7 +53,7 @@ describeWithPostgres('three server processes sharing one sale', () => {
   /** One buyer's visit, every request to a random instance: wait, try a few seats, pay or leave. */
   async function visit(userId: number): Promise<'bought' | 'left'> {
     await setBalance(db.pool, userId, 1_000);
-    const joined = await anyClient().enter(userId);
+    const joined = await anyClient().join(userId);
     expect(joined.status).toBe(201);
     const token = joined.data.token;
     const deadline = Date.now() + 40_000;

@@ -57,7 +57,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
 
   /** Joins, then runs admission once (what the service does for a head-of-line join). */
   const join = async (store: QueueStore, userId: number): Promise<TokenView> => {
-    const view = await store.enter(userId);
+    const view = await store.join(userId);
     await store.admit();
     return view;
   };
@@ -70,7 +70,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
   describe('tokens', () => {
     it('are 24 random bytes in base64url, distinct for every user', async () => {
       const { store } = await fresh({ maxActive: 5 });
-      const views = await Promise.all(Array.from({ length: 40 }, (_, i) => store.enter(100 + i)));
+      const views = await Promise.all(Array.from({ length: 40 }, (_, i) => store.join(100 + i)));
       for (const view of views) {
         expect(view.token).toMatch(TOKEN_FORMAT);
         expect(Buffer.from(view.token, 'base64url')).toHaveLength(24);
@@ -97,7 +97,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
 
     it('are unknown when never issued: find and poll answer null, expire false', async () => {
       const { store } = await fresh();
-      await store.enter(1);
+      await store.join(1);
       const unknown = 'A'.repeat(32);
       expect(await store.find(unknown)).toBeNull();
       expect(await store.poll(unknown)).toBeNull();
@@ -105,41 +105,41 @@ export function queueStoreContract(open: OpenQueueHarness): void {
     });
   });
 
-  describe('entering', () => {
+  describe('joining', () => {
     it('gives a user with a live token the same token and place again', async () => {
       const { store } = await fresh({ maxActive: 1 });
       const first = await join(store, 1);
       const second = await join(store, 2);
       expect(await status(store, first.token)).toEqual(['ACTIVE', 0]);
       expect(second).toMatchObject({ status: 'WAITING', position: 1 });
-      const third = await store.enter(3);
+      const third = await store.join(3);
       expect(third).toMatchObject({ status: 'WAITING', position: 2 });
 
-      expect(await store.enter(1)).toMatchObject({ token: first.token, status: 'ACTIVE' });
-      expect(await store.enter(2)).toMatchObject({
+      expect(await store.join(1)).toMatchObject({ token: first.token, status: 'ACTIVE' });
+      expect(await store.join(2)).toMatchObject({
         token: second.token,
         status: 'WAITING',
         position: 1,
       });
-      expect(await store.enter(3)).toMatchObject({ token: third.token, position: 2 });
+      expect(await store.join(3)).toMatchObject({ token: third.token, position: 2 });
     });
 
-    it('gives one token to one user entering many times at once, across instances', async () => {
+    it('gives one token to one user joining many times at once, across instances', async () => {
       const harness = await fresh({ maxActive: 1 });
       const other = await harness.instance();
       await join(harness.store, 1);
       const views = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? harness.store : other).enter(2)),
+        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? harness.store : other).join(2)),
       );
       expect(new Set(views.map((view) => view.token)).size).toBe(1);
       for (const view of views) expect(view).toMatchObject({ status: 'WAITING', position: 1 });
       // The next user is right behind: the storm left exactly one place taken.
-      expect(await harness.store.enter(3)).toMatchObject({ status: 'WAITING', position: 2 });
+      expect(await harness.store.join(3)).toMatchObject({ status: 'WAITING', position: 2 });
     });
 
     it('makes a token ACTIVE with the first admission when nobody waits and a slot is free', async () => {
       const { store } = await fresh({ maxActive: 3 });
-      const view = await store.enter(1);
+      const view = await store.join(1);
       // Either the join itself admitted it, or it heads the line for the next admission.
       if (view.status === 'ACTIVE') expect(view.position).toBe(0);
       else expect(view).toMatchObject({ status: 'WAITING', position: 1 });
@@ -153,7 +153,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
       for (let user = 1; user <= 4; user++) tokens.push((await join(store, user)).token);
       expect(await store.expire(tokens[0]!)).toBe(true);
       // A slot is free, but users 3 and 4 wait: user 5 queues behind them.
-      const late = await store.enter(5);
+      const late = await store.join(5);
       expect(late).toMatchObject({ status: 'WAITING', position: 3 });
       const run = await store.admit();
       expect(run).toMatchObject({ admitted: 1, active: 2, waiting: 2 });
@@ -167,7 +167,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
     it('keeps strict arrival order with exact positions; leaving moves everyone behind up', async () => {
       const { store } = await fresh({ maxActive: 2 });
       const tokens: string[] = [];
-      for (let user = 1; user <= 8; user++) tokens.push((await store.enter(user)).token);
+      for (let user = 1; user <= 8; user++) tokens.push((await store.join(user)).token);
       await store.admit();
       expect(await Promise.all(tokens.map((token) => status(store, token)))).toEqual([
         ['ACTIVE', 0],
@@ -197,7 +197,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
 
     it('reports the counts of each admission run', async () => {
       const { store } = await fresh({ maxActive: 2 });
-      for (let user = 1; user <= 5; user++) await store.enter(user);
+      for (let user = 1; user <= 5; user++) await store.join(user);
       const run = await store.admit();
       expect(run.active).toBe(2);
       expect(run.waiting).toBe(3);
@@ -216,7 +216,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
         while (admitting) maxActiveSeen = Math.max(maxActiveSeen, (await store.admit()).active);
       });
       const joined = await Promise.all(
-        Array.from({ length: 45 }, (_, i) => pick(i).enter(1_000 + i)),
+        Array.from({ length: 45 }, (_, i) => pick(i).join(1_000 + i)),
       );
       const tokens = joined.map((view) => view.token);
 
@@ -282,12 +282,12 @@ export function queueStoreContract(open: OpenQueueHarness): void {
       const harness = await fresh({ maxActive: 1, idleSeconds: 100, activeTtlSeconds: 1_000 });
       const { store } = harness;
       await join(store, 1);
-      const polled = await store.enter(2);
-      const idle = await store.enter(3);
-      const behind = await store.enter(4);
+      const polled = await store.join(2);
+      const idle = await store.join(3);
+      const behind = await store.join(4);
       await harness.travel(60);
       expect(await status(store, polled.token)).toEqual(['WAITING', 1]);
-      expect(await store.enter(4)).toMatchObject({ token: behind.token, position: 3 });
+      expect(await store.join(4)).toMatchObject({ token: behind.token, position: 3 });
       await harness.travel(60);
       // 120 s since idle's last poll; 60 s since the others'.
       expect(await status(store, idle.token)).toEqual(['EXPIRED', 0]);
@@ -302,7 +302,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
       const harness = await fresh({ maxActive: 1, idleSeconds: 100 });
       const { store } = harness;
       await join(store, 1);
-      const waiting = await store.enter(2);
+      const waiting = await store.join(2);
       const entered = (await store.find(waiting.token))!;
       expect(waiting.expiresAt!.getTime()).toBe(entered.state.lastSeenAt.getTime() + 100_000);
       await harness.travel(50);
@@ -343,7 +343,7 @@ export function queueStoreContract(open: OpenQueueHarness): void {
       const harness = await fresh({ maxActive: 1, activeTtlSeconds: 60 });
       const first = await join(harness.store, 1);
       await harness.travel(61);
-      const again = await harness.store.enter(1);
+      const again = await harness.store.join(1);
       expect(again.token).not.toBe(first.token);
       expect(again.status).not.toBe('EXPIRED');
       expect(await status(harness.store, first.token)).toEqual(['EXPIRED', 0]);

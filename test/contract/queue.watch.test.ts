@@ -54,7 +54,7 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
   it('reads every token with the status and exact position a poll gives; unknown tokens are absent', async () => {
     const { store } = await fresh({ maxActive: 2 });
     const tokens: string[] = [];
-    for (let user = 1; user <= 8; user++) tokens.push((await store.enter(user)).token);
+    for (let user = 1; user <= 8; user++) tokens.push((await store.join(user)).token);
     await store.admit();
     expect(await store.expire(tokens[4]!)).toBe(true);
     const unknown = 'U'.repeat(32);
@@ -95,9 +95,7 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
     const { store } = await fresh({ maxActive: 1 });
     const tokens: string[] = [];
     for (let start = 1; start <= 1_200; start += 100) {
-      const views = await Promise.all(
-        Array.from({ length: 100 }, (_, i) => store.enter(start + i)),
-      );
+      const views = await Promise.all(Array.from({ length: 100 }, (_, i) => store.join(start + i)));
       tokens.push(...views.map((view) => view.token));
     }
     await store.admit();
@@ -119,10 +117,10 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
     const harness = await fresh({ maxActive: 1, idleSeconds: 10 });
     const { store } = harness;
     const move = (seconds: number) => harness.travel(seconds);
-    await store.enter(1);
+    await store.join(1);
     await store.admit();
-    const watched = (await store.enter(2)).token;
-    const ignored = (await store.enter(3)).token;
+    const watched = (await store.join(2)).token;
+    const ignored = (await store.join(3)).token;
     await move(6);
     const first = (await store.watch([watched])).views.get(watched)!;
     expect(first.status).toBe('WAITING');
@@ -142,7 +140,7 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
     const { store } = harness;
     const move = (seconds: number) => harness.travel(seconds);
     const tokens: string[] = [];
-    for (let user = 1; user <= 6; user++) tokens.push((await store.enter(user)).token);
+    for (let user = 1; user <= 6; user++) tokens.push((await store.join(user)).token);
     await store.admit();
     expect((await store.watch([])).admissionRate).toBeCloseTo(3 / 30, 6);
     // An admitted token that has since expired still counts; its successor adds one.

@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { createConcertService } from '../../src/modules/concerts/concerts.service.js';
 import { createPostgresConcertStore } from '../../src/modules/concerts/concerts.store.postgres.js';
 import { loadRanking } from '../../src/modules/ranking/ranking.consumer.js';
-import { createRankingMirror } from '../../src/modules/ranking/ranking.mirror.js';
+import { createRankingMirror } from '../../src/modules/ranking/ranking.mirror.redis.js';
 import { createRedisClient, closeRedis } from '../../src/redis/client.js';
 import { RANKING_COMPLETE, redisKeys } from '../../src/redis/keys.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/db.js';

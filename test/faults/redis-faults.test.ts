@@ -55,7 +55,7 @@ describeWithRedisServer('Redis faults under load', () => {
     };
     /** One visit; false when the waiting room was unavailable and the buyer should come back. */
     const visit = async (userId: number, seatIndex: number): Promise<boolean> => {
-      const joined = record(await server.client.enter(userId));
+      const joined = record(await server.client.join(userId));
       if (joined.status !== 201) return false;
       const polled = record(await server.client.status(joined.data.token));
       if (polled.status !== 200 || polled.data.status !== 'ACTIVE') return false;
@@ -94,7 +94,7 @@ describeWithRedisServer('Redis faults under load', () => {
     await redis.start();
     // Recovers by itself: joins succeed again within a few seconds.
     await expect
-      .poll(async () => (await server.client.enter(900)).status, { timeout: 10_000, interval: 200 })
+      .poll(async () => (await server.client.join(900)).status, { timeout: 10_000, interval: 200 })
       .toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 500));
     await stop();
@@ -116,8 +116,8 @@ describeWithRedisServer('Redis faults under load', () => {
   });
 
   it('after FLUSHALL every token is unknown and people line up again in the order they come back', async () => {
-    const a = (await server.client.enter(2_001)).data.token;
-    const b = (await server.client.enter(2_002)).data.token;
+    const a = (await server.client.join(2_001)).data.token;
+    const b = (await server.client.join(2_002)).data.token;
     expect((await server.client.status(a)).status).toBe(200);
     const flusher = new Redis(redis.url);
     await flusher.flushall();
@@ -126,8 +126,8 @@ describeWithRedisServer('Redis faults under load', () => {
       const reply = await server.client.status(token);
       expect([reply.status, reply.code]).toEqual([401, 'QUEUE_TOKEN_INVALID']);
     }
-    const second = await server.client.enter(2_002);
-    const first = await server.client.enter(2_001);
+    const second = await server.client.join(2_002);
+    const first = await server.client.join(2_001);
     expect(second.status).toBe(201);
     expect(second.data.token).not.toBe(b);
     const stored = new Redis(redis.url);

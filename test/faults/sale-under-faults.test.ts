@@ -134,7 +134,7 @@ describeWithPostgresServer(
       const reservationUuid = randomUUID();
       let held: number | undefined;
       while (Date.now() < deadline) {
-        const joined = await send((c) => c.enter(userId));
+        const joined = await send((c) => c.join(userId));
         expect(joined.status, joined.code).toBe(201);
         const token = joined.data.token;
         let status = joined.data.status;

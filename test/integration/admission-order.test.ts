@@ -50,7 +50,7 @@ describeWithPostgres('admission never skips a join still in flight', () => {
     );
     // User 2 arrives later: its join waits for user 1's number to be settled.
     let joined = false;
-    const second = store.enter(2).then((view) => {
+    const second = store.join(2).then((view) => {
       joined = true;
       return view;
     });
@@ -80,7 +80,7 @@ describeWithPostgres('admission never skips a join still in flight', () => {
       activeTtlSeconds: 60,
       idleSeconds: 60,
     });
-    const first = await store.enter(10);
+    const first = await store.join(10);
     // A join in flight elsewhere: the counter row is locked until it commits.
     const slow = new pg.Client({ connectionString: db.url });
     await slow.connect();
@@ -88,7 +88,7 @@ describeWithPostgres('admission never skips a join still in flight', () => {
       await slow.query('BEGIN');
       await slow.query(`UPDATE queue_counter SET last_arrival = last_arrival + 1 WHERE id = 1`);
       const refreshed = await Promise.race([
-        store.enter(10),
+        store.join(10),
         new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 2_000)),
       ]);
       expect(refreshed).not.toBe('blocked');

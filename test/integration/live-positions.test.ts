@@ -76,7 +76,7 @@ describe('live positions hub', () => {
 
   it('reads every followed token in one call per tick and sends each stream only what changed', async () => {
     const views = [];
-    for (let user = 1; user <= 300; user++) views.push(await store.enter(user));
+    for (let user = 1; user <= 300; user++) views.push(await store.join(user));
     await store.admit();
     // As if all had joined at this instant: on a loaded machine the joins above outlast the
     // store's touch interval (10 s), and a token crossing it between the two reads below would be
@@ -126,7 +126,7 @@ describe('live positions hub', () => {
 
   it('lets a client with a full buffer skip states and sends it the latest once it drains', async () => {
     const views = [];
-    for (let user = 1_001; user <= 1_004; user++) views.push(await store.enter(user));
+    for (let user = 1_001; user <= 1_004; user++) views.push(await store.join(user));
     await store.admit();
     const live = hub();
     const slow = recordingClient();
@@ -157,7 +157,7 @@ describe('live positions hub', () => {
     const live = hub({ heartbeatMs: 15_000, now: () => clock });
     const gone = recordingClient();
     live.follow('N'.repeat(32), gone.client, '');
-    const view = await store.enter(2_001);
+    const view = await store.join(2_001);
     const quiet = recordingClient();
     live.follow(view.token, quiet.client, '');
     live.wake();

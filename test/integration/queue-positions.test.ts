@@ -73,9 +73,9 @@ describeWithPostgres('exact positions by arithmetic', () => {
             idleSeconds: 600,
           });
           for (const step of history) {
-            if (step.kind === 'join') await store.enter(step.user);
+            if (step.kind === 'join') await store.join(step.user);
             else if (step.kind === 'burst')
-              await Promise.all([1, 2, 3].map(() => store.enter(step.user)));
+              await Promise.all([1, 2, 3].map(() => store.join(step.user)));
             else if (step.kind === 'admit') await store.admit();
             else if (step.kind === 'leave') {
               const { rows } = await db.pool.query<{ token: string }>(
@@ -107,7 +107,7 @@ describeWithPostgres('exact positions by arithmetic', () => {
     const users = Array.from({ length: 300 }, (_, index) => 5_000 + index);
     const before = await transactionCount(db.url);
     // Each user twice at once (two tabs): still one token each.
-    const views = await Promise.all([...users, ...users].map((user) => store.enter(user)));
+    const views = await Promise.all([...users, ...users].map((user) => store.join(user)));
     const transactions = (await transactionCount(db.url)) - before;
     // One by one a new token takes three statements (a read that misses, the join, a fresh
     // read), 1,800 here; batched, each join's own read plus a share of its batch's two.

@@ -99,9 +99,9 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
 
   it('keeps every key of a queue under one hash tag (one cluster slot) and inside its prefix', async () => {
     const { store, client, prefix, travel } = await openStore();
-    await store.enter(1);
-    await store.enter(2);
-    const { token } = await store.enter(3);
+    await store.join(1);
+    await store.join(2);
+    const { token } = await store.join(3);
     await store.expire(token);
     await travel(1);
     await store.admit();
@@ -123,8 +123,8 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
 
   it('lets a hold that passed the token check just before expiry extend the token after expiresAt, until the sweep takes it', async () => {
     const { store, travel } = await openStore({ sweepDelayMs: 2_000 });
-    const shopper = await store.enter(1);
-    const next = await store.enter(2);
+    const shopper = await store.join(1);
+    const next = await store.join(2);
     expect(shopper.status).toBe('ACTIVE');
     // The hold's request checks the token now; its transaction commits 60.5 s later (an
     // exaggerated stand-in for the milliseconds between the check and holdTaken).
@@ -151,8 +151,8 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
 
   it('never extends a token the sweep has taken: a hold committing too late leaves it EXPIRED', async () => {
     const { store, travel } = await openStore({ sweepDelayMs: 2_000 });
-    const shopper = await store.enter(1);
-    const next = await store.enter(2);
+    const shopper = await store.join(1);
+    const next = await store.join(2);
     await travel(62.5);
     expect((await store.admit()).expired).toBe(1);
     expect((await store.poll(next.token))!.status).toBe('ACTIVE');
@@ -166,7 +166,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
 
   it('keeps answering EXPIRED for the retention time, then forgets the token', async () => {
     const { store, travel } = await openStore({ expiredRetentionSeconds: 60 });
-    const { token } = await store.enter(1);
+    const { token } = await store.join(1);
     expect(await store.expire(token)).toBe(true);
     await travel(59);
     await store.admit();
@@ -176,7 +176,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
     expect(await store.poll(token)).toBeNull();
     expect(await store.find(token)).toBeNull();
     // The user joins afresh with a new token.
-    const again = await store.enter(1);
+    const again = await store.join(1);
     expect(again.token).not.toBe(token);
     expect(again.status).toBe('ACTIVE');
   });
@@ -199,7 +199,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
       expect(await redisReady(client, 2_000)).toBe(false);
       const started = Date.now();
       const error = await storeOn(client)
-        .enter(1)
+        .join(1)
         .then(
           () => null,
           (failure: unknown) => failure,
@@ -216,7 +216,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
       cleanup.push(() => closeRedis(client));
       expect(await redisReady(client, 2_000)).toBe(true);
       const store = storeOn(client);
-      const view = await store.enter(1);
+      const view = await store.join(1);
       proxy.stall();
       const started = Date.now();
       const error = await store.poll(view.token).then(
@@ -254,7 +254,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
         REDIS_KEY_PREFIX: testKeyPrefix(),
       });
       cleanup.push(() => server.close());
-      const joined = await server.client.enter(1);
+      const joined = await server.client.join(1);
       expect([joined.status, joined.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
       const polled = await server.client.status('A'.repeat(32));
       expect([polled.status, polled.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
@@ -266,7 +266,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
       const db = await createTestDatabase();
       cleanup.push(() => db.drop());
       const server = await startTestServer(db, { QUEUE_BACKEND: 'redis' });
-      expect((await server.client.enter(1)).data.status).toBe('ACTIVE');
+      expect((await server.client.join(1)).data.status).toBe('ACTIVE');
       const redis = server.container.redis!;
       expect(redis.status).toBe('ready');
       await server.close();

@@ -42,12 +42,12 @@ describeWithPostgres('waiting room over HTTP (stream backend)', () => {
 
       it('joins, polls, protects and sells as on the other backends; a join the log cannot take answers 503', async () => {
         const { client } = server;
-        const first = await client.enter(1);
+        const first = await client.join(1);
         expect(first.status).toBe(201);
         expect(first.data).toMatchObject({ status: 'ACTIVE', position: 0 });
         expect(first.data.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
         expect(typeof first.data.expiresAt).toBe('string');
-        const second = await client.enter(2);
+        const second = await client.join(2);
         expect(second.status).toBe(201);
         expect(second.data).toMatchObject({ status: 'WAITING', position: 1 });
         expect((await client.status(second.data.token)).data).toMatchObject({
@@ -69,16 +69,16 @@ describeWithPostgres('waiting room over HTTP (stream backend)', () => {
 
         await mock.command('down -1');
         try {
-          const down = await client.enter(3);
+          const down = await client.join(3);
           expect([down.status, down.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
           // Polls, re-entry of a live token and protected reads do not touch the log.
           expect((await client.status(second.data.token)).data.status).toBe('ACTIVE');
-          expect((await client.enter(2)).data.token).toBe(second.data.token);
+          expect((await client.join(2)).data.token).toBe(second.data.token);
           expect((await client.concerts(second.data.token)).status).toBe(200);
         } finally {
           await mock.command('up -1');
         }
-        const back = await client.enter(3);
+        const back = await client.join(3);
         expect(back.status).toBe(201);
         expect(back.data).toMatchObject({ status: 'WAITING', position: 1 });
         expect(await server.queue.tokenCount(3)).toBe(1);

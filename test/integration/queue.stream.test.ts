@@ -82,12 +82,12 @@ describeWithRedis('stream queue backend', () => {
 
     it('answers a join at once with its provisional place, which its placement then keeps', async () => {
       const room = await open({ maxActive: 1, applyWaitMs: 0, partitions: 1 });
-      // No member yet: nothing can be placed, so whatever enter answers it answered at once.
+      // No member yet: nothing can be placed, so whatever join answers it answered at once.
       const { queue } = await room.open({ member: false });
       const { store } = queue;
       const joined: TokenView[] = [];
       const started = performance.now();
-      for (let user = 1; user <= 5; user++) joined.push(await store.enter(user));
+      for (let user = 1; user <= 5; user++) joined.push(await store.join(user));
       const perJoinMs = (performance.now() - started) / 5;
       // The provisional place: behind the line (empty) and every earlier join.
       expect(joined.map((view) => place(view))).toEqual(
@@ -96,7 +96,7 @@ describeWithRedis('stream queue backend', () => {
       expect(perJoinMs).toBeLessThan(1_000);
 
       // Until placed, every read agrees: WAITING at that place, no access, no admission.
-      expect(await store.enter(3)).toMatchObject({ token: joined[2]!.token, position: 3 });
+      expect(await store.join(3)).toMatchObject({ token: joined[2]!.token, position: 3 });
       expect(place(await store.poll(joined[4]!.token))).toEqual(['WAITING', 5]);
       const { views } = await store.watch(joined.map((view) => view.token));
       expect(joined.map((view) => place(views.get(view.token) ?? null))).toEqual(
@@ -138,7 +138,7 @@ describeWithRedis('stream queue backend', () => {
     it('with a running member, a join that does not wait is visible at its final place within moments', async () => {
       const room = await open({ maxActive: 1, applyWaitMs: 0, partitions: 1 });
       const { store } = (await room.open()).queue;
-      const first = await store.enter(1);
+      const first = await store.join(1);
       expect(place(first)).toEqual(['WAITING', 1]);
       const active = await eventually(
         'the first join placed',
@@ -150,7 +150,7 @@ describeWithRedis('stream queue backend', () => {
       const visible: number[] = [];
       for (let user = 2; user <= 11; user++) {
         const t0 = performance.now();
-        const view = await store.enter(user);
+        const view = await store.join(user);
         answered.push(performance.now() - t0);
         expect(place(view)).toEqual(['WAITING', user - 1]);
         await eventually(
@@ -171,7 +171,7 @@ describeWithRedis('stream queue backend', () => {
       const room = await open({ maxActive: 1, applyWaitMs: 300 });
       const { store } = (await room.open({ member: false })).queue;
       const t0 = performance.now();
-      const view = await store.enter(1);
+      const view = await store.join(1);
       const took = performance.now() - t0;
       expect(place(view)).toEqual(['WAITING', 1]);
       expect(took).toBeGreaterThanOrEqual(290);
@@ -206,7 +206,7 @@ describeWithRedis('stream queue backend', () => {
       const wave = async () => {
         const current = stores();
         const views = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => current[i % current.length]!.enter(++user)),
+          Array.from({ length: 12 }, (_, i) => current[i % current.length]!.join(++user)),
         );
         waves.push(views.map((view) => view.token));
       };
@@ -240,14 +240,14 @@ describeWithRedis('stream queue backend', () => {
       expect(applied.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(96);
     });
 
-    it('places an entry at most once: repeats, orphans, other rooms, other users and expired claims change nothing', async () => {
+    it('places an entry at most once: repeats, orphans, other rooms, other users and expired pending joins change nothing', async () => {
       const room = await open({ maxActive: 1, partitions: 1 });
       const { store } = (await room.open()).queue;
       const { log, client } = room.instances[0]!;
       const keys = redisKeys(room.prefix).queue;
-      const first = await store.enter(1);
-      const second = await store.enter(2);
-      const third = await store.enter(3);
+      const first = await store.join(1);
+      const second = await store.join(2);
+      const third = await store.join(3);
       expect([first, second, third].map(place)).toEqual([
         ['ACTIVE', 0],
         ['WAITING', 1],
@@ -262,7 +262,7 @@ describeWithRedis('stream queue backend', () => {
       expect(await store.expire(third.token)).toBe(true);
       await log.append({ room: room.prefix, token: third.token, userId: 3 });
       // One partition: this join's entry comes after all of the above, so they were handled.
-      const fifth = await store.enter(5);
+      const fifth = await store.join(5);
       expect(place(fifth)).toEqual(['WAITING', 2]);
 
       expect(await client.hget(keys.tokens, second.token)).toBe(before);
@@ -274,17 +274,17 @@ describeWithRedis('stream queue backend', () => {
       expect(await client.zcard(keys.pending)).toBe(0);
     });
 
-    it('answers 503 when the log cannot take a join, undoes the claim, and keeps reads and admission going', async () => {
+    it('answers 503 when the log cannot take a join, undoes the join, and keeps reads and admission going', async () => {
       const room = await open({ maxActive: 1, produceTimeoutMs: 1_000 });
       const { store } = (await room.open()).queue;
       const { client } = room.instances[0]!;
       const keys = redisKeys(room.prefix).queue;
-      const first = await store.enter(1);
-      const second = await store.enter(2);
+      const first = await store.join(1);
+      const second = await store.join(2);
       await mock.command('down -1');
       try {
         const t0 = performance.now();
-        const failure = await store.enter(3).then(
+        const failure = await store.join(3).then(
           () => undefined,
           (error: unknown) => error,
         );
@@ -293,27 +293,27 @@ describeWithRedis('stream queue backend', () => {
         expect((failure as AppError).code).toBe('SERVICE_UNAVAILABLE');
         expect((failure as AppError).status).toBe(503);
         expect(took).toBeLessThan(5_000);
-        // The claim is gone: user 3 has no token, nothing is pending.
+        // The join is undone: user 3 has no token, nothing is pending.
         expect(await client.hget(keys.users, '3')).toBeNull();
         expect(await client.zcard(keys.pending)).toBe(0);
         expect(await client.hlen(keys.tokens)).toBe(2);
         // Everything that does not append keeps working.
         expect(place(await store.poll(second.token))).toEqual(['WAITING', 1]);
-        expect(await store.enter(2)).toMatchObject({ token: second.token, position: 1 });
+        expect(await store.join(2)).toMatchObject({ token: second.token, position: 1 });
         expect(await store.expire(first.token)).toBe(true);
         expect(await store.admit()).toMatchObject({ admitted: 1, active: 1 });
       } finally {
         await mock.command('up -1');
       }
-      const again = await store.enter(3);
+      const again = await store.join(3);
       expect(place(again)).toEqual(['WAITING', 1]);
       expect(await client.hget(keys.users, '3')).toBe(again.token);
     });
 
-    it('appends again a claim whose append was lost, and places it', async () => {
+    it('appends again a join whose append was lost, and places it', async () => {
       const room = await open({ maxActive: 1, repairAfterMs: 1_000, repairIntervalMs: 100 });
       const healthy = (await room.open()).queue.store;
-      // An instance that dies in the middle of its append: the claim is made, the entry never
+      // An instance that dies in the middle of its append: the token is taken, the entry never
       // sent, nothing undone. (Its repair's later appends fail at once: the process is gone.)
       let appends = 0;
       const dying = await room.open({
@@ -326,16 +326,16 @@ describeWithRedis('stream queue backend', () => {
               : Promise.reject(new Error('this instance is dead')),
         }),
       });
-      void dying.queue.store.enter(7).catch(() => undefined);
+      void dying.queue.store.join(7).catch(() => undefined);
       const keys = redisKeys(room.prefix).queue;
-      const claimed = await eventually(
-        'the claim',
+      const taken = await eventually(
+        'the pending token',
         () => dying.client.hget(keys.users, '7'),
         (token) => token !== null,
       );
       // The same user asks again elsewhere: the repair appends the lost entry and it is placed.
-      const view = await healthy.enter(7);
-      expect(view.token).toBe(claimed);
+      const view = await healthy.join(7);
+      expect(view.token).toBe(taken);
       expect(place(view)).toEqual(['ACTIVE', 0]);
       expect(await dying.client.zcard(keys.unlogged)).toBe(0);
       expect(await dying.client.zcard(keys.pending)).toBe(0);

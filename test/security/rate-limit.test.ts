@@ -31,7 +31,7 @@ describeWithPostgres('rate limits', () => {
   it('limits each user per route group with 429 and Retry-After; a flood never grows the line', async () => {
     server = await startTestServer(db, limits);
     const { client } = server;
-    const flood = await Promise.all(Array.from({ length: 20 }, () => client.enter(7)));
+    const flood = await Promise.all(Array.from({ length: 20 }, () => client.join(7)));
     const accepted = flood.filter((reply) => reply.status === 201);
     const limited = flood.filter((reply) => reply.status === 429);
     expect(accepted).toHaveLength(5);
@@ -44,7 +44,7 @@ describeWithPostgres('rate limits', () => {
     expect(await server.queue.tokenCount(7)).toBe(1);
 
     // Another user is not affected, and other route groups count separately.
-    expect((await client.enter(8)).status).toBe(201);
+    expect((await client.join(8)).status).toBe(201);
     expect((await client.balance(7)).status).toBe(200);
   });
 
@@ -173,7 +173,7 @@ describeWithRedis('rate limits shared through Redis', () => {
   it('counts one user exactly across instances when asked on every request', async () => {
     const instances = await twoInstances({ RATE_LIMIT_SYNC_MS: '0' });
     const replies = [];
-    for (let i = 0; i < 10; i++) replies.push(await instances(i).client.enter(9));
+    for (let i = 0; i < 10; i++) replies.push(await instances(i).client.join(9));
     expect(replies.filter((reply) => reply.status === 201)).toHaveLength(5);
     expect(replies.filter((reply) => reply.status === 429)).toHaveLength(5);
   });
@@ -183,7 +183,7 @@ describeWithRedis('rate limits shared through Redis', () => {
     // neither accepts more than the limit; after a sync both refuse: the limit is shared.
     const instances = await twoInstances({ RATE_LIMIT_SYNC_MS: '20' });
     const burst = await Promise.all(
-      [0, 1].flatMap((i) => Array.from({ length: 8 }, () => instances(i).client.enter(10))),
+      [0, 1].flatMap((i) => Array.from({ length: 8 }, () => instances(i).client.join(10))),
     );
     const accepted = burst.filter((reply) => reply.status === 201).length;
     expect(accepted).toBeGreaterThanOrEqual(5);
@@ -191,7 +191,7 @@ describeWithRedis('rate limits shared through Redis', () => {
     expect(burst.filter((reply) => reply.status === 429)).toHaveLength(16 - accepted);
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const i of [0, 1]) {
-      const later = await instances(i).client.enter(10);
+      const later = await instances(i).client.join(10);
       expect(later.status).toBe(429);
       expect(later.code).toBe('RATE_LIMITED');
     }
@@ -200,7 +200,7 @@ describeWithRedis('rate limits shared through Redis', () => {
     // misses the other's latest request, so one request more than the limit gets through.
     const replies = [];
     for (let i = 0; i < 8; i++) {
-      replies.push(await instances(i).client.enter(11));
+      replies.push(await instances(i).client.join(11));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(replies.map((reply) => reply.status)).toEqual([201, 201, 201, 201, 201, 201, 429, 429]);

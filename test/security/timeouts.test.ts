@@ -177,7 +177,7 @@ describeWithPostgres('request, header and keep-alive timeouts', () => {
   });
 
   it('does not cut a live stream: the request timeout ends once the request is received', async () => {
-    const joined = await server.client.enter(78);
+    const joined = await server.client.join(78);
     expect(joined.status).toBe(201);
     const live = await openStream(`${server.url}/api/v1/queue/token/stream`, {
       'queue-token': joined.data.token,

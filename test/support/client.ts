@@ -59,7 +59,7 @@ export function createClient(baseUrl: string) {
 
   return {
     call,
-    enter: (userId: number) =>
+    join: (userId: number) =>
       call<TokenData>('POST', '/api/v1/queue/token', { headers: { 'client-id': String(userId) } }),
     status: (queueToken: string) =>
       call<Omit<TokenData, 'token'>>('GET', '/api/v1/queue/token', { headers: token(queueToken) }),
@@ -127,18 +127,17 @@ export function createClient(baseUrl: string) {
 
     /** Joins and, if needed, polls until ACTIVE (fails after `timeoutMs`). */
     async activeToken(userId: number, timeoutMs = 5_000): Promise<string> {
-      const entered = await this.enter(userId);
-      if (entered.status !== 201)
-        throw new Error(`enter ${userId}: ${entered.status} ${entered.code}`);
+      const joined = await this.join(userId);
+      if (joined.status !== 201) throw new Error(`join ${userId}: ${joined.status} ${joined.code}`);
       const deadline = Date.now() + timeoutMs;
-      let status = entered.data.status;
+      let status = joined.data.status;
       while (status !== 'ACTIVE') {
         if (Date.now() > deadline)
           throw new Error(`user ${userId} not admitted within ${timeoutMs} ms (${status})`);
         await new Promise((resolve) => setTimeout(resolve, 50));
-        status = (await this.status(entered.data.token)).data.status;
+        status = (await this.status(joined.data.token)).data.status;
       }
-      return entered.data.token;
+      return joined.data.token;
     },
   };
 }

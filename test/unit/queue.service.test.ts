@@ -18,7 +18,7 @@ const view = (status: TokenView['status'], position: number): TokenView => ({
 /** A queue service over scripted fakes of its store, booking tokens and admission worker. */
 function setUp(admitsAtOnce = false) {
   const store = {
-    enter: vi.fn<QueueStore['enter']>(),
+    join: vi.fn<QueueStore['join']>(),
     poll: vi.fn<QueueStore['poll']>(),
     watch: vi.fn<QueueStore['watch']>(),
     find: vi.fn<QueueStore['find']>(),
@@ -53,14 +53,14 @@ function setUp(admitsAtOnce = false) {
 describe('queue service: joining and reading the line', () => {
   it('answers a join as the store placed it, or after an admission run when it may be admitted at once', async () => {
     const quiet = setUp(false);
-    quiet.store.enter.mockResolvedValue(view('WAITING', 4));
-    expect(await quiet.service.enter(7)).toEqual(view('WAITING', 4));
+    quiet.store.join.mockResolvedValue(view('WAITING', 4));
+    expect(await quiet.service.join(7)).toEqual(view('WAITING', 4));
     expect(quiet.admission.admitNow).not.toHaveBeenCalled();
 
     const head = setUp(true);
-    head.store.enter.mockResolvedValue(view('WAITING', 1));
+    head.store.join.mockResolvedValue(view('WAITING', 1));
     head.store.poll.mockResolvedValue(view('ACTIVE', 0));
-    expect(await head.service.enter(7)).toEqual(view('ACTIVE', 0));
+    expect(await head.service.join(7)).toEqual(view('ACTIVE', 0));
     expect(head.admission.admitNow).toHaveBeenCalledOnce();
     expect(head.store.poll).toHaveBeenCalledWith('token-of-7');
   });

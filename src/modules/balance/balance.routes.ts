@@ -8,7 +8,7 @@ import {
   successEnvelope,
 } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
-import type { BalanceStore } from './balance.store.js';
+import type { BalanceService } from './balance.service.js';
 
 const tags = ['balance'];
 const balanceSchema = Type.Object({
@@ -18,7 +18,7 @@ const balanceSchema = Type.Object({
 /** The prepaid balance, under /api/v1/balance (src/app.ts). */
 export function balanceRoutes(
   app: App,
-  deps: { balance: BalanceStore; maxChargeAmount: number; guards: Guards },
+  deps: { balance: BalanceService; maxChargeAmount: number; guards: Guards },
 ): void {
   const { balance, guards } = deps;
 

@@ -3,8 +3,10 @@ import type { Database, Executor } from '../../db/client.js';
 import { toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { queryOne, transaction } from '../../db/sql.js';
-import { AppError } from '../../shared/errors.js';
-import type { BalanceStore, ChargeRequest } from './balance.store.js';
+import { refusable } from '../../shared/outcome.js';
+import type { BalanceStore, ChargeRefusal, ChargeRequest } from './balance.store.js';
+
+type Refuse = (refusal: ChargeRefusal) => never;
 
 export function createPostgresBalanceStore(
   database: Database,
@@ -16,6 +18,7 @@ export function createPostgresBalanceStore(
   async function addToBalance(
     executor: Executor,
     request: ChargeRequest,
+    refuse: Refuse,
   ): Promise<{ balance: number }> {
     const row = await queryOne<{ balance: number | string }>(
       executor,
@@ -30,16 +33,7 @@ export function createPostgresBalanceStore(
           SELECT balance FROM account`,
       { prepared: true },
     );
-    if (!row) {
-      throw new AppError(
-        'BALANCE_LIMIT_EXCEEDED',
-        `A balance may not exceed ${options.maxBalance}.`,
-        {
-          field: 'amount',
-          maxBalance: options.maxBalance,
-        },
-      );
-    }
+    if (!row) refuse({ reason: 'balance-limit', maxBalance: options.maxBalance });
     return { balance: toNumber(row.balance) };
   }
 
@@ -55,22 +49,25 @@ export function createPostgresBalanceStore(
       return toNumber(row?.balance ?? 0);
     },
 
-    async charge(request) {
-      const { idempotencyKey } = request;
-      if (idempotencyKey === undefined)
-        return { value: await addToBalance(db, request), replayed: false };
-      return transaction(database, (tx) =>
-        runOnce(
-          tx,
-          {
-            userId: request.userId,
-            scope: 'charge',
-            key: idempotencyKey,
-            request: { amount: request.amount },
-          },
-          () => addToBalance(tx, request),
-        ),
-      );
-    },
+    // A refusal unwinds like an error: the key's transaction rolls back, so nothing records it
+    // and a retry with the same key may succeed later.
+    charge: (request) =>
+      refusable(async (refuse) => {
+        const { idempotencyKey } = request;
+        if (idempotencyKey === undefined)
+          return { value: await addToBalance(db, request, refuse), replayed: false };
+        return transaction(database, (tx) =>
+          runOnce(
+            tx,
+            {
+              userId: request.userId,
+              scope: 'charge',
+              key: idempotencyKey,
+              request: { amount: request.amount },
+            },
+            () => addToBalance(tx, request, refuse),
+          ),
+        );
+      }),
   };
 }

@@ -26,6 +26,14 @@ export interface OutboxEvent {
   createdAt: string;
 }
 
+/** How far the outbox relay is behind the commits (readiness reports it). */
+export interface OutboxLag {
+  /** Committed events the bus has not accepted yet. */
+  unsent: number;
+  /** Age of the oldest of them, in seconds (0 when none). */
+  oldestUnsentSeconds: number;
+}
+
 /**
  * A consumer of committed events. Delivery is at least once, so every consumer is idempotent
  * by `event.eventId` (an inbox row written with its effect, or an effect that is idempotent by

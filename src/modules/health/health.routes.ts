@@ -6,7 +6,7 @@ import { pendingMigrationCount } from '../../db/migrate.js';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
 import { ok, responses, successEnvelope } from '../../shared/http.js';
-import type { OutboxLag } from '../../workers/outbox.relay.js';
+import type { OutboxLag } from '../events/events.js';
 
 const tags = ['health'];
 

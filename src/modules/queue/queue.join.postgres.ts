@@ -22,7 +22,7 @@ const JOIN_BATCH_MAX = 500;
  * out to have a live token after all (a concurrent join of theirs) gets none, and a number
  * taken by a conflict is recorded as skipped, so positions stay exact.
  */
-async function joinLine(db: Executor, userIds: number[]): Promise<void> {
+async function joinBatch(db: Executor, userIds: number[]): Promise<void> {
   const wanted = userIds.map((userId, ord) => ({ ord, user_id: userId, token: newQueueToken() }));
   await query(
     db,
@@ -90,7 +90,7 @@ export function createJoinBatcher(
   const joins = new DataLoader<number, TokenView | null>(
     (userIds) => {
       const unique = [...new Set(userIds)];
-      const joined = joinLine(db, unique);
+      const joined = joinBatch(db, unique);
       written = joined.catch(() => undefined);
       return joined
         .then(() => readLive(db, unique, options.idleMs))

@@ -148,7 +148,7 @@ export function createKafkaQueueLog(
           topics: [topic],
           sessionTimeoutMs: options.sessionTimeoutMs,
           // A new group reads what the topic still holds (joinGroup): entries from before it are
-          // skipped by the apply (no pending claim), entries made while it formed are not lost.
+          // skipped by the apply (no pending join), entries made while it formed are not lost.
           kafkaJS: { maxWaitTimeInMs: options.fetchWaitMs },
           config: { 'js.consumer.max.batch.size': options.maxBatch ?? DEFAULT_MAX_BATCH },
           run: {

@@ -85,7 +85,7 @@ export function queueRoutes(
       },
     },
     async (request, reply) => {
-      const view = await queue.enter(await guards.user.userId(request));
+      const view = await queue.join(await guards.user.userId(request));
       return reply.status(201).send(ok(present(view)));
     },
   );

@@ -54,9 +54,9 @@ export function createQueueService({
 
   return {
     /** Joins the line (or returns the live token); a new token at the head of an open line leaves ACTIVE. */
-    async enter(userId: number): Promise<TokenView> {
+    async join(userId: number): Promise<TokenView> {
       const mightAdmitAtOnce = admission.beforeJoin();
-      const view = await store.enter(userId);
+      const view = await store.join(userId);
       if (!mightAdmitAtOnce(view)) return view;
       await admission.admitNow();
       return (await store.poll(view.token)) ?? view;

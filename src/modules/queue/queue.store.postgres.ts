@@ -69,16 +69,16 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
   }
 
-  const join = createJoinBatcher(db, { idleMs });
+  const joinInBatch = createJoinBatcher(db, { idleMs });
 
   return {
-    async enter(userId) {
+    async join(userId) {
       const live = sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
       for (let attempt = 0; attempt < 3; attempt++) {
         // Most joins at a sale are refreshes of a live token: one read answers them.
         let view = await readWithPosition(live);
         if (view === null) {
-          view = await join(userId);
+          view = await joinInBatch(userId);
           if (view === null) continue; // expired by the sweep between the two statements
         }
         if (view.status !== 'EXPIRED') return view;

@@ -64,7 +64,7 @@ const WATCH_BATCH = 500;
 export type QueueScript = (...args: (string | number)[]) => Promise<unknown>;
 
 const scriptFiles = {
-  enter: 'queue.enter',
+  join: 'queue.join',
   poll: 'queue.poll',
   find: 'queue.find',
   expire: 'queue.expire',
@@ -74,7 +74,7 @@ const scriptFiles = {
   watch: 'queue.watch',
 } as const;
 
-/** Reply of enter/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
+/** Reply of join/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
 export type TokenReply = [
   string,
   string,
@@ -164,11 +164,11 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
     Array.isArray(value) && value.length > 0 ? (value as TokenReply) : null;
 
   return {
-    async enter(userId) {
+    async join(userId) {
       const reply = tokenReply(
-        await scripts.enter(newQueueToken(), userId, options.maxActive, activeMs, touchEveryMs),
+        await scripts.join(newQueueToken(), userId, options.maxActive, activeMs, touchEveryMs),
       );
-      if (!reply) throw new Error(`the enter script returned no token for user ${userId}`);
+      if (!reply) throw new Error(`the join script returned no token for user ${userId}`);
       return view(reply);
     },
 

@@ -19,12 +19,12 @@ import { tokenView, type TokenView } from './queue.store.js';
 export interface StreamQueueOptions extends RedisQueueOptions {
   /**
    * How long a join waits for its log entry to be applied before it answers with the provisional
-   * place (WAITING, behind the whole line and every earlier claim). 0: always answer at once.
+   * place (WAITING, behind the whole line and every earlier pending join). 0: always answer at once.
    */
   applyWaitMs: number;
-  /** A claim whose append no broker acknowledged for this long is appended again (default 30 s). */
+  /** A join whose append no broker acknowledged for this long is appended again (default 30 s). */
   repairAfterMs?: number;
-  /** How often the repair looks for such claims (default 5 s). */
+  /** How often the repair looks for such joins (default 5 s). */
   repairIntervalMs?: number;
   logger: Logger;
 }
@@ -48,14 +48,14 @@ const DEFAULT_REPAIR_INTERVAL_MS = 5_000;
 const REPAIR_BATCH = 100;
 
 const scriptFiles = {
-  claim: 'queue.stream.claim',
+  join: 'queue.stream.join',
   apply: 'queue.stream.apply',
   release: 'queue.stream.release',
   unlogged: 'queue.stream.unlogged',
 } as const;
 
-/** The claim script's reply: a token reply, then fresh and pending (1 or 0). */
-type ClaimReply = [...TokenReply, 0 | 1, 0 | 1];
+/** The join script's reply: a token reply, then fresh and pending (1 or 0). */
+type JoinReply = [...TokenReply, 0 | 1, 0 | 1];
 
 const unavailable = () =>
   new AppError(
@@ -64,12 +64,12 @@ const unavailable = () =>
   );
 
 /**
- * QUEUE_BACKEND=stream: the Redis waiting room, fed through a partitioned log. A join claims a
+ * QUEUE_BACKEND=stream: the Redis waiting room, fed through a partitioned log. A join takes a
  * token for its user in Redis (one live token per user, as on the Redis backend), appends
  * {room, token, userId} to the log keyed by user, and the consumer group's members place the
  * entries in log order (one Redis script per batch); placing is what gives a token its arrival
  * number, and the first admission too when nobody waits. Until its entry is placed a token is
- * pending: WAITING, with the provisional place behind the whole line and every earlier claim.
+ * pending: WAITING, with the provisional place behind the whole line and every earlier pending join.
  * Reads, expiry, admission and holds are the Redis store's, unchanged.
  * docs/decisions/0011-kafka-queue-mode.md says why, and what it costs.
  */
@@ -92,7 +92,7 @@ export function createStreamQueueStore(
   /** Joins waiting for their user's token to be placed, by user id. */
   const waiters = new Map<number, Set<(view: TokenView | undefined) => void>>();
 
-  /** Registered before the claim, so a placement right after it cannot be missed. */
+  /** Registered before the join script runs, so a placement right after it cannot be missed. */
   const awaitPlacement = (userId: number) => {
     let settle: (view: TokenView | undefined) => void = () => undefined;
     const placed = new Promise<TokenView | undefined>((resolve) => (settle = resolve));
@@ -131,11 +131,11 @@ export function createStreamQueueStore(
     try {
       await log.append(entry);
     } catch (error) {
-      // Undo the claim; if Redis is away too, the repair appends it later instead.
+      // Undo the join; if Redis is away too, the repair appends it later instead.
       await scripts.release(entry.token).catch((releaseError: unknown) => {
         logger.warn(
           { err: releaseError },
-          'a claim whose append failed could not be undone; the repair will append it',
+          'a join whose append failed could not be undone; the repair will append it',
         );
       });
       logger.warn({ err: error }, 'queue log append failed; the join answers 503');
@@ -158,7 +158,7 @@ export function createStreamQueueStore(
     announce(placed.map(view));
   };
 
-  /** Appends again the claims a crash (or a lost rollback) left unacknowledged. */
+  /** Appends again the joins a crash (or a lost rollback) left unacknowledged. */
   const repair = createLoop(
     'queue-log-repair',
     options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS,
@@ -167,15 +167,15 @@ export function createStreamQueueStore(
         options.repairAfterMs ?? DEFAULT_REPAIR_AFTER_MS,
         REPAIR_BATCH,
       )) as string[];
-      const claims = stale.flatMap((token, i) =>
+      const joins = stale.flatMap((token, i) =>
         i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
       );
-      for (const claim of claims) {
-        await log.append(claim);
-        await redis.zrem(keys.unlogged, claim.token);
+      for (const entry of joins) {
+        await log.append(entry);
+        await redis.zrem(keys.unlogged, entry.token);
       }
-      if (claims.length > 0)
-        logger.warn({ entries: claims.length }, 'queue log: unacknowledged claims appended again');
+      if (joins.length > 0)
+        logger.warn({ entries: joins.length }, 'queue log: unacknowledged joins appended again');
     },
     logger,
   );
@@ -183,20 +183,20 @@ export function createStreamQueueStore(
   let subscriber: Redis | undefined;
 
   const store: RedisQueueStore = {
-    async enter(userId) {
+    async join(userId) {
       const placement = options.applyWaitMs > 0 ? awaitPlacement(userId) : undefined;
       try {
-        const claim = (await scripts.claim(newQueueToken(), userId, touchEveryMs)) as ClaimReply;
-        const [fresh, pending] = [claim[9], claim[10]];
-        const claimed = view(claim.slice(0, 9) as TokenReply);
-        if (pending === 0) return claimed;
-        if (fresh === 1) await append({ room: options.keyPrefix, token: claimed.token, userId });
-        if (!placement) return claimed;
+        const reply = (await scripts.join(newQueueToken(), userId, touchEveryMs)) as JoinReply;
+        const [fresh, pending] = [reply[9], reply[10]];
+        const joined = view(reply.slice(0, 9) as TokenReply);
+        if (pending === 0) return joined;
+        if (fresh === 1) await append({ room: options.keyPrefix, token: joined.token, userId });
+        if (!placement) return joined;
         const placed = await placement.within(options.applyWaitMs);
-        if (placed?.token === claimed.token) return placed;
+        if (placed?.token === joined.token) return placed;
         // Not placed in time (or the news was lost): the place it has now, provisional or not.
-        const current = await room.poll(claimed.token);
-        // Unknown: another instance's join claimed it, failed to append and undid the claim.
+        const current = await room.poll(joined.token);
+        // Unknown: another instance's join took it, failed to append and undid the join.
         if (!current) throw unavailable();
         return current;
       } finally {

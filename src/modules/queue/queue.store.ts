@@ -49,7 +49,7 @@ export interface AdmissionResult {
  */
 export interface QueueStore {
   /** Joins the line, or returns the user's live token unchanged (same token, same place). */
-  enter(userId: number): Promise<TokenView>;
+  join(userId: number): Promise<TokenView>;
   /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
   poll(token: string): Promise<TokenView | null>;
   /**

@@ -18,7 +18,7 @@ end
 
 -- State fields: u user id (string), s status, q arrival number, e entered, seen last poll,
 -- aa activated, au active until, ex expires at, hc hold concert id (string), xa expired at,
--- p pending (stream backend: WAITING, claimed, its log entry not applied yet, so no arrival number).
+-- p pending (stream backend: WAITING, joined, its log entry not applied yet, so no arrival number).
 local function load(token)
   local raw = redis.call('HGET', K_TOKENS, token)
   if not raw then
@@ -87,7 +87,7 @@ local function position(token, state)
     return 0
   end
   if state.p then
-    -- Not applied from the log yet: behind the whole line and every earlier claim still pending.
+    -- Not applied from the log yet: behind the whole line and every earlier join still pending.
     local pending = redis.call('ZRANK', K_PENDING, token)
     if not pending then
       return 0

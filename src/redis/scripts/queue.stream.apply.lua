@@ -1,4 +1,4 @@
--- Guarantees: log entries take their places in the order given (a partition's log order), each at most once: only a pending claim of the same user is placed; a repeat, an unknown (rolled back or purged) or an already EXPIRED token changes nothing. A placed token joins the back of the line, ACTIVE at once only when nobody waits and a slot is free (the Redis backend's enter rule). Publishes the views of the placed tokens.
+-- Guarantees: log entries take their places in the order given (a partition's log order), each at most once: only a pending join of the same user is placed; a repeat, an unknown (rolled back or purged) or an already EXPIRED token changes nothing. A placed token joins the back of the line, ACTIVE at once only when nobody waits and a slot is free (the Redis backend's join rule). Publishes the views of the placed tokens.
 -- KEYS: the queue's (prelude), then 11 unlogged
 -- ARGV: 4 max active, 5 active lifetime ms, 6 applied channel, 7.. token, user id pairs
 -- Reply: one token reply per placed token (the prelude's reply), in log order

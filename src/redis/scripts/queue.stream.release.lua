@@ -1,4 +1,4 @@
--- Guarantees: a claim whose log entry could not be written is undone as if it never was (the token is unknown, the user may join again); a token already applied, expired or unknown is left alone. Returns 1 when undone.
+-- Guarantees: a join whose log entry could not be written is undone as if it never was (the token is unknown, the user may join again); a token already applied, expired or unknown is left alone. Returns 1 when undone.
 -- KEYS: the queue's (prelude), then 11 unlogged
 -- ARGV: 4 token
 local K_UNLOGGED = KEYS[11]

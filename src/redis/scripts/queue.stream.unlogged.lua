@@ -1,4 +1,4 @@
--- Guarantees: lists (oldest first) the claims still pending whose log entry no broker acknowledged for longer than the repair delay — their process crashed, or its rollback was lost — and drops index entries of tokens no longer pending. Writes nothing else.
+-- Guarantees: lists (oldest first) the joins still pending whose log entry no broker acknowledged for longer than the repair delay — their process crashed, or its rollback was lost — and drops index entries of tokens no longer pending. Writes nothing else.
 -- KEYS: the queue's (prelude), then 11 unlogged
 -- ARGV: 4 repair delay ms, 5 most tokens
 -- Reply: token, user id pairs

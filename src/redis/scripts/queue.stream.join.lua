@@ -1,7 +1,7 @@
--- Guarantees: one live token per user, claims not yet applied included: re-entry returns the user's live or pending token (touched like a poll); otherwise the new token is claimed for the user as pending (WAITING, no place yet, unlogged) until the consumer applies its log entry.
+-- Guarantees: one live token per user, joins not yet applied included: re-entry returns the user's live or pending token (touched like a poll); otherwise the new token is taken for the user as pending (WAITING, no place yet, unlogged) until the consumer applies its log entry.
 -- KEYS: the queue's (prelude), then 11 unlogged
 -- ARGV: 4 new token, 5 user id, 6 touch interval ms
--- Reply: the prelude's token reply, then fresh (1 when this call claimed the new token) and pending (1 while not applied)
+-- Reply: the prelude's token reply, then fresh (1 when this call took the new token) and pending (1 while not applied)
 local K_UNLOGGED = KEYS[11]
 local new_token, user, touch_ms = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local now = clock_ms()
@@ -24,7 +24,7 @@ if current then
   end
 end
 
--- The claim order (from the arrival counter) orders provisional places only; the log's order
+-- The join order (from the arrival counter) orders provisional places only; the log's order
 -- gives the real arrival number when the entry is applied.
 local state = { u = user, s = 'WAITING', p = 1, e = now, seen = now }
 redis.call('ZADD', K_PENDING, redis.call('INCR', K_SEQ), new_token)
