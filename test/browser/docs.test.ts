@@ -54,8 +54,11 @@ describeWithBrowser('landing page and /docs in Chromium, by a non-loopback addre
     const operations = Object.values(
       ((await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: object }).paths,
     ).flatMap((methods) => Object.keys(methods as object)).length;
-    await expect.poll(() => page.locator('.opblock').count()).toBe(operations);
-    await expect.poll(() => page.locator('button.authorize').isVisible()).toBe(true);
+    // Swagger UI renders the document after loading its bundle: seconds on a busy machine.
+    await expect.poll(() => page.locator('.opblock').count(), { timeout: 15_000 }).toBe(operations);
+    await expect
+      .poll(() => page.locator('button.authorize').isVisible(), { timeout: 15_000 })
+      .toBe(true);
     await screenshot(page, 'docs');
     expect(problems).toEqual([]);
   });
