@@ -40,6 +40,11 @@ export type Database =
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
+  /**
+   * false: a statement's name is dropped, so it runs unnamed (parsed and planned every time).
+   * For a transaction-mode pooler; and what 0031 measured the names against. Default true.
+   */
+  namedStatements?: boolean;
   pgliteDir: string;
   pgliteInMemory: boolean;
   logger?: Logger;
@@ -56,12 +61,16 @@ export function openDatabase(options: DatabaseOptions): Database {
 
 /** The database the configuration names (the server's, or a command's with a smaller pool). */
 export const openConfiguredDatabase = (
-  config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'>,
+  config: Pick<
+    Config,
+    'DATABASE_URL' | 'DB_POOL_SIZE' | 'DB_NAMED_STATEMENTS' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'
+  >,
   options: { poolSize?: number; logger?: Logger; holder?: string } = {},
 ): Database =>
   openDatabase({
     url: config.DATABASE_URL,
     poolSize: options.poolSize ?? config.DB_POOL_SIZE,
+    namedStatements: config.DB_NAMED_STATEMENTS,
     pgliteDir: config.PGLITE_DIR,
     pgliteInMemory: config.PGLITE_IN_MEMORY,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -142,9 +151,13 @@ const pgTypes = new pg.TypeOverrides();
 pgTypes.setTypeParser(pg.types.builtins.INT8, parseInt8);
 
 const runOn =
-  (client: pg.Pool | pg.PoolClient) =>
+  (client: pg.Pool | pg.PoolClient, named: boolean) =>
   async <T>(statement: CompiledStatement): Promise<T[]> =>
-    (await client.query<T & pg.QueryResultRow>(statement)).rows;
+    (
+      await client.query<T & pg.QueryResultRow>(
+        named ? statement : { text: statement.text, values: statement.values },
+      )
+    ).rows;
 
 /**
  * A transaction on a client of the pool, as drizzle's node-postgres session ran it: BEGIN; the
@@ -152,7 +165,11 @@ const runOn =
  * when the connection is gone). A client whose BEGIN or ROLLBACK failed goes back to the pool as
  * broken, so it is destroyed rather than handed to the next request mid-transaction.
  */
-async function transactionOnPool<T>(pool: pg.Pool, work: (tx: Executor) => Promise<T>): Promise<T> {
+async function transactionOnPool<T>(
+  pool: pg.Pool,
+  named: boolean,
+  work: (tx: Executor) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -162,7 +179,7 @@ async function transactionOnPool<T>(pool: pg.Pool, work: (tx: Executor) => Promi
   }
   let result: T;
   try {
-    result = await work({ run: runOn(client) });
+    result = await work({ run: runOn(client, named) });
     await client.query('COMMIT');
   } catch (error) {
     try {
@@ -193,12 +210,13 @@ function openPostgres(options: DatabaseOptions): Database {
     (error) => options.logger?.warn({ err: error }, 'database connection lost'),
   );
   const url = new URL(options.url);
+  const named = options.namedStatements ?? true;
   return {
     kind: 'postgres',
     pool,
     description: `postgres://${url.host}${url.pathname}`,
-    run: runOn(pool),
-    transaction: (work) => transactionOnPool(pool, work),
+    run: runOn(pool, named),
+    transaction: (work) => transactionOnPool(pool, named, work),
     close: () => pool.end(),
   };
 }

@@ -57,6 +57,25 @@ describeWithPostgres('prepared statements (PostgreSQL)', () => {
     const names = await query<{ statement: string }>(database, sql.raw(prepared));
     expect(names.map((row) => row.statement)).toContain('SELECT $1::int + 1 AS n');
   });
+
+  it('runs every statement unnamed with DB_NAMED_STATEMENTS=false, answering the same', async () => {
+    const unnamed = openDatabase({
+      url: testDb.url,
+      poolSize: 1,
+      namedStatements: false,
+      pgliteDir: '',
+      pgliteInMemory: true,
+    });
+    try {
+      const rows = await query<{ n: number }>(unnamed, sql`SELECT ${8}::int AS n`, {
+        prepared: true,
+      });
+      expect(rows).toEqual([{ n: 8 }]);
+      expect(await query(unnamed, sql.raw(prepared))).toEqual([]);
+    } finally {
+      await unnamed.close();
+    }
+  });
 });
 
 it('answers the same on PGlite, which has one connection and no names to keep', async () => {
