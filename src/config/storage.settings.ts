@@ -9,6 +9,11 @@ export const databaseSettings = {
     description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',
   }),
   DB_POOL_SIZE: int(10, 1, 500, 'Connections in the pg pool (real PostgreSQL only).'),
+  DB_NAMED_STATEMENTS: Type.Boolean({
+    default: true,
+    description:
+      'The hot statements run as named prepared statements, planned once per connection (real PostgreSQL only). false: parsed and planned on every call, for a transaction-mode pooler that cannot keep them (PgBouncer before 1.21).',
+  }),
   PGLITE_DIR: Type.String({
     default: '.data/pglite',
     minLength: 1,

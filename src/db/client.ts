@@ -1,30 +1,50 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { lockDataFolder } from './pglite-lock.js';
-import * as schema from './schema.js';
 
-export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
+/**
+ * A statement compiled from drizzle's `sql` template (`src/db/sql.ts`): its text, its parameters,
+ * and a name when it runs as a named prepared statement.
+ */
+export interface CompiledStatement {
+  readonly text: string;
+  readonly values: unknown[];
+  readonly name?: string;
+}
 
 /** Anything that can run a statement: the database itself or an open transaction. */
-export type Executor = Pick<Orm, 'execute' | '_'>;
+export interface Executor {
+  /** The rows of one statement, values parsed by the driver (int8 as number, timestamptz as Date). */
+  run<T>(statement: CompiledStatement): Promise<T[]>;
+}
 
-export interface Database {
-  readonly kind: 'postgres' | 'pglite';
-  readonly orm: Orm;
+interface DatabaseParts extends Executor {
   /** A short human description (no password) for logs. */
   readonly description: string;
+  /**
+   * Runs `work` in one transaction on one connection: BEGIN, COMMIT, and ROLLBACK when `work`
+   * or COMMIT fails (the error is rethrown). No retry here: see `transaction` in sql.ts.
+   */
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** The database: a node-postgres pool, or the embedded PGlite, each with its driver at hand. */
+export type Database =
+  | (DatabaseParts & { readonly kind: 'postgres'; readonly pool: pg.Pool })
+  | (DatabaseParts & { readonly kind: 'pglite'; readonly pglite: PGlite });
 
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
+  /**
+   * false: a statement's name is dropped, so it runs unnamed (parsed and planned every time).
+   * For a transaction-mode pooler; and what 0031 measured the names against. Default true.
+   */
+  namedStatements?: boolean;
   pgliteDir: string;
   pgliteInMemory: boolean;
   logger?: Logger;
@@ -41,12 +61,16 @@ export function openDatabase(options: DatabaseOptions): Database {
 
 /** The database the configuration names (the server's, or a command's with a smaller pool). */
 export const openConfiguredDatabase = (
-  config: Pick<Config, 'DATABASE_URL' | 'DB_POOL_SIZE' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'>,
+  config: Pick<
+    Config,
+    'DATABASE_URL' | 'DB_POOL_SIZE' | 'DB_NAMED_STATEMENTS' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'
+  >,
   options: { poolSize?: number; logger?: Logger; holder?: string } = {},
 ): Database =>
   openDatabase({
     url: config.DATABASE_URL,
     poolSize: options.poolSize ?? config.DB_POOL_SIZE,
+    namedStatements: config.DB_NAMED_STATEMENTS,
     pgliteDir: config.PGLITE_DIR,
     pgliteInMemory: config.PGLITE_IN_MEMORY,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -66,7 +90,7 @@ type ConnectCallback = (
  * emit 'error' with nobody listening, and Node ended the process. Here every client has a listener
  * for its whole life, and a checked-out client that fails is handed back to the pool as broken at
  * once: the pool destroys it instead of reusing it, and never leaks it even when its holder never
- * releases it (drizzle does not when BEGIN fails). Whoever still holds it gets "not queryable"
+ * releases it. Whoever still holds it gets "not queryable"
  * errors, which the request answers as 503 SERVICE_UNAVAILABLE.
  */
 class ResilientPool extends pg.Pool {
@@ -109,6 +133,68 @@ class ResilientPool extends pg.Pool {
   }
 }
 
+/**
+ * int8 as a number on both drivers (node-postgres answers text; PGlite a number, or a bigint past
+ * 2^53). Every int8 stored is an id, a count, an arrival number or an amount in won (MAX_BALANCE
+ * is at most 2^53 − 1), so a value past 2^53 is a bug: it fails the statement instead of turning
+ * into a wrong number.
+ */
+export const parseInt8 = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`int8 value ${text} is not a safe integer`);
+  return value;
+};
+
+/** This pool's own parsers (pg.types, the process-wide table, stays untouched). */
+const pgTypes = new pg.TypeOverrides();
+pgTypes.setTypeParser(pg.types.builtins.INT8, parseInt8);
+
+const runOn =
+  (client: pg.Pool | pg.PoolClient, named: boolean) =>
+  async <T>(statement: CompiledStatement): Promise<T[]> =>
+    (
+      await client.query<T & pg.QueryResultRow>(
+        named ? statement : { text: statement.text, values: statement.values },
+      )
+    ).rows;
+
+/**
+ * A transaction on a client of the pool, as drizzle's node-postgres session ran it: BEGIN; the
+ * work; COMMIT; on any failure ROLLBACK and the failure rethrown (ROLLBACK's own failure instead,
+ * when the connection is gone). A client whose BEGIN or ROLLBACK failed goes back to the pool as
+ * broken, so it is destroyed rather than handed to the next request mid-transaction.
+ */
+async function transactionOnPool<T>(
+  pool: pg.Pool,
+  named: boolean,
+  work: (tx: Executor) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+  let result: T;
+  try {
+    result = await work({ run: runOn(client, named) });
+    await client.query('COMMIT');
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      client.release(rollbackError as Error);
+      throw rollbackError;
+    }
+    client.release();
+    throw error;
+  }
+  client.release();
+  return result;
+}
+
 function openPostgres(options: DatabaseOptions): Database {
   const pool = new ResilientPool(
     {
@@ -119,15 +205,40 @@ function openPostgres(options: DatabaseOptions): Database {
       statement_timeout: 15_000,
       idle_in_transaction_session_timeout: 30_000,
       application_name: 'overture',
+      types: pgTypes,
     },
     (error) => options.logger?.warn({ err: error }, 'database connection lost'),
   );
   const url = new URL(options.url);
+  const named = options.namedStatements ?? true;
   return {
     kind: 'postgres',
-    orm: drizzlePg(pool, { schema }),
+    pool,
     description: `postgres://${url.host}${url.pathname}`,
+    run: runOn(pool, named),
+    transaction: (work) => transactionOnPool(pool, named, work),
     close: () => pool.end(),
+  };
+}
+
+/** PGlite's parsers, with int8 as on node-postgres (see parseInt8). */
+const pgliteParsers = { [pgliteTypes.INT8]: parseInt8 };
+
+/** PGlite has one connection: a statement's name would gain nothing, and is not passed. */
+const runOnPglite =
+  (client: Pick<PGlite, 'query'>) =>
+  async <T>(statement: CompiledStatement): Promise<T[]> =>
+    (await client.query<T>(statement.text, statement.values)).rows;
+
+function embedded(client: PGlite, description: string, close: () => Promise<void>): Database {
+  return {
+    kind: 'pglite',
+    pglite: client,
+    description,
+    run: runOnPglite(client),
+    // PGlite's own transaction (BEGIN, COMMIT, ROLLBACK on failure), as drizzle's PGlite session ran it.
+    transaction: (work) => client.transaction((tx) => work({ run: runOnPglite(tx) })),
+    close,
   };
 }
 
@@ -137,13 +248,8 @@ function openPostgres(options: DatabaseOptions): Database {
  */
 function openPglite(options: DatabaseOptions): Database {
   if (options.pgliteInMemory) {
-    const client = new PGlite();
-    return {
-      kind: 'pglite',
-      orm: drizzlePglite(client, { schema }),
-      description: 'PGlite (in memory)',
-      close: () => client.close(),
-    };
+    const client = new PGlite({ parsers: pgliteParsers });
+    return embedded(client, 'PGlite (in memory)', () => client.close());
   }
   mkdirSync(options.pgliteDir, { recursive: true });
   const lock = lockDataFolder(options.pgliteDir, {
@@ -158,28 +264,16 @@ function openPglite(options: DatabaseOptions): Database {
   });
   let client: PGlite;
   try {
-    client = new PGlite(options.pgliteDir);
+    client = new PGlite(options.pgliteDir, { parsers: pgliteParsers });
   } catch (error) {
     lock.release();
     throw error;
   }
-  return {
-    kind: 'pglite',
-    orm: drizzlePglite(client, { schema }),
-    description: `PGlite (${options.pgliteDir})`,
-    async close() {
-      try {
-        await client.close();
-      } finally {
-        lock.release();
-      }
-    },
-  };
+  return embedded(client, `PGlite (${options.pgliteDir})`, async () => {
+    try {
+      await client.close();
+    } finally {
+      lock.release();
+    }
+  });
 }
-
-/** node-postgres returns timestamps as text through drizzle's raw path; PGlite returns Dates. */
-export const toDate = (value: Date | string): Date =>
-  value instanceof Date ? value : new Date(value);
-
-/** node-postgres returns int8 as text; PGlite as a number. Every int8 we store is below 2^53. */
-export const toNumber = (value: number | string | bigint): number => Number(value);

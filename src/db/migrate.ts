@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Database } from './client.js';
@@ -21,7 +21,7 @@ const MIGRATION_LOCK = 7_284_113_001;
  */
 export async function migrateDatabase(database: Database, url: string): Promise<void> {
   if (database.kind === 'pglite') {
-    await migratePglite(database.orm as unknown as PgliteDatabase, { migrationsFolder });
+    await migratePglite(drizzlePglite(database.pglite), { migrationsFolder });
     return;
   }
   const client = new pg.Client({ connectionString: url, application_name: 'overture-migrate' });
@@ -40,12 +40,12 @@ let migrationCount: number | undefined;
 export async function pendingMigrationCount(database: Database): Promise<number> {
   migrationCount ??= readMigrationFiles({ migrationsFolder }).length;
   const [table] = await query<{ present: boolean }>(
-    database.orm,
+    database,
     sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`,
   );
   if (!table?.present) return migrationCount;
   const [row] = await query<{ applied: number }>(
-    database.orm,
+    database,
     sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`,
   );
   return migrationCount - (row?.applied ?? 0);

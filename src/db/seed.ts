@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from './client.js';
-import { concerts, seats } from './schema.js';
 import { query } from './sql.js';
 
 const SEATS_PER_CONCERT = 50;
@@ -73,8 +72,8 @@ const priceOf = (tiers: PriceTiers, seatNumber: number): number =>
  * transaction-scoped advisory lock, so the data is loaded once.
  */
 export async function seedDemoData(database: Database, now = new Date()): Promise<boolean> {
-  return database.orm.transaction(async (tx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(7284113002)`);
+  return database.transaction(async (tx) => {
+    await query(tx, sql`SELECT pg_advisory_xact_lock(7284113002)`);
     const [existing] = await query<{ present: boolean }>(
       tx,
       sql`SELECT EXISTS (SELECT 1 FROM concerts) AS present`,
@@ -86,17 +85,20 @@ export async function seedDemoData(database: Database, now = new Date()): Promis
       const showDatetime = new Date(
         today + concert.daysAhead * DAY_MS + (concert.hour - 9) * 3_600_000,
       );
-      const [row] = await tx
-        .insert(concerts)
-        .values({ title: concert.title, venue: concert.venue, showDatetime })
-        .returning({ id: concerts.id });
+      const [row] = await query<{ id: number }>(
+        tx,
+        sql`INSERT INTO concerts (title, venue, show_datetime)
+            VALUES (${concert.title}, ${concert.venue}, ${showDatetime.toISOString()})
+            RETURNING id`,
+      );
       if (!row) throw new Error('concert insert returned no row');
-      await tx.insert(seats).values(
-        Array.from({ length: SEATS_PER_CONCERT }, (_, index) => ({
-          concertId: row.id,
-          seatNumber: index + 1,
-          price: priceOf(concert.tiers, index + 1),
-        })),
+      const seatRows = Array.from(
+        { length: SEATS_PER_CONCERT },
+        (_, index) => sql`(${row.id}, ${index + 1}, ${priceOf(concert.tiers, index + 1)})`,
+      );
+      await query(
+        tx,
+        sql`INSERT INTO seats (concert_id, seat_number, price) VALUES ${sql.join(seatRows, sql`, `)}`,
       );
     }
     return true;

@@ -26,23 +26,21 @@ const nameOf = (text: string): string => {
   return name;
 };
 
-/** Runs a raw statement and returns its rows (both drivers answer with `{ rows }`). */
+/**
+ * Runs a statement written with drizzle's `sql` template (parameters, never spliced values) and
+ * returns its rows, typed by the caller: int8 columns come back as numbers and timestamptz as
+ * Dates on both drivers (src/db/client.ts). Compiled by drizzle's public `PgDialect.sqlToQuery`,
+ * run by the driver itself (decision 0031).
+ */
 export async function query<T>(
   db: Executor,
   statement: SQL,
   options: QueryOptions = {},
 ): Promise<T[]> {
-  let result: unknown;
-  if (options.prepared) {
-    const compiled = dialect.sqlToQuery(statement);
-    // PGlite ignores the name (one connection, nothing to gain); node-postgres prepares by it.
-    result = await db._.session
-      .prepareQuery(compiled, undefined, nameOf(compiled.sql), false)
-      .execute();
-  } else {
-    result = await db.execute(statement);
-  }
-  return (result as { rows: T[] }).rows;
+  const { sql: text, params } = dialect.sqlToQuery(statement);
+  return db.run<T>(
+    options.prepared ? { text, values: params, name: nameOf(text) } : { text, values: params },
+  );
 }
 
 export async function queryOne<T>(
@@ -60,7 +58,7 @@ interface PgErrorFields {
   cause?: unknown;
 }
 
-/** The PostgreSQL error under drizzle's wrapper (DrizzleQueryError keeps it as `cause`). */
+/** The PostgreSQL error, as the driver threw it or under a wrapper that keeps it as `cause`. */
 function pgError(error: unknown): PgErrorFields | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
@@ -91,9 +89,9 @@ const LOST_CONNECTION =
 /**
  * Errors that mean "the database is unreachable or refusing work right now", answered as 503:
  * connection failures (class 08), shutdown/cancel (57), too many connections / out of resources
- * (53), and socket errors from the driver — also under drizzle's wrapper, as when drizzle's
- * ROLLBACK fails on a client whose connection died (DrizzleQueryError with the driver's error as
- * cause). The first decisive error down the cause chain decides.
+ * (53), and socket errors from the driver, as when a ROLLBACK fails on a client whose connection
+ * died — also under a wrapper that keeps the driver's error as `cause` (drizzle's
+ * DrizzleQueryError). The first decisive error down the cause chain decides.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -130,7 +128,7 @@ export async function transaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await database.orm.transaction((tx) => work(tx));
+      return await database.transaction(work);
     } catch (error) {
       if (attempt >= 3 || !isTransientConflict(error)) throw error;
     }

@@ -61,7 +61,7 @@ export function createHousekeeping(
         let purged = 0;
         while (!stopping.aborted) {
           const rows = await query(
-            database.orm,
+            database,
             sql`DELETE FROM ${sql.identifier(table)} WHERE ctid IN (${victims}) RETURNING 1`,
           );
           purged += rows.length;

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { toDate, toNumber } from '../db/client.js';
 import { PRESENCE_LOCK, type Presence } from '../db/presence.js';
 import { query, queryOne } from '../db/sql.js';
 import type { EventBus } from '../modules/events/bus.js';
@@ -47,7 +46,7 @@ export function createOutboxRelay(
   bus: EventBus,
   options: OutboxRelayOptions,
 ): OutboxRelay {
-  const db = database.orm;
+  const db = database;
   const { presence } = options;
   const shards = options.shards ?? 4;
   const batchSize = options.batchSize ?? 200;
@@ -77,12 +76,12 @@ export function createOutboxRelay(
       if (stopping.aborted || presence.owner() !== owner) return;
       if (!(await acquire(owner, shard))) return;
       const rows = await query<{
-        id: number | string;
+        id: number;
         event_id: string;
         type: string;
         key: string;
         payload: unknown;
-        created_at: Date | string;
+        created_at: Date;
       }>(
         db,
         sql`SELECT id, event_id, type, key, payload, created_at FROM outbox
@@ -91,15 +90,16 @@ export function createOutboxRelay(
       );
       if (rows.length === 0) return;
       const events: OutboxEvent[] = rows.map((row) => ({
-        id: toNumber(row.id),
+        id: row.id,
         eventId: row.event_id,
         type: row.type,
         key: row.key,
         payload: row.payload,
-        createdAt: toDate(row.created_at).toISOString(),
+        createdAt: row.created_at.toISOString(),
       }));
       await bus.publish(events);
-      await db.execute(
+      await query(
+        db,
         sql`UPDATE outbox SET published_at = now() WHERE id IN (${sql.join(
           events.map((event) => sql`${event.id}`),
           sql`, `,
@@ -149,11 +149,10 @@ export function createOutboxRelay(
       // session below tells the peers all the same.
       const owner = presence.owner();
       if (owner !== undefined)
-        await db
-          .execute(sql`DELETE FROM outbox_relay_leases WHERE owner = ${owner}`)
-          .catch((error: unknown) =>
+        await query(db, sql`DELETE FROM outbox_relay_leases WHERE owner = ${owner}`).catch(
+          (error: unknown) =>
             options.logger.warn({ err: error }, 'outbox relay could not release its leases'),
-          );
+        );
       await presence.close();
     },
   };

@@ -38,12 +38,12 @@ describeWithPostgres('queue store contract: postgres backend', () => {
       // What the hold and release transactions do with a token kept in the booking database:
       // lock and check it for the hold's concert, then change it (a refused token is left alone).
       holdTaken: (record, holdExpiresAt, concertId) =>
-        database.orm.transaction(async (tx) => {
+        database.transaction(async (tx) => {
           const verified = await tokens.open(tx, record, 'hold').verify(concertId);
           if (verified.ok) await verified.value.extendForHold(holdExpiresAt, concertId);
         }),
       holdReleased: (record) =>
-        database.orm.transaction(async (tx) => {
+        database.transaction(async (tx) => {
           const concertId = record.state.holdConcertId ?? 0;
           const verified = await tokens.open(tx, record, 'release').verify(concertId);
           if (verified.ok) await verified.value.endHoldExtension();

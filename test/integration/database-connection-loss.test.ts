@@ -22,7 +22,8 @@ describeWithPostgres('a database connection lost while checked out', () => {
   beforeAll(async () => {
     testDb = await createTestDatabase();
     database = openDatabase({ url: testDb.url, poolSize: 2, pgliteDir: '', pgliteInMemory: true });
-    pool = (database.orm as unknown as { $client: pg.Pool }).$client;
+    if (database.kind !== 'postgres') throw new Error('expected PostgreSQL');
+    pool = database.pool;
   });
   afterAll(async () => {
     await database.close();

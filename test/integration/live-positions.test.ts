@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { query } from '../../src/db/sql.js';
 import {
   createLivePositions,
   type LiveClient,
@@ -81,7 +82,7 @@ describe('live positions hub', () => {
     // As if all had joined at this instant: on a loaded machine the joins above outlast the
     // store's touch interval (10 s), and a token crossing it between the two reads below would be
     // touched by the second one only — a new idle deadline, rightly sent.
-    await database.orm.execute(sql`UPDATE queue_tokens SET last_seen_at = now()`);
+    await query(database, sql`UPDATE queue_tokens SET last_seen_at = now()`);
     const live = hub();
     const clients = views.map((view) => {
       const recording = recordingClient();

@@ -28,20 +28,20 @@ describeWithPostgres('prepared statements (PostgreSQL)', () => {
 
   it('prepares a statement once per text and answers like an unnamed one', async () => {
     const double = (n: number) => sql`SELECT ${n}::int * 2 AS doubled`;
-    const unnamed = await query<{ doubled: number }>(database.orm, double(21));
-    expect(await query<{ name: string }>(database.orm, sql.raw(prepared))).toEqual([]);
+    const unnamed = await query<{ doubled: number }>(database, double(21));
+    expect(await query<{ name: string }>(database, sql.raw(prepared))).toEqual([]);
 
-    const first = await query<{ doubled: number }>(database.orm, double(21), { prepared: true });
-    const second = await query<{ doubled: number }>(database.orm, double(5), { prepared: true });
+    const first = await query<{ doubled: number }>(database, double(21), { prepared: true });
+    const second = await query<{ doubled: number }>(database, double(5), { prepared: true });
     expect(first).toEqual(unnamed);
     expect(second).toEqual([{ doubled: 10 }]);
 
-    const other = await query<{ n: number }>(database.orm, sql`SELECT ${7}::int AS n`, {
+    const other = await query<{ n: number }>(database, sql`SELECT ${7}::int AS n`, {
       prepared: true,
     });
     expect(other).toEqual([{ n: 7 }]);
 
-    const names = await query<{ name: string; statement: string }>(database.orm, sql.raw(prepared));
+    const names = await query<{ name: string; statement: string }>(database, sql.raw(prepared));
     expect(names).toHaveLength(2);
     expect(names.map((row) => row.statement).sort()).toEqual([
       'SELECT $1::int * 2 AS doubled',
@@ -50,12 +50,31 @@ describeWithPostgres('prepared statements (PostgreSQL)', () => {
   });
 
   it('prepares inside a transaction on the transaction connection', async () => {
-    const rows = await database.orm.transaction(async (tx) =>
+    const rows = await database.transaction(async (tx) =>
       query<{ n: number }>(tx, sql`SELECT ${3}::int + 1 AS n`, { prepared: true }),
     );
     expect(rows).toEqual([{ n: 4 }]);
-    const names = await query<{ statement: string }>(database.orm, sql.raw(prepared));
+    const names = await query<{ statement: string }>(database, sql.raw(prepared));
     expect(names.map((row) => row.statement)).toContain('SELECT $1::int + 1 AS n');
+  });
+
+  it('runs every statement unnamed with DB_NAMED_STATEMENTS=false, answering the same', async () => {
+    const unnamed = openDatabase({
+      url: testDb.url,
+      poolSize: 1,
+      namedStatements: false,
+      pgliteDir: '',
+      pgliteInMemory: true,
+    });
+    try {
+      const rows = await query<{ n: number }>(unnamed, sql`SELECT ${8}::int AS n`, {
+        prepared: true,
+      });
+      expect(rows).toEqual([{ n: 8 }]);
+      expect(await query(unnamed, sql.raw(prepared))).toEqual([]);
+    } finally {
+      await unnamed.close();
+    }
   });
 });
 
@@ -63,8 +82,8 @@ it('answers the same on PGlite, which has one connection and no names to keep', 
   const database = openDatabase({ url: '', poolSize: 1, pgliteDir: '', pgliteInMemory: true });
   try {
     const statement = sql`SELECT ${21}::int * 2 AS doubled`;
-    expect(await query(database.orm, statement, { prepared: true })).toEqual(
-      await query(database.orm, statement),
+    expect(await query(database, statement, { prepared: true })).toEqual(
+      await query(database, statement),
     );
   } finally {
     await database.close();

@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const pgliteOf = (server: TestServer) =>
-  (server.container.database.orm as unknown as { $client: PGlite }).$client;
+const pgliteOf = (server: TestServer): PGlite => {
+  const { database } = server.container;
+  if (database.kind !== 'pglite') throw new Error('expected the embedded database');
+  return database.pglite;
+};
 
 /** The embedded default (no server installed): the same service on PGlite, smoke-tested. */
 describe('embedded PGlite database', () => {

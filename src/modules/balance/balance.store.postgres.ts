@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
@@ -12,7 +11,7 @@ export function createPostgresBalanceStore(
   database: Database,
   options: { maxBalance: number },
 ): BalanceStore {
-  const db = database.orm;
+  const db = database;
 
   /** Creates the user if needed, adds the amount unless it would pass MAX_BALANCE, writes the ledger. */
   async function addToBalance(
@@ -20,7 +19,7 @@ export function createPostgresBalanceStore(
     request: ChargeRequest,
     refuse: Refuse,
   ): Promise<{ balance: number }> {
-    const row = await queryOne<{ balance: number | string }>(
+    const row = await queryOne<{ balance: number }>(
       executor,
       sql`WITH account AS (
             INSERT INTO users (id, balance) VALUES (${request.userId}, ${request.amount})
@@ -34,19 +33,19 @@ export function createPostgresBalanceStore(
       { prepared: true },
     );
     if (!row) refuse({ reason: 'balance-limit', maxBalance: options.maxBalance });
-    return { balance: toNumber(row.balance) };
+    return { balance: row.balance };
   }
 
   return {
     async balance(userId) {
       // A read never writes: a user the database does not know has 0 (their first charge creates
       // the row), so reading made-up ids cannot grow the users table.
-      const row = await queryOne<{ balance: number | string }>(
+      const row = await queryOne<{ balance: number }>(
         db,
         sql`SELECT balance FROM users WHERE id = ${userId}`,
         { prepared: true },
       );
-      return toNumber(row?.balance ?? 0);
+      return row?.balance ?? 0;
     },
 
     // A refusal unwinds like an error: the key's transaction rolls back, so nothing records it

@@ -1,24 +1,20 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { toDate, toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import type { ConcertStore } from './concerts.store.js';
 
 /** A seat is free when nobody holds it (or the hold expired) and it is not sold. */
 const seatIsFree = sql`(h.seat_id IS NULL OR (h.status = 'HELD' AND h.expires_at <= now()))`;
 
-type Id = number | string;
-type Time = Date | string;
-
 export function createPostgresConcertStore(database: Database): ConcertStore {
-  const db = database.orm;
+  const db = database;
   return {
     async list() {
       const rows = await query<{
-        id: Id;
+        id: number;
         title: string;
         venue: string;
-        show_datetime: Time;
+        show_datetime: Date;
         available: boolean;
       }>(
         db,
@@ -30,17 +26,22 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         { prepared: true },
       );
       return rows.map((row) => ({
-        concertId: toNumber(row.id),
+        concertId: row.id,
         concertTitle: row.title,
         concertVenue: row.venue,
-        concertDateTime: toDate(row.show_datetime).toISOString(),
+        concertDateTime: row.show_datetime.toISOString(),
         isAvailable: row.available,
       }));
     },
 
     async seats(concertId) {
       // One query over the (concert_id, seat_number) index joined to holds by primary key.
-      const rows = await query<{ id: Id; seat_number: number; price: Id; available: boolean }>(
+      const rows = await query<{
+        id: number;
+        seat_number: number;
+        price: number;
+        available: boolean;
+      }>(
         db,
         sql`SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available
             FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
@@ -52,36 +53,36 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         if (!concert) return null;
       }
       return rows.map((row) => ({
-        seatId: toNumber(row.id),
+        seatId: row.id,
         seatNumber: row.seat_number,
-        price: toNumber(row.price),
+        price: row.price,
         isAvailable: row.available,
       }));
     },
 
     async summaries(ids) {
       if (ids.length === 0) return [];
-      const rows = await query<{ id: Id; title: string; venue: string; show_datetime: Time }>(
+      const rows = await query<{ id: number; title: string; venue: string; show_datetime: Date }>(
         db,
         sql`SELECT id, title, venue, show_datetime FROM concerts
             WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`,
         { prepared: true },
       );
       return rows.map((row) => ({
-        concertId: toNumber(row.id),
+        concertId: row.id,
         concertTitle: row.title,
         concertVenue: row.venue,
-        concertDateTime: toDate(row.show_datetime).toISOString(),
+        concertDateTime: row.show_datetime.toISOString(),
       }));
     },
 
     async popular(limit) {
       const rows = await query<{
-        id: Id;
+        id: number;
         title: string;
         venue: string;
-        show_datetime: Time;
-        confirmed_count: Id;
+        show_datetime: Date;
+        confirmed_count: number;
       }>(
         db,
         sql`SELECT c.id, c.title, c.venue, c.show_datetime, r.confirmed_count
@@ -90,11 +91,11 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         { prepared: true },
       );
       return rows.map((row) => ({
-        concertId: toNumber(row.id),
+        concertId: row.id,
         concertTitle: row.title,
         concertVenue: row.venue,
-        concertDateTime: toDate(row.show_datetime).toISOString(),
-        reservedCount: toNumber(row.confirmed_count),
+        concertDateTime: row.show_datetime.toISOString(),
+        reservedCount: row.confirmed_count,
       }));
     },
   };

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { toDate } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import type { OutboxEvent } from './events.js';
 import type { NextStep } from './retry.policy.js';
@@ -32,7 +31,7 @@ const errorText = (error: unknown): string =>
  * delivered, per consumer and event.
  */
 export function createDeliveriesStore(database: Database) {
-  const db = database.orm;
+  const db = database;
   return {
     /**
      * Records work a consumer owes an event, due after `delayMs`. The row is the claim of the
@@ -46,7 +45,8 @@ export function createDeliveriesStore(database: Database) {
       options: { delayMs: number; error?: unknown; attempts: number },
     ) {
       // A row recording failed attempts starts its retry horizon now.
-      await db.execute(
+      await query(
+        db,
         sql`INSERT INTO event_deliveries (consumer, event_id, event, status, attempts, next_attempt_at, last_error, failing_since)
             VALUES (${consumer}, ${event.eventId}, ${JSON.stringify(event)}::jsonb, 'PENDING', ${options.attempts},
                     now() + ${`${options.delayMs} milliseconds`}::interval, ${options.error === undefined ? null : errorText(options.error)},
@@ -97,7 +97,8 @@ export function createDeliveriesStore(database: Database) {
 
     /** The effect is done: kept as DELIVERED (purged after the retention period). */
     async succeeded(delivery: Delivery): Promise<void> {
-      await db.execute(
+      await query(
+        db,
         sql`UPDATE event_deliveries SET status = 'DELIVERED', attempts = attempts + 1, updated_at = now()
             WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
       );
@@ -108,7 +109,8 @@ export function createDeliveriesStore(database: Database) {
      * starts the retry horizon.
      */
     async failed(delivery: Delivery, error: unknown, next: NextStep): Promise<void> {
-      await db.execute(
+      await query(
+        db,
         sql`UPDATE event_deliveries
             SET attempts = attempts + 1, last_error = ${errorText(error)}, updated_at = now(),
                 failing_since = coalesce(failing_since, now()),
@@ -126,7 +128,7 @@ export function createDeliveriesStore(database: Database) {
         attempts: number;
         last_error: string | null;
         replays: number;
-        updated_at: Date | string;
+        updated_at: Date;
       }>(
         db,
         sql`SELECT consumer, event_id, event, attempts, last_error, replays, updated_at FROM event_deliveries
@@ -140,7 +142,7 @@ export function createDeliveriesStore(database: Database) {
         attempts: row.attempts,
         lastError: row.last_error,
         replays: row.replays,
-        deadSince: toDate(row.updated_at).toISOString(),
+        deadSince: row.updated_at.toISOString(),
       }));
     },
 

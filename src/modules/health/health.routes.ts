@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
 import type { Database } from '../../db/client.js';
 import { pendingMigrationCount } from '../../db/migrate.js';
+import { query } from '../../db/sql.js';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
 import { ok, responses, successEnvelope } from '../../shared/http.js';
@@ -77,7 +78,7 @@ export function healthRoutes(app: App, deps: HealthDeps): void {
       if (deps.isClosing())
         throw new AppError('SERVICE_UNAVAILABLE', 'Shutting down.', { reason: 'closing' });
       try {
-        await deps.database.orm.execute(sql`SELECT 1`);
+        await query(deps.database, sql`SELECT 1`);
       } catch {
         throw new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable.', {
           reason: 'database',

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { toDate, toNumber } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
@@ -12,7 +11,7 @@ type Refuse = (refusal: HoldRefusal) => never;
 type ReleaseRefusal = TokenRefused | { reason: 'no-hold' };
 
 interface SeatRow {
-  concert_id: number | string;
+  concert_id: number;
   seat_number: number;
   ended: boolean;
 }
@@ -68,11 +67,11 @@ export function createPostgresHoldStore(
     );
     const seat = await findSeat(tx, request.concertId, request.seatId, refuse);
     if (seat.ended) refuse({ reason: 'concert-ended' });
-    const dto = (expiresAt: Date | string): HoldDto => ({
+    const dto = (expiresAt: Date): HoldDto => ({
       concertId: request.concertId,
       seatId: request.seatId,
       seatNumber: seat.seat_number,
-      expiresAt: toDate(expiresAt).toISOString(),
+      expiresAt: expiresAt.toISOString(),
     });
 
     // Holding another seat replaces the previous hold (rolled back with everything else if this
@@ -83,7 +82,7 @@ export function createPostgresHoldStore(
       { prepared: true },
     );
     // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone.
-    const taken = await queryOne<{ expires_at: Date | string }>(
+    const taken = await queryOne<{ expires_at: Date }>(
       tx,
       sql`INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at, created_at)
           VALUES (${request.seatId}, ${request.userId}, ${request.holdUuid}, 'HELD', now() + ${ttl}::interval, now())
@@ -100,13 +99,13 @@ export function createPostgresHoldStore(
       return verified.ok ? verified.value : refuse({ reason: 'token', refusal: verified.refusal });
     };
     if (taken) {
-      await (await verifyToken()).extendForHold(toDate(taken.expires_at), request.concertId);
+      await (await verifyToken()).extendForHold(taken.expires_at, request.concertId);
       return dto(taken.expires_at);
     }
     const current = await queryOne<{
-      user_id: number | string;
+      user_id: number;
       status: 'HELD' | 'SOLD';
-      expires_at: Date | string;
+      expires_at: Date;
       live: boolean;
     }>(
       tx,
@@ -114,9 +113,7 @@ export function createPostgresHoldStore(
       { prepared: true },
     );
     const outcome = blockedHold(
-      current
-        ? { status: current.status, ownerId: toNumber(current.user_id), live: current.live }
-        : null,
+      current ? { status: current.status, ownerId: current.user_id, live: current.live } : null,
       request.userId,
     );
     if (outcome === 'REPEAT' && current) {
@@ -125,7 +122,7 @@ export function createPostgresHoldStore(
     }
     return refuse({
       reason: 'seat-taken',
-      holderId: current ? toNumber(current.user_id) : null,
+      holderId: current ? current.user_id : null,
       sold: outcome === 'SEAT_ALREADY_RESERVED',
     });
   }
@@ -152,9 +149,9 @@ export function createPostgresHoldStore(
       return refusable((refuse: (refusal: ReleaseRefusal) => never) =>
         transaction(database, async (tx) => {
           const released = await queryOne<{
-            seat_id: number | string;
+            seat_id: number;
             seat_number: number;
-            expires_at: Date | string;
+            expires_at: Date;
           }>(
             tx,
             sql`DELETE FROM seat_holds h USING seats s
@@ -169,9 +166,9 @@ export function createPostgresHoldStore(
           await verified.value.endHoldExtension();
           return {
             concertId,
-            seatId: toNumber(released.seat_id),
+            seatId: released.seat_id,
             seatNumber: released.seat_number,
-            expiresAt: toDate(released.expires_at).toISOString(),
+            expiresAt: released.expires_at.toISOString(),
           };
         }),
       );
@@ -179,7 +176,7 @@ export function createPostgresHoldStore(
 
     async releaseAll(userId) {
       const rows = await query(
-        database.orm,
+        database,
         sql`DELETE FROM seat_holds WHERE user_id = ${userId} AND status = 'HELD' RETURNING seat_id`,
         { prepared: true },
       );

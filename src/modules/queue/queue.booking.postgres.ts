@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import { accessError, liveRefusal } from './queue.rules.js';
 import { tokenColumns, toRecord, type TokenRow } from './queue.rows.postgres.js';
@@ -30,7 +29,7 @@ export function createPostgresBookingTokens(options: { idleSeconds: number }): B
           const current = toRecord(row);
           const refusal = accessError(current.state, current.now, idleMs, action, concertId);
           if (refusal !== null) return { ok: false, refusal };
-          const id = toNumber(row.id);
+          const id = row.id;
           const verified: VerifiedToken = {
             async extendForHold(holdExpiresAt, holdConcertId) {
               await query(

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { toNumber } from '../../db/client.js';
 import { query } from '../../db/sql.js';
 import { newQueueToken } from '../../shared/ids.js';
 import {
@@ -54,7 +53,7 @@ async function readLive(
   userIds: number[],
   idleMs: number,
 ): Promise<Map<number, TokenView>> {
-  const rows = await query<TokenRow & { position: number | string }>(
+  const rows = await query<TokenRow & { position: number }>(
     db,
     sql`WITH me AS (
           SELECT ${tokenColumns} FROM queue_tokens
@@ -66,12 +65,7 @@ async function readLive(
       FROM me, head`,
     { prepared: true },
   );
-  return new Map(
-    rows.map((row) => [
-      toNumber(row.user_id),
-      tokenView(toRecord(row), toNumber(row.position), idleMs),
-    ]),
-  );
+  return new Map(rows.map((row) => [row.user_id, tokenView(toRecord(row), row.position, idleMs)]));
 }
 
 /**

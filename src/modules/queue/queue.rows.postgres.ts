@@ -1,19 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { toDate, toNumber } from '../../db/client.js';
 import type { TokenStatus } from './queue.rules.js';
 import type { TokenRecord } from './queue.store.js';
 
 /** A queue_tokens row as the statements of the postgres waiting room read it. */
 export interface TokenRow {
-  id: number | string;
+  id: number;
   token: string;
-  user_id: number | string;
+  user_id: number;
   status: TokenStatus;
-  active_until: Date | string | null;
-  expires_at: Date | string | null;
-  hold_concert_id: number | string | null;
-  last_seen_at: Date | string;
-  now: Date | string;
+  active_until: Date | null;
+  expires_at: Date | null;
+  hold_concert_id: number | null;
+  last_seen_at: Date;
+  now: Date;
 }
 
 export const tokenColumns = sql`id, arrival, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
@@ -32,20 +31,17 @@ export const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
 
 export const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens WHERE status = 'WAITING')`;
 
-const nullableDate = (value: Date | string | null): Date | null =>
-  value === null ? null : toDate(value);
-
 export function toRecord(row: TokenRow): TokenRecord {
   return {
     token: row.token,
-    userId: toNumber(row.user_id),
-    now: toDate(row.now),
+    userId: row.user_id,
+    now: row.now,
     state: {
       status: row.status,
-      activeUntil: nullableDate(row.active_until),
-      expiresAt: nullableDate(row.expires_at),
-      holdConcertId: row.hold_concert_id === null ? null : toNumber(row.hold_concert_id),
-      lastSeenAt: toDate(row.last_seen_at),
+      activeUntil: row.active_until,
+      expiresAt: row.expires_at,
+      holdConcertId: row.hold_concert_id,
+      lastSeenAt: row.last_seen_at,
     },
   };
 }

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import { createJoinBatcher } from './queue.join.postgres.js';
 import {
@@ -37,7 +36,7 @@ export function createPostgresQueueStore(
   database: Database,
   options: PostgresQueueOptions,
 ): QueueStore {
-  const db = database.orm;
+  const db = database;
   const idleMs = options.idleSeconds * 1000;
   // A poll rewrites last_seen_at at most this often: the idle deadline moves in small steps
   // instead of one write per poll.
@@ -49,7 +48,7 @@ export function createPostgresQueueStore(
 
   /** Reads a token with its exact position, touching last_seen_at of a live WAITING token. */
   async function readWithPosition(where: ReturnType<typeof sql>): Promise<TokenView | null> {
-    const row = await queryOne<TokenRow & { position: number | string }>(
+    const row = await queryOne<TokenRow & { position: number }>(
       db,
       sql`WITH me AS (SELECT ${tokenColumns} FROM queue_tokens WHERE ${where}),
         touched AS (
@@ -66,7 +65,7 @@ export function createPostgresQueueStore(
       FROM me, head`,
       { prepared: true },
     );
-    return row ? tokenView(toRecord(row), toNumber(row.position), idleMs) : null;
+    return row ? tokenView(toRecord(row), row.position, idleMs) : null;
   }
 
   const joinInBatch = createJoinBatcher(db, { idleMs });
@@ -106,8 +105,8 @@ export function createPostgresQueueStore(
       const rows = await query<
         Omit<TokenRow, 'token'> & {
           token: string | null;
-          position: number | string;
-          admitted: number | string;
+          position: number;
+          admitted: number;
         }
       >(
         db,
@@ -140,14 +139,10 @@ export function createPostgresQueueStore(
       const views = new Map<string, TokenView>();
       for (const row of rows) {
         if (row.token === null) continue;
-        const view = tokenView(
-          toRecord({ ...row, token: row.token }),
-          toNumber(row.position),
-          idleMs,
-        );
+        const view = tokenView(toRecord({ ...row, token: row.token }), row.position, idleMs);
         views.set(view.token, view);
       }
-      const admitted = toNumber(rows[0]?.admitted ?? 0);
+      const admitted = rows[0]?.admitted ?? 0;
       return { views, admissionRate: admitted / rateWindowSeconds };
     },
 

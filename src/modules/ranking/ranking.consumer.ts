@@ -1,6 +1,5 @@
 import type { Database } from '../../db/client.js';
 import { sql } from 'drizzle-orm';
-import { toNumber } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import {
   RESERVATION_CONFIRMED,
@@ -25,8 +24,8 @@ export const createRankingConsumer = (
     const { concertId } = event.payload as ReservationConfirmed;
     if (!Number.isSafeInteger(concertId))
       throw new Error(`event ${event.eventId} has no concertId`);
-    const row = await queryOne<{ count: number | string | null }>(
-      database.orm,
+    const row = await queryOne<{ count: number | null }>(
+      database,
       sql`WITH inbox AS (
             INSERT INTO processed_events (consumer, event_id) VALUES ('ranking', ${event.eventId})
             ON CONFLICT DO NOTHING RETURNING 1),
@@ -39,18 +38,18 @@ export const createRankingConsumer = (
             (SELECT confirmed_count FROM concert_ranking WHERE concert_id = ${concertId})) AS count`,
     );
     if (mirror && row?.count !== null && row?.count !== undefined)
-      await mirror.record({ concertId, count: toNumber(row.count) });
+      await mirror.record({ concertId, count: row.count });
   },
 });
 
 /** Every concert's count as PostgreSQL has it: what a lost Redis ranking is rebuilt from. */
 export async function loadRanking(database: Database): Promise<RankEntry[]> {
-  const rows = await query<{ concert_id: number | string; confirmed_count: number | string }>(
-    database.orm,
+  const rows = await query<{ concert_id: number; confirmed_count: number }>(
+    database,
     sql`SELECT concert_id, confirmed_count FROM concert_ranking WHERE confirmed_count > 0`,
   );
   return rows.map((row) => ({
-    concertId: toNumber(row.concert_id),
-    count: toNumber(row.confirmed_count),
+    concertId: row.concert_id,
+    count: row.confirmed_count,
   }));
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { toDate, toNumber } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
@@ -19,13 +18,13 @@ import type {
 type Refuse = (refusal: PaymentRefusal) => never;
 
 interface LockedHold {
-  user_id: number | string;
+  user_id: number;
   status: 'HELD' | 'SOLD';
   live: boolean;
   ended: boolean;
-  concert_id: number | string;
+  concert_id: number;
   seat_number: number;
-  price: number | string;
+  price: number;
 }
 
 /** Locks the seat's hold row (the first lock of a payment); refuses unless it is this user's live hold. */
@@ -50,7 +49,7 @@ async function lockOwnHold(
   // Only the hold checked the show time: a hold taken just before the show could be paid after.
   if (hold?.ended) refuse({ reason: 'concert-ended' });
   const refusal = paymentRefusal(
-    hold ? { status: hold.status, ownerId: toNumber(hold.user_id), live: hold.live } : null,
+    hold ? { status: hold.status, ownerId: hold.user_id, live: hold.live } : null,
     userId,
   );
   if (refusal !== null || !hold)
@@ -78,8 +77,8 @@ export function createPostgresReservationStore(
     const dead = token.live();
     if (dead !== null) refuse({ reason: 'token', refusal: dead });
     const hold = await lockOwnHold(tx, request.userId, request.seatId, refuse);
-    const concertId = toNumber(hold.concert_id);
-    const price = toNumber(hold.price);
+    const concertId = hold.concert_id;
+    const price = hold.price;
     const verified = await token.verify(concertId);
     if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
     // The token's own step, when it is kept in this database (expired with the payment).
@@ -150,30 +149,30 @@ export function createPostgresReservationStore(
 
     async listByUser(userId, limit) {
       const rows = await query<{
-        id: number | string;
-        concert_id: number | string;
+        id: number;
+        concert_id: number;
         title: string;
-        show_datetime: Date | string;
-        seat_id: number | string;
+        show_datetime: Date;
+        seat_id: number;
         seat_number: number;
-        price: number | string;
-        created_at: Date | string;
+        price: number;
+        created_at: Date;
       }>(
-        database.orm,
+        database,
         sql`SELECT r.id, r.concert_id, c.title, c.show_datetime, r.seat_id, s.seat_number, r.price, r.created_at
             FROM reservations r JOIN concerts c ON c.id = r.concert_id JOIN seats s ON s.id = r.seat_id
             WHERE r.user_id = ${userId} ORDER BY r.id DESC LIMIT ${limit}`,
         { prepared: true },
       );
       return rows.map((row) => ({
-        reservationId: toNumber(row.id),
-        concertId: toNumber(row.concert_id),
+        reservationId: row.id,
+        concertId: row.concert_id,
         concertTitle: row.title,
-        concertDateTime: toDate(row.show_datetime).toISOString(),
-        seatId: toNumber(row.seat_id),
+        concertDateTime: row.show_datetime.toISOString(),
+        seatId: row.seat_id,
         seatNumber: row.seat_number,
-        price: toNumber(row.price),
-        reservedAt: toDate(row.created_at).toISOString(),
+        price: row.price,
+        reservedAt: row.created_at.toISOString(),
       }));
     },
   };
