@@ -17,6 +17,7 @@ import { validation } from './http/validation.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
 import { createGuards } from './modules/auth/guards.js';
+import type { OperatorKey } from './modules/auth/operator-key.js';
 import { balanceRoutes } from './modules/balance/balance.routes.js';
 import { concertRoutes } from './modules/concerts/concerts.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
@@ -29,6 +30,8 @@ import type { App } from './shared/app-types.js';
 export interface BuildAppOptions {
   container: Container;
   logger: Logger;
+  /** What opens the operator endpoints with AUTH_MODE=client-id (none: they are off). */
+  operatorKey?: OperatorKey;
 }
 
 export interface BuiltApp {
@@ -53,7 +56,11 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
 }
 
 /** The HTTP server: the plugins every reply goes through, then the routes. */
-export async function buildApp({ container, logger }: BuildAppOptions): Promise<BuiltApp> {
+export async function buildApp({
+  container,
+  logger,
+  operatorKey,
+}: BuildAppOptions): Promise<BuiltApp> {
   const { config } = container;
   const closing = closingGate();
   const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>();
@@ -63,7 +70,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   await app.register(requestIds);
   await app.register(closing.plugin);
   await app.register(errorReplies);
-  const auth = await createAuth(config);
+  const auth = await createAuth(config, operatorKey);
   await app.register(securityHeaders);
   await app.register(corsOrigins, { config });
   await app.register(openApi, { auth });
