@@ -15,6 +15,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { serverOptions } from './http/server-options.js';
 import { validation } from './http/validation.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
 import { createGuards } from './modules/auth/guards.js';
 import type { OperatorKey } from './modules/auth/operator-key.js';
@@ -24,6 +25,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { reservationRoutes } from './modules/reservations/reservations.routes.js';
+import { venueRoutes } from './modules/venues/venues.routes.js';
 import { rateLimits } from './rate-limits/rate-limits.js';
 import type { App } from './shared/app-types.js';
 
@@ -53,6 +55,9 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   const maxChargeAmount = config.MAX_CHARGE_AMOUNT;
   await app.register(balanceRoutes, { prefix: '/balance', balance, maxChargeAmount, guards });
   await app.register(adminRoutes, { prefix: '/admin', deliveries: container.deliveries, guards });
+  const { venues, audit } = container;
+  await app.register(venueRoutes, { prefix: '/admin/venues', venues, audit, guards });
+  await app.register(auditRoutes, { prefix: '/admin/audit', audit, guards });
 }
 
 /** The HTTP server: the plugins every reply goes through, then the routes. */

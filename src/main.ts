@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { reasonOf } from './cli/run.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { startBanner } from './banner.js';
 import { startServer } from './server.js';
 import { ExplainedError } from './shared/explained-error.js';
-import type { OperatorKey } from './modules/auth/operator-key.js';
 
 let logger: Logger | undefined;
 
@@ -14,13 +14,7 @@ async function main(): Promise<void> {
   logger = createLogger(config);
   const server = await startServer(config, logger);
   const database = server.container.database.description;
-  process.stdout.write(
-    `\nOverture is listening on ${server.url}\n` +
-      `  API docs (Swagger UI): ${server.url}/docs\n` +
-      `  OpenAPI document:      ${server.url}/openapi.json\n` +
-      `  database:              ${database}\n` +
-      `${operatorBanner(server.operatorKey, server.url)}\n`,
-  );
+  process.stdout.write(startBanner({ url: server.url, database, operatorKey: server.operatorKey }));
   logger.info({ url: server.url, database }, 'overture started');
 
   const running = logger;
@@ -32,29 +26,6 @@ async function main(): Promise<void> {
       await server.close();
     },
   );
-}
-
-/** How to open the operator endpoints; a key only the embedded database keeps is shown. */
-function operatorBanner(operator: OperatorKey, url: string): string {
-  switch (operator.source) {
-    case 'jwt':
-      return '  operator endpoints:    a JWT with role admin (npm run token -- <userId> --admin)\n';
-    case 'none':
-      return '  operator endpoints:    off (set OPERATOR_KEY, at least 32 characters)\n';
-    case 'configured':
-      return '  operator key:          OPERATOR_KEY (as configured)\n';
-    case 'file':
-    case 'ephemeral': {
-      const where =
-        operator.source === 'file'
-          ? `kept in ${operator.file}${operator.generated ? ', generated now' : ''}`
-          : 'this run only: the database is in memory';
-      return (
-        `  operator key:          ${operator.key}  (${where})\n` +
-        `  try it:                curl -H 'Authorization: Bearer ${operator.key}' ${url}/api/v1/admin/venues\n`
-      );
-    }
-  }
 }
 
 /** Why the server could not start, and what to do about it: one message, no stack trace. */

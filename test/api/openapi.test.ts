@@ -62,6 +62,11 @@ const addedOperations = [
   'GET /health/ready',
   'GET /api/v1/admin/dead-letters',
   'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
+  'POST /api/v1/admin/venues',
+  'GET /api/v1/admin/venues',
+  'GET /api/v1/admin/venues/{venueId}',
+  'PATCH /api/v1/admin/venues/{venueId}',
+  'GET /api/v1/admin/audit',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -153,6 +158,24 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'INVALID_REQUEST',
     'DEAD_LETTER_NOT_FOUND',
   ],
+  'POST /api/v1/admin/venues': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'INVALID_SEAT_MAP',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  'GET /api/v1/admin/venues': [...adminGuard, 'INVALID_REQUEST'],
+  'GET /api/v1/admin/venues/{venueId}': [...adminGuard, 'INVALID_REQUEST', 'VENUE_NOT_FOUND'],
+  'PATCH /api/v1/admin/venues/{venueId}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'INVALID_SEAT_MAP',
+    'VENUE_NOT_FOUND',
+    'VENUE_IN_USE',
+    'PAYLOAD_TOO_LARGE',
+  ],
+  'GET /api/v1/admin/audit': [...adminGuard, 'INVALID_REQUEST'],
 };
 
 const operationsOf = (document: OpenApiDocument): [string, Operation][] =>
@@ -306,6 +329,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
   it('documents 413 PAYLOAD_TOO_LARGE and 415 UNSUPPORTED_MEDIA_TYPE on every operation with a JSON body', () => {
     const withBody = operationsOf(document).filter(([, operation]) => operation.requestBody);
     expect(withBody.map(([name]) => name).sort()).toEqual([
+      'PATCH /api/v1/admin/venues/{venueId}',
+      'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
       'POST /api/v1/reservations',
       'POST /api/v1/reservations/concerts/{concertId}/seats/hold',
@@ -355,6 +380,11 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     const adminOnly = [
       'GET /api/v1/admin/dead-letters',
       'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
+      'POST /api/v1/admin/venues',
+      'GET /api/v1/admin/venues',
+      'GET /api/v1/admin/venues/{venueId}',
+      'PATCH /api/v1/admin/venues/{venueId}',
+      'GET /api/v1/admin/audit',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

@@ -1,25 +1,12 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBanner } from '../../src/banner.js';
 import { loadConfig } from '../../src/config.js';
 import { OPERATOR_KEY_FILE, resolveOperatorKey } from '../../src/modules/auth/operator-key.js';
-import { createClient } from '../support/client.js';
-import { spawnServer, type ServerProcess } from '../support/process.js';
 import { startTestServer } from '../support/server.js';
-
-/** What the banner says about the operator key: the key and the curl line. */
-async function bannerOf(server: ServerProcess): Promise<{ key: string; text: string }> {
-  await expect.poll(() => server.output(), { timeout: 10_000 }).toMatch(/try it: .*\n/);
-  const text = server.output();
-  const key = /operator key: +(\S+)/.exec(text)?.[1] ?? '';
-  return { key, text };
-}
-
-async function stop(server: ServerProcess): Promise<void> {
-  server.child.kill('SIGTERM');
-  await server.exited;
-}
 
 /**
  * The embedded default (docs/decisions/0032): the first start generates an operator key, keeps it
@@ -27,13 +14,8 @@ async function stop(server: ServerProcess): Promise<void> {
  */
 describe('the operator key of the embedded database', () => {
   let root: string;
-  const servers: ServerProcess[] = [];
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'overture-operator-'));
-  });
-  afterEach(async () => {
-    for (const server of servers.splice(0))
-      if (server.child.exitCode === null && server.child.signalCode === null) await stop(server);
   });
   afterAll(() => {
     rmSync(root, { recursive: true, force: true });
@@ -61,6 +43,18 @@ describe('the operator key of the embedded database', () => {
       expect([wrong.status, wrong.code]).toEqual([401, 'OPERATOR_KEY_INVALID']);
       const none = await first.client.call('GET', path);
       expect([none.status, none.code]).toEqual([401, 'OPERATOR_KEY_REQUIRED']);
+      // The venue tables and the append-only audit log work on PGlite too.
+      const venue = await first.client.call('POST', '/api/v1/admin/venues', {
+        headers: { authorization: `Bearer ${key}` },
+        body: {
+          name: 'Hall',
+          address: 'Here',
+          sections: [{ name: 'A', rows: [{ name: 'A', seats: 10 }] }],
+        },
+      });
+      expect(venue.status).toBe(201);
+      const pglite = (first.container.database.orm as unknown as { $client: PGlite }).$client;
+      await expect(pglite.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
     } finally {
       await first.close();
     }
@@ -78,19 +72,46 @@ describe('the operator key of the embedded database', () => {
     );
   });
 
-  it('is printed with a curl line by npm start; in memory for this run only', async () => {
-    const memory = await spawnServer({ DATABASE_URL: '', PGLITE_IN_MEMORY: 'true' });
-    servers.push(memory);
-    const banner = await bannerOf(memory);
-    expect(banner.key.length).toBeGreaterThanOrEqual(32);
-    expect(banner.text).toContain('this run only');
-    expect(banner.text).toContain(
-      `curl -H 'Authorization: Bearer ${banner.key}' ${memory.url}/api/v1/admin/venues`,
-    );
-    const open = await createClient(memory.url).call('GET', '/api/v1/admin/dead-letters', {
-      headers: { authorization: `Bearer ${banner.key}` },
+  it('is printed with a curl line that works; in memory for this run only; a configured key never', async () => {
+    const server = await startTestServer(undefined, {});
+    try {
+      const banner = startBanner({
+        url: server.url,
+        database: server.container.database.description,
+        operatorKey: server.operatorKey,
+      });
+      const key = /operator key: +(\S+) +\(this run only/.exec(banner)?.[1] ?? '';
+      expect(key.length).toBeGreaterThanOrEqual(32);
+      const curl = `curl -H 'Authorization: Bearer ${key}' ${server.url}/api/v1/admin/venues`;
+      expect(banner).toContain(`  try it:                ${curl}\n`);
+      const open = await server.client.call('GET', '/api/v1/admin/venues', {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect([open.status, open.data]).toEqual([200, []]);
+    } finally {
+      await server.close();
+    }
+    const stored = startBanner({
+      url: 'http://127.0.0.1:3000',
+      database: 'PGlite (.data/pglite)',
+      operatorKey: {
+        source: 'file',
+        key: 'k'.repeat(43),
+        file: '.data/pglite/x',
+        generated: false,
+      },
     });
-    expect(open.status).toBe(200);
+    expect(stored).toContain(`operator key:          ${'k'.repeat(43)}  (kept in .data/pglite/x)`);
+    const configured = startBanner({
+      url: 'http://127.0.0.1:3000',
+      database: 'postgres://db/overture',
+      operatorKey: { source: 'configured', key: 'secret-'.repeat(6) },
+    });
+    expect(configured).toContain('OPERATOR_KEY (as configured)');
+    expect(configured).not.toContain('secret-');
+    expect(startBanner({ url: 'x', database: 'y', operatorKey: { source: 'none' } })).toContain(
+      'operator endpoints:    off (set OPERATOR_KEY',
+    );
   });
 
   it('a configured key is used and never printed; without one on PostgreSQL the routes are off', async () => {
