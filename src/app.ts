@@ -15,20 +15,25 @@ import { securityHeaders } from './http/security-headers.js';
 import { serverOptions } from './http/server-options.js';
 import { validation } from './http/validation.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
 import { createGuards } from './modules/auth/guards.js';
+import type { OperatorKey } from './modules/auth/operator-key.js';
 import { balanceRoutes } from './modules/balance/balance.routes.js';
 import { concertRoutes } from './modules/concerts/concerts.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { reservationRoutes } from './modules/reservations/reservations.routes.js';
+import { venueRoutes } from './modules/venues/venues.routes.js';
 import { rateLimits } from './rate-limits/rate-limits.js';
 import type { App } from './shared/app-types.js';
 
 export interface BuildAppOptions {
   container: Container;
   logger: Logger;
+  /** What opens the operator endpoints with AUTH_MODE=client-id (none: they are off). */
+  operatorKey?: OperatorKey;
 }
 
 export interface BuiltApp {
@@ -50,10 +55,17 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   const maxChargeAmount = config.MAX_CHARGE_AMOUNT;
   await app.register(balanceRoutes, { prefix: '/balance', balance, maxChargeAmount, guards });
   await app.register(adminRoutes, { prefix: '/admin', deliveries: container.deliveries, guards });
+  const { venues, audit } = container;
+  await app.register(venueRoutes, { prefix: '/admin/venues', venues, audit, guards });
+  await app.register(auditRoutes, { prefix: '/admin/audit', audit, guards });
 }
 
 /** The HTTP server: the plugins every reply goes through, then the routes. */
-export async function buildApp({ container, logger }: BuildAppOptions): Promise<BuiltApp> {
+export async function buildApp({
+  container,
+  logger,
+  operatorKey,
+}: BuildAppOptions): Promise<BuiltApp> {
   const { config } = container;
   const closing = closingGate();
   const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>();
@@ -63,7 +75,7 @@ export async function buildApp({ container, logger }: BuildAppOptions): Promise<
   await app.register(requestIds);
   await app.register(closing.plugin);
   await app.register(errorReplies);
-  const auth = await createAuth(config);
+  const auth = await createAuth(config, operatorKey);
   await app.register(securityHeaders);
   await app.register(corsOrigins, { config });
   await app.register(openApi, { auth });

@@ -39,6 +39,10 @@ import {
 } from './modules/reservations/reservations.service.js';
 import { createPostgresReservationStore } from './modules/reservations/reservations.store.postgres.js';
 import { createRedisClient } from './redis/client.js';
+import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
+import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
+import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
+import { createPostgresVenueStore } from './modules/venues/venues.store.postgres.js';
 import { createAdmission, type Admission } from './modules/queue/queue.admission.js';
 import type { Worker } from './shared/loop.js';
 import { createConsumers } from './workers/consumers.worker.js';
@@ -62,6 +66,9 @@ export interface Container {
   relay: OutboxRelay;
   deliveries: DeliveriesStore;
   bus: EventBus;
+  /** Operators' venues and seat maps, and the audit log of their actions. */
+  venues: VenueService;
+  audit: AuditService;
   /** Background work of this instance, started after listening and stopped before the pool closes. */
   workers: Worker[];
   /** The shared Redis client when a Redis adapter is configured; quit after the workers stop. */
@@ -146,6 +153,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     logger,
   });
   const deliveries = createDeliveriesStore(database);
+  const auditLog = createPostgresAuditLog(database);
   const policy: RetryPolicy = {
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     baseDelayMs: config.EVENT_RETRY_BASE_MS,
@@ -234,6 +242,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
       }),
     ],
     bus,
+    venues: createVenueService({
+      store: createPostgresVenueStore(database, { audit: auditLog }),
+    }),
+    audit: createAuditService({ log: auditLog, logger }),
     redis,
   };
 }

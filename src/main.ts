@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { reasonOf } from './cli/run.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { startBanner } from './banner.js';
 import { startServer } from './server.js';
 import { ExplainedError } from './shared/explained-error.js';
 
@@ -13,12 +14,7 @@ async function main(): Promise<void> {
   logger = createLogger(config);
   const server = await startServer(config, logger);
   const database = server.container.database.description;
-  process.stdout.write(
-    `\nOverture is listening on ${server.url}\n` +
-      `  API docs (Swagger UI): ${server.url}/docs\n` +
-      `  OpenAPI document:      ${server.url}/openapi.json\n` +
-      `  database:              ${database}\n\n`,
-  );
+  process.stdout.write(startBanner({ url: server.url, database, operatorKey: server.operatorKey }));
   logger.info({ url: server.url, database }, 'overture started');
 
   const running = logger;

@@ -7,6 +7,7 @@ import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
 import { requireKafka } from './kafka/package.js';
+import { resolveOperatorKey, type OperatorKey } from './modules/auth/operator-key.js';
 import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
@@ -14,6 +15,8 @@ export interface RunningServer {
   app: App;
   container: Container;
   url: string;
+  /** What opens the operator endpoints (the start-up banner prints a key kept in the data folder). */
+  operatorKey: OperatorKey;
   /** Graceful stop: refuse new requests, finish in-flight ones, stop workers, close the pool. */
   close(): Promise<void>;
 }
@@ -30,8 +33,11 @@ export async function startServer(
   ].filter(Boolean);
   if (kafkaSettings.length > 0) await requireKafka(kafkaSettings.join(' and '));
   const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
+  let operatorKey: OperatorKey;
   try {
     await migrateDatabase(database, config.DATABASE_URL);
+    // After opening: the embedded database's folder exists, and this process holds it.
+    operatorKey = await resolveOperatorKey(config);
     if (config.SEED_DEMO_DATA && (await seedDemoData(database)))
       logger.info('demo concerts loaded');
   } catch (error) {
@@ -52,7 +58,7 @@ export async function startServer(
   // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
   if (container.redis && !(await redisReady(container.redis, 5_000)))
     logger.warn('redis is not reachable yet; queue calls answer 503 until it is');
-  const { app, beginClosing } = await buildApp({ container, logger });
+  const { app, beginClosing } = await buildApp({ container, logger, operatorKey });
   // A sale opens with thousands of connections at once: Node's default accept queue (511)
   // overflowed at 1,000 and the dropped SYNs came back 1–3 s later (0012). The kernel caps
   // this at net.core.somaxconn.
@@ -71,5 +77,5 @@ export async function startServer(
       await database.close();
       logger.info('stopped');
     })());
-  return { app, container, url, close };
+  return { app, container, url, operatorKey, close };
 }

@@ -33,6 +33,10 @@ const rules: ((config: Config) => string | undefined)[] = [
     config.JWT_SECRET !== '' && config.JWT_SECRET.length < 32
       ? `JWT_SECRET has ${config.JWT_SECRET.length} characters: expected at least 32 characters (openssl rand -hex 32 makes one)`
       : undefined,
+  (config) =>
+    config.OPERATOR_KEY !== '' && config.OPERATOR_KEY.length < 32
+      ? `OPERATOR_KEY has ${config.OPERATOR_KEY.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
+      : undefined,
   (config) => {
     if (config.AUTH_MODE !== 'jwt') return undefined;
     const hasKey =

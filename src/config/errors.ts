@@ -31,7 +31,9 @@ function allowedValues(schema: PropertySchema): string {
 
 /** `NAME="value"`, without the value of a secret. */
 const given = (name: string, value: unknown): string =>
-  /SECRET|PASSWORD/.test(name) ? `${name} (value not shown)` : `${name}=${JSON.stringify(value)}`;
+  /SECRET|PASSWORD|^OPERATOR_KEY$/.test(name)
+    ? `${name} (value not shown)`
+    : `${name}=${JSON.stringify(value)}`;
 
 /** One line per refused variable: its name, the value given and what it accepts. */
 export function describeInvalid(

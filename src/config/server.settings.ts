@@ -35,6 +35,11 @@ export const authSettings = {
     default: false,
     description: 'Lets AUTH_MODE=client-id start with NODE_ENV=production (otherwise refused).',
   }),
+  OPERATOR_KEY: Type.String({
+    default: '',
+    description:
+      'AUTH_MODE=client-id: the key operator calls send as Authorization: Bearer <key> (at least 32 characters). Empty on the embedded database: one is generated at first start, kept in PGLITE_DIR and printed with the start-up banner; empty on PostgreSQL: operator endpoints are off (403 OPERATOR_ROUTES_OFF).',
+  }),
   JWT_ALGORITHM: Type.Enum(['HS256', 'RS256', 'ES256'], {
     default: 'HS256',
     description:

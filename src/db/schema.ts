@@ -12,3 +12,5 @@ export * from './schema/reservations.js';
 export * from './schema/events.js';
 export * from './schema/ranking.js';
 export * from './schema/idempotency.js';
+export * from './schema/venues.js';
+export * from './schema/audit.js';

@@ -11,6 +11,7 @@ const headerOf: Record<SecurityScheme, string> = {
   clientId: 'client-id',
   queueToken: 'queue-token',
   bearer: 'authorization',
+  operatorKey: 'authorization',
 };
 
 /**
@@ -61,7 +62,11 @@ export const openApi = fp(async (app: App, { auth }: { auth: Pick<Auth, 'securit
         { name: 'reservations', description: 'Payment and your reservations' },
         { name: 'balance', description: 'Prepaid balance' },
         { name: 'health', description: 'Probes' },
-        { name: 'admin', description: 'Operator endpoints (JWT with the admin role)' },
+        {
+          name: 'admin',
+          description:
+            'Operator endpoints: the operator key (AUTH_MODE=client-id) or a JWT with the admin role (AUTH_MODE=jwt)',
+        },
       ],
       components: { securitySchemes: auth.securitySchemes },
     },

@@ -20,7 +20,18 @@ export const errorCatalog = {
   },
   ADMIN_REQUIRED: {
     status: 403,
-    description: 'Operator endpoints need a JWT with the admin role.',
+    description: 'Operator endpoints need a JWT with the admin role (AUTH_MODE=jwt).',
+  },
+  OPERATOR_KEY_REQUIRED: {
+    status: 401,
+    description:
+      'Send the operator key: Authorization: Bearer <OPERATOR_KEY> (AUTH_MODE=client-id).',
+  },
+  OPERATOR_KEY_INVALID: { status: 401, description: 'The operator key is wrong.' },
+  OPERATOR_ROUTES_OFF: {
+    status: 403,
+    description:
+      'Operator endpoints are off: no OPERATOR_KEY is configured (AUTH_MODE=client-id on PostgreSQL).',
   },
   QUEUE_TOKEN_REQUIRED: { status: 401, description: 'The Queue-Token header is missing.' },
   QUEUE_TOKEN_INVALID: { status: 401, description: 'The Queue-Token is malformed or unknown.' },
@@ -57,6 +68,17 @@ export const errorCatalog = {
   BALANCE_LIMIT_EXCEEDED: {
     status: 409,
     description: 'The charge would take the balance above its maximum.',
+  },
+  VENUE_NOT_FOUND: { status: 404, description: 'No venue has this id.' },
+  INVALID_SEAT_MAP: {
+    status: 400,
+    description:
+      'The seat map breaks a rule (duplicate names or labels, too many seats); `data.field` names the section or row.',
+  },
+  VENUE_IN_USE: {
+    status: 409,
+    description:
+      'A concert uses this venue: its seat map can no longer change (name and address can).',
   },
   DEAD_LETTER_NOT_FOUND: {
     status: 404,

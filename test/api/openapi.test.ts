@@ -62,9 +62,15 @@ const addedOperations = [
   'GET /health/ready',
   'GET /api/v1/admin/dead-letters',
   'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
+  'POST /api/v1/admin/venues',
+  'GET /api/v1/admin/venues',
+  'GET /api/v1/admin/venues/{venueId}',
+  'PATCH /api/v1/admin/venues/{venueId}',
+  'GET /api/v1/admin/audit',
 ];
 
-const adminGuard: ErrorCode[] = ['AUTH_REQUIRED', 'AUTH_INVALID', 'ADMIN_REQUIRED'];
+/** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
+const adminGuard: ErrorCode[] = ['OPERATOR_KEY_REQUIRED', 'OPERATOR_KEY_INVALID'];
 
 const queueGuard: ErrorCode[] = [
   'QUEUE_TOKEN_REQUIRED',
@@ -152,6 +158,24 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'INVALID_REQUEST',
     'DEAD_LETTER_NOT_FOUND',
   ],
+  'POST /api/v1/admin/venues': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'INVALID_SEAT_MAP',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  'GET /api/v1/admin/venues': [...adminGuard, 'INVALID_REQUEST'],
+  'GET /api/v1/admin/venues/{venueId}': [...adminGuard, 'INVALID_REQUEST', 'VENUE_NOT_FOUND'],
+  'PATCH /api/v1/admin/venues/{venueId}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'INVALID_SEAT_MAP',
+    'VENUE_NOT_FOUND',
+    'VENUE_IN_USE',
+    'PAYLOAD_TOO_LARGE',
+  ],
+  'GET /api/v1/admin/audit': [...adminGuard, 'INVALID_REQUEST'],
 };
 
 const operationsOf = (document: OpenApiDocument): [string, Operation][] =>
@@ -194,7 +218,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startTestServer(db);
+    server = await startTestServer(db, { OPERATOR_KEY: 'openapi-test-operator-key-0123456789' });
     const response = await fetch(`${server.url}/openapi.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -305,6 +329,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
   it('documents 413 PAYLOAD_TOO_LARGE and 415 UNSUPPORTED_MEDIA_TYPE on every operation with a JSON body', () => {
     const withBody = operationsOf(document).filter(([, operation]) => operation.requestBody);
     expect(withBody.map(([name]) => name).sort()).toEqual([
+      'PATCH /api/v1/admin/venues/{venueId}',
+      'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
       'POST /api/v1/reservations',
       'POST /api/v1/reservations/concerts/{concertId}/seats/hold',
@@ -332,7 +358,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       in: 'header',
       name: 'Queue-Token',
     });
-    expect(schemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(schemes?.operatorKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(schemes?.bearer).toBeUndefined();
     const problems: string[] = [];
     const clientIdRequired = [
       'POST /api/v1/queue/token',
@@ -353,6 +380,11 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     const adminOnly = [
       'GET /api/v1/admin/dead-letters',
       'POST /api/v1/admin/dead-letters/{consumer}/{eventId}/replay',
+      'POST /api/v1/admin/venues',
+      'GET /api/v1/admin/venues',
+      'GET /api/v1/admin/venues/{venueId}',
+      'PATCH /api/v1/admin/venues/{venueId}',
+      'GET /api/v1/admin/audit',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];
@@ -363,8 +395,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
         problems.push(`${name}: security ${security}, not Client-Id`);
       if (queueTokenRequired.includes(name) && security !== '[{"queueToken":[]}]')
         problems.push(`${name}: security ${security}, not Queue-Token`);
-      if (adminOnly.includes(name) && security !== '[{"bearer":[]}]')
-        problems.push(`${name}: security ${security}, not a bearer JWT`);
+      if (adminOnly.includes(name) && security !== '[{"operatorKey":[]}]')
+        problems.push(`${name}: security ${security}, not the operator key`);
       if (
         ![...clientIdRequired, ...queueTokenRequired, ...adminOnly].includes(name) &&
         operation.security

@@ -62,7 +62,7 @@ describeWithPostgres('rate limits', () => {
   });
 
   /** Every API route, and the per-user budget its `config.rateLimitGroup` names (none: popular). */
-  const apiRoutes: [method: 'GET' | 'POST' | 'DELETE', url: string, group: string][] = [
+  const apiRoutes: [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, group: string][] = [
     ['POST', '/api/v1/queue/token', 'queue'],
     ['GET', '/api/v1/queue/token', 'queue'],
     ['GET', '/api/v1/queue/token/stream', 'queue'],
@@ -78,6 +78,11 @@ describeWithPostgres('rate limits', () => {
     ['POST', '/api/v1/balance/charge', 'account'],
     ['GET', '/api/v1/admin/dead-letters', 'account'],
     ['POST', '/api/v1/admin/dead-letters/ranking/x/replay', 'account'],
+    ['POST', '/api/v1/admin/venues', 'account'],
+    ['GET', '/api/v1/admin/venues', 'account'],
+    ['GET', '/api/v1/admin/venues/1', 'account'],
+    ['PATCH', '/api/v1/admin/venues/1', 'account'],
+    ['GET', '/api/v1/admin/audit', 'account'],
   ];
 
   it('counts each API route against the budget it names, and all of them against the address', async () => {

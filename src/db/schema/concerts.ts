@@ -1,15 +1,23 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { at, id, money } from './columns.js';
+import { venues } from './venues.js';
 
-export const concerts = pgTable('concerts', {
-  // No secondary index: the list is a handful of rows read whole and sorted in memory by the planner.
-  id: bigserial('id', { mode: 'number' }).primaryKey(),
-  title: text('title').notNull(),
-  venue: text('venue').notNull(),
-  showDatetime: at('show_datetime').notNull(),
-  createdAt: at('created_at').notNull().defaultNow(),
-});
+export const concerts = pgTable(
+  'concerts',
+  {
+    // The list is a handful of rows read whole and sorted in memory by the planner.
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    title: text('title').notNull(),
+    venue: text('venue').notNull(),
+    // The venue whose seat map the concert's seats come from (null: seats made directly, the demo's).
+    venueId: id('venue_id').references(() => venues.id),
+    showDatetime: at('show_datetime').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  // Whether a venue is in use (its map may no longer change).
+  (t) => [index('concerts_venue_idx').on(t.venueId)],
+);
 
 export const seats = pgTable(
   'seats',

@@ -13,12 +13,21 @@ import type { Config } from '../../config.js';
 import { AppError } from '../../shared/errors.js';
 import { clientIdHeader, queueTokenHeader } from '../../shared/http.js';
 import { MAX_ID } from '../../shared/ids.js';
+import { operatorKeyMatcher, type OperatorKey } from './operator-key.js';
 
 /** Who a request acts for. */
 export interface Identity {
   userId: number;
   admin: boolean;
 }
+
+/** The operator behind an operator call, as the audit log names them. */
+export interface Operator {
+  /** `user:<sub>` (an admin JWT) or `operator-key:<fingerprint>` (AUTH_MODE=client-id). */
+  actor: string;
+}
+
+const OPERATOR_BEARER = /^Bearer ([\x21-\x7E]{1,512})$/;
 
 const CLIENT_ID = /^[1-9][0-9]{0,15}$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
@@ -81,7 +90,13 @@ export const securitySchemes = {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'AUTH_MODE=jwt, and operator endpoints in any mode: `sub` is the user id, role `admin` opens /api/v1/admin (`npm run token -- <userId> [--admin]`).',
+      'AUTH_MODE=jwt: `sub` is the user id, role `admin` opens /api/v1/admin (`npm run token -- <userId> [--admin]`).',
+  },
+  operatorKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'AUTH_MODE=client-id: the operator key (OPERATOR_KEY, or the one the embedded database generated and the start-up banner printed) opens /api/v1/admin.',
   },
 } as const;
 export type SecurityScheme = keyof typeof securitySchemes;
@@ -113,11 +128,13 @@ async function loadKey(
  * Identity of requests. AUTH_MODE=client-id trusts the seed's Client-Id header. AUTH_MODE=jwt
  * verifies `Authorization: Bearer <JWT>` (signature, exp required, a lifetime of at most
  * JWT_MAX_AGE_SECONDS, iss/aud when configured, clocks compared within
- * JWT_CLOCK_TOLERANCE_SECONDS) and takes the user from `sub`; a Client-Id that disagrees is refused. Operator endpoints need a JWT
- * with the admin role in either mode. The identity is worked out once per request.
+ * JWT_CLOCK_TOLERANCE_SECONDS) and takes the user from `sub`; a Client-Id that disagrees is refused.
+ * Operator endpoints need a JWT with the admin role (AUTH_MODE=jwt) or the operator key
+ * (AUTH_MODE=client-id; docs/decisions/0032). The identity is worked out once per request.
  */
-export async function createAuth(config: Config) {
+export async function createAuth(config: Config, operatorKey: OperatorKey = { source: 'none' }) {
   const key = await loadKey(config);
+  const operatorMatcher = 'key' in operatorKey ? operatorKeyMatcher(operatorKey.key) : undefined;
   const jwtMode = config.AUTH_MODE === 'jwt';
   const resolved = new WeakMap<FastifyRequest, Promise<Identity | undefined>>();
   const lifetimeLimits = {
@@ -182,6 +199,21 @@ export async function createAuth(config: Config) {
     return identity;
   };
 
+  /** A verified JWT with the admin role (AUTH_MODE=jwt operators). */
+  async function admin(request: FastifyRequest): Promise<Identity> {
+    const identity = await verify(request);
+    if (identity) request.userId = identity.userId;
+    if (!identity)
+      throw new AppError('AUTH_REQUIRED', 'Send an admin JWT: Authorization: Bearer <JWT>.', {
+        field: 'Authorization',
+      });
+    if (!identity.admin)
+      throw new AppError('ADMIN_REQUIRED', 'This endpoint needs the admin role.', {
+        field: 'Authorization',
+      });
+    return identity;
+  }
+
   const required = (): AppError =>
     jwtMode
       ? new AppError('AUTH_REQUIRED', 'Send Authorization: Bearer <JWT>.', {
@@ -212,19 +244,30 @@ export async function createAuth(config: Config) {
       return identity?.userId;
     },
 
-    /** Operator endpoints: a verified JWT with the admin role, whatever AUTH_MODE says. */
-    async admin(request: FastifyRequest): Promise<Identity> {
-      const identity = await verify(request);
-      if (identity) request.userId = identity.userId;
-      if (!identity)
-        throw new AppError('AUTH_REQUIRED', 'Send an admin JWT: Authorization: Bearer <JWT>.', {
+    /**
+     * Operator endpoints: AUTH_MODE=jwt, a verified JWT with the admin role; AUTH_MODE=client-id,
+     * the operator key (compared in constant time), or refused when there is none.
+     */
+    async operator(request: FastifyRequest): Promise<Operator> {
+      if (jwtMode) return { actor: `user:${(await admin(request)).userId}` };
+      if (!operatorMatcher)
+        throw new AppError(
+          'OPERATOR_ROUTES_OFF',
+          'Operator endpoints are off: set OPERATOR_KEY (at least 32 characters) and restart.',
+        );
+      const header = request.headers.authorization;
+      if (header === undefined)
+        throw new AppError(
+          'OPERATOR_KEY_REQUIRED',
+          'Send the operator key: Authorization: Bearer <OPERATOR_KEY>.',
+          { field: 'Authorization' },
+        );
+      const presented = OPERATOR_BEARER.exec(header)?.[1];
+      if (presented === undefined || !operatorMatcher.matches(presented))
+        throw new AppError('OPERATOR_KEY_INVALID', 'The operator key is wrong.', {
           field: 'Authorization',
         });
-      if (!identity.admin)
-        throw new AppError('ADMIN_REQUIRED', 'This endpoint needs the admin role.', {
-          field: 'Authorization',
-        });
-      return identity;
+      return { actor: `operator-key:${operatorMatcher.fingerprint}` };
     },
 
     /** A stable key for per-user rate limits, never throwing (falls back to the client address). */
@@ -259,18 +302,32 @@ export async function createAuth(config: Config) {
           'client-id': Type.Optional(clientIdHeader),
         }),
 
-    adminHeaders: Type.Object({ authorization: authorizationHeader }),
+    adminHeaders: jwtMode
+      ? Type.Object({ authorization: authorizationHeader })
+      : Type.Object({
+          // Optional and free-form here: the operator guard answers its own codes.
+          authorization: Type.Optional(
+            Type.String({ description: 'Bearer <OPERATOR_KEY>: opens operator endpoints.' }),
+          ),
+        }),
 
     /** OpenAPI security of routes acting for a user, of routes behind the queue, of operators'. */
     userSecurity: (jwtMode ? [{ bearer: [] }] : [{ clientId: [] }]) as SecurityRequirements,
     tokenSecurity: (jwtMode
       ? [{ queueToken: [], bearer: [] }]
       : [{ queueToken: [] }]) as SecurityRequirements,
-    adminSecurity: [{ bearer: [] }] as SecurityRequirements,
-    /** The schemes these use (Client-Id names nobody with AUTH_MODE=jwt). */
-    securitySchemes: jwtMode
+    adminSecurity: (jwtMode ? [{ bearer: [] }] : [{ operatorKey: [] }]) as SecurityRequirements,
+    /** The schemes these use (Client-Id names nobody with AUTH_MODE=jwt, nor a JWT without it). */
+    securitySchemes: (jwtMode
       ? { queueToken: securitySchemes.queueToken, bearer: securitySchemes.bearer }
-      : securitySchemes,
+      : {
+          clientId: securitySchemes.clientId,
+          queueToken: securitySchemes.queueToken,
+          operatorKey: securitySchemes.operatorKey,
+        }) as Partial<typeof securitySchemes> as Record<
+      string,
+      (typeof securitySchemes)[SecurityScheme]
+    >,
 
     /** Error codes identity can produce on user routes and token routes (for the OpenAPI document). */
     userErrors: jwtMode
@@ -279,6 +336,12 @@ export async function createAuth(config: Config) {
     tokenErrors: jwtMode
       ? (['AUTH_REQUIRED', 'AUTH_INVALID', 'CLIENT_ID_INVALID', 'CLIENT_ID_MISMATCH'] as const)
       : (['CLIENT_ID_INVALID'] as const),
+    /** Error codes of the operator guard. */
+    operatorErrors: jwtMode
+      ? (['AUTH_REQUIRED', 'AUTH_INVALID', 'ADMIN_REQUIRED'] as const)
+      : operatorMatcher
+        ? (['OPERATOR_KEY_REQUIRED', 'OPERATOR_KEY_INVALID'] as const)
+        : (['OPERATOR_ROUTES_OFF'] as const),
   };
 }
 

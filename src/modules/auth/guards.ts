@@ -3,7 +3,14 @@ import type { ErrorCode } from '../../shared/errors.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
-import type { Auth } from './auth.js';
+import type { Auth, Operator } from './auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The operator an operator endpoint's guard let in (the audit log's actor). */
+    operator?: Operator;
+  }
+}
 
 /**
  * What routes put in front of their handler, with the headers and error codes that go with it
@@ -46,12 +53,17 @@ export function createGuards(auth: Auth, queue: Pick<QueueService, 'authenticate
       security: auth.tokenSecurity,
       errors: [...lookupErrors, 'QUEUE_TOKEN_NOT_ACTIVE', 'QUEUE_TOKEN_EXPIRED'] as ErrorCode[],
     },
-    /** Operator endpoints. */
+    /**
+     * Operator endpoints: an admin JWT (AUTH_MODE=jwt) or the operator key (client-id). As a
+     * route's preValidation hook it runs before the body is validated, so a caller without the
+     * key learns nothing from the validation errors.
+     */
     admin: {
       headers: auth.adminHeaders,
       security: auth.adminSecurity,
-      errors: ['AUTH_REQUIRED', 'AUTH_INVALID', 'ADMIN_REQUIRED'] as ErrorCode[],
-      check: (request: FastifyRequest) => auth.admin(request),
+      errors: [...auth.operatorErrors] as ErrorCode[],
+      check: async (request: FastifyRequest): Promise<Operator> =>
+        (request.operator ??= await auth.operator(request)),
     },
   };
 }
