@@ -1,7 +1,6 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBanner } from '../../src/banner.js';
 import { loadConfig } from '../../src/config.js';
@@ -53,7 +52,9 @@ describe('the operator key of the embedded database', () => {
         },
       });
       expect(venue.status).toBe(201);
-      const pglite = (first.container.database.orm as unknown as { $client: PGlite }).$client;
+      const { database } = first.container;
+      if (database.kind !== 'pglite') throw new Error('expected the embedded database');
+      const { pglite } = database;
       await expect(pglite.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
     } finally {
       await first.close();

@@ -12,8 +12,8 @@ const json = (value: unknown): string | null =>
   value === undefined || value === null ? null : JSON.stringify(value);
 
 interface Row {
-  id: number | string;
-  at: Date | string;
+  id: number;
+  at: Date;
   actor: string;
   action: string;
   outcome: 'SUCCESS' | 'REFUSED';
@@ -32,7 +32,7 @@ export function createPostgresAuditLog(database: Database): AuditLog {
     },
 
     async append(entry) {
-      await query(database.orm, insert(entry));
+      await query(database, insert(entry));
     },
 
     async list(filter) {
@@ -47,14 +47,14 @@ export function createPostgresAuditLog(database: Database): AuditLog {
       if (filter.before !== undefined) conditions.push(sql`id < ${filter.before}`);
       // Newest first by id, which grows with time; the filters' indexes end in id.
       const rows = await query<Row>(
-        database.orm,
+        database,
         sql`SELECT id, at, actor, action, outcome, code, target_type, target_id, before, after, request_id
             FROM audit_log WHERE ${sql.join(conditions, sql` AND `)}
             ORDER BY id DESC LIMIT ${filter.limit}`,
       );
       return rows.map((row) => ({
-        auditId: Number(row.id),
-        at: new Date(row.at).toISOString(),
+        auditId: row.id,
+        at: row.at.toISOString(),
         actor: row.actor,
         action: row.action,
         outcome: row.outcome,

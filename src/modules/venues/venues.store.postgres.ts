@@ -6,11 +6,10 @@ import type { AuditLog } from '../audit/audit.store.js';
 import type { MapSection } from './venues.rules.js';
 import type { VenueRefusal, VenueStore, VenueSummary } from './venues.store.js';
 
-type Id = number | string;
 type Time = Date | string;
 
 interface SummaryRow {
-  id: Id;
+  id: number;
   name: string;
   address: string;
   in_use: boolean;
@@ -20,7 +19,7 @@ interface SummaryRow {
     name: string;
     kind: MapSection['kind'];
     capacity: number;
-    row_count: number | string;
+    row_count: number;
   }[];
 }
 
@@ -40,7 +39,7 @@ function toSummary(row: SummaryRow): VenueSummary {
     name: section.name,
     kind: section.kind,
     capacity: section.capacity,
-    rowCount: Number(section.row_count),
+    rowCount: section.row_count,
   }));
   let seatCount = 0;
   let capacity = 0;
@@ -49,7 +48,7 @@ function toSummary(row: SummaryRow): VenueSummary {
     if (section.kind === 'seated') seatCount += section.capacity;
   }
   return {
-    venueId: Number(row.id),
+    venueId: row.id,
     name: row.name,
     address: row.address,
     seatCount,
@@ -111,15 +110,16 @@ export function createPostgresVenueStore(
   database: Database,
   deps: { audit: Pick<AuditLog, 'appendIn'> },
 ): VenueStore {
-  const db = database.orm;
+  const db = database;
   return {
     create: (venue, context) =>
       transaction(database, async (tx) => {
-        const row = await queryOne<{ id: Id }>(
+        const row = await queryOne<{ id: number }>(
           tx,
           sql`INSERT INTO venues (name, address) VALUES (${venue.name}, ${venue.address}) RETURNING id`,
         );
-        const venueId = Number(row?.id);
+        if (!row) throw new Error('INSERT … RETURNING returned no row');
+        const venueId = row.id;
         await insertMap(tx, venueId, venue.sections);
         const created = await summaryOf(tx, venueId);
         if (!created) throw new Error(`venue ${venueId} vanished in its own transaction`);
