@@ -4,19 +4,9 @@ local new_token, user = ARGV[4], ARGV[5]
 local max_active, active_ms, touch_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = clock_ms()
 
-local current = redis.call('HGET', K_USERS, user)
+local current, live = live_token(user, now, touch_ms)
 if current then
-  local state = load(current)
-  if state and is_live(state, now) then
-    touch(current, state, now, touch_ms)
-    return reply(current, state, now, position(current, state))
-  end
-  if state and state.s ~= 'EXPIRED' then
-    -- Past its time but not swept yet: retire it and join afresh (never revived).
-    retire(current, state, now)
-  else
-    redis.call('HDEL', K_USERS, user)
-  end
+  return reply(current, live, now, position(current, live))
 end
 
 local state = { u = user, s = 'WAITING', q = redis.call('INCR', K_SEQ), e = now, seen = now }

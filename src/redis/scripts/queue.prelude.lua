@@ -82,6 +82,26 @@ local function touch(token, state, now, touch_ms)
   end
 end
 
+-- The user's live token and its state, touched like a poll; nil when none. A token past its time
+-- but not swept yet is retired on the way (never revived), and a stale user entry is dropped.
+local function live_token(user, now, touch_ms)
+  local current = redis.call('HGET', K_USERS, user)
+  if not current then
+    return nil
+  end
+  local state = load(current)
+  if state and is_live(state, now) then
+    touch(current, state, now, touch_ms)
+    return current, state
+  end
+  if state and state.s ~= 'EXPIRED' then
+    retire(current, state, now)
+  else
+    redis.call('HDEL', K_USERS, user)
+  end
+  return nil
+end
+
 local function position(token, state)
   if state.s ~= 'WAITING' then
     return 0

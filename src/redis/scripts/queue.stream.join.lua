@@ -6,22 +6,12 @@ local K_UNLOGGED = KEYS[11]
 local new_token, user, touch_ms = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local now = clock_ms()
 
-local current = redis.call('HGET', K_USERS, user)
+local current, live = live_token(user, now, touch_ms)
 if current then
-  local state = load(current)
-  if state and is_live(state, now) then
-    touch(current, state, now, touch_ms)
-    local answer = reply(current, state, now, position(current, state))
-    answer[#answer + 1] = 0
-    answer[#answer + 1] = state.p and 1 or 0
-    return answer
-  end
-  if state and state.s ~= 'EXPIRED' then
-    -- Past its time but not swept yet: retire it and join afresh (never revived).
-    retire(current, state, now)
-  else
-    redis.call('HDEL', K_USERS, user)
-  end
+  local answer = reply(current, live, now, position(current, live))
+  answer[#answer + 1] = 0
+  answer[#answer + 1] = live.p and 1 or 0
+  return answer
 end
 
 -- The join order (from the arrival counter) orders provisional places only; the log's order
