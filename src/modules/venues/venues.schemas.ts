@@ -129,13 +129,18 @@ const common = {
   updatedAt: isoTime('When it last changed.'),
 };
 
+/** What every reply says of a section. */
+const sectionCommon = {
+  name: Type.String(),
+  kind,
+  capacity: Type.Integer({ description: 'Places (general admission) or seats.' }),
+};
+
 export const venueSummary = Type.Object({
   ...common,
   sections: Type.Array(
     Type.Object({
-      name: Type.String(),
-      kind,
-      capacity: Type.Integer({ description: 'Places (general admission) or seats.' }),
+      ...sectionCommon,
       rowCount: Type.Integer({ minimum: 0 }),
     }),
   ),
@@ -145,9 +150,7 @@ export const venueDetail = Type.Object({
   ...common,
   sections: Type.Array(
     Type.Object({
-      name: Type.String(),
-      kind,
-      capacity: Type.Integer({ description: 'Places (general admission) or seats.' }),
+      ...sectionCommon,
       rows: Type.Array(
         Type.Object({
           name: Type.String(),
