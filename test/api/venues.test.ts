@@ -1,41 +1,16 @@
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/modules/auth/mint.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import type { AuditRecord as AuditEntry } from '../../src/modules/audit/audit.store.js';
+import type { venueDetail, venueSummary } from '../../src/modules/venues/venues.schemas.js';
 
 const KEY = 'venues-test-operator-key-0123456789abcdef';
 const operator = { authorization: `Bearer ${KEY}` };
 
-interface Summary {
-  venueId: number;
-  name: string;
-  address: string;
-  seatCount: number;
-  capacity: number;
-  inUse: boolean;
-  sections: { name: string; kind: string; capacity: number; rowCount: number }[];
-}
-interface Detail extends Omit<Summary, 'sections'> {
-  sections: {
-    name: string;
-    kind: string;
-    capacity: number;
-    rows: { name: string; seats: { label: string }[] }[];
-  }[];
-}
-interface AuditEntry {
-  auditId: number;
-  at: string;
-  actor: string;
-  action: string;
-  outcome: 'SUCCESS' | 'REFUSED';
-  code: string | null;
-  targetType: string;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  requestId: string;
-}
+type Summary = Static<typeof venueSummary>;
+type Detail = Static<typeof venueDetail>;
 
 const hall = {
   name: 'Small Hall',
