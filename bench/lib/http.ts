@@ -179,8 +179,13 @@ export function openStream(base: URL, token: string): Promise<Stream> {
             if (stream.events === 1) resolve(stream);
           }
         });
-        response.on('end', () => (stream.ended = true));
-        response.on('error', () => (stream.ended = true));
+        // Ended before its first event: refused (a no-op once resolved).
+        const ended = () => {
+          stream.ended = true;
+          reject(new Error('stream ended before its first event'));
+        };
+        response.on('end', ended);
+        response.on('error', ended);
       },
     );
     request.on('error', (error) => {
