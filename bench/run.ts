@@ -137,27 +137,15 @@ async function main(): Promise<number> {
   return failedChecks.length > 0 || broken ? 1 : 0;
 }
 
-const interrupt = () => {
+const exit = (code: number) => {
   killAllChildren();
-  process.exit(130);
+  process.exit(code);
 };
-process.once('SIGINT', interrupt);
-process.once('SIGTERM', interrupt);
-process.on('uncaughtException', (error) => {
-  killAllChildren();
-  process.stderr.write(`bench crashed: ${error.stack ?? error.message}\n`);
-  process.exit(1);
-});
-
-main()
-  .then((code) => {
-    killAllChildren();
-    process.exit(code);
-  })
-  .catch((error: unknown) => {
-    killAllChildren();
-    process.stderr.write(
-      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  });
+const crashed = (error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  exit(1);
+};
+process.once('SIGINT', () => exit(130));
+process.once('SIGTERM', () => exit(130));
+process.on('uncaughtException', crashed);
+main().then(exit, crashed);

@@ -9,14 +9,6 @@ export const ms = (value: number): string =>
 /** Milliseconds in a sentence (the verdicts): 3 significant digits, no noise. */
 export const msText = (value: number): string => `${Number(value.toPrecision(3))} ms`;
 
-/** Milliseconds on the live display: 1.20s, 35ms, 2.4ms. */
-export const msLive = (value: number): string =>
-  value >= 1000
-    ? `${(value / 1000).toFixed(2)}s`
-    : value >= 10
-      ? `${value.toFixed(0)}ms`
-      : `${value.toFixed(1)}ms`;
-
 export const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 export const times = (value: number | null): string =>
@@ -49,6 +41,16 @@ export const targetColumn: Column<{ target: string; pairedWith?: string }> = [
       ? `bare (before ${row.pairedWith})`
       : row.target,
 ];
+
+/** "p50 / p99" of a latency summary, in a sentence's milliseconds. */
+export const p50p99 = (latency: LatencySummary): string =>
+  `${msText(latency.p50)} / ${msText(latency.p99)}`;
+
+/** A cell only a mode has: the bare route's row shows a dash. */
+export const modeOnly =
+  <R extends { target: string }>(cell: (row: R) => string) =>
+  (row: R): string =>
+    row.target === 'bare' ? '–' : cell(row);
 
 /** p50, p90, p95, p99 and max, in ms. */
 export const latencyColumns = <R>(latency: (row: R) => LatencySummary): Column<R>[] =>

@@ -1,10 +1,10 @@
 /** The service's HTTP API as the harness calls it outside the measured load (set-up, one-at-a-time). */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
-/** The live-position stream (Server-Sent Events) of a queue token. */
-export const STREAM_PATH = '/api/v1/queue/token/stream';
+const STREAM_PATH = '/api/v1/queue/token/stream';
 
 export interface Envelope<T> {
   code: string;
@@ -34,80 +34,102 @@ export interface Seat {
   isAvailable: boolean;
 }
 
+export interface Reservation {
+  reservationId: number;
+  seatId: number;
+  price: number;
+}
+
+/** What a caller learns of every answered request: its step (the method's name), status, time. */
+export type Observer = (step: string, reply: Reply<unknown>, ms: number) => void;
+
 export class Api {
   private readonly pool: Pool;
 
   constructor(
     readonly baseUrl: string,
     connections = 64,
+    private readonly observe?: Observer,
   ) {
-    this.pool = new Pool(baseUrl, { connections, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    this.pool = new Pool(baseUrl, {
+      connections,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+      keepAliveTimeout: 60_000,
+    });
   }
 
   async call<T>(
+    step: string,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     headers: Record<string, string> = {},
     body?: unknown,
   ): Promise<Reply<T>> {
+    const sentAt = performance.now();
     const response = await this.pool.request({
       method,
       path,
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const parsed = (await response.body.json()) as Envelope<T>;
-    return { status: response.statusCode, body: parsed };
+    const reply = {
+      status: response.statusCode,
+      body: (await response.body.json()) as Envelope<T>,
+    };
+    this.observe?.(step, reply, performance.now() - sentAt);
+    return reply;
   }
 
+  enter(userId: number): Promise<Reply<TokenData>> {
+    return this.call('join', 'POST', '/api/v1/queue/token', { 'client-id': String(userId) });
+  }
+
+  poll(token: string): Promise<Reply<Omit<TokenData, 'token'>>> {
+    return this.call('poll', 'GET', '/api/v1/queue/token', { 'queue-token': token });
+  }
+
+  /** Joins the line, or throws: set-up that must succeed. */
   async join(userId: number): Promise<TokenData> {
-    const reply = await this.call<TokenData>('POST', '/api/v1/queue/token', {
-      'client-id': String(userId),
-    });
+    const reply = await this.enter(userId);
     if (reply.status !== 201)
       throw new Error(`join of user ${userId}: ${reply.status} ${reply.body.code}`);
     return reply.body.data;
   }
 
   async status(token: string): Promise<TokenData> {
-    const reply = await this.call<Omit<TokenData, 'token'>>('GET', '/api/v1/queue/token', {
-      'queue-token': token,
-    });
+    const reply = await this.poll(token);
     if (reply.status !== 200) throw new Error(`status: ${reply.status} ${reply.body.code}`);
     return { token, ...reply.body.data };
   }
 
   leave(token: string): Promise<Reply<unknown>> {
-    return this.call('DELETE', '/api/v1/queue/token', { 'queue-token': token });
+    return this.call('leave', 'DELETE', '/api/v1/queue/token', { 'queue-token': token });
   }
 
   concerts(token: string): Promise<Reply<Concert[]>> {
-    return this.call('GET', '/api/v1/reservations/concerts', { 'queue-token': token });
+    return this.call('concerts', 'GET', '/api/v1/reservations/concerts', { 'queue-token': token });
   }
 
   seats(token: string, concertId: number): Promise<Reply<{ availableSeats: Seat[] }>> {
-    return this.call('GET', `/api/v1/reservations/concerts/${concertId}/seats`, {
-      'queue-token': token,
-    });
+    const path = `/api/v1/reservations/concerts/${concertId}/seats`;
+    return this.call('seats', 'GET', path, { 'queue-token': token });
   }
 
-  hold(token: string, concertId: number, seatId: number, seatHoldUuid = randomUUID()) {
-    return this.call(
-      'POST',
-      `/api/v1/reservations/concerts/${concertId}/seats/hold`,
-      { 'queue-token': token },
-      { seatHoldUuid, concertId, seatId },
-    );
+  hold(token: string, concertId: number, seatId: number): Promise<Reply<unknown>> {
+    const path = `/api/v1/reservations/concerts/${concertId}/seats/hold`;
+    const body = { seatHoldUuid: randomUUID(), concertId, seatId };
+    return this.call('hold', 'POST', path, { 'queue-token': token }, body);
   }
 
   charge(userId: number, amount: number): Promise<Reply<unknown>> {
     const headers = { 'client-id': String(userId), 'idempotency-key': randomUUID() };
-    return this.call('POST', '/api/v1/balance/charge', headers, { amount });
+    return this.call('charge', 'POST', '/api/v1/balance/charge', headers, { amount });
   }
 
-  pay(token: string, seatId: number): Promise<Reply<unknown>> {
+  pay(token: string, seatId: number): Promise<Reply<Reservation>> {
     const body = { reservationUuid: randomUUID(), seatId };
-    return this.call('POST', '/api/v1/reservations', { 'queue-token': token }, body);
+    return this.call('pay', 'POST', '/api/v1/reservations', { 'queue-token': token }, body);
   }
 
   /** The first concert on sale and its first free seat, or an error saying which is missing. */
@@ -123,6 +145,56 @@ export class Api {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+export interface Stream {
+  events: number;
+  lastData: string;
+  lastAt: number;
+  ended: boolean;
+  close: () => void;
+}
+
+/** A live-position stream (Server-Sent Events) on a connection of its own; resolves at its first event. */
+export function openStream(base: URL, token: string): Promise<Stream> {
+  return new Promise((resolve, reject) => {
+    const stream: Stream = { events: 0, lastData: '', lastAt: 0, ended: false, close: () => {} };
+    const headers = { accept: 'text/event-stream', 'queue-token': token };
+    const request = http.request(
+      { host: base.hostname, port: base.port, path: STREAM_PATH, headers, agent: false },
+      (response) => {
+        if (response.statusCode !== 200)
+          reject(new Error(`stream answered ${response.statusCode}`));
+        let buffer = '';
+        response.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+            buffer = buffer.slice(end + 2);
+            if (data === undefined) continue;
+            stream.events++;
+            stream.lastData = data;
+            stream.lastAt = performance.now();
+            if (stream.events === 1) resolve(stream);
+          }
+        });
+        // Ended before its first event: refused (a no-op once resolved).
+        const ended = () => {
+          stream.ended = true;
+          reject(new Error('stream ended before its first event'));
+        };
+        response.on('end', ended);
+        response.on('error', ended);
+      },
+    );
+    request.on('error', (error) => {
+      stream.ended = true;
+      reject(error);
+    });
+    stream.close = () => request.destroy();
+    request.end();
+  });
 }
 
 /** Runs `work` over `items` with at most `concurrency` at once; results in input order. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuSeconds, processRssMb } from './machine.js';
 
@@ -55,12 +56,9 @@ export interface LogDigest {
 export interface ServerProcess {
   label: string;
   url: string;
-  pid: number | undefined;
   cpuSeconds(): number | undefined;
   rssMb(): number | undefined;
   logs(): LogDigest;
-  /** Last lines of output, for diagnostics. */
-  tail(): string;
   /** SIGTERM, wait for the graceful exit (SIGKILL after 20 s); resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -97,19 +95,8 @@ function watchOutput(child: ChildProcess) {
       // not a log line
     }
   };
-  for (const stream of [child.stdout, child.stderr]) {
-    let pending = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      pending += chunk;
-      let newline = pending.indexOf('\n');
-      while (newline >= 0) {
-        onLine(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf('\n');
-      }
-    });
-  }
+  for (const stream of [child.stdout, child.stderr])
+    if (stream) createInterface({ input: stream }).on('line', onLine);
   return { lines, digest };
 }
 
@@ -152,38 +139,6 @@ async function waitUntilReady(
   );
 }
 
-function handle(
-  label: string,
-  child: ChildProcess,
-  url: string,
-  output: ReturnType<typeof watchOutput>,
-): ServerProcess {
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  return {
-    label,
-    url,
-    pid: child.pid,
-    cpuSeconds: () => (exitCode === undefined ? processCpuSeconds(child.pid) : undefined),
-    rssMb: () => (exitCode === undefined ? processRssMb(child.pid) : undefined),
-    logs: () => ({ ...output.digest, samples: [...output.digest.samples] }),
-    tail: () => output.lines.join('\n'),
-    async stop() {
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
-}
-
 export interface OvertureOptions {
   label: string;
   databaseUrl: string;
@@ -209,7 +164,26 @@ async function launch(
   const output = watchOutput(child);
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url, '/health/ready', output, readyTimeoutMs);
-  return handle(label, child, url, output);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve((exitCode = code))),
+  );
+  const running = () => exitCode === undefined;
+  return {
+    label,
+    url,
+    cpuSeconds: () => (running() ? processCpuSeconds(child.pid) : undefined),
+    rssMb: () => (running() ? processRssMb(child.pid) : undefined),
+    logs: () => ({ ...output.digest, samples: [...output.digest.samples] }),
+    async stop() {
+      if (!running()) return exitCode ?? null;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 /**

@@ -10,16 +10,6 @@ export interface LatencySummary {
   max: number;
 }
 
-export const emptySummary: LatencySummary = {
-  count: 0,
-  mean: 0,
-  p50: 0,
-  p90: 0,
-  p95: 0,
-  p99: 0,
-  max: 0,
-};
-
 /** Nearest-rank percentile of an ascending array. */
 function rank(sorted: Float64Array, fraction: number): number {
   if (sorted.length === 0) return 0;
@@ -29,7 +19,7 @@ function rank(sorted: Float64Array, fraction: number): number {
 
 export function summarize(samples: Float64Array | readonly number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
-  if (sorted.length === 0) return { ...emptySummary };
+  if (sorted.length === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
   let sum = 0;
   for (const value of sorted) sum += value;
   return {
@@ -48,34 +38,6 @@ export const round = (value: number, digits = 3): number => {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 };
-
-/** Appends numbers to a typed array that doubles as it fills (cheap for hundreds of thousands). */
-export class SampleBuffer {
-  private data: Float64Array;
-  length = 0;
-
-  constructor(capacity = 1024) {
-    this.data = new Float64Array(Math.max(16, capacity));
-  }
-
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = value;
-  }
-
-  values(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-
-  /** The samples pushed since `from` (for per-second progress windows). */
-  since(from: number): Float64Array {
-    return this.data.slice(from, this.length);
-  }
-}
 
 export const ratio = (value: number, base: number): number | null =>
   base > 0 && Number.isFinite(value) ? round(value / base, 3) : null;

@@ -3,7 +3,7 @@
  * outbox relay publishes to, measured at the port in a child process (no server, no HTTP).
  */
 import type { Scenario } from '../lib/context.js';
-import { msText, section, table } from '../lib/format.js';
+import { msText, p50p99, section, table } from '../lib/format.js';
 import { redisUrl } from '../lib/modes.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
@@ -25,8 +25,6 @@ export interface EventBusResult extends Base {
 
 /** The outbox relay's batch size. */
 const BATCH = 200;
-
-const pair = (latency: LatencySummary) => `${msText(latency.p50)} / ${msText(latency.p99)}`;
 
 export const eventBusScenario: Scenario = {
   name: 'event-buses',
@@ -54,8 +52,8 @@ export const eventBusScenario: Scenario = {
         `then ${first.events} events published as a backlog in batches and drained by one consumer group (docs/decisions/0009). Kafka is the in-memory mock: a floor, not a broker's numbers.`,
       table(results, [
         ['bus', (r) => r.target],
-        ['publish 1 event p50 / p99', (r) => pair(r.publishOne)],
-        [`publish ${first.batch} p50 / p99`, (r) => pair(r.publishBatch)],
+        ['publish 1 event p50 / p99', (r) => p50p99(r.publishOne)],
+        [`publish ${first.batch} p50 / p99`, (r) => p50p99(r.publishBatch)],
         ['publish backlog', (r) => msText(r.publishBacklogMs)],
         ['drain backlog', (r) => msText(r.drainBacklogMs)],
         ['events/s', (r) => String(r.eventsPerSecond)],

@@ -4,11 +4,10 @@
  * how fast a change reaches the last stream of the line, and how long a graceful shutdown takes
  * with them all open. The streams are plain HTTP/1.1 connections from the harness.
  */
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withOverture, type Scenario } from '../lib/context.js';
 import { section, table } from '../lib/format.js';
-import { Api, joinAll, mapLimit, range, STREAM_PATH } from '../lib/http.js';
+import { Api, joinAll, mapLimit, openStream, range } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server.js';
@@ -35,51 +34,6 @@ const MAX_ACTIVE = 50;
 const FIRST_USER = 6_000_001;
 /** Shoppers who leave, and so are admitted, each second while the line moves. */
 const MOVES_PER_SECOND = 5;
-
-interface Stream {
-  events: number;
-  lastData: string;
-  lastAt: number;
-  ended: boolean;
-  close: () => void;
-}
-
-/** One SSE stream on a connection of its own; resolves at its first event. */
-function openStream(base: URL, token: string): Promise<Stream> {
-  return new Promise((resolve, reject) => {
-    const stream: Stream = { events: 0, lastData: '', lastAt: 0, ended: false, close: () => {} };
-    const headers = { accept: 'text/event-stream', 'queue-token': token };
-    const request = http.request(
-      { host: base.hostname, port: base.port, path: STREAM_PATH, headers, agent: false },
-      (response) => {
-        if (response.statusCode !== 200)
-          reject(new Error(`stream answered ${response.statusCode}`));
-        let buffer = '';
-        response.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString();
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
-            buffer = buffer.slice(end + 2);
-            if (data === undefined) continue;
-            stream.events++;
-            stream.lastData = data;
-            stream.lastAt = performance.now();
-            if (stream.events === 1) resolve(stream);
-          }
-        });
-        response.on('end', () => (stream.ended = true));
-        response.on('error', () => (stream.ended = true));
-      },
-    );
-    request.on('error', (error) => {
-      stream.ended = true;
-      reject(error);
-    });
-    stream.close = () => request.destroy();
-    request.end();
-  });
-}
 
 /** CPU share of one core the server used over `ms`. */
 async function cpuOver(server: ServerProcess, ms: number): Promise<number> {

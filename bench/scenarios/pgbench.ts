@@ -9,6 +9,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { withDatabase, type Context, type Scenario } from '../lib/context.js';
 import { serverEnv } from '../lib/modes.js';
 import { adminUrl, withPool } from '../lib/postgres.js';
@@ -112,26 +113,22 @@ async function prepareRows(url: string, seats: number): Promise<void> {
   });
 }
 
-function runPgbench(args: string[], timeoutMs: number): Promise<string> {
+/** Runs pgbench against the machine's PostgreSQL (the admin URL's host, port and user). */
+async function runPgbench(args: string[], timeoutMs: number): Promise<string> {
   const url = new URL(adminUrl);
-  return new Promise((resolve, reject) => {
-    execFile(
-      'pgbench',
-      args,
-      {
-        timeout: timeoutMs,
-        env: {
-          ...process.env,
-          PGHOST: url.hostname,
-          PGPORT: url.port || '5432',
-          PGUSER: decodeURIComponent(url.username || 'postgres'),
-          ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
-        },
-      },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`pgbench: ${error.message}\n${stderr}`)) : resolve(stdout),
-    );
-  });
+  const env = {
+    ...process.env,
+    PGHOST: url.hostname,
+    PGPORT: url.port || '5432',
+    PGUSER: decodeURIComponent(url.username || 'postgres'),
+    ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
+  };
+  try {
+    return (await promisify(execFile)('pgbench', args, { timeout: timeoutMs, env })).stdout;
+  } catch (error) {
+    const { message, stderr = '' } = error as Error & { stderr?: string };
+    throw new Error(`pgbench: ${message}\n${stderr}`, { cause: error });
+  }
 }
 
 /** Statements of the payment transaction the service sent (BEGIN … COMMIT), from the proxy's log. */

@@ -4,12 +4,10 @@
  * open beside them. Afterwards a sample of tokens is re-read to check that positions
  * are distinct and inside the line.
  */
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.js';
-import { Api, joinAll, mapLimit, range, STREAM_PATH, type TokenData } from '../lib/http.js';
+import { Api, joinAll, mapLimit, openStream, range, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import { round, summarize, type LatencySummary } from '../lib/stats.js';
@@ -38,43 +36,21 @@ export interface PollingResult extends Base {
 const FIRST_USER = 2_000_001;
 const MAX_ACTIVE = 50;
 
-/** Holds `count` SSE streams open until `stop` resolves; counts events and failures. */
-async function holdStreams(
-  baseUrl: string,
-  tokens: TokenData[],
-  count: number,
-  stop: Promise<void>,
-) {
-  const stats = { opened: 0, events: 0, errors: 0 };
-  const controller = new AbortController();
-  // One signal ends every stream: it has a listener per open stream, by design.
-  setMaxListeners(count + 10, controller.signal);
-  const streams = range(0, count).map(async (index) => {
-    try {
-      const response = await request(`${baseUrl}${STREAM_PATH}`, {
-        headers: {
-          'queue-token': tokens[index % tokens.length]!.token,
-          accept: 'text/event-stream',
-        },
-        signal: controller.signal,
-      });
-      if (response.statusCode !== 200) {
-        stats.errors++;
-        await response.body.dump();
-        return;
-      }
-      stats.opened++;
-      for await (const chunk of response.body) {
-        stats.events += (String(chunk).match(/^data:/gm) ?? []).length;
-      }
-    } catch {
-      if (!controller.signal.aborted) stats.errors++;
-    }
-  });
-  await stop;
-  controller.abort();
-  await Promise.allSettled(streams);
-  return stats;
+/** Opens `count` live-position streams; the returned function closes them and counts. */
+async function openStreams(baseUrl: string, tokens: TokenData[], count: number) {
+  const base = new URL(baseUrl);
+  const tokenOf = (index: number) => tokens[index % tokens.length]!.token;
+  const settled = await Promise.allSettled(
+    range(0, count).map((index) => openStream(base, tokenOf(index))),
+  );
+  const streams = settled.flatMap((item) => (item.status === 'fulfilled' ? [item.value] : []));
+  return () => {
+    // Errors: streams refused, and streams the server ended while the polling ran.
+    const ended = streams.filter((stream) => stream.ended).length;
+    for (const stream of streams) stream.close();
+    const events = streams.reduce((sum, stream) => sum + stream.events, 0);
+    return { opened: streams.length, events, errors: count - streams.length + ended };
+  };
 }
 
 async function run(ctx: Context): Promise<void> {
@@ -109,13 +85,10 @@ async function run(ctx: Context): Promise<void> {
           );
           progress.line(label, `${joined.length} joined, ${waiting.length} waiting`);
 
-          let releaseStreams!: () => void;
-          const streamsDone = new Promise<void>((resolve) => (releaseStreams = resolve));
-          const streams =
+          const closeStreams =
             polling.sseStreams === 0
               ? undefined
-              : holdStreams(server.url, waiting, polling.sseStreams, streamsDone);
-          if (streams) await sleep(500);
+              : await openStreams(server.url, waiting, polling.sseStreams);
 
           const usage = measureUsage(server);
           const job: ClosedLoopJob = {
@@ -129,8 +102,7 @@ async function run(ctx: Context): Promise<void> {
             label,
             timeoutMs: (polling.durationSeconds + capacity.warmupSeconds + 90) * 1000,
           });
-          releaseStreams();
-          const sse = streams ? await streams : undefined;
+          const sse = closeStreams?.();
           const measured = usage(loop.cpuSeconds);
 
           // Nobody left and no slot freed: every sampled position must be what it was before.

@@ -3,7 +3,7 @@
  * with 6 and 1 partitions, waiting for the placement or not, measured in a child process.
  */
 import type { Scenario } from '../lib/context.js';
-import { msText, section, table } from '../lib/format.js';
+import { msText, p50p99, section, table } from '../lib/format.js';
 import { redisUrl } from '../lib/modes.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
@@ -25,8 +25,6 @@ export interface QueueStreamResult extends Base {
   /** Joins sent one after another that were placed behind a later one. */
   overtaken: number;
 }
-
-const pair = (latency: LatencySummary) => `${msText(latency.p50)} / ${msText(latency.p99)}`;
 
 export const queueStreamScenario: Scenario = {
   name: 'queue-stream',
@@ -55,9 +53,9 @@ export const queueStreamScenario: Scenario = {
         '“Real place”: when the join was placed from the log (at once on Redis). Kafka is the in-memory mock.',
       table(results, [
         ['backend', (r) => r.target],
-        ['join answered p50 / p99', (r) => pair(r.answered)],
-        ['real place after p50 / p99', (r) => pair(r.placed)],
-        ['burst: join answered p50 / p99', (r) => pair(r.burstAnswered)],
+        ['join answered p50 / p99', (r) => p50p99(r.answered)],
+        ['real place after p50 / p99', (r) => p50p99(r.placed)],
+        ['burst: join answered p50 / p99', (r) => p50p99(r.burstAnswered)],
         [
           'burst: all answered / all placed',
           (r) => `${msText(r.burstAllAnsweredMs)} / ${msText(r.burstAllPlacedMs)}`,

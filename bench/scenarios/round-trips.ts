@@ -18,6 +18,7 @@ import {
   type ProxyCounts,
 } from '../lib/proxies.js';
 import { resultsOf, type Base } from '../lib/results.js';
+import { summarize } from '../lib/stats.js';
 
 export interface RoundTripStep {
   step: string;
@@ -45,10 +46,8 @@ export interface RoundTripResult extends Base {
 const FIRST_USER = 5_000_001;
 const AFTERWARDS_MS = 300;
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!;
-};
+/** The lower median: the nearest-rank p50. */
+const median = (values: number[]): number => summarize(values).p50;
 
 interface Sample {
   during: Omit<ProxyCounts, 'sqlIndex'>;

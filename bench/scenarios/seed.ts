@@ -5,7 +5,16 @@
  * it); new-user: every request a user never seen (the line only grows).
  */
 import { measureUsage, withOverture, type Scenario } from '../lib/context.js';
-import { count, cpuColumn, latencyColumns, ms, msText, section, table } from '../lib/format.js';
+import {
+  count,
+  cpuColumn,
+  latencyColumns,
+  modeOnly,
+  ms,
+  msText,
+  section,
+  table,
+} from '../lib/format.js';
 import { stagesSeconds, type Profile } from '../lib/options.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base, type Verdict } from '../lib/results.js';
@@ -47,14 +56,13 @@ function seedResult(
 ): SeedResult {
   const latency = summarize(result.latencies);
   const failureRate = result.scheduled > 0 ? result.failed / result.scheduled : 0;
-  const thresholds = {
+  const limits = {
     p90: latency.p90 < 1000,
     p95: latency.p95 < 1000,
     max: latency.max < 2000,
     failures: failureRate < 0.01,
-    pass: false,
   };
-  thresholds.pass = thresholds.p90 && thresholds.p95 && thresholds.max && thresholds.failures;
+  const thresholds = { ...limits, pass: Object.values(limits).every(Boolean) };
   return {
     kind: 'seed',
     target,
@@ -134,8 +142,6 @@ export const seedScenario: Scenario = {
   section(report) {
     const results = resultsOf(report.results, 'seed');
     if (results.length === 0) return undefined;
-    const modeOnly = (cell: (result: SeedResult) => string) => (result: SeedResult) =>
-      result.target === 'bare' ? '–' : cell(result);
     return section(
       'Seed load test (open loop)',
       'POST /api/v1/queue/token at an arrival rate of 0 → 1,667/s, held, → 0; at most 1000 in flight. ' +

@@ -18,6 +18,7 @@ import {
 import {
   count,
   cpuColumn,
+  modeOnly,
   latencyColumns,
   section,
   table,
@@ -220,8 +221,6 @@ export const stormScenario: Scenario = {
   section(report) {
     const results = resultsOf(report.results, 'storm');
     if (results.length === 0) return undefined;
-    const modeOnly = (cell: (result: StormResult) => string) => (result: StormResult) =>
-      result.target === 'bare' ? '–' : cell(result);
     return section(
       'Hot-seat storm',
       'N users with ACTIVE tokens POST a hold of the same seat, all due at the same instant. Latency in ms from the storm’s start. ' +

@@ -4,8 +4,8 @@
  * much the server can do; latency here is connections ÷ throughput, not a user's wait.
  */
 import autocannon from 'autocannon';
-import { count, msLive } from '../lib/format.js';
-import { SampleBuffer, summarize } from '../lib/stats.js';
+import { count, ms } from '../lib/format.js';
+import { summarize } from '../lib/stats.js';
 import { serveJob } from '../lib/workers.js';
 
 export type ClosedLoopRequests =
@@ -88,7 +88,7 @@ async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<
   let measureStart = 0;
   let measureEnd = 0;
   let cpuStart = process.cpuUsage();
-  const latencies = new SampleBuffer(1 << 16);
+  const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let non2xx = 0;
   let errors = 0;
@@ -138,10 +138,10 @@ async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<
   let seconds = 0;
   instance.on('tick', () => {
     seconds++;
-    const window = summarize(latencies.since(windowStart));
+    const window = summarize(latencies.slice(windowStart));
     windowStart = latencies.length;
     report(
-      `t=${seconds}s${measuring ? '' : ' (warm-up)'} ${count(window.count)} req/s, p50 ${msLive(window.p50)} p99 ${msLive(window.p99)}`,
+      `t=${seconds}s${measuring ? '' : ' (warm-up)'} ${count(window.count)} req/s, p50 ${ms(window.p50)} p99 ${ms(window.p99)} ms`,
     );
   });
   await instance;
@@ -156,7 +156,7 @@ async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<
     errors,
     timeouts,
     statuses,
-    latencies: latencies.values(),
+    latencies: Float64Array.from(latencies),
     cpuSeconds: cpu === undefined ? 0 : (cpu.user + cpu.system) / 1e6,
     allConnectionsAnsweredSeconds:
       allAnsweredAt === undefined ? undefined : (allAnsweredAt - startedAt) / 1000,

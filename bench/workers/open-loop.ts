@@ -8,9 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { count, msLive } from '../lib/format.js';
+import { count, ms } from '../lib/format.js';
 import type { Stage } from '../lib/options.js';
-import { SampleBuffer, summarize, type LatencySummary } from '../lib/stats.js';
+import { summarize, type LatencySummary } from '../lib/stats.js';
 import { serveJob } from '../lib/workers.js';
 
 export type OpenLoopRequests =
@@ -153,9 +153,9 @@ async function run(job: OpenLoopJob, report: (text: string) => void): Promise<Op
   let gaveUp = false;
 
   const latencies = new Float64Array(offsets.length).fill(Number.NaN);
-  const serviceTimes = new SampleBuffer(offsets.length);
-  const sendLags = new SampleBuffer(offsets.length);
-  const window = new SampleBuffer(4096);
+  const serviceTimes: number[] = [];
+  const sendLags: number[] = [];
+  const window: number[] = [];
   const statuses: Record<string, number> = {};
   const codes: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -249,12 +249,12 @@ async function run(job: OpenLoopJob, report: (text: string) => void): Promise<Op
 
   let reported = 0;
   const ticker = setInterval(() => {
-    const windowSummary = summarize(window.since(reported));
+    const windowSummary = summarize(window.slice(reported));
     reported = window.length;
     report(
       `t=${(now() / 1000).toFixed(0)}s due ${count(next)}/${count(offsets.length)} ` +
         `answered ${count(answered)} in-flight ${count(inFlight)} waiting ${count(waiting.length - waitingHead)} ` +
-        `last 1s: ${count(windowSummary.count)} done, p99 ${msLive(windowSummary.p99)}` +
+        `last 1s: ${count(windowSummary.count)} done, p99 ${ms(windowSummary.p99)} ms` +
         (transportErrors > 0 ? ` errors ${count(transportErrors)}` : ''),
     );
   }, 1000);
@@ -301,9 +301,9 @@ async function run(job: OpenLoopJob, report: (text: string) => void): Promise<Op
     codes,
     errorSamples,
     latencies,
-    serviceTimes: serviceTimes.values(),
+    serviceTimes: Float64Array.from(serviceTimes),
     durationMs: Math.max(lastAnswer, 0),
-    sendLag: summarize(sendLags.values()),
+    sendLag: summarize(sendLags),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

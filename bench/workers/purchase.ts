@@ -3,12 +3,10 @@
  * concerts and a seat map, holds a random free seat (another on 409), charges the price and pays.
  * Users arrive spread over `arrivalSeconds`; the run stops at `timeoutMs` whatever is left.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
 import { count } from '../lib/format.js';
-import { SampleBuffer } from '../lib/stats.js';
+import { Api, type Reply, type Reservation } from '../lib/http.js';
 import { serveJob } from '../lib/workers.js';
 
 export interface PurchaseJob {
@@ -21,11 +19,8 @@ export interface PurchaseJob {
   timeoutMs: number;
 }
 
-export interface Purchase {
+export interface Purchase extends Reservation {
   userId: number;
-  seatId: number;
-  price: number;
-  reservationId: number;
   atMs: number;
 }
 
@@ -41,28 +36,15 @@ export interface PurchaseRunResult {
   cpuSeconds: number;
 }
 
-interface Reply<T> {
-  status: number;
-  code: string;
-  data: T;
-}
-
 const stepNames = ['join', 'poll', 'concerts', 'seats', 'hold', 'charge', 'pay'] as const;
-type Step = (typeof stepNames)[number];
 
 const pick = <T>(items: readonly T[]): T | undefined =>
   items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)];
 
+const ok = (reply: Reply<unknown>) => reply.status === 200 || reply.status === 201;
+
 async function run(job: PurchaseJob, report: (text: string) => void): Promise<PurchaseRunResult> {
-  const pool = new Pool(job.target, {
-    connections: job.connections,
-    headersTimeout: 60_000,
-    bodyTimeout: 60_000,
-    keepAliveTimeout: 60_000,
-  });
-  const steps = Object.fromEntries(
-    stepNames.map((step) => [step, new SampleBuffer(job.users * 2)]),
-  ) as Record<Step, SampleBuffer>;
+  const steps = new Map<string, number[]>(stepNames.map((step) => [step, []]));
   const failures: Record<string, number> = {};
   const purchases: Purchase[] = [];
   const counters = { requests: 0, joined: 0, active: 0 };
@@ -70,124 +52,61 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
   const elapsed = () => performance.now() - start;
   const deadline = job.timeoutMs;
   const cpuStart = process.cpuUsage();
-
-  async function call<T>(
-    step: Step,
-    method: 'GET' | 'POST',
-    path: string,
-    headers: Record<string, string>,
-    body?: unknown,
-  ): Promise<Reply<T>> {
-    const sentAt = performance.now();
+  const api = new Api(job.target, job.connections, (step, { status, body }, ms) => {
     counters.requests++;
-    const response = await pool.request({
-      method,
-      path,
-      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const envelope = (await response.body.json()) as { code: string; data: T };
-    steps[step].push(performance.now() - sentAt);
-    if (response.statusCode >= 400 && !(step === 'hold' && response.statusCode === 409)) {
-      const key = `${step} ${response.statusCode} ${envelope.code}`;
+    steps.get(step)?.push(ms);
+    // A 409 on a hold is the race this flow expects: the shopper picks another seat.
+    if (status >= 400 && !(step === 'hold' && status === 409)) {
+      const key = `${step} ${status} ${body.code}`;
       failures[key] = (failures[key] ?? 0) + 1;
     }
-    return { status: response.statusCode, code: envelope.code, data: envelope.data };
-  }
+  });
 
   async function shopper(userId: number, arrivalMs: number): Promise<void> {
     await sleep(arrivalMs);
-    const client = { 'client-id': String(userId) };
     let token = '';
     let admitted = false;
     for (let attempt = 0; attempt < 10 && elapsed() < deadline; attempt++) {
       if (!admitted) {
-        const joined = await call<{ token: string; status: string }>(
-          'join',
-          'POST',
-          '/api/v1/queue/token',
-          client,
-        );
+        const joined = await api.enter(userId);
         if (joined.status !== 201) continue;
         if (attempt === 0) counters.joined++;
-        token = joined.data.token;
-        let status = joined.data.status;
+        token = joined.body.data.token;
+        let status = joined.body.data.status;
         while (status === 'WAITING' && elapsed() < deadline) {
           await sleep(job.pollIntervalMs * (0.5 + Math.random()));
-          const polled = await call<{ status: string }>('poll', 'GET', '/api/v1/queue/token', {
-            'queue-token': token,
-          });
+          const polled = await api.poll(token);
           if (polled.status !== 200) break;
-          status = polled.data.status;
+          status = polled.body.data.status;
         }
         if (status !== 'ACTIVE') continue;
         admitted = true;
         counters.active++;
       }
-      const auth = { 'queue-token': token };
-      const concerts = await call<{ concertId: number; isAvailable: boolean }[]>(
-        'concerts',
-        'GET',
-        '/api/v1/reservations/concerts',
-        auth,
-      );
+      const concerts = await api.concerts(token);
       if (concerts.status !== 200) {
         admitted = false;
         continue;
       }
-      const concert = pick(concerts.data.filter((item) => item.isAvailable));
+      const concert = pick(concerts.body.data.filter((item) => item.isAvailable));
       if (!concert) return; // sold out
-      const seats = await call<{
-        availableSeats: { seatId: number; price: number; isAvailable: boolean }[];
-      }>('seats', 'GET', `/api/v1/reservations/concerts/${concert.concertId}/seats`, auth);
+      const seats = await api.seats(token, concert.concertId);
       if (seats.status !== 200) continue;
-      const seat = pick(seats.data.availableSeats.filter((item) => item.isAvailable));
+      const seat = pick(seats.body.data.availableSeats.filter((item) => item.isAvailable));
       if (!seat) continue;
-      const hold = await call(
-        'hold',
-        'POST',
-        `/api/v1/reservations/concerts/${concert.concertId}/seats/hold`,
-        auth,
-        {
-          seatHoldUuid: randomUUID(),
-          concertId: concert.concertId,
-          seatId: seat.seatId,
-        },
-      );
+      const hold = await api.hold(token, concert.concertId, seat.seatId);
       if (hold.status === 409) continue; // someone was faster: pick another seat
-      if (hold.status !== 201 && hold.status !== 200) {
-        admitted = hold.code.startsWith('QUEUE_TOKEN') ? false : admitted;
+      if (!ok(hold)) {
+        admitted = hold.body.code.startsWith('QUEUE_TOKEN') ? false : admitted;
         continue;
       }
-      const charge = await call(
-        'charge',
-        'POST',
-        '/api/v1/balance/charge',
-        {
-          ...client,
-          'idempotency-key': randomUUID(),
-        },
-        { amount: seat.price },
-      );
-      if (charge.status !== 200 && charge.status !== 201) continue;
-      const paid = await call<{ reservationId: number; seatId: number; price: number }>(
-        'pay',
-        'POST',
-        '/api/v1/reservations',
-        auth,
-        { reservationUuid: randomUUID(), seatId: seat.seatId },
-      );
-      if (paid.status === 201 || paid.status === 200) {
-        purchases.push({
-          userId,
-          seatId: paid.data.seatId,
-          price: paid.data.price,
-          reservationId: paid.data.reservationId,
-          atMs: elapsed(),
-        });
+      if (!ok(await api.charge(userId, seat.price))) continue;
+      const paid = await api.pay(token, seat.seatId);
+      if (ok(paid)) {
+        purchases.push({ userId, ...paid.body.data, atMs: elapsed() });
         return;
       }
-      admitted = paid.code.startsWith('QUEUE_TOKEN') ? false : admitted;
+      admitted = paid.body.code.startsWith('QUEUE_TOKEN') ? false : admitted;
     }
   }
 
@@ -215,7 +134,7 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
   const timedOut = sleep(deadline + 5000).then(() => 'timeout' as const);
   await Promise.race([Promise.all(shoppers), timedOut]);
   clearInterval(ticker);
-  await pool.destroy();
+  await api.close();
 
   const durationMs = elapsed();
   const perSecond = new Array<number>(Math.ceil(durationMs / 1000) + 1).fill(0);
@@ -226,7 +145,9 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
     unfinished: job.users - purchases.length,
     requests: counters.requests,
     failures,
-    steps: Object.fromEntries(stepNames.map((step) => [step, steps[step].values()])),
+    steps: Object.fromEntries(
+      [...steps].map(([step, samples]) => [step, Float64Array.from(samples)]),
+    ),
     perSecond,
     durationMs,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
