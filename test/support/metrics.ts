@@ -32,7 +32,8 @@ export function parseExposition(text: string): Sample[] {
     const labels: Record<string, string> = {};
     for (const [, key = '', labelValue = ''] of labelText.matchAll(LABEL)) labels[key] = labelValue;
     const parsed = value === '+Inf' ? Infinity : value === '-Inf' ? -Infinity : Number(value);
-    if (Number.isNaN(parsed) && value !== 'NaN') throw new Error(`bad value: ${line}`);
+    // Go's ParseFloat, which Prometheus uses, takes NaN in any case (prom-client writes `Nan`).
+    if (Number.isNaN(parsed) && !/^nan$/i.test(value)) throw new Error(`bad value: ${line}`);
     samples.push({ name, labels, value: parsed });
   }
   return samples;
