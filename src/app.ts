@@ -26,6 +26,7 @@ import { holdRoutes } from './modules/holds/holds.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { reservationRoutes } from './modules/reservations/reservations.routes.js';
 import { venueRoutes } from './modules/venues/venues.routes.js';
+import { metricsRoutes } from './metrics/metrics.routes.js';
 import { rateLimits } from './rate-limits/rate-limits.js';
 import type { App } from './shared/app-types.js';
 
@@ -75,6 +76,8 @@ export async function buildApp({
   await app.register(requestIds);
   await app.register(closing.plugin);
   await app.register(errorReplies);
+  if (container.metrics)
+    await app.register(metricsRoutes, { metrics: container.metrics, key: config.METRICS_KEY });
   const auth = await createAuth(config, operatorKey);
   await app.register(securityHeaders);
   await app.register(corsOrigins, { config });

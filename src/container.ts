@@ -49,6 +49,8 @@ import { createConsumers } from './workers/consumers.worker.js';
 import { createDeliveryWorker } from './workers/delivery.worker.js';
 import { createHousekeeping } from './workers/housekeeping.worker.js';
 import { createOutboxRelay, type OutboxRelay } from './workers/outbox.relay.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { HOUSE_ROOM } from './shared/metrics.js';
 
 export interface Container {
   config: Config;
@@ -73,7 +75,12 @@ export interface Container {
   workers: Worker[];
   /** The shared Redis client when a Redis adapter is configured; quit after the workers stop. */
   redis: Redis | undefined;
+  /** This instance's Prometheus metrics (METRICS=on), served at GET /metrics. */
+  metrics: Metrics | undefined;
 }
+
+/** How long a scrape waits for the shared stores before it answers without their gauges. */
+const METRICS_STORE_TIMEOUT_MS = 2_000;
 
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
@@ -85,6 +92,40 @@ export function createContainer(config: Config, database: Database, logger: Logg
           logger,
         })
       : undefined;
+  const presence =
+    database.kind === 'pglite'
+      ? createEmbeddedPresence()
+      : createPostgresPresence(config.DATABASE_URL, logger);
+  // The sources are read on scrape, after everything below exists.
+  const metrics =
+    config.METRICS === 'on'
+      ? createMetrics({
+          readStores: async () => {
+            const last = admission.last();
+            const [outbox, deliveryCounts, watched] = await Promise.all([
+              relay.lag(),
+              deliveries.countByStatus(),
+              queueStore.watch([]),
+            ]);
+            return {
+              queue: last && {
+                waiting: last.waiting,
+                active: last.active,
+                limit: config.MAX_ACTIVE,
+                admissionRate: watched.admissionRate,
+              },
+              outbox,
+              deliveries: deliveryCounts,
+            };
+          },
+          reportsStores: () => presence.holds('metrics-stores'),
+          pool: database.kind === 'postgres' ? database.pool : undefined,
+          redis,
+          storeTimeoutMs: METRICS_STORE_TIMEOUT_MS,
+          logger,
+        })
+      : undefined;
+  if (metrics && redis) metrics.timeRedis(redis);
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
@@ -126,7 +167,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
     maxActive: config.MAX_ACTIVE,
     intervalMs: config.ADMISSION_INTERVAL_MS,
     logger,
-    onChange: () => live.wake(),
+    onChange: (run) => {
+      live.wake();
+      if (run.admitted > 0) metrics?.admitted(HOUSE_ROOM, run.admitted);
+    },
   });
   const queue = createQueueService({
     store: queueStore,
@@ -177,10 +221,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
   const relay = createOutboxRelay(database, bus, {
     intervalMs: config.OUTBOX_INTERVAL_MS,
     leaseMs: config.OUTBOX_LEASE_MS,
-    presence:
-      database.kind === 'pglite'
-        ? createEmbeddedPresence()
-        : createPostgresPresence(config.DATABASE_URL, logger),
+    presence,
     logger,
   });
   return {
@@ -205,11 +246,13 @@ export function createContainer(config: Config, database: Database, logger: Logg
               logger,
             })
           : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
+      metrics,
     }),
     reservations: createReservationService({
       store: createPostgresReservationStore(database, { tokens: bookingTokens }),
       queue,
       eventsCommitted: relay.wake,
+      metrics,
     }),
     concerts,
     balance: createBalanceService({
@@ -227,12 +270,13 @@ export function createContainer(config: Config, database: Database, logger: Logg
       ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
       admission,
       live,
-      createConsumers(bus, consumers, { deliveries, policy, logger }),
+      createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
       createDeliveryWorker(deliveries, consumers, {
         leaseMs: config.DELIVERY_LEASE_MS,
         policy,
         intervalMs: config.DELIVERY_INTERVAL_MS,
         logger,
+        metrics,
       }),
       relay,
       createHousekeeping(database, {
@@ -247,6 +291,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     }),
     audit: createAuditService({ log: auditLog, logger }),
     redis,
+    metrics,
   };
 }
 

@@ -37,6 +37,10 @@ const rules: ((config: Config) => string | undefined)[] = [
     config.OPERATOR_KEY !== '' && config.OPERATOR_KEY.length < 32
       ? `OPERATOR_KEY has ${config.OPERATOR_KEY.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
       : undefined,
+  (config) =>
+    config.METRICS_KEY !== '' && config.METRICS_KEY.length < 32
+      ? `METRICS_KEY has ${config.METRICS_KEY.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
+      : undefined,
   (config) => {
     if (config.AUTH_MODE !== 'jwt') return undefined;
     const hasKey =

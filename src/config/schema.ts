@@ -9,6 +9,7 @@ import {
 import {
   authSettings,
   httpSettings,
+  metricsSettings,
   rateLimitSettings,
   serviceSettings,
 } from './server.settings.js';
@@ -29,6 +30,7 @@ export const configSchema = Type.Object({
   ...authSettings,
   ...rateLimitSettings,
   ...httpSettings,
+  ...metricsSettings,
   ...queueBackendSettings,
   ...redisSettings,
   ...liveSettings,

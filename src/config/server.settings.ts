@@ -156,3 +156,17 @@ export const httpSettings = {
     'Grace period for in-flight requests on SIGTERM/SIGINT.',
   ),
 };
+
+/** GET /metrics for Prometheus (docs/decisions/0038-metrics.md). */
+export const metricsSettings = {
+  METRICS: Type.Enum(['on', 'off'], {
+    default: 'on',
+    description:
+      'on: GET /metrics answers in the Prometheus text format (requests, the sale, the outbox, the pool, Redis, the event loop). off: no /metrics and nothing counted.',
+  }),
+  METRICS_KEY: Type.String({
+    default: '',
+    description:
+      'When set (at least 32 characters), GET /metrics needs Authorization: Bearer <key> (401 METRICS_KEY_INVALID otherwise). Empty: /metrics is open; keep it off the public network.',
+  }),
+};

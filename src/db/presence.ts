@@ -24,13 +24,22 @@ export interface Presence {
   owner(): string | undefined;
   /** Connects and takes the lock under a new name when no session holds one; the owner name. */
   ensure(): Promise<string>;
+  /**
+   * Whether this session holds `role` — work one instance of all does, such as reporting the
+   * shared stores' metrics: taken when free, kept while the session lives, and free for a peer's
+   * next call the moment it ends. false while no session is held.
+   */
+  holds(role: string): Promise<boolean>;
   /** Ends the session (its lock goes with it). */
   close(): Promise<void>;
 }
 
+/** Namespace of the role locks (two-key advisory locks: namespace, hashtext(role)). */
+const ROLE_LOCK = 7_284_115;
+
 /** Presence on a PostgreSQL server, on a connection of its own beside the pool. */
 export function createPostgresPresence(url: string, logger?: Logger): Presence {
-  let session: { client: pg.Client; owner: string; live: boolean } | undefined;
+  let session: { client: pg.Client; owner: string; live: boolean; roles: Set<string> } | undefined;
 
   const end = async (client: pg.Client) => {
     await client.end().catch(() => undefined);
@@ -49,7 +58,7 @@ export function createPostgresPresence(url: string, logger?: Logger): Presence {
         connectionTimeoutMillis: 5_000,
         keepAlive: true,
       });
-      const current = { client, owner, live: false };
+      const current = { client, owner, live: false, roles: new Set<string>() };
       // A terminated session emits here; without a listener the process would crash.
       client.on('error', (error) => {
         if (current.live)
@@ -73,6 +82,18 @@ export function createPostgresPresence(url: string, logger?: Logger): Presence {
       session = current;
       return owner;
     },
+    async holds(role) {
+      const current = session;
+      if (!current?.live) return false;
+      if (current.roles.has(role)) return true;
+      // A session-level lock: taken once (not again on every call, which would stack it).
+      const { rows } = await current.client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
+        [ROLE_LOCK, role],
+      );
+      if (rows[0]?.locked) current.roles.add(role);
+      return current.roles.has(role);
+    },
     async close() {
       const closing = session;
       session = undefined;
@@ -93,6 +114,7 @@ export function createEmbeddedPresence(): Presence {
   return {
     owner: () => owner,
     ensure: () => Promise.resolve(owner),
+    holds: () => Promise.resolve(true),
     close: () => Promise.resolve(),
   };
 }

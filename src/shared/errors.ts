@@ -33,6 +33,10 @@ export const errorCatalog = {
     description:
       'Operator endpoints are off: no OPERATOR_KEY is configured (AUTH_MODE=client-id on PostgreSQL).',
   },
+  METRICS_KEY_INVALID: {
+    status: 401,
+    description: 'GET /metrics needs Authorization: Bearer <METRICS_KEY>; it is missing or wrong.',
+  },
   QUEUE_TOKEN_REQUIRED: { status: 401, description: 'The Queue-Token header is missing.' },
   QUEUE_TOKEN_INVALID: { status: 401, description: 'The Queue-Token is malformed or unknown.' },
   QUEUE_TOKEN_NOT_ACTIVE: { status: 403, description: 'The token is still WAITING in line.' },

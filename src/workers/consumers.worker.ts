@@ -5,12 +5,18 @@ import type { DeliveriesStore } from '../modules/events/deliveries.store.js';
 import type { EventConsumer } from '../modules/events/events.js';
 import type { RetryPolicy } from '../modules/events/retry.policy.js';
 import type { Worker } from '../shared/loop.js';
+import type { SaleMetrics } from '../shared/metrics.js';
 
 /** Subscribes every consumer to the bus as a group of its own name (one group per effect). */
 export function createConsumers(
   bus: EventBus,
   consumers: EventConsumer[],
-  deps: { deliveries: DeliveriesStore; policy: RetryPolicy; logger: Logger },
+  deps: {
+    deliveries: DeliveriesStore;
+    policy: RetryPolicy;
+    logger: Logger;
+    metrics?: Pick<SaleMetrics, 'deliveryDone'>;
+  },
 ): Worker {
   let subscriptions: Subscription[] = [];
   return {

@@ -7,6 +7,7 @@ import {
 } from '../modules/events/events.js';
 import { afterFailure, type RetryPolicy } from '../modules/events/retry.policy.js';
 import { createLoop, type Loop } from '../shared/loop.js';
+import type { SaleMetrics } from '../shared/metrics.js';
 
 export interface DeliveryWorkerOptions {
   policy: RetryPolicy;
@@ -16,6 +17,7 @@ export interface DeliveryWorkerOptions {
   /** How long a taken row is reserved for this worker (longer than any single attempt). */
   leaseMs?: number;
   logger: Logger;
+  metrics?: Pick<SaleMetrics, 'deliveryDone'>;
 }
 
 /**
@@ -42,6 +44,7 @@ export function createDeliveryWorker(
     try {
       await (consumer.retry ?? consumer.handle).call(consumer, delivery.event);
       await deliveries.succeeded(delivery);
+      options.metrics?.deliveryDone(delivery.consumer, 'delivered');
     } catch (error) {
       const attempts = delivery.attempts + 1;
       const next = afterFailure(
@@ -54,6 +57,7 @@ export function createDeliveryWorker(
         options.policy,
       );
       await deliveries.failed(delivery, error, next);
+      options.metrics?.deliveryDone(delivery.consumer, next.dead ? 'dead' : 'retry');
       const log = {
         err: error,
         consumer: delivery.consumer,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../../db/sql.js';
+import type { SaleMetrics } from '../../shared/metrics.js';
 import type { DeliveriesStore } from './deliveries.store.js';
 import type { EventConsumer, OutboxEvent } from './events.js';
 import { retryDelayMs, type RetryPolicy } from './retry.policy.js';
@@ -11,11 +12,17 @@ import { retryDelayMs, type RetryPolicy } from './retry.policy.js';
  */
 export function consumerHandler(
   consumer: EventConsumer,
-  deps: { deliveries: DeliveriesStore; policy: RetryPolicy; logger: Logger },
+  deps: {
+    deliveries: DeliveriesStore;
+    policy: RetryPolicy;
+    logger: Logger;
+    metrics?: Pick<SaleMetrics, 'deliveryDone'>;
+  },
 ): (event: OutboxEvent) => Promise<void> {
   return async (event) => {
     try {
       await consumer.handle(event);
+      deps.metrics?.deliveryDone(consumer.name, 'delivered');
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       deps.logger.warn(
@@ -27,6 +34,7 @@ export function consumerHandler(
         error,
         delayMs: retryDelayMs(1, deps.policy),
       });
+      deps.metrics?.deliveryDone(consumer.name, 'retry');
     }
   };
 }

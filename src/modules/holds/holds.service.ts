@@ -4,6 +4,7 @@ import type { TokenRecord } from '../queue/queue.store.js';
 import type { HoldDto, HoldRefusal, HoldStore } from './holds.store.js';
 import type { SeatDecision, SeatGate } from './seat-gate.js';
 import type { Idempotent } from '../../db/idempotency.js';
+import { outcomeOf, type SaleMetrics } from '../../shared/metrics.js';
 
 export interface HoldInput {
   seatHoldUuid: string;
@@ -54,8 +55,10 @@ export function createHoldService(deps: {
   queue: Pick<QueueService, 'assertAccess' | 'allows' | 'holdTaken' | 'holdReleased'>;
   /** Optional filter in front of the database hold (Redis); the database decides either way. */
   gate?: SeatGate;
+  /** Counts each hold by outcome (METRICS=on). */
+  metrics?: Pick<SaleMetrics, 'holdDecided'>;
 }) {
-  const { store, queue, gate } = deps;
+  const { store, queue, gate, metrics } = deps;
 
   const holdInDatabase = (record: TokenRecord, input: HoldInput) =>
     store.hold(
@@ -74,36 +77,48 @@ export function createHoldService(deps: {
       await queue.holdTaken(record, new Date(result.value.expiresAt), result.value.concertId);
   };
 
+  /** Holds a seat for the token's user; a seatHoldUuid replay returns the first result. */
+  async function decideHold(record: TokenRecord, input: HoldInput): Promise<Idempotent<HoldDto>> {
+    // Only tokens that may hold take part in the gate: any other goes to the database, which
+    // answers it after a replay has had its chance, exactly as without a gate.
+    const entry =
+      gate && queue.allows(record, 'hold', input.concertId)
+        ? await gate.enter(input, record.userId)
+        : undefined;
+    if (entry?.kind === 'refuse') throw seatTaken(input.seatId, entry.sold);
+    const deciding = entry?.kind === 'decide' ? entry : undefined;
+    let outcome;
+    try {
+      outcome = await holdInDatabase(record, input);
+    } catch (error) {
+      await deciding?.settle('undecided');
+      throw error;
+    }
+    if (!outcome.ok) {
+      await deciding?.settle(gateDecision(outcome.refusal));
+      throw refusalError(outcome.refusal, input);
+    }
+    const result = outcome.value;
+    // Sent together, one Redis round trip with auto-pipelining. A replay answers with the past:
+    // it says nothing about who holds the seat now.
+    await Promise.all([
+      extendToken(record, result),
+      deciding?.settle(result.replayed ? 'undecided' : { held: record.userId }),
+    ]);
+    return result;
+  }
+
   return {
     /** Holds a seat for the token's user; a seatHoldUuid replay returns the first result. */
     async hold(record: TokenRecord, input: HoldInput): Promise<Idempotent<HoldDto>> {
-      // Only tokens that may hold take part in the gate: any other goes to the database, which
-      // answers it after a replay has had its chance, exactly as without a gate.
-      const entry =
-        gate && queue.allows(record, 'hold', input.concertId)
-          ? await gate.enter(input, record.userId)
-          : undefined;
-      if (entry?.kind === 'refuse') throw seatTaken(input.seatId, entry.sold);
-      const deciding = entry?.kind === 'decide' ? entry : undefined;
-      let outcome;
       try {
-        outcome = await holdInDatabase(record, input);
+        const result = await decideHold(record, input);
+        metrics?.holdDecided(result.replayed ? 'replayed' : 'ok');
+        return result;
       } catch (error) {
-        await deciding?.settle('undecided');
+        metrics?.holdDecided(outcomeOf(error));
         throw error;
       }
-      if (!outcome.ok) {
-        await deciding?.settle(gateDecision(outcome.refusal));
-        throw refusalError(outcome.refusal, input);
-      }
-      const result = outcome.value;
-      // Sent together, one Redis round trip with auto-pipelining. A replay answers with the past:
-      // it says nothing about who holds the seat now.
-      await Promise.all([
-        extendToken(record, result),
-        deciding?.settle(result.replayed ? 'undecided' : { held: record.userId }),
-      ]);
-      return result;
     },
 
     async release(record: TokenRecord, concertId: number): Promise<HoldDto> {

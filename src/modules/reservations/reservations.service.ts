@@ -1,5 +1,6 @@
 import type { Idempotent } from '../../db/idempotency.js';
 import { AppError } from '../../shared/errors.js';
+import { outcomeOf, type SaleMetrics } from '../../shared/metrics.js';
 import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
 import type { ClaimRefusal } from './reservations.rules.js';
@@ -54,22 +55,39 @@ export function createReservationService(deps: {
   queue: Pick<QueueService, 'purchaseCompleted'>;
   /** Wakes the outbox relay after a commit that wrote an event. */
   eventsCommitted: () => void;
+  /** Counts each payment by outcome (METRICS=on). */
+  metrics?: Pick<SaleMetrics, 'paymentDecided'>;
 }) {
-  const { store, queue, eventsCommitted } = deps;
+  const { store, queue, eventsCommitted, metrics } = deps;
+
+  async function decidePayment(
+    record: TokenRecord,
+    input: PaymentInput,
+  ): Promise<Idempotent<ReservationDto>> {
+    const outcome = await store.pay(
+      { userId: record.userId, seatId: input.seatId, reservationUuid: input.reservationUuid },
+      record,
+    );
+    if (!outcome.ok) throw refusalError(outcome.refusal, input.seatId);
+    const result = outcome.value;
+    if (!result.replayed) {
+      eventsCommitted();
+      await queue.purchaseCompleted(record);
+    }
+    return result;
+  }
+
   return {
     /** Pays for the held seat; a reservationUuid replay returns the original reservation. */
     async pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
-      const outcome = await store.pay(
-        { userId: record.userId, seatId: input.seatId, reservationUuid: input.reservationUuid },
-        record,
-      );
-      if (!outcome.ok) throw refusalError(outcome.refusal, input.seatId);
-      const result = outcome.value;
-      if (!result.replayed) {
-        eventsCommitted();
-        await queue.purchaseCompleted(record);
+      try {
+        const result = await decidePayment(record, input);
+        metrics?.paymentDecided(result.replayed ? 'replayed' : 'ok');
+        return result;
+      } catch (error) {
+        metrics?.paymentDecided(outcomeOf(error));
+        throw error;
       }
-      return result;
     },
 
     mine(userId: number, limit: number): Promise<ReservationSummary[]> {
