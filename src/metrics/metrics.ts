@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HOUSE_ROOM, type SaleMetrics } from '../shared/metrics.js';
-import { SeriesHistogram } from './series-histogram.js';
 
 /**
  * Readings of the shared stores (the database, the waiting room): the same numbers on every
@@ -51,12 +50,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const stores = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'overture_' });
 
-  const requests = new SeriesHistogram(
-    'overture_http_request_duration_seconds',
-    'HTTP requests by method, route template and status, and their duration (its _count is the request count).',
-    LATENCY_BUCKETS,
-    registry,
-  );
+  const requests = new Histogram({
+    name: 'overture_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status, and their duration (its _count is the request count).',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
   const holds = new Counter({
     name: 'overture_holds_total',
     help: 'Seat holds by outcome: ok, replayed, or the error code answered.',
@@ -81,12 +81,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['consumer', 'outcome'] as const,
     registers: [registry],
   });
-  const redisCommands = new SeriesHistogram(
-    'overture_redis_command_duration_seconds',
-    'Redis commands of the shared client, from write to reply, by command.',
-    REDIS_BUCKETS,
-    registry,
-  );
+  const redisCommands = new Histogram({
+    name: 'overture_redis_command_duration_seconds',
+    help: 'Redis commands of the shared client, from write to reply, by command.',
+    labelNames: ['command'] as const,
+    buckets: REDIS_BUCKETS,
+    registers: [registry],
+  });
   const { pool, redis } = sources;
   if (pool) {
     new Gauge({
@@ -206,11 +207,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return {
     contentType: registry.contentType,
     observeRequest(method, route, status, seconds) {
-      requests.observe(
-        `${method} ${status} ${route}`,
-        () => ({ method, route, status: String(status) }),
-        seconds,
-      );
+      requests.observe({ method, route, status }, seconds);
     },
     holdDecided: (outcome) => holds.inc({ outcome }),
     paymentDecided: (outcome) => payments.inc({ outcome }),
@@ -221,11 +218,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       client.sendCommand = (command, stream) => {
         const started = performance.now();
         const done = () =>
-          redisCommands.observe(
-            command.name,
-            () => ({ command: command.name }),
-            (performance.now() - started) / 1000,
-          );
+          redisCommands.observe({ command: command.name }, (performance.now() - started) / 1000);
         command.promise.then(done, done);
         return send(command, stream);
       };
