@@ -207,7 +207,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
           : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
     }),
     reservations: createReservationService({
-      store: createPostgresReservationStore(database, { tokens: bookingTokens }),
+      store: createPostgresReservationStore(database, { tokens: bookingTokens, audit: auditLog }),
       queue,
       eventsCommitted: relay.wake,
     }),

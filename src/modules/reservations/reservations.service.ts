@@ -2,8 +2,12 @@ import type { Idempotent } from '../../db/idempotency.js';
 import { AppError } from '../../shared/errors.js';
 import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
+import type { AuditContext } from '../audit/audit.store.js';
 import type { ClaimRefusal } from './reservations.rules.js';
 import type {
+  CancellationDto,
+  CancelRefusal,
+  Canceller,
   PaymentRefusal,
   ReservationDto,
   ReservationStore,
@@ -49,6 +53,22 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
   }
 }
 
+/** The reply to a cancellation the database refused (nothing was written). */
+function cancelRefusalError(refusal: CancelRefusal, reservationId: number): AppError {
+  switch (refusal.reason) {
+    case 'not-found':
+      return new AppError('RESERVATION_NOT_FOUND', `You have no reservation ${reservationId}.`, {
+        field: 'reservationId',
+      });
+    case 'cutoff-passed':
+      return new AppError(
+        'REFUND_CUTOFF_PASSED',
+        `Reservations for this concert could be cancelled until ${refusal.cutoff}; nothing was changed.`,
+        { cutoff: refusal.cutoff },
+      );
+  }
+}
+
 export function createReservationService(deps: {
   store: ReservationStore;
   queue: Pick<QueueService, 'purchaseCompleted'>;
@@ -56,6 +76,18 @@ export function createReservationService(deps: {
   eventsCommitted: () => void;
 }) {
   const { store, queue, eventsCommitted } = deps;
+
+  /** A repeat answers the first cancellation again; only a new one wakes the relay. */
+  async function cancelAs(
+    reservationId: number,
+    by: Canceller,
+  ): Promise<Idempotent<CancellationDto>> {
+    const outcome = await store.cancel(reservationId, by);
+    if (!outcome.ok) throw cancelRefusalError(outcome.refusal, reservationId);
+    if (!outcome.value.replayed) eventsCommitted();
+    return outcome.value;
+  }
+
   return {
     /** Pays for the held seat; a reservationUuid replay returns the original reservation. */
     async pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
@@ -74,6 +106,19 @@ export function createReservationService(deps: {
 
     mine(userId: number, limit: number): Promise<ReservationSummary[]> {
       return store.listByUser(userId, limit);
+    },
+
+    /** The buyer cancels their own reservation (refund minus the concert's fee, until its cut-off). */
+    cancel(userId: number, reservationId: number): Promise<Idempotent<CancellationDto>> {
+      return cancelAs(reservationId, { kind: 'buyer', userId });
+    },
+
+    /** An operator cancels any reservation: a full refund, whenever; audited. */
+    cancelAsOperator(
+      reservationId: number,
+      audit: AuditContext,
+    ): Promise<Idempotent<CancellationDto>> {
+      return cancelAs(reservationId, { kind: 'operator', audit });
     },
   };
 }
