@@ -249,7 +249,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
       metrics,
     }),
     reservations: createReservationService({
-      store: createPostgresReservationStore(database, { tokens: bookingTokens }),
+      store: createPostgresReservationStore(database, { tokens: bookingTokens, audit: auditLog }),
       queue,
       eventsCommitted: relay.wake,
       metrics,

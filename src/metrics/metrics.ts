@@ -69,6 +69,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const cancellations = new Counter({
+    name: 'overture_cancellations_total',
+    help: 'Reservation cancellations by who asked (buyer, operator) and outcome: ok (refunded), replayed, or the error code answered.',
+    labelNames: ['by', 'outcome'] as const,
+    registers: [registry],
+  });
   const admissions = new Counter({
     name: 'overture_queue_admissions_total',
     help: 'Tokens admitted from the line by the admission runs of this instance (the Redis join script also admits a join at once when a slot is free: those are in overture_queue_admission_rate only).',
@@ -211,6 +217,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
     holdDecided: (outcome) => holds.inc({ outcome }),
     paymentDecided: (outcome) => payments.inc({ outcome }),
+    cancelDecided: (by, outcome) => cancellations.inc({ by, outcome }),
     admitted: (room, count) => admissions.inc({ room }, count),
     deliveryDone: (consumer, outcome) => deliveries.inc({ consumer, outcome }),
     timeRedis(client) {

@@ -65,6 +65,15 @@ export const errorCatalog = {
     status: 409,
     description: 'Your hold on this seat expired before payment; nothing was charged.',
   },
+  RESERVATION_NOT_FOUND: {
+    status: 404,
+    description: 'No reservation has this id (for a buyer: none of yours has).',
+  },
+  REFUND_CUTOFF_PASSED: {
+    status: 409,
+    description:
+      'The refund cut-off of this concert has passed (its hours before the show); nothing was changed.',
+  },
   INSUFFICIENT_BALANCE: {
     status: 402,
     description: 'The balance is below the seat price; nothing was charged.',

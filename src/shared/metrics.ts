@@ -8,6 +8,8 @@ import { AppError } from './errors.js';
 export interface SaleMetrics {
   holdDecided(outcome: string): void;
   paymentDecided(outcome: string): void;
+  /** A cancellation asked by a buyer or an operator: ok (refunded), replayed, or the code. */
+  cancelDecided(by: 'buyer' | 'operator', outcome: string): void;
   /** Tokens the admission run of this instance let in, per room. */
   admitted(room: string, count: number): void;
   /** A consumer's attempt at an event: delivered, retry (scheduled again) or dead (dead letter). */

@@ -67,6 +67,8 @@ const addedOperations = [
   'GET /api/v1/admin/venues/{venueId}',
   'PATCH /api/v1/admin/venues/{venueId}',
   'GET /api/v1/admin/audit',
+  'POST /api/v1/reservations/{reservationId}/cancel',
+  'POST /api/v1/admin/reservations/{reservationId}/cancel',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -176,6 +178,18 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'PAYLOAD_TOO_LARGE',
   ],
   'GET /api/v1/admin/audit': [...adminGuard, 'INVALID_REQUEST'],
+  'POST /api/v1/reservations/{reservationId}/cancel': [
+    'CLIENT_ID_REQUIRED',
+    'CLIENT_ID_INVALID',
+    'INVALID_REQUEST',
+    'RESERVATION_NOT_FOUND',
+    'REFUND_CUTOFF_PASSED',
+  ],
+  'POST /api/v1/admin/reservations/{reservationId}/cancel': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'RESERVATION_NOT_FOUND',
+  ],
 };
 
 const operationsOf = (document: OpenApiDocument): [string, Operation][] =>
@@ -366,6 +380,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'GET /api/v1/balance',
       'POST /api/v1/balance/charge',
       'GET /api/v1/reservations',
+      'POST /api/v1/reservations/{reservationId}/cancel',
     ];
     const queueTokenRequired = [
       'GET /api/v1/queue/token',
@@ -385,6 +400,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'GET /api/v1/admin/venues/{venueId}',
       'PATCH /api/v1/admin/venues/{venueId}',
       'GET /api/v1/admin/audit',
+      'POST /api/v1/admin/reservations/{reservationId}/cancel',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

@@ -152,6 +152,52 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('ranking in Redis', () =>
     ]);
   });
 
+  it('lowers the count by one per cancellation (removing a concert at zero), once however often it is delivered', async () => {
+    const server = await fresh();
+    const concert = await createConcert(db.pool, {
+      seats: 5,
+      title: 'Cancelled',
+      startsInHours: 48,
+    });
+    const bought: { userId: number; reservationId: number }[] = [];
+    for (const seatIndex of [0, 1]) {
+      const userId = nextUser++;
+      const token = await server.client.activeToken(userId);
+      await setBalance(db.pool, userId, 100_000);
+      const seatId = concert.seatIds[seatIndex]!;
+      expect((await server.client.hold(token, concert.concertId, seatId)).status).toBe(201);
+      const paid = await server.client.pay(token, seatId);
+      bought.push({ userId, reservationId: paid.data.reservationId });
+    }
+    const score = () => redis.zscore(rankingKey(), String(concert.concertId));
+    await expect.poll(score, { timeout: 5_000 }).toBe('2');
+    const cancel = ({ userId, reservationId }: { userId: number; reservationId: number }) =>
+      server.client.call('POST', `/api/v1/reservations/${reservationId}/cancel`, {
+        headers: { 'client-id': String(userId) },
+      });
+    expect((await cancel(bought[0]!)).status).toBe(200);
+    await expect.poll(score, { timeout: 5_000 }).toBe('1');
+    // Every event published again: nothing moves.
+    await db.pool.query(`UPDATE outbox SET published_at = NULL`);
+    server.container.relay.wake();
+    await expect
+      .poll(
+        async () =>
+          (await db.pool.query(`SELECT 1 FROM outbox WHERE published_at IS NULL`)).rowCount,
+        { timeout: 5_000 },
+      )
+      .toBe(0);
+    expect(await score()).toBe('1');
+    expect((await cancel(bought[1]!)).status).toBe(200);
+    await expect.poll(score, { timeout: 5_000 }).toBe(null);
+    expect((await reservationsOf([concert])).get(concert.concertId)).toBe(2);
+    const live = await db.pool.query(
+      `SELECT count(*)::int AS n FROM reservations WHERE concert_id = $1 AND cancelled_at IS NULL`,
+      [concert.concertId],
+    );
+    expect(live.rows[0]).toEqual({ n: 0 });
+  });
+
   it('rebuilds the set from PostgreSQL when it is deleted while running, also after copies refilled part of it', async () => {
     const server = await fresh();
     const concerts = await Promise.all([1, 2].map(() => createConcert(db.pool, { seats: 5 })));

@@ -19,6 +19,7 @@ const USER = new Set([
   'GET /api/v1/balance',
   'POST /api/v1/balance/charge',
   'GET /api/v1/reservations',
+  'POST /api/v1/reservations/{reservationId}/cancel',
 ]);
 const TOKEN_LOOKUP = new Set([
   'GET /api/v1/queue/token',
@@ -85,6 +86,7 @@ for (const mode of ['client-id', 'jwt'] as const) {
         const [method, template] = operation.split(' ') as [string, string];
         const path = template
           .replace('{concertId}', String(concert.concertId))
+          .replace('{reservationId}', '1')
           .replace('{consumer}', 'ranking')
           .replace('{eventId}', randomUUID());
         const body =

@@ -56,6 +56,22 @@ describe('embedded PGlite database', () => {
       expect((await client.balance(2)).data.balance).toBe(30_000);
 
       await expect.poll(async () => (await client.popular()).data[0]?.reservedCount).toBe(1);
+
+      // The buyer cancels (10 times at once): one refund, and the seat is at once for sale again.
+      const reservationId = payments[0]!.data.reservationId;
+      const cancels = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          client.call('POST', `/api/v1/reservations/${reservationId}/cancel`, {
+            headers: { 'client-id': '1' },
+          }),
+        ),
+      );
+      expect(cancels.map((reply) => reply.status)).toEqual(Array(10).fill(200));
+      expect(cancels.filter((reply) => reply.message === 'Cancelled')).toHaveLength(1);
+      expect((await client.balance(1)).data.balance).toBe(seat.price);
+      await client.charge(101, seat.price);
+      expect((await client.hold(tokens[1]!, concert.concertId, seat.seatId)).status).toBe(201);
+      expect((await client.pay(tokens[1]!, seat.seatId)).status).toBe(201);
       expect(await invariantViolations(pgliteOf(server), { maxActive: 100 })).toEqual([]);
     } finally {
       await server.close();

@@ -29,9 +29,9 @@ export async function invariantViolations(
   };
   const violations: string[] = [];
   const ledger = await pool.query<{ id: string; balance: string; ledger: string }>(
-    `SELECT u.id, u.balance, coalesce(sum(CASE p.type WHEN 'CHARGE' THEN p.amount ELSE -p.amount END), 0) AS ledger
+    `SELECT u.id, u.balance, coalesce(sum(CASE p.type WHEN 'USE' THEN -p.amount ELSE p.amount END), 0) AS ledger
      FROM users u LEFT JOIN point_transactions p ON p.user_id = u.id
-     GROUP BY u.id HAVING u.balance <> coalesce(sum(CASE p.type WHEN 'CHARGE' THEN p.amount ELSE -p.amount END), 0)`,
+     GROUP BY u.id HAVING u.balance <> coalesce(sum(CASE p.type WHEN 'USE' THEN -p.amount ELSE p.amount END), 0)`,
   );
   for (const row of ledger.rows)
     violations.push(`user ${row.id}: balance ${row.balance} but ledger sums to ${row.ledger}`);
@@ -40,9 +40,21 @@ export async function invariantViolations(
   for (const row of negative.rows) violations.push(`user ${row.id}: negative balance`);
 
   const oversold = await pool.query<{ seat_id: string; n: string }>(
-    `SELECT seat_id, count(*) AS n FROM reservations GROUP BY seat_id HAVING count(*) > 1`,
+    `SELECT seat_id, count(*) AS n FROM reservations WHERE cancelled_at IS NULL GROUP BY seat_id HAVING count(*) > 1`,
   );
   for (const row of oversold.rows) violations.push(`seat ${row.seat_id} sold ${row.n} times`);
+
+  // Each cancellation refunded once, exactly its refund amount (none when that is 0); no refund
+  // of a live reservation.
+  const refunds = await pool.query<{ id: string; refunds: string; amount: string | null }>(
+    `SELECT r.id, count(p.id) AS refunds, sum(p.amount) AS amount FROM reservations r
+     LEFT JOIN point_transactions p ON p.reservation_id = r.id AND p.type = 'REFUND'
+     GROUP BY r.id, r.cancelled_at, r.refund_amount
+     HAVING count(p.id) <> CASE WHEN r.cancelled_at IS NOT NULL AND r.refund_amount > 0 THEN 1 ELSE 0 END
+        OR coalesce(sum(p.amount), 0) <> coalesce(r.refund_amount, 0)`,
+  );
+  for (const row of refunds.rows)
+    violations.push(`reservation ${row.id}: ${row.refunds} refunds totalling ${row.amount}`);
 
   const charges = await pool.query<{
     id: string;
@@ -72,7 +84,8 @@ export async function invariantViolations(
     violations.push(`reservation ${row.id} does not match its seat`);
 
   const soldMismatch = await pool.query<{ seat_id: string }>(
-    `SELECT h.seat_id FROM seat_holds h FULL JOIN reservations r ON r.seat_id = h.seat_id AND h.status = 'SOLD'
+    `SELECT h.seat_id FROM seat_holds h FULL JOIN (SELECT * FROM reservations WHERE cancelled_at IS NULL) r
+       ON r.seat_id = h.seat_id AND h.status = 'SOLD'
      WHERE (h.status = 'SOLD' AND r.id IS NULL) OR (r.id IS NOT NULL AND (h.seat_id IS NULL OR h.user_id <> r.user_id))`,
   );
   for (const row of soldMismatch.rows)

@@ -1,7 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Idempotent } from '../../src/db/idempotency.js';
 import { createReservationService } from '../../src/modules/reservations/reservations.service.js';
+import { refundAmount } from '../../src/modules/reservations/reservations.rules.js';
 import type {
+  CancellationDto,
+  CancelRefusal,
   PaymentRefusal,
   ReservationDto,
   ReservationStore,
@@ -25,10 +28,17 @@ const reservation: ReservationDto = {
 };
 
 /** A reservation service over scripted fakes; `answer` is what the payment transaction returns. */
-function setUp(answer: Outcome<Idempotent<ReservationDto>, PaymentRefusal>) {
+function setUp(
+  answer: Outcome<Idempotent<ReservationDto>, PaymentRefusal>,
+  cancelled: Outcome<Idempotent<CancellationDto>, CancelRefusal> = {
+    ok: false,
+    refusal: { reason: 'not-found' },
+  },
+) {
   const store = {
     pay: vi.fn<ReservationStore['pay']>(() => Promise.resolve(answer)),
     listByUser: vi.fn<ReservationStore['listByUser']>(() => Promise.resolve([])),
+    cancel: vi.fn<ReservationStore['cancel']>(() => Promise.resolve(cancelled)),
   };
   const queue = { purchaseCompleted: vi.fn(() => Promise.resolve()) };
   const eventsCommitted = vi.fn();
@@ -122,5 +132,68 @@ describe('reservation service', () => {
     const { service, store } = setUp({ ok: true, value: { value: reservation, replayed: false } });
     expect(await service.mine(7, 20)).toEqual([]);
     expect(store.listByUser).toHaveBeenCalledWith(7, 20);
+  });
+
+  const cancellation: CancellationDto = {
+    reservationId: 1,
+    concertId: 3,
+    seatId: 11,
+    seatNumber: 11,
+    price: 5_000,
+    refundAmount: 4_500,
+    cancelledBy: 'buyer',
+    cancelledAt: '2026-12-08T11:00:00.000Z',
+  };
+  const paid = { ok: true as const, value: { value: reservation, replayed: false } };
+
+  it('cancels as the buyer, waking the relay only for a new cancellation', async () => {
+    const fresh = setUp(paid, { ok: true, value: { value: cancellation, replayed: false } });
+    expect(await fresh.service.cancel(7, 1)).toEqual({ value: cancellation, replayed: false });
+    expect(fresh.store.cancel).toHaveBeenCalledWith(1, { kind: 'buyer', userId: 7 });
+    expect(fresh.eventsCommitted).toHaveBeenCalledOnce();
+
+    const again = setUp(paid, { ok: true, value: { value: cancellation, replayed: true } });
+    expect((await again.service.cancel(7, 1)).replayed).toBe(true);
+    expect(again.eventsCommitted).not.toHaveBeenCalled();
+  });
+
+  it('cancels as an operator with the audit context', async () => {
+    const { service, store } = setUp(paid, {
+      ok: true,
+      value: { value: { ...cancellation, cancelledBy: 'operator' }, replayed: false },
+    });
+    const audit = { actor: 'operator-key:ab', requestId: 'req-1' };
+    await service.cancelAsOperator(1, audit);
+    expect(store.cancel).toHaveBeenCalledWith(1, { kind: 'operator', audit });
+  });
+
+  it('words the refusals of a cancellation', async () => {
+    const missing = setUp(paid, { ok: false, refusal: { reason: 'not-found' } });
+    await expectAppError(
+      missing.service.cancel(7, 9),
+      'RESERVATION_NOT_FOUND',
+      'You have no reservation 9.',
+      {
+        field: 'reservationId',
+      },
+    );
+    const late = setUp(paid, {
+      ok: false,
+      refusal: { reason: 'cutoff-passed', cutoff: '2026-12-07T10:00:00.000Z' },
+    });
+    await expectAppError(
+      late.service.cancel(7, 1),
+      'REFUND_CUTOFF_PASSED',
+      'Reservations for this concert could be cancelled until 2026-12-07T10:00:00.000Z; nothing was changed.',
+      { cutoff: '2026-12-07T10:00:00.000Z' },
+    );
+    expect(late.eventsCommitted).not.toHaveBeenCalled();
+  });
+
+  it('refunds the price minus the fee, rounded in the buyer’s favour', () => {
+    expect(refundAmount(10_000, 0)).toBe(10_000);
+    expect(refundAmount(10_000, 10)).toBe(9_000);
+    expect(refundAmount(999, 10)).toBe(900);
+    expect(refundAmount(10_000, 100)).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { at, id, money } from './columns.js';
 
 export const users = pgTable(
@@ -20,7 +20,7 @@ export const pointTransactions = pgTable(
     userId: id('user_id')
       .notNull()
       .references(() => users.id),
-    type: text('type', { enum: ['CHARGE', 'USE'] }).notNull(),
+    type: text('type', { enum: ['CHARGE', 'USE', 'REFUND'] }).notNull(),
     amount: money('amount').notNull(),
     balanceAfter: money('balance_after').notNull(),
     reservationId: id('reservation_id'),
@@ -28,7 +28,16 @@ export const pointTransactions = pgTable(
   },
   (t) => [
     check('point_transactions_amount_positive', sql`${t.amount} > 0`),
-    check('point_transactions_type', sql`${t.type} IN ('CHARGE', 'USE')`),
+    check('point_transactions_type', sql`${t.type} IN ('CHARGE', 'USE', 'REFUND')`),
+    // A USE and a REFUND belong to a reservation; a CHARGE to none.
+    check(
+      'point_transactions_reservation',
+      sql`(${t.type} = 'CHARGE') = (${t.reservationId} IS NULL)`,
+    ),
+    // A reservation is refunded at most once (the cancellation's one REFUND row).
+    uniqueIndex('point_transactions_refund_key')
+      .on(t.reservationId)
+      .where(sql`${t.type} = 'REFUND'`),
     // A user's ledger in order (history, and the audit "ledger sum = balance").
     index('point_transactions_user_idx').on(t.userId, t.id),
   ],

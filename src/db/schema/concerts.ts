@@ -14,9 +14,20 @@ export const concerts = pgTable(
     venueId: id('venue_id').references(() => venues.id),
     showDatetime: at('show_datetime').notNull(),
     createdAt: at('created_at').notNull().defaultNow(),
+    // Refund policy: a buyer may cancel until this many hours before the show, and gets the
+    // price back minus this percentage (rounded in the buyer's favour).
+    refundCutoffHours: integer('refund_cutoff_hours').notNull().default(24),
+    refundFeePercent: integer('refund_fee_percent').notNull().default(0),
   },
-  // Whether a venue is in use (its map may no longer change).
-  (t) => [index('concerts_venue_idx').on(t.venueId)],
+  (t) => [
+    // Whether a venue is in use (its map may no longer change).
+    index('concerts_venue_idx').on(t.venueId),
+    check('concerts_refund_cutoff_hours', sql`${t.refundCutoffHours} >= 0`),
+    check(
+      'concerts_refund_fee_percent',
+      sql`${t.refundFeePercent} >= 0 AND ${t.refundFeePercent} <= 100`,
+    ),
+  ],
 );
 
 export const seats = pgTable(

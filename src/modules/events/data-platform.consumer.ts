@@ -1,6 +1,7 @@
 import type { DeliveriesStore } from './deliveries.store.js';
 import {
   PermanentDeliveryError,
+  RESERVATION_CANCELLED,
   RESERVATION_CONFIRMED,
   RetryLaterError,
   type EventConsumer,
@@ -10,7 +11,8 @@ import {
 const DATA_PLATFORM = 'data-platform';
 
 /**
- * Sends each confirmed reservation to the external data platform. The first delivery only
+ * Sends each confirmed and each cancelled reservation to the external data platform (`type` tells
+ * which). The first delivery only
  * enqueues the send (inside the delivering transaction); the delivery worker performs it, so a
  * slow or failing platform never holds a transaction, the relay or a payment. That row is the
  * claim of the send, kept as DELIVERED afterwards, so an event delivered twice (republished, or
@@ -52,7 +54,7 @@ export function createDataPlatformConsumer(options: {
   return {
     name: DATA_PLATFORM,
     async handle(event) {
-      if (event.type !== RESERVATION_CONFIRMED) return;
+      if (event.type !== RESERVATION_CONFIRMED && event.type !== RESERVATION_CANCELLED) return;
       await options.deliveries.schedule(DATA_PLATFORM, event, { attempts: 0, delayMs: 0 });
     },
     retry: send,

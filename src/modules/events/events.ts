@@ -1,8 +1,10 @@
 /** Event types written to the outbox. */
 export const RESERVATION_CONFIRMED = 'reservation.confirmed';
+/** A reservation was cancelled and refunded (by its buyer or an operator); its seat is free again. */
+export const RESERVATION_CANCELLED = 'reservation.cancelled';
 
 /** Every type the outbox carries: the Kafka bus has one topic per type and refuses others. */
-export const EVENT_TYPES = [RESERVATION_CONFIRMED] as const;
+export const EVENT_TYPES = [RESERVATION_CONFIRMED, RESERVATION_CANCELLED] as const;
 
 export interface ReservationConfirmed {
   eventId: string;
@@ -13,6 +15,19 @@ export interface ReservationConfirmed {
   price: number;
   queueToken: string;
   reservedAt: string;
+}
+
+export interface ReservationCancelled {
+  eventId: string;
+  reservationId: number;
+  userId: number;
+  concertId: number;
+  seatId: number;
+  price: number;
+  /** What went back to the buyer's balance (the price minus the concert's refund fee). */
+  refundAmount: number;
+  cancelledBy: 'buyer' | 'operator';
+  cancelledAt: string;
 }
 
 /** One committed outbox row, as relayed to the bus and delivered to consumers. */

@@ -32,31 +32,41 @@ export function createRankingMirror(redis: Redis, options: RankingMirrorOptions)
 
   // A copy that failed (Redis away) leaves Redis behind PostgreSQL: rebuild before the next read.
   let behind = false;
+  let lowerLost = false;
 
   /** Every count from PostgreSQL and the marker in one ZADD GT: atomic, and never lowers a newer copy. */
   const rebuild = async () => {
     const entries = await options.load();
-    await redis.zadd(
-      key,
-      'GT',
-      ...entries.flatMap((entry) => [entry.count, String(entry.concertId)]),
-      -1,
-      RANKING_COMPLETE,
-    );
+    const scores = entries.flatMap((entry) => [entry.count, String(entry.concertId)]);
+    // A lowering that was not copied cannot be made up by GT: the set is replaced instead.
+    if (lowerLost)
+      await redis
+        .multi()
+        .del(key)
+        .zadd(key, ...scores, -1, RANKING_COMPLETE)
+        .exec();
+    else await redis.zadd(key, 'GT', ...scores, -1, RANKING_COMPLETE);
     behind = false;
+    lowerLost = false;
     options.logger.info({ concerts: entries.length }, 'ranking rebuilt in Redis from PostgreSQL');
   };
 
+  const copy = async (entry: RankEntry, lower: boolean) => {
+    try {
+      if (!lower) await redis.zadd(key, 'GT', entry.count, String(entry.concertId));
+      else if (entry.count > 0) await redis.zadd(key, 'XX', entry.count, String(entry.concertId));
+      else await redis.zrem(key, String(entry.concertId));
+    } catch (error) {
+      if (lower) lowerLost = true;
+      if (!behind)
+        options.logger.warn({ err: error }, 'ranking copy to Redis failed; rebuilt at next read');
+      behind = true;
+    }
+  };
+
   return {
-    async record(entry) {
-      try {
-        await redis.zadd(key, 'GT', entry.count, String(entry.concertId));
-      } catch (error) {
-        if (!behind)
-          options.logger.warn({ err: error }, 'ranking copy to Redis failed; rebuilt at next read');
-        behind = true;
-      }
-    },
+    record: (entry) => copy(entry, false),
+    lowered: (entry) => copy(entry, true),
 
     async top(limit) {
       if (behind) await rebuild();

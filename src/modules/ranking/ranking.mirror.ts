@@ -16,6 +16,13 @@ export interface RankEntry {
 export interface RankingMirror {
   /** Copies a concert's count after PostgreSQL committed it; never throws. */
   record(entry: RankEntry): Promise<void>;
+  /**
+   * Copies a count that went down (a cancellation) — the one copy that may lower the set, so it
+   * sets the score as it is; never throws. One concert's events reach the consumer in order, so
+   * a later raise cannot have been copied before it (a retried event may be off by one until the
+   * concert's next event or the next rebuild).
+   */
+  lowered(entry: RankEntry): Promise<void>;
   /** The top `limit` by count (ties: lower concert id first), rebuilt first if lost; throws when Redis fails. */
   top(limit: number): Promise<RankEntry[]>;
   /** Rebuilds the set from PostgreSQL when it was lost (start-up); never throws. */

@@ -33,7 +33,42 @@ const summarySchema = Type.Object({
   seatNumber: Type.Integer({ minimum: 1 }),
   price: Type.Integer({ minimum: 1 }),
   reservedAt: isoTime('When the payment committed.'),
+  status: Type.Union([Type.Literal('CONFIRMED'), Type.Literal('CANCELLED')], {
+    description: 'CANCELLED once you or an operator cancelled it (its seat is on sale again).',
+  }),
+  refundAmount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'What the cancellation refunded to your balance; null while confirmed.',
+  }),
+  cancelledAt: Type.Union([isoTime('When it was cancelled.'), Type.Null()]),
 });
+
+/** A cancellation, as the first request answered it and every repeat answers it again. */
+export const cancellationSchema = Type.Object({
+  reservationId: id('Reservation id.'),
+  concertId: id('Concert id.'),
+  seatId: id('Seat id (on sale again).'),
+  seatNumber: Type.Integer({ minimum: 1 }),
+  price: Type.Integer({ minimum: 1, description: 'What was paid, in won.' }),
+  refundAmount: Type.Integer({
+    minimum: 0,
+    description: 'What went back to the balance: the price minus the concert’s refund fee.',
+  }),
+  cancelledBy: Type.Union([Type.Literal('buyer'), Type.Literal('operator')]),
+  cancelledAt: isoTime('When the cancellation committed.'),
+});
+
+export const cancellationExample = {
+  reservationId: 1,
+  concertId: 1,
+  seatId: 7,
+  seatNumber: 7,
+  price: 150_000,
+  refundAmount: 150_000,
+  cancelledBy: 'buyer',
+  cancelledAt: '2026-12-02T09:00:00.000Z',
+};
+
+export const reservationIdParams = Type.Object({ reservationId: id('Reservation id.') });
 
 const reservationExample = {
   reservationId: 1,
@@ -130,5 +165,45 @@ export function reservationRoutes(
     },
     async (request) =>
       ok(await reservations.mine(await guards.user.userId(request), request.query.limit)),
+  );
+
+  app.post(
+    '/:reservationId/cancel',
+    {
+      config: { rateLimitGroup: 'account' },
+      schema: {
+        tags,
+        summary: 'Cancel your reservation',
+        description:
+          'One transaction: the reservation is cancelled, the price minus the concert’s refund fee goes back to ' +
+          'your balance (a REFUND in the ledger), the seat is on sale again at once and the event is recorded. ' +
+          'Allowed until the concert’s refund cut-off (its `refund_cutoff_hours` before the show, 24 by default). ' +
+          'Idempotent: cancelling again answers 200 with the first cancellation (message `Already cancelled`) and ' +
+          'refunds nothing more.',
+        headers: guards.user.headers,
+        security: guards.user.security,
+        params: reservationIdParams,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(cancellationSchema, cancellationExample, 'Cancelled'),
+            description: 'Cancelled and refunded.',
+          },
+          [
+            ...guards.user.errors,
+            'RESERVATION_NOT_FOUND',
+            'REFUND_CUTOFF_PASSED',
+            'INVALID_REQUEST',
+          ],
+        ),
+      },
+    },
+    async (request) => {
+      const result = await reservations.cancel(
+        await guards.user.userId(request),
+        request.params.reservationId,
+      );
+      return ok(result.value, result.replayed ? 'Already cancelled' : 'Cancelled');
+    },
   );
 }

@@ -10,3 +10,12 @@ export function paymentRefusal(claim: SeatClaim | null, userId: number): ClaimRe
   if (claim.ownerId !== userId) return 'HOLD_REQUIRED';
   return claim.live ? null : 'HOLD_EXPIRED';
 }
+
+/**
+ * What a cancellation refunds: the price minus the fee, a percentage of the price rounded down
+ * (the buyer's favour); an operator's cancellation refunds in full (feePercent 0).
+ */
+export function refundAmount(price: number, feePercent: number): number {
+  const percent = Math.min(100, Math.max(0, Math.trunc(feePercent)));
+  return price - Math.floor((price * percent) / 100);
+}

@@ -3,8 +3,12 @@ import { AppError } from '../../shared/errors.js';
 import { outcomeOf, type SaleMetrics } from '../../shared/metrics.js';
 import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
+import type { AuditContext } from '../audit/audit.store.js';
 import type { ClaimRefusal } from './reservations.rules.js';
 import type {
+  CancellationDto,
+  CancelRefusal,
+  Canceller,
   PaymentRefusal,
   ReservationDto,
   ReservationStore,
@@ -50,13 +54,29 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
   }
 }
 
+/** The reply to a cancellation the database refused (nothing was written). */
+function cancelRefusalError(refusal: CancelRefusal, reservationId: number): AppError {
+  switch (refusal.reason) {
+    case 'not-found':
+      return new AppError('RESERVATION_NOT_FOUND', `You have no reservation ${reservationId}.`, {
+        field: 'reservationId',
+      });
+    case 'cutoff-passed':
+      return new AppError(
+        'REFUND_CUTOFF_PASSED',
+        `Reservations for this concert could be cancelled until ${refusal.cutoff}; nothing was changed.`,
+        { cutoff: refusal.cutoff },
+      );
+  }
+}
+
 export function createReservationService(deps: {
   store: ReservationStore;
   queue: Pick<QueueService, 'purchaseCompleted'>;
   /** Wakes the outbox relay after a commit that wrote an event. */
   eventsCommitted: () => void;
   /** Counts each payment by outcome (METRICS=on). */
-  metrics?: Pick<SaleMetrics, 'paymentDecided'>;
+  metrics?: Pick<SaleMetrics, 'paymentDecided' | 'cancelDecided'>;
 }) {
   const { store, queue, eventsCommitted, metrics } = deps;
 
@@ -77,6 +97,22 @@ export function createReservationService(deps: {
     return result;
   }
 
+  /** A repeat answers the first cancellation again; only a new one wakes the relay. */
+  async function cancelAs(
+    reservationId: number,
+    by: Canceller,
+  ): Promise<Idempotent<CancellationDto>> {
+    const outcome = await store.cancel(reservationId, by);
+    if (!outcome.ok) {
+      const error = cancelRefusalError(outcome.refusal, reservationId);
+      metrics?.cancelDecided(by.kind, error.code);
+      throw error;
+    }
+    metrics?.cancelDecided(by.kind, outcome.value.replayed ? 'replayed' : 'ok');
+    if (!outcome.value.replayed) eventsCommitted();
+    return outcome.value;
+  }
+
   return {
     /** Pays for the held seat; a reservationUuid replay returns the original reservation. */
     async pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
@@ -92,6 +128,19 @@ export function createReservationService(deps: {
 
     mine(userId: number, limit: number): Promise<ReservationSummary[]> {
       return store.listByUser(userId, limit);
+    },
+
+    /** The buyer cancels their own reservation (refund minus the concert's fee, until its cut-off). */
+    cancel(userId: number, reservationId: number): Promise<Idempotent<CancellationDto>> {
+      return cancelAs(reservationId, { kind: 'buyer', userId });
+    },
+
+    /** An operator cancels any reservation: a full refund, whenever; audited. */
+    cancelAsOperator(
+      reservationId: number,
+      audit: AuditContext,
+    ): Promise<Idempotent<CancellationDto>> {
+      return cancelAs(reservationId, { kind: 'operator', audit });
     },
   };
 }

@@ -4,11 +4,15 @@ import type { Database, Executor } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
-import { RESERVATION_CONFIRMED } from '../events/events.js';
+import type { AuditLog } from '../audit/audit.store.js';
+import { RESERVATION_CANCELLED, RESERVATION_CONFIRMED } from '../events/events.js';
 import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
 import type { TokenRecord } from '../queue/queue.store.js';
-import { paymentRefusal } from './reservations.rules.js';
+import { paymentRefusal, refundAmount } from './reservations.rules.js';
 import type {
+  CancellationDto,
+  Canceller,
+  CancelRefusal,
   PaymentRefusal,
   PaymentRequest,
   ReservationDto,
@@ -57,14 +61,103 @@ async function lockOwnHold(
   return hold;
 }
 
+interface LockedReservation {
+  id: number;
+  user_id: number;
+  concert_id: number;
+  seat_id: number;
+  seat_number: number;
+  price: number;
+  cancelled_at: Date | null;
+  cancelled_by: 'buyer' | 'operator' | null;
+  refund_amount: number | null;
+  /** The concert's refund cut-off: the show time minus refund_cutoff_hours. */
+  cutoff: Date;
+  refundable: boolean;
+  refund_fee_percent: number;
+}
+
+const cancellationOf = (row: LockedReservation): CancellationDto => {
+  if (row.cancelled_at === null || row.cancelled_by === null || row.refund_amount === null)
+    throw new Error(`reservation ${row.id} is not cancelled`);
+  return {
+    reservationId: row.id,
+    concertId: row.concert_id,
+    seatId: row.seat_id,
+    seatNumber: row.seat_number,
+    price: row.price,
+    refundAmount: row.refund_amount,
+    cancelledBy: row.cancelled_by,
+    cancelledAt: row.cancelled_at.toISOString(),
+  };
+};
+
+/** What the audit log keeps of a reservation. */
+const auditView = (row: LockedReservation) => ({
+  userId: row.user_id,
+  concertId: row.concert_id,
+  seatId: row.seat_id,
+  price: row.price,
+  status: row.cancelled_at === null ? 'CONFIRMED' : 'CANCELLED',
+  cancelledBy: row.cancelled_by,
+  refundAmount: row.refund_amount,
+  cancelledAt: row.cancelled_at?.toISOString() ?? null,
+});
+
 export function createPostgresReservationStore(
   database: Database,
   options: {
     /** The caller's queue token as the payment transaction sees it. */
     tokens: Pick<BookingTokens, 'open'>;
+    /** Operators' cancellations are recorded in their transaction. */
+    audit: Pick<AuditLog, 'appendIn'>;
   },
 ): ReservationStore {
-  const { tokens } = options;
+  const { tokens, audit } = options;
+
+  /**
+   * The cancellation itself, on the locked reservation: one statement that marks it cancelled,
+   * credits the refund (with its REFUND ledger row, when there is anything to refund), deletes
+   * the seat's SOLD hold so the seat can be held at once, and writes the outbox event.
+   */
+  async function cancelLocked(
+    tx: Executor,
+    row: LockedReservation,
+    by: Canceller['kind'],
+    refund: number,
+  ): Promise<LockedReservation> {
+    const eventId = randomUUID();
+    const done = await queryOne<{ cancelled_at: Date }>(
+      tx,
+      sql`WITH cancel AS (
+            UPDATE reservations SET cancelled_at = now(), cancelled_by = ${by}, refund_amount = ${refund}
+            WHERE id = ${row.id} AND cancelled_at IS NULL RETURNING cancelled_at),
+          credit AS (
+            UPDATE users SET balance = balance + ${refund}, updated_at = now()
+            WHERE id = ${row.user_id} AND EXISTS (SELECT 1 FROM cancel) RETURNING balance),
+          ledger AS (
+            INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
+            SELECT ${row.user_id}, 'REFUND', ${refund}, credit.balance, ${row.id}::bigint
+            FROM credit WHERE ${refund}::bigint > 0),
+          freed AS (
+            DELETE FROM seat_holds
+            WHERE seat_id = ${row.seat_id} AND status = 'SOLD' AND EXISTS (SELECT 1 FROM cancel)),
+          event AS (
+            INSERT INTO outbox (event_id, type, key, payload)
+            SELECT ${eventId}, ${RESERVATION_CANCELLED}, ${String(row.concert_id)},
+              jsonb_build_object('eventId', ${eventId}::text, 'reservationId', ${row.id}::bigint,
+                'userId', ${row.user_id}::bigint, 'concertId', ${row.concert_id}::bigint,
+                'seatId', ${row.seat_id}::bigint, 'price', ${row.price}::bigint,
+                'refundAmount', ${refund}::bigint, 'cancelledBy', ${by}::text,
+                'cancelledAt', cancel.cancelled_at)
+            FROM cancel)
+          SELECT cancel.cancelled_at FROM cancel, credit`,
+      { prepared: true },
+    );
+    // The reservation row is locked and was live: the statement cannot have found it cancelled.
+    if (!done) throw new Error(`reservation ${row.id} could not be cancelled`);
+    return { ...row, cancelled_at: done.cancelled_at, cancelled_by: by, refund_amount: refund };
+  }
 
   async function settle(
     tx: Executor,
@@ -147,6 +240,49 @@ export function createPostgresReservationStore(
       );
     },
 
+    cancel(reservationId, by) {
+      return refusable((refuse: (refusal: CancelRefusal) => never) =>
+        transaction(database, async (tx) => {
+          // The first lock of a cancellation: concurrent cancellations of one reservation take
+          // turns here, and each later one finds it cancelled.
+          const row = await queryOne<LockedReservation>(
+            tx,
+            sql`SELECT r.id, r.user_id, r.concert_id, r.seat_id, s.seat_number, r.price,
+                  r.cancelled_at, r.cancelled_by, r.refund_amount,
+                  c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS cutoff,
+                  now() < c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS refundable,
+                  c.refund_fee_percent
+                FROM reservations r JOIN seats s ON s.id = r.seat_id JOIN concerts c ON c.id = r.concert_id
+                WHERE r.id = ${reservationId} FOR UPDATE OF r`,
+            { prepared: true },
+          );
+          if (!row || (by.kind === 'buyer' && row.user_id !== by.userId))
+            return refuse({ reason: 'not-found' });
+          let after = row;
+          const replayed = row.cancelled_at !== null;
+          if (!replayed) {
+            if (by.kind === 'buyer' && !row.refundable)
+              return refuse({ reason: 'cutoff-passed', cutoff: row.cutoff.toISOString() });
+            const refund =
+              by.kind === 'buyer' ? refundAmount(row.price, row.refund_fee_percent) : row.price;
+            after = await cancelLocked(tx, row, by.kind, refund);
+          }
+          if (by.kind === 'operator')
+            await audit.appendIn(tx, {
+              ...by.audit,
+              action: 'reservation.cancel',
+              outcome: 'SUCCESS',
+              code: null,
+              targetType: 'reservation',
+              targetId: String(row.id),
+              before: auditView(row),
+              after: auditView(after),
+            });
+          return { value: cancellationOf(after), replayed };
+        }),
+      );
+    },
+
     async listByUser(userId, limit) {
       const rows = await query<{
         id: number;
@@ -157,9 +293,12 @@ export function createPostgresReservationStore(
         seat_number: number;
         price: number;
         created_at: Date;
+        cancelled_at: Date | null;
+        refund_amount: number | null;
       }>(
         database,
-        sql`SELECT r.id, r.concert_id, c.title, c.show_datetime, r.seat_id, s.seat_number, r.price, r.created_at
+        sql`SELECT r.id, r.concert_id, c.title, c.show_datetime, r.seat_id, s.seat_number, r.price, r.created_at,
+              r.cancelled_at, r.refund_amount
             FROM reservations r JOIN concerts c ON c.id = r.concert_id JOIN seats s ON s.id = r.seat_id
             WHERE r.user_id = ${userId} ORDER BY r.id DESC LIMIT ${limit}`,
         { prepared: true },
@@ -173,6 +312,9 @@ export function createPostgresReservationStore(
         seatNumber: row.seat_number,
         price: row.price,
         reservedAt: row.created_at.toISOString(),
+        status: row.cancelled_at === null ? ('CONFIRMED' as const) : ('CANCELLED' as const),
+        refundAmount: row.refund_amount,
+        cancelledAt: row.cancelled_at?.toISOString() ?? null,
       }));
     },
   };

@@ -1,4 +1,5 @@
 import type { Idempotent } from '../../db/idempotency.js';
+import type { AuditContext } from '../audit/audit.store.js';
 import type { Outcome } from '../../shared/outcome.js';
 import type { TokenRefusal } from '../queue/queue.booking.js';
 import type { TokenRecord } from '../queue/queue.store.js';
@@ -31,7 +32,37 @@ export interface ReservationSummary {
   seatNumber: number;
   price: number;
   reservedAt: string;
+  /** CANCELLED once the buyer or an operator cancelled it (the seat is on sale again). */
+  status: 'CONFIRMED' | 'CANCELLED';
+  /** What the cancellation refunded; null while confirmed. */
+  refundAmount: number | null;
+  cancelledAt: string | null;
 }
+
+/** Who cancels: the buyer (only their own reservation, within the refund policy) or an operator. */
+export type Canceller =
+  { kind: 'buyer'; userId: number } | { kind: 'operator'; audit: AuditContext };
+
+/** A cancelled reservation, as the first cancellation answered it (and every repeat does). */
+export interface CancellationDto {
+  reservationId: number;
+  concertId: number;
+  seatId: number;
+  seatNumber: number;
+  /** What was paid. */
+  price: number;
+  /** What went back to the balance: the price minus the concert's refund fee (operators: all). */
+  refundAmount: number;
+  cancelledBy: 'buyer' | 'operator';
+  cancelledAt: string;
+}
+
+/** Why a cancellation changed nothing. */
+export type CancelRefusal =
+  /** No such reservation, or (for a buyer) not theirs. */
+  | { reason: 'not-found' }
+  /** A buyer's cancellation after the concert's refund cut-off. */
+  | { reason: 'cutoff-passed'; cutoff: string };
 
 /** Why a payment changed nothing; the reservation service words the reply. */
 export type PaymentRefusal =
@@ -55,4 +86,14 @@ export interface ReservationStore {
     token: TokenRecord,
   ): Promise<Outcome<Idempotent<ReservationDto>, PaymentRefusal>>;
   listByUser(userId: number, limit: number): Promise<ReservationSummary[]>;
+  /**
+   * Cancels a reservation in one transaction: the reservation marked cancelled, the refund
+   * credited with its REFUND ledger row, the seat's sold hold removed (the seat is free at
+   * once), the outbox event, and for an operator the audit entry. A reservation already
+   * cancelled answers its cancellation again (`replayed`), changing nothing.
+   */
+  cancel(
+    reservationId: number,
+    by: Canceller,
+  ): Promise<Outcome<Idempotent<CancellationDto>, CancelRefusal>>;
 }
