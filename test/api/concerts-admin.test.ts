@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance, travel } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -632,3 +632,38 @@ describeWithPostgres(
     });
   },
 );
+
+describe('concerts on venues on the embedded database (PGlite)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(undefined, { OPERATOR_KEY: KEY, QUEUE_BACKEND: 'postgres' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('creates a concert from a venue, holds a seat under the sale lock, and refuses a reprice after it', async () => {
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      server.client.call<T>(method, `/api/v1/admin${path}`, { headers: operator, body });
+    const venue = await call<{ venueId: number }>('POST', '/venues', hall);
+    const created = await call<Concert>('POST', '/concerts', {
+      title: 'Embedded gala',
+      venueId: venue.data.venueId,
+      showAt: hoursFromNow(48),
+      priceCategories: categories,
+      holdSeconds: 90,
+    });
+    expect([created.status, created.data.seatCount]).toEqual([201, 12]);
+    const token = await server.client.activeToken(7);
+    const seats = (await server.client.seats(token, created.data.concertId)).data
+      .availableSeats as unknown as Seat[];
+    expect(seats[5]).toMatchObject({ label: 'A-1', section: 'Upper Stalls', price: 120_000 });
+    const held = await server.client.hold(token, created.data.concertId, seats[5]!.seatId);
+    expect(held.status).toBe(201);
+    expect(Date.parse(held.data.expiresAt) - Date.now()).toBeLessThanOrEqual(90_000);
+    const reprice = await call('PATCH', `/concerts/${created.data.concertId}`, {
+      priceCategories: [{ name: 'All', price: 1, sections: ['Floor', 'Upper Stalls'] }],
+    });
+    expect([reprice.status, reprice.code]).toEqual([409, 'CONCERT_HAS_SALES']);
+  });
+});

@@ -74,7 +74,8 @@ export function assignCategories(
 
 /**
  * URL keys of a venue's sections, in map order: the name lower-cased, anything but letters and
- * digits made "-"; a name that gives an empty or taken key gets its position ("s-3").
+ * digits made "-"; a name that gives an empty key is "s-<position>", a taken key gets "-<position>" (or the next
+ * free number) added.
  */
 export function sectionKeys(names: string[]): string[] {
   const taken = new Set<string>();
@@ -85,8 +86,9 @@ export function sectionKeys(names: string[]): string[] {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 60);
-    let key = slug === '' ? `s-${i + 1}` : slug;
-    if (taken.has(key)) key = `${key}-${i + 1}`;
+    const base = slug === '' ? `s-${i + 1}` : slug;
+    let key = base;
+    for (let n = i + 1; taken.has(key); n += 1) key = `${base}-${n}`;
     taken.add(key);
     return key;
   });
