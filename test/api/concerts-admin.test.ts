@@ -430,6 +430,12 @@ describeWithPostgres(
       expect(await window({ saleOpensAt: hoursFromNow(1) })).toBe(200);
       const early = await server.client.hold(user.token, concertId, seats[0]!.seatId);
       expect([early.status, early.code]).toEqual([409, 'SALE_NOT_OPEN']);
+      // The buyers' views say so too: nothing is available before the opening.
+      expect((await seatsOf(concertId)).some((seat) => seat.isAvailable)).toBe(false);
+      const listed = await server.client.concerts(user.token);
+      expect(listed.data.find((concert) => concert.concertId === concertId)?.isAvailable).toBe(
+        false,
+      );
 
       expect(await window({ saleOpensAt: hoursFromNow(-2), saleClosesAt: hoursFromNow(-1) })).toBe(
         200,

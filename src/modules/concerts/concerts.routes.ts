@@ -11,7 +11,9 @@ const concertSchema = Type.Object({
   concertTitle: Type.String(),
   concertVenue: Type.String(),
   concertDateTime: isoTime('When the show starts.'),
-  isAvailable: Type.Boolean({ description: 'The show is ahead and at least one seat is free.' }),
+  isAvailable: Type.Boolean({
+    description: 'On sale now (the show ahead, inside its sale window) and at least one seat free.',
+  }),
 });
 
 const nullable = <T extends TSchema>(schema: T, description: string) =>
@@ -21,7 +23,10 @@ const seatSchema = Type.Object({
   seatId: id('Seat id (unique across concerts).'),
   seatNumber: Type.Integer({ minimum: 1, description: 'Seat number 1–50 within the concert.' }),
   price: Type.Integer({ minimum: 1, description: 'Price in won.' }),
-  isAvailable: Type.Boolean({ description: 'Neither held nor sold, and the show is ahead.' }),
+  isAvailable: Type.Boolean({
+    description:
+      'Neither held nor sold, and the concert on sale now (show ahead, sale window open).',
+  }),
   sectionKey: nullable(Type.String(), 'The section’s key (…/sections/{sectionKey}/seats).'),
   section: nullable(Type.String(), 'The section’s name, from the venue’s map.'),
   row: nullable(Type.String(), 'The row’s name (null in general admission).'),

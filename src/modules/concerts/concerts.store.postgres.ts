@@ -3,6 +3,13 @@ import type { Database } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import type { ConcertStore, SeatDto, SectionDto } from './concerts.store.js';
 
+/**
+ * The concert sells now: the show is ahead and its sale window, if it has one, is open (the
+ * demo's concerts have none: only the show time counts, as before).
+ */
+const onSale = sql`(c.show_datetime > now() AND coalesce(c.sale_opens_at <= now(), true)
+  AND coalesce(c.sale_closes_at > now(), true))`;
+
 /** A seat is free when nobody holds it (or the hold expired) and it is not sold. */
 const seatIsFree = sql`(h.seat_id IS NULL OR (h.status = 'HELD' AND h.expires_at <= now()))`;
 
@@ -20,7 +27,7 @@ interface SeatRow {
 
 /** Seats with their availability, section, row, label and price category, in seat order. */
 const seatRows = (where: SQL) => sql`
-  SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available,
+  SELECT s.id, s.seat_number, s.price, ${onSale} AND ${seatIsFree} AS available,
          s.section_key, s.section_name, s.row_label, s.seat_label, pc.name AS category
   FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
   LEFT JOIN concert_price_categories pc ON pc.id = s.price_category_id
@@ -54,7 +61,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
       }>(
         db,
         sql`SELECT c.id, c.title, c.venue, c.show_datetime,
-              c.show_datetime > now() AND EXISTS (
+              ${onSale} AND EXISTS (
                 SELECT 1 FROM seats s LEFT JOIN seat_holds h ON h.seat_id = s.id
                 WHERE s.concert_id = c.id AND ${seatIsFree}) AS available
             FROM concerts c ORDER BY c.show_datetime, c.id`,
