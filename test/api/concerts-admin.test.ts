@@ -382,6 +382,49 @@ describeWithPostgres(
       ]);
     });
 
+    it('moves an unsold concert to another venue (seats regenerated) and keeps VENUE_IN_USE consistent', async () => {
+      const other = await call<{ venueId: number }>('POST', '/venues', {
+        name: 'Club',
+        address: '3 Side Street, Seoul',
+        sections: [{ name: 'Room', kind: 'general-admission', capacity: 3 }],
+      });
+      const first = await call<{ venueId: number }>('POST', '/venues', {
+        ...hall,
+        name: 'Hall Two',
+      });
+      const { concertId } = (
+        await call<Concert>('POST', '/concerts', {
+          title: 'Mover',
+          venueId: first.data.venueId,
+          showAt: hoursFromNow(48),
+          priceCategories: categories,
+        })
+      ).data;
+      const newMap = { sections: [{ name: 'Only', rows: [{ name: 'A', seats: 2 }] }] };
+      const inUse = await call('PATCH', `/venues/${first.data.venueId}`, newMap);
+      expect([inUse.status, inUse.code]).toEqual([409, 'VENUE_IN_USE']);
+
+      const moved = await call<Concert>('PATCH', `/concerts/${concertId}`, {
+        venueId: other.data.venueId,
+        priceCategories: [{ name: 'Club', price: 30_000, sections: ['Room'] }],
+      });
+      expect([moved.status, moved.data.venueName, moved.data.seatCount]).toEqual([200, 'Club', 3]);
+      expect(
+        (await seatsOf(concertId)).map((seat) => [seat.seatNumber, seat.label, seat.price]),
+      ).toEqual([
+        [1, 'GA-1', 30_000],
+        [2, 'GA-2', 30_000],
+        [3, 'GA-3', 30_000],
+      ]);
+      // The first venue is free again; the second is in use.
+      expect((await call('PATCH', `/venues/${first.data.venueId}`, newMap)).status).toBe(200);
+      expect((await call('PATCH', `/venues/${other.data.venueId}`, newMap)).code).toBe(
+        'VENUE_IN_USE',
+      );
+      expect((await call('DELETE', `/concerts/${concertId}`)).status).toBe(200);
+      expect((await call('PATCH', `/venues/${other.data.venueId}`, newMap)).status).toBe(200);
+    });
+
     it('refuses repricing, moving or deleting a concert once a seat is held (409 CONCERT_HAS_SALES); other changes pass', async () => {
       const { concertId } = (await create()).data;
       const seats = await seatsOf(concertId);
