@@ -21,6 +21,7 @@ import { createGuards } from './modules/auth/guards.js';
 import type { OperatorKey } from './modules/auth/operator-key.js';
 import { balanceRoutes } from './modules/balance/balance.routes.js';
 import { concertRoutes } from './modules/concerts/concerts.routes.js';
+import { catalogueRoutes } from './modules/concerts/catalogue.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
@@ -59,6 +60,8 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   await app.register(adminRoutes, { prefix: '/admin', deliveries: container.deliveries, guards });
   const { venues, audit } = container;
   await app.register(venueRoutes, { prefix: '/admin/venues', venues, audit, guards });
+  const { catalogue } = container;
+  await app.register(catalogueRoutes, { prefix: '/admin/concerts', catalogue, audit, guards });
   await app.register(auditRoutes, { prefix: '/admin/audit', audit, guards });
   await app.register(adminReservationRoutes, {
     prefix: '/admin/reservations',

@@ -42,6 +42,11 @@ import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
+import {
+  createCatalogueService,
+  type CatalogueService,
+} from './modules/concerts/catalogue.service.js';
+import { createPostgresCatalogueStore } from './modules/concerts/catalogue.store.postgres.js';
 import { createPostgresVenueStore } from './modules/venues/venues.store.postgres.js';
 import { createAdmission, type Admission } from './modules/queue/queue.admission.js';
 import type { Worker } from './shared/loop.js';
@@ -70,6 +75,8 @@ export interface Container {
   bus: EventBus;
   /** Operators' venues and seat maps, and the audit log of their actions. */
   venues: VenueService;
+  /** Operators' concerts on venues, their seats and sale settings. */
+  catalogue: CatalogueService;
   audit: AuditService;
   /** Background work of this instance, started after listening and stopped before the pool closes. */
   workers: Worker[];
@@ -288,6 +295,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
     bus,
     venues: createVenueService({
       store: createPostgresVenueStore(database, { audit: auditLog }),
+    }),
+    catalogue: createCatalogueService({
+      store: createPostgresCatalogueStore(database, { audit: auditLog }),
+      defaultHoldSeconds: config.SEAT_HOLD_TTL_SECONDS,
     }),
     audit: createAuditService({ log: auditLog, logger }),
     redis,

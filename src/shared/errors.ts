@@ -55,6 +55,15 @@ export const errorCatalog = {
     status: 409,
     description: 'The show has already started; its seats are no longer sold.',
   },
+  SALE_NOT_OPEN: {
+    status: 409,
+    description: 'The sale of this concert has not opened yet (see its saleOpensAt).',
+  },
+  SALE_CLOSED: {
+    status: 409,
+    description: 'The sale of this concert has closed (its saleClosesAt has passed).',
+  },
+  SECTION_NOT_FOUND: { status: 404, description: 'The concert has no section with this key.' },
   SEAT_ALREADY_HELD: { status: 409, description: 'Someone else holds the seat right now.' },
   SEAT_ALREADY_RESERVED: { status: 409, description: 'The seat is sold.' },
   HOLD_REQUIRED: {
@@ -92,6 +101,26 @@ export const errorCatalog = {
     status: 409,
     description:
       'A concert uses this venue: its seat map can no longer change (name and address can).',
+  },
+  INVALID_PRICE_CATEGORIES: {
+    status: 400,
+    description:
+      'The price categories do not give every section of the venue exactly one category; `data.field` names the category or section.',
+  },
+  INVALID_SALE_SETTINGS: {
+    status: 400,
+    description:
+      'The sale window or show time breaks saleOpensAt < saleClosesAt ≤ showAt (or the show is past); `data.field` names it.',
+  },
+  TICKET_LIMIT_UNSUPPORTED: {
+    status: 400,
+    description:
+      'A ticket limit above 1 is not enforced yet (a buyer holds and pays one seat at a time); send 1 or leave it out.',
+  },
+  CONCERT_HAS_SALES: {
+    status: 409,
+    description:
+      'A seat of the concert is held or sold: its seats, prices and venue can no longer change, and it cannot be deleted.',
   },
   DEAD_LETTER_NOT_FOUND: {
     status: 404,

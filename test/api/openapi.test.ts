@@ -69,6 +69,13 @@ const addedOperations = [
   'GET /api/v1/admin/audit',
   'POST /api/v1/reservations/{reservationId}/cancel',
   'POST /api/v1/admin/reservations/{reservationId}/cancel',
+  'GET /api/v1/reservations/concerts/{concertId}/sections',
+  'GET /api/v1/reservations/concerts/{concertId}/sections/{sectionKey}/seats',
+  'POST /api/v1/admin/concerts',
+  'GET /api/v1/admin/concerts',
+  'GET /api/v1/admin/concerts/{concertId}',
+  'PATCH /api/v1/admin/concerts/{concertId}',
+  'DELETE /api/v1/admin/concerts/{concertId}',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -123,6 +130,8 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'CONCERT_NOT_FOUND',
     'SEAT_NOT_FOUND',
     'CONCERT_ENDED',
+    'SALE_NOT_OPEN',
+    'SALE_CLOSED',
     'SEAT_ALREADY_HELD',
     'SEAT_ALREADY_RESERVED',
     'IDEMPOTENCY_KEY_REUSED',
@@ -139,6 +148,8 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'HOLD_REQUIRED',
     'HOLD_EXPIRED',
     'SEAT_ALREADY_RESERVED',
+    'SALE_NOT_OPEN',
+    'SALE_CLOSED',
     'INSUFFICIENT_BALANCE',
     'IDEMPOTENCY_KEY_REUSED',
   ],
@@ -189,6 +200,46 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     ...adminGuard,
     'INVALID_REQUEST',
     'RESERVATION_NOT_FOUND',
+  ],
+  'GET /api/v1/reservations/concerts/{concertId}/sections': [
+    ...queueGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+  ],
+  'GET /api/v1/reservations/concerts/{concertId}/sections/{sectionKey}/seats': [
+    ...queueGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+    'SECTION_NOT_FOUND',
+  ],
+  'POST /api/v1/admin/concerts': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'VENUE_NOT_FOUND',
+    'INVALID_PRICE_CATEGORIES',
+    'INVALID_SALE_SETTINGS',
+    'TICKET_LIMIT_UNSUPPORTED',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  'GET /api/v1/admin/concerts': [...adminGuard, 'INVALID_REQUEST'],
+  'GET /api/v1/admin/concerts/{concertId}': [...adminGuard, 'INVALID_REQUEST', 'CONCERT_NOT_FOUND'],
+  'PATCH /api/v1/admin/concerts/{concertId}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+    'VENUE_NOT_FOUND',
+    'INVALID_PRICE_CATEGORIES',
+    'INVALID_SALE_SETTINGS',
+    'TICKET_LIMIT_UNSUPPORTED',
+    'CONCERT_HAS_SALES',
+    'PAYLOAD_TOO_LARGE',
+  ],
+  'DELETE /api/v1/admin/concerts/{concertId}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+    'CONCERT_HAS_SALES',
   ],
 };
 
@@ -343,7 +394,9 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
   it('documents 413 PAYLOAD_TOO_LARGE and 415 UNSUPPORTED_MEDIA_TYPE on every operation with a JSON body', () => {
     const withBody = operationsOf(document).filter(([, operation]) => operation.requestBody);
     expect(withBody.map(([name]) => name).sort()).toEqual([
+      'PATCH /api/v1/admin/concerts/{concertId}',
       'PATCH /api/v1/admin/venues/{venueId}',
+      'POST /api/v1/admin/concerts',
       'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
       'POST /api/v1/reservations',
@@ -391,6 +444,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'POST /api/v1/reservations/concerts/{concertId}/seats/hold',
       'DELETE /api/v1/reservations/concerts/{concertId}/seats/hold',
       'POST /api/v1/reservations',
+      'GET /api/v1/reservations/concerts/{concertId}/sections',
+      'GET /api/v1/reservations/concerts/{concertId}/sections/{sectionKey}/seats',
     ];
     const adminOnly = [
       'GET /api/v1/admin/dead-letters',
@@ -401,6 +456,11 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'PATCH /api/v1/admin/venues/{venueId}',
       'GET /api/v1/admin/audit',
       'POST /api/v1/admin/reservations/{reservationId}/cancel',
+      'POST /api/v1/admin/concerts',
+      'GET /api/v1/admin/concerts',
+      'GET /api/v1/admin/concerts/{concertId}',
+      'PATCH /api/v1/admin/concerts/{concertId}',
+      'DELETE /api/v1/admin/concerts/{concertId}',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

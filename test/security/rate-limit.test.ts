@@ -83,6 +83,13 @@ describeWithPostgres('rate limits', () => {
     ['GET', '/api/v1/admin/venues/1', 'account'],
     ['PATCH', '/api/v1/admin/venues/1', 'account'],
     ['GET', '/api/v1/admin/audit', 'account'],
+    ['GET', '/api/v1/reservations/concerts/1/sections', 'booking'],
+    ['GET', '/api/v1/reservations/concerts/1/sections/floor/seats', 'booking'],
+    ['POST', '/api/v1/admin/concerts', 'account'],
+    ['GET', '/api/v1/admin/concerts', 'account'],
+    ['GET', '/api/v1/admin/concerts/1', 'account'],
+    ['PATCH', '/api/v1/admin/concerts/1', 'account'],
+    ['DELETE', '/api/v1/admin/concerts/1', 'account'],
   ];
 
   it('counts each API route against the budget it names, and all of them against the address', async () => {

@@ -1,7 +1,5 @@
 ALTER TABLE "point_transactions" DROP CONSTRAINT "point_transactions_type";--> statement-breakpoint
 DROP INDEX "reservations_seat_key";--> statement-breakpoint
-ALTER TABLE "concerts" ADD COLUMN IF NOT EXISTS "refund_cutoff_hours" integer DEFAULT 24 NOT NULL;--> statement-breakpoint
-ALTER TABLE "concerts" ADD COLUMN IF NOT EXISTS "refund_fee_percent" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "reservations" ADD COLUMN "cancelled_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "reservations" ADD COLUMN "cancelled_by" text;--> statement-breakpoint
 ALTER TABLE "reservations" ADD COLUMN "refund_amount" bigint;--> statement-breakpoint
@@ -9,8 +7,6 @@ CREATE UNIQUE INDEX "point_transactions_refund_key" ON "point_transactions" USIN
 CREATE UNIQUE INDEX "reservations_seat_key" ON "reservations" USING btree ("seat_id") WHERE "reservations"."cancelled_at" IS NULL;--> statement-breakpoint
 ALTER TABLE "point_transactions" ADD CONSTRAINT "point_transactions_reservation" CHECK (("point_transactions"."type" = 'CHARGE') = ("point_transactions"."reservation_id" IS NULL));--> statement-breakpoint
 ALTER TABLE "point_transactions" ADD CONSTRAINT "point_transactions_type" CHECK ("point_transactions"."type" IN ('CHARGE', 'USE', 'REFUND'));--> statement-breakpoint
-DO $$ BEGIN ALTER TABLE "concerts" ADD CONSTRAINT "concerts_refund_cutoff_hours" CHECK ("concerts"."refund_cutoff_hours" >= 0); EXCEPTION WHEN duplicate_object THEN NULL; END $$;--> statement-breakpoint
-DO $$ BEGIN ALTER TABLE "concerts" ADD CONSTRAINT "concerts_refund_fee_percent" CHECK ("concerts"."refund_fee_percent" >= 0 AND "concerts"."refund_fee_percent" <= 100); EXCEPTION WHEN duplicate_object THEN NULL; END $$;--> statement-breakpoint
 ALTER TABLE "reservations" ADD CONSTRAINT "reservations_cancellation" CHECK (("reservations"."cancelled_at" IS NULL AND "reservations"."cancelled_by" IS NULL AND "reservations"."refund_amount" IS NULL)
         OR ("reservations"."cancelled_at" IS NOT NULL AND "reservations"."cancelled_by" IS NOT NULL AND "reservations"."refund_amount" IS NOT NULL
           AND "reservations"."cancelled_by" IN ('buyer', 'operator')

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
@@ -11,15 +11,54 @@ const concertSchema = Type.Object({
   concertTitle: Type.String(),
   concertVenue: Type.String(),
   concertDateTime: isoTime('When the show starts.'),
-  isAvailable: Type.Boolean({ description: 'The show is ahead and at least one seat is free.' }),
+  isAvailable: Type.Boolean({
+    description: 'On sale now (the show ahead, inside its sale window) and at least one seat free.',
+  }),
 });
+
+const nullable = <T extends TSchema>(schema: T, description: string) =>
+  Type.Union([schema, Type.Null()], { description });
 
 const seatSchema = Type.Object({
   seatId: id('Seat id (unique across concerts).'),
   seatNumber: Type.Integer({ minimum: 1, description: 'Seat number 1–50 within the concert.' }),
   price: Type.Integer({ minimum: 1, description: 'Price in won.' }),
-  isAvailable: Type.Boolean({ description: 'Neither held nor sold, and the show is ahead.' }),
+  isAvailable: Type.Boolean({
+    description:
+      'Neither held nor sold, and the concert on sale now (show ahead, sale window open).',
+  }),
+  sectionKey: nullable(Type.String(), 'The section’s key (…/sections/{sectionKey}/seats).'),
+  section: nullable(Type.String(), 'The section’s name, from the venue’s map.'),
+  row: nullable(Type.String(), 'The row’s name (null in general admission).'),
+  label: nullable(Type.String(), 'How the ticket names the seat ("A-12", "GA-17").'),
+  priceCategory: nullable(Type.String(), 'The seat’s price category.'),
 });
+
+const seatExample = {
+  seatId: 1,
+  seatNumber: 1,
+  price: 150_000,
+  isAvailable: true,
+  sectionKey: 'stalls',
+  section: 'Stalls',
+  row: 'A',
+  label: 'A-1',
+  priceCategory: 'VIP',
+};
+
+const sectionSchema = Type.Object({
+  sectionKey: Type.String({ description: 'The section in URLs, unique in the concert.' }),
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('seated'), Type.Literal('general-admission')]),
+  priceCategory: Type.String(),
+  price: Type.Integer({ minimum: 1, description: 'Price in won.' }),
+  capacity: Type.Integer({ minimum: 1, description: 'Seats or places.' }),
+  free: Type.Integer({ minimum: 0, description: 'Neither held nor sold.' }),
+  held: Type.Integer({ minimum: 0, description: 'Held right now (live holds).' }),
+  sold: Type.Integer({ minimum: 0 }),
+});
+
+const concertIdParams = Type.Object({ concertId: id('Concert id.') });
 
 const popularSchema = Type.Object({
   concertId: id('Concert id.'),
@@ -74,7 +113,9 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
       schema: {
         tags,
         summary: 'Seat map of one concert',
-        params: Type.Object({ concertId: id('Concert id.') }),
+        description:
+          'Every seat. For a large venue read the sections (…/sections) and then one section’s seats instead.',
+        params: concertIdParams,
         headers: guards.queue.headers,
         security: guards.queue.security,
         response: responses(
@@ -90,7 +131,7 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
               }),
               {
                 concertId: 1,
-                availableSeats: [{ seatId: 1, seatNumber: 1, price: 150_000, isAvailable: true }],
+                availableSeats: [seatExample],
               },
             ),
             description: 'All seats of the concert with their availability.',
@@ -103,6 +144,103 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
       const { concertId } = request.params;
       const record = await guards.token.record(request);
       return ok({ concertId, availableSeats: await concerts.seats(record, concertId) });
+    },
+  );
+
+  app.get(
+    '/:concertId/sections',
+    {
+      config: { rateLimitGroup: 'booking' },
+      schema: {
+        tags,
+        summary: 'Sections of one concert',
+        description:
+          'In map order, each with its price category and its seats counted (free, held, sold); empty for a ' +
+          'concert without a venue.',
+        params: concertIdParams,
+        headers: guards.queue.headers,
+        security: guards.queue.security,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(
+              Type.Object({ concertId: id('Concert id.'), sections: Type.Array(sectionSchema) }),
+              {
+                concertId: 1,
+                sections: [
+                  {
+                    sectionKey: 'stalls',
+                    name: 'Stalls',
+                    kind: 'seated',
+                    priceCategory: 'VIP',
+                    price: 150_000,
+                    capacity: 400,
+                    free: 380,
+                    held: 5,
+                    sold: 15,
+                  },
+                ],
+              },
+            ),
+            description: 'The sections.',
+          },
+          [...guards.queue.errors, 'CONCERT_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      const { concertId } = request.params;
+      const record = await guards.token.record(request);
+      return ok({ concertId, sections: await concerts.sections(record, concertId) });
+    },
+  );
+
+  app.get(
+    '/:concertId/sections/:sectionKey/seats',
+    {
+      config: { rateLimitGroup: 'booking' },
+      schema: {
+        tags,
+        summary: 'Seats of one section',
+        params: Type.Object({
+          concertId: id('Concert id.'),
+          sectionKey: Type.String({
+            minLength: 1,
+            maxLength: 100,
+            pattern: '^[a-z0-9-]+$',
+            description: 'The section’s key (…/sections).',
+            examples: ['stalls'],
+          }),
+        }),
+        headers: guards.queue.headers,
+        security: guards.queue.security,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(
+              Type.Object({
+                concertId: id('Concert id.'),
+                sectionKey: Type.String(),
+                seats: Type.Array(seatSchema, {
+                  description: 'The section’s seats in seat order.',
+                }),
+              }),
+              { concertId: 1, sectionKey: 'stalls', seats: [seatExample] },
+            ),
+            description: 'The section’s seats with their availability.',
+          },
+          [...guards.queue.errors, 'CONCERT_NOT_FOUND', 'SECTION_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      const { concertId, sectionKey } = request.params;
+      const record = await guards.token.record(request);
+      return ok({
+        concertId,
+        sectionKey,
+        seats: await concerts.sectionSeats(record, concertId, sectionKey),
+      });
     },
   );
 

@@ -9,7 +9,13 @@ import type {
   ConcertSummary,
   PopularConcertDto,
   SeatDto,
+  SectionDto,
 } from './concerts.store.js';
+
+const concertNotFound = (concertId: number) =>
+  new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
+    field: 'concertId',
+  });
 
 /** Concert summaries kept for the Redis-served popular list (more concerts than this: start over). */
 const SUMMARY_CACHE_SIZE = 10_000;
@@ -73,10 +79,33 @@ export function createConcertService(deps: {
     async seats(record: TokenRecord, concertId: number): Promise<SeatDto[]> {
       queue.assertAccess(record, 'browse-seats', concertId);
       const seats = await store.seats(concertId);
-      if (!seats)
-        throw new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
-          field: 'concertId',
-        });
+      if (!seats) throw concertNotFound(concertId);
+      return seats;
+    },
+
+    /** A concert's sections with their prices and seats counted (free, held, sold). */
+    async sections(record: TokenRecord, concertId: number): Promise<SectionDto[]> {
+      queue.assertAccess(record, 'browse-seats', concertId);
+      const sections = await store.sections(concertId);
+      if (!sections) throw concertNotFound(concertId);
+      return sections;
+    },
+
+    /** One section's seats: a large venue's map read a section at a time. */
+    async sectionSeats(
+      record: TokenRecord,
+      concertId: number,
+      sectionKey: string,
+    ): Promise<SeatDto[]> {
+      queue.assertAccess(record, 'browse-seats', concertId);
+      const seats = await store.sectionSeats(concertId, sectionKey);
+      if (seats === 'concert-not-found') throw concertNotFound(concertId);
+      if (seats === 'section-not-found')
+        throw new AppError(
+          'SECTION_NOT_FOUND',
+          `Concert ${concertId} has no section "${sectionKey}".`,
+          { field: 'sectionKey' },
+        );
       return seats;
     },
 

@@ -1,10 +1,52 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
-import type { ConcertStore } from './concerts.store.js';
+import type { ConcertStore, SeatDto, SectionDto } from './concerts.store.js';
+
+/**
+ * The concert sells now: the show is ahead and its sale window, if it has one, is open (the
+ * demo's concerts have none: only the show time counts, as before).
+ */
+const onSale = sql`(c.show_datetime > now() AND coalesce(c.sale_opens_at <= now(), true)
+  AND coalesce(c.sale_closes_at > now(), true))`;
 
 /** A seat is free when nobody holds it (or the hold expired) and it is not sold. */
 const seatIsFree = sql`(h.seat_id IS NULL OR (h.status = 'HELD' AND h.expires_at <= now()))`;
+
+interface SeatRow {
+  id: number;
+  seat_number: number;
+  price: number;
+  available: boolean;
+  section_key: string | null;
+  section_name: string | null;
+  row_label: string | null;
+  seat_label: string | null;
+  category: string | null;
+}
+
+/** Seats with their availability, section, row, label and price category, in seat order. */
+const seatRows = (where: SQL) => sql`
+  SELECT s.id, s.seat_number, s.price, ${onSale} AND ${seatIsFree} AS available,
+         s.section_key, s.section_name, s.row_label, s.seat_label, pc.name AS category
+  FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
+  LEFT JOIN concert_price_categories pc ON pc.id = s.price_category_id
+  WHERE ${where} ORDER BY s.seat_number`;
+
+const toSeat = (row: SeatRow): SeatDto => ({
+  seatId: row.id,
+  seatNumber: row.seat_number,
+  price: row.price,
+  isAvailable: row.available,
+  sectionKey: row.section_key,
+  section: row.section_name,
+  row: row.row_label,
+  label: row.seat_label,
+  priceCategory: row.category,
+});
+
+const concertExists = async (db: Database, concertId: number) =>
+  (await queryOne(db, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`)) !== undefined;
 
 export function createPostgresConcertStore(database: Database): ConcertStore {
   const db = database;
@@ -19,7 +61,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
       }>(
         db,
         sql`SELECT c.id, c.title, c.venue, c.show_datetime,
-              c.show_datetime > now() AND EXISTS (
+              ${onSale} AND EXISTS (
                 SELECT 1 FROM seats s LEFT JOIN seat_holds h ON h.seat_id = s.id
                 WHERE s.concert_id = c.id AND ${seatIsFree}) AS available
             FROM concerts c ORDER BY c.show_datetime, c.id`,
@@ -36,28 +78,62 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
 
     async seats(concertId) {
       // One query over the (concert_id, seat_number) index joined to holds by primary key.
+      const rows = await query<SeatRow>(db, seatRows(sql`s.concert_id = ${concertId}`), {
+        prepared: true,
+      });
+      if (rows.length === 0 && !(await concertExists(db, concertId))) return null;
+      return rows.map(toSeat);
+    },
+
+    async sections(concertId) {
+      // One grouped query over (concert_id, section_key, seat_number), holds by primary key.
       const rows = await query<{
-        id: number;
-        seat_number: number;
+        key: string;
+        name: string;
+        kind: SectionDto['kind'];
+        category: string;
         price: number;
-        available: boolean;
+        capacity: number;
+        free: number;
+        held: number;
+        sold: number;
       }>(
         db,
-        sql`SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available
-            FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
-            WHERE s.concert_id = ${concertId} ORDER BY s.seat_number`,
+        sql`SELECT cs.key, cs.name, cs.kind, pc.name AS category, pc.price, cs.capacity,
+              count(*) FILTER (WHERE ${seatIsFree}) AS free,
+              count(*) FILTER (WHERE h.status = 'HELD' AND h.expires_at > now()) AS held,
+              count(*) FILTER (WHERE h.status = 'SOLD') AS sold
+            FROM concert_sections cs
+            JOIN concert_price_categories pc ON pc.id = cs.price_category_id
+            JOIN seats s ON s.concert_id = cs.concert_id AND s.section_key = cs.key
+            LEFT JOIN seat_holds h ON h.seat_id = s.id
+            WHERE cs.concert_id = ${concertId}
+            GROUP BY cs.position, cs.key, cs.name, cs.kind, pc.name, pc.price, cs.capacity
+            ORDER BY cs.position`,
         { prepared: true },
       );
-      if (rows.length === 0) {
-        const concert = await queryOne(db, sql`SELECT 1 FROM concerts WHERE id = ${concertId}`);
-        if (!concert) return null;
-      }
+      if (rows.length === 0 && !(await concertExists(db, concertId))) return null;
       return rows.map((row) => ({
-        seatId: row.id,
-        seatNumber: row.seat_number,
+        sectionKey: row.key,
+        name: row.name,
+        kind: row.kind,
+        priceCategory: row.category,
         price: row.price,
-        isAvailable: row.available,
+        capacity: row.capacity,
+        free: row.free,
+        held: row.held,
+        sold: row.sold,
       }));
+    },
+
+    async sectionSeats(concertId, sectionKey) {
+      const rows = await query<SeatRow>(
+        db,
+        seatRows(sql`s.concert_id = ${concertId} AND s.section_key = ${sectionKey}`),
+        { prepared: true },
+      );
+      if (rows.length > 0) return rows.map(toSeat);
+      return (await concertExists(db, concertId)) ? 'section-not-found' : 'concert-not-found';
     },
 
     async summaries(ids) {

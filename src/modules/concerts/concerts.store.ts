@@ -12,6 +12,25 @@ export interface SeatDto {
   seatNumber: number;
   price: number;
   isAvailable: boolean;
+  /** From the venue's map (null for seats made directly, the demo's). */
+  sectionKey: string | null;
+  section: string | null;
+  row: string | null;
+  label: string | null;
+  priceCategory: string | null;
+}
+
+/** One section of a concert on a venue, its seats counted by state. */
+export interface SectionDto {
+  sectionKey: string;
+  name: string;
+  kind: 'seated' | 'general-admission';
+  priceCategory: string;
+  price: number;
+  capacity: number;
+  free: number;
+  held: number;
+  sold: number;
 }
 
 export interface PopularConcertDto {
@@ -29,6 +48,13 @@ export interface ConcertStore {
   list(): Promise<ConcertDto[]>;
   /** Seats of one concert in seat order; null when the concert does not exist. */
   seats(concertId: number): Promise<SeatDto[] | null>;
+  /** The concert's sections in map order (none for a concert without a venue); null: no concert. */
+  sections(concertId: number): Promise<SectionDto[] | null>;
+  /** One section's seats in seat order; why not when the concert or the section does not exist. */
+  sectionSeats(
+    concertId: number,
+    sectionKey: string,
+  ): Promise<SeatDto[] | 'concert-not-found' | 'section-not-found'>;
   popular(limit: number): Promise<PopularConcertDto[]>;
   /** The concerts among `ids` that exist, in no particular order. */
   summaries(ids: number[]): Promise<ConcertSummary[]>;

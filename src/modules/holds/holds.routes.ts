@@ -68,6 +68,8 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
             'CONCERT_NOT_FOUND',
             'SEAT_NOT_FOUND',
             'CONCERT_ENDED',
+            'SALE_NOT_OPEN',
+            'SALE_CLOSED',
             'SEAT_ALREADY_HELD',
             'SEAT_ALREADY_RESERVED',
             'IDEMPOTENCY_KEY_REUSED',

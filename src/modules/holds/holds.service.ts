@@ -20,6 +20,16 @@ const seatTaken = (seatId: number, sold: boolean): AppError =>
     { field: 'seatId' },
   );
 
+const saleNotOpen = (concertId: number): AppError =>
+  new AppError('SALE_NOT_OPEN', `The sale of concert ${concertId} has not opened yet.`, {
+    field: 'concertId',
+  });
+
+const saleClosed = (concertId: number): AppError =>
+  new AppError('SALE_CLOSED', `The sale of concert ${concertId} has closed.`, {
+    field: 'concertId',
+  });
+
 /** The reply to a hold the database refused. */
 function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
   switch (refusal.reason) {
@@ -39,6 +49,10 @@ function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
       return new AppError('CONCERT_ENDED', 'The show has already started.', {
         field: 'concertId',
       });
+    case 'sale-not-open':
+      return saleNotOpen(input.concertId);
+    case 'sale-closed':
+      return saleClosed(input.concertId);
     case 'seat-taken':
       return seatTaken(input.seatId, refusal.sold);
   }

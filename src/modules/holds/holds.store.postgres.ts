@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
+import { concertSaleLock } from '../../db/locks.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
 import type { BookingToken, BookingTokens, VerifiedToken } from '../queue/queue.booking.js';
@@ -14,21 +15,34 @@ interface SeatRow {
   concert_id: number;
   seat_number: number;
   ended: boolean;
+  /** The concert's sale window, by this transaction's clock. */
+  not_open: boolean;
+  closed: boolean;
+  /** The concert's hold lifetime, as an interval ("300 seconds"). */
+  hold_ttl: string;
 }
 
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
 const USER_HOLD_LOCK = 7_284_113;
 
-/** Looks up the seat inside its concert, or refuses naming which of the two does not exist. */
+/**
+ * Looks up the seat inside its concert with the concert's sale window and hold lifetime (read
+ * under the concert's sale lock, so an operator's change is wholly before or after this hold),
+ * or refuses naming which of the two does not exist.
+ */
 async function findSeat(
   tx: Executor,
   concertId: number,
   seatId: number,
+  defaultTtlSeconds: number,
   refuse: Refuse,
 ): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
-    sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
+    sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended,
+          coalesce(c.sale_opens_at > now(), false) AS not_open,
+          coalesce(c.sale_closes_at <= now(), false) AS closed,
+          coalesce(c.hold_seconds, ${defaultTtlSeconds}::int) || ' seconds' AS hold_ttl
         FROM seats s JOIN concerts c ON c.id = s.concert_id
         WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
     { prepared: true },
@@ -47,7 +61,6 @@ export function createPostgresHoldStore(
   },
 ): HoldStore {
   const { tokens } = options;
-  const ttl = `${options.holdTtlSeconds} seconds`;
 
   async function takeSeat(
     tx: Executor,
@@ -59,14 +72,25 @@ export function createPostgresHoldStore(
     if (dead !== null) refuse({ reason: 'token', refusal: dead });
     // One user's holds take turns (two tabs holding two seats at once): each then sees the
     // other's committed hold and replaces it, instead of both colliding on the one-HELD-row-per-
-    // user index. Taken before any seat row, so the lock order stays user → seat → token.
+    // user index. Then the concert's sale lock, shared: holds never wait for each other, and an
+    // operator's change of prices or sale window waits for them (docs/decisions/0036). Both
+    // taken before any seat row, so the lock order stays user → concert → seat → token.
     await query(
       tx,
-      sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)}))`,
+      sql`SELECT pg_advisory_xact_lock(${USER_HOLD_LOCK}, hashtext(${String(request.userId)})),
+                 ${concertSaleLock(request.concertId, 'shared')}`,
       { prepared: true },
     );
-    const seat = await findSeat(tx, request.concertId, request.seatId, refuse);
+    const seat = await findSeat(
+      tx,
+      request.concertId,
+      request.seatId,
+      options.holdTtlSeconds,
+      refuse,
+    );
     if (seat.ended) refuse({ reason: 'concert-ended' });
+    if (seat.not_open) refuse({ reason: 'sale-not-open' });
+    if (seat.closed) refuse({ reason: 'sale-closed' });
     const dto = (expiresAt: Date): HoldDto => ({
       concertId: request.concertId,
       seatId: request.seatId,
@@ -85,7 +109,7 @@ export function createPostgresHoldStore(
     const taken = await queryOne<{ expires_at: Date }>(
       tx,
       sql`INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at, created_at)
-          VALUES (${request.seatId}, ${request.userId}, ${request.holdUuid}, 'HELD', now() + ${ttl}::interval, now())
+          VALUES (${request.seatId}, ${request.userId}, ${request.holdUuid}, 'HELD', now() + ${seat.hold_ttl}::interval, now())
           ON CONFLICT (seat_id) DO UPDATE
             SET user_id = excluded.user_id, hold_uuid = excluded.hold_uuid, status = 'HELD',
                 expires_at = excluded.expires_at, created_at = excluded.created_at

@@ -38,6 +38,9 @@ export type HoldRefusal =
   | { reason: 'concert-not-found' }
   | { reason: 'seat-not-found' }
   | { reason: 'concert-ended' }
+  /** Outside the concert's sale window (by the transaction's clock). */
+  | { reason: 'sale-not-open' }
+  | { reason: 'sale-closed' }
   /**
    * Held by someone else or sold. `holderId` lets the seat gate remember whose it is, so that
    * user's own repeats still reach the database; null when the row was gone by the time it was

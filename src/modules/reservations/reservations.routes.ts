@@ -121,6 +121,8 @@ export function reservationRoutes(
             'HOLD_EXPIRED',
             'SEAT_ALREADY_RESERVED',
             'CONCERT_ENDED',
+            'SALE_NOT_OPEN',
+            'SALE_CLOSED',
             'INSUFFICIENT_BALANCE',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,

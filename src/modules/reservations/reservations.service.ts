@@ -37,6 +37,20 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
       return new AppError('CONCERT_ENDED', 'The show has already started; nothing was charged.', {
         field: 'seatId',
       });
+    case 'sale-not-open':
+      return new AppError(
+        'SALE_NOT_OPEN',
+        'The sale of this concert has not opened yet; nothing was charged.',
+        { field: 'seatId' },
+      );
+    case 'sale-closed':
+      return new AppError(
+        'SALE_CLOSED',
+        'The sale of this concert has closed; nothing was charged.',
+        {
+          field: 'seatId',
+        },
+      );
     case 'claim':
       return new AppError(refusal.claim, claimMessages[refusal.claim](seatId), {
         field: 'seatId',

@@ -26,6 +26,8 @@ interface LockedHold {
   status: 'HELD' | 'SOLD';
   live: boolean;
   ended: boolean;
+  not_open: boolean;
+  closed: boolean;
   concert_id: number;
   seat_number: number;
   price: number;
@@ -41,7 +43,8 @@ async function lockOwnHold(
   const hold = await queryOne<LockedHold>(
     tx,
     sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, c.show_datetime <= now() AS ended,
-          s.concert_id, s.seat_number, s.price
+          coalesce(c.sale_opens_at > now(), false) AS not_open,
+          coalesce(c.sale_closes_at <= now(), false) AS closed, s.concert_id, s.seat_number, s.price
         FROM seat_holds h JOIN seats s ON s.id = h.seat_id JOIN concerts c ON c.id = s.concert_id
         WHERE h.seat_id = ${seatId} FOR UPDATE OF h`,
     { prepared: true },
@@ -52,6 +55,9 @@ async function lockOwnHold(
   }
   // Only the hold checked the show time: a hold taken just before the show could be paid after.
   if (hold?.ended) refuse({ reason: 'concert-ended' });
+  // The sale window, by this transaction's clock, in the statement that locks the hold.
+  if (hold?.not_open) refuse({ reason: 'sale-not-open' });
+  if (hold?.closed) refuse({ reason: 'sale-closed' });
   const refusal = paymentRefusal(
     hold ? { status: hold.status, ownerId: hold.user_id, live: hold.live } : null,
     userId,

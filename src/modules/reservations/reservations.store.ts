@@ -70,6 +70,9 @@ export type PaymentRefusal =
   | { reason: 'token'; refusal: TokenRefusal }
   | { reason: 'seat-not-found' }
   | { reason: 'concert-ended' }
+  /** Outside the concert's sale window (by the payment transaction's clock). */
+  | { reason: 'sale-not-open' }
+  | { reason: 'sale-closed' }
   /** The seat's hold row is not the payer's live hold. */
   | { reason: 'claim'; claim: ClaimRefusal }
   | { reason: 'insufficient-balance'; price: number }
