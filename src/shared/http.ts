@@ -102,6 +102,12 @@ export const idempotencyKeyHeader = Type.String({
 export const id = (description: string) =>
   Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description, examples: [1] });
 
+/** Keyset paging of a newest-first list: at most `limit` items older than the id `before`. */
+export const pageQuery = (items: string, defaultLimit: number) => ({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: defaultLimit }),
+  before: Type.Optional(id(`${items} with a smaller id than this.`)),
+});
+
 /**
  * A UUID in its canonical 8-4-4-4-12 hex form (ajv's `uuid` format also accepts `urn:uuid:`,
  * which PostgreSQL does not). Compare keys after toLowerCase(): PostgreSQL stores uuids so.

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
+import { bodyErrors, id, ok, pageQuery, responses, successEnvelope } from '../../shared/http.js';
 import { recordRefusals } from '../audit/audit.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
@@ -77,13 +77,7 @@ export function catalogueRoutes(
         description: 'Newest first, with sale settings and price categories. Page with `before`.',
         headers: admin.headers,
         security: admin.security,
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-            before: Type.Optional(id('Concerts with a smaller id than this.')),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: Type.Object(pageQuery('Concerts', 100), { additionalProperties: false }),
         response: responses(
           {
             status: 200,
