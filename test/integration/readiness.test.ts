@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 interface NotReadyBody {
   reason: string;
   reasons: { reason: string; component: string; message: string }[];
+  outbox?: { unsent: number; oldestUnsentSeconds: number };
 }
 
 /**
@@ -107,6 +108,8 @@ describeWithPostgres('readiness', () => {
     expect(refused.message).toMatch(
       /1 event\(s\) unsent, the oldest 4\d(\.\d)? s old \(allowed: 30 s\)/,
     );
+    // The reading itself comes with the refusal.
+    expect(refused.data.outbox).toMatchObject({ unsent: 1 });
     expect((await live()).status).toBe(200);
 
     // The relay publishes it again (consumers apply it once: the inbox knows the event).

@@ -149,7 +149,12 @@ export function healthRoutes(app: App, deps: HealthDeps): void {
           reasons.length === 1 && first
             ? first.message
             : `Not ready: ${reasons.map((problem) => problem.reason).join(', ')}.`,
-          { reason: first?.reason, reasons, ...(pending > 0 ? { pending } : {}) },
+          {
+            reason: first?.reason,
+            reasons,
+            ...(lag ? { outbox: lag } : {}),
+            ...(pending > 0 ? { pending } : {}),
+          },
         );
       }
       return ok({
