@@ -100,6 +100,8 @@ export async function buildApp({
     // working (the outbox keeps the events), so it must not take the instance out of rotation.
     redis: config.QUEUE_BACKEND !== 'postgres' ? container.redis : undefined,
     outboxLag: container.relay.lag,
+    readiness: container.readiness,
+    maxOutboxLagSeconds: config.READY_MAX_OUTBOX_LAG_SECONDS,
     isClosing: closing.isClosing,
   });
   await app.register(liveStreams, { live: container.live });

@@ -50,6 +50,7 @@ import { createPostgresCatalogueStore } from './modules/concerts/catalogue.store
 import { createPostgresVenueStore } from './modules/venues/venues.store.postgres.js';
 import { createAdmission, type Admission } from './modules/queue/queue.admission.js';
 import type { Worker } from './shared/loop.js';
+import { createReadiness, type Readiness } from './shared/readiness.js';
 import { createConsumers } from './workers/consumers.worker.js';
 import { createDeliveryWorker } from './workers/delivery.worker.js';
 import { createHousekeeping } from './workers/housekeeping.worker.js';
@@ -84,6 +85,8 @@ export interface Container {
   redis: Redis | undefined;
   /** This instance's Prometheus metrics (METRICS=on), served at GET /metrics. */
   metrics: Metrics | undefined;
+  /** What GET /health/ready reads from memory: the workers' runs, the Kafka clients' state. */
+  readiness: Readiness;
 }
 
 /** How long a scrape waits for the shared stores before it answers without their gauges. */
@@ -231,6 +234,35 @@ export function createContainer(config: Config, database: Database, logger: Logg
     presence,
     logger,
   });
+  const workers: Worker[] = [
+    // Places joins from the log; stopped last, after the server took its last join.
+    ...(streamQueue ? [streamQueue.worker] : []),
+    // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
+    ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
+    admission,
+    live,
+    createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
+    createDeliveryWorker(deliveries, consumers, {
+      leaseMs: config.DELIVERY_LEASE_MS,
+      policy,
+      intervalMs: config.DELIVERY_INTERVAL_MS,
+      logger,
+      metrics,
+    }),
+    relay,
+    createHousekeeping(database, {
+      retentionHours: config.RETENTION_HOURS,
+      intervalMs: 60_000,
+      logger,
+    }),
+  ];
+  const readiness = createReadiness({
+    missedRuns: config.READY_WORKER_MISSED_RUNS,
+    minStallMs: config.READY_WORKER_MIN_STALL_SECONDS * 1000,
+  });
+  for (const worker of workers) if (worker.progress) readiness.watch(worker.progress);
+  if (streamQueue) readiness.require(() => streamQueue.worker.readiness());
+  if (bus.readiness) readiness.require(bus.readiness);
   return {
     config,
     database,
@@ -270,28 +302,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     deliveries,
     // Started in this order, stopped in reverse: consumers listen before the relay publishes,
     // and the relay stops publishing before they stop listening.
-    workers: [
-      // Places joins from the log; stopped last, after the server took its last join.
-      ...(streamQueue ? [streamQueue.worker] : []),
-      // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
-      ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
-      admission,
-      live,
-      createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
-      createDeliveryWorker(deliveries, consumers, {
-        leaseMs: config.DELIVERY_LEASE_MS,
-        policy,
-        intervalMs: config.DELIVERY_INTERVAL_MS,
-        logger,
-        metrics,
-      }),
-      relay,
-      createHousekeeping(database, {
-        retentionHours: config.RETENTION_HOURS,
-        intervalMs: 60_000,
-        logger,
-      }),
-    ],
+    workers,
     bus,
     venues: createVenueService({
       store: createPostgresVenueStore(database, { audit: auditLog }),
@@ -303,6 +314,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     audit: createAuditService({ log: auditLog, logger }),
     redis,
     metrics,
+    readiness,
   };
 }
 

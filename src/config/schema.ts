@@ -11,6 +11,7 @@ import {
   httpSettings,
   metricsSettings,
   rateLimitSettings,
+  readinessSettings,
   serviceSettings,
 } from './server.settings.js';
 import { databaseSettings, redisSettings, retentionSettings } from './storage.settings.js';
@@ -31,6 +32,7 @@ export const configSchema = Type.Object({
   ...rateLimitSettings,
   ...httpSettings,
   ...metricsSettings,
+  ...readinessSettings,
   ...queueBackendSettings,
   ...redisSettings,
   ...liveSettings,

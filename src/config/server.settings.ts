@@ -170,3 +170,25 @@ export const metricsSettings = {
       'When set (at least 32 characters), GET /metrics needs Authorization: Bearer <key> (401 METRICS_KEY_INVALID otherwise). Empty: /metrics is open; keep it off the public network.',
   }),
 };
+
+/** What GET /health/ready checks beyond the database and Redis (docs/decisions/0040). */
+export const readinessSettings = {
+  READY_WORKER_MISSED_RUNS: int(
+    3,
+    1,
+    1_000,
+    'GET /health/ready fails (worker-stalled) when a background worker (admission, outbox relay, delivery, housekeeping…) has not completed a run for this many of its intervals…',
+  ),
+  READY_WORKER_MIN_STALL_SECONDS: int(
+    15,
+    1,
+    3_600,
+    '…nor for at least this long, so short intervals do not flap on one slow run.',
+  ),
+  READY_MAX_OUTBOX_LAG_SECONDS: int(
+    30,
+    0,
+    86_400,
+    'GET /health/ready fails (outbox-lag) when the oldest committed event the bus has not accepted is older than this; 0: never.',
+  ),
+};

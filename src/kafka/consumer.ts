@@ -42,7 +42,15 @@ export interface GroupMemberOptions {
   config?: Record<string, unknown>;
   /** True once the member is no longer wanted: a member that joins after that leaves at once. */
   stopped: () => boolean;
+  /**
+   * Called when the group hands this member its partitions (possibly none: more members than
+   * partitions) — the moment it is a working member, which `connect` and `run` do not wait for.
+   */
+  onAssigned?: (assignment: { topic: string; partition: number }[]) => void;
 }
+
+/** librdkafka's code of a rebalance that assigns partitions (the other one revokes them). */
+const ASSIGN_PARTITIONS = -175;
 
 /**
  * Joins `groupId` as a new member and starts it. A group without a committed offset reads
@@ -66,6 +74,14 @@ export async function joinGroup(
       ...options.kafkaJS,
     },
     ...options.config,
+    // Returning nothing keeps the client's own assignment; this only listens.
+    rebalance_cb: (
+      error: { code?: number },
+      assignment: { topic: string; partition: number }[],
+    ): undefined => {
+      if (error.code === ASSIGN_PARTITIONS) options.onAssigned?.(assignment);
+      return undefined;
+    },
   });
   try {
     await consumer.connect();

@@ -43,7 +43,13 @@ export interface KafkaConsumer {
       message: KafkaConsumedMessage;
     }) => Promise<void>;
     eachBatch?: (payload: {
-      batch: { topic: string; partition: number; messages: KafkaConsumedMessage[] };
+      batch: {
+        topic: string;
+        partition: number;
+        /** The partition's end (the offset the next message will take) when the batch was fetched. */
+        highWatermark: string;
+        messages: KafkaConsumedMessage[];
+      };
     }) => Promise<void>;
   }): Promise<void>;
   assignment(): { topic: string; partition: number }[];

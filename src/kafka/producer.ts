@@ -1,4 +1,4 @@
-import type { KafkaClient, KafkaMessage } from './package.js';
+import type { KafkaClient, KafkaMessage, KafkaProducer } from './package.js';
 import { lazily } from './client.js';
 
 /**
@@ -12,6 +12,7 @@ export function lazyProducer(options: {
   /** How long a send (its first connection included) may take. */
   timeoutMs: number;
 }) {
+  let connected: Promise<KafkaProducer> | undefined;
   const producer = lazily(async () => {
     await options.prepare();
     const created = (await options.client()).producer({
@@ -22,12 +23,29 @@ export function lazyProducer(options: {
     await created.connect();
     return created;
   });
+  const current = () => {
+    const made = producer.get();
+    made.then(
+      () => (connected = made),
+      () => undefined,
+    );
+    return made;
+  };
   return {
+    /** Connects now, in the background, unless connected or connecting (readiness asks this). */
+    warm(): void {
+      current().catch(() => undefined);
+    },
+    /** Whether the producer is connected (set once its connection resolved, until replaced). */
+    connected(): boolean {
+      return connected !== undefined;
+    },
+
     async sendBatch(topicMessages: { topic: string; messages: KafkaMessage[] }[]): Promise<void> {
       // The first connection waits up to 30 s for brokers that are down: a send waits no longer
       // than timeoutMs (the attempt goes on in the background for the next send).
       const ready = await withTimeout(
-        producer.get(),
+        current(),
         options.timeoutMs,
         'the kafka producer is not connected',
       );
@@ -37,6 +55,7 @@ export function lazyProducer(options: {
         // A fatal producer error (e.g. the idempotence sequence broken) needs a new producer.
         if ((error as { fatal?: boolean }).fatal) {
           void producer.take(); // forgotten: the next send connects a new one
+          connected = undefined;
           await ready.disconnect().catch(() => undefined);
         }
         throw error;
@@ -44,12 +63,13 @@ export function lazyProducer(options: {
     },
 
     async close(): Promise<void> {
-      const current = producer.take();
-      if (!current) return;
+      const taken = producer.take();
+      connected = undefined;
+      if (!taken) return;
       // A producer still waiting for brokers that are down is disconnected when it connects.
-      const ready = await withTimeout(current, 1_000, 'not connected').catch(() => undefined);
+      const ready = await withTimeout(taken, 1_000, 'not connected').catch(() => undefined);
       if (ready) await ready.disconnect();
-      else void current.then((late) => late.disconnect()).catch(() => undefined);
+      else void taken.then((late) => late.disconnect()).catch(() => undefined);
     },
   };
 }

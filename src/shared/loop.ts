@@ -4,6 +4,18 @@ export interface Worker {
   start: () => void | Promise<void>;
   /** Stops the timer and waits for the run in progress, if any. */
   stop: () => Promise<void>;
+  /** A periodic worker's progress, read by the readiness probe (src/shared/readiness.ts). */
+  progress?: () => LoopProgress;
+}
+
+/** Where a loop stands: read from memory, so a probe can ask as often as it likes. */
+export interface LoopProgress {
+  name: string;
+  intervalMs: number;
+  /** When it was started (ms since the epoch); undefined while stopped. */
+  startedAt: number | undefined;
+  /** When its last run completed without an error; undefined before the first one. */
+  lastCompletedAt: number | undefined;
 }
 
 export interface Loop extends Worker {
@@ -11,6 +23,7 @@ export interface Loop extends Worker {
   wake: () => void;
   /** Resolves after a run that started after this call has finished (runs even when stopped). */
   runNow: () => Promise<void>;
+  progress: () => LoopProgress;
 }
 
 /**
@@ -34,6 +47,8 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
   let stopped = true;
   let stopping = new AbortController();
   let outage: { since: number; failedRuns: number } | undefined;
+  let startedAt: number | undefined;
+  let lastCompletedAt: number | undefined;
 
   const execute = async (): Promise<void> => {
     try {
@@ -54,6 +69,7 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
       );
       return;
     }
+    lastCompletedAt = Date.now();
     if (outage) {
       logger.info(
         { worker: name, failedRuns: outage.failedRuns, outageMs: Date.now() - outage.since },
@@ -89,10 +105,12 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
     start() {
       if (!stopped) return;
       stopped = false;
+      startedAt = Date.now();
       schedule();
     },
     async stop() {
       stopped = true;
+      startedAt = undefined;
       clearTimeout(timer);
       // Tells the run in progress (and one queued behind it) to return after its current
       // batch; a run asked for once stopped (runNow) gets a fresh signal.
@@ -105,5 +123,6 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
       void runNow();
     },
     runNow,
+    progress: () => ({ name, intervalMs, startedAt, lastCompletedAt }),
   };
 }

@@ -121,6 +121,7 @@ async function prepareSpare(mock: KafkaMock): Promise<Spare> {
         target = apply;
       },
       assignment: () => inner.assignment(),
+      readiness: () => inner.readiness(),
       close: () => inner.close(),
     },
   };

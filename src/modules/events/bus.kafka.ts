@@ -11,6 +11,7 @@ import type {
 import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
 import { pause } from '../../shared/pause.js';
+import type { NotReady } from '../../shared/readiness.js';
 import type { EventBus, Subscription } from './bus.js';
 import { decodeEvent } from './bus.shared.js';
 import type { OutboxEvent } from './events.js';
@@ -52,6 +53,8 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
   const topics = options.eventTypes.map(topicOf);
   const clientId = options.clientId ?? `overture-${hostname()}-${process.pid}`;
   const subscriptions = new Set<Subscription>();
+  /** Groups subscribed here whose member has not had its first assignment yet. */
+  const joining = new Set<string>();
 
   const kafka = lazily(() =>
     createKafkaClient(
@@ -96,11 +99,15 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
         redeliveryDelayMs: options.redeliveryDelayMs ?? 1_000,
         stopping: stopping.signal,
       });
+      joining.add(group);
+      // Connected before the first publish needs it, so a ready instance publishes at once.
+      producer.warm();
       const join = async (): Promise<void> => {
         await ensureTopics();
         joined = await joinGroup(client, {
           groupId: group,
           topics,
+          onAssigned: () => joining.delete(group),
           sessionTimeoutMs: options.sessionTimeoutMs,
           // Partitions are handled side by side; within one, strictly one message at a time.
           run: { partitionsConsumedConcurrently: options.partitions, eachMessage },
@@ -112,6 +119,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
       const subscription: Subscription = {
         async stop() {
           if (!subscriptions.delete(subscription)) return;
+          joining.delete(group);
           stopping.abort();
           // Waits for the message in hand, then commits the stored offsets and leaves the group.
           // (An attempt still connecting disconnects by itself when it ends.)
@@ -125,6 +133,28 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaModule?: KafkaModu
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       await producer.close();
+    },
+
+    // A start-up gate: once each group's member had its first assignment it stays ready, and a
+    // later outage of the bus shows as the outbox's lag instead (the outbox keeps payments
+    // working, so a bus outage must not take every instance out of rotation at once).
+    readiness() {
+      const problems: NotReady[] = [];
+      if (!producer.connected()) {
+        producer.warm();
+        problems.push({
+          reason: 'kafka-producer',
+          component: 'event bus',
+          message: 'The Kafka producer has not connected yet.',
+        });
+      }
+      for (const group of joining)
+        problems.push({
+          reason: 'kafka-consumer',
+          component: group,
+          message: `The consumer group ${group} has not assigned this member its partitions yet.`,
+        });
+      return problems;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { ReadinessCheck } from '../../shared/readiness.js';
 import type { OutboxEvent } from './events.js';
 
 export interface Subscription {
@@ -17,4 +18,9 @@ export interface EventBus {
   publish(events: OutboxEvent[]): Promise<void>;
   subscribe(group: string, handler: (event: OutboxEvent) => Promise<void>): Promise<Subscription>;
   close(): Promise<void>;
+  /**
+   * Why this bus cannot carry events yet (a client not connected, a group not joined), for the
+   * readiness probe; absent when publishing and subscribing need nothing to be ready first.
+   */
+  readiness?: ReadinessCheck;
 }

@@ -49,6 +49,7 @@ export function createAdmission(
   return {
     start: loop.start,
     stop: loop.stop,
+    progress: loop.progress,
     admitNow: loop.runNow,
     slotFreed: loop.wake,
     beforeJoin() {

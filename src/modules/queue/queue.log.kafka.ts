@@ -6,6 +6,7 @@ import type { KafkaConsumedMessage, KafkaConsumer, KafkaModule } from '../../kaf
 import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
 import { pause } from '../../shared/pause.js';
+import type { NotReady } from '../../shared/readiness.js';
 
 /** One request to join the line, as the log carries it. */
 export interface QueueEntry {
@@ -30,6 +31,11 @@ export interface QueueLog {
   consume(apply: (entries: QueueEntry[], partition: number) => Promise<void>): void;
   /** The partitions this member reads now (none before it joined, or while a rebalance runs). */
   assignment(): number[];
+  /**
+   * Why joins cannot go through the log yet: the producer not connected, the member not assigned
+   * its partitions, or behind the end of one of them. Empty once it got there (a start-up gate).
+   */
+  readiness(): NotReady[];
   /** Leaves the group (after the batch in hand) and closes the producer. */
   close(): Promise<void>;
 }
@@ -99,6 +105,12 @@ export function createKafkaQueueLog(
   const stopping = new AbortController();
   const stopped = () => stopping.signal.aborted;
   let consumer: KafkaConsumer | undefined;
+  /** The member's partitions since its last assignment; undefined before the first one. */
+  let assigned: number[] | undefined;
+  /** Partitions known to hold entries beyond what was applied (from each batch's high watermark). */
+  const behind = new Set<number>();
+  /** Set once the log was usable: the gate stays open after that. */
+  let wasReady = false;
 
   const kafka = lazily(() =>
     createKafkaClient(
@@ -135,6 +147,34 @@ export function createKafkaQueueLog(
   };
 
   return {
+    readiness() {
+      if (wasReady) return [];
+      const problems: NotReady[] = [];
+      const component = `queue log ${topic}`;
+      if (!producer.connected()) {
+        producer.warm();
+        problems.push({
+          reason: 'kafka-producer',
+          component,
+          message: 'The queue log producer has not connected yet.',
+        });
+      }
+      if (assigned === undefined)
+        problems.push({
+          reason: 'kafka-queue-log',
+          component,
+          message: `The consumer group ${options.groupId} has not assigned this member its partitions yet.`,
+        });
+      else if (behind.size > 0)
+        problems.push({
+          reason: 'kafka-queue-log',
+          component,
+          message: `Still applying the entries the log held at start (partitions ${[...behind].join(', ')}).`,
+        });
+      wasReady = problems.length === 0;
+      return problems;
+    },
+
     async append(entry) {
       // A join waits no longer than an append may.
       await producer.sendBatch([{ topic, messages: [encodeEntry(entry)] }]);
@@ -150,12 +190,22 @@ export function createKafkaQueueLog(
           // A new group reads what the topic still holds (joinGroup): entries from before it are
           // skipped by the apply (no pending join), entries made while it formed are not lost.
           kafkaJS: { maxWaitTimeInMs: options.fetchWaitMs },
+          onAssigned: (assignment) => {
+            assigned = assignment
+              .filter((part) => part.topic === topic)
+              .map((part) => part.partition);
+          },
           config: { 'js.consumer.max.batch.size': options.maxBatch ?? DEFAULT_MAX_BATCH },
           run: {
             partitionsConsumedConcurrently: options.partitions,
             eachBatch: async ({ batch }) => {
+              const last = batch.messages.at(-1);
+              const caughtUp = !last || Number(last.offset) + 1 >= Number(batch.highWatermark);
               const entries = decodeBatch(batch.partition, batch.messages);
-              if (entries.length === 0) return;
+              if (entries.length === 0) {
+                if (caughtUp) behind.delete(batch.partition);
+                return;
+              }
               try {
                 await apply(entries, batch.partition);
               } catch (error) {
@@ -167,12 +217,16 @@ export function createKafkaQueueLog(
                 // The client seeks back to the batch's first entry: it comes again, in order.
                 throw error;
               }
+              if (caughtUp) behind.delete(batch.partition);
+              else behind.add(batch.partition);
             },
           },
           stopped,
         });
       };
 
+      // Connected before the first join needs it: a join answered 503 on a fresh start otherwise.
+      producer.warm();
       // Without Kafka the service still starts, and places and admits what Redis holds.
       joinInBackground(join, { signal: stopping.signal, logger, group: options.groupId });
     },

@@ -4,6 +4,7 @@ import { redisKeys } from '../../redis/keys.js';
 import { AppError } from '../../shared/errors.js';
 import { newQueueToken } from '../../shared/ids.js';
 import { createLoop, type Worker } from '../../shared/loop.js';
+import type { NotReady } from '../../shared/readiness.js';
 import type { QueueEntry, QueueLog } from './queue.log.kafka.js';
 import {
   createRedisQueueStore,
@@ -39,6 +40,8 @@ export interface StreamQueue {
   worker: Worker & {
     /** The log partitions this instance applies now. */
     assignment(): number[];
+    /** Why joins cannot go through the log yet (QueueLog.readiness). */
+    readiness(): NotReady[];
   };
 }
 
@@ -250,6 +253,7 @@ export function createStreamQueueStore(
         waiters.clear();
       },
       assignment: () => log.assignment(),
+      readiness: () => log.readiness(),
     },
   };
 }
