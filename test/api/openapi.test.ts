@@ -69,6 +69,8 @@ const addedOperations = [
   'GET /api/v1/admin/audit',
   'POST /api/v1/reservations/{reservationId}/cancel',
   'POST /api/v1/admin/reservations/{reservationId}/cancel',
+  'POST /api/v1/admin/concerts/{concertId}/cancel',
+  'GET /api/v1/admin/concerts/{concertId}/cancel',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -123,6 +125,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'CONCERT_NOT_FOUND',
     'SEAT_NOT_FOUND',
     'CONCERT_ENDED',
+    'CONCERT_CANCELLED',
     'SEAT_ALREADY_HELD',
     'SEAT_ALREADY_RESERVED',
     'IDEMPOTENCY_KEY_REUSED',
@@ -139,6 +142,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'HOLD_REQUIRED',
     'HOLD_EXPIRED',
     'SEAT_ALREADY_RESERVED',
+    'CONCERT_CANCELLED',
     'INSUFFICIENT_BALANCE',
     'IDEMPOTENCY_KEY_REUSED',
   ],
@@ -189,6 +193,18 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     ...adminGuard,
     'INVALID_REQUEST',
     'RESERVATION_NOT_FOUND',
+  ],
+  'POST /api/v1/admin/concerts/{concertId}/cancel': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'CONCERT_NOT_FOUND',
+  ],
+  'GET /api/v1/admin/concerts/{concertId}/cancel': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'SHOW_CANCEL_NOT_FOUND',
   ],
 };
 
@@ -344,6 +360,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     const withBody = operationsOf(document).filter(([, operation]) => operation.requestBody);
     expect(withBody.map(([name]) => name).sort()).toEqual([
       'PATCH /api/v1/admin/venues/{venueId}',
+      'POST /api/v1/admin/concerts/{concertId}/cancel',
       'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
       'POST /api/v1/reservations',
@@ -401,6 +418,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'PATCH /api/v1/admin/venues/{venueId}',
       'GET /api/v1/admin/audit',
       'POST /api/v1/admin/reservations/{reservationId}/cancel',
+      'POST /api/v1/admin/concerts/{concertId}/cancel',
+      'GET /api/v1/admin/concerts/{concertId}/cancel',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

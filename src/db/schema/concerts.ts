@@ -18,6 +18,9 @@ export const concerts = pgTable(
     // price back minus this percentage (rounded in the buyer's favour).
     refundCutoffHours: integer('refund_cutoff_hours').notNull().default(24),
     refundFeePercent: integer('refund_fee_percent').notNull().default(0),
+    // Set once when an operator cancels the show: from then on holds and payments are refused
+    // in their own statements, and the show-cancel job refunds every reservation (0039).
+    cancelledAt: at('cancelled_at'),
   },
   (t) => [
     // Whether a venue is in use (its map may no longer change).

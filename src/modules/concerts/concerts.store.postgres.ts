@@ -19,7 +19,7 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
       }>(
         db,
         sql`SELECT c.id, c.title, c.venue, c.show_datetime,
-              c.show_datetime > now() AND EXISTS (
+              c.show_datetime > now() AND c.cancelled_at IS NULL AND EXISTS (
                 SELECT 1 FROM seats s LEFT JOIN seat_holds h ON h.seat_id = s.id
                 WHERE s.concert_id = c.id AND ${seatIsFree}) AS available
             FROM concerts c ORDER BY c.show_datetime, c.id`,
@@ -43,7 +43,8 @@ export function createPostgresConcertStore(database: Database): ConcertStore {
         available: boolean;
       }>(
         db,
-        sql`SELECT s.id, s.seat_number, s.price, c.show_datetime > now() AND ${seatIsFree} AS available
+        sql`SELECT s.id, s.seat_number, s.price,
+              c.show_datetime > now() AND c.cancelled_at IS NULL AND ${seatIsFree} AS available
             FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
             WHERE s.concert_id = ${concertId} ORDER BY s.seat_number`,
         { prepared: true },

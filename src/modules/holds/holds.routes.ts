@@ -68,6 +68,7 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
             'CONCERT_NOT_FOUND',
             'SEAT_NOT_FOUND',
             'CONCERT_ENDED',
+            'CONCERT_CANCELLED',
             'SEAT_ALREADY_HELD',
             'SEAT_ALREADY_RESERVED',
             'IDEMPOTENCY_KEY_REUSED',

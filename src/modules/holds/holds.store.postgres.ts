@@ -14,6 +14,7 @@ interface SeatRow {
   concert_id: number;
   seat_number: number;
   ended: boolean;
+  cancelled: boolean;
 }
 
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
@@ -28,7 +29,8 @@ async function findSeat(
 ): Promise<SeatRow> {
   const seat = await queryOne<SeatRow>(
     tx,
-    sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended
+    sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended,
+          c.cancelled_at IS NOT NULL AS cancelled
         FROM seats s JOIN concerts c ON c.id = s.concert_id
         WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
     { prepared: true },
@@ -67,6 +69,9 @@ export function createPostgresHoldStore(
     );
     const seat = await findSeat(tx, request.concertId, request.seatId, refuse);
     if (seat.ended) refuse({ reason: 'concert-ended' });
+    // A show cancelled (0039): its cancellation's commit is the line; a hold racing it is
+    // released by the show-cancel job before it reports done.
+    if (seat.cancelled) refuse({ reason: 'concert-cancelled' });
     const dto = (expiresAt: Date): HoldDto => ({
       concertId: request.concertId,
       seatId: request.seatId,

@@ -38,6 +38,8 @@ export type HoldRefusal =
   | { reason: 'concert-not-found' }
   | { reason: 'seat-not-found' }
   | { reason: 'concert-ended' }
+  /** An operator cancelled the show (decided in the hold transaction). */
+  | { reason: 'concert-cancelled' }
   /**
    * Held by someone else or sold. `holderId` lets the seat gate remember whose it is, so that
    * user's own repeats still reach the database; null when the row was gone by the time it was

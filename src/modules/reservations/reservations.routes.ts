@@ -121,6 +121,7 @@ export function reservationRoutes(
             'HOLD_EXPIRED',
             'SEAT_ALREADY_RESERVED',
             'CONCERT_ENDED',
+            'CONCERT_CANCELLED',
             'INSUFFICIENT_BALANCE',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,
