@@ -63,8 +63,8 @@ describeWithPostgres('show cancellation on two instances at once', () => {
     ]);
     // Each buyer's cancel succeeded: theirs, or the job's answered again.
     for (const reply of buyerReplies) expect(reply.status).toBe(200);
-    // Some direct batches found the job row leased by another and stood aside.
-    expect(batchResults.length).toBe(12);
+    // The direct batches' refunds are part of the job's count (checked against the rows below).
+    const direct = batchResults.reduce((sum, batch) => sum + (batch?.refunded ?? 0), 0);
 
     const deadline = Date.now() + 30_000;
     let job: { state: string; total: number; refunded: number; remaining: number };
@@ -105,6 +105,7 @@ describeWithPostgres('show cancellation on two instances at once', () => {
     expect(counts.by_operator + counts.by_buyer).toBe(RESERVATIONS);
     // The job counted exactly what it cancelled; the buyers' own cancels are not its refunds.
     expect(job.refunded).toBe(counts.by_operator);
+    expect(direct).toBeLessThanOrEqual(job.refunded);
     expect(job.total).toBe(RESERVATIONS);
     expect(await invariantViolations(db.pool)).toEqual([]);
   });
