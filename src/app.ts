@@ -25,7 +25,10 @@ import { catalogueRoutes } from './modules/concerts/catalogue.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
-import { adminReservationRoutes } from './modules/reservations/reservations.admin.routes.js';
+import {
+  adminReservationRoutes,
+  adminShowCancelRoutes,
+} from './modules/reservations/reservations.admin.routes.js';
 import { reservationRoutes } from './modules/reservations/reservations.routes.js';
 import { venueRoutes } from './modules/venues/venues.routes.js';
 import { metricsRoutes } from './metrics/metrics.routes.js';
@@ -65,6 +68,12 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   await app.register(auditRoutes, { prefix: '/admin/audit', audit, guards });
   await app.register(adminReservationRoutes, {
     prefix: '/admin/reservations',
+    reservations,
+    audit,
+    guards,
+  });
+  await app.register(adminShowCancelRoutes, {
+    prefix: '/admin/concerts',
     reservations,
     audit,
     guards,

@@ -55,6 +55,7 @@ import { createConsumers } from './workers/consumers.worker.js';
 import { createDeliveryWorker } from './workers/delivery.worker.js';
 import { createHousekeeping } from './workers/housekeeping.worker.js';
 import { createOutboxRelay, type OutboxRelay } from './workers/outbox.relay.js';
+import { createShowCancelWorker } from './workers/show-cancel.worker.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { HOUSE_ROOM } from './shared/metrics.js';
 
@@ -88,6 +89,10 @@ export interface Container {
   /** What GET /health/ready reads from memory: the workers' runs, the Kafka clients' state. */
   readiness: Readiness;
 }
+
+/** How often an instance looks for a show-cancel job, and reservations refunded per transaction. */
+const SHOW_CANCEL_INTERVAL_MS = 1_000;
+const SHOW_CANCEL_BATCH = 100;
 
 /** How long a scrape waits for the shared stores before it answers without their gauges. */
 const METRICS_STORE_TIMEOUT_MS = 2_000;
@@ -234,6 +239,18 @@ export function createContainer(config: Config, database: Database, logger: Logg
     presence,
     logger,
   });
+  const reservations = createReservationService({
+    store: createPostgresReservationStore(database, { tokens: bookingTokens, audit: auditLog }),
+    queue,
+    eventsCommitted: relay.wake,
+    metrics,
+    showCancelRequested: () => showCancel.wake(),
+  });
+  const showCancel = createShowCancelWorker(reservations, {
+    intervalMs: SHOW_CANCEL_INTERVAL_MS,
+    batchSize: SHOW_CANCEL_BATCH,
+    logger,
+  });
   const workers: Worker[] = [
     // Places joins from the log; stopped last, after the server took its last join.
     ...(streamQueue ? [streamQueue.worker] : []),
@@ -250,6 +267,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
       metrics,
     }),
     relay,
+    // Refunds cancelled shows; its events go out through the relay started before it.
+    showCancel,
     createHousekeeping(database, {
       retentionHours: config.RETENTION_HOURS,
       intervalMs: 60_000,
@@ -287,12 +306,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
           : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
       metrics,
     }),
-    reservations: createReservationService({
-      store: createPostgresReservationStore(database, { tokens: bookingTokens, audit: auditLog }),
-      queue,
-      eventsCommitted: relay.wake,
-      metrics,
-    }),
+    reservations,
     concerts,
     balance: createBalanceService({
       store: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),

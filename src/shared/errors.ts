@@ -64,6 +64,10 @@ export const errorCatalog = {
     description: 'The sale of this concert has closed (its saleClosesAt has passed).',
   },
   SECTION_NOT_FOUND: { status: 404, description: 'The concert has no section with this key.' },
+  CONCERT_CANCELLED: {
+    status: 409,
+    description: 'An operator cancelled the show; its seats are no longer held or sold.',
+  },
   SEAT_ALREADY_HELD: { status: 409, description: 'Someone else holds the seat right now.' },
   SEAT_ALREADY_RESERVED: { status: 409, description: 'The seat is sold.' },
   HOLD_REQUIRED: {
@@ -73,6 +77,10 @@ export const errorCatalog = {
   HOLD_EXPIRED: {
     status: 409,
     description: 'Your hold on this seat expired before payment; nothing was charged.',
+  },
+  SHOW_CANCEL_NOT_FOUND: {
+    status: 404,
+    description: 'The concert was not cancelled (or does not exist): it has no show-cancel job.',
   },
   RESERVATION_NOT_FOUND: {
     status: 404,

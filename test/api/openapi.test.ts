@@ -76,6 +76,8 @@ const addedOperations = [
   'GET /api/v1/admin/concerts/{concertId}',
   'PATCH /api/v1/admin/concerts/{concertId}',
   'DELETE /api/v1/admin/concerts/{concertId}',
+  'POST /api/v1/admin/concerts/{concertId}/cancel',
+  'GET /api/v1/admin/concerts/{concertId}/cancel',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -132,6 +134,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'CONCERT_ENDED',
     'SALE_NOT_OPEN',
     'SALE_CLOSED',
+    'CONCERT_CANCELLED',
     'SEAT_ALREADY_HELD',
     'SEAT_ALREADY_RESERVED',
     'IDEMPOTENCY_KEY_REUSED',
@@ -150,6 +153,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'SEAT_ALREADY_RESERVED',
     'SALE_NOT_OPEN',
     'SALE_CLOSED',
+    'CONCERT_CANCELLED',
     'INSUFFICIENT_BALANCE',
     'IDEMPOTENCY_KEY_REUSED',
   ],
@@ -233,6 +237,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'INVALID_SALE_SETTINGS',
     'TICKET_LIMIT_UNSUPPORTED',
     'CONCERT_HAS_SALES',
+    'CONCERT_CANCELLED',
     'PAYLOAD_TOO_LARGE',
   ],
   'DELETE /api/v1/admin/concerts/{concertId}': [
@@ -240,6 +245,19 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'INVALID_REQUEST',
     'CONCERT_NOT_FOUND',
     'CONCERT_HAS_SALES',
+    'CONCERT_CANCELLED',
+  ],
+  'POST /api/v1/admin/concerts/{concertId}/cancel': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'CONCERT_NOT_FOUND',
+  ],
+  'GET /api/v1/admin/concerts/{concertId}/cancel': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'SHOW_CANCEL_NOT_FOUND',
   ],
 };
 
@@ -397,6 +415,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'PATCH /api/v1/admin/concerts/{concertId}',
       'PATCH /api/v1/admin/venues/{venueId}',
       'POST /api/v1/admin/concerts',
+      'POST /api/v1/admin/concerts/{concertId}/cancel',
       'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
       'POST /api/v1/reservations',
@@ -461,6 +480,8 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'GET /api/v1/admin/concerts/{concertId}',
       'PATCH /api/v1/admin/concerts/{concertId}',
       'DELETE /api/v1/admin/concerts/{concertId}',
+      'POST /api/v1/admin/concerts/{concertId}/cancel',
+      'GET /api/v1/admin/concerts/{concertId}/cancel',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

@@ -51,3 +51,33 @@ export async function setBalance(pool: pg.Pool, userId: number, amount: number):
     [userId, amount],
   );
 }
+
+/**
+ * Every seat of the concert paid for by a user of its own (ids from `firstUserId`), written
+ * straight into the database as a payment leaves it: the user charged the price and spent it
+ * (CHARGE and USE ledger rows, balance 0), the reservation, the seat's SOLD hold. Returns how
+ * many; for tests that need thousands of reservations without thousands of payments.
+ */
+export async function paidReservations(
+  pool: pg.Pool,
+  concertId: number,
+  firstUserId: number,
+): Promise<number> {
+  const result = await pool.query<{ n: number }>(
+    `WITH s AS (SELECT id, price, $2::bigint + row_number() OVER (ORDER BY id) AS user_id
+                FROM seats WHERE concert_id = $1),
+       u AS (INSERT INTO users (id, balance) SELECT user_id, 0 FROM s),
+       c AS (INSERT INTO point_transactions (user_id, type, amount, balance_after)
+             SELECT user_id, 'CHARGE', price, price FROM s),
+       r AS (INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
+             SELECT gen_random_uuid(), user_id, $1, id, price FROM s
+             RETURNING id, user_id, seat_id, price),
+       used AS (INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
+                SELECT user_id, 'USE', price, 0, id FROM r),
+       h AS (INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at, created_at)
+             SELECT seat_id, user_id, gen_random_uuid(), 'SOLD', now(), now() FROM r)
+     SELECT count(*)::int AS n FROM r`,
+    [concertId, firstUserId - 1],
+  );
+  return result.rows[0]?.n ?? 0;
+}

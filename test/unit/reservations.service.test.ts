@@ -39,6 +39,9 @@ function setUp(
     pay: vi.fn<ReservationStore['pay']>(() => Promise.resolve(answer)),
     listByUser: vi.fn<ReservationStore['listByUser']>(() => Promise.resolve([])),
     cancel: vi.fn<ReservationStore['cancel']>(() => Promise.resolve(cancelled)),
+    cancelShow: vi.fn<ReservationStore['cancelShow']>(),
+    showCancelJob: vi.fn<ReservationStore['showCancelJob']>(),
+    cancelShowBatch: vi.fn<ReservationStore['cancelShowBatch']>(),
   };
   const queue = { purchaseCompleted: vi.fn(() => Promise.resolve()) };
   const eventsCommitted = vi.fn();

@@ -28,6 +28,9 @@ export const concerts = pgTable(
     refundFeePercent: integer('refund_fee_percent').notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
     updatedAt: at('updated_at').notNull().defaultNow(),
+    // Set once when an operator cancels the show: from then on holds and payments are refused
+    // in their own statements, and the show-cancel job refunds every reservation (0039).
+    cancelledAt: at('cancelled_at'),
   },
   (t) => [
     // Whether a venue is in use (its map may no longer change).

@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { at, id, money } from './columns.js';
 import { users } from './balance.js';
 import { concerts, seats } from './concerts.js';
@@ -42,5 +51,41 @@ export const reservations = pgTable(
     // One reservation per client key per user; also "my reservations" by user.
     uniqueIndex('reservations_user_uuid_key').on(t.userId, t.reservationUuid),
     index('reservations_user_idx').on(t.userId, t.id),
+    // A show's cancellation job: the concert's live reservations, a batch at a time (0039).
+    index('reservations_concert_live_idx')
+      .on(t.concertId, t.id)
+      .where(sql`${t.cancelledAt} IS NULL`),
+  ],
+);
+
+/**
+ * A show's cancellation, run as a job (0039): one row per concert (the primary key makes a repeat
+ * answer the same job), worked through in batches by any instance; `refunded` counts the
+ * reservations its batches cancelled, `total` the live ones when it started.
+ */
+export const showCancelJobs = pgTable(
+  'show_cancel_jobs',
+  {
+    concertId: id('concert_id')
+      .primaryKey()
+      .references(() => concerts.id),
+    state: text('state', { enum: ['running', 'done'] })
+      .notNull()
+      .default('running'),
+    reason: text('reason'),
+    requestedBy: text('requested_by').notNull(),
+    total: integer('total').notNull(),
+    refunded: integer('refunded').notNull().default(0),
+    createdAt: at('created_at').notNull().defaultNow(),
+    finishedAt: at('finished_at'),
+  },
+  (t) => [
+    check('show_cancel_jobs_state', sql`${t.state} IN ('running', 'done')`),
+    check('show_cancel_jobs_finished', sql`(${t.state} = 'done') = (${t.finishedAt} IS NOT NULL)`),
+    check('show_cancel_jobs_counts', sql`${t.refunded} >= 0 AND ${t.total} >= 0`),
+    // The workers' look for work: running jobs only.
+    index('show_cancel_jobs_running_idx')
+      .on(t.createdAt)
+      .where(sql`${t.state} = 'running'`),
   ],
 );

@@ -119,3 +119,19 @@ export async function reprice(
         WHERE cs.concert_id = ${concertId} AND s.concert_id = ${concertId} AND s.section_key = cs.key`,
   );
 }
+
+/**
+ * Refuses any change to a cancelled show. Locks the concert row, so a cancellation committing
+ * meanwhile is either seen here or waits for this change.
+ */
+export async function refuseIfCancelled(
+  tx: Executor,
+  concertId: number,
+  refuse: Refuse,
+): Promise<void> {
+  const concert = await queryOne<{ cancelled: boolean }>(
+    tx,
+    sql`SELECT cancelled_at IS NOT NULL AS cancelled FROM concerts WHERE id = ${concertId} FOR UPDATE`,
+  );
+  if (concert?.cancelled) refuse({ reason: 'cancelled' });
+}

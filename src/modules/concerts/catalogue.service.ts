@@ -109,6 +109,12 @@ export function createCatalogueService(deps: {
           `A seat of concert ${ids.concertId ?? 0} is held or sold: its seats, prices and venue can no longer change, and it cannot be deleted (only cancelled).`,
           { field: 'concertId' },
         );
+      case 'cancelled':
+        return new AppError(
+          'CONCERT_CANCELLED',
+          `Concert ${ids.concertId ?? 0} was cancelled: it stays as it was, the record of its refunds.`,
+          { field: 'concertId' },
+        );
       case 'sale-window':
         return invalidSale(
           'saleClosesAt',

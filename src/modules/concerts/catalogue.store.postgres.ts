@@ -8,6 +8,7 @@ import type { CatalogueStore, ConcertDetail, PriceCategory } from './catalogue.s
 import {
   clearSeats,
   generateSeats,
+  refuseIfCancelled,
   refuseIfSold,
   reprice,
   writeCategories,
@@ -168,6 +169,7 @@ export function createPostgresCatalogueStore(
           await query(tx, sql`SELECT ${concertSaleLock(concertId, 'exclusive')}`);
           const before = await detailOf(tx, concertId);
           if (!before) return refuse({ reason: 'concert-not-found' });
+          await refuseIfCancelled(tx, concertId, refuse);
           const { plan } = change;
           if (plan) await refuseIfSold(tx, concertId, refuse);
           const venueId = plan?.venueId ?? null;
@@ -228,6 +230,7 @@ export function createPostgresCatalogueStore(
           await query(tx, sql`SELECT ${concertSaleLock(concertId, 'exclusive')}`);
           const before = await detailOf(tx, concertId);
           if (!before) return refuse({ reason: 'concert-not-found' });
+          await refuseIfCancelled(tx, concertId, refuse);
           await refuseIfSold(tx, concertId, refuse);
           await clearSeats(tx, concertId);
           await query(tx, sql`DELETE FROM concert_ranking WHERE concert_id = ${concertId}`);

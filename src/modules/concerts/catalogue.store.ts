@@ -74,7 +74,9 @@ export type CatalogueRefusal =
   /** A seat is held or sold: the seats can no longer change (or the concert be deleted). */
   | { reason: 'has-sales' }
   /** The sale window the change would leave breaks opens < closes ≤ show. */
-  | { reason: 'sale-window' };
+  | { reason: 'sale-window' }
+  /** The show was cancelled (0039): the concert stays as it was, the record of its refunds. */
+  | { reason: 'cancelled' };
 
 /**
  * Operators' concerts: each change in one transaction with its audit record. Seats are generated

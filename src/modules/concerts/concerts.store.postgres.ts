@@ -4,11 +4,11 @@ import { query, queryOne } from '../../db/sql.js';
 import type { ConcertStore, SeatDto, SectionDto } from './concerts.store.js';
 
 /**
- * The concert sells now: the show is ahead and its sale window, if it has one, is open (the
+ * The concert sells now: the show is ahead, not cancelled, and its sale window, if it has one, is open (the
  * demo's concerts have none: only the show time counts, as before).
  */
-const onSale = sql`(c.show_datetime > now() AND coalesce(c.sale_opens_at <= now(), true)
-  AND coalesce(c.sale_closes_at > now(), true))`;
+const onSale = sql`(c.show_datetime > now() AND c.cancelled_at IS NULL
+  AND coalesce(c.sale_opens_at <= now(), true) AND coalesce(c.sale_closes_at > now(), true))`;
 
 /** A seat is free when nobody holds it (or the hold expired) and it is not sold. */
 const seatIsFree = sql`(h.seat_id IS NULL OR (h.status = 'HELD' AND h.expires_at <= now()))`;

@@ -70,6 +70,7 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
             'CONCERT_ENDED',
             'SALE_NOT_OPEN',
             'SALE_CLOSED',
+            'CONCERT_CANCELLED',
             'SEAT_ALREADY_HELD',
             'SEAT_ALREADY_RESERVED',
             'IDEMPOTENCY_KEY_REUSED',

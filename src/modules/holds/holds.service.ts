@@ -49,6 +49,10 @@ function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
       return new AppError('CONCERT_ENDED', 'The show has already started.', {
         field: 'concertId',
       });
+    case 'concert-cancelled':
+      return new AppError('CONCERT_CANCELLED', `Concert ${input.concertId} was cancelled.`, {
+        field: 'concertId',
+      });
     case 'sale-not-open':
       return saleNotOpen(input.concertId);
     case 'sale-closed':

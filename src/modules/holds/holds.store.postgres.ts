@@ -20,6 +20,7 @@ interface SeatRow {
   closed: boolean;
   /** The concert's hold lifetime, as an interval ("300 seconds"). */
   hold_ttl: string;
+  cancelled: boolean;
 }
 
 /** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
@@ -42,7 +43,8 @@ async function findSeat(
     sql`SELECT s.concert_id, s.seat_number, c.show_datetime <= now() AS ended,
           coalesce(c.sale_opens_at > now(), false) AS not_open,
           coalesce(c.sale_closes_at <= now(), false) AS closed,
-          coalesce(c.hold_seconds, ${defaultTtlSeconds}::int) || ' seconds' AS hold_ttl
+          coalesce(c.hold_seconds, ${defaultTtlSeconds}::int) || ' seconds' AS hold_ttl,
+          c.cancelled_at IS NOT NULL AS cancelled
         FROM seats s JOIN concerts c ON c.id = s.concert_id
         WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
     { prepared: true },
@@ -89,6 +91,9 @@ export function createPostgresHoldStore(
       refuse,
     );
     if (seat.ended) refuse({ reason: 'concert-ended' });
+    // A show cancelled (0039): its cancellation's commit is the line; a hold racing it is
+    // released by the show-cancel job before it reports done.
+    if (seat.cancelled) refuse({ reason: 'concert-cancelled' });
     if (seat.not_open) refuse({ reason: 'sale-not-open' });
     if (seat.closed) refuse({ reason: 'sale-closed' });
     const dto = (expiresAt: Date): HoldDto => ({

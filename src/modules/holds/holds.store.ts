@@ -41,6 +41,8 @@ export type HoldRefusal =
   /** Outside the concert's sale window (by the transaction's clock). */
   | { reason: 'sale-not-open' }
   | { reason: 'sale-closed' }
+  /** An operator cancelled the show (decided in the hold transaction). */
+  | { reason: 'concert-cancelled' }
   /**
    * Held by someone else or sold. `holderId` lets the seat gate remember whose it is, so that
    * user's own repeats still reach the database; null when the row was gone by the time it was

@@ -123,6 +123,7 @@ export function reservationRoutes(
             'CONCERT_ENDED',
             'SALE_NOT_OPEN',
             'SALE_CLOSED',
+            'CONCERT_CANCELLED',
             'INSUFFICIENT_BALANCE',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,

@@ -13,6 +13,8 @@ import type {
   ReservationDto,
   ReservationStore,
   ReservationSummary,
+  ShowCancelBatch,
+  ShowCancelJob,
 } from './reservations.store.js';
 
 export interface PaymentInput {
@@ -35,6 +37,10 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
       return new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
     case 'concert-ended':
       return new AppError('CONCERT_ENDED', 'The show has already started; nothing was charged.', {
+        field: 'seatId',
+      });
+    case 'concert-cancelled':
+      return new AppError('CONCERT_CANCELLED', 'The show was cancelled; nothing was charged.', {
         field: 'seatId',
       });
     case 'sale-not-open':
@@ -91,8 +97,10 @@ export function createReservationService(deps: {
   eventsCommitted: () => void;
   /** Counts each payment by outcome (METRICS=on). */
   metrics?: Pick<SaleMetrics, 'paymentDecided' | 'cancelDecided'>;
+  /** Wakes the show-cancel worker after a show was cancelled here. */
+  showCancelRequested?: () => void;
 }) {
-  const { store, queue, eventsCommitted, metrics } = deps;
+  const { store, queue, eventsCommitted, metrics, showCancelRequested } = deps;
 
   async function decidePayment(
     record: TokenRecord,
@@ -155,6 +163,43 @@ export function createReservationService(deps: {
       audit: AuditContext,
     ): Promise<Idempotent<CancellationDto>> {
       return cancelAs(reservationId, { kind: 'operator', audit });
+    },
+
+    /**
+     * An operator cancels a whole show: closed to sale and its holds released at the commit; the
+     * show-cancel job refunds every reservation in full afterwards. A repeat answers the same job.
+     */
+    async cancelShow(
+      concertId: number,
+      reason: string | null,
+      audit: AuditContext,
+    ): Promise<Idempotent<ShowCancelJob>> {
+      const outcome = await store.cancelShow(concertId, reason, audit);
+      if (!outcome.ok)
+        throw new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
+          field: 'concertId',
+        });
+      if (!outcome.value.replayed) showCancelRequested?.();
+      return outcome.value;
+    },
+
+    /** The show's cancellation job and its progress. */
+    async showCancelJob(concertId: number): Promise<ShowCancelJob> {
+      const job = await store.showCancelJob(concertId);
+      if (!job)
+        throw new AppError(
+          'SHOW_CANCEL_NOT_FOUND',
+          `Concert ${concertId} was not cancelled (or does not exist).`,
+          { field: 'concertId' },
+        );
+      return job;
+    },
+
+    /** One batch of a running show-cancel job (the worker's step); wakes the relay for its events. */
+    async cancelShowBatch(limit: number): Promise<ShowCancelBatch | null> {
+      const batch = await store.cancelShowBatch(limit);
+      if (batch && batch.refunded > 0) eventsCommitted();
+      return batch;
     },
   };
 }

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
-import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
+import {
+  runOnce,
+  saveResponse,
+  type Idempotent,
+  type IdempotencyKey,
+} from '../../db/idempotency.js';
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
 import type { AuditLog } from '../audit/audit.store.js';
@@ -17,6 +22,7 @@ import type {
   PaymentRequest,
   ReservationDto,
   ReservationStore,
+  ShowCancelJob,
 } from './reservations.store.js';
 
 type Refuse = (refusal: PaymentRefusal) => never;
@@ -28,6 +34,7 @@ interface LockedHold {
   ended: boolean;
   not_open: boolean;
   closed: boolean;
+  cancelled: boolean;
   concert_id: number;
   seat_number: number;
   price: number;
@@ -44,17 +51,28 @@ async function lockOwnHold(
     tx,
     sql`SELECT h.user_id, h.status, h.expires_at > now() AS live, c.show_datetime <= now() AS ended,
           coalesce(c.sale_opens_at > now(), false) AS not_open,
-          coalesce(c.sale_closes_at <= now(), false) AS closed, s.concert_id, s.seat_number, s.price
+          coalesce(c.sale_closes_at <= now(), false) AS closed,
+          c.cancelled_at IS NOT NULL AS cancelled,
+          s.concert_id, s.seat_number, s.price
         FROM seat_holds h JOIN seats s ON s.id = h.seat_id JOIN concerts c ON c.id = s.concert_id
         WHERE h.seat_id = ${seatId} FOR UPDATE OF h`,
     { prepared: true },
   );
   if (!hold) {
-    const seat = await queryOne(tx, sql`SELECT 1 FROM seats WHERE id = ${seatId}`);
+    const seat = await queryOne<{ cancelled: boolean }>(
+      tx,
+      sql`SELECT c.cancelled_at IS NOT NULL AS cancelled
+          FROM seats s JOIN concerts c ON c.id = s.concert_id WHERE s.id = ${seatId}`,
+    );
     if (!seat) refuse({ reason: 'seat-not-found' });
+    // The show's cancellation released the hold (0039).
+    if (seat.cancelled) refuse({ reason: 'concert-cancelled' });
   }
   // Only the hold checked the show time: a hold taken just before the show could be paid after.
   if (hold?.ended) refuse({ reason: 'concert-ended' });
+  // A show cancelled (0039): a payment that locked its hold first commits, and the show-cancel
+  // job refunds it; one that comes after finds this.
+  if (hold?.cancelled) refuse({ reason: 'concert-cancelled' });
   // The sale window, by this transaction's clock, in the statement that locks the hold.
   if (hold?.not_open) refuse({ reason: 'sale-not-open' });
   if (hold?.closed) refuse({ reason: 'sale-closed' });
@@ -110,6 +128,53 @@ const auditView = (row: LockedReservation) => ({
   cancelledAt: row.cancelled_at?.toISOString() ?? null,
 });
 
+interface JobRow {
+  concert_id: number;
+  state: 'running' | 'done';
+  reason: string | null;
+  requested_by: string;
+  total: number;
+  refunded: number;
+  remaining: number;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+const jobOf = (row: JobRow): ShowCancelJob => ({
+  concertId: row.concert_id,
+  state: row.state,
+  reason: row.reason,
+  requestedBy: row.requested_by,
+  total: row.total,
+  refunded: row.refunded,
+  remaining: row.remaining,
+  startedAt: row.created_at.toISOString(),
+  finishedAt: row.finished_at?.toISOString() ?? null,
+});
+
+/** The concert's live reservations (reservations_concert_live_idx). */
+const liveCount = (concertId: number) =>
+  sql`(SELECT count(*)::int FROM reservations WHERE concert_id = ${concertId} AND cancelled_at IS NULL)`;
+
+/** Releases the concert's holds that are not sales (a cancelled show's seats are not held). */
+const releaseHolds = (tx: Executor, concertId: number) =>
+  query(
+    tx,
+    sql`DELETE FROM seat_holds h USING seats s
+        WHERE s.id = h.seat_id AND s.concert_id = ${concertId} AND h.status = 'HELD'`,
+    { prepared: true },
+  );
+
+/** The job with its remaining count, read in `tx` (or on its own). */
+const readJob = (tx: Executor, concertId: number) =>
+  queryOne<JobRow>(
+    tx,
+    sql`SELECT concert_id, state, reason, requested_by, total, refunded, ${liveCount(concertId)} AS remaining,
+          created_at, finished_at
+        FROM show_cancel_jobs WHERE concert_id = ${concertId}`,
+    { prepared: true },
+  );
+
 export function createPostgresReservationStore(
   database: Database,
   options: {
@@ -163,6 +228,51 @@ export function createPostgresReservationStore(
     // The reservation row is locked and was live: the statement cannot have found it cancelled.
     if (!done) throw new Error(`reservation ${row.id} could not be cancelled`);
     return { ...row, cancelled_at: done.cancelled_at, cancelled_by: by, refund_amount: refund };
+  }
+
+  /** A cancellation in the caller's transaction (a single one, or one of a show's batch). */
+  async function cancelIn(
+    tx: Executor,
+    reservationId: number,
+    by: Canceller,
+    refuse: (refusal: CancelRefusal) => never,
+  ): Promise<Idempotent<CancellationDto>> {
+    // The first lock of a cancellation: concurrent cancellations of one reservation take
+    // turns here, and each later one finds it cancelled.
+    const row = await queryOne<LockedReservation>(
+      tx,
+      sql`SELECT r.id, r.user_id, r.concert_id, r.seat_id, s.seat_number, r.price,
+            r.cancelled_at, r.cancelled_by, r.refund_amount,
+            c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS cutoff,
+            now() < c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS refundable,
+            c.refund_fee_percent
+          FROM reservations r JOIN seats s ON s.id = r.seat_id JOIN concerts c ON c.id = r.concert_id
+          WHERE r.id = ${reservationId} FOR UPDATE OF r`,
+      { prepared: true },
+    );
+    if (!row || (by.kind === 'buyer' && row.user_id !== by.userId))
+      return refuse({ reason: 'not-found' });
+    let after = row;
+    const replayed = row.cancelled_at !== null;
+    if (!replayed) {
+      if (by.kind === 'buyer' && !row.refundable)
+        return refuse({ reason: 'cutoff-passed', cutoff: row.cutoff.toISOString() });
+      const refund =
+        by.kind === 'buyer' ? refundAmount(row.price, row.refund_fee_percent) : row.price;
+      after = await cancelLocked(tx, row, by.kind, refund);
+    }
+    if (by.kind === 'operator')
+      await audit.appendIn(tx, {
+        ...by.audit,
+        action: 'reservation.cancel',
+        outcome: 'SUCCESS',
+        code: null,
+        targetType: 'reservation',
+        targetId: String(row.id),
+        before: auditView(row),
+        after: auditView(after),
+      });
+    return { value: cancellationOf(after), replayed };
   }
 
   async function settle(
@@ -248,45 +358,95 @@ export function createPostgresReservationStore(
 
     cancel(reservationId, by) {
       return refusable((refuse: (refusal: CancelRefusal) => never) =>
+        transaction(database, (tx) => cancelIn(tx, reservationId, by, refuse)),
+      );
+    },
+
+    cancelShow(concertId, reason, context) {
+      return refusable((refuse: (refusal: { reason: 'concert-not-found' }) => never) =>
         transaction(database, async (tx) => {
-          // The first lock of a cancellation: concurrent cancellations of one reservation take
-          // turns here, and each later one finds it cancelled.
-          const row = await queryOne<LockedReservation>(
+          // The concert row is the first lock: a repeat waits here for the first to commit, then
+          // finds the job. Holds and payments read cancelled_at in their own statements.
+          const concert = await queryOne<{ cancelled_at: Date }>(
             tx,
-            sql`SELECT r.id, r.user_id, r.concert_id, r.seat_id, s.seat_number, r.price,
-                  r.cancelled_at, r.cancelled_by, r.refund_amount,
-                  c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS cutoff,
-                  now() < c.show_datetime - make_interval(hours => c.refund_cutoff_hours) AS refundable,
-                  c.refund_fee_percent
-                FROM reservations r JOIN seats s ON s.id = r.seat_id JOIN concerts c ON c.id = r.concert_id
-                WHERE r.id = ${reservationId} FOR UPDATE OF r`,
-            { prepared: true },
+            sql`UPDATE concerts SET cancelled_at = coalesce(cancelled_at, now())
+                WHERE id = ${concertId} RETURNING cancelled_at`,
           );
-          if (!row || (by.kind === 'buyer' && row.user_id !== by.userId))
-            return refuse({ reason: 'not-found' });
-          let after = row;
-          const replayed = row.cancelled_at !== null;
-          if (!replayed) {
-            if (by.kind === 'buyer' && !row.refundable)
-              return refuse({ reason: 'cutoff-passed', cutoff: row.cutoff.toISOString() });
-            const refund =
-              by.kind === 'buyer' ? refundAmount(row.price, row.refund_fee_percent) : row.price;
-            after = await cancelLocked(tx, row, by.kind, refund);
-          }
-          if (by.kind === 'operator')
-            await audit.appendIn(tx, {
-              ...by.audit,
-              action: 'reservation.cancel',
-              outcome: 'SUCCESS',
-              code: null,
-              targetType: 'reservation',
-              targetId: String(row.id),
-              before: auditView(row),
-              after: auditView(after),
-            });
-          return { value: cancellationOf(after), replayed };
+          if (!concert) return refuse({ reason: 'concert-not-found' });
+          const created = await queryOne(
+            tx,
+            sql`INSERT INTO show_cancel_jobs (concert_id, reason, requested_by, total)
+                VALUES (${concertId}, ${reason}, ${context.actor}, ${liveCount(concertId)})
+                ON CONFLICT (concert_id) DO NOTHING RETURNING 1`,
+          );
+          if (created) await releaseHolds(tx, concertId);
+          const job = await readJob(tx, concertId);
+          if (!job) throw new Error(`show-cancel job of concert ${concertId} is missing`);
+          await audit.appendIn(tx, {
+            ...context,
+            action: 'concert.cancel',
+            outcome: 'SUCCESS',
+            code: null,
+            targetType: 'concert',
+            targetId: String(concertId),
+            before: created ? { cancelledAt: null } : { cancelledAt: concert.cancelled_at },
+            after: { cancelledAt: concert.cancelled_at, reason: job.reason, total: job.total },
+          });
+          return { value: jobOf(job), replayed: !created };
         }),
       );
+    },
+
+    async showCancelJob(concertId) {
+      const job = await readJob(database, concertId);
+      return job ? jobOf(job) : null;
+    },
+
+    cancelShowBatch(limit) {
+      return transaction(database, async (tx) => {
+        // The job row is the lease: one batch of a job at a time across instances; a batch
+        // that dies (crash, kill -9) rolls back whole and frees the row for anyone.
+        const job = await queryOne<{ concert_id: number; requested_by: string }>(
+          tx,
+          sql`SELECT concert_id, requested_by FROM show_cancel_jobs WHERE state = 'running'
+              ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          { prepared: true },
+        );
+        if (!job) return null;
+        const concertId = job.concert_id;
+        const batch = await query<{ id: number }>(
+          tx,
+          sql`SELECT id FROM reservations WHERE concert_id = ${concertId} AND cancelled_at IS NULL
+              ORDER BY id LIMIT ${limit}`,
+          { prepared: true },
+        );
+        const by: Canceller = {
+          kind: 'operator',
+          audit: { actor: job.requested_by, requestId: `show-cancel:${concertId}` },
+        };
+        let refunded = 0;
+        for (const { id: reservationId } of batch) {
+          // The same cancellation as an operator's single one (locked row, one statement,
+          // audit); a buyer who cancelled meanwhile makes it a replay, counted by nobody here.
+          const outcome = await refusable((refuse: (refusal: CancelRefusal) => never) =>
+            cancelIn(tx, reservationId, by, refuse),
+          );
+          if (outcome.ok && !outcome.value.replayed) refunded++;
+        }
+        // A hold that raced the cancellation's commit is released before the job reports done,
+        // after the batch's reservations are locked (lock order reservation → seat hold).
+        await releaseHolds(tx, concertId);
+        const done = await queryOne<{ state: 'running' | 'done' }>(
+          tx,
+          sql`UPDATE show_cancel_jobs
+              SET refunded = refunded + ${refunded},
+                  total = greatest(total, refunded + ${refunded} + ${liveCount(concertId)}),
+                  state = CASE WHEN ${liveCount(concertId)} = 0 THEN 'done' ELSE 'running' END,
+                  finished_at = CASE WHEN ${liveCount(concertId)} = 0 THEN now() END
+              WHERE concert_id = ${concertId} RETURNING state`,
+        );
+        return { concertId, refunded, done: done?.state === 'done' };
+      });
     },
 
     async listByUser(userId, limit) {

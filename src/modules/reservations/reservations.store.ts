@@ -64,6 +64,29 @@ export type CancelRefusal =
   /** A buyer's cancellation after the concert's refund cut-off. */
   | { reason: 'cutoff-passed'; cutoff: string };
 
+/** A show's cancellation job and how far it got (0039). */
+export interface ShowCancelJob {
+  concertId: number;
+  state: 'running' | 'done';
+  reason: string | null;
+  requestedBy: string;
+  /** Live reservations when it started (plus any payment that committed racing the cancellation). */
+  total: number;
+  /** Reservations the job cancelled and refunded so far. */
+  refunded: number;
+  /** Live reservations of the concert left to cancel. */
+  remaining: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** What one batch of a show-cancel job did; null when no running job was free to take. */
+export interface ShowCancelBatch {
+  concertId: number;
+  refunded: number;
+  done: boolean;
+}
+
 /** Why a payment changed nothing; the reservation service words the reply. */
 export type PaymentRefusal =
   /** The caller's queue token may not pay for this seat (decided inside the transaction). */
@@ -73,6 +96,8 @@ export type PaymentRefusal =
   /** Outside the concert's sale window (by the payment transaction's clock). */
   | { reason: 'sale-not-open' }
   | { reason: 'sale-closed' }
+  /** An operator cancelled the show (decided in the payment transaction). */
+  | { reason: 'concert-cancelled' }
   /** The seat's hold row is not the payer's live hold. */
   | { reason: 'claim'; claim: ClaimRefusal }
   | { reason: 'insufficient-balance'; price: number }
@@ -99,4 +124,22 @@ export interface ReservationStore {
     reservationId: number,
     by: Canceller,
   ): Promise<Outcome<Idempotent<CancellationDto>, CancelRefusal>>;
+  /**
+   * Cancels a show in one transaction: the concert marked cancelled (holds and payments refused
+   * from the commit on), its live holds released, its job created and the audit entry. A show
+   * already cancelled answers its job again (`replayed`).
+   */
+  cancelShow(
+    concertId: number,
+    reason: string | null,
+    audit: AuditContext,
+  ): Promise<Outcome<Idempotent<ShowCancelJob>, { reason: 'concert-not-found' }>>;
+  /** The concert's show-cancel job, or null when the show was not cancelled. */
+  showCancelJob(concertId: number): Promise<ShowCancelJob | null>;
+  /**
+   * One batch of a running job that no other transaction holds (the job row is its lease): up to
+   * `limit` live reservations cancelled with a full refund by `cancel`'s own statement, progress
+   * counted, the job done when none is left. All in one transaction.
+   */
+  cancelShowBatch(limit: number): Promise<ShowCancelBatch | null>;
 }
