@@ -66,7 +66,8 @@ export const errorCatalog = {
   SECTION_NOT_FOUND: { status: 404, description: 'The concert has no section with this key.' },
   CONCERT_CANCELLED: {
     status: 409,
-    description: 'An operator cancelled the show; its seats are no longer held or sold.',
+    description:
+      'An operator cancelled the show: its seats are no longer held or sold, and the concert can no longer be edited or deleted.',
   },
   SEAT_ALREADY_HELD: { status: 409, description: 'Someone else holds the seat right now.' },
   SEAT_ALREADY_RESERVED: { status: 409, description: 'The seat is sold.' },
