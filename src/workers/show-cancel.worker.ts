@@ -15,23 +15,26 @@ export interface ShowCancelWorkerOptions {
  * the operator's full-refund statement and counts them. Safe on every instance: a job row is one
  * batch's at a time, a cancelled reservation is no longer live and a second REFUND of it breaks a
  * unique index, and a batch cut off by a crash rolls back whole, so any instance carries on.
- * A stop returns after the batch in flight.
+ * One batch per run, the next run at once while any job has work; a stop returns after the batch
+ * in flight.
  */
 export function createShowCancelWorker(
   reservations: Pick<ReservationService, 'cancelShowBatch'>,
   options: ShowCancelWorkerOptions,
 ): Loop {
-  return createLoop(
+  const loop: Loop = createLoop(
     'show-cancel',
     options.intervalMs,
     async (stopping) => {
-      while (!stopping.aborted) {
-        const batch = await reservations.cancelShowBatch(options.batchSize);
-        if (!batch) return;
-        if (batch.done)
-          options.logger.info({ concertId: batch.concertId }, 'show cancellation done');
-      }
+      if (stopping.aborted) return;
+      const batch = await reservations.cancelShowBatch(options.batchSize);
+      if (!batch) return;
+      if (batch.done) options.logger.info({ concertId: batch.concertId }, 'show cancellation done');
+      // One batch per run, so every run completes within a batch's time (the readiness probe
+      // counts completed runs); the next one follows at once while a job has work left.
+      if (!stopping.aborted) loop.wake();
     },
     options.logger,
   );
+  return loop;
 }
