@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createReadiness } from '../../src/shared/readiness.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { createConcert, setBalance } from '../support/fixtures.js';
+import { createConcert, paidReservations, setBalance } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 interface NotReadyBody {
@@ -69,6 +69,41 @@ describeWithPostgres('readiness', () => {
       .poll(async () => (await ready()).status, { timeout: 10_000, interval: 100 })
       .toBe(200);
     expect((await live()).status).toBe(200);
+  });
+
+  it('a long show-cancel job keeps the instance ready: one batch per run, never a stalled worker', async () => {
+    const KEY = 'readiness-test-operator-key-0123456789abc';
+    server = await startTestServer(db, {
+      QUEUE_BACKEND: 'postgres',
+      OPERATOR_KEY: KEY,
+      // Stalled after one interval of the show-cancel worker (1 s) without a completed run.
+      READY_WORKER_MISSED_RUNS: '1',
+      READY_WORKER_MIN_STALL_SECONDS: '1',
+    });
+    // 1,500 reservations: 15 batches of 100, several seconds of work in all.
+    const { concertId } = await createConcert(db.pool, { seats: 1_500, startsInHours: 48 });
+    expect(await paidReservations(db.pool, concertId, 700_001)).toBe(1_500);
+    const started = await server.client.call('POST', `/api/v1/admin/concerts/${concertId}/cancel`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(started.status).toBe(202);
+    const stalls: string[] = [];
+    const began = Date.now();
+    for (;;) {
+      const probe = await ready();
+      for (const reason of probe.data?.reasons ?? [])
+        if (reason.component === 'show-cancel') stalls.push(reason.message);
+      const job = await db.pool.query<{ state: string }>(
+        `SELECT state FROM show_cancel_jobs WHERE concert_id = $1`,
+        [concertId],
+      );
+      if (job.rows[0]?.state === 'done') break;
+      expect(Date.now() - began).toBeLessThan(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The job outlasted the 1 s allowance, yet its worker completed a run per batch.
+    expect(Date.now() - began).toBeGreaterThan(1_000);
+    expect(stalls).toEqual([]);
   });
 
   it('an outbox lag over READY_MAX_OUTBOX_LAG_SECONDS fails ready with outbox-lag, then recovers', async () => {
