@@ -60,8 +60,9 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   await app.register(reservationRoutes, { prefix: '/reservations', reservations, guards });
   const maxChargeAmount = config.MAX_CHARGE_AMOUNT;
   await app.register(balanceRoutes, { prefix: '/balance', balance, maxChargeAmount, guards });
-  await app.register(adminRoutes, { prefix: '/admin', deliveries: container.deliveries, guards });
   const { venues, audit } = container;
+  const { deliveries } = container;
+  await app.register(adminRoutes, { prefix: '/admin', deliveries, audit, guards });
   await app.register(venueRoutes, { prefix: '/admin/venues', venues, audit, guards });
   const { catalogue } = container;
   await app.register(catalogueRoutes, { prefix: '/admin/concerts', catalogue, audit, guards });

@@ -97,6 +97,10 @@ const SHOW_CANCEL_BATCH = 100;
 /** How long a scrape waits for the shared stores before it answers without their gauges. */
 const METRICS_STORE_TIMEOUT_MS = 2_000;
 
+/** What `npm run dead-letters` works with: the deliveries, each replay audited. */
+export const createDeadLetterTools = (database: Database): DeliveriesStore =>
+  createDeliveriesStore(database, createPostgresAuditLog(database));
+
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
   const redis =
@@ -211,8 +215,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     ranking,
     logger,
   });
-  const deliveries = createDeliveriesStore(database);
   const auditLog = createPostgresAuditLog(database);
+  const deliveries = createDeliveriesStore(database, auditLog);
   const policy: RetryPolicy = {
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     baseDelayMs: config.EVENT_RETRY_BASE_MS,

@@ -6,11 +6,13 @@
  *   replay --all                 put every dead letter back
  *
  * Reads DATABASE_URL like the server. A replay is idempotent: replaying what is not dead (or
- * already replayed and pending) does nothing, and consumers apply each event once anyway.
+ * already replayed and pending) does nothing, and consumers apply each event once anyway. Each
+ * replay is in the audit log (actor `cli:<user>`), like one through the API.
  */
+import { userInfo } from 'node:os';
 import { loadConfig } from '../config.js';
 import { openConfiguredDatabase } from '../db/client.js';
-import { createDeliveriesStore } from '../modules/events/deliveries.store.js';
+import { createDeadLetterTools } from '../container.js';
 import { CONSUMER_NAMES } from '../modules/events/events.js';
 import { CliError, databaseFailure, runCli } from './run.js';
 
@@ -50,7 +52,9 @@ await runCli('npm run dead-letters', async () => {
   const request = parse(process.argv.slice(2));
   const config = loadConfig();
   const database = openConfiguredDatabase(config, { poolSize: 2, holder: 'npm run dead-letters' });
-  const deliveries = createDeliveriesStore(database);
+  const deliveries = createDeadLetterTools(database);
+  // Replays are recorded in the audit log as this machine's user, from the command line.
+  const context = { actor: `cli:${userInfo().username}`, requestId: `cli:${process.pid}` };
   try {
     if (request.command === 'list') {
       const dead = await deliveries.listDead(request.limit);
@@ -65,13 +69,13 @@ await runCli('npm run dead-letters', async () => {
     if (request.command === 'replay-all') {
       let replayed = 0;
       for (const letter of await deliveries.listDead(10_000)) {
-        if (await deliveries.replay(letter.consumer, letter.eventId)) replayed++;
+        if (await deliveries.replay(letter.consumer, letter.eventId, context)) replayed++;
       }
       process.stdout.write(`replayed ${replayed} dead letter(s)\n`);
       return 0;
     }
     const { consumer, eventId } = request;
-    if (!(await deliveries.replay(consumer, eventId)))
+    if (!(await deliveries.replay(consumer, eventId, context)))
       throw new CliError(
         `Nothing to replay: ${consumer} ${eventId} is not a dead letter (never was, or already replayed); ` +
           '`npm run dead-letters -- list` shows the dead letters.',

@@ -18,6 +18,9 @@ export interface ShowCancelWorkerOptions {
  * One batch per run, the next run at once while any job has work; a stop returns after the batch
  * in flight.
  */
+/** Read afresh after each await (a plain `signal.aborted` would stay narrowed to false). */
+const stopped = (signal: AbortSignal): boolean => signal.aborted;
+
 export function createShowCancelWorker(
   reservations: Pick<ReservationService, 'cancelShowBatch'>,
   options: ShowCancelWorkerOptions,
@@ -26,13 +29,13 @@ export function createShowCancelWorker(
     'show-cancel',
     options.intervalMs,
     async (stopping) => {
-      if (stopping.aborted) return;
+      if (stopped(stopping)) return;
       const batch = await reservations.cancelShowBatch(options.batchSize);
       if (!batch) return;
       if (batch.done) options.logger.info({ concertId: batch.concertId }, 'show cancellation done');
       // One batch per run, so every run completes within a batch's time (the readiness probe
       // counts completed runs); the next one follows at once while a job has work left.
-      if (!stopping.aborted) loop.wake();
+      if (!stopped(stopping)) loop.wake();
     },
     options.logger,
   );

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { consumerHandler } from '../../src/modules/events/consumer-runner.js';
 import { createDataPlatformConsumer } from '../../src/modules/events/data-platform.consumer.js';
+import { createPostgresAuditLog } from '../../src/modules/audit/audit.store.postgres.js';
 import { createDeliveriesStore } from '../../src/modules/events/deliveries.store.js';
 import type { OutboxEvent } from '../../src/modules/events/events.js';
 import type { RetryPolicy } from '../../src/modules/events/retry.policy.js';
@@ -88,7 +89,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     const receiver = await startReceiver('accept');
     receivers.push(receiver);
     const instances = [open(), open()].map((database) => {
-      const deliveries = createDeliveriesStore(database);
+      const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
       const consumer = createDataPlatformConsumer({
         url: receiver.url,
         timeoutMs: 5_000,
@@ -221,7 +222,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(defaults.EVENT_MAX_ATTEMPTS).toBe(0);
     expect(defaults.EVENT_RETRY_HORIZON_MINUTES).toBe(720);
     const database = open();
-    const deliveries = createDeliveriesStore(database);
+    const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
     const receiver = await startReceiver('fail');
     receivers.push(receiver);
     const consumer = createDataPlatformConsumer({
@@ -267,7 +268,12 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(receiver.received).toHaveLength(22);
 
     // Replayed: a new horizon, so failures go on being retried, and it flows once the platform does.
-    expect(await deliveries.replay('data-platform', event.eventId)).toBe(true);
+    expect(
+      await deliveries.replay('data-platform', event.eventId, {
+        actor: 'test',
+        requestId: 'test',
+      }),
+    ).toBe(true);
     await attemptNow();
     expect(await row()).toMatchObject({ status: 'PENDING', attempts: 1 });
     receiver.setMode('accept');

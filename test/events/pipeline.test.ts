@@ -35,6 +35,7 @@ describeWithPostgres('events after commit', () => {
     await db?.drop();
   });
 
+  const OPERATOR_KEY = 'pipeline-test-operator-key-0123456789abc';
   const start = async (overrides: Overrides = {}) => {
     receiver = await startReceiver();
     server = await startTestServer(db, {
@@ -124,7 +125,10 @@ describeWithPostgres('events after commit', () => {
   });
 
   it('dead-letters after the last attempt, keeps the event and the error, and replays it once', async () => {
-    const { server: running, receiver: platform } = await start({ EVENT_MAX_ATTEMPTS: '3' });
+    const { server: running, receiver: platform } = await start({
+      EVENT_MAX_ATTEMPTS: '3',
+      OPERATOR_KEY,
+    });
     platform.setMode('fail');
     await buy(running, 0);
     await expect
@@ -140,8 +144,39 @@ describeWithPostgres('events after commit', () => {
     expect(dead!.lastError).toContain('answered 500');
 
     platform.setMode('accept');
-    expect(await running.container.deliveries.replay(dead!.consumer, dead!.eventId)).toBe(true);
-    expect(await running.container.deliveries.replay(dead!.consumer, dead!.eventId)).toBe(false);
+    // Replayed by an operator through the API: once; a second replay finds no dead letter.
+    const replay = () =>
+      running.client.call(
+        'POST',
+        `/api/v1/admin/dead-letters/${dead!.consumer}/${dead!.eventId}/replay`,
+        { headers: { authorization: `Bearer ${OPERATOR_KEY}` } },
+      );
+    expect((await replay()).status).toBe(200);
+    const again = await replay();
+    expect([again.status, again.code]).toEqual([404, 'DEAD_LETTER_NOT_FOUND']);
+    // Both are in the audit log: the replay with the letter before and after, the refusal.
+    const { rows: audited } = await db.pool.query<{
+      action: string;
+      outcome: string;
+      code: string | null;
+      target_id: string;
+      before: unknown;
+      after: unknown;
+    }>(
+      `SELECT action, outcome, code, target_id, before, after FROM audit_log
+       WHERE action = 'dead-letter.replay' ORDER BY id`,
+    );
+    expect(audited).toEqual([
+      {
+        action: 'dead-letter.replay',
+        outcome: 'SUCCESS',
+        code: null,
+        target_id: `data-platform/${dead!.eventId}`,
+        before: expect.objectContaining({ status: 'DEAD', attempts: 3, replays: 0 }),
+        after: { status: 'PENDING', attempts: 0, replays: 1 },
+      },
+      expect.objectContaining({ outcome: 'REFUSED', code: 'DEAD_LETTER_NOT_FOUND' }),
+    ]);
     await expect.poll(() => platform.accepted().size, { timeout: 5_000 }).toBe(1);
     await expect.poll(deliveryStatuses).toEqual(['DELIVERED']);
     expect(platform.accepted()).toEqual(new Set([dead!.eventId]));

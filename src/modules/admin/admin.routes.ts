@@ -2,6 +2,8 @@ import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { AppError } from '../../shared/errors.js';
 import { isoTime, ok, responses, successEnvelope, uuid } from '../../shared/http.js';
+import { auditContext, recordRefusals } from '../audit/audit.routes.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import type { DeliveriesStore } from '../events/deliveries.store.js';
 
@@ -27,8 +29,12 @@ const deadLetterSchema = Type.Object({
  * Operator endpoints, under /api/v1/admin (src/app.ts): need a JWT with the admin role (the same
  * as `npm run dead-letters`).
  */
-export function adminRoutes(app: App, deps: { deliveries: DeliveriesStore; guards: Guards }): void {
-  const { deliveries, guards } = deps;
+export function adminRoutes(
+  app: App,
+  deps: { deliveries: DeliveriesStore; audit: AuditService; guards: Guards },
+): void {
+  const { deliveries, audit, guards } = deps;
+  recordRefusals(app, audit);
 
   app.get(
     '/dead-letters',
@@ -63,13 +69,17 @@ export function adminRoutes(app: App, deps: { deliveries: DeliveriesStore; guard
   app.post(
     '/dead-letters/:consumer/:eventId/replay',
     {
-      config: { rateLimitGroup: 'account' },
+      config: {
+        rateLimitGroup: 'account',
+        audit: { action: 'dead-letter.replay', targetType: 'dead-letter', targetParam: 'eventId' },
+      },
       schema: {
         tags,
         summary: 'Replay a dead letter',
         description:
           'Puts it back in the retry queue with fresh attempts. Idempotent: replaying what is not (or no longer) dead ' +
-          'answers 404 and changes nothing; the consumer applies each event once anyway.',
+          'answers 404 and changes nothing; the consumer applies each event once anyway. Recorded in the audit log ' +
+          '(action dead-letter.replay), refusals too.',
         headers: guards.admin.headers,
         security: guards.admin.security,
         params: Type.Object({
@@ -91,7 +101,7 @@ export function adminRoutes(app: App, deps: { deliveries: DeliveriesStore; guard
     async (request) => {
       await guards.admin.check(request);
       const { consumer, eventId } = request.params;
-      if (!(await deliveries.replay(consumer, eventId.toLowerCase()))) {
+      if (!(await deliveries.replay(consumer, eventId.toLowerCase(), auditContext(request)))) {
         throw new AppError('DEAD_LETTER_NOT_FOUND', `No dead letter ${consumer}/${eventId}.`, {
           field: 'eventId',
         });

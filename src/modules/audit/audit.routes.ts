@@ -32,6 +32,12 @@ const entrySchema = Type.Object({
 
 const text = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
 
+/** Who does an operator action, and in which request: the audit context of a guarded route. */
+export const auditContext = (request: { operator?: { actor: string }; id: string }) => ({
+  actor: request.operator?.actor ?? 'unknown',
+  requestId: request.id,
+});
+
 /**
  * Records the refusals of a plugin's operator actions: a route whose config names an `audit`
  * action and whose operator passed the guard gets a REFUSED entry for any 4xx it answers (bad

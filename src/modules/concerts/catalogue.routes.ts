@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { bodyErrors, id, ok, pageQuery, responses, successEnvelope } from '../../shared/http.js';
-import { recordRefusals } from '../audit/audit.routes.js';
+import { auditContext, recordRefusals } from '../audit/audit.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import { concertBody, concertDetail, concertPatch, detailExample } from './catalogue.schemas.js';
@@ -19,10 +19,6 @@ export function catalogueRoutes(
   const { catalogue, guards } = deps;
   const admin = guards.admin;
   recordRefusals(app, deps.audit);
-  const context = (request: { operator?: { actor: string }; id: string }) => ({
-    actor: request.operator?.actor ?? 'unknown',
-    requestId: request.id,
-  });
 
   app.post(
     '',
@@ -62,7 +58,7 @@ export function catalogueRoutes(
     },
     async (request, reply) => {
       reply.code(201);
-      return ok(await catalogue.create(request.body, context(request)), 'Created');
+      return ok(await catalogue.create(request.body, auditContext(request)), 'Created');
     },
   );
 
@@ -156,7 +152,7 @@ export function catalogueRoutes(
     },
     async (request) =>
       ok(
-        await catalogue.update(request.params.concertId, request.body, context(request)),
+        await catalogue.update(request.params.concertId, request.body, auditContext(request)),
         'Updated',
       ),
   );
@@ -191,7 +187,7 @@ export function catalogueRoutes(
       },
     },
     async (request) => {
-      await catalogue.remove(request.params.concertId, context(request));
+      await catalogue.remove(request.params.concertId, auditContext(request));
       return ok({ deleted: true as const }, 'Deleted');
     },
   );

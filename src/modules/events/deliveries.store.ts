@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { query, queryOne } from '../../db/sql.js';
+import { query, queryOne, transaction } from '../../db/sql.js';
+import type { AuditContext, AuditLog } from '../audit/audit.store.js';
 import type { OutboxEvent } from './events.js';
 import type { NextStep } from './retry.policy.js';
 
@@ -30,7 +31,11 @@ const errorText = (error: unknown): string =>
  * SQL over event_deliveries: the retry queue, the dead letters and the record of what was
  * delivered, per consumer and event.
  */
-export function createDeliveriesStore(database: Database) {
+export function createDeliveriesStore(
+  database: Database,
+  /** Replays are operator actions: recorded in their transaction. */
+  audit: Pick<AuditLog, 'appendIn'>,
+) {
   const db = database;
   return {
     /**
@@ -147,18 +152,44 @@ export function createDeliveriesStore(database: Database) {
     },
 
     /**
-     * Puts a dead letter back in the retry queue with fresh attempts and a fresh retry horizon.
+     * Puts a dead letter back in the retry queue with fresh attempts and a fresh retry horizon,
+     * recorded in the audit log in the same transaction (who, and the letter before and after).
      * Replaying what is not dead (never was, or already replayed and pending) changes nothing:
      * false.
      */
-    async replay(consumer: string, eventId: string): Promise<boolean> {
-      const row = await queryOne(
-        db,
-        sql`UPDATE event_deliveries SET status = 'PENDING', attempts = 0, next_attempt_at = now(), failing_since = NULL,
-              replays = replays + 1, updated_at = now()
-            WHERE consumer = ${consumer} AND event_id = ${eventId} AND status = 'DEAD' RETURNING 1`,
-      );
-      return row !== undefined;
+    replay(consumer: string, eventId: string, context: AuditContext): Promise<boolean> {
+      return transaction(db, async (tx) => {
+        const row = await queryOne<{
+          attempts: number;
+          replays: number;
+          last_error: string | null;
+        }>(
+          tx,
+          sql`UPDATE event_deliveries d SET status = 'PENDING', attempts = 0, next_attempt_at = now(),
+                failing_since = NULL, replays = d.replays + 1, updated_at = now()
+              FROM (SELECT attempts, replays, last_error FROM event_deliveries
+                    WHERE consumer = ${consumer} AND event_id = ${eventId} FOR UPDATE) before
+              WHERE d.consumer = ${consumer} AND d.event_id = ${eventId} AND d.status = 'DEAD'
+              RETURNING before.attempts, before.replays, before.last_error`,
+        );
+        if (!row) return false;
+        await audit.appendIn(tx, {
+          ...context,
+          action: 'dead-letter.replay',
+          outcome: 'SUCCESS',
+          code: null,
+          targetType: 'dead-letter',
+          targetId: `${consumer}/${eventId}`,
+          before: {
+            status: 'DEAD',
+            attempts: row.attempts,
+            replays: row.replays,
+            lastError: row.last_error,
+          },
+          after: { status: 'PENDING', attempts: 0, replays: row.replays + 1 },
+        });
+        return true;
+      });
     },
 
     async countByStatus(): Promise<{ pending: number; dead: number }> {

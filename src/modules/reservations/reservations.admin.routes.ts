@@ -2,7 +2,7 @@ import { Type, type TSchema } from 'typebox';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { App } from '../../shared/app-types.js';
 import { bodyErrors, id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
-import { recordRefusals } from '../audit/audit.routes.js';
+import { auditContext, recordRefusals } from '../audit/audit.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import {
@@ -60,10 +60,10 @@ export function adminReservationRoutes(
       },
     },
     async (request) => {
-      const result = await reservations.cancelAsOperator(request.params.reservationId, {
-        actor: request.operator?.actor ?? 'unknown',
-        requestId: request.id,
-      });
+      const result = await reservations.cancelAsOperator(
+        request.params.reservationId,
+        auditContext(request),
+      );
       return ok(result.value, result.replayed ? 'Already cancelled' : 'Cancelled');
     },
   );
@@ -169,7 +169,7 @@ export function adminShowCancelRoutes(
       const result = await reservations.cancelShow(
         request.params.concertId,
         request.body.reason ?? null,
-        { actor: request.operator?.actor ?? 'unknown', requestId: request.id },
+        auditContext(request),
       );
       return reply
         .status(result.replayed ? 200 : 202)

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { bodyErrors, id, ok, pageQuery, responses, successEnvelope } from '../../shared/http.js';
-import { recordRefusals } from '../audit/audit.routes.js';
+import { auditContext, recordRefusals } from '../audit/audit.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import {
@@ -46,10 +46,6 @@ export function venueRoutes(
   const { venues, guards } = deps;
   const admin = guards.admin;
   recordRefusals(app, deps.audit);
-  const context = (request: { operator?: { actor: string }; id: string }) => ({
-    actor: request.operator?.actor ?? 'unknown',
-    requestId: request.id,
-  });
 
   app.post(
     '',
@@ -80,7 +76,7 @@ export function venueRoutes(
     },
     async (request, reply) => {
       reply.code(201);
-      return ok(await venues.create(request.body, context(request)), 'Created');
+      return ok(await venues.create(request.body, auditContext(request)), 'Created');
     },
   );
 
@@ -175,6 +171,9 @@ export function venueRoutes(
       },
     },
     async (request) =>
-      ok(await venues.update(request.params.venueId, request.body, context(request)), 'Updated'),
+      ok(
+        await venues.update(request.params.venueId, request.body, auditContext(request)),
+        'Updated',
+      ),
   );
 }
