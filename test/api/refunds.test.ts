@@ -6,20 +6,12 @@ import { invariantViolations } from '../support/invariants.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { parseExposition, valueOf } from '../support/metrics.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import type { CancellationDto } from '../../src/modules/reservations/reservations.store.js';
 
 const KEY = 'refunds-test-operator-key-0123456789abcdef';
 const operator = { authorization: `Bearer ${KEY}` };
 
-interface Cancellation {
-  reservationId: number;
-  concertId: number;
-  seatId: number;
-  seatNumber: number;
-  price: number;
-  refundAmount: number;
-  cancelledBy: 'buyer' | 'operator';
-  cancelledAt: string;
-}
+type Cancellation = CancellationDto;
 
 /**
  * Cancellations and refunds through the API: the buyer's (fee, cut-off, idempotent), the

@@ -3,21 +3,12 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import type { ShowCancelJob } from '../../src/modules/reservations/reservations.store.js';
 
 const KEY = 'show-cancel-test-operator-key-0123456789ab';
 const operator = { authorization: `Bearer ${KEY}` };
 
-interface Job {
-  concertId: number;
-  state: 'running' | 'done';
-  reason: string | null;
-  requestedBy: string;
-  total: number;
-  refunded: number;
-  remaining: number;
-  startedAt: string;
-  finishedAt: string | null;
-}
+type Job = ShowCancelJob;
 
 /**
  * A show's cancellation through the API: the concert closed to sale at the commit (holds and
