@@ -166,17 +166,17 @@ describeWithPostgres('events after commit', () => {
       `SELECT action, outcome, code, target_id, before, after FROM audit_log
        WHERE action = 'dead-letter.replay' ORDER BY id`,
     );
-    expect(audited).toEqual([
-      {
-        action: 'dead-letter.replay',
-        outcome: 'SUCCESS',
-        code: null,
-        target_id: `data-platform/${dead!.eventId}`,
-        before: expect.objectContaining({ status: 'DEAD', attempts: 3, replays: 0 }),
-        after: { status: 'PENDING', attempts: 0, replays: 1 },
-      },
-      expect.objectContaining({ outcome: 'REFUSED', code: 'DEAD_LETTER_NOT_FOUND' }),
-    ]);
+    expect(audited).toHaveLength(2);
+    expect(audited[0]).toMatchObject({
+      action: 'dead-letter.replay',
+      outcome: 'SUCCESS',
+      code: null,
+      target_id: `data-platform/${dead!.eventId}`,
+      before: { status: 'DEAD', attempts: 3, replays: 0 },
+      after: { status: 'PENDING', attempts: 0, replays: 1 },
+    });
+    expect(audited[0]!.after).toEqual({ status: 'PENDING', attempts: 0, replays: 1 });
+    expect(audited[1]).toMatchObject({ outcome: 'REFUSED', code: 'DEAD_LETTER_NOT_FOUND' });
     await expect.poll(() => platform.accepted().size, { timeout: 5_000 }).toBe(1);
     await expect.poll(deliveryStatuses).toEqual(['DELIVERED']);
     expect(platform.accepted()).toEqual(new Set([dead!.eventId]));
