@@ -145,7 +145,10 @@ export function reportRoute(app: App, deps: { catalogue: CatalogueService; guard
           200: {
             description: 'application/json: the report. text/csv (`Accept: text/csv`): as CSV.',
             content: {
-              'application/json': { schema: envelope },
+              'application/json': {
+                schema: envelope,
+                example: { code: 'SUCCESS', message: 'OK', data: reportExample },
+              },
               'text/csv': {
                 schema: Type.String({ description: 'RFC 4180 CSV, UTF-8.' }),
                 example: reportCsv(reportExample),
