@@ -72,7 +72,7 @@ export function createPostgresCatalogueReports(database: Database): CatalogueRep
           sectionKey: row.section_key,
           sectionName: row.section_name,
           category: row.category,
-          price: row.price === null ? null : Number(row.price),
+          price: row.price,
           capacity: row.capacity,
           free: row.capacity - row.held - row.sold,
           held: row.held,
@@ -80,8 +80,8 @@ export function createPostgresCatalogueReports(database: Database): CatalogueRep
         }));
         const sum = (pick: (line: ReportLine) => number) =>
           sections.reduce((total, line) => total + pick(line), 0);
-        const revenue = Number(money?.revenue ?? 0);
-        const refunds = Number(money?.refunds ?? 0);
+        const revenue = money?.revenue ?? 0;
+        const refunds = money?.refunds ?? 0;
         return {
           concertId: concert.id,
           title: concert.title,
