@@ -78,6 +78,7 @@ const addedOperations = [
   'DELETE /api/v1/admin/concerts/{concertId}',
   'POST /api/v1/admin/concerts/{concertId}/cancel',
   'GET /api/v1/admin/concerts/{concertId}/cancel',
+  'GET /api/v1/admin/concerts/{concertId}/report',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -228,6 +229,11 @@ const producibleErrors: Record<string, ErrorCode[]> = {
   ],
   'GET /api/v1/admin/concerts': [...adminGuard, 'INVALID_REQUEST'],
   'GET /api/v1/admin/concerts/{concertId}': [...adminGuard, 'INVALID_REQUEST', 'CONCERT_NOT_FOUND'],
+  'GET /api/v1/admin/concerts/{concertId}/report': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+  ],
   'PATCH /api/v1/admin/concerts/{concertId}': [
     ...adminGuard,
     'INVALID_REQUEST',
@@ -482,6 +488,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'DELETE /api/v1/admin/concerts/{concertId}',
       'POST /api/v1/admin/concerts/{concertId}/cancel',
       'GET /api/v1/admin/concerts/{concertId}/cancel',
+      'GET /api/v1/admin/concerts/{concertId}/report',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

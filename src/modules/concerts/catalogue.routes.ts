@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import { concertBody, concertDetail, concertPatch, detailExample } from './catalogue.schemas.js';
 import type { CatalogueService } from './catalogue.service.js';
+import { reportRoute } from './catalogue.report.js';
 
 const tags = ['admin'];
 
@@ -19,6 +20,7 @@ export function catalogueRoutes(
   const { catalogue, guards } = deps;
   const admin = guards.admin;
   recordRefusals(app, deps.audit);
+  reportRoute(app, deps);
 
   app.post(
     '',

@@ -11,6 +11,7 @@ import type {
   CatalogueStore,
   ConcertChange,
   ConcertDetail,
+  ConcertReport,
   SeatPlan,
 } from './catalogue.store.js';
 
@@ -165,6 +166,13 @@ export function createCatalogueService(deps: {
       const concert = await store.get(concertId);
       if (!concert) throw concertNotFound(concertId);
       return concert;
+    },
+
+    /** Seats free/held/sold per section × category, money from the ledger. */
+    async report(concertId: number): Promise<ConcertReport> {
+      const report = await store.report(concertId);
+      if (!report) throw concertNotFound(concertId);
+      return report;
     },
 
     async update(

@@ -14,6 +14,7 @@ import {
   writeCategories,
   type Refuse,
 } from './catalogue.seats.postgres.js';
+import { createPostgresCatalogueReports } from './catalogue.report.postgres.js';
 
 interface DetailRow {
   id: number;
@@ -106,6 +107,8 @@ export function createPostgresCatalogueStore(
     });
 
   return {
+    ...createPostgresCatalogueReports(database),
+
     async venueSections(venueId) {
       const rows = await query<{ name: string | null }>(
         database,

@@ -83,7 +83,7 @@ export type CatalogueRefusal =
  * from the venue's map in the creating transaction; the database refuses changes of seats that
  * are held or sold.
  */
-export interface CatalogueStore {
+export interface CatalogueStore extends CatalogueReports {
   /** The venue's section names in map order; null when there is no such venue. */
   venueSections(venueId: number): Promise<string[] | null>;
   create(
@@ -100,4 +100,43 @@ export interface CatalogueStore {
   ): Promise<Outcome<ConcertDetail, CatalogueRefusal>>;
   /** Removes a concert nobody holds or bought a seat of, with its seats. */
   remove(concertId: number, audit: AuditContext): Promise<Outcome<null, CatalogueRefusal>>;
+}
+
+/** One section × price category of a concert's sales report; the demo's seats: section and category null. */
+export interface ReportLine {
+  sectionKey: string | null;
+  sectionName: string | null;
+  category: string | null;
+  price: number | null;
+  capacity: number;
+  free: number;
+  held: number;
+  sold: number;
+}
+
+/** A concert's sales: seats from the holds, money from the ledger (point_transactions). */
+export interface ConcertReport {
+  concertId: number;
+  title: string;
+  showAt: string;
+  cancelled: boolean;
+  sections: ReportLine[];
+  totals: {
+    seats: number;
+    free: number;
+    held: number;
+    sold: number;
+    revenue: number;
+    refunds: number;
+    net: number;
+    reservations: number;
+    cancelled: number;
+    buyers: number;
+  };
+}
+
+/** The sales report's reads, spread into the store by its Postgres adapter. */
+export interface CatalogueReports {
+  /** null: no such concert. */
+  report(concertId: number): Promise<ConcertReport | null>;
 }
