@@ -87,6 +87,7 @@ for (const mode of ['client-id', 'jwt'] as const) {
         const path = template
           .replace('{concertId}', String(concert.concertId))
           .replace('{reservationId}', '1')
+          .replace('{sectionKey}', 'stalls')
           .replace('{consumer}', 'ranking')
           .replace('{eventId}', randomUUID());
         const body =
