@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { kafkaBrokers, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
 import { createPostgresBalanceStore } from './modules/balance/balance.store.postgres.js';
@@ -19,16 +19,12 @@ import { createStreamLimits, type StreamLimits } from './modules/queue/queue.str
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
-import { createKafkaQueueLog } from './modules/queue/queue.log.kafka.js';
-import { createStreamQueueStore, type StreamQueue } from './modules/queue/queue.store.stream.js';
 import type { QueueStore } from './modules/queue/queue.store.js';
 import type { EventBus } from './modules/events/bus.js';
-import { createInProcessBus } from './modules/events/bus.inprocess.js';
-import { createKafkaBus } from './modules/events/bus.kafka.js';
-import { createRedisBus } from './modules/events/bus.redis.js';
+import { createEventBus, createStreamQueue } from './container.transports.js';
 import { createDataPlatformConsumer } from './modules/events/data-platform.consumer.js';
 import { createDeliveriesStore, type DeliveriesStore } from './modules/events/deliveries.store.js';
-import { EVENT_TYPES, type EventConsumer } from './modules/events/events.js';
+import type { EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
 import { createTokenExpiryConsumer } from './modules/queue/queue.token-expiry.consumer.js';
 import { createRankingConsumer, loadRanking } from './modules/ranking/ranking.consumer.js';
@@ -334,54 +330,4 @@ export function createContainer(config: Config, database: Database, logger: Logg
     metrics,
     readiness,
   };
-}
-
-/** QUEUE_BACKEND=stream: the Redis waiting room fed through the Kafka log (docs/decisions/0011). */
-function createStreamQueue(
-  config: Config,
-  redis: Redis,
-  options: Parameters<typeof createRedisQueueStore>[1],
-  logger: Logger,
-): StreamQueue {
-  const log = createKafkaQueueLog({
-    brokers: kafkaBrokers(config),
-    topic: config.QUEUE_STREAM_TOPIC,
-    partitions: config.QUEUE_STREAM_PARTITIONS,
-    groupId: `overture.queue.${config.REDIS_KEY_PREFIX}`,
-    produceTimeoutMs: config.QUEUE_STREAM_PRODUCE_TIMEOUT_MS,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    fetchWaitMs: config.QUEUE_STREAM_FETCH_WAIT_MS,
-    logger,
-  });
-  return createStreamQueueStore(redis, log, {
-    ...options,
-    applyWaitMs: config.QUEUE_STREAM_APPLY_WAIT_MS,
-    logger,
-  });
-}
-
-/** The bus EVENT_BUS names (docs/decisions/0009-event-buses.md). */
-function createEventBus(config: Config, redis: Redis | undefined, logger: Logger): EventBus {
-  switch (config.EVENT_BUS) {
-    case 'inprocess':
-      return createInProcessBus();
-    case 'redis':
-      if (!redis) throw new Error('EVENT_BUS=redis without a Redis client');
-      return createRedisBus(redis, {
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        shards: config.REDIS_STREAM_SHARDS,
-        claimIdleMs: config.REDIS_STREAM_CLAIM_IDLE_MS,
-        retentionHours: config.REDIS_STREAM_RETENTION_HOURS,
-        logger,
-      });
-    case 'kafka':
-      return createKafkaBus({
-        brokers: kafkaBrokers(config),
-        eventTypes: EVENT_TYPES,
-        partitions: config.KAFKA_TOPIC_PARTITIONS,
-        publishTimeoutMs: config.KAFKA_PUBLISH_TIMEOUT_MS,
-        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-        logger,
-      });
-  }
 }
