@@ -2,20 +2,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import type { ReportLine } from '../../src/modules/concerts/catalogue.store.js';
 
 const KEY = 'concert-report-test-operator-key-0123456789';
 const operator = { authorization: `Bearer ${KEY}` };
 
-interface Line {
-  sectionKey: string | null;
-  sectionName: string | null;
-  category: string | null;
-  price: number | null;
-  capacity: number;
-  free: number;
-  held: number;
-  sold: number;
-}
+type Line = ReportLine;
 interface Report {
   concertId: number;
   title: string;
