@@ -110,7 +110,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
   const presence =
     database.kind === 'pglite'
       ? createEmbeddedPresence()
-      : createPostgresPresence(config.DATABASE_URL, logger);
+      : createPostgresPresence(database.sessionUrl, logger);
   // The sources are read on scrape, after everything below exists.
   const metrics =
     config.METRICS === 'on'

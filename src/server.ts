@@ -35,7 +35,7 @@ export async function startServer(
   const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
   let operatorKey: OperatorKey;
   try {
-    await migrateDatabase(database, config.DATABASE_URL);
+    await migrateDatabase(database);
     // After opening: the embedded database's folder exists, and this process holds it.
     operatorKey = await resolveOperatorKey(config);
     if (config.SEED_DEMO_DATA && (await seedDemoData(database)))

@@ -8,7 +8,7 @@ await runCli('npm run migrate', async () => {
   const config = loadConfig();
   const database = openConfiguredDatabase(config, { poolSize: 1, holder: 'npm run migrate' });
   try {
-    await migrateDatabase(database, config.DATABASE_URL);
+    await migrateDatabase(database);
     process.stdout.write(`migrations applied to ${database.description}\n`);
     return 0;
   } catch (error) {

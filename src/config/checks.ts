@@ -66,6 +66,10 @@ const rules: ((config: Config) => string | undefined)[] = [
         'ALLOW_EMBEDDED_DATABASE=true to run production on PGlite anyway (one process, one ' +
         'connection: for development and demos)'
       : undefined,
+  (config) =>
+    config.DATABASE_SESSION_URL !== '' && config.DATABASE_URL === ''
+      ? 'DATABASE_SESSION_URL is set, and DATABASE_URL is empty (the embedded PGlite database, which has no sessions to keep apart): expected DATABASE_URL to name the same PostgreSQL server, or DATABASE_SESSION_URL empty'
+      : undefined,
 ];
 
 /** The first rule across settings that `config` breaks, in words, or undefined when none. */

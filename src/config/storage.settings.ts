@@ -8,6 +8,11 @@ export const databaseSettings = {
     default: '',
     description: 'PostgreSQL connection string. Empty: the embedded PGlite database.',
   }),
+  DATABASE_SESSION_URL: Type.String({
+    default: '',
+    description:
+      "Connection string for the connections that keep a session: the migrations' lock and each instance's presence lock (outbox relay leases). Empty: DATABASE_URL. Set it to a direct or session-mode address when DATABASE_URL goes through a transaction-mode pooler (docs/deployment.md).",
+  }),
   DB_POOL_SIZE: int(10, 1, 500, 'Connections in the pg pool (real PostgreSQL only).'),
   DB_NAMED_STATEMENTS: Type.Boolean({
     default: true,

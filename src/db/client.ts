@@ -34,11 +34,21 @@ interface DatabaseParts extends Executor {
 
 /** The database: a node-postgres pool, or the embedded PGlite, each with its driver at hand. */
 export type Database =
-  | (DatabaseParts & { readonly kind: 'postgres'; readonly pool: pg.Pool })
+  | (DatabaseParts & {
+      readonly kind: 'postgres';
+      readonly pool: pg.Pool;
+      /**
+       * Where connections that keep a session go (the migrations' lock, the presence lock):
+       * DATABASE_SESSION_URL, or the pool's own URL.
+       */
+      readonly sessionUrl: string;
+    })
   | (DatabaseParts & { readonly kind: 'pglite'; readonly pglite: PGlite });
 
 export interface DatabaseOptions {
   url: string;
+  /** For connections that keep a session, when `url` goes through a transaction-mode pooler. */
+  sessionUrl?: string;
   poolSize: number;
   /**
    * false: a statement's name is dropped, so it runs unnamed (parsed and planned every time).
@@ -63,12 +73,18 @@ export function openDatabase(options: DatabaseOptions): Database {
 export const openConfiguredDatabase = (
   config: Pick<
     Config,
-    'DATABASE_URL' | 'DB_POOL_SIZE' | 'DB_NAMED_STATEMENTS' | 'PGLITE_DIR' | 'PGLITE_IN_MEMORY'
+    | 'DATABASE_URL'
+    | 'DATABASE_SESSION_URL'
+    | 'DB_POOL_SIZE'
+    | 'DB_NAMED_STATEMENTS'
+    | 'PGLITE_DIR'
+    | 'PGLITE_IN_MEMORY'
   >,
   options: { poolSize?: number; logger?: Logger; holder?: string } = {},
 ): Database =>
   openDatabase({
     url: config.DATABASE_URL,
+    ...(config.DATABASE_SESSION_URL ? { sessionUrl: config.DATABASE_SESSION_URL } : {}),
     poolSize: options.poolSize ?? config.DB_POOL_SIZE,
     namedStatements: config.DB_NAMED_STATEMENTS,
     pgliteDir: config.PGLITE_DIR,
@@ -214,6 +230,7 @@ function openPostgres(options: DatabaseOptions): Database {
   return {
     kind: 'postgres',
     pool,
+    sessionUrl: options.sessionUrl ?? options.url,
     description: `postgres://${url.host}${url.pathname}`,
     run: runOn(pool, named),
     transaction: (work) => transactionOnPool(pool, named, work),

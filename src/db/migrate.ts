@@ -17,14 +17,18 @@ const MIGRATION_LOCK = 7_284_113_001;
 
 /**
  * Applies pending migrations. On a real server, instances starting together take turns on an
- * advisory lock held by a dedicated connection, so each migration runs exactly once.
+ * advisory lock held by a dedicated connection (a session: DATABASE_SESSION_URL when set), so
+ * each migration runs exactly once.
  */
-export async function migrateDatabase(database: Database, url: string): Promise<void> {
+export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === 'pglite') {
     await migratePglite(drizzlePglite(database.pglite), { migrationsFolder });
     return;
   }
-  const client = new pg.Client({ connectionString: url, application_name: 'overture-migrate' });
+  const client = new pg.Client({
+    connectionString: database.sessionUrl,
+    application_name: 'overture-migrate',
+  });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -47,7 +47,7 @@ describe('live positions hub', () => {
 
   beforeAll(async () => {
     database = openDatabase({ url: '', poolSize: 1, pgliteDir: '', pgliteInMemory: true });
-    await migrateDatabase(database, '');
+    await migrateDatabase(database);
     const real = createPostgresQueueStore(database, {
       maxActive: 1,
       activeTtlSeconds: 600,

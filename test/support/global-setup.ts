@@ -70,7 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     pgliteDir: '',
     pgliteInMemory: false,
   });
-  await migrateDatabase(database, templateUrl);
+  await migrateDatabase(database);
   await database.close();
   await admin.end();
   project.provide('postgresAdminUrl', adminUrl);

@@ -41,8 +41,11 @@ export interface PrivatePostgres {
   dispose(): Promise<void>;
 }
 
-/** initdb and the server refuse to run as root: as root, they run as the `postgres` account. */
-function runAs(): { uid: number; gid: number } | undefined {
+/**
+ * initdb and the server (and PgBouncer) refuse to run as root: as root, they run as the
+ * `postgres` account.
+ */
+export function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
   const uid = id('-u');

@@ -141,6 +141,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it('takes DATABASE_SESSION_URL only beside a PostgreSQL DATABASE_URL', () => {
+    const pooled = {
+      DATABASE_URL: 'postgres://pooler:6432/overture',
+      DATABASE_SESSION_URL: 'postgres://db-host:5432/overture',
+    };
+    expect(loadConfig(pooled).DATABASE_SESSION_URL).toBe(pooled.DATABASE_SESSION_URL);
+    expect(loadConfig({}).DATABASE_SESSION_URL).toBe('');
+    const embedded = () => loadConfig({ DATABASE_SESSION_URL: pooled.DATABASE_SESSION_URL });
+    expect(embedded).toThrow(ConfigError);
+    expect(embedded).toThrow(/DATABASE_SESSION_URL is set, and DATABASE_URL is empty/);
+  });
+
   describe('NODE_ENV=production and the embedded database', () => {
     const production = { NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true' };
     const server = { DATABASE_URL: 'postgres://db-host:5432/overture' };
