@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { reasonOf } from './cli/run.js';
+import { joinCluster, runPrimary, workerCount } from './cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startBanner } from './banner.js';
@@ -12,14 +14,27 @@ let logger: Logger | undefined;
 async function main(): Promise<void> {
   const config = loadConfig();
   logger = createLogger(config);
+  if (cluster.isWorker) logger = logger.child({ worker: cluster.worker?.id });
+  const workers = workerCount(config);
+  if (workers > 1 && cluster.isPrimary) {
+    runPrimary(workers, logger);
+    return;
+  }
   const server = await startServer(config, logger);
   const database = server.container.database.description;
-  process.stdout.write(startBanner({ url: server.url, database, operatorKey: server.operatorKey }));
+  const banner = startBanner({ url: server.url, database, operatorKey: server.operatorKey });
+  if (cluster.isWorker) joinCluster(banner, server.container.metrics);
+  else process.stdout.write(banner);
   logger.info({ url: server.url, database }, 'overture started');
 
   const running = logger;
   closeWithGrace(
-    { delay: config.SHUTDOWN_TIMEOUT_MS, logger: running },
+    {
+      delay: config.SHUTDOWN_TIMEOUT_MS,
+      logger: running,
+      // Under WORKERS=N the primary turns SIGINT into one SIGTERM for each process.
+      ...(cluster.isWorker ? { skip: ['SIGINT'] } : {}),
+    },
     async ({ signal, err }) => {
       if (err) running.error({ err }, 'shutting down after an error');
       else running.info({ signal }, 'shutting down');

@@ -67,6 +67,10 @@ const rules: ((config: Config) => string | undefined)[] = [
         'connection: for development and demos)'
       : undefined,
   (config) =>
+    config.WORKERS !== '1' && config.DATABASE_URL === ''
+      ? `WORKERS=${config.WORKERS} runs several processes, and DATABASE_URL is empty (the embedded PGlite database, which one process holds): expected WORKERS=1, or DATABASE_URL=postgres://user:password@host:5432/overture`
+      : undefined,
+  (config) =>
     config.DATABASE_SESSION_URL !== '' && config.DATABASE_URL === ''
       ? 'DATABASE_SESSION_URL is set, and DATABASE_URL is empty (the embedded PGlite database, which has no sessions to keep apart): expected DATABASE_URL to name the same PostgreSQL server, or DATABASE_SESSION_URL empty'
       : undefined,

@@ -149,6 +149,12 @@ export const httpSettings = {
     3_600_000,
     "A connection idle this long after a reply is closed (Node adds 1 s). Behind a load balancer, set it above the balancer's idle timeout (AWS ALB: 60 s → 65000).",
   ),
+  WORKERS: Type.String({
+    default: '1',
+    pattern: '^(auto|[1-9][0-9]?)$',
+    description:
+      'Server processes on this host sharing PORT (node:cluster): a number from 1 to 99, or auto (one per core). A crashed one is started again; /metrics adds up all of them. Needs DATABASE_URL: the embedded database belongs to one process.',
+  }),
   SHUTDOWN_TIMEOUT_MS: int(
     10_000,
     100,

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 import { HOUSE_ROOM, type SaleMetrics } from '../shared/metrics.js';
 
 /**
@@ -34,6 +42,8 @@ export interface Metrics extends SaleMetrics {
   timeRedis(redis: Redis): void;
   /** The Prometheus text exposition of this instance (and of the stores, when it reports them). */
   render(): Promise<string>;
+  /** The same as prom-client's JSON, for the cluster's primary to add up (src/cluster.ts). */
+  snapshot(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   readonly contentType: string;
 }
 
@@ -118,6 +128,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
       name: 'overture_redis_up',
       help: '1 when the shared Redis client is connected and ready, 0 otherwise.',
       registers: [registry],
+      // Under WORKERS=N: 1 only when every process's client is ready.
+      aggregator: 'min',
       collect() {
         this.set(redis.status === 'ready' ? 1 : 0);
       },
@@ -169,8 +181,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registers: [stores],
   });
 
-  /** The stores' block of the exposition, or nothing: not the reporter, or the stores too slow. */
-  async function storeBlock(): Promise<string> {
+  /** Sets the stores' gauges; false when not the reporter, or the stores too slow. */
+  async function fillStores(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -182,7 +194,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
         sources.reportsStores().then((reports) => (reports ? sources.readStores() : undefined)),
         timeout,
       ]);
-      if (!readings) return '';
+      if (!readings) return false;
       stores.resetMetrics();
       if (readings.queue) {
         waiting.set({ room: HOUSE_ROOM }, readings.queue.waiting);
@@ -194,12 +206,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
       oldestUnsent.set(readings.outbox.oldestUnsentSeconds);
       pending.set(readings.deliveries.pending);
       dead.set(readings.deliveries.dead);
-      return await stores.metrics();
+      return true;
     } catch (error) {
       // A slow or unreachable database must not hang the scrape: this instance's own numbers
       // still go out, and the alert on the stores' gauges sees them absent.
       sources.logger.warn({ err: error }, 'metrics: the shared stores were not read');
-      return '';
+      return false;
     } finally {
       clearTimeout(timer);
     }
@@ -231,8 +243,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
       };
     },
     async render() {
-      const [own, shared] = await Promise.all([registry.metrics(), storeBlock()]);
-      return own + shared;
+      const [own, reported] = await Promise.all([registry.metrics(), fillStores()]);
+      return reported ? own + (await stores.metrics()) : own;
+    },
+    async snapshot() {
+      const [own, reported] = await Promise.all([registry.getMetricsAsJSON(), fillStores()]);
+      return reported ? [...own, ...(await stores.getMetricsAsJSON())] : own;
     },
   };
 }

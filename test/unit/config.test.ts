@@ -141,6 +141,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads WORKERS as a count or auto, and refuses several on the embedded database', () => {
+    const server = { DATABASE_URL: 'postgres://db-host:5432/overture' };
+    expect(loadConfig({}).WORKERS).toBe('1');
+    expect(loadConfig({ ...server, WORKERS: 'auto' }).WORKERS).toBe('auto');
+    expect(loadConfig({ ...server, WORKERS: '4' }).WORKERS).toBe('4');
+    for (const bad of ['0', '-1', '1.5', 'all', '100']) {
+      expect(() => loadConfig({ ...server, WORKERS: bad }), bad).toThrow(/WORKERS/);
+    }
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(
+      /WORKERS=2 runs several processes, and DATABASE_URL is empty/,
+    );
+  });
+
   it('takes DATABASE_SESSION_URL only beside a PostgreSQL DATABASE_URL', () => {
     const pooled = {
       DATABASE_URL: 'postgres://pooler:6432/overture',
