@@ -139,7 +139,8 @@ export const metricsCostScenario: Scenario = {
     return [
       {
         target,
-        verdict: result.cost < TARGET ? 'met' : 'not met',
+        // One turn of each (the quick profile) is too short to judge a few percent.
+        verdict: result.spread === null ? 'reported' : result.cost < TARGET ? 'met' : 'not met',
         detail: `${result.target}: on ${Math.round(result.onRequestsPerSecond)} req/s ÷ off ${Math.round(result.offRequestsPerSecond)} req/s = ${round(result.onRequestsPerSecond / result.offRequestsPerSecond, 3)}×, cost ${percent(result.cost)}; ${noise(result)}`,
       },
     ];
