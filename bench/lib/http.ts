@@ -6,6 +6,9 @@ import { Pool } from 'undici';
 
 const STREAM_PATH = '/api/v1/queue/token/stream';
 
+/** The operator key of the scenarios that call /api/v1/admin (a server started with it). */
+export const OPERATOR_KEY = 'overture-bench-operator-key-0123456789abcdef';
+
 export interface Envelope<T> {
   code: string;
   message: string;
@@ -32,6 +35,11 @@ export interface Seat {
   seatId: number;
   price: number;
   isAvailable: boolean;
+}
+
+export interface Section {
+  sectionKey: string;
+  free: number;
 }
 
 export interface Reservation {
@@ -116,6 +124,17 @@ export class Api {
     return this.call('seats', 'GET', path, { 'queue-token': token });
   }
 
+  sections(token: string, concertId: number): Promise<Reply<{ sections: Section[] }>> {
+    const path = `/api/v1/reservations/concerts/${concertId}/sections`;
+    return this.call('sections', 'GET', path, { 'queue-token': token });
+  }
+
+  /** One section's seats; the step is "seats", like the whole map's. */
+  sectionSeats(token: string, concertId: number, key: string): Promise<Reply<{ seats: Seat[] }>> {
+    const path = `/api/v1/reservations/concerts/${concertId}/sections/${key}/seats`;
+    return this.call('seats', 'GET', path, { 'queue-token': token });
+  }
+
   hold(token: string, concertId: number, seatId: number): Promise<Reply<unknown>> {
     const path = `/api/v1/reservations/concerts/${concertId}/seats/hold`;
     const body = { seatHoldUuid: randomUUID(), concertId, seatId };
@@ -130,6 +149,17 @@ export class Api {
   pay(token: string, seatId: number): Promise<Reply<Reservation>> {
     const body = { reservationUuid: randomUUID(), seatId };
     return this.call('pay', 'POST', '/api/v1/reservations', { 'queue-token': token }, body);
+  }
+
+  /** An operator endpoint (OPERATOR_KEY), or throws: set-up that must succeed. */
+  async admin<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers = { authorization: `Bearer ${OPERATOR_KEY}` };
+    const reply = await this.call<T>('admin', method, `/api/v1/admin${path}`, headers, body);
+    if (reply.status >= 300)
+      throw new Error(
+        `${method} /admin${path}: ${reply.status} ${reply.body.code} ${reply.body.message}`,
+      );
+    return reply.body.data;
   }
 
   /** The first concert on sale and its first free seat, or an error saying which is missing. */

@@ -14,6 +14,9 @@ export const scenarioNames = [
   'event-buses',
   'queue-stream',
   'live-streams',
+  'big-concert',
+  'show-cancel',
+  'metrics-cost',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -78,6 +81,19 @@ const fullProfile = {
   queueStream: { joins: 200, burst: 2000 },
   /** Streams open at once; the line stands still, then moves, for `windowSeconds` each. */
   liveStreams: { streams: 5000, intervalMs: 500, windowSeconds: 10, settleSeconds: 5 },
+  /** A venue of `seats` in `sections` (rows of 50); its seat map under `connections`; storm and purchases on it. */
+  bigConcert: {
+    seats: 20_000,
+    sections: 20,
+    connections: 50,
+    durationSeconds: 10,
+    stormUsers: 2000,
+    purchaseUsers: 1000,
+  },
+  /** Paid reservations of the cancelled show. */
+  showCancel: { reservations: 5000 },
+  /** Turns of METRICS=on and off, each `durationSeconds` of the capacity loop. */
+  metricsCost: { rounds: 3, connections: 100, durationSeconds: 5 },
 };
 
 export type Profile = typeof fullProfile;
@@ -121,6 +137,16 @@ const quickProfile: Profile = {
   eventBuses: { events: 500, rounds: 10 },
   queueStream: { joins: 50, burst: 300 },
   liveStreams: { streams: 100, intervalMs: 500, windowSeconds: 2, settleSeconds: 1 },
+  bigConcert: {
+    seats: 2000,
+    sections: 10,
+    connections: 20,
+    durationSeconds: 1,
+    stormUsers: 100,
+    purchaseUsers: 50,
+  },
+  showCancel: { reservations: 500 },
+  metricsCost: { rounds: 1, connections: 100, durationSeconds: 1 },
 };
 
 export interface Options {

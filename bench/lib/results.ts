@@ -1,9 +1,11 @@
 /** What a run records (bench/results/<time>.json): each scenario's results, checks and verdicts. */
 import type { GitState, Machine } from './machine.js';
 import type { ProfileSummary } from './profile.js';
+import type { BigConcertResult } from '../scenarios/big-concert.js';
 import type { CapacityResult } from '../scenarios/capacity.js';
 import type { EventBusResult } from '../scenarios/event-buses.js';
 import type { LiveStreamsResult } from '../scenarios/live-streams.js';
+import type { MetricsCostResult } from '../scenarios/metrics-cost.js';
 import type { PgbenchResult } from '../scenarios/pgbench.js';
 import type { PollingResult } from '../scenarios/polling.js';
 import type { PurchaseResult } from '../scenarios/purchase.js';
@@ -11,6 +13,7 @@ import type { QueueStreamResult } from '../scenarios/queue-stream.js';
 import type { RoundTripResult } from '../scenarios/round-trips.js';
 import type { ScaleOutResult } from '../scenarios/scale-out.js';
 import type { SeedResult } from '../scenarios/seed.js';
+import type { ShowCancelResult } from '../scenarios/show-cancel.js';
 import type { StormResult } from '../scenarios/storm.js';
 
 /** What one process used while a scenario ran, and how busy both cores were. */
@@ -48,7 +51,10 @@ export type ScenarioResult =
   | ScaleOutResult
   | EventBusResult
   | QueueStreamResult
-  | LiveStreamsResult;
+  | LiveStreamsResult
+  | BigConcertResult
+  | ShowCancelResult
+  | MetricsCostResult;
 
 export interface ModeStatus {
   name: string;

@@ -61,6 +61,8 @@ export interface ServerProcess {
   logs(): LogDigest;
   /** SIGTERM, wait for the graceful exit (SIGKILL after 20 s); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** kill -9, as a crash would; resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /** Environment a server child gets: nothing from the shell that could change the measured code. */
@@ -182,6 +184,11 @@ async function launch(
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+    async kill() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

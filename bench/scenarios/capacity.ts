@@ -19,7 +19,11 @@ import { resultsOf, type Base, type BenchReport, type ScenarioResult } from '../
 import type { ServerProcess } from '../lib/server.js';
 import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
-import type { ClosedLoopJob, ClosedLoopResult } from '../workers/closed-loop.js';
+import type {
+  ClosedLoopJob,
+  ClosedLoopRequests,
+  ClosedLoopResult,
+} from '../workers/closed-loop.js';
 
 export interface CapacityResult extends Base {
   kind: 'capacity';
@@ -54,6 +58,7 @@ export async function runCapacityAgainst(
   connections: number,
   profile: Profile,
   durationSeconds = profile.capacity.durationSeconds,
+  requests: ClosedLoopRequests = { kind: 'join', userCount: profile.seed.users },
 ): Promise<CapacityResult> {
   const label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`;
   const usage = measureUsage(servers);
@@ -62,7 +67,7 @@ export async function runCapacityAgainst(
     connections,
     durationSeconds,
     warmupSeconds: profile.capacity.warmupSeconds,
-    requests: { kind: 'join', userCount: profile.seed.users },
+    requests,
   };
   const result = await runWorker<ClosedLoopResult>('closed-loop.ts', job, {
     label,

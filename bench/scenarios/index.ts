@@ -1,9 +1,11 @@
 /** Every scenario of `npm run bench`: the order a run takes them, and the order the report shows them. */
 import type { Scenario } from '../lib/context.js';
 import { scenarioNames, type ScenarioName } from '../lib/options.js';
+import { bigConcertScenario } from './big-concert.js';
 import { capacityScenario } from './capacity.js';
 import { eventBusScenario } from './event-buses.js';
 import { liveStreamsScenario } from './live-streams.js';
+import { metricsCostScenario } from './metrics-cost.js';
 import { pgbenchScenario } from './pgbench.js';
 import { pollingScenario } from './polling.js';
 import { purchaseScenario } from './purchase.js';
@@ -11,6 +13,7 @@ import { queueStreamScenario } from './queue-stream.js';
 import { roundTripScenario } from './round-trips.js';
 import { scaleOutScenario } from './scale-out.js';
 import { seedScenario } from './seed.js';
+import { showCancelScenario } from './show-cancel.js';
 import { stormScenario } from './storm.js';
 
 const byName: Record<ScenarioName, Scenario> = {
@@ -25,6 +28,9 @@ const byName: Record<ScenarioName, Scenario> = {
   'event-buses': eventBusScenario,
   'queue-stream': queueStreamScenario,
   'live-streams': liveStreamsScenario,
+  'big-concert': bigConcertScenario,
+  'show-cancel': showCancelScenario,
+  'metrics-cost': metricsCostScenario,
 };
 
 /** In the order a run takes them (`scenarioNames`). */
@@ -42,4 +48,7 @@ export const reportOrder: Scenario[] = [
   eventBusScenario,
   queueStreamScenario,
   liveStreamsScenario,
+  bigConcertScenario,
+  showCancelScenario,
+  metricsCostScenario,
 ];

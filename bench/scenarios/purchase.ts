@@ -11,6 +11,7 @@ import { resultsOf, type Base } from '../lib/results.js';
 import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type { PurchaseJob, PurchaseRunResult } from '../workers/purchase.js';
+import type { ServerProcess } from '../lib/server.js';
 
 export interface PurchaseResult extends Base {
   kind: 'purchase';
@@ -32,6 +33,110 @@ export interface PurchaseResult extends Base {
 
 const FIRST_USER = 4_000_001;
 
+/** What one purchase run shops: its users, and optionally which concerts and how it reads seats. */
+export interface Shopping {
+  target: string;
+  label: string;
+  firstUserId: number;
+  users: number;
+  /** Seats on sale for it (reported). */
+  seats: number;
+  /** The server's MAX_ACTIVE (default: the purchase profile's). */
+  maxActive?: number;
+  concertIds?: number[];
+  bySection?: boolean;
+}
+
+/**
+ * Runs the purchase worker against `server`, then checks the database: the invariants and every
+ * answered payment stored as answered (the run's own users only).
+ */
+export async function shop(
+  ctx: Context,
+  server: ServerProcess,
+  databaseUrl: string,
+  shopping: Shopping,
+): Promise<PurchaseResult> {
+  const { purchase } = ctx.options.profile;
+  const { label, firstUserId, users } = shopping;
+  const maxActive = shopping.maxActive ?? purchase.maxActive;
+  const usage = measureUsage(server);
+  const job: PurchaseJob = {
+    target: server.url,
+    firstUserId,
+    users,
+    pollIntervalMs: purchase.pollIntervalMs,
+    arrivalSeconds: purchase.arrivalSeconds,
+    connections: purchase.connections,
+    timeoutMs: purchase.timeoutSeconds * 1000,
+    ...(shopping.concertIds ? { concertIds: shopping.concertIds } : {}),
+    ...(shopping.bySection ? { bySection: true } : {}),
+  };
+  const run = await runWorker<PurchaseRunResult>('purchase.ts', job, {
+    label,
+    timeoutMs: (purchase.timeoutSeconds + 60) * 1000,
+  });
+  const measured = usage(run.cpuSeconds);
+
+  const violations = await checkInvariants(databaseUrl, { maxActive });
+  const stored = await withPool(databaseUrl, async (pool) => {
+    const rows = await pool.query<{ user_id: string; seat_id: string; price: string }>(
+      `SELECT user_id::text, seat_id::text, price::text FROM reservations WHERE user_id >= $1 AND user_id < $2`,
+      [firstUserId, firstUserId + users],
+    );
+    return rows.rows;
+  });
+  const bySeat = new Map(stored.map((row) => [Number(row.seat_id), row]));
+  const mismatched = run.purchases.filter((item) => {
+    const row = bySeat.get(item.seatId);
+    return !row || Number(row.user_id) !== item.userId || Number(row.price) !== item.price;
+  });
+  if (stored.length !== run.purchases.length)
+    violations.push(
+      `${run.purchases.length} payments answered 201 but ${stored.length} reservations stored`,
+    );
+  if (mismatched.length > 0)
+    violations.push(`${mismatched.length} answered payments do not match the stored reservation`);
+  check(
+    ctx,
+    `${label}: no oversell, no double charge, ledgers equal balances`,
+    violations.length === 0,
+    violations.length === 0
+      ? `${stored.length} reservations checked against the ledger, the seats and the answers`
+      : violations.slice(0, 5).join('; '),
+  );
+
+  const times = run.purchases.map((item) => item.atMs).sort((a, b) => a - b);
+  const spanSeconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
+  const result: PurchaseResult = {
+    kind: 'purchase',
+    target: shopping.target,
+    users,
+    maxActive,
+    pollIntervalMs: purchase.pollIntervalMs,
+    seats: shopping.seats,
+    completed: run.purchases.length,
+    unfinished: run.unfinished,
+    durationSeconds: round(run.durationMs / 1000, 2),
+    purchasesPerSecond: spanSeconds > 0 ? round(run.purchases.length / spanSeconds, 1) : 0,
+    peakPurchasesPerSecond: Math.max(0, ...run.perSecond),
+    steps: Object.fromEntries(
+      Object.entries(run.steps).map(([step, samples]) => [step, summarize(samples)]),
+    ),
+    requests: run.requests,
+    failures: run.failures,
+    violations,
+    reservationsInDatabase: stored.length,
+    usage: measured,
+  };
+  progress.line(
+    label,
+    `done: ${result.completed}/${result.users} purchases, ${result.purchasesPerSecond}/s (peak ${result.peakPurchasesPerSecond}/s), ` +
+      `invariants ${violations.length === 0 ? 'hold' : 'VIOLATED'}`,
+  );
+  return result;
+}
+
 async function run(ctx: Context): Promise<void> {
   const { purchase } = ctx.options.profile;
   progress.phase(
@@ -48,87 +153,20 @@ async function run(ctx: Context): Promise<void> {
         label,
         `${added.concertIds.length} bench concerts (${added.seats} seats) added`,
       );
-      const usage = measureUsage(server);
-      const job: PurchaseJob = {
-        target: server.url,
+      return shop(ctx, server, database.url, {
+        target: mode.name,
+        label,
         firstUserId: FIRST_USER,
         users: purchase.users,
-        pollIntervalMs: purchase.pollIntervalMs,
-        arrivalSeconds: purchase.arrivalSeconds,
-        connections: purchase.connections,
-        timeoutMs: purchase.timeoutSeconds * 1000,
-      };
-      const run = await runWorker<PurchaseRunResult>('purchase.ts', job, {
-        label,
-        timeoutMs: (purchase.timeoutSeconds + 60) * 1000,
-      });
-      const measured = usage(run.cpuSeconds);
-
-      const violations = await checkInvariants(database.url, { maxActive: purchase.maxActive });
-      const stored = await withPool(database.url, async (pool) => {
-        const rows = await pool.query<{ user_id: string; seat_id: string; price: string }>(
-          `SELECT user_id::text, seat_id::text, price::text FROM reservations WHERE user_id >= $1`,
-          [FIRST_USER],
-        );
-        return rows.rows;
-      });
-      const bySeat = new Map(stored.map((row) => [Number(row.seat_id), row]));
-      const mismatched = run.purchases.filter((item) => {
-        const row = bySeat.get(item.seatId);
-        return !row || Number(row.user_id) !== item.userId || Number(row.price) !== item.price;
-      });
-      if (stored.length !== run.purchases.length)
-        violations.push(
-          `${run.purchases.length} payments answered 201 but ${stored.length} reservations stored`,
-        );
-      if (mismatched.length > 0)
-        violations.push(
-          `${mismatched.length} answered payments do not match the stored reservation`,
-        );
-      check(
-        ctx,
-        `${mode.name}: purchase flow leaves no oversell, no double charge, ledgers equal balances`,
-        violations.length === 0,
-        violations.length === 0
-          ? `${stored.length} reservations checked against the ledger, the seats and the answers`
-          : violations.slice(0, 5).join('; '),
-      );
-
-      const times = run.purchases.map((item) => item.atMs).sort((a, b) => a - b);
-      const spanSeconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
-      const result: PurchaseResult = {
-        kind: 'purchase',
-        target: mode.name,
-        users: purchase.users,
-        maxActive: purchase.maxActive,
-        pollIntervalMs: purchase.pollIntervalMs,
         seats: added.seats,
-        completed: run.purchases.length,
-        unfinished: run.unfinished,
-        durationSeconds: round(run.durationMs / 1000, 2),
-        purchasesPerSecond: spanSeconds > 0 ? round(run.purchases.length / spanSeconds, 1) : 0,
-        peakPurchasesPerSecond: Math.max(0, ...run.perSecond),
-        steps: Object.fromEntries(
-          Object.entries(run.steps).map(([step, samples]) => [step, summarize(samples)]),
-        ),
-        requests: run.requests,
-        failures: run.failures,
-        violations,
-        reservationsInDatabase: stored.length,
-        usage: measured,
-      };
-      progress.line(
-        label,
-        `done: ${result.completed}/${result.users} purchases, ${result.purchasesPerSecond}/s (peak ${result.peakPurchasesPerSecond}/s), ` +
-          `invariants ${violations.length === 0 ? 'hold' : 'VIOLATED'}`,
-      );
-      return result;
+      });
     });
     ctx.results.push(result);
   }
 }
 
-const step = (name: string) => (result: PurchaseResult) => {
+/** A step's "p50 / p99" cell. */
+export const step = (name: string) => (result: PurchaseResult) => {
   const summary = result.steps[name];
   return summary && summary.count > 0 ? `${ms(summary.p50)} / ${ms(summary.p99)}` : '–';
 };

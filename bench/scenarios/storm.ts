@@ -66,13 +66,13 @@ export function stormRatio(results: readonly ScenarioResult[], storm: StormResul
   return bare ? ratio(storm.requestsPerSecond, bare.requestsPerSecond) : null;
 }
 
-interface Seat {
+export interface Seat {
   concertId: number;
   seatId: number;
 }
 
 /** N holds of `seat`, all due at t=0; every failure reply is read for its code. */
-async function burst(
+export async function burst(
   ctx: Context,
   server: ServerProcess,
   target: string,

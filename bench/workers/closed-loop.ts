@@ -9,7 +9,10 @@ import { summarize } from '../lib/stats.js';
 import { serveJob } from '../lib/workers.js';
 
 export type ClosedLoopRequests =
-  { kind: 'join'; userCount: number } | { kind: 'poll'; tokens: string[] };
+  | { kind: 'join'; userCount: number }
+  | { kind: 'poll'; tokens: string[] }
+  /** GET of one of `paths`, picked at random, with an ACTIVE queue token (a seat map). */
+  | { kind: 'get'; paths: string[]; token: string };
 
 export interface ClosedLoopJob {
   /** One or several base URLs; connections are spread over them. */
@@ -56,6 +59,17 @@ function requestsFor(requests: ClosedLoopRequests) {
       setupRequest: (request: { headers?: Record<string, string> }) => ({
         ...request,
         headers: { 'client-id': String(1 + Math.floor(Math.random() * requests.userCount)) },
+      }),
+    };
+  }
+  if (requests.kind === 'get') {
+    return {
+      method: 'GET',
+      path: requests.paths[0]!,
+      setupRequest: (request: { headers?: Record<string, string> }) => ({
+        ...request,
+        path: pick(requests.paths),
+        headers: { 'queue-token': requests.token },
       }),
     };
   }

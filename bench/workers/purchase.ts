@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { count } from '../lib/format.js';
-import { Api, type Reply, type Reservation } from '../lib/http.js';
+import { Api, type Reply, type Reservation, type Seat } from '../lib/http.js';
 import { serveJob } from '../lib/workers.js';
 
 export interface PurchaseJob {
@@ -17,6 +17,10 @@ export interface PurchaseJob {
   arrivalSeconds: number;
   connections: number;
   timeoutMs: number;
+  /** Shop only these concerts (default: any on sale). */
+  concertIds?: number[];
+  /** Read the seat map one section at a time (…/sections, then a section's seats), as a large venue's buyer does. */
+  bySection?: boolean;
 }
 
 export interface Purchase extends Reservation {
@@ -36,7 +40,16 @@ export interface PurchaseRunResult {
   cpuSeconds: number;
 }
 
-const stepNames = ['join', 'poll', 'concerts', 'seats', 'hold', 'charge', 'pay'] as const;
+const stepNames = [
+  'join',
+  'poll',
+  'concerts',
+  'sections',
+  'seats',
+  'hold',
+  'charge',
+  'pay',
+] as const;
 
 const pick = <T>(items: readonly T[]): T | undefined =>
   items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)];
@@ -61,6 +74,19 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
       failures[key] = (failures[key] ?? 0) + 1;
     }
   });
+
+  /** The seats to pick from: the whole map, or a random section's with free seats. */
+  async function seatMap(token: string, concertId: number): Promise<Seat[] | undefined> {
+    if (!job.bySection) {
+      const seats = await api.seats(token, concertId);
+      return seats.status === 200 ? seats.body.data.availableSeats : undefined;
+    }
+    const sections = await api.sections(token, concertId);
+    const section = pick(sections.body.data?.sections?.filter((item) => item.free > 0) ?? []);
+    if (!section) return undefined;
+    const seats = await api.sectionSeats(token, concertId, section.sectionKey);
+    return seats.status === 200 ? seats.body.data.seats : undefined;
+  }
 
   async function shopper(userId: number, arrivalMs: number): Promise<void> {
     await sleep(arrivalMs);
@@ -88,11 +114,15 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
         admitted = false;
         continue;
       }
-      const concert = pick(concerts.body.data.filter((item) => item.isAvailable));
+      const concert = pick(
+        concerts.body.data.filter(
+          (item) => item.isAvailable && (job.concertIds?.includes(item.concertId) ?? true),
+        ),
+      );
       if (!concert) return; // sold out
-      const seats = await api.seats(token, concert.concertId);
-      if (seats.status !== 200) continue;
-      const seat = pick(seats.body.data.availableSeats.filter((item) => item.isAvailable));
+      const seats = await seatMap(token, concert.concertId);
+      if (!seats) continue;
+      const seat = pick(seats.filter((item) => item.isAvailable));
       if (!seat) continue;
       const hold = await api.hold(token, concert.concertId, seat.seatId);
       if (hold.status === 409) continue; // someone was faster: pick another seat
