@@ -9,8 +9,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 
 /** Probes and scrapes, every few seconds from the orchestrator and Prometheus: not traced. */
-const PROBE = /^\/(live|ready|metrics)(\?|$)/;
-const isProbe = (request: IncomingMessage): boolean => PROBE.test(request.url ?? '');
+export const isProbePath = (url: string): boolean =>
+  /^\/(health(\/\w+)?|metrics)\/?(\?|$)/.test(url);
+const isProbe = (request: IncomingMessage): boolean => isProbePath(request.url ?? '');
 
 /**
  * Starts the OpenTelemetry SDK: spans of incoming HTTP (node:http, and Fastify's routes and
@@ -36,7 +37,7 @@ export async function startTracing(): Promise<() => Promise<void>> {
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
         instrumentHooks: false,
-        ignorePaths: (route) => PROBE.test(route.url),
+        ignorePaths: (route) => isProbePath(route.url),
       }),
       // Queries and commands of a request or an event, not the workers' polls: a trace each
       // would bury the ones that matter.
