@@ -22,6 +22,8 @@ function allowedValues(schema: PropertySchema): string {
   if (schema.type === 'boolean') return 'true or false';
   if (schema.type === 'integer')
     return `a whole number from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
+  if (schema.type === 'number')
+    return `a number from ${schema.minimum ?? '-∞'} to ${schema.maximum ?? '∞'}`;
   const rules = [
     schema.pattern === undefined ? '' : `matching ${schema.pattern}`,
     schema.maxLength === undefined ? '' : `at most ${schema.maxLength} characters`,

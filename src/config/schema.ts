@@ -13,6 +13,7 @@ import {
   rateLimitSettings,
   readinessSettings,
   serviceSettings,
+  tracingSettings,
 } from './server.settings.js';
 import { databaseSettings, redisSettings, retentionSettings } from './storage.settings.js';
 import type { TrustProxy } from './trust-proxy.js';
@@ -32,6 +33,7 @@ export const configSchema = Type.Object({
   ...rateLimitSettings,
   ...httpSettings,
   ...metricsSettings,
+  ...tracingSettings,
   ...readinessSettings,
   ...queueBackendSettings,
   ...redisSettings,

@@ -177,6 +177,49 @@ export const metricsSettings = {
   }),
 };
 
+/**
+ * OpenTelemetry tracing (docs/decisions/0045). The SDK reads these standard variables itself
+ * (src/tracing/), before this config is loaded; the schema validates and documents them.
+ */
+export const tracingSettings = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({
+    default: '',
+    pattern: '^(https?://\\S+)?$',
+    description:
+      'Base URL of an OpenTelemetry collector (e.g. http://collector:4318; traces go to <url>/v1/traces). Set: spans of HTTP requests, SQL, Redis commands, the outbox relay, the event consumers and the data-platform send are exported over OTLP, and a payment is one trace from its request to the data platform (which receives its traceparent). Empty: tracing is off: no SDK, no module hooks, no trace context written to the outbox.',
+  }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Enum(['http/protobuf', 'http/json', 'grpc'], {
+    default: 'http/protobuf',
+    description: 'How spans are sent to OTEL_EXPORTER_OTLP_ENDPOINT.',
+  }),
+  OTEL_SERVICE_NAME: Type.String({
+    default: 'overture',
+    minLength: 1,
+    description: 'service.name of the exported spans.',
+  }),
+  OTEL_TRACES_SAMPLER: Type.Enum(
+    [
+      'parentbased_always_on',
+      'parentbased_traceidratio',
+      'parentbased_always_off',
+      'always_on',
+      'always_off',
+      'traceidratio',
+    ],
+    {
+      default: 'parentbased_always_on',
+      description:
+        'Which traces are kept: parentbased_* follows a caller that sent traceparent and decides alone for the others; traceidratio keeps the share OTEL_TRACES_SAMPLER_ARG of them.',
+    },
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Number({
+    default: 1,
+    minimum: 0,
+    maximum: 1,
+    description: 'Share of traces the *traceidratio samplers keep (0 to 1).',
+  }),
+};
+
 /** What GET /health/ready checks beyond the database and Redis (docs/decisions/0040). */
 export const readinessSettings = {
   READY_WORKER_MISSED_RUNS: int(

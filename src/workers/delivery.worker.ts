@@ -8,6 +8,7 @@ import {
 import { afterFailure, type RetryPolicy } from '../modules/events/retry.policy.js';
 import { createLoop, type Loop } from '../shared/loop.js';
 import type { SaleMetrics } from '../shared/metrics.js';
+import { SpanKind, inTracedSpan } from '../shared/tracing.js';
 
 export interface DeliveryWorkerOptions {
   policy: RetryPolicy;
@@ -42,7 +43,20 @@ export function createDeliveryWorker(
     // claimDue takes only rows of these consumers.
     if (!consumer) return;
     try {
-      await (consumer.retry ?? consumer.handle).call(consumer, delivery.event);
+      // Continues the event's trace: the data-platform send's request then carries it on.
+      await inTracedSpan(
+        `${consumer.name} deliver`,
+        delivery.event.traceContext,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'messaging.consumer.group.name': consumer.name,
+            'messaging.message.id': delivery.event.eventId,
+            'overture.delivery.attempt': delivery.attempts + 1,
+          },
+        },
+        () => (consumer.retry ?? consumer.handle).call(consumer, delivery.event),
+      );
       await deliveries.succeeded(delivery);
       options.metrics?.deliveryDone(delivery.consumer, 'delivered');
     } catch (error) {

@@ -6,6 +6,7 @@ import { query, queryOne } from '../db/sql.js';
 import type { EventBus } from '../modules/events/bus.js';
 import type { OutboxEvent, OutboxLag } from '../modules/events/events.js';
 import { createLoop, type Loop } from '../shared/loop.js';
+import { publishTraced } from '../shared/tracing.js';
 
 export interface OutboxRelayOptions {
   intervalMs: number;
@@ -41,6 +42,13 @@ export interface OutboxRelay extends Loop {
  * timeout), no new batch or shard starts, and the leases are released so a peer — or this
  * instance restarted — takes the shards at once.
  */
+/** What a publish span says about its event (OpenTelemetry's messaging conventions). */
+const publishAttributes = (event: OutboxEvent) => ({
+  'messaging.operation.type': 'send',
+  'messaging.destination.name': event.type,
+  'messaging.message.id': event.eventId,
+});
+
 export function createOutboxRelay(
   database: Database,
   bus: EventBus,
@@ -82,9 +90,10 @@ export function createOutboxRelay(
         key: string;
         payload: unknown;
         created_at: Date;
+        trace_context: string | null;
       }>(
         db,
-        sql`SELECT id, event_id, type, key, payload, created_at FROM outbox
+        sql`SELECT id, event_id, type, key, payload, created_at, trace_context FROM outbox
             WHERE published_at IS NULL AND (hashtext(key) & 2147483647) % ${shards} = ${shard}
             ORDER BY id LIMIT ${batchSize}`,
       );
@@ -96,8 +105,11 @@ export function createOutboxRelay(
         key: row.key,
         payload: row.payload,
         createdAt: row.created_at.toISOString(),
+        traceContext: row.trace_context,
       }));
-      await bus.publish(events);
+      await publishTraced('outbox publish', events, publishAttributes, (traced) =>
+        bus.publish(traced),
+      );
       await query(
         db,
         sql`UPDATE outbox SET published_at = now() WHERE id IN (${sql.join(

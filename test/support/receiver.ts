@@ -6,6 +6,8 @@ export type ReceiverMode = 'accept' | 'fail' | 'throttle' | 'hang' | 'refuse';
 export interface Received {
   at: number;
   idempotencyKey: string | undefined;
+  /** The W3C trace context the request carried (when the sender traces). */
+  traceparent: string | undefined;
   body: { eventId: string; type: string; reservation: Record<string, unknown> };
   answeredWith: number | 'hung';
 }
@@ -33,6 +35,7 @@ export async function startReceiver(initial: ReceiverMode = 'accept') {
       const entry: Received = {
         at: Date.now(),
         idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+        traceparent: request.headers.traceparent as string | undefined,
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'],
         answeredWith: 'hung',
       };

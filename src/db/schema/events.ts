@@ -26,6 +26,9 @@ export const outbox = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     // Set once the bus has accepted the event (the relay's "sent" mark).
     publishedAt: at('published_at'),
+    // W3C traceparent of the change that wrote the event, when tracing is on: the relay and the
+    // consumers continue that trace (src/shared/tracing.ts).
+    traceContext: text('trace_context'),
   },
   (t) => [
     uniqueIndex('outbox_event_id_key').on(t.eventId),

@@ -12,6 +12,7 @@ import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
 import { pause } from '../../shared/pause.js';
 import type { NotReady } from '../../shared/readiness.js';
+import { traceHeaders } from '../../shared/tracing.js';
 import type { EventBus, Subscription } from './bus.js';
 import { decodeEvent } from './bus.shared.js';
 import type { OutboxEvent } from './events.js';
@@ -177,7 +178,11 @@ function topicMessages(
     messages.push({
       key: event.key,
       value: JSON.stringify(event),
-      headers: { 'event-id': event.eventId, 'event-type': event.type },
+      headers: {
+        'event-id': event.eventId,
+        'event-type': event.type,
+        ...traceHeaders(event.traceContext),
+      },
     });
     byTopic.set(topic, messages);
   }

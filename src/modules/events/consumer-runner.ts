@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../../db/sql.js';
 import type { SaleMetrics } from '../../shared/metrics.js';
+import { SpanKind, inTracedSpan } from '../../shared/tracing.js';
 import type { DeliveriesStore } from './deliveries.store.js';
 import type { EventConsumer, OutboxEvent } from './events.js';
 import { retryDelayMs, type RetryPolicy } from './retry.policy.js';
@@ -19,7 +20,22 @@ export function consumerHandler(
     metrics?: Pick<SaleMetrics, 'deliveryDone'>;
   },
 ): (event: OutboxEvent) => Promise<void> {
-  return async (event) => {
+  return (event) =>
+    inTracedSpan(
+      `${consumer.name} process`,
+      event.traceContext,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.operation.type': 'process',
+          'messaging.consumer.group.name': consumer.name,
+          'messaging.message.id': event.eventId,
+        },
+      },
+      () => handle(event),
+    );
+
+  async function handle(event: OutboxEvent): Promise<void> {
     try {
       await consumer.handle(event);
       deps.metrics?.deliveryDone(consumer.name, 'delivered');
@@ -36,5 +52,5 @@ export function consumerHandler(
       });
       deps.metrics?.deliveryDone(consumer.name, 'retry');
     }
-  };
+  }
 }

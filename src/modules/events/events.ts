@@ -39,6 +39,11 @@ export interface OutboxEvent {
   key: string;
   payload: unknown;
   createdAt: string;
+  /**
+   * W3C traceparent of the trace the event continues (the change that wrote it, then the relay's
+   * publish); absent or null when tracing is off.
+   */
+  traceContext?: string | null;
 }
 
 /** How far the outbox relay is behind the commits (readiness reports it). */

@@ -4,6 +4,7 @@ import type { Database, Executor } from '../../db/client.js';
 import type { Idempotent } from '../../db/idempotency.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
+import { activeTraceContext } from '../../shared/tracing.js';
 import type { AuditLog } from '../audit/audit.store.js';
 import { RESERVATION_CANCELLED } from '../events/events.js';
 import { refundAmount } from './reservations.rules.js';
@@ -140,13 +141,14 @@ export function createPostgresCancellations(
             DELETE FROM seat_holds
             WHERE seat_id = ${row.seat_id} AND status = 'SOLD' AND EXISTS (SELECT 1 FROM cancel)),
           event AS (
-            INSERT INTO outbox (event_id, type, key, payload)
+            INSERT INTO outbox (event_id, type, key, payload, trace_context)
             SELECT ${eventId}, ${RESERVATION_CANCELLED}, ${String(row.concert_id)},
               jsonb_build_object('eventId', ${eventId}::text, 'reservationId', ${row.id}::bigint,
                 'userId', ${row.user_id}::bigint, 'concertId', ${row.concert_id}::bigint,
                 'seatId', ${row.seat_id}::bigint, 'price', ${row.price}::bigint,
                 'refundAmount', ${refund}::bigint, 'cancelledBy', ${by}::text,
-                'cancelledAt', cancel.cancelled_at)
+                'cancelledAt', cancel.cancelled_at),
+              ${activeTraceContext()}::text
             FROM cancel)
           SELECT cancel.cancelled_at FROM cancel, credit`,
       { prepared: true },

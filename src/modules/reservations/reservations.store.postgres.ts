@@ -4,6 +4,7 @@ import type { Database, Executor } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
+import { activeTraceContext } from '../../shared/tracing.js';
 import type { AuditLog } from '../audit/audit.store.js';
 import { RESERVATION_CONFIRMED } from '../events/events.js';
 import type { BookingToken, BookingTokens } from '../queue/queue.booking.js';
@@ -131,11 +132,12 @@ export function createPostgresReservationStore(
           sold AS (
             UPDATE seat_holds SET status = 'SOLD' WHERE seat_id = ${request.seatId} AND EXISTS (SELECT 1 FROM reservation)),
           event AS (
-            INSERT INTO outbox (event_id, type, key, payload)
+            INSERT INTO outbox (event_id, type, key, payload, trace_context)
             SELECT ${eventId}, ${RESERVATION_CONFIRMED}, ${String(concertId)},
               jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
                 'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
-                'price', ${price}::bigint, 'queueToken', ${record.token}::text, 'reservedAt', reservation.created_at)
+                'price', ${price}::bigint, 'queueToken', ${record.token}::text, 'reservedAt', reservation.created_at),
+              ${activeTraceContext()}::text
             FROM reservation),
           spent AS (
             INSERT INTO spent_queue_tokens (token) SELECT ${record.token} FROM reservation),
