@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { AppError } from '../../shared/errors.js';
 import {
   bodyErrors,
   id,
@@ -150,7 +149,12 @@ export function reservationRoutes(
               }),
             ),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            // seatId or seatIds, not both: checked with the body, before the queue token.
+            anyOf: [{ required: ['seatId'] }, { required: ['seatIds'] }],
+            not: { required: ['seatId', 'seatIds'] },
+          },
         ),
         response: responses(
           {
@@ -183,14 +187,6 @@ export function reservationRoutes(
     async (request, reply) => {
       const { seatId, seatIds } = request.body;
       const reservationUuid = request.body.reservationUuid.toLowerCase();
-      if (seatIds !== undefined && seatId !== undefined)
-        throw new AppError('INVALID_REQUEST', 'Send seatId or seatIds, not both.', {
-          field: 'seatIds',
-        });
-      if (seatIds === undefined && seatId === undefined)
-        throw new AppError('INVALID_REQUEST', "body must have required property 'seatId'", {
-          field: 'seatId',
-        });
       const record = await guards.token.record(request);
       const result =
         seatIds === undefined
