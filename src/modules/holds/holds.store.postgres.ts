@@ -131,11 +131,11 @@ export function createPostgresHoldStore(
             WHERE seat_holds.status = 'HELD' AND seat_holds.expires_at <= now()
           RETURNING expires_at`,
       { prepared: true },
-    ).catch((error: unknown) =>
-      violatedConstraint(error) === 'seat_holds_ticket_limit'
-        ? refuse({ reason: 'ticket-limit', limit: seat.ticket_limit })
-        : Promise.reject(error instanceof Error ? error : new Error(String(error))),
-    );
+    ).catch((error: unknown) => {
+      if (violatedConstraint(error) === 'seat_holds_ticket_limit')
+        refuse({ reason: 'ticket-limit', limit: seat.ticket_limit });
+      throw error;
+    });
     // The token is checked once the seat row is ours or known: lock order seat → token.
     const verifyToken = async (): Promise<VerifiedToken> => {
       const verified = await token.verify(request.concertId);
