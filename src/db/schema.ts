@@ -2,7 +2,7 @@
  * The whole relational model, one file per module in src/db/schema/ (drizzle-kit reads it through
  * this file). Every invariant that protects seats and money is a constraint there, not only a
  * check in code: balance >= 0, one reservation per seat, one live queue token per user, one hold
- * row per seat and one HELD row per user.
+ * row per seat and at most the concert's ticket limit of rows per buyer (a trigger, 0041).
  */
 export * from './schema/balance.js';
 export * from './schema/concerts.js';

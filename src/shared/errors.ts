@@ -69,6 +69,11 @@ export const errorCatalog = {
     description:
       'An operator cancelled the show: its seats are no longer held or sold, and the concert can no longer be edited or deleted.',
   },
+  TICKET_LIMIT_REACHED: {
+    status: 409,
+    description:
+      'You already hold or bought as many seats of this concert as its ticket limit per buyer allows (`data.limit`); pay or release a hold first. Refunded seats do not count.',
+  },
   SEAT_ALREADY_HELD: { status: 409, description: 'Someone else holds the seat right now.' },
   SEAT_ALREADY_RESERVED: { status: 409, description: 'The seat is sold.' },
   HOLD_REQUIRED: {
@@ -120,11 +125,6 @@ export const errorCatalog = {
     status: 400,
     description:
       'The sale window or show time breaks saleOpensAt < saleClosesAt ≤ showAt (or the show is past); `data.field` names it.',
-  },
-  TICKET_LIMIT_UNSUPPORTED: {
-    status: 400,
-    description:
-      'A ticket limit above 1 is not enforced yet (a buyer holds and pays one seat at a time); send 1 or leave it out.',
   },
   CONCERT_HAS_SALES: {
     status: 409,

@@ -271,11 +271,7 @@ describeWithPostgres(
       });
       expect(zero.slice(0, 2)).toEqual([400, 'INVALID_REQUEST']);
       expect(String(zero[2])).toMatch(/^priceCategories\.0\.price/);
-      expect(await refused({ ticketLimit: 2 })).toEqual([
-        400,
-        'TICKET_LIMIT_UNSUPPORTED',
-        'ticketLimit',
-      ]);
+      expect(await refused({ ticketLimit: 101 })).toEqual([400, 'INVALID_REQUEST', 'ticketLimit']);
       expect(await refused({ saleClosesAt: hoursFromNow(49) })).toEqual([
         400,
         'INVALID_SALE_SETTINGS',
@@ -306,7 +302,6 @@ describeWithPostgres(
       expect(refusals.map((entry) => entry.code)).toEqual(
         expect.arrayContaining([
           'INVALID_PRICE_CATEGORIES',
-          'TICKET_LIMIT_UNSUPPORTED',
           'INVALID_SALE_SETTINGS',
           'VENUE_NOT_FOUND',
           'INVALID_REQUEST',

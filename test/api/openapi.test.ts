@@ -138,6 +138,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'CONCERT_CANCELLED',
     'SEAT_ALREADY_HELD',
     'SEAT_ALREADY_RESERVED',
+    'TICKET_LIMIT_REACHED',
     'IDEMPOTENCY_KEY_REUSED',
   ],
   'DELETE /api/v1/reservations/concerts/{concertId}/seats/hold': [
@@ -223,7 +224,6 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'VENUE_NOT_FOUND',
     'INVALID_PRICE_CATEGORIES',
     'INVALID_SALE_SETTINGS',
-    'TICKET_LIMIT_UNSUPPORTED',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
   ],
@@ -241,7 +241,6 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'VENUE_NOT_FOUND',
     'INVALID_PRICE_CATEGORIES',
     'INVALID_SALE_SETTINGS',
-    'TICKET_LIMIT_UNSUPPORTED',
     'CONCERT_HAS_SALES',
     'CONCERT_CANCELLED',
     'PAYLOAD_TOO_LARGE',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { createConcert, paidReservations } from '../support/fixtures.js';
+import { createConcert, paidReservations, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -107,6 +107,69 @@ describeWithPostgres('show cancellation on two instances at once', () => {
     expect(job.refunded).toBe(counts.by_operator);
     expect(direct).toBeLessThanOrEqual(job.refunded);
     expect(job.total).toBe(RESERVATIONS);
+    expect(await invariantViolations(db.pool)).toEqual([]);
+  });
+
+  // Proves: multi-seat payments (ticket limit 4, 0041) racing the show's cancellation are whole
+  // either way: an order that committed first is refunded seat by seat, in full, by the job; one
+  // after the cancellation is refused whole (CONCERT_CANCELLED) and charges nothing. No order is
+  // left half paid or half refunded, and every buyer ends with the balance they started with.
+  it('refunds or refuses each multi-seat order whole when the show is cancelled under it', async () => {
+    const BUYERS = 10;
+    const { concertId, seatIds } = await createConcert(db.pool, {
+      seats: BUYERS * 4,
+      price: 5_000,
+      startsInHours: 48,
+    });
+    await db.pool.query('UPDATE concerts SET ticket_limit = 4 WHERE id = $1', [concertId]);
+    const [a, b] = servers as [TestServer, TestServer];
+    const buyers = [];
+    for (let i = 0; i < BUYERS; i++) {
+      const userId = 95_000 + i;
+      await setBalance(db.pool, userId, 20_000);
+      const token = await a.client.activeToken(userId);
+      const mine = seatIds.slice(i * 4, i * 4 + 4);
+      for (const seatId of mine)
+        expect((await a.client.hold(token, concertId, seatId)).status).toBe(201);
+      buyers.push({ userId, token, mine });
+    }
+    // Payments on the instance that issued the tokens (the two servers share only the database
+    // here, not a Redis waiting room); the cancellation on the other.
+    const [payments, cancelled] = await Promise.all([
+      Promise.all(buyers.map((buyer) => a.client.payMany(buyer.token, buyer.mine))),
+      b.client.call('POST', `/api/v1/admin/concerts/${concertId}/cancel`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      }),
+    ]);
+    expect(cancelled.status).toBe(202);
+    for (const reply of payments)
+      expect([201, 'CONCERT_CANCELLED']).toContain(reply.status === 201 ? 201 : reply.code);
+    const deadline = Date.now() + 30_000;
+    let state = '';
+    while (state !== 'done' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      state = (
+        await a.client.call<{ state: string }>(
+          'GET',
+          `/api/v1/admin/concerts/${concertId}/cancel`,
+          {
+            headers: { authorization: `Bearer ${KEY}` },
+          },
+        )
+      ).data.state;
+    }
+    expect(state).toBe('done');
+    const { rows } = await db.pool.query<{ user_id: number; balance: number; orders: number[] }>(
+      `SELECT u.id::int AS user_id, u.balance::int,
+         array(SELECT count(*)::int FROM reservations r WHERE r.user_id = u.id AND r.cancelled_at IS NOT NULL
+                 AND r.refund_amount = r.price GROUP BY r.created_at) AS orders
+       FROM users u WHERE u.id = ANY($1::bigint[]) ORDER BY u.id`,
+      [buyers.map((buyer) => buyer.userId)],
+    );
+    const paid = payments.map((reply) => reply.status === 201);
+    expect(rows.map((row) => row.balance)).toEqual(buyers.map(() => 20_000));
+    // Each order that paid is its four reservations, all refunded in full; the refused ones none.
+    expect(rows.map((row) => row.orders)).toEqual(paid.map((ok) => (ok ? [4] : [])));
     expect(await invariantViolations(db.pool)).toEqual([]);
   });
 });

@@ -103,6 +103,23 @@ export function createClient(baseUrl: string) {
         headers: token(queueToken),
         body: { reservationUuid, seatId },
       }),
+    /** Pays several held seats of one concert together (ticket limit above 1). */
+    payMany: (queueToken: string, seatIds: number[], reservationUuid: string = randomUUID()) =>
+      call<{
+        concertId: number;
+        total: number;
+        balance: number;
+        reservedAt: string;
+        reservations: {
+          reservationId: number;
+          seatId: number;
+          seatNumber: number;
+          price: number;
+        }[];
+      }>('POST', '/api/v1/reservations', {
+        headers: token(queueToken),
+        body: { reservationUuid, seatIds },
+      }),
     balance: (userId: number) =>
       call<{ balance: number }>('GET', '/api/v1/balance', {
         headers: { 'client-id': String(userId) },

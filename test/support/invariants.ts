@@ -91,6 +91,18 @@ export async function invariantViolations(
   for (const row of soldMismatch.rows)
     violations.push(`seat ${row.seat_id ?? '?'}: sold hold and reservation disagree`);
 
+  // The ticket limit per buyer (0041): held seats at limit 1, held and sold above.
+  const overLimit = await pool.query<{ user_id: string; concert_id: string; n: string }>(
+    `SELECT h.user_id, s.concert_id, count(*) AS n FROM seat_holds h
+       JOIN seats s ON s.id = h.seat_id JOIN concerts c ON c.id = s.concert_id
+     WHERE h.status = 'HELD' OR c.ticket_limit > 1
+     GROUP BY h.user_id, s.concert_id, c.ticket_limit HAVING count(*) > c.ticket_limit`,
+  );
+  for (const row of overLimit.rows)
+    violations.push(
+      `user ${row.user_id} has ${row.n} seats of concert ${row.concert_id}, over its limit`,
+    );
+
   if (options.maxActive !== undefined) {
     const count = options.queue
       ? await options.queue.activeCount()

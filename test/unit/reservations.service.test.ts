@@ -37,6 +37,7 @@ function setUp(
 ) {
   const store = {
     pay: vi.fn<ReservationStore['pay']>(() => Promise.resolve(answer)),
+    payMany: vi.fn<ReservationStore['payMany']>(),
     listByUser: vi.fn<ReservationStore['listByUser']>(() => Promise.resolve([])),
     cancel: vi.fn<ReservationStore['cancel']>(() => Promise.resolve(cancelled)),
     cancelShow: vi.fn<ReservationStore['cancelShow']>(),

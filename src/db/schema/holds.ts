@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { at, id } from './columns.js';
 import { seats } from './concerts.js';
 
@@ -22,10 +22,10 @@ export const seatHolds = pgTable(
   },
   (t) => [
     check('seat_holds_status', sql`${t.status} IN ('HELD', 'SOLD')`),
-    // One HELD row per user (live or expired): "one live hold per user" holds in the database,
-    // and pay/release/grace checks find the user's hold by user id.
-    uniqueIndex('seat_holds_held_user_key')
-      .on(t.userId)
-      .where(sql`${t.status} = 'HELD'`),
+    // A buyer's rows (held and sold): the ticket-limit trigger counts them per concert, and
+    // pay/release/grace checks find the user's holds by user id. The limit itself (one HELD row
+    // per user and concert at ticket_limit 1, up to N held and sold above) is the trigger
+    // seat_holds_ticket_limit in migration 0009 (docs/decisions/0041).
+    index('seat_holds_user_idx').on(t.userId),
   ],
 );

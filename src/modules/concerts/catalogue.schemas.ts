@@ -39,7 +39,7 @@ const saleSettings = {
       minimum: 1,
       maximum: 100,
       description:
-        'Seats one buyer may have (default 1). Stored; only 1 is enforced yet, so a value above 1 is refused with 400 TICKET_LIMIT_UNSUPPORTED.',
+        'Seats one buyer may have at once (default 1), held and paid together, across every payment of theirs for this concert; refunded seats do not count. 1 keeps the seed’s rule: one live hold at a time, a new hold replacing the previous one. Above 1, holds add up and a hold past the limit is 409 TICKET_LIMIT_REACHED; several held seats are paid together with `seatIds`.',
     }),
   ),
   holdSeconds: Type.Optional(

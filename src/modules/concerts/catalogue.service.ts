@@ -46,16 +46,6 @@ const invalidCategories = (field: string, message: string) =>
 const invalidSale = (field: string, message: string) =>
   new AppError('INVALID_SALE_SETTINGS', message, { field });
 
-/** Buying more than one seat is a later task: until then a limit above 1 would be a lie. */
-function refuseTicketLimit(ticketLimit: number | undefined): void {
-  if (ticketLimit !== undefined && ticketLimit > 1)
-    throw new AppError(
-      'TICKET_LIMIT_UNSUPPORTED',
-      'A ticket limit above 1 is not enforced yet: a buyer holds and pays one seat at a time.',
-      { field: 'ticketLimit' },
-    );
-}
-
 const at = (time: string | undefined) => (time === undefined ? undefined : new Date(time));
 
 /** Operators' concerts on venues (docs/decisions/0036); every change audited by the store. */
@@ -126,7 +116,6 @@ export function createCatalogueService(deps: {
 
   return {
     async create(input: ConcertInput, audit: AuditContext): Promise<ConcertDetail> {
-      refuseTicketLimit(input.ticketLimit);
       const showAt = new Date(input.showAt);
       if (showAt.getTime() <= now().getTime())
         throw invalidSale('showAt', 'The show must be in the future.');
@@ -180,7 +169,6 @@ export function createCatalogueService(deps: {
       patch: ConcertPatch,
       audit: AuditContext,
     ): Promise<ConcertDetail> {
-      refuseTicketLimit(patch.ticketLimit);
       const current = await store.get(concertId);
       if (!current) throw concertNotFound(concertId);
       const change: ConcertChange = {

@@ -42,8 +42,10 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
         tags,
         summary: 'Hold a seat for a few minutes',
         description:
-          'One live hold per user: holding another seat releases the previous one in the same transaction ' +
-          '(if the new seat cannot be had, the previous hold stays). Asking again for the seat you hold returns ' +
+          'At the concert’s ticket limit 1 (the default), one live hold per user: holding another seat releases the ' +
+          'previous one in the same transaction (if the new seat cannot be had, the previous hold stays). Above 1, ' +
+          'holds in the concert add up until your held and paid seats reach the limit (then 409 TICKET_LIMIT_REACHED); ' +
+          'a hold in another concert still releases them. Asking again for the seat you hold returns ' +
           'that hold unchanged. A seatHoldUuid replay answers as the first request did (201, the same data, message Replayed).',
         params,
         headers: guards.queue.headers,
@@ -73,6 +75,7 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
             'CONCERT_CANCELLED',
             'SEAT_ALREADY_HELD',
             'SEAT_ALREADY_RESERVED',
+            'TICKET_LIMIT_REACHED',
             'IDEMPOTENCY_KEY_REUSED',
             ...bodyErrors,
           ],
@@ -104,7 +107,9 @@ export function holdRoutes(app: App, deps: { holds: HoldService; guards: Guards 
       config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
-        summary: 'Release your hold in this concert',
+        summary: 'Release your holds in this concert',
+        description:
+          'Releases every live hold of yours in the concert (several when its ticket limit is above 1) and answers one of them.',
         params,
         headers: guards.queue.headers,
         security: guards.queue.security,

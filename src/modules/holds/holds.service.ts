@@ -57,6 +57,12 @@ function refusalError(refusal: HoldRefusal, input: HoldInput): AppError {
       return saleNotOpen(input.concertId);
     case 'sale-closed':
       return saleClosed(input.concertId);
+    case 'ticket-limit':
+      return new AppError(
+        'TICKET_LIMIT_REACHED',
+        `You already hold or bought ${refusal.limit} seat(s) of concert ${input.concertId}, its limit per buyer; pay or release a hold first.`,
+        { field: 'seatId', limit: refusal.limit },
+      );
     case 'seat-taken':
       return seatTaken(input.seatId, refusal.sold);
   }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { runOnce } from '../../db/idempotency.js';
 import { concertSaleLock } from '../../db/locks.js';
-import { query, queryOne, transaction } from '../../db/sql.js';
+import { query, queryOne, transaction, violatedConstraint } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
 import type { BookingToken, BookingTokens, VerifiedToken } from '../queue/queue.booking.js';
 import { blockedHold } from './holds.rules.js';
@@ -21,9 +21,14 @@ interface SeatRow {
   /** The concert's hold lifetime, as an interval ("300 seconds"). */
   hold_ttl: string;
   cancelled: boolean;
+  /** Seats one buyer may have in this concert (1: the seed's one hold at a time). */
+  ticket_limit: number;
 }
 
-/** Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). */
+/**
+ * Namespace of the per-user hold lock (two-key advisory locks: namespace, hashed user id). The
+ * ticket-limit trigger of migration 0009 takes the same lock, so keep the two equal.
+ */
 const USER_HOLD_LOCK = 7_284_113;
 
 /**
@@ -44,7 +49,7 @@ async function findSeat(
           coalesce(c.sale_opens_at > now(), false) AS not_open,
           coalesce(c.sale_closes_at <= now(), false) AS closed,
           coalesce(c.hold_seconds, ${defaultTtlSeconds}::int) || ' seconds' AS hold_ttl,
-          c.cancelled_at IS NOT NULL AS cancelled
+          c.cancelled_at IS NOT NULL AS cancelled, c.ticket_limit
         FROM seats s JOIN concerts c ON c.id = s.concert_id
         WHERE s.id = ${seatId} AND s.concert_id = ${concertId}`,
     { prepared: true },
@@ -103,14 +108,19 @@ export function createPostgresHoldStore(
       expiresAt: expiresAt.toISOString(),
     });
 
-    // Holding another seat replaces the previous hold (rolled back with everything else if this
-    // seat cannot be had). Must precede the insert: one HELD row per user is a unique index.
+    // At ticket limit 1, holding another seat replaces the previous hold (rolled back with
+    // everything else if this seat cannot be had); above 1 the buyer's live holds in this concert
+    // stay, and only their expired ones and their holds in other concerts go. Must precede the
+    // insert: the ticket-limit trigger counts the buyer's other rows in this concert.
     await query(
       tx,
-      sql`DELETE FROM seat_holds WHERE user_id = ${request.userId} AND status = 'HELD' AND seat_id <> ${request.seatId}`,
+      sql`DELETE FROM seat_holds h WHERE h.user_id = ${request.userId} AND h.status = 'HELD' AND h.seat_id <> ${request.seatId}
+            AND (${seat.ticket_limit}::int = 1 OR h.expires_at <= now()
+              OR NOT EXISTS (SELECT 1 FROM seats s WHERE s.id = h.seat_id AND s.concert_id = ${request.concertId}))`,
       { prepared: true },
     );
-    // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone.
+    // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone. The
+    // trigger seat_holds_ticket_limit refuses a row past the buyer's ticket limit.
     const taken = await queryOne<{ expires_at: Date }>(
       tx,
       sql`INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at, created_at)
@@ -121,7 +131,11 @@ export function createPostgresHoldStore(
             WHERE seat_holds.status = 'HELD' AND seat_holds.expires_at <= now()
           RETURNING expires_at`,
       { prepared: true },
-    );
+    ).catch((error: unknown) => {
+      if (violatedConstraint(error) === 'seat_holds_ticket_limit')
+        refuse({ reason: 'ticket-limit', limit: seat.ticket_limit });
+      throw error;
+    });
     // The token is checked once the seat row is ours or known: lock order seat → token.
     const verifyToken = async (): Promise<VerifiedToken> => {
       const verified = await token.verify(request.concertId);

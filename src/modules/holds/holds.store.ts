@@ -43,6 +43,8 @@ export type HoldRefusal =
   | { reason: 'sale-closed' }
   /** An operator cancelled the show (decided in the hold transaction). */
   | { reason: 'concert-cancelled' }
+  /** The buyer already holds or bought the concert's ticket limit of seats (0041). */
+  | { reason: 'ticket-limit'; limit: number }
   /**
    * Held by someone else or sold. `holderId` lets the seat gate remember whose it is, so that
    * user's own repeats still reach the database; null when the row was gone by the time it was
@@ -52,8 +54,9 @@ export type HoldRefusal =
 
 /**
  * Seat holds. The database decides: one row per seat, taken over only when expired, never
- * when sold; one HELD row per user, so a new hold replaces the user's previous one in the same
- * transaction (or fails and leaves the previous one in place).
+ * when sold; at most the concert's ticket limit of rows per buyer (0041). At limit 1 a new hold
+ * replaces the user's previous one in the same transaction (or fails and leaves the previous one
+ * in place); above 1 holds in the same concert add up to the limit.
  */
 export interface HoldStore {
   /** Holds the seat for the user of `token`, the caller's queue token, checked in the transaction. */

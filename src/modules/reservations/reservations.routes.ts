@@ -24,6 +24,37 @@ const reservationSchema = Type.Object({
   reservedAt: isoTime('When the payment committed.'),
 });
 
+const orderExample = {
+  concertId: 1,
+  total: 300_000,
+  balance: 20_000,
+  reservedAt: '2026-12-01T09:00:00.000Z',
+  reservations: [
+    { reservationId: 2, seatId: 8, seatNumber: 8, price: 150_000 },
+    { reservationId: 3, seatId: 9, seatNumber: 9, price: 150_000 },
+  ],
+};
+
+/** A multi-seat payment's reply: one reservation per seat, refunded one by one. */
+const orderSchema = Type.Object(
+  {
+    concertId: id('Concert id.'),
+    total: Type.Integer({ minimum: 1, description: 'The sum of the seats’ prices, in won.' }),
+    balance: Type.Integer({ minimum: 0, description: 'Your balance right after this payment.' }),
+    reservedAt: isoTime('When the payment committed.'),
+    reservations: Type.Array(
+      Type.Object({
+        reservationId: id('Reservation id (cancel it on its own).'),
+        seatId: id('Seat id.'),
+        seatNumber: Type.Integer({ minimum: 1 }),
+        price: Type.Integer({ minimum: 1, description: 'Amount paid for this seat, in won.' }),
+      }),
+      { description: 'One per seat, in the order of seatIds.' },
+    ),
+  },
+  { description: 'The answer to a payment with seatIds.', examples: [orderExample] },
+);
+
 const summarySchema = Type.Object({
   reservationId: id('Reservation id.'),
   concertId: id('Concert id.'),
@@ -93,24 +124,46 @@ export function reservationRoutes(
       config: { rateLimitGroup: 'booking' },
       schema: {
         tags,
-        summary: 'Pay for your held seat',
+        summary: 'Pay for your held seat (or seats)',
         description:
           'One transaction: checks your live hold, debits the balance, writes the ledger and the reservation, ' +
           'expires your queue token and records the event. Any failure changes nothing. A reservationUuid replay ' +
-          'answers as the first request did (201, the same reservation, message Replayed) and never charges again.',
+          'answers as the first request did (201, the same reservation, message Replayed) and never charges again. ' +
+          'Send `seatId` for one seat (answered with the reservation), or `seatIds` to pay several held seats of one ' +
+          'concert together when its ticket limit is above 1 (answered with one reservation per seat, a ledger USE row ' +
+          'each): all or nothing — if one hold expired or is not yours, nothing is charged and the error names it ' +
+          '(`data.seatId`).',
         headers: guards.queue.headers,
         security: guards.queue.security,
         body: Type.Object(
           {
             reservationUuid: idempotencyKey('Your idempotency key for this payment.'),
-            seatId: id('The seat you hold.'),
+            seatId: Type.Optional(id('The seat you hold (send this or seatIds).')),
+            seatIds: Type.Optional(
+              Type.Array(id('A seat you hold.'), {
+                minItems: 1,
+                maxItems: 100,
+                uniqueItems: true,
+                description:
+                  'Several seats you hold in one concert, paid together (send this or seatId).',
+              }),
+            ),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            // seatId or seatIds, not both: checked with the body, before the queue token.
+            anyOf: [{ required: ['seatId'] }, { required: ['seatIds'] }],
+            not: { required: ['seatId', 'seatIds'] },
+          },
         ),
         response: responses(
           {
             status: 201,
-            schema: successEnvelope(reservationSchema, reservationExample, 'Reserved'),
+            schema: successEnvelope(
+              Type.Union([reservationSchema, orderSchema]),
+              reservationExample,
+              'Reserved',
+            ),
             description: 'Reserved.',
             replayable: true,
           },
@@ -132,11 +185,13 @@ export function reservationRoutes(
       },
     },
     async (request, reply) => {
+      const { seatId, seatIds } = request.body;
+      const reservationUuid = request.body.reservationUuid.toLowerCase();
       const record = await guards.token.record(request);
-      const result = await reservations.pay(record, {
-        ...request.body,
-        reservationUuid: request.body.reservationUuid.toLowerCase(),
-      });
+      const result =
+        seatIds === undefined
+          ? await reservations.pay(record, { reservationUuid, seatId: seatId ?? 0 })
+          : await reservations.payMany(record, { reservationUuid, seatIds });
       // A replay answers as the first request did (status and data); only the message differs.
       return reply.status(201).send(ok(result.value, result.replayed ? 'Replayed' : 'Reserved'));
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SeatClaim } from '../holds/holds.store.js';
 
 /** Why a seat's claim does not let a user pay for it. */
@@ -18,4 +19,14 @@ export function paymentRefusal(claim: SeatClaim | null, userId: number): ClaimRe
 export function refundAmount(price: number, feePercent: number): number {
   const percent = Math.min(100, Math.max(0, Math.trunc(feePercent)));
   return price - Math.floor((price * percent) / 100);
+}
+
+/**
+ * The reservation_uuid of one seat of a multi-seat payment: a UUID derived from the payment's
+ * reservationUuid and the seat, so each seat's reservation row is unique per user and key
+ * (reservations_user_uuid_key) and a replay would derive the same one.
+ */
+export function orderLineUuid(reservationUuid: string, seatId: number): string {
+  const hex = createHash('sha256').update(`${reservationUuid}:${seatId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,6 +1,7 @@
 import type { Idempotent } from '../../db/idempotency.js';
 import { AppError } from '../../shared/errors.js';
 import { outcomeOf, type SaleMetrics } from '../../shared/metrics.js';
+import type { Outcome } from '../../shared/outcome.js';
 import { tokenRefusalError, type QueueService } from '../queue/queue.service.js';
 import type { TokenRecord } from '../queue/queue.store.js';
 import type { AuditContext } from '../audit/audit.store.js';
@@ -9,6 +10,7 @@ import type {
   CancellationDto,
   CancelRefusal,
   Canceller,
+  OrderDto,
   PaymentRefusal,
   ReservationDto,
   ReservationStore,
@@ -17,9 +19,16 @@ import type {
   ShowCancelJob,
 } from './reservations.store.js';
 
+/** The seed's payment of one held seat. */
 export interface PaymentInput {
   reservationUuid: string;
   seatId: number;
+}
+
+/** Several held seats of one concert paid together (ticket limit above 1). */
+export interface MultiPaymentInput {
+  reservationUuid: string;
+  seatIds: number[];
 }
 
 const claimMessages: Record<ClaimRefusal, (seatId: number) => string> = {
@@ -28,13 +37,27 @@ const claimMessages: Record<ClaimRefusal, (seatId: number) => string> = {
   SEAT_ALREADY_RESERVED: (seatId) => `Seat ${seatId} is sold.`,
 };
 
+/** The field a seat refusal names: the seed's seatId, or which of a multi-seat payment's seatIds. */
+const seatDetails = (ofSeveral: number | undefined) =>
+  ofSeveral === undefined ? { field: 'seatId' } : { field: 'seatIds', seatId: ofSeveral };
+
 /** The reply to a payment the database refused (nothing was written). */
 function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
   switch (refusal.reason) {
     case 'token':
       return tokenRefusalError(refusal.refusal);
     case 'seat-not-found':
-      return new AppError('SEAT_NOT_FOUND', `Seat ${seatId} does not exist.`, { field: 'seatId' });
+      return new AppError(
+        'SEAT_NOT_FOUND',
+        `Seat ${refusal.seatId ?? seatId} does not exist.`,
+        seatDetails(refusal.seatId),
+      );
+    case 'several-concerts':
+      return new AppError(
+        'INVALID_REQUEST',
+        'seatIds must all be seats of one concert; nothing was charged.',
+        { field: 'seatIds' },
+      );
     case 'concert-ended':
       return new AppError('CONCERT_ENDED', 'The show has already started; nothing was charged.', {
         field: 'seatId',
@@ -58,9 +81,11 @@ function refusalError(refusal: PaymentRefusal, seatId: number): AppError {
         },
       );
     case 'claim':
-      return new AppError(refusal.claim, claimMessages[refusal.claim](seatId), {
-        field: 'seatId',
-      });
+      return new AppError(
+        refusal.claim,
+        claimMessages[refusal.claim](refusal.seatId ?? seatId),
+        seatDetails(refusal.seatId),
+      );
     case 'insufficient-balance':
       return new AppError(
         'INSUFFICIENT_BALANCE',
@@ -102,21 +127,31 @@ export function createReservationService(deps: {
 }) {
   const { store, queue, eventsCommitted, metrics, showCancelRequested } = deps;
 
-  async function decidePayment(
+  async function decidePayment<T>(
     record: TokenRecord,
-    input: PaymentInput,
-  ): Promise<Idempotent<ReservationDto>> {
-    const outcome = await store.pay(
-      { userId: record.userId, seatId: input.seatId, reservationUuid: input.reservationUuid },
-      record,
-    );
-    if (!outcome.ok) throw refusalError(outcome.refusal, input.seatId);
+    seatId: number,
+    paying: Promise<Outcome<Idempotent<T>, PaymentRefusal>>,
+  ): Promise<Idempotent<T>> {
+    const outcome = await paying;
+    if (!outcome.ok) throw refusalError(outcome.refusal, seatId);
     const result = outcome.value;
     if (!result.replayed) {
       eventsCommitted();
       await queue.purchaseCompleted(record);
     }
     return result;
+  }
+
+  /** Counts a payment by its outcome. */
+  async function counted<T>(paying: Promise<Idempotent<T>>): Promise<Idempotent<T>> {
+    try {
+      const result = await paying;
+      metrics?.paymentDecided(result.replayed ? 'replayed' : 'ok');
+      return result;
+    } catch (error) {
+      metrics?.paymentDecided(outcomeOf(error));
+      throw error;
+    }
   }
 
   /** A repeat answers the first cancellation again; only a new one wakes the relay. */
@@ -137,15 +172,21 @@ export function createReservationService(deps: {
 
   return {
     /** Pays for the held seat; a reservationUuid replay returns the original reservation. */
-    async pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
-      try {
-        const result = await decidePayment(record, input);
-        metrics?.paymentDecided(result.replayed ? 'replayed' : 'ok');
-        return result;
-      } catch (error) {
-        metrics?.paymentDecided(outcomeOf(error));
-        throw error;
-      }
+    pay(record: TokenRecord, input: PaymentInput): Promise<Idempotent<ReservationDto>> {
+      return counted(
+        decidePayment(record, input.seatId, store.pay({ userId: record.userId, ...input }, record)),
+      );
+    },
+
+    /** Pays for several held seats of one concert together: all or nothing (0041). */
+    payMany(record: TokenRecord, input: MultiPaymentInput): Promise<Idempotent<OrderDto>> {
+      return counted(
+        decidePayment(
+          record,
+          input.seatIds[0] ?? 0,
+          store.payMany({ userId: record.userId, ...input }, record),
+        ),
+      );
     },
 
     mine(userId: number, limit: number): Promise<ReservationSummary[]> {

@@ -11,6 +11,14 @@ export interface PaymentRequest {
   reservationUuid: string;
 }
 
+/** Several held seats of one concert paid together (ticket limit above 1, docs/decisions/0041). */
+export interface MultiPaymentRequest {
+  userId: number;
+  /** Distinct seats, each the user's live hold, all in one concert. */
+  seatIds: number[];
+  reservationUuid: string;
+}
+
 /** A confirmed reservation as the client sees it (and as a reservationUuid replay returns it). */
 export interface ReservationDto {
   reservationId: number;
@@ -21,6 +29,26 @@ export interface ReservationDto {
   /** Balance right after this payment. */
   balance: number;
   reservedAt: string;
+}
+
+/** One seat of a multi-seat payment: its own reservation, refunded on its own. */
+export interface OrderLine {
+  reservationId: number;
+  seatId: number;
+  seatNumber: number;
+  price: number;
+}
+
+/** A multi-seat payment as the client sees it (and as a reservationUuid replay returns it). */
+export interface OrderDto {
+  concertId: number;
+  /** The sum of the lines' prices: what the balance was debited. */
+  total: number;
+  /** Balance right after this payment. */
+  balance: number;
+  reservedAt: string;
+  /** One reservation per seat, in the order the seats were sent. */
+  reservations: OrderLine[];
 }
 
 export interface ReservationSummary {
@@ -91,15 +119,18 @@ export interface ShowCancelBatch {
 export type PaymentRefusal =
   /** The caller's queue token may not pay for this seat (decided inside the transaction). */
   | { reason: 'token'; refusal: TokenRefusal }
-  | { reason: 'seat-not-found' }
+  /** `seatId`: which seat of a multi-seat payment. */
+  | { reason: 'seat-not-found'; seatId?: number }
   | { reason: 'concert-ended' }
   /** Outside the concert's sale window (by the payment transaction's clock). */
   | { reason: 'sale-not-open' }
   | { reason: 'sale-closed' }
   /** An operator cancelled the show (decided in the payment transaction). */
   | { reason: 'concert-cancelled' }
-  /** The seat's hold row is not the payer's live hold. */
-  | { reason: 'claim'; claim: ClaimRefusal }
+  /** The seat's hold row is not the payer's live hold (`seatId`: which seat of a multi-seat payment). */
+  | { reason: 'claim'; claim: ClaimRefusal; seatId?: number }
+  /** A multi-seat payment named seats of more than one concert. */
+  | { reason: 'several-concerts' }
   | { reason: 'insufficient-balance'; price: number }
   /** The queue token paid already, in a payment that committed while this one ran. */
   | { reason: 'token-spent' };
@@ -113,6 +144,15 @@ export interface ReservationStore {
     request: PaymentRequest,
     token: TokenRecord,
   ): Promise<Outcome<Idempotent<ReservationDto>, PaymentRefusal>>;
+  /**
+   * Pays for several of the user's live holds in one concert in one transaction, as `pay` does
+   * for one: one debit of the total, one reservation, ledger USE row, sold hold and outbox event
+   * per seat, the token spent once. All or nothing: one seat not payable refuses the whole.
+   */
+  payMany(
+    request: MultiPaymentRequest,
+    token: TokenRecord,
+  ): Promise<Outcome<Idempotent<OrderDto>, PaymentRefusal>>;
   listByUser(userId: number, limit: number): Promise<ReservationSummary[]>;
   /**
    * Cancels a reservation in one transaction: the reservation marked cancelled, the refund
