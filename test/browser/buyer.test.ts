@@ -149,6 +149,16 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
       .poll(() => sold.count())
       .toBe(outcomes.filter((seat) => seat !== undefined).length);
 
+    // Someone else holds a seat now: the map shows it held (not sold) without a reload.
+    const other = await client.activeToken(3001);
+    const otherSeat = Number(
+      (await free.last().getAttribute('data-testid'))!.slice('seat-'.length),
+    );
+    expect((await client.hold(other, concert.concertId, otherSeat)).status).toBe(201);
+    await expect
+      .poll(() => page.getByTestId(`seat-${otherSeat}`).getAttribute('data-state'))
+      .toBe('held');
+
     // Keyboard only: focus a free seat, Enter holds it.
     const seatId = Number((await free.first().getAttribute('data-testid'))!.slice('seat-'.length));
     await page.getByTestId(`seat-${seatId}`).focus();
@@ -159,6 +169,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     const first = Number(await page.getByTestId('hold-countdown').getAttribute('data-seconds'));
     expect(first).toBeGreaterThan(200);
     expect(first).toBeLessThanOrEqual(300);
+    expect(await captureScreen(page, 'buyer-seat-held')).toEqual([]);
 
     await page.getByTestId('checkout').click();
     await expect.poll(() => page.getByTestId('balance').textContent()).toContain('0');
