@@ -1,7 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 
 const webRoot = fileURLToPath(new URL('../web', import.meta.url));
 const builtPage = join(webRoot, 'dist', 'index.html');
@@ -32,6 +31,8 @@ const builtAt = (): number => {
  */
 export async function buildWebClient({ force = false } = {}): Promise<'built' | 'fresh'> {
   if (!force && builtAt() > newestSource(webRoot)) return 'fresh';
+  // Vite is loaded only to build: an up-to-date check stays a few stat calls.
+  const { build } = await import('vite');
   await build({ configFile: join(webRoot, 'vite.config.ts') });
   return 'built';
 }

@@ -9,11 +9,15 @@ import {
   watchProblems,
 } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { mintToken } from '../../src/modules/auth/mint.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const MAX_ACTIVE = 5;
+
+/** What the page waits on (the live stream, the map's refresh, a reply) on a loaded machine. */
+const patient = { timeout: 15_000 };
 
 /** The page closing its own live stream (a reload, or admission ends the wait): not a problem. */
 const ownStreamClosed = /^failed: .*\/api\/v1\/queue\/token\/stream net::ERR_ABORTED$/;
@@ -69,33 +73,39 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     const ahead = (await client.join(100)).data.token;
 
     await signIn(page, 9001);
-    await expect.poll(() => page.getByTestId('queue-status').textContent()).toContain('WAITING');
-    await expect.poll(() => position(page)).toBe('2');
+    await expect
+      .poll(() => page.getByTestId('queue-status').textContent(), patient)
+      .toContain('WAITING');
+    await expect.poll(() => position(page), patient).toBe('2');
     expect(await captureScreen(page, 'buyer-waiting-room')).toEqual([]);
     const token = await page.evaluate<string | null>("localStorage.getItem('overture.queue.9001')");
 
     await page.reload();
-    await expect.poll(() => position(page)).toBe('2');
+    await expect.poll(() => position(page), patient).toBe('2');
     expect(await page.evaluate<string | null>("localStorage.getItem('overture.queue.9001')")).toBe(
       token,
     );
     const second = await context.newPage();
     await second.goto(`${origin}/`);
-    await expect.poll(() => position(second)).toBe('2');
+    await expect.poll(() => position(second), patient).toBe('2');
 
     // The one ahead leaves: both tabs see place 1 over the live stream, without a reload.
     await client.leave(ahead);
-    await expect.poll(() => position(page)).toBe('1');
-    await expect.poll(() => position(second)).toBe('1');
+    await expect.poll(() => position(page), patient).toBe('1');
+    await expect.poll(() => position(second), patient).toBe('1');
     // A shopper leaves: a slot frees and the buyer is let in, with the visual cue.
     await client.leave(shoppers[0]!);
-    await expect.poll(() => page.getByTestId('admitted').isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('admitted').isVisible(), patient).toBe(true);
     expect(await captureScreen(page, 'buyer-concerts')).toEqual([]);
     for (const shopper of shoppers.slice(1)) await client.leave(shopper);
     await client.leave(token ?? '');
     expect(problems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([]);
   });
 
+  // Race: 100 API buyers hold and pay random seats of the concert while the browser's buyer waits
+  // behind them and then buys on the map. It proves the page shows what the database decided
+  // (their seats sold, another's live hold held), that the browser's seat is none of theirs, and
+  // that the ledger, holds and active-token invariants hold after the run.
   it('buys a seat through every screen while 100 API buyers compete for the same concert', async () => {
     const { client } = server;
     const concert = await createConcert(db.pool, {
@@ -111,7 +121,9 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     const tokens = await Promise.all(apiBuyers.map(async (user) => (await client.join(user)).data));
 
     await signIn(page, 1001);
-    await expect.poll(() => page.getByTestId('queue-status').textContent()).toContain('WAITING');
+    await expect
+      .poll(() => page.getByTestId('queue-status').textContent(), patient)
+      .toContain('WAITING');
     expect(Number(await position(page))).toBeGreaterThan(50);
 
     // Each API buyer waits for its turn, then holds random free seats until one holds, and pays.
@@ -141,12 +153,12 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
       .toBe(true);
     await page.getByTestId(`join-${concert.concertId}`).click();
     const free = page.locator('[data-testid^="seat-"][data-state="free"]');
-    await expect.poll(() => free.count()).toBeGreaterThan(0);
+    await expect.poll(() => free.count(), patient).toBeGreaterThan(0);
     expect(await captureScreen(page, 'buyer-seat-map')).toEqual([]);
     // The map shows the API buyers' seats as sold without a reload.
     const sold = page.locator('[data-testid^="seat-"][data-state="sold"]');
     await expect
-      .poll(() => sold.count())
+      .poll(() => sold.count(), patient)
       .toBe(outcomes.filter((seat) => seat !== undefined).length);
 
     // Someone else holds a seat now: the map shows it held (not sold) without a reload.
@@ -156,7 +168,8 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     );
     expect((await client.hold(other, concert.concertId, otherSeat)).status).toBe(201);
     await expect
-      .poll(() => page.getByTestId(`seat-${otherSeat}`).getAttribute('data-state'))
+      // The map is read again every 2 s.
+      .poll(() => page.getByTestId(`seat-${otherSeat}`).getAttribute('data-state'), patient)
       .toBe('held');
 
     // Keyboard only: focus a free seat, Enter holds it.
@@ -164,7 +177,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await page.getByTestId(`seat-${seatId}`).focus();
     await page.keyboard.press('Enter');
     await expect
-      .poll(() => page.getByTestId(`seat-${seatId}`).getAttribute('data-state'))
+      .poll(() => page.getByTestId(`seat-${seatId}`).getAttribute('data-state'), patient)
       .toBe('mine');
     const first = Number(await page.getByTestId('hold-countdown').getAttribute('data-seconds'));
     expect(first).toBeGreaterThan(200);
@@ -172,15 +185,15 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     expect(await captureScreen(page, 'buyer-seat-held')).toEqual([]);
 
     await page.getByTestId('checkout').click();
-    await expect.poll(() => page.getByTestId('balance').textContent()).toContain('0');
+    await expect.poll(() => page.getByTestId('balance').textContent(), patient).toContain('0');
     // Paying with nothing on the balance is refused in plain words, and changes nothing.
     await page.getByTestId('pay').click();
     await expect
-      .poll(() => page.getByTestId('error').textContent())
+      .poll(() => page.getByTestId('error').textContent(), patient)
       .toContain('balance is too low');
     await page.getByTestId('charge-amount').fill('10000');
     await page.getByTestId('charge').click();
-    await expect.poll(() => page.getByTestId('balance').textContent()).toContain('10,000');
+    await expect.poll(() => page.getByTestId('balance').textContent(), patient).toContain('10,000');
     expect(await captureScreen(page, 'buyer-checkout')).toEqual([]);
     // The countdown went on from where it was: never reset by the screens in between.
     const later = Number(await page.getByTestId('hold-countdown').getAttribute('data-seconds'));
@@ -188,7 +201,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await page.getByTestId('pay').click();
 
     const ticket = page.locator('[data-testid^="ticket-"]');
-    await expect.poll(() => ticket.count()).toBe(1);
+    await expect.poll(() => ticket.count(), patient).toBe(1);
     expect(await captureScreen(page, 'buyer-tickets')).toEqual([]);
     const mine = (await client.mine(1001)).data;
     expect(mine.map((reservation) => reservation.seatId)).toEqual([seatId]);
@@ -199,9 +212,9 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await page.getByTestId(`cancel-${reservationId}`).click();
     await page.getByTestId(`confirm-cancel-${reservationId}`).click();
     await expect
-      .poll(() => page.getByTestId(`ticket-${reservationId}`).getAttribute('data-status'))
+      .poll(() => page.getByTestId(`ticket-${reservationId}`).getAttribute('data-status'), patient)
       .toBe('CANCELLED');
-    await expect.poll(() => page.getByTestId('balance').textContent()).toContain('10,000');
+    await expect.poll(() => page.getByTestId('balance').textContent(), patient).toContain('10,000');
 
     expect(
       await invariantViolations(db.pool, { maxActive: MAX_ACTIVE, queue: server.queue }),
@@ -211,18 +224,57 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     expect(unexpected).toEqual([expect.stringMatching(/^402: .*\/api\/v1\/reservations$/)]);
   });
 
+  it('signs in from a #token= link with AUTH_MODE=jwt, and says so when a pasted token is not valid', async () => {
+    const secret = 'web-client-test-jwt-secret-of-32-chars!';
+    const jwtServer = await startTestServer(db, {
+      HOST: '0.0.0.0',
+      AUTH_MODE: 'jwt',
+      JWT_SECRET: secret,
+    });
+    try {
+      const jwtOrigin = `http://${lanAddress ?? ''}:${new URL(jwtServer.url).port}`;
+      const jwtPage = await context.newPage();
+      const jwtProblems = watchProblems(jwtPage, jwtOrigin);
+      await jwtPage.goto(`${jwtOrigin}/`);
+      await jwtPage.locator('summary').click();
+      await jwtPage.locator('#jwt').fill('not-a-token');
+      await jwtPage.getByTestId('sign-in-token').click();
+      await expect
+        .poll(() => jwtPage.getByTestId('error').textContent(), patient)
+        .toContain('not valid');
+      const token = await mintToken(
+        { JWT_ALGORITHM: 'HS256', JWT_SECRET: secret, JWT_ISSUER: '', JWT_AUDIENCE: '' },
+        { userId: 7001 },
+      );
+      await jwtPage.goto(`${jwtOrigin}/#token=${token}`);
+      // Let in (the concert list answers only an ACTIVE token), the JWT gone from the address.
+      await expect
+        .poll(() => jwtPage.locator('[data-testid^="concert-"]').count(), patient)
+        .toBeGreaterThan(0);
+      expect(jwtPage.url()).toBe(`${jwtOrigin}/`);
+      // The one error reply is the refused token.
+      expect(jwtProblems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([
+        expect.stringMatching(/^401: .*\/api\/v1\/balance$/),
+      ]);
+    } finally {
+      await jwtServer.close();
+    }
+  });
+
   it('signs in, in Korean from the browser’s language, and switches to English', async () => {
     await context.close();
     context = await browser.newContext({ viewport: DESKTOP, locale: 'ko-KR' });
     page = await context.newPage();
     problems = watchProblems(page, origin);
     await page.goto(`${origin}/`);
-    await expect.poll(() => page.getByTestId('sign-in').textContent()).toContain('로그인');
+    await expect.poll(() => page.getByTestId('sign-in').textContent(), patient).toContain('로그인');
     expect(await page.getAttribute('html', 'lang')).toBe('ko');
     expect(await page.getByTestId('docs-link').getAttribute('href')).toBe('./docs');
     expect(await captureScreen(page, 'buyer-sign-in-ko')).toEqual([]);
     await page.getByTestId('language').click();
-    await expect.poll(() => page.getByTestId('sign-in').textContent()).toContain('Sign in');
+    await expect
+      .poll(() => page.getByTestId('sign-in').textContent(), patient)
+      .toContain('Sign in');
     expect(await captureScreen(page, 'buyer-sign-in')).toEqual([]);
     expect(problems).toEqual([]);
   });

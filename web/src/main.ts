@@ -79,11 +79,12 @@ function go(screen: Screen): void {
 }
 
 async function signIn(next: Identity): Promise<void> {
-  saved.setIdentity(next);
   api = createApi(next, () => state.queue?.token);
-  update({ identity: next });
-  // The balance answers with the identity alone: a wrong id or token is refused here.
-  update({ balance: (await client().balance()).balance });
+  // The balance answers with the identity alone: a wrong id or token is refused here, and only
+  // an identity the server took is remembered.
+  const { balance } = await client().balance();
+  saved.setIdentity(next);
+  update({ identity: next, balance });
   const rawHold = saved.get(next, 'hold');
   update({ hold: rawHold === undefined ? undefined : (JSON.parse(rawHold) as Hold) });
   // Joining again answers the same token and place while it lives: a refresh keeps the place.
@@ -257,6 +258,11 @@ setInterval(() => {
 }, 1_000);
 
 update();
+// A sign-in link opened in a tab already showing the page changes only the address's hash.
+window.addEventListener('hashchange', () => {
+  const token = tokenFromLink();
+  if (token !== undefined) void actions.signInWithToken(token);
+});
 const linkToken = tokenFromLink();
 const remembered = linkToken === undefined ? saved.identity() : undefined;
 if (linkToken !== undefined) void actions.signInWithToken(linkToken);
