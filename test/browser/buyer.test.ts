@@ -15,6 +15,7 @@ import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const MAX_ACTIVE = 5;
+const OPERATOR_KEY = 'web-client-test-operator-key-of-32-chars';
 
 /** What the page waits on (the live stream, the map's refresh, a reply) on a loaded machine. */
 const patient = { timeout: 15_000 };
@@ -39,7 +40,11 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startTestServer(db, { HOST: '0.0.0.0', MAX_ACTIVE: String(MAX_ACTIVE) });
+    server = await startTestServer(db, {
+      HOST: '0.0.0.0',
+      MAX_ACTIVE: String(MAX_ACTIVE),
+      OPERATOR_KEY: OPERATOR_KEY,
+    });
     origin = `http://${lanAddress ?? ''}:${new URL(server.url).port}`;
     browser = await launchChromium();
   });
@@ -259,6 +264,51 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     } finally {
       await jwtServer.close();
     }
+  });
+
+  it('shows a venue’s map a section at a time, with rows, labels and price categories', async () => {
+    const admin = (path: string, body: unknown) =>
+      server.client.call<{ venueId: number; concertId: number }>('POST', `/api/v1/admin${path}`, {
+        headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+        body,
+      });
+    const venue = await admin('/venues', {
+      name: 'Arena',
+      address: '424 Olympic-ro, Seoul',
+      sections: [
+        { name: 'Floor', kind: 'general-admission', capacity: 30 },
+        {
+          name: '101',
+          rows: [
+            { name: 'A', seats: 12 },
+            { name: 'B', seats: 12 },
+          ],
+        },
+      ],
+    });
+    const concert = await admin('/concerts', {
+      title: 'Arena night',
+      venueId: venue.data.venueId,
+      showAt: new Date(Date.now() + 72 * 3_600_000).toISOString(),
+      priceCategories: [
+        { name: 'Standing', price: 90_000, sections: ['Floor'] },
+        { name: 'VIP', price: 150_000, sections: ['101'] },
+      ],
+    });
+    expect(concert.status).toBe(201);
+    await signIn(page, 8001);
+    await page.getByTestId(`join-${concert.data.concertId}`).click();
+    const sections = page.locator('[data-testid^="section-"]');
+    await expect.poll(() => sections.count(), patient).toBe(2);
+    // The first section (general admission) is shown, then the seated one on request.
+    const seats = page.locator('[data-testid^="seat-"]');
+    await expect.poll(() => seats.count(), patient).toBe(30);
+    await sections.nth(1).click();
+    await expect.poll(() => seats.count(), patient).toBe(24);
+    expect(await sections.nth(1).getAttribute('aria-pressed')).toBe('true');
+    expect(await seats.first().getAttribute('aria-label')).toContain('A-1, VIP');
+    expect(await captureScreen(page, 'buyer-sections')).toEqual([]);
+    expect(problems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([]);
   });
 
   it('signs in, in Korean from the browser’s language, and switches to English', async () => {

@@ -116,13 +116,16 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
     /** The live fields once, as JSON (the stream route without Accept: text/event-stream). */
     status: () => call<QueueState>('GET', '/queue/token/stream'),
     concerts: () => call<Concert[]>('GET', '/reservations/concerts'),
-    sections: (concertId: number) => call<Section[]>('GET', `${concertPath(concertId)}/sections`),
+    sections: async (concertId: number) =>
+      (await call<{ sections: Section[] }>('GET', `${concertPath(concertId)}/sections`)).sections,
     seats: async (concertId: number, sectionKey?: string) => {
       if (sectionKey !== undefined)
-        return call<Seat[]>(
-          'GET',
-          `${concertPath(concertId)}/sections/${encodeURIComponent(sectionKey)}/seats`,
-        );
+        return (
+          await call<{ seats: Seat[] }>(
+            'GET',
+            `${concertPath(concertId)}/sections/${encodeURIComponent(sectionKey)}/seats`,
+          )
+        ).seats;
       return (await call<{ availableSeats: Seat[] }>('GET', `${concertPath(concertId)}/seats`))
         .availableSeats;
     },

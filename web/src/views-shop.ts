@@ -64,21 +64,23 @@ export function seatsView(state: State, actions: Actions, tr: Tr): TemplateResul
         ([row, seats]) =>
           html`<div class="row">
             ${row !== '' ? html`<span class="row-name" aria-hidden="true">${row}</span>` : nothing}
-            ${seats.map((seat) => {
-              const kind = seatState(seat, state);
-              return html`<button
-                type="button"
-                class="seat ${kind}"
-                data-testid=${`seat-${seat.seatId}`}
-                data-state=${kind}
-                aria-label=${`${seatName(seat, tr)}, ${seat.priceCategory ?? ''} ${won(state.lang, seat.price)}, ${tr(kind)}`}
-                aria-pressed=${kind === 'mine' ? 'true' : 'false'}
-                ?disabled=${kind !== 'free' || state.busy}
-                @click=${() => void actions.hold(seat.seatId)}
-              >
-                ${seat.label?.split('-').at(-1) ?? seat.seatNumber}
-              </button>`;
-            })}
+            <div class="row-seats">
+              ${seats.map((seat) => {
+                const kind = seatState(seat, state);
+                return html`<button
+                  type="button"
+                  class="seat ${kind}"
+                  data-testid=${`seat-${seat.seatId}`}
+                  data-state=${kind}
+                  aria-label=${`${seatName(seat, tr)}, ${seat.priceCategory ?? ''} ${won(state.lang, seat.price)}, ${tr(kind)}`}
+                  aria-pressed=${kind === 'mine' ? 'true' : 'false'}
+                  ?disabled=${kind !== 'free' || state.busy}
+                  @click=${() => void actions.hold(seat.seatId)}
+                >
+                  ${seat.label?.split('-').at(-1) ?? seat.seatNumber}
+                </button>`;
+              })}
+            </div>
           </div>`,
       )}
     </div>
