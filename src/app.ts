@@ -6,7 +6,6 @@ import { closingGate } from './http/closing.js';
 import { corsOrigins } from './http/cors.js';
 import { errorReplies } from './http/error-replies.js';
 import { jsonBodies } from './http/json-body.js';
-import { landingPage } from './http/landing.js';
 import { liveStreams } from './http/live-streams.js';
 import { openApi } from './http/openapi.js';
 import { requestIds } from './http/request-id.js';
@@ -14,6 +13,7 @@ import { requestLogFields } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { serverOptions } from './http/server-options.js';
 import { validation } from './http/validation.js';
+import { webClient } from './http/web-client.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
@@ -102,7 +102,7 @@ export async function buildApp({
   await app.register(securityHeaders);
   await app.register(corsOrigins, { config });
   await app.register(openApi, { auth });
-  await app.register(landingPage);
+  await app.register(webClient);
   await app.register(healthRoutes, {
     prefix: '/health',
     database: container.database,

@@ -590,6 +590,7 @@ describeWithPostgres(
         seatNumber: 1,
         price: 10_000,
         isAvailable: true,
+        state: 'free',
         sectionKey: null,
         section: null,
         row: null,

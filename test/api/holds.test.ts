@@ -91,6 +91,30 @@ describeWithPostgres('seat holds', () => {
     ]);
   });
 
+  it('shows each seat as free, held (a live hold) or sold on the seat map; an expired hold is free', async () => {
+    const { client } = server;
+    const { concertId, seatIds } = await fresh();
+    await setBalance(db.pool, 1, 20_000);
+    const buyer = await client.activeToken(1);
+    expect((await client.hold(buyer, concertId, seatIds[0]!)).status).toBe(201);
+    expect((await client.pay(buyer, seatIds[0]!)).status).toBe(201);
+    const holder = await client.activeToken(2);
+    expect((await client.hold(holder, concertId, seatIds[1]!)).status).toBe(201);
+    const late = await client.activeToken(3);
+    expect((await client.hold(late, concertId, seatIds[2]!)).status).toBe(201);
+    await db.pool.query(`UPDATE seat_holds SET expires_at = now() WHERE seat_id = $1`, [
+      seatIds[2],
+    ]);
+    const seats = (await client.seats(holder, concertId)).data.availableSeats;
+    expect(seats.map((seat) => [seat.state, seat.isAvailable])).toEqual([
+      ['sold', false],
+      ['held', false],
+      ['free', true],
+      ['free', true],
+      ['free', true],
+    ]);
+  });
+
   it('keeps the previous hold when the new seat cannot be had', async () => {
     const { client } = server;
     const { concertId, seatIds } = await fresh();

@@ -856,7 +856,7 @@ describeWithPostgres('hostile and malformed input on every route', () => {
 
   it('answers unknown routes and unknown methods with 404 NOT_FOUND in the envelope', async () => {
     const problems: string[] = [];
-    // (GET / is the landing page: test/api/landing.test.ts.)
+    // (GET / is the web client: test/api/landing.test.ts.)
     for (const [method, path] of [
       ['POST', '/'],
       ['GET', '/api'],

@@ -12,11 +12,11 @@ import {
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
- * The landing page and Swagger UI as a user on another machine sees them: Debian's Chromium
+ * The buyers' page at `/` (the web client, with its links to the API docs) and Swagger UI as a user on another machine sees them: Debian's Chromium
  * opens the server by this machine's own network address over plain HTTP (not loopback, which
  * browsers treat as secure). Screenshots go to test-results/browser/.
  */
-describeWithBrowser('landing page and /docs in Chromium, by a non-loopback address', () => {
+describeWithBrowser('the page at / and /docs in Chromium, by a non-loopback address', () => {
   let db: TestDatabase;
   let server: TestServer;
   let concert: ConcertFixture;
@@ -46,7 +46,7 @@ describeWithBrowser('landing page and /docs in Chromium, by a non-loopback addre
     await page.close();
   });
 
-  it('shows the landing page, whose docs link opens Swagger UI with every operation', async () => {
+  it('shows the buyers’ page, whose docs link opens Swagger UI with every operation', async () => {
     await page.goto(`${origin}/`);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Overture');
     await screenshot(page, 'landing');

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe } from 'vitest';
@@ -80,4 +81,50 @@ export function watchProblems(page: Page, origin: string): string[] {
       problems.push(`request to another origin: ${request.url()}`);
   });
   return problems;
+}
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, one line each. axe is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern (an injected
+ * <script> would be refused, as it should be).
+ */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate<AxeResults['violations']>(
+    'axe.run().then((results) => results.violations)',
+  );
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target).join(' ')}`);
+}
+
+interface AxeResults {
+  violations: { id: string; impact?: string | null; nodes: { target: string[] }[] }[];
+}
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 900 };
+
+/**
+ * One screen as a phone and a desktop show it: a screenshot of each (`<name>-phone`,
+ * `<name>-desktop`) and axe's serious or critical violations at both sizes (none expected).
+ */
+export async function captureScreen(page: Page, name: string): Promise<string[]> {
+  const before = page.viewportSize() ?? DESKTOP;
+  const violations: string[] = [];
+  for (const [size, viewport] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await screenshot(page, `${name}-${size}`);
+    violations.push(...(await seriousA11yViolations(page)).map((line) => `${size}: ${line}`));
+  }
+  await page.setViewportSize(before);
+  return violations;
 }

@@ -20,6 +20,7 @@ export interface Seat {
   seatNumber: number;
   price: number;
   isAvailable: boolean;
+  state: 'free' | 'held' | 'sold';
 }
 
 /** A thin HTTP client over fetch for the Overture API, used by API and concurrency tests. */

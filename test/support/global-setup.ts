@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { buildWebClient } from '../../scripts/build-web.js';
 import { alive } from './process.js';
 
 declare module 'vitest' {
@@ -40,6 +41,8 @@ async function reachable(url: string): Promise<boolean> {
  * skip loudly — or fail the run when CI=true or REQUIRE_SERVICES=1.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The servers the tests start serve the web client at `/`: built once here when stale.
+  await buildWebClient();
   project.provide('redisUrl', await setupRedis());
   const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   if (!(await reachable(adminUrl))) {

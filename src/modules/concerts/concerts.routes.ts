@@ -27,6 +27,10 @@ const seatSchema = Type.Object({
     description:
       'Neither held nor sold, and the concert on sale now (show ahead, sale window open).',
   }),
+  state: Type.Union([Type.Literal('free'), Type.Literal('held'), Type.Literal('sold')], {
+    description:
+      'sold, held (a live hold, maybe yours) or free; a free seat of a concert not on sale is not available.',
+  }),
   sectionKey: nullable(Type.String(), 'The section’s key (…/sections/{sectionKey}/seats).'),
   section: nullable(Type.String(), 'The section’s name, from the venue’s map.'),
   row: nullable(Type.String(), 'The row’s name (null in general admission).'),
@@ -39,6 +43,7 @@ const seatExample = {
   seatNumber: 1,
   price: 150_000,
   isAvailable: true,
+  state: 'free',
   sectionKey: 'stalls',
   section: 'Stalls',
   row: 'A',

@@ -18,6 +18,7 @@ interface SeatRow {
   seat_number: number;
   price: number;
   available: boolean;
+  state: SeatDto['state'];
   section_key: string | null;
   section_name: string | null;
   row_label: string | null;
@@ -28,6 +29,8 @@ interface SeatRow {
 /** Seats with their availability, section, row, label and price category, in seat order. */
 const seatRows = (where: SQL) => sql`
   SELECT s.id, s.seat_number, s.price, ${onSale} AND ${seatIsFree} AS available,
+         CASE WHEN h.status = 'SOLD' THEN 'sold' WHEN ${seatIsFree} THEN 'free' ELSE 'held' END
+           AS state,
          s.section_key, s.section_name, s.row_label, s.seat_label, pc.name AS category
   FROM seats s JOIN concerts c ON c.id = s.concert_id LEFT JOIN seat_holds h ON h.seat_id = s.id
   LEFT JOIN concert_price_categories pc ON pc.id = s.price_category_id
@@ -38,6 +41,7 @@ const toSeat = (row: SeatRow): SeatDto => ({
   seatNumber: row.seat_number,
   price: row.price,
   isAvailable: row.available,
+  state: row.state,
   sectionKey: row.section_key,
   section: row.section_name,
   row: row.row_label,

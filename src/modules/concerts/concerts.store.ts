@@ -12,6 +12,8 @@ export interface SeatDto {
   seatNumber: number;
   price: number;
   isAvailable: boolean;
+  /** Sold, held by someone right now (a live hold) or free: what a seat map colours it. */
+  state: 'free' | 'held' | 'sold';
   /** From the venue's map (null for seats made directly, the demo's). */
   sectionKey: string | null;
   section: string | null;

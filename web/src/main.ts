@@ -1,0 +1,269 @@
+import { render } from 'lit-html';
+import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from './api.js';
+import { errorText, initialLang, t, type Lang } from './i18n.js';
+import { chime, followQueue } from './live.js';
+import { saved, tokenFromLink, type Screen, type State } from './state.js';
+import { view, type Actions } from './views.js';
+import './style.css';
+
+const SEAT_REFRESH_MS = 2_000;
+
+const state: State = {
+  lang: initialLang(),
+  screen: 'signin',
+  admitted: false,
+  concerts: [],
+  sections: [],
+  seats: [],
+  tickets: [],
+  busy: false,
+};
+let api: Api | undefined;
+let stopFollowing: (() => void) | undefined;
+let seatTimer: ReturnType<typeof setInterval> | undefined;
+
+const root = document.getElementById('app') as HTMLElement;
+// What the HTML shows before the script runs gives way to the rendered page.
+root.replaceChildren();
+
+function update(changes: Partial<State> = {}): void {
+  const screenChanged = changes.screen !== undefined && changes.screen !== state.screen;
+  Object.assign(state, changes);
+  document.documentElement.lang = state.lang;
+  render(view(state, actions), root);
+  translateFooter(state.lang);
+  // A new screen: its heading takes the focus, so keyboard and screen-reader users start there.
+  if (screenChanged) document.querySelector<HTMLElement>('main h1')?.focus();
+}
+
+function translateFooter(lang: Lang): void {
+  const links = { 'docs-link': 'docs', 'openapi-link': 'openapi', 'health-link': 'readiness' };
+  for (const [id, key] of Object.entries(links)) {
+    const link = document.querySelector(`[data-testid="${id}"]`);
+    if (link) link.textContent = t(lang, key as 'docs');
+  }
+}
+
+/** Runs an action; a refusal is shown in plain words from its code. */
+async function attempt(work: () => Promise<void>): Promise<void> {
+  update({ busy: true, error: undefined, notice: undefined });
+  try {
+    await work();
+  } catch (error) {
+    const code = error instanceof ApiError ? error.code : 'NETWORK';
+    const message = error instanceof ApiError ? error.message : '';
+    update({ error: errorText(state.lang, code, message) });
+    if (code === 'QUEUE_TOKEN_EXPIRED' || code === 'QUEUE_TOKEN_INVALID') forgetQueue();
+  } finally {
+    update({ busy: false });
+  }
+}
+
+const client = (): Api => {
+  if (!api) throw new ApiError('AUTH_REQUIRED', '', 401);
+  return api;
+};
+const identity = (): Identity => state.identity as Identity;
+
+function forgetQueue(): void {
+  stopFollowing?.();
+  stopSeatRefresh();
+  saved.set(identity(), 'queue', undefined);
+  saved.set(identity(), 'hold', undefined);
+  update({ queue: undefined, hold: undefined, screen: 'tickets' });
+}
+
+function go(screen: Screen): void {
+  if (screen !== 'seats') stopSeatRefresh();
+  update({ screen });
+}
+
+async function signIn(next: Identity): Promise<void> {
+  api = createApi(next, () => state.queue?.token);
+  // The balance answers with the identity alone: a wrong id or token is refused here, and only
+  // an identity the server took is remembered.
+  const { balance } = await client().balance();
+  saved.setIdentity(next);
+  update({ identity: next, balance });
+  const rawHold = saved.get(next, 'hold');
+  update({ hold: rawHold === undefined ? undefined : (JSON.parse(rawHold) as Hold) });
+  // Joining again answers the same token and place while it lives: a refresh keeps the place.
+  await enterLine();
+}
+
+/** Joins the line, or finds this user's place again (the same token and place). */
+async function enterLine(): Promise<void> {
+  const joined = await client().join();
+  saved.set(identity(), 'queue', joined.token);
+  update({ queue: joined });
+  if (joined.status === 'ACTIVE') return admitted(false);
+  go('waiting');
+  stopFollowing?.();
+  stopFollowing = followQueue(
+    identity(),
+    joined.token,
+    () => client().status(),
+    (live) => {
+      if (!state.queue) return;
+      update({ queue: { ...state.queue, ...live } });
+      if (live.status === 'ACTIVE') void admitted(true);
+      if (live.status === 'EXPIRED') update({ error: t(state.lang, 'expired') });
+    },
+    () => update({ error: t(state.lang, 'expired') }),
+  );
+}
+
+async function admitted(whileWatching: boolean): Promise<void> {
+  stopFollowing?.();
+  if (whileWatching) {
+    chime();
+    update({ admitted: true });
+  }
+  if (state.hold) return openCheckout();
+  await showConcerts();
+}
+
+async function showConcerts(): Promise<void> {
+  update({ concerts: await client().concerts() });
+  go('concerts');
+}
+
+async function openConcert(concertId: number): Promise<void> {
+  const sections = await client().sections(concertId);
+  const sectionKey = sections[0]?.sectionKey;
+  update({ concertId, sections, sectionKey, seats: await client().seats(concertId, sectionKey) });
+  go('seats');
+  stopSeatRefresh();
+  // No seat stream exists: the map is read again every two seconds while it is shown.
+  seatTimer = setInterval(() => void refreshSeats(), SEAT_REFRESH_MS);
+}
+
+async function refreshSeats(): Promise<void> {
+  const { concertId, sectionKey } = state;
+  if (concertId === undefined || state.busy) return;
+  try {
+    const [sections, seats] = await Promise.all([
+      client().sections(concertId),
+      client().seats(concertId, sectionKey),
+    ]);
+    if (state.concertId === concertId && state.sectionKey === sectionKey)
+      update({ sections, seats });
+  } catch {
+    // The next round tries again; an action shows its own refusal.
+  }
+}
+
+function stopSeatRefresh(): void {
+  if (seatTimer !== undefined) clearInterval(seatTimer);
+  seatTimer = undefined;
+}
+
+async function holdSeat(seatId: number): Promise<void> {
+  const { concertId } = state;
+  const seat = state.seats.find((candidate) => candidate.seatId === seatId);
+  if (concertId === undefined || !seat) return;
+  const held = await client().hold(concertId, seatId);
+  // Asking again for a held seat answers the same expiry: the countdown never resets.
+  const hold: Hold = { ...held, concertId, price: seat.price, label: seat.label ?? '' };
+  saved.set(identity(), 'hold', JSON.stringify(hold));
+  saved.set(identity(), 'payKey', uuid());
+  update({ hold });
+  await refreshSeats();
+}
+
+async function release(): Promise<void> {
+  if (!state.hold) return;
+  await client().release(state.hold.concertId);
+  saved.set(identity(), 'hold', undefined);
+  update({ hold: undefined });
+  await refreshSeats();
+}
+
+async function openCheckout(): Promise<void> {
+  update({ balance: (await client().balance()).balance });
+  go('checkout');
+}
+
+async function pay(): Promise<void> {
+  const { hold } = state;
+  if (!hold) return;
+  const key = saved.get(identity(), 'payKey') ?? uuid();
+  saved.set(identity(), 'payKey', key);
+  const paid = await client().pay(hold.seatId, key);
+  saved.set(identity(), 'hold', undefined);
+  saved.set(identity(), 'payKey', undefined);
+  saved.set(identity(), 'queue', undefined);
+  update({ hold: undefined, queue: undefined, balance: paid.balance });
+  await showTickets();
+  update({ notice: t(state.lang, 'paid') });
+}
+
+async function showTickets(): Promise<void> {
+  const [tickets, balance] = await Promise.all([client().tickets(), client().balance()]);
+  update({ tickets, balance: balance.balance, confirmCancel: undefined });
+  go('tickets');
+}
+
+const actions: Actions = {
+  signInWithId: (value) =>
+    attempt(async () => {
+      if (!/^[1-9][0-9]{0,15}$/.test(value.trim()))
+        throw new ApiError('CLIENT_ID_INVALID', '', 400);
+      await signIn({ kind: 'client', userId: Number(value.trim()) });
+    }),
+  signInWithToken: (token) => attempt(() => signIn({ kind: 'jwt', token: token.trim() })),
+  signOut: () => {
+    stopFollowing?.();
+    stopSeatRefresh();
+    saved.setIdentity(undefined);
+    api = undefined;
+    update({ identity: undefined, queue: undefined, hold: undefined, screen: 'signin' });
+  },
+  toggleLang: () => {
+    const lang = state.lang === 'en' ? 'ko' : 'en';
+    localStorage.setItem('overture.lang', lang);
+    update({ lang });
+  },
+  enterLine: () => attempt(enterLine),
+  concerts: () => attempt(showConcerts),
+  openConcert: (concertId) => attempt(() => openConcert(concertId)),
+  pickSection: (sectionKey) =>
+    attempt(async () => {
+      update({ sectionKey });
+      update({ seats: await client().seats(state.concertId ?? 0, sectionKey) });
+    }),
+  hold: (seatId) => attempt(() => holdSeat(seatId)),
+  release: () => attempt(release),
+  checkout: () => attempt(openCheckout),
+  charge: (amount) =>
+    attempt(async () => {
+      if (!/^[1-9][0-9]*$/.test(amount.trim())) throw new ApiError('INVALID_REQUEST', '', 400);
+      update({ balance: (await client().charge(Number(amount.trim()))).balance });
+    }),
+  pay: () => attempt(pay),
+  tickets: () => attempt(showTickets),
+  askCancel: (reservationId) => update({ confirmCancel: reservationId }),
+  cancel: (reservationId) =>
+    attempt(async () => {
+      const { refundAmount } = await client().cancel(reservationId);
+      await showTickets();
+      update({ notice: `${t(state.lang, 'refunded')}: ${refundAmount.toLocaleString()}` });
+    }),
+  back: () => attempt(state.queue?.status === 'ACTIVE' ? showConcerts : showTickets),
+};
+
+// The countdown shown with a hold is recomputed every second.
+setInterval(() => {
+  if (state.hold) update();
+}, 1_000);
+
+update();
+// A sign-in link opened in a tab already showing the page changes only the address's hash.
+window.addEventListener('hashchange', () => {
+  const token = tokenFromLink();
+  if (token !== undefined) void actions.signInWithToken(token);
+});
+const linkToken = tokenFromLink();
+const remembered = linkToken === undefined ? saved.identity() : undefined;
+if (linkToken !== undefined) void actions.signInWithToken(linkToken);
+else if (remembered !== undefined) void attempt(() => signIn(remembered));
