@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
+import { loadDemoCatalogue } from './demo/demo.catalogue.js';
 import { requireKafka } from './kafka/package.js';
 import { resolveOperatorKey, type OperatorKey } from './modules/auth/operator-key.js';
 import { closeRedis, redisReady } from './redis/client.js';
@@ -26,6 +27,7 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config),
 ): Promise<RunningServer> {
+  const startedAt = Date.now();
   // Refuse at once, with the install steps, rather than start and fail every publish later.
   const kafkaSettings = [
     config.EVENT_BUS === 'kafka' ? 'EVENT_BUS=kafka (KAFKA_BROKERS)' : '',
@@ -34,12 +36,14 @@ export async function startServer(
   if (kafkaSettings.length > 0) await requireKafka(kafkaSettings.join(' and '));
   const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
   let operatorKey: OperatorKey;
+  let loadDemo: boolean;
   try {
     await migrateDatabase(database);
     // After opening: the embedded database's folder exists, and this process holds it.
     operatorKey = await resolveOperatorKey(config);
-    if (config.SEED_DEMO_DATA && (await seedDemoData(database)))
-      logger.info('demo concerts loaded');
+    // This start found the database without a concert and claimed it for the demo.
+    loadDemo =
+      config.SEED_DEMO_DATA && (await seedDemoData(database)) && config.SEED_DEMO_CATALOGUE;
   } catch (error) {
     await database.close();
     throw error;
@@ -55,6 +59,17 @@ export async function startServer(
     );
   }
   const container = createContainer(config, database, logger);
+  if (loadDemo) {
+    try {
+      const demo = await loadDemoCatalogue({ ...container, database }, new Date(startedAt));
+      logger.info(demo, 'demo data loaded: five simple concerts and three on venues');
+    } catch (error) {
+      await container.bus.close();
+      if (container.redis) await closeRedis(container.redis);
+      await database.close();
+      throw error;
+    }
+  }
   // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
   if (container.redis && !(await redisReady(container.redis, 5_000)))
     logger.warn('redis is not reachable yet; queue calls answer 503 until it is');

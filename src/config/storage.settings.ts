@@ -34,10 +34,15 @@ export const databaseSettings = {
     description:
       'Lets NODE_ENV=production start on the embedded PGlite database (DATABASE_URL empty); otherwise refused.',
   }),
+  SEED_DEMO_CATALOGUE: Type.Boolean({
+    default: true,
+    description:
+      'With SEED_DEMO_DATA: the demo venues and their three concerts too (the test suite and the bench keep to the five simple concerts).',
+  }),
   SEED_DEMO_DATA: Type.Boolean({
     default: true,
     description:
-      'Load demo concerts when the database has none. With NODE_ENV=production the default is false.',
+      'Load the demo data (five simple concerts, two venues with three concerts: on sale, opening five minutes after this first start, sold out) when the database has no concert. With NODE_ENV=production the default is false.',
   }),
 };
 

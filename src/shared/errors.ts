@@ -63,7 +63,10 @@ export const errorCatalog = {
     status: 409,
     description: 'The sale of this concert has closed (its saleClosesAt has passed).',
   },
-  SECTION_NOT_FOUND: { status: 404, description: 'The concert has no section with this key.' },
+  SECTION_NOT_FOUND: {
+    status: 404,
+    description: 'The concert (or venue) has no section with this key.',
+  },
   CONCERT_CANCELLED: {
     status: 409,
     description:

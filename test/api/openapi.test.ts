@@ -65,6 +65,7 @@ const addedOperations = [
   'POST /api/v1/admin/venues',
   'GET /api/v1/admin/venues',
   'GET /api/v1/admin/venues/{venueId}',
+  'GET /api/v1/admin/venues/{venueId}/sections/{sectionKey}',
   'PATCH /api/v1/admin/venues/{venueId}',
   'GET /api/v1/admin/audit',
   'POST /api/v1/reservations/{reservationId}/cancel',
@@ -186,6 +187,12 @@ const producibleErrors: Record<string, ErrorCode[]> = {
   ],
   'GET /api/v1/admin/venues': [...adminGuard, 'INVALID_REQUEST'],
   'GET /api/v1/admin/venues/{venueId}': [...adminGuard, 'INVALID_REQUEST', 'VENUE_NOT_FOUND'],
+  'GET /api/v1/admin/venues/{venueId}/sections/{sectionKey}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'VENUE_NOT_FOUND',
+    'SECTION_NOT_FOUND',
+  ],
   'PATCH /api/v1/admin/venues/{venueId}': [
     ...adminGuard,
     'INVALID_REQUEST',
@@ -478,6 +485,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'POST /api/v1/admin/venues',
       'GET /api/v1/admin/venues',
       'GET /api/v1/admin/venues/{venueId}',
+      'GET /api/v1/admin/venues/{venueId}/sections/{sectionKey}',
       'PATCH /api/v1/admin/venues/{venueId}',
       'GET /api/v1/admin/audit',
       'POST /api/v1/admin/reservations/{reservationId}/cancel',

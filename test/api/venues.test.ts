@@ -95,8 +95,86 @@ describeWithPostgres('venues and the audit log (AUTH_MODE=client-id, OPERATOR_KE
       [created.data.venueId],
     );
     expect(rows[0]).toEqual({ n: 20_000, labels: 20_000 });
-    const detail = await call<Detail>('GET', `/venues/${created.data.venueId}`);
-    expect(detail.data.sections[19]?.rows[24]?.seats.at(-1)).toEqual({ label: '25-40' });
+    const venueId = created.data.venueId;
+    const detail = await call<Detail>('GET', `/venues/${venueId}`);
+    expect(detail.data.sections[19]?.rows?.[24]?.seats.at(-1)).toEqual({ label: '25-40' });
+    expect(detail.data.sections[19]).toMatchObject({ key: 's120', capacity: 1_000, rowCount: 25 });
+
+    // Read a section at a time: the sections counted, then one section's seats.
+    const summary = (await call<Detail>('GET', `/venues/${venueId}?seats=false`)).data;
+    expect(summary.sections).toHaveLength(20);
+    expect(summary.sections[0]).toEqual({
+      key: 's101',
+      name: 'S101',
+      kind: 'seated',
+      capacity: 1_000,
+      rowCount: 25,
+    });
+    const section = (
+      await call<Detail['sections'][number]>(
+        'GET',
+        `/venues/${venueId}/sections/${summary.sections[19]?.key ?? ''}`,
+      )
+    ).data;
+    expect(section).toMatchObject({ venueId, key: 's120', name: 'S120', rowCount: 25 });
+    expect(section.rows).toEqual(detail.data.sections[19]?.rows);
+    const [wholeSize, countedSize, oneSize] = [detail.data, summary, section].map(
+      (data) => JSON.stringify(data).length,
+    );
+    console.info(
+      `20,000-seat arena as JSON: whole map ${wholeSize} bytes, sections counted ${countedSize}, one section ${oneSize}`,
+    );
+    expect(countedSize).toBeLessThan((wholeSize ?? 0) / 50);
+    expect(oneSize).toBeLessThan((wholeSize ?? 0) / 10);
+  });
+
+  it('reads one section of a small hall, and refuses an unknown venue or section', async () => {
+    const created = await call<Summary>('POST', '/venues', { ...hall, name: 'Section Hall' });
+    expect(created.data.sections.map((section) => section.key)).toEqual(['floor', 'stalls']);
+    const venueId = created.data.venueId;
+    const stalls = await call<Detail['sections'][number]>(
+      'GET',
+      `/venues/${venueId}/sections/stalls`,
+    );
+    expect([stalls.status, stalls.data]).toEqual([
+      200,
+      {
+        venueId,
+        key: 'stalls',
+        name: 'Stalls',
+        kind: 'seated',
+        capacity: 7,
+        rowCount: 2,
+        rows: [
+          { name: 'A', seats: [{ label: 'A-1' }, { label: 'A-2' }, { label: 'A-3' }] },
+          { name: 'B', seats: ['B-2', 'B-4', 'B-6', 'B-8'].map((label) => ({ label })) },
+        ],
+      },
+    ]);
+    const floor = await call<Detail['sections'][number]>(
+      'GET',
+      `/venues/${venueId}/sections/floor`,
+    );
+    expect(floor.data).toMatchObject({ kind: 'general-admission', capacity: 100, rows: [] });
+    const refusal = async (path: string, headers = operator) => {
+      const reply = await call<{ field?: string }>('GET', path, undefined, headers);
+      return [reply.status, reply.code, reply.data?.field];
+    };
+    expect(await refusal(`/venues/${venueId}/sections/balcony`)).toEqual([
+      404,
+      'SECTION_NOT_FOUND',
+      'sectionKey',
+    ]);
+    expect(await refusal(`/venues/999999999/sections/stalls`)).toEqual([
+      404,
+      'VENUE_NOT_FOUND',
+      'venueId',
+    ]);
+    expect((await refusal(`/venues/${venueId}/sections/Not%20A%20Key`))[0]).toBe(400);
+    expect((await refusal(`/venues/${venueId}?seats=maybe`))[0]).toBe(400);
+    expect((await refusal(`/venues/${venueId}/sections/stalls`, {} as typeof operator))[0]).toBe(
+      401,
+    );
   });
 
   it('names the offending section and row, and refuses duplicates and oversized maps', async () => {

@@ -30,9 +30,10 @@ interface Operation {
   parameters?: Parameter[];
   security?: Record<string, string[]>[];
   requestBody?: {
+    /** @fastify/swagger moves a body schema's `examples[0]` to the media type's `example`. */
     content: Record<
       string,
-      { schema: { properties?: Record<string, unknown>; examples?: unknown[] } }
+      { schema: { properties?: Record<string, unknown> }; example?: unknown }
     >;
   };
 }
@@ -66,12 +67,16 @@ const hostileNumbers = fc.constantFrom(
   'NaN',
 );
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
+/** A show time the catalogue accepts: two months ahead. */
+const showAt = () => new Date(Date.now() + 60 * 86_400_000).toISOString();
 
 describeWithPostgres('fuzzing every operation of /openapi.json', () => {
   let db: TestDatabase;
   let server: TestServer;
   let pool: Pool;
   let concert: ConcertFixture;
+  /** Operator fixtures, so valid operator requests reach their handlers (not only the guard). */
+  const operator = { venueId: 0, concertIds: [] as number[] };
   const tokens: Record<'active' | 'waiting' | 'expired', string> = {
     active: '',
     waiting: '',
@@ -94,6 +99,32 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
     tokens.waiting = tokens.active;
     tokens.active = await server.client.activeToken(3);
     await setBalance(db.pool, 3, 100_000);
+    // The documents' own examples: the concert example's categories name the venue example's
+    // sections (Floor, A).
+    const admin = (path: string, body: unknown) =>
+      server.client.call<{ venueId: number; concertId: number }>('POST', `/api/v1/admin${path}`, {
+        headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+        body,
+      });
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const exampleOf = (path: string) =>
+      document.paths[path]?.post?.requestBody?.content['application/json']?.example;
+    operator.venueId = (await admin('/venues', exampleOf('/api/v1/admin/venues'))).data.venueId;
+    const newConcert = async () => {
+      const created = await admin('/concerts', {
+        ...(exampleOf('/api/v1/admin/concerts') as object),
+        venueId: operator.venueId,
+        showAt: showAt(),
+      });
+      expect([created.status, created.code]).toEqual([201, 'SUCCESS']);
+      return created.data.concertId;
+    };
+    // One concert cancelled, so its cancellation job can be read.
+    const cancelled = await newConcert();
+    expect((await admin(`/concerts/${cancelled}/cancel`, {})).code).toBe('SUCCESS');
+    operator.concertIds.push(concert.concertId, await newConcert(), cancelled);
   });
   afterAll(async () => {
     await pool?.close();
@@ -131,14 +162,25 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
         ),
       ),
     ].map((name) => name.toLowerCase());
-    const pathValue = fc
-      .oneof(
-        fc.constant(String(concert.concertId)),
-        fc.integer({ min: 1, max: 10_000 }).map(String),
-        hostileNumbers,
-        printable,
-      )
-      .map(encodeURIComponent);
+    // A parameter's valid values: the fixtures (and the concerts fuzzed operators created so far).
+    const validValues = (name: string): string[] => {
+      if (name === 'venueId') return [String(operator.venueId)];
+      if (name === 'sectionKey') return ['a', 'floor'];
+      if (name === 'concertId' && template.startsWith('/api/v1/admin'))
+        return operator.concertIds.map(String);
+      return [String(concert.concertId)];
+    };
+    const pathValue = (name: string) =>
+      fc
+        .oneof(
+          // Twice: an operation with two parameters (a venue's section) still gets valid paths.
+          fc.constantFrom(...validValues(name)),
+          fc.constantFrom(...validValues(name)),
+          fc.integer({ min: 1, max: 10_000 }).map(String),
+          hostileNumbers,
+          printable,
+        )
+        .map(encodeURIComponent);
     const headerValue = (name: string) =>
       fc.oneof(
         name === 'queue-token'
@@ -146,15 +188,17 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
           : fc.constant(undefined),
         name === 'client-id' ? fc.constantFrom('3', '1', '2', '4') : fc.constant(undefined),
         name === 'idempotency-key' ? fc.constant(randomUUID()) : fc.constant(undefined),
-        // Twice: most operator requests get past the guard to the schema and the handler.
+        // Three times: most operator requests get past the guard to the schema and the handler.
+        name === 'authorization' ? fc.constant(`Bearer ${OPERATOR_KEY}`) : fc.constant(undefined),
         name === 'authorization' ? fc.constant(`Bearer ${OPERATOR_KEY}`) : fc.constant(undefined),
         name === 'authorization' ? fc.constant(`Bearer ${OPERATOR_KEY}`) : fc.constant(undefined),
         fc.constant(undefined),
         hostileNumbers,
         printable,
       );
-    const content = operation.requestBody?.content['application/json']?.schema;
-    const example = (content?.examples?.[0] ?? {}) as Record<string, unknown>;
+    const media = operation.requestBody?.content['application/json'];
+    const content = media?.schema;
+    const example = (media?.example ?? {}) as Record<string, unknown>;
     const fieldNames = Object.keys(content?.properties ?? {});
     const validBody = fc.record({
       seatHoldUuid: fc.uuid({ version: 4 }),
@@ -163,8 +207,20 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
       seatId: fc.constantFrom(...concert.seatIds),
       amount: fc.integer({ min: 1, max: 10_000 }),
     });
+    /** Values an example holds that only the fixtures make valid: the venue, a future show. */
+    const fixtureValues: Record<string, unknown> = { venueId: operator.venueId, showAt: showAt() };
+    /** The example with the valid values put in: what an operator would send. */
+    const validPayload = (valid: Record<string, unknown>) => {
+      const picked = new Map<string, unknown>(Object.entries(example));
+      // Fields the fuzzer has no valid value for keep the example's (a venue's seat map).
+      for (const name of fieldNames)
+        if (name in valid) picked.set(name, valid[name]);
+        else if (picked.has(name) && name in fixtureValues) picked.set(name, fixtureValues[name]);
+      return picked;
+    };
     const body = content
       ? fc.oneof(
+          validBody.map((valid) => JSON.stringify(Object.fromEntries(validPayload(valid)))),
           // Valid fields, possibly one replaced by arbitrary JSON, removed, or an extra one added.
           fc
             .tuple(
@@ -175,10 +231,7 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
               fc.boolean(),
             )
             .map(([valid, field, junk, drop, extra]) => {
-              const picked = new Map<string, unknown>(Object.entries(example));
-              // Fields the fuzzer has no valid value for keep the example's (a venue's seat map).
-              for (const name of fieldNames)
-                if (name in valid) picked.set(name, valid[name as keyof typeof valid]);
+              const picked = validPayload(valid);
               if (field !== null) {
                 if (drop) picked.delete(field);
                 else picked.set(field, junk);
@@ -207,11 +260,12 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
     return fc
       .record({
         path: fc.tuple(
-          ...parameters.filter((p) => p.in === 'path').map(() => pathValue),
+          ...parameters.filter((p) => p.in === 'path').map((p) => pathValue(p.name)),
           fc.constant(null),
         ),
         headers: fc.tuple(...headerNames.map((name) => headerValue(name)), fc.constant(null)),
         query: fc.oneof(
+          fc.constant(''),
           fc.constant(''),
           fc.integer({ min: -5, max: 200 }).map((n) => `?limit=${n}`),
           printable.map((text) => `?limit=${encodeURIComponent(text)}`),
@@ -273,11 +327,23 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
 
     const failures: string[] = [];
     let sent = 0;
+    /** 2xx answers per operation: the fuzz reached the handler, not only the validators. */
+    const succeeded = new Map<string, number>();
     for (const { path, method, operation } of operations) {
+      const name = `${method.toUpperCase()} ${path}`;
+      succeeded.set(name, 0);
       await fc.assert(
         fc.asyncProperty(requests(method, path, operation, schemes), async (request) => {
           const reply = await send(request);
           sent++;
+          if (reply.status >= 200 && reply.status < 300) {
+            succeeded.set(name, (succeeded.get(name) ?? 0) + 1);
+            // The concerts operators create become path values of the operations after.
+            if (name === 'POST /api/v1/admin/concerts')
+              operator.concertIds.push(
+                (JSON.parse(reply.body) as { data: { concertId: number } }).data.concertId,
+              );
+          }
           let envelope: { code?: unknown; message?: unknown } | undefined;
           try {
             envelope = JSON.parse(reply.body) as typeof envelope;
@@ -305,6 +371,21 @@ describeWithPostgres('fuzzing every operation of /openapi.json', () => {
 
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(RUNS * operations.length);
+    // Every operator operation that creates or reads got some 2xx with valid credentials and
+    // valid bodies: the fuzz reached its handler. (Actions on things the fuzz cannot make — a
+    // dead letter to replay — and changes that may find their target deleted are not held to it.)
+    const operatorCalls = [...succeeded].filter(([name]) => name.includes(' /api/v1/admin'));
+    console.info(
+      `operator operations, 2xx of ${RUNS}: ${operatorCalls.map(([name, n]) => `${name} ${n}`).join('; ')}`,
+    );
+    // (A cancellation job is read only of the few concerts cancelled: too rare to require.)
+    const createsAndReads = operatorCalls.filter(
+      ([name]) =>
+        (name.startsWith('GET ') && !name.endsWith('/cancel')) ||
+        /^POST \/api\/v1\/admin\/(venues|concerts)$/.test(name),
+    );
+    expect(createsAndReads.length).toBeGreaterThanOrEqual(10);
+    expect(createsAndReads.filter(([, n]) => n === 0).map(([name]) => name)).toEqual([]);
     expect(purchases).toBeGreaterThan(0);
     expect((await server.client.call('GET', '/health/ready')).status).toBe(200);
     expect(await invariantViolations(db.pool, { maxActive: LIMIT, queue: server.queue })).toEqual(

@@ -40,8 +40,18 @@ describeWithPostgres('a production server on PostgreSQL', () => {
     const quiet = await startTestServer(db, production);
     await quiet.close();
     expect(await concerts()).toBe(0);
-    const asked = await startTestServer(db, { ...production, SEED_DEMO_DATA: 'true' });
+    // All of it, on PostgreSQL: the five simple concerts and the three on the demo's venues.
+    const asked = await startTestServer(db, {
+      ...production,
+      SEED_DEMO_DATA: 'true',
+      SEED_DEMO_CATALOGUE: 'true',
+    });
     await asked.close();
-    expect(await concerts()).toBeGreaterThan(0);
+    expect(await concerts()).toBe(8);
+    const sold = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM reservations r JOIN concerts c ON c.id = r.concert_id
+       WHERE c.title = 'Midnight Piano Recital'`,
+    );
+    expect(sold.rows[0]?.n).toBe(120);
   });
 });

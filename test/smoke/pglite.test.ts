@@ -78,25 +78,106 @@ describe('embedded PGlite database', () => {
     }
   });
 
-  it('keeps its data folder across restarts and loads the demo concerts only once', async () => {
+  it('keeps its data folder across restarts and loads the demo only once: simple concerts, one on sale, one opening, one sold out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'overture-pglite-'));
+    const options = { PGLITE_DIR: dir, PGLITE_IN_MEMORY: 'false', SEED_DEMO_CATALOGUE: 'true' };
+    /** What a start may add: a second start must find every count as the first left it. */
+    const counts = async (server: TestServer) =>
+      (
+        await pgliteOf(server).query<Record<string, number>>(
+          `SELECT ${[
+            'concerts',
+            'venues',
+            'venue_seats',
+            'seats',
+            'reservations',
+            'users',
+            'point_transactions',
+            'audit_log',
+          ]
+            .map((table) => `(SELECT count(*)::int FROM ${table}) AS ${table}`)
+            .join(', ')}`,
+        )
+      ).rows[0];
     try {
-      const first = await startTestServer(undefined, {
-        PGLITE_DIR: dir,
-        PGLITE_IN_MEMORY: 'false',
-      });
-      await first.client.charge(7, 12_345);
-      await first.close();
-      const second = await startTestServer(undefined, {
-        PGLITE_DIR: dir,
-        PGLITE_IN_MEMORY: 'false',
-      });
+      const before = Date.now();
+      const first = await startTestServer(undefined, options);
+      const after = Date.now();
+      let loaded: Record<string, number> | undefined;
+      try {
+        loaded = await counts(first);
+        expect(loaded).toMatchObject({ concerts: 8, venues: 2, reservations: 120, users: 120 });
+        // 5 × 50 simple seats, 120 in each hall concert, 4,500 places in the arena.
+        expect(loaded?.seats).toBe(250 + 120 + 120 + 4_500);
+        const { rows } = await pgliteOf(first).query<{
+          id: number;
+          title: string;
+          venue: string;
+          seats: number;
+          sold: number;
+          sale_opens_at: Date | null;
+          categories: number;
+        }>(
+          `SELECT c.id::int, c.title, c.venue, c.sale_opens_at,
+                  (SELECT count(*)::int FROM seats s WHERE s.concert_id = c.id) AS seats,
+                  (SELECT count(*)::int FROM reservations r WHERE r.concert_id = c.id AND r.cancelled_at IS NULL) AS sold,
+                  (SELECT count(*)::int FROM concert_price_categories p WHERE p.concert_id = c.id) AS categories
+           FROM concerts c WHERE c.venue_id IS NOT NULL ORDER BY c.id`,
+        );
+        expect(rows.map(({ sale_opens_at: _, id: __, ...row }) => row)).toEqual([
+          {
+            title: 'Spring Strings: The Four Seasons',
+            venue: 'Overture Recital Hall',
+            seats: 120,
+            sold: 0,
+            categories: 3,
+          },
+          {
+            title: 'Neon Seoul World Tour: Arena Night',
+            venue: 'Overture Arena',
+            seats: 4_500,
+            sold: 0,
+            categories: 4,
+          },
+          {
+            title: 'Midnight Piano Recital',
+            venue: 'Overture Recital Hall',
+            seats: 120,
+            sold: 120,
+            categories: 3,
+          },
+        ]);
+        // The arena opens five minutes after this first start, by the clock of the start.
+        const opens = new Date(rows[1]!.sale_opens_at!).getTime();
+        expect(opens).toBeGreaterThanOrEqual(before + 5 * 60_000);
+        expect(opens).toBeLessThanOrEqual(after + 5 * 60_000);
+
+        // The buyer's list: the hall's concert on sale, the arena not yet, the recital sold out.
+        const token = await first.client.activeToken(1);
+        const listed = (await first.client.concerts(token)).data;
+        const available = new Map(
+          listed.map((concert) => [concert.concertId, concert.isAvailable]),
+        );
+        expect(rows.map((row) => available.get(row.id))).toEqual([true, false, false]);
+        // Every demo buyer paid their seat from a charge: ledger = balance, one sale per seat.
+        expect(await invariantViolations(pgliteOf(first))).toEqual([]);
+        const buyers = await pgliteOf(first).query<{ n: number; balance: number }>(
+          `SELECT count(*)::int AS n, sum(balance)::int AS balance FROM users WHERE id >= 900001`,
+        );
+        expect(buyers.rows[0]).toEqual({ n: 120, balance: 0 });
+        await first.client.charge(7, 12_345);
+      } finally {
+        await first.close();
+      }
+      const second = await startTestServer(undefined, options);
       try {
         expect((await second.client.balance(7)).data.balance).toBe(12_345);
-        const { rows } = await pgliteOf(second).query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM concerts`,
-        );
-        expect(rows[0]?.n).toBe(5);
+        // Nothing added but user 7's charge (one user, one ledger row).
+        expect(await counts(second)).toEqual({
+          ...loaded,
+          users: 121,
+          point_transactions: (loaded?.point_transactions ?? 0) + 1,
+        });
       } finally {
         await second.close();
       }

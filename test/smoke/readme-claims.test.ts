@@ -7,14 +7,17 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 /** What the README and docs/contract.md tell a newcomer, checked against the running service. */
 describe('README and docs/contract.md claims', () => {
   it('hold on the embedded in-memory database: demo data, global seat ids, a seat map with every seat', async () => {
-    // PGLITE_IN_MEMORY=true, the demo data left on (the default).
-    const server = await startTestServer(undefined, { SEED_DEMO_DATA: 'true' });
+    // PGLITE_IN_MEMORY=true, the demo data left on (the default), all of it.
+    const server = await startTestServer(undefined, {
+      SEED_DEMO_DATA: 'true',
+      SEED_DEMO_CATALOGUE: 'true',
+    });
     try {
       const { client } = server;
       const buyer = await client.activeToken(1);
       const concerts = (await client.concerts(buyer)).data;
-      // The five demo concerts, ids 1–5.
-      expect(concerts.map((concert) => concert.concertId).sort()).toEqual([1, 2, 3, 4, 5]);
+      // The five simple demo concerts, ids 1–5, then three on the demo's venues.
+      expect(concerts.map((concert) => concert.concertId).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       // Seat ids are global: concert 2's seats are 51–100, numbered 1–50.
       const seats = (await client.seats(buyer, 2)).data.availableSeats;
       expect(seats.map((seat) => seat.seatId)).toEqual(

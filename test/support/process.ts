@@ -15,8 +15,16 @@ export interface ServerProcess {
  */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    // Test traffic all comes from one address; rate limits have a suite of their own.
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_ENABLED: 'false', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      // Test traffic all comes from one address; rate limits have a suite of their own.
+      RATE_LIMIT_ENABLED: 'false',
+      // The five simple demo concerts only, as in startTestServer (test/support/server.ts).
+      SEED_DEMO_CATALOGUE: 'false',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);

@@ -24,6 +24,9 @@ export function testConfig(overrides: Overrides = {}): Config {
     POPULAR_CACHE_MS: '0',
     // Tests fire hundreds of requests from one address; rate limits have a suite of their own.
     RATE_LIMIT_ENABLED: 'false',
+    // The five simple demo concerts only: 120 sold seats and two venues in every test database
+    // would change every count a test makes (test/smoke/pglite.test.ts loads the whole demo).
+    SEED_DEMO_CATALOGUE: 'false',
     ...overrides,
   });
 }

@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assignCategories,
-  saleWindowProblem,
-  sectionKeys,
-} from '../../src/modules/concerts/catalogue.rules.js';
+import { assignCategories, saleWindowProblem } from '../../src/modules/concerts/catalogue.rules.js';
+import { sectionKeys } from '../../src/shared/section-keys.js';
 
 const sections = ['Floor', 'A', 'B'].map((name) => ({ name }));
 

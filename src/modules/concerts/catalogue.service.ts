@@ -1,11 +1,7 @@
 import { AppError } from '../../shared/errors.js';
 import type { AuditContext } from '../audit/audit.store.js';
-import {
-  assignCategories,
-  saleWindowProblem,
-  sectionKeys,
-  type CategoryInput,
-} from './catalogue.rules.js';
+import { sectionKeys } from '../../shared/section-keys.js';
+import { assignCategories, saleWindowProblem, type CategoryInput } from './catalogue.rules.js';
 import type {
   CatalogueRefusal,
   CatalogueStore,

@@ -5,13 +5,16 @@ import { auditContext, recordRefusals } from '../audit/audit.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import {
+  sectionKeyParam,
   summaryExample,
   venueBody,
   venueDetail,
   venuePatch,
+  venueSection,
   venueSummary,
 } from './venues.schemas.js';
 import type { VenueService } from './venues.service.js';
+import type { MapSection } from './venues.rules.js';
 import type { VenueDetail } from './venues.store.js';
 
 const tags = ['admin'];
@@ -24,17 +27,20 @@ const MAP_BODY_LIMIT = 8 * 1024 * 1024;
 
 const venueIdParams = Type.Object({ venueId: id('Venue id.') });
 
-/** The stored map in the explicit form a request may use. */
+/** Stored rows in the explicit form a request may use. */
+const explicitRows = (rows: MapSection['rows']) =>
+  rows.map((row) => ({ name: row.name, seats: row.labels.map((label) => ({ label })) }));
+
+/** The stored map in the explicit form a request may use, each section with its key. */
 const explicit = (venue: VenueDetail) => ({
   ...venue,
   sections: venue.sections.map((section) => ({
+    key: section.key,
     name: section.name,
     kind: section.kind,
     capacity: section.capacity,
-    rows: section.rows.map((row) => ({
-      name: row.name,
-      seats: row.labels.map((label) => ({ label })),
-    })),
+    rowCount: section.rows.length,
+    rows: explicitRows(section.rows),
   })),
 });
 
@@ -112,33 +118,85 @@ export function venueRoutes(
       preValidation: admin.check,
       schema: {
         tags,
-        summary: 'A venue with its whole seat map',
-        description: 'Every seat listed (the explicit form: what a PATCH may send back).',
+        summary: 'A venue with its seat map',
+        description:
+          'Every seat listed (the explicit form: what a PATCH may send back). A large map (300 KB at 20,000 ' +
+          'seats) reads better a section at a time: `seats=false` lists the sections with their keys and ' +
+          'counts only, and GET …/sections/{sectionKey} gives one section’s seats.',
         headers: admin.headers,
         security: admin.security,
         params: venueIdParams,
+        querystring: Type.Object(
+          {
+            seats: Type.Boolean({
+              default: true,
+              description: 'false: the sections counted, no seat listed.',
+            }),
+          },
+          { additionalProperties: false },
+        ),
         response: responses(
           {
             status: 200,
             schema: successEnvelope(venueDetail, {
               ...summaryExample,
               sections: [
-                { name: 'Floor', kind: 'general-admission', capacity: 500, rows: [] },
+                { ...summaryExample.sections[0], rows: [] },
                 {
-                  name: 'A',
-                  kind: 'seated',
+                  ...summaryExample.sections[1],
                   capacity: 2,
+                  rowCount: 1,
                   rows: [{ name: 'A', seats: [{ label: 'A-1' }, { label: 'A-2' }] }],
                 },
               ],
             }),
-            description: 'The venue and its map.',
+            description: 'The venue and its map (or its sections counted, with `seats=false`).',
           },
           [...admin.errors, 'VENUE_NOT_FOUND'],
         ),
       },
     },
-    async (request) => ok(explicit(await venues.get(request.params.venueId))),
+    async (request) => {
+      const { venueId } = request.params;
+      return ok(
+        request.query.seats ? explicit(await venues.get(venueId)) : await venues.summary(venueId),
+      );
+    },
+  );
+
+  app.get(
+    '/:venueId/sections/:sectionKey',
+    {
+      config: { rateLimitGroup: 'account' },
+      preValidation: admin.check,
+      schema: {
+        tags,
+        summary: 'One section of a venue with its seats',
+        description:
+          'The section’s rows and seats in the explicit form; its key comes from the venue’s `sections[].key`.',
+        headers: admin.headers,
+        security: admin.security,
+        params: Type.Object({ venueId: id('Venue id.'), sectionKey: sectionKeyParam }),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(venueSection, {
+              venueId: 1,
+              ...summaryExample.sections[1],
+              capacity: 2,
+              rowCount: 1,
+              rows: [{ name: 'A', seats: [{ label: 'A-1' }, { label: 'A-2' }] }],
+            }),
+            description: 'The section and its seats.',
+          },
+          [...admin.errors, 'VENUE_NOT_FOUND', 'SECTION_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => {
+      const section = await venues.section(request.params.venueId, request.params.sectionKey);
+      return ok({ ...section, rows: explicitRows(section.rows) });
+    },
   );
 
   app.patch(

@@ -131,19 +131,27 @@ const common = {
 
 /** What every reply says of a section. */
 const sectionCommon = {
+  key: Type.String({
+    description:
+      'The section in URLs (…/sections/{sectionKey}), from its name; a concert on the venue gives it the same key.',
+  }),
   name: Type.String(),
   kind,
   capacity: Type.Integer({ description: 'Places (general admission) or seats.' }),
+  rowCount: Type.Integer({ minimum: 0 }),
 };
+
+const rows = Type.Array(
+  Type.Object({
+    name: Type.String(),
+    seats: Type.Array(Type.Object({ label: Type.String() })),
+  }),
+  { description: 'Every seat listed, in order (the explicit form); none in general admission.' },
+);
 
 export const venueSummary = Type.Object({
   ...common,
-  sections: Type.Array(
-    Type.Object({
-      ...sectionCommon,
-      rowCount: Type.Integer({ minimum: 0 }),
-    }),
-  ),
+  sections: Type.Array(Type.Object(sectionCommon)),
 });
 
 export const venueDetail = Type.Object({
@@ -151,18 +159,24 @@ export const venueDetail = Type.Object({
   sections: Type.Array(
     Type.Object({
       ...sectionCommon,
-      rows: Type.Array(
-        Type.Object({
-          name: Type.String(),
-          seats: Type.Array(Type.Object({ label: Type.String() })),
-        }),
-        {
-          description:
-            'Every seat listed, in order (the explicit form); none in general admission.',
-        },
-      ),
+      rows: Type.Optional(rows),
     }),
+    { description: 'The sections; with `rows` unless `seats=false`.' },
   ),
+});
+
+export const venueSection = Type.Object({
+  venueId: id('Venue id.'),
+  ...sectionCommon,
+  rows,
+});
+
+export const sectionKeyParam = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[a-z0-9-]+$',
+  description: 'The section’s key (`sections[].key` of the venue).',
+  examples: ['stalls'],
 });
 
 export const summaryExample = {
@@ -173,8 +187,8 @@ export const summaryExample = {
   capacity: 522,
   inUse: false,
   sections: [
-    { name: 'Floor', kind: 'general-admission', capacity: 500, rowCount: 0 },
-    { name: 'A', kind: 'seated', capacity: 22, rowCount: 2 },
+    { key: 'floor', name: 'Floor', kind: 'general-admission', capacity: 500, rowCount: 0 },
+    { key: 'a', name: 'A', kind: 'seated', capacity: 22, rowCount: 2 },
   ],
   createdAt: '2026-12-04T10:00:00.000Z',
   updatedAt: '2026-12-04T10:00:00.000Z',

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/errors.js';
 import type { AuditContext } from '../audit/audit.store.js';
 import { expandSeatMap, type MapSection, type SectionInput } from './venues.rules.js';
-import type { VenueDetail, VenueStore, VenueSummary } from './venues.store.js';
+import type { VenueDetail, VenueSection, VenueStore, VenueSummary } from './venues.store.js';
 
 /** The stored map of a written one, or the refusal naming the offending section or row. */
 function seatMap(sections: SectionInput[]): MapSection[] {
@@ -35,6 +35,25 @@ export function createVenueService(deps: { store: VenueStore }) {
       const venue = await store.get(venueId);
       if (!venue) throw notFound(venueId);
       return venue;
+    },
+
+    async summary(venueId: number): Promise<VenueSummary> {
+      const venue = await store.summary(venueId);
+      if (!venue) throw notFound(venueId);
+      return venue;
+    },
+
+    /** One section with its seats: a large map read a section at a time. */
+    async section(venueId: number, key: string): Promise<VenueSection> {
+      const venue = await store.summary(venueId);
+      if (!venue) throw notFound(venueId);
+      const position = venue.sections.findIndex((section) => section.key === key);
+      const section = venue.sections[position];
+      if (!section)
+        throw new AppError('SECTION_NOT_FOUND', `Venue ${venueId} has no section "${key}".`, {
+          field: 'sectionKey',
+        });
+      return { venueId, ...section, rows: await store.sectionRows(venueId, position) };
     },
 
     async update(

@@ -3,8 +3,9 @@ import type { Database, Executor } from '../../db/client.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import { refusable } from '../../shared/outcome.js';
 import type { AuditLog } from '../audit/audit.store.js';
+import { sectionKeys } from '../../shared/section-keys.js';
 import type { MapSection } from './venues.rules.js';
-import type { VenueRefusal, VenueStore, VenueSummary } from './venues.store.js';
+import type { VenueDetail, VenueRefusal, VenueStore, VenueSummary } from './venues.store.js';
 
 type Time = Date | string;
 
@@ -35,7 +36,9 @@ const summaries = (where: ReturnType<typeof sql>) => sql`
   FROM venues v WHERE ${where}`;
 
 function toSummary(row: SummaryRow): VenueSummary {
-  const sections = row.sections.map((section) => ({
+  const keys = sectionKeys(row.sections.map((section) => section.name));
+  const sections = row.sections.map((section, i) => ({
+    key: keys[i] ?? String(i),
     name: section.name,
     kind: section.kind,
     capacity: section.capacity,
@@ -90,6 +93,19 @@ async function insertMap(tx: Executor, venueId: number, sections: MapSection[]):
         FROM jsonb_array_elements(${JSON.stringify(seats)}::jsonb) e
         JOIN section ON section.position = (e->>0)::int`,
   );
+}
+
+interface SeatRow {
+  section: number;
+  row_name: string;
+  label: string;
+}
+
+/** Adds a seat to its row; row names are unique in a section and its seats come row by row. */
+function appendSeat(rows: MapSection['rows'], seat: SeatRow): void {
+  const last = rows.at(-1);
+  if (last?.name === seat.row_name) last.labels.push(seat.label);
+  else rows.push({ name: seat.row_name, labels: [seat.label] });
 }
 
 const summaryOf = async (tx: Executor, venueId: number): Promise<VenueSummary | undefined> => {
@@ -148,14 +164,15 @@ export function createPostgresVenueStore(
     async get(venueId) {
       const row = await queryOne<SummaryRow>(db, summaries(sql`v.id = ${venueId}`));
       if (!row) return null;
-      const seats = await query<{ section: number; row_name: string; label: string }>(
+      const seats = await query<SeatRow>(
         db,
         sql`SELECT s.position AS section, e.row_name, e.label
             FROM venue_sections s JOIN venue_seats e ON e.section_id = s.id
             WHERE s.venue_id = ${venueId} ORDER BY s.position, e.position`,
       );
       const summary = toSummary(row);
-      const sections: MapSection[] = summary.sections.map((section) => ({
+      const sections: VenueDetail['sections'] = summary.sections.map((section) => ({
+        key: section.key,
         name: section.name,
         kind: section.kind,
         capacity: section.capacity,
@@ -163,13 +180,23 @@ export function createPostgresVenueStore(
       }));
       for (const seat of seats) {
         const rows = sections[seat.section]?.rows;
-        if (!rows) continue;
-        const last = rows.at(-1);
-        // Row names are unique in a section and its seats come row by row.
-        if (last?.name === seat.row_name) last.labels.push(seat.label);
-        else rows.push({ name: seat.row_name, labels: [seat.label] });
+        if (rows) appendSeat(rows, seat);
       }
       return { ...summary, sections };
+    },
+
+    summary: (venueId) => summaryOf(db, venueId).then((summary) => summary ?? null),
+
+    async sectionRows(venueId, position) {
+      const seats = await query<SeatRow>(
+        db,
+        sql`SELECT s.position AS section, e.row_name, e.label
+            FROM venue_sections s JOIN venue_seats e ON e.section_id = s.id
+            WHERE s.venue_id = ${venueId} AND s.position = ${position} ORDER BY e.position`,
+      );
+      const rows: MapSection['rows'] = [];
+      for (const seat of seats) appendSeat(rows, seat);
+      return rows;
     },
 
     update: (venueId, change, context) =>

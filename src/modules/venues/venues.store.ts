@@ -2,6 +2,23 @@ import type { Outcome } from '../../shared/outcome.js';
 import type { AuditContext } from '../audit/audit.store.js';
 import type { MapSection } from './venues.rules.js';
 
+/** A section without its seats: enough to pick one and read it on its own. */
+export interface SectionSummary {
+  /** The section in URLs (…/sections/{key}); the same key a concert on the venue gives it. */
+  key: string;
+  name: string;
+  kind: MapSection['kind'];
+  /** Places (general admission) or seats. */
+  capacity: number;
+  rowCount: number;
+}
+
+/** One section of a venue's map with every seat listed. */
+export interface VenueSection extends SectionSummary {
+  venueId: number;
+  rows: MapSection['rows'];
+}
+
 export interface VenueSummary {
   venueId: number;
   name: string;
@@ -12,14 +29,14 @@ export interface VenueSummary {
   capacity: number;
   /** A concert uses the venue: its map can no longer change. */
   inUse: boolean;
-  sections: { name: string; kind: MapSection['kind']; capacity: number; rowCount: number }[];
+  sections: SectionSummary[];
   createdAt: string;
   updatedAt: string;
 }
 
 /** A venue with its whole map, every seat listed. */
 export interface VenueDetail extends Omit<VenueSummary, 'sections'> {
-  sections: MapSection[];
+  sections: (MapSection & Pick<SectionSummary, 'key'>)[];
 }
 
 export interface VenueChange {
@@ -43,6 +60,10 @@ export interface VenueStore {
   /** Newest first; `before` pages on by venue id. */
   list(page: { limit: number; before?: number }): Promise<VenueSummary[]>;
   get(venueId: number): Promise<VenueDetail | null>;
+  /** The venue's summary: its sections counted, no seat listed. */
+  summary(venueId: number): Promise<VenueSummary | null>;
+  /** The seats of one section, by its position in the map (0-based), row by row. */
+  sectionRows(venueId: number, position: number): Promise<MapSection['rows']>;
   update(
     venueId: number,
     change: VenueChange,
