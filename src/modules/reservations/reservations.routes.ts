@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
+import { AppError } from '../../shared/errors.js';
 import {
   bodyErrors,
   id,
@@ -122,6 +123,22 @@ export function reservationRoutes(
     '',
     {
       config: { rateLimitGroup: 'booking' },
+      // seatId or seatIds, not both: refused in words before the body's schema and the queue
+      // token (a schema's `not` would say only "must NOT be valid").
+      preValidation: (request, _reply, done) => {
+        const body = request.body as Record<string, unknown> | null | undefined;
+        const both =
+          typeof body === 'object' && body !== null && 'seatId' in body && 'seatIds' in body;
+        done(
+          both
+            ? new AppError(
+                'INVALID_REQUEST',
+                'Send seatId for one seat or seatIds for several, not both.',
+                { field: 'seatIds' },
+              )
+            : undefined,
+        );
+      },
       schema: {
         tags,
         summary: 'Pay for your held seat (or seats)',
@@ -151,9 +168,8 @@ export function reservationRoutes(
           },
           {
             additionalProperties: false,
-            // seatId or seatIds, not both: checked with the body, before the queue token.
+            // One of them (both: refused by preValidation above).
             anyOf: [{ required: ['seatId'] }, { required: ['seatIds'] }],
-            not: { required: ['seatId', 'seatIds'] },
           },
         ),
         response: responses(
