@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
 import { queryOne, transaction, violatedConstraint } from '../../db/sql.js';
@@ -93,6 +93,25 @@ export function createPostgresPayments(
   /** The caller's queue token as the payment transaction sees it. */
   tokens: Pick<BookingTokens, 'open'>,
 ): Pick<ReservationStore, 'pay' | 'payMany'> {
+  /** The payment's queue token, refused unless it is live. */
+  function liveToken(tx: Executor, record: TokenRecord, refuse: Refuse): BookingToken {
+    const token = tokens.open(tx, record, 'pay');
+    const dead = token.live();
+    if (dead !== null) refuse({ reason: 'token', refusal: dead });
+    return token;
+  }
+
+  /**
+   * The token verified for the concert, and its own expiry as a step of the payment's statement
+   * when it is kept in this database (empty otherwise).
+   */
+  async function expiryStep(token: BookingToken, concertId: number, refuse: Refuse): Promise<SQL> {
+    const verified = await token.verify(concertId);
+    if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
+    const spend = verified.value.spendStep(sql`EXISTS (SELECT 1 FROM reservation)`);
+    return spend ? sql`expired AS (${spend}),` : sql``;
+  }
+
   async function settle(
     tx: Executor,
     request: PaymentRequest,
@@ -100,17 +119,11 @@ export function createPostgresPayments(
     key: IdempotencyKey,
     refuse: Refuse,
   ): Promise<ReservationDto> {
-    const token: BookingToken = tokens.open(tx, record, 'pay');
-    const dead = token.live();
-    if (dead !== null) refuse({ reason: 'token', refusal: dead });
+    const token = liveToken(tx, record, refuse);
     const hold = await lockOwnHold(tx, request.userId, request.seatId, refuse);
     const concertId = hold.concert_id;
     const price = hold.price;
-    const verified = await token.verify(concertId);
-    if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
-    // The token's own step, when it is kept in this database (expired with the payment).
-    const spend = verified.value.spendStep(sql`EXISTS (SELECT 1 FROM reservation)`);
-    const expired = spend ? sql`expired AS (${spend}),` : sql``;
+    const expired = await expiryStep(token, concertId, refuse);
     const eventId = randomUUID();
     // Debit only if the balance covers the price; every later step hangs off the debit's row,
     // so an insufficient balance makes the whole statement a no-op.
@@ -168,9 +181,7 @@ export function createPostgresPayments(
     key: IdempotencyKey,
     refuse: Refuse,
   ): Promise<OrderDto> {
-    const token: BookingToken = tokens.open(tx, record, 'pay');
-    const dead = token.live();
-    if (dead !== null) refuse({ reason: 'token', refusal: dead });
+    const token = liveToken(tx, record, refuse);
     const held = new Map<number, LockedHold>();
     for (const seatId of [...request.seatIds].sort((a, b) => a - b)) {
       // A refusal names the seat it is about: the request has several.
@@ -187,10 +198,7 @@ export function createPostgresPayments(
     if (!first || rest.some((hold) => hold.concert_id !== first.concert_id))
       return refuse({ reason: 'several-concerts' });
     const concertId = first.concert_id;
-    const verified = await token.verify(concertId);
-    if (!verified.ok) return refuse({ reason: 'token', refusal: verified.refusal });
-    const spend = verified.value.spendStep(sql`EXISTS (SELECT 1 FROM reservation)`);
-    const expired = spend ? sql`expired AS (${spend}),` : sql``;
+    const expired = await expiryStep(token, concertId, refuse);
     const total = holds.reduce((sum, hold) => sum + hold.price, 0);
     const seatIds = arrayLiteral(request.seatIds);
     const lines = sql`unnest(${seatIds}::bigint[], ${arrayLiteral(holds.map((hold) => hold.price))}::bigint[],
