@@ -96,6 +96,9 @@ async function main(): Promise<number> {
   for (const scenario of scenarios.filter((item) => options.scenarios.includes(item.name))) {
     try {
       await scenario.run(ctx);
+      // The live display's summary of a scenario is its section of the report.
+      const section = scenario.section?.({ results: ctx.results });
+      if (section) process.stderr.write(`\n${section}\n\n`);
     } catch (error) {
       broken = true;
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -26,7 +26,7 @@ export interface Scenario {
   name: ScenarioName;
   run(ctx: Context): Promise<void>;
   /** Its section of the report, from the results it recorded (undefined: none). */
-  section?(report: BenchReport): string | undefined;
+  section?(report: Pick<BenchReport, 'results'>): string | undefined;
   /** The targets it measures, judged on ratios measured in the same run. */
   verdicts?(report: Pick<BenchReport, 'results' | 'modes' | 'profile'>): Verdict[];
 }

@@ -92,6 +92,10 @@ export function openPool(url: string, max = 4): pg.Pool {
   return pool;
 }
 
+/** The rows of one query, on a short-lived pool. */
+export const queryRows = <R extends object>(url: string, text: string, values: unknown[] = []) =>
+  withPool(url, async (pool) => (await pool.query<R>(text, values)).rows);
+
 export async function withPool<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const pool = openPool(url);
   try {

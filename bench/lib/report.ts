@@ -152,10 +152,6 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
     ...new Set([...latency.map((row) => row.mode), ...throughput.map((row) => row.target)]),
   ];
   const colors = { domain: modes, range: modes.map((mode) => palette[mode] ?? '#b279a2') };
-  const bars = {
-    y: { field: 'measure', type: 'nominal' },
-    yOffset: { field: 'target', type: 'nominal' },
-  } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -220,41 +216,19 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
           values:
             throughput.length > 0 ? throughput : [{ measure: 'no data', target: '-', fraction: 0 }],
         },
-        layer: [
-          {
-            mark: { type: 'bar', tooltip: true },
-            encoding: {
-              y: { ...bars.y, title: null, axis: { labelLimit: 320 } },
-              yOffset: bars.yOffset,
-              x: {
-                field: 'fraction',
-                type: 'quantitative',
-                title: '× bare route (1.0 = the bare route)',
-                scale: { domain: [0, Math.max(1, ...throughput.map((row) => row.fraction))] },
-                axis: { format: '.1f' },
-              },
-              color: {
-                field: 'target',
-                type: 'nominal',
-                title: 'mode',
-                scale: colors,
-                legend: null,
-              },
-            },
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          y: { field: 'measure', type: 'nominal', title: null, axis: { labelLimit: 320 } },
+          yOffset: { field: 'target', type: 'nominal' },
+          x: {
+            field: 'fraction',
+            type: 'quantitative',
+            title: '× bare route (1.0 = the bare route)',
+            scale: { domain: [0, Math.max(1, ...throughput.map((row) => row.fraction))] },
+            axis: { format: '.1f' },
           },
-          {
-            mark: { type: 'rule', color: '#444', strokeDash: [4, 3] },
-            encoding: { x: { datum: 1 } },
-          },
-          {
-            mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 },
-            encoding: {
-              ...bars,
-              x: { field: 'fraction', type: 'quantitative' },
-              text: { field: 'fraction', type: 'quantitative', format: '.2f' },
-            },
-          },
-        ],
+          color: { field: 'target', type: 'nominal', title: 'mode', scale: colors, legend: null },
+        },
       },
     ],
   };
@@ -284,26 +258,9 @@ export async function renderChart(report: BenchReport): Promise<{ svg: string; p
 const docsIntroduction = `# Benchmarks
 
 This page is written by \`npm run bench\` after each full run; do not edit it by hand.
-
-## How to run
-
-\`\`\`sh
-npm run bench                 # full run, about 21 minutes for the three modes; rewrites this page
-npm run bench -- --quick      # 2–5 minutes: the smoke run CI does (reports, never fails on speed)
-npm run bench -- --only=storm,purchase --modes=postgres
-npm run bench -- --only=live-streams --size=live-streams.streams=2000
-npm run bench -- --cpu-prof   # also write a CPU profile of every server process
-\`\`\`
-
-It needs the machine's PostgreSQL (\`BENCH_POSTGRES_URL\`, default \`postgres://postgres@127.0.0.1:5432/postgres\`) and
-Redis (\`BENCH_REDIS_URL\`, default logical database 11, which the bench empties). The stream mode runs against
-\`BENCH_KAFKA_BROKERS\` when set, else against a Kafka mock cluster the bench starts fresh for the run
-(\`tools/kafka-mock\`, built from Debian's librdkafka-dev). Every run writes \`bench/results/<time>.json\` (raw numbers, git
-commit, machine), a markdown report and a chart beside it; git ignores them, and only the run this page
-shows is committed (decision 0022).
-
-Each section below says what it measured; \`bench/README.md\` describes every scenario and how the bench
-runs them, and \`docs/decisions/0012-performance.md\` what the profiles showed.
+\`bench/README.md\` says how to run the bench, what each scenario measures and what it needs;
+\`docs/decisions/0012-performance.md\` what the profiles showed. The run's raw numbers, report and
+chart are in \`bench/results/\`, the only run committed there (decision 0022).
 
 ## Latest full run
 `;

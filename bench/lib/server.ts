@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Api } from './http.js';
 import { processCpuSeconds, processRssMb } from './machine.js';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../..');
@@ -224,7 +225,7 @@ export async function startOverture(options: OvertureOptions): Promise<ServerPro
 }
 
 /** A Client-Id no scenario uses: the probe of untilJoinsArePlaced. */
-const PROBE_USER = String(Number.MAX_SAFE_INTEGER);
+const PROBE_USER = Number.MAX_SAFE_INTEGER;
 
 /**
  * QUEUE_BACKEND=stream: ready is not yet placing joins — the instance's Kafka consumer joins its
@@ -233,25 +234,19 @@ const PROBE_USER = String(Number.MAX_SAFE_INTEGER);
  * state, so wait until a probe join is placed (ACTIVE in the empty room), then let it leave.
  */
 async function untilJoinsArePlaced(url: string, timeoutMs: number): Promise<void> {
+  const api = new Api(url, 1);
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const joined = await fetch(`${url}/api/v1/queue/token`, {
-      method: 'POST',
-      headers: { 'client-id': PROBE_USER },
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await joined.json()) as { data?: { token?: string; status?: string } };
-    const token = body.data?.token;
-    if (token !== undefined)
-      await fetch(`${url}/api/v1/queue/token`, {
-        method: 'DELETE',
-        headers: { 'queue-token': token },
-        signal: AbortSignal.timeout(10_000),
-      });
-    if (body.data?.status === 'ACTIVE') return;
-    if (Date.now() > deadline)
-      throw new Error(`stream mode: joins not placed ${timeoutMs} ms after the server was ready`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    for (;;) {
+      const joined = (await api.enter(PROBE_USER)).body.data;
+      if (joined?.token !== undefined) await api.leave(joined.token);
+      if (joined?.status === 'ACTIVE') return;
+      if (Date.now() > deadline)
+        throw new Error(`stream mode: joins not placed ${timeoutMs} ms after the server was ready`);
+      await sleep(250);
+    }
+  } finally {
+    await api.close();
   }
 }
 

@@ -4,6 +4,8 @@
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { loadKafka, type KafkaModule } from '../../src/kafka/package.js';
+import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
 import { progress } from './progress.js';
 import { projectRoot, trackChild } from './server.js';
 
@@ -82,4 +84,24 @@ export function serveJob<R>(
         setTimeout(() => process.exit(1), 1000).unref();
       });
   });
+}
+
+/**
+ * For the children that drive the Kafka adapters: runs `work` with the client and a private mock
+ * cluster of `topics` (tools/kafka-mock); resolves with why not ('' when it ran).
+ */
+export async function withKafkaMock(
+  topics: string[],
+  work: (kafka: KafkaModule, brokers: string[]) => Promise<void>,
+): Promise<string> {
+  const kafka = await loadKafka();
+  const missing = kafka ? buildKafkaMock() : '@confluentinc/kafka-javascript is not installed';
+  if (!kafka || missing !== '') return missing;
+  const mock = await startKafkaMock(topics);
+  try {
+    await work(kafka, mock.brokers.split(','));
+  } finally {
+    await mock.stop();
+  }
+  return '';
 }

@@ -59,8 +59,8 @@ export async function runCapacityAgainst(
   profile: Profile,
   durationSeconds = profile.capacity.durationSeconds,
   requests: ClosedLoopRequests = { kind: 'join', userCount: profile.seed.users },
+  label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`,
 ): Promise<CapacityResult> {
-  const label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`;
   const usage = measureUsage(servers);
   const job: ClosedLoopJob = {
     targets: servers.map((server) => server.url),
@@ -88,10 +88,6 @@ export async function runCapacityAgainst(
     ...(answered === undefined ? {} : { allConnectionsAnsweredSeconds: round(answered, 2) }),
     usage: usage(result.cpuSeconds),
   };
-  progress.line(
-    label,
-    `done: ${capacity.requestsPerSecond} req/s, p99 ${capacity.latency.p99} ms, non-2xx ${capacity.non2xx}, errors ${capacity.errors}`,
-  );
   return capacity;
 }
 

@@ -143,11 +143,6 @@ export const liveStreamsScenario: Scenario = {
         intervalMs: sizes.intervalMs,
         ...measured,
       };
-      progress.line(
-        `${mode.name} live streams`,
-        `done: +${round(result.rssMb.open - result.rssMb.before, 1)} MB with the streams open, CPU ${percent(result.cpu.still)} still / ${percent(result.cpu.moving)} moving, ` +
-          `lag ${result.lagMs.median} ms, shutdown ${result.shutdown.ms} ms`,
-      );
       ctx.results.push(result);
     }
   },

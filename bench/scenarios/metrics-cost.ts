@@ -94,10 +94,6 @@ async function run(ctx: Context): Promise<void> {
       for (const server of Object.values(servers)) await server.stop();
     }
   });
-  progress.line(
-    `${mode.name} metrics`,
-    `on ${result.onRequestsPerSecond} req/s, off ${result.offRequestsPerSecond} req/s: cost ${(result.cost * 100).toFixed(1)}%`,
-  );
   ctx.results.push(result);
 }
 

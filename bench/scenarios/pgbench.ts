@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { withDatabase, type Context, type Scenario } from '../lib/context.js';
 import { serverEnv } from '../lib/modes.js';
-import { adminUrl, withPool } from '../lib/postgres.js';
+import { adminUrl, queryRows, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import { startOverture } from '../lib/server.js';
@@ -179,13 +179,13 @@ async function run(ctx: Context): Promise<void> {
     const latency = read(/latency average = ([\d.]+) ms/);
     const processed = read(/number of transactions actually processed: (\d+)/);
     const failed = read(/number of failed transactions: (\d+)/);
-    const sold = await withPool(url, async (pool) => {
-      const rows = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reservations`);
-      return rows.rows[0]?.n ?? 0;
-    });
-    if (sold !== processed || failed > 0)
+    const [sold] = await queryRows<{ n: number }>(
+      url,
+      'SELECT count(*)::int AS n FROM reservations',
+    );
+    if (sold?.n !== processed || failed > 0)
       ctx.problems.push(
-        `pgbench: ${processed} transactions processed, ${failed} failed, but ${sold} reservations stored`,
+        `pgbench: ${processed} transactions processed, ${failed} failed, but ${sold?.n} reservations stored`,
       );
 
     const service = servicePaymentTransaction(ctx);
@@ -205,10 +205,6 @@ async function run(ctx: Context): Promise<void> {
       protocol: 'prepared statements, as the service sends them',
       drift,
     };
-    progress.line(
-      'pgbench',
-      `done: ${result.transactionsPerSecond} payment transactions/s, ${latency} ms average`,
-    );
     ctx.results.push(result);
   });
 }

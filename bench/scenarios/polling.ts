@@ -5,14 +5,13 @@
  * are distinct and inside the line.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
+import { check, withOverture, type Context, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.js';
 import { Api, joinAll, mapLimit, openStream, range, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import { round, summarize, type LatencySummary } from '../lib/stats.js';
-import { runWorker } from '../lib/workers.js';
-import type { ClosedLoopJob, ClosedLoopResult } from '../workers/closed-loop.js';
+import type { LatencySummary } from '../lib/stats.js';
+import { runCapacityAgainst } from './capacity.js';
 
 export interface PollingResult extends Base {
   kind: 'polling';
@@ -54,7 +53,7 @@ async function openStreams(baseUrl: string, tokens: TokenData[], count: number) 
 }
 
 async function run(ctx: Context): Promise<void> {
-  const { polling, capacity } = ctx.options.profile;
+  const { polling } = ctx.options.profile;
   progress.phase(
     `position polling (${polling.waitingUsers} users in line, MAX_ACTIVE=${MAX_ACTIVE})`,
   );
@@ -90,20 +89,17 @@ async function run(ctx: Context): Promise<void> {
               ? undefined
               : await openStreams(server.url, waiting, polling.sseStreams);
 
-          const usage = measureUsage(server);
-          const job: ClosedLoopJob = {
-            targets: [server.url],
-            connections: polling.connections,
-            durationSeconds: polling.durationSeconds,
-            warmupSeconds: capacity.warmupSeconds,
-            requests: { kind: 'poll', tokens: waiting.map((token) => token.token) },
-          };
-          const loop = await runWorker<ClosedLoopResult>('closed-loop.ts', job, {
+          const requests = { kind: 'poll' as const, tokens: waiting.map((token) => token.token) };
+          const loop = await runCapacityAgainst(
+            [server],
+            mode.name,
+            polling.connections,
+            ctx.options.profile,
+            polling.durationSeconds,
+            requests,
             label,
-            timeoutMs: (polling.durationSeconds + capacity.warmupSeconds + 90) * 1000,
-          });
+          );
           const sse = closeStreams?.();
-          const measured = usage(loop.cpuSeconds);
 
           // Nobody left and no slot freed: every sampled position must be what it was before.
           const sample = waiting
@@ -129,8 +125,8 @@ async function run(ctx: Context): Promise<void> {
             target: mode.name,
             waitingUsers: waiting.length,
             connections: polling.connections,
-            requestsPerSecond: round(loop.requestsPerSecond, 1),
-            latency: summarize(loop.latencies),
+            requestsPerSecond: loop.requestsPerSecond,
+            latency: loop.latency,
             non2xx: loop.non2xx,
             errors: loop.errors,
             positions: { sampled: reread.length, distinct, inRange, waiting: waiting.length },
@@ -145,15 +141,8 @@ async function run(ctx: Context): Promise<void> {
                     errors: 0,
                   }
                 : { available: true, streams: polling.sseStreams, ...sse },
-            usage: measured,
+            usage: loop.usage,
           };
-          progress.line(
-            label,
-            `done: ${polled.requestsPerSecond} polls/s, p99 ${polled.latency.p99} ms, non-2xx ${polled.non2xx}` +
-              (sse
-                ? `, SSE ${sse.opened}/${polling.sseStreams} open, ${sse.events} events`
-                : ', no SSE streams'),
-          );
           return polled;
         } finally {
           await api.close();

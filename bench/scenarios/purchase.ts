@@ -5,7 +5,7 @@
  */
 import { check, measureUsage, withOverture, type Context, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, ms, table, tally } from '../lib/format.js';
-import { addBenchConcerts, checkInvariants, withPool } from '../lib/postgres.js';
+import { addBenchConcerts, checkInvariants, queryRows, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
@@ -79,13 +79,11 @@ export async function shop(
   const measured = usage(run.cpuSeconds);
 
   const violations = await checkInvariants(databaseUrl, { maxActive });
-  const stored = await withPool(databaseUrl, async (pool) => {
-    const rows = await pool.query<{ user_id: string; seat_id: string; price: string }>(
-      `SELECT user_id::text, seat_id::text, price::text FROM reservations WHERE user_id >= $1 AND user_id < $2`,
-      [firstUserId, firstUserId + users],
-    );
-    return rows.rows;
-  });
+  const stored = await queryRows<{ user_id: string; seat_id: string; price: string }>(
+    databaseUrl,
+    `SELECT user_id::text, seat_id::text, price::text FROM reservations WHERE user_id >= $1 AND user_id < $2`,
+    [firstUserId, firstUserId + users],
+  );
   const bySeat = new Map(stored.map((row) => [Number(row.seat_id), row]));
   const mismatched = run.purchases.filter((item) => {
     const row = bySeat.get(item.seatId);
@@ -129,11 +127,6 @@ export async function shop(
     reservationsInDatabase: stored.length,
     usage: measured,
   };
-  progress.line(
-    label,
-    `done: ${result.completed}/${result.users} purchases, ${result.purchasesPerSecond}/s (peak ${result.peakPurchasesPerSecond}/s), ` +
-      `invariants ${violations.length === 0 ? 'hold' : 'VIOLATED'}`,
-  );
   return result;
 }
 

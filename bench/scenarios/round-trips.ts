@@ -158,13 +158,6 @@ async function run(ctx: Context): Promise<void> {
             redisAfterwards: median(list.map((item) => item.redisAfterwards)),
             redisCommandNames: list[0]?.redisNames ?? [],
           }));
-          for (const step of steps)
-            progress.line(
-              `${mode.name} round trips`,
-              `${step.step}: PostgreSQL ${step.roundTrips} round trips (${step.statements} statements, ` +
-                `${step.transactions} transactions, +${step.afterwards} after the answer); ` +
-                `Redis ${step.redisCommands} commands (+${step.redisAfterwards} after)`,
-            );
           const payment = samples.get('pay')?.[0]?.sql ?? [];
           return {
             kind: 'round-trips',

@@ -111,15 +111,10 @@ export async function runSeedAgainst(
   };
   const timeoutMs = (stagesSeconds(stages) + seed.drainSeconds + 60) * 1000;
   const result = await runWorker<OpenLoopResult>('open-loop.ts', job, { label, timeoutMs });
-  const measured = seedResult(target, variant, servers.length, result);
-  measured.usage = usage(result.cpuSeconds);
-  const { latency } = measured;
-  progress.line(
-    label,
-    `done: ${measured.requestsPerSecond} req/s, p95 ${latency.p95} ms, p99 ${latency.p99} ms, ` +
-      `max ${latency.max} ms, failed ${measured.failed} → seed thresholds ${measured.thresholds.pass ? 'PASS' : 'FAIL'}`,
-  );
-  return measured;
+  return {
+    ...seedResult(target, variant, servers.length, result),
+    usage: usage(result.cpuSeconds),
+  };
 }
 
 export const seedScenario: Scenario = {

@@ -10,7 +10,7 @@ import { createConcert, paidReservations } from '../../test/support/fixtures.js'
 import { check, startMode, withDatabase, type Context, type Scenario } from '../lib/context.js';
 import { count, section, table } from '../lib/format.js';
 import { Api, OPERATOR_KEY } from '../lib/http.js';
-import { checkInvariants, withPool } from '../lib/postgres.js';
+import { checkInvariants, queryRows, withPool } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
 import { round } from '../lib/stats.js';
@@ -59,18 +59,20 @@ async function until(url: string, concertId: number, done: (job: Job) => boolean
 /** Every reservation of the show cancelled with exactly one REFUND row; the invariants hold. */
 async function exactlyOnce(url: string, concertId: number, reservations: number) {
   const problems = await checkInvariants(url);
-  const counts = await withPool(url, async (pool) => {
-    const { rows } = await pool.query<{ refunds: number; wrong: number; live: number }>(
-      `SELECT count(*) FILTER (WHERE refunds = 1)::int AS refunds,
+  const [counts = { refunds: 0, wrong: 0, live: 0 }] = await queryRows<{
+    refunds: number;
+    wrong: number;
+    live: number;
+  }>(
+    url,
+    `SELECT count(*) FILTER (WHERE refunds = 1)::int AS refunds,
               count(*) FILTER (WHERE refunds <> 1)::int AS wrong,
               count(*) FILTER (WHERE cancelled_at IS NULL)::int AS live
        FROM (SELECT r.id, r.cancelled_at, count(p.id) AS refunds FROM reservations r
              LEFT JOIN point_transactions p ON p.reservation_id = r.id AND p.type = 'REFUND'
              WHERE r.concert_id = $1 GROUP BY r.id) AS each`,
-      [concertId],
-    );
-    return rows[0]!;
-  });
+    [concertId],
+  );
   if (counts.refunds !== reservations)
     problems.push(`${counts.refunds} of ${reservations} reservations have exactly one REFUND`);
   if (counts.wrong > 0) problems.push(`${counts.wrong} reservations have 0 or several REFUNDs`);
@@ -141,10 +143,6 @@ async function run(ctx: Context): Promise<void> {
     result.exactlyOnce
       ? `${count(result.reservations)} reservations, ${count(result.refundedAtKill)} refunded before the kill`
       : result.problems.slice(0, 5).join('; '),
-  );
-  progress.line(
-    label,
-    `done: ${result.firstRate}/s before the kill, ${result.resumedRate}/s after the restart`,
   );
   ctx.results.push(result);
 }

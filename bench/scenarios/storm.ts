@@ -28,7 +28,7 @@ import {
 } from '../lib/format.js';
 import { Api, joinAll, range, untilAllActive } from '../lib/http.js';
 import type { QueueMode } from '../lib/modes.js';
-import { transactionCount, withPool } from '../lib/postgres.js';
+import { queryRows, transactionCount } from '../lib/postgres.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base, type ScenarioResult } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server.js';
@@ -163,10 +163,6 @@ async function modeStorm(
   const unknownTokens = range(0, storm.users).map(() => randomBytes(24).toString('base64url'));
   const bare = await burst(ctx, ctx.bare, 'bare', unknownTokens, { concertId: 1, seatId: 1 });
   ctx.results.push({ ...bare, pairedWith: mode.name });
-  progress.line(
-    'bare storm',
-    `done: drained in ${bare.drainSeconds} s (${bare.requestsPerSecond} req/s)`,
-  );
 
   // 4. The storm, on a fresh server, counted from stopped to stopped.
   const before = await transactionCount(ctx.admin, name);
@@ -180,13 +176,12 @@ async function modeStorm(
   const transactions = (await transactionCount(ctx.admin, name)) - before - idleCost;
   result.transactions = transactions;
   result.transactionsPerRequest = round(transactions / storm.users, 3);
-  result.heldRowsForSeat = await withPool(url, async (pool) => {
-    const rows = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM seat_holds WHERE seat_id = $1 AND status = 'HELD'`,
-      [seat.seatId],
-    );
-    return rows.rows[0]?.n ?? 0;
-  });
+  const [held] = await queryRows<{ n: number }>(
+    url,
+    `SELECT count(*)::int AS n FROM seat_holds WHERE seat_id = $1 AND status = 'HELD'`,
+    [seat.seatId],
+  );
+  result.heldRowsForSeat = held?.n ?? 0;
   check(
     ctx,
     `${mode.name}: storm of ${storm.users} on one seat has exactly one winner`,
@@ -196,11 +191,6 @@ async function modeStorm(
         ? 'nothing else'
         : `other ${JSON.stringify(result.otherOutcomes)}`) +
       `, ${result.heldRowsForSeat} hold row(s) in the database`,
-  );
-  progress.line(
-    label,
-    `done: drained in ${result.drainSeconds} s (${result.requestsPerSecond} req/s), p99 ${result.latency.p99} ms, ` +
-      `${transactions} transactions (${result.transactionsPerRequest}/request)`,
   );
   return result;
 }

@@ -51,36 +51,23 @@ const acceptWaitSeconds = 30;
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
+/** Each request's method, path and headers; the first also opens every connection's loop. */
 function requestsFor(requests: ClosedLoopRequests) {
-  if (requests.kind === 'join') {
-    return {
-      method: 'POST',
-      path: '/api/v1/queue/token',
-      setupRequest: (request: { headers?: Record<string, string> }) => ({
-        ...request,
-        headers: { 'client-id': String(1 + Math.floor(Math.random() * requests.userCount)) },
-      }),
-    };
-  }
-  if (requests.kind === 'get') {
-    return {
-      method: 'GET',
-      path: requests.paths[0]!,
-      setupRequest: (request: { headers?: Record<string, string> }) => ({
-        ...request,
+  const next = (): { method: string; path: string; headers: Record<string, string> } => {
+    if (requests.kind === 'join') {
+      const user = String(1 + Math.floor(Math.random() * requests.userCount));
+      return { method: 'POST', path: '/api/v1/queue/token', headers: { 'client-id': user } };
+    }
+    if (requests.kind === 'get')
+      return {
+        method: 'GET',
         path: pick(requests.paths),
         headers: { 'queue-token': requests.token },
-      }),
-    };
-  }
-  return {
-    method: 'GET',
-    path: '/api/v1/queue/token',
-    setupRequest: (request: { headers?: Record<string, string> }) => ({
-      ...request,
-      headers: { 'queue-token': pick(requests.tokens) },
-    }),
+      };
+    const token = pick(requests.tokens);
+    return { method: 'GET', path: '/api/v1/queue/token', headers: { 'queue-token': token } };
   };
+  return { ...next(), setupRequest: (request: object) => ({ ...request, ...next() }) };
 }
 
 async function run(job: ClosedLoopJob, report: (text: string) => void): Promise<ClosedLoopResult> {

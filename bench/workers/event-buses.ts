@@ -11,15 +11,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import type { EventBus } from '../../src/modules/events/bus.js';
 import { createInProcessBus } from '../../src/modules/events/bus.inprocess.js';
-import { loadKafka } from '../../src/kafka/package.js';
 import { createKafkaBus } from '../../src/modules/events/bus.kafka.js';
 import { createRedisBus } from '../../src/modules/events/bus.redis.js';
 import { RESERVATION_CONFIRMED, type OutboxEvent } from '../../src/modules/events/events.js';
 import { closeRedis, createRedisClient, redisReady } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
-import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
 import { round, summarize } from '../lib/stats.js';
-import { serveJob } from '../lib/workers.js';
+import { serveJob, withKafkaMock } from '../lib/workers.js';
 import type { EventBusResult } from '../scenarios/event-buses.js';
 
 export interface EventBusJob {
@@ -133,31 +131,28 @@ async function run(job: EventBusJob, report: (text: string) => void): Promise<Ev
     redis.disconnect();
   }
 
-  const kafka = await loadKafka();
-  const mockMissing = kafka ? buildKafkaMock() : '';
-  if (!kafka || mockMissing !== '') {
-    const reason = kafka ? mockMissing : '@confluentinc/kafka-javascript not installed';
-    result.skipped.push({ bus: 'kafka', reason });
-    return result;
-  }
-  const mock = await startKafkaMock([`${RESERVATION_CONFIRMED}:6`]);
-  const bus = createKafkaBus(
-    {
-      brokers: mock.brokers.split(','),
-      eventTypes: [RESERVATION_CONFIRMED],
-      partitions: 6,
-      publishTimeoutMs: 10_000,
-      sessionTimeoutMs: 3_000,
-      logger,
+  const kafkaMissing = await withKafkaMock(
+    [`${RESERVATION_CONFIRMED}:6`],
+    async (kafka, brokers) => {
+      const bus = createKafkaBus(
+        {
+          brokers,
+          eventTypes: [RESERVATION_CONFIRMED],
+          partitions: 6,
+          publishTimeoutMs: 10_000,
+          sessionTimeoutMs: 3_000,
+          logger,
+        },
+        kafka,
+      );
+      try {
+        done(await measure(job, 'kafka (mock, 3 brokers, 6 partitions)', bus));
+      } finally {
+        await bus.close();
+      }
     },
-    kafka,
   );
-  try {
-    done(await measure(job, 'kafka (mock, 3 brokers, 6 partitions)', bus));
-  } finally {
-    await bus.close();
-    await mock.stop();
-  }
+  if (kafkaMissing !== '') result.skipped.push({ bus: 'kafka', reason: kafkaMissing });
   return result;
 }
 

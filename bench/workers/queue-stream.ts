@@ -10,16 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { loadKafka } from '../../src/kafka/package.js';
 import { createKafkaQueueLog } from '../../src/modules/queue/queue.log.kafka.js';
 import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
 import { createStreamQueueStore } from '../../src/modules/queue/queue.store.stream.js';
 import type { QueueStore } from '../../src/modules/queue/queue.store.js';
 import { closeRedis, createRedisClient, redisReady } from '../../src/redis/client.js';
 import { queueKeyOrder, redisKeys } from '../../src/redis/keys.js';
-import { buildKafkaMock, startKafkaMock } from '../../tools/kafka-mock/mock.js';
 import { round, summarize } from '../lib/stats.js';
-import { serveJob } from '../lib/workers.js';
+import { serveJob, withKafkaMock } from '../lib/workers.js';
 import type { QueueStreamResult } from '../scenarios/queue-stream.js';
 
 export interface QueueStreamJob {
@@ -172,63 +170,58 @@ async function run(job: QueueStreamJob, report: (text: string) => void): Promise
     ),
   );
 
-  const kafka = await loadKafka();
-  const streamMissing = kafka
-    ? buildKafkaMock()
-    : '@confluentinc/kafka-javascript is not installed';
-  if (!kafka || streamMissing !== '') return { results, streamMissing };
-  const mock = await startKafkaMock(['bench.q6:6', 'bench.q1:1']);
-  try {
-    for (const [topic, partitions, applyWaitMs] of [
-      ['bench.q6', 6, 1_000],
-      ['bench.q6', 6, 0],
-      ['bench.q1', 1, 1_000],
-      ['bench.q1', 1, 0],
-    ] as const) {
-      const stream = await room(job);
-      const log = createKafkaQueueLog(
-        {
-          brokers: mock.brokers.split(','),
-          topic,
-          partitions,
-          groupId: `bench.${stream.prefix}`,
-          produceTimeoutMs: 10_000,
-          sessionTimeoutMs: 10_000,
-          fetchWaitMs: 10,
+  const streamMissing = await withKafkaMock(
+    ['bench.q6:6', 'bench.q1:1'],
+    async (kafka, brokers) => {
+      for (const [topic, partitions, applyWaitMs] of [
+        ['bench.q6', 6, 1_000],
+        ['bench.q6', 6, 0],
+        ['bench.q1', 1, 1_000],
+        ['bench.q1', 1, 0],
+      ] as const) {
+        const stream = await room(job);
+        const log = createKafkaQueueLog(
+          {
+            brokers,
+            topic,
+            partitions,
+            groupId: `bench.${stream.prefix}`,
+            produceTimeoutMs: 10_000,
+            sessionTimeoutMs: 10_000,
+            fetchWaitMs: 10,
+            logger,
+          },
+          kafka,
+        );
+        const queue = createStreamQueueStore(stream.client, log, {
+          ...queueOptions,
+          keyPrefix: stream.prefix,
+          applyWaitMs,
           logger,
-        },
-        kafka,
-      );
-      const queue = createStreamQueueStore(stream.client, log, {
-        ...queueOptions,
-        keyPrefix: stream.prefix,
-        applyWaitMs,
-        logger,
-      });
-      const watch = await placements(stream.client, stream.prefix);
-      await queue.worker.start();
-      const deadline = Date.now() + 30_000;
-      while (queue.worker.assignment().length < partitions) {
-        if (Date.now() > deadline) throw new Error('the consumer group did not form');
-        await sleep(50);
+        });
+        const watch = await placements(stream.client, stream.prefix);
+        await queue.worker.start();
+        const deadline = Date.now() + 30_000;
+        while (queue.worker.assignment().length < partitions) {
+          if (Date.now() > deadline) throw new Error('the consumer group did not form');
+          await sleep(50);
+        }
+        const name = `stream, ${partitions} partition${partitions > 1 ? 's' : ''}, ${applyWaitMs === 0 ? 'no wait' : `wait ≤ ${applyWaitMs} ms`}`;
+        const close = async () => {
+          await queue.worker.stop();
+          watch.close();
+          await stream.close();
+        };
+        done(
+          await measure(
+            { name, store: queue.store, placed: watch.placed, close },
+            stream.arrivals,
+            job,
+          ),
+        );
       }
-      const name = `stream, ${partitions} partition${partitions > 1 ? 's' : ''}, ${applyWaitMs === 0 ? 'no wait' : `wait ≤ ${applyWaitMs} ms`}`;
-      const close = async () => {
-        await queue.worker.stop();
-        watch.close();
-        await stream.close();
-      };
-      done(
-        await measure(
-          { name, store: queue.store, placed: watch.placed, close },
-          stream.arrivals,
-          job,
-        ),
-      );
-    }
-  } finally {
-    await mock.stop();
-  }
+    },
+  );
   return { results, streamMissing };
 }
 
