@@ -88,6 +88,8 @@ async function fetchDraw(roomUrl: string): Promise<Published> {
   let fetched = 0;
   for (let page = 1; ; page++) {
     const current = asPage(await getJson(`${roomUrl.replace(/\/$/, '')}/draw?page=${page}`));
+    // A page that is not the one asked for would let a server loop the script forever.
+    if (current.page !== page) throw new UsageError(`Asked for page ${page}, got ${current.page}`);
     pages.push(current);
     fetched += current.receipts.length;
     if (current.seed === null || fetched >= current.total || current.receipts.length === 0) break;
