@@ -9,6 +9,7 @@ import { seedDemoData } from './db/seed.js';
 import { loadDemoCatalogue } from './demo/demo.catalogue.js';
 import { requireKafka } from './kafka/package.js';
 import { resolveOperatorKey, type OperatorKey } from './modules/auth/operator-key.js';
+import { resolvePowSecret, type PowSecret } from './modules/queue/queue.pow.secret.js';
 import { closeRedis, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
@@ -18,6 +19,8 @@ export interface RunningServer {
   url: string;
   /** What opens the operator endpoints (the start-up banner prints a key kept in the data folder). */
   operatorKey: OperatorKey;
+  /** What signs proof-of-work challenges (decision 0051); 'none': rooms cannot require one. */
+  powSecret: PowSecret;
   /** Graceful stop: refuse new requests, finish in-flight ones, stop workers, close the pool. */
   close(): Promise<void>;
 }
@@ -36,11 +39,13 @@ export async function startServer(
   if (kafkaSettings.length > 0) await requireKafka(kafkaSettings.join(' and '));
   const database = openConfiguredDatabase(config, { logger, holder: 'the Overture server' });
   let operatorKey: OperatorKey;
+  let powSecret: PowSecret;
   let loadDemo: boolean;
   try {
     await migrateDatabase(database);
     // After opening: the embedded database's folder exists, and this process holds it.
     operatorKey = await resolveOperatorKey(config);
+    powSecret = await resolvePowSecret(config);
     // This start found the database without a concert and claimed it for the demo.
     loadDemo =
       config.SEED_DEMO_DATA && (await seedDemoData(database)) && config.SEED_DEMO_CATALOGUE;
@@ -92,5 +97,5 @@ export async function startServer(
       await database.close();
       logger.info('stopped');
     })());
-  return { app, container, url, operatorKey, close };
+  return { app, container, url, operatorKey, powSecret, close };
 }

@@ -38,6 +38,10 @@ const rules: ((config: Config) => string | undefined)[] = [
       ? `OPERATOR_KEY has ${config.OPERATOR_KEY.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
       : undefined,
   (config) =>
+    config.POW_SECRET !== '' && config.POW_SECRET.length < 32
+      ? `POW_SECRET has ${config.POW_SECRET.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
+      : undefined,
+  (config) =>
     config.METRICS_KEY !== '' && config.METRICS_KEY.length < 32
       ? `METRICS_KEY has ${config.METRICS_KEY.length} characters: expected at least 32 characters (openssl rand -base64 32 makes one)`
       : undefined,

@@ -40,6 +40,11 @@ export const authSettings = {
     description:
       'AUTH_MODE=client-id: the key operator calls send as Authorization: Bearer <key> (at least 32 characters). Empty on the embedded database: one is generated at first start, kept in PGLITE_DIR and printed with the start-up banner; empty on PostgreSQL: operator endpoints are off (403 OPERATOR_ROUTES_OFF).',
   }),
+  POW_SECRET: Type.String({
+    default: '',
+    description:
+      'Signs the proof-of-work challenges of rooms that require one (HMAC-SHA256; at least 32 characters; the same on every instance). Empty on the embedded database: one is generated at first start and kept in PGLITE_DIR; empty on PostgreSQL: rooms cannot require a proof of work.',
+  }),
   JWT_ALGORITHM: Type.Enum(['HS256', 'RS256', 'ES256'], {
     default: 'HS256',
     description:

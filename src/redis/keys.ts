@@ -114,6 +114,11 @@ export interface RedisKeys {
    * expiring with its window. One hash tag for all, so one script call syncs many counters.
    */
   rateLimit: (key: string) => string;
+  /**
+   * STRING per spent proof-of-work challenge (SET NX with its expiry, decision 0051). The whole
+   * key is its own hash tag, so spent challenges spread over a cluster's slots.
+   */
+  powSpent: (nonce: string) => string;
   /** SCAN MATCH pattern for every key of this prefix. */
   pattern: string;
 }
@@ -144,6 +149,7 @@ export function redisKeys(prefix: string): RedisKeys {
     seatGateDecision: (concertId, seatId, attempt) =>
       `{${prefix}:lock:seat:${concertId}:${seatId}}:decision:${attempt}`,
     rateLimit: (key) => `{${prefix}:rate-limit}:${key}`,
+    powSpent: (nonce) => `{${prefix}:pow-spent:${nonce}}`,
     events: {
       stream: (shard) => `${events}:stream:${shard}`,
       members: (group) => `${events}:group:${group}:members`,

@@ -10,7 +10,8 @@ const BATCH = 5_000;
  * Purges what has served its purpose, in small batches so no statement holds locks for long:
  * EXPIRED queue tokens (a poll then answers "unknown token" instead of EXPIRED) and skipped
  * arrival numbers once the line has passed them, idempotency
- * keys (a replay after that is a new attempt), the fences of paid tokens, sent outbox events,
+ * keys (a replay after that is a new attempt), the fences of paid tokens, spent proof-of-work
+ * challenges past their expiry, sent outbox events,
  * the consumers' inbox rows and the records of delivered events (a copy of an event older than
  * that is no longer recognised).
  * Deleting the same rows from two instances at once is harmless.
@@ -43,6 +44,11 @@ export function createHousekeeping(
     [
       'spent_queue_tokens',
       sql`SELECT ctid FROM spent_queue_tokens WHERE spent_at < ${cutoff} LIMIT ${BATCH}`,
+    ],
+    // Spent proof-of-work challenges: each row carries its own end (challenge expiry + margin).
+    [
+      'pow_spent_nonces',
+      sql`SELECT ctid FROM pow_spent_nonces WHERE expires_at <= now() LIMIT ${BATCH}`,
     ],
     [
       'processed_events',

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
     ],
     [{ QUEUE_BACKEND: 'stream' }, 'QUEUE_BACKEND="stream" needs KAFKA_BROKERS'],
     [{ JWT_SECRET: 'too-short' }, 'JWT_SECRET has 9 characters: expected at least 32'],
+    [{ POW_SECRET: 'too-short' }, 'POW_SECRET has 9 characters: expected at least 32'],
     [
       { MAX_CHARGE_AMOUNT: '1000', MAX_BALANCE: '999' },
       'MAX_CHARGE_AMOUNT=1000 is not allowed: expected at most MAX_BALANCE (999)',
