@@ -1,6 +1,6 @@
 import { render } from 'lit-html';
 import { ApiError } from '../http.js';
-import { initialLang } from '../i18n.js';
+import { initialLang, won } from '../i18n.js';
 import {
   createOperatorApi,
   type ConcertInput,
@@ -206,7 +206,7 @@ const actions: OpActions = {
   cancelReservation: (reservationId) =>
     attempt(async () => {
       const cancelled = await client().cancelReservation(reservationId);
-      const amount = cancelled.refundAmount.toLocaleString(state.lang === 'ko' ? 'ko-KR' : 'en-US');
+      const amount = won(state.lang, cancelled.refundAmount);
       update({ notice: `${ot(state.lang, 'refundedAmount')}: #${reservationId} · ${amount}` });
     }),
   replay: (letter) =>
