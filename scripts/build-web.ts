@@ -25,7 +25,7 @@ const builtAt = (): number => {
 };
 
 /**
- * Builds the web client into web/dist unless it is newer than every source (a few seconds when it
+ * Builds the web client (the buyers' page and the operator console) into web/dist unless it is newer than every source (a few seconds when it
  * is not): `npm start` (prestart) and the test run's global setup call it, so a fresh clone serves
  * the client with no extra command. `--force` builds anyway (`npm run build`).
  */
@@ -33,7 +33,9 @@ export async function buildWebClient({ force = false } = {}): Promise<'built' | 
   if (!force && builtAt() > newestSource(webRoot)) return 'fresh';
   // Vite is loaded only to build: an up-to-date check stays a few stat calls.
   const { build } = await import('vite');
-  await build({ configFile: join(webRoot, 'vite.config.ts') });
+  // The buyers' page first (it empties web/dist), then the console (docs/decisions/0055).
+  for (const mode of ['buyer', 'operator'])
+    await build({ configFile: join(webRoot, 'vite.config.ts'), mode });
   return 'built';
 }
 

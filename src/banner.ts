@@ -11,6 +11,7 @@ export function startBanner(server: {
     `\nOverture is listening on ${url}\n` +
     `  API docs (Swagger UI): ${url}/docs\n` +
     `  OpenAPI document:      ${url}/openapi.json\n` +
+    `  operator console:      ${url}/operator\n` +
     `  database:              ${server.database}\n` +
     `${operatorBanner(server.operatorKey, url)}\n`
   );

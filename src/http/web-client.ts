@@ -10,7 +10,8 @@ const root = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const hashedAsset = /\/assets\/[^/]+-[A-Za-z0-9_-]{8}\.[a-z0-9]+$/;
 
 /**
- * The buyers' web client at `/` (docs/decisions/0044): index.html revalidated on every visit, the
+ * The buyers' web client at `/` (docs/decisions/0044) and the operator console at `/operator/`
+ * (0055): index.html revalidated on every visit, the
  * hashed assets cached for a year. Routes are made for the files there at start (no wildcard), so
  * any other path still gets the API's 404 envelope. Encapsulated (no fastify-plugin): Swagger UI
  * registers @fastify/static in a scope of its own too. Not built (a bare `tsc` build): `/` is a 404
@@ -33,4 +34,9 @@ export async function webClient(app: App): Promise<void> {
       );
     },
   });
+  // The console's page is operator/index.html: its assets are relative (../assets/), so the
+  // address needs its slash. A relative redirect keeps working under a proxy's path prefix.
+  app.get('/operator', { schema: { hide: true } }, (_request, reply) =>
+    reply.redirect('operator/', 301),
+  );
 }

@@ -71,6 +71,28 @@ describeWithPostgres('web client at /', () => {
     }
   });
 
+  it('serves the operator console at /operator/, /operator redirecting there relatively', async () => {
+    const bare = await fetch(`${server.url}/operator`, { redirect: 'manual' });
+    // Relative: under a proxy's path prefix the browser stays under it.
+    expect([bare.status, bare.headers.get('location')]).toEqual([301, 'operator/']);
+    const page = await fetch(`${server.url}/operator/`);
+    const body = await page.text();
+    expect([page.status, page.headers.get('cache-control')]).toEqual([200, 'no-cache']);
+    const assets = [...body.matchAll(/\s(?:src|href)="(\.\.\/assets\/[^"]+)"/g)].map(
+      (match) => match[1] ?? '',
+    );
+    // Its own script and style (the buyers' page loads none of them), each answering.
+    expect(assets.map((asset) => asset.replace(/-[\w-]{8}\./, '-<hash>.')).sort()).toEqual([
+      '../assets/operator-<hash>.css',
+      '../assets/operator-<hash>.js',
+    ]);
+    for (const asset of assets) {
+      const reply = await fetch(new URL(asset, `${server.url}/operator/`));
+      await reply.arrayBuffer();
+      expect(reply.status, asset).toBe(200);
+    }
+  });
+
   it('leaves every other path to the API: an unknown one is the 404 envelope', async () => {
     const reply = await fetch(`${server.url}/no-such-page`);
     expect([reply.status, ((await reply.json()) as { code: string }).code]).toEqual([

@@ -1,4 +1,4 @@
-import type { Concert, Hold, Identity, QueueState, Seat, Section, Ticket } from './api.js';
+import type { Concert, Hold, Identity, Joined, QueueState, Seat, Section, Ticket } from './api.js';
 import type { Lang } from './i18n.js';
 
 export type Screen = 'signin' | 'waiting' | 'concerts' | 'seats' | 'checkout' | 'tickets';
@@ -8,7 +8,8 @@ export interface State {
   lang: Lang;
   screen: Screen;
   identity?: Identity;
-  queue?: QueueState & { token: string };
+  /** The join's reply, with the live fields (the estimate) as the stream brings them. */
+  queue?: Joined & Partial<QueueState>;
   /** Set when the line let this buyer in while the page watched: the visual cue. */
   admitted: boolean;
   concerts: Concert[];

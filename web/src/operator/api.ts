@@ -1,0 +1,90 @@
+import { request, type Body, type Data } from '../http.js';
+
+/**
+ * The operator endpoints (/api/v1/admin), typed from the generated OpenAPI types. The operator
+ * key (AUTH_MODE=client-id) and an admin JWT (AUTH_MODE=jwt) are both sent as a bearer token.
+ */
+export type Venue = Data<'/api/v1/admin/venues', 'get'>[number];
+export type VenueDetail = Data<'/api/v1/admin/venues/{venueId}', 'get'>;
+export type VenueSection = Data<'/api/v1/admin/venues/{venueId}/sections/{sectionKey}', 'get'>;
+export type VenueInput = Body<'/api/v1/admin/venues', 'post'>;
+export type Concert = Data<'/api/v1/admin/concerts', 'get'>[number];
+export type ConcertInput = Body<'/api/v1/admin/concerts', 'post'>;
+export type ConcertPatch = Body<'/api/v1/admin/concerts/{concertId}', 'patch'>;
+export type Report = Data<'/api/v1/admin/concerts/{concertId}/report', 'get'>;
+export type ShowCancel = Data<'/api/v1/admin/concerts/{concertId}/cancel', 'get'>;
+export type DeadLetter = Data<'/api/v1/admin/dead-letters', 'get'>[number];
+export type AuditPage = Data<'/api/v1/admin/audit', 'get'>;
+export type AuditEntry = AuditPage['entries'][number];
+export type Cancellation = Data<'/api/v1/admin/reservations/{reservationId}/cancel', 'post'>;
+
+/** The waiting line from GET /metrics (Prometheus text): no JSON route tells it today. */
+export interface Line {
+  waiting: number;
+  active: number;
+  activeLimit: number;
+  admissionRate: number;
+}
+
+export function createOperatorApi(key: string) {
+  const headers = { Authorization: `Bearer ${key}` };
+  const call = <T>(method: string, path: string, body?: unknown) =>
+    request<T>('../api/v1/admin', method, path, headers, body);
+  const id = (value: number | string) => encodeURIComponent(String(value));
+  return {
+    venues: () => call<Venue[]>('GET', '/venues?limit=100'),
+    /** Sections with their row and seat counts, never every seat (`seats=false`). */
+    venue: (venueId: number) => call<VenueDetail>('GET', `/venues/${id(venueId)}?seats=false`),
+    section: (venueId: number, key: string) =>
+      call<VenueSection>('GET', `/venues/${id(venueId)}/sections/${id(key)}`),
+    createVenue: (body: VenueInput) => call<Venue>('POST', '/venues', body),
+    updateVenue: (venueId: number, body: { name: string; address: string }) =>
+      call<Venue>('PATCH', `/venues/${id(venueId)}`, body),
+    concerts: () => call<Concert[]>('GET', '/concerts?limit=100'),
+    createConcert: (body: ConcertInput) => call<Concert>('POST', '/concerts', body),
+    updateConcert: (concertId: number, body: ConcertPatch) =>
+      call<Concert>('PATCH', `/concerts/${id(concertId)}`, body),
+    report: (concertId: number) => call<Report>('GET', `/concerts/${id(concertId)}/report`),
+    cancelShow: (concertId: number, reason: string) =>
+      call<ShowCancel>('POST', `/concerts/${id(concertId)}/cancel`, reason ? { reason } : {}),
+    showCancel: (concertId: number) => call<ShowCancel>('GET', `/concerts/${id(concertId)}/cancel`),
+    cancelReservation: (reservationId: number) =>
+      call<Cancellation>('POST', `/reservations/${id(reservationId)}/cancel`),
+    deadLetters: () => call<DeadLetter[]>('GET', '/dead-letters?limit=100'),
+    replay: (letter: DeadLetter) =>
+      call<unknown>('POST', `/dead-letters/${id(letter.consumer)}/${id(letter.eventId)}/replay`),
+    audit: (before?: number) =>
+      call<AuditPage>('GET', `/audit?limit=20${before === undefined ? '' : `&before=${before}`}`),
+    line: readLine,
+  };
+}
+
+export type OperatorApi = ReturnType<typeof createOperatorApi>;
+
+/**
+ * The waiting room's gauges from /metrics, summed over rooms; undefined when /metrics is off or
+ * needs METRICS_KEY (a key of its own, not the operator's).
+ */
+async function readLine(): Promise<Line | undefined> {
+  let text: string;
+  try {
+    const response = await fetch('../metrics');
+    if (!response.ok) return undefined;
+    text = await response.text();
+  } catch {
+    return undefined;
+  }
+  const gauge = (name: string): number => {
+    let sum = 0;
+    for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm')))
+      sum += Number(match[1]) || 0;
+    return sum;
+  };
+  if (!text.includes('overture_queue_waiting')) return undefined;
+  return {
+    waiting: gauge('overture_queue_waiting'),
+    active: gauge('overture_queue_active'),
+    activeLimit: gauge('overture_queue_active_limit'),
+    admissionRate: gauge('overture_queue_admission_rate'),
+  };
+}
