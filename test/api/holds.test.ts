@@ -115,6 +115,30 @@ describeWithPostgres('seat holds', () => {
     ]);
   });
 
+  it('lists a concert as available while a seat is free (an expired hold frees one), not when all are held or sold', async () => {
+    const { client } = server;
+    const { concertId, seatIds } = await createConcert(db.pool, { seats: 2, price: 20_000 });
+    const other = await fresh();
+    await setBalance(db.pool, 1, 20_000);
+    const buyer = await client.activeToken(1);
+    const holder = await client.activeToken(2);
+    const available = async () =>
+      Object.fromEntries(
+        (await client.concerts(holder)).data
+          .filter((item) => [concertId, other.concertId].includes(item.concertId))
+          .map((item) => [item.concertId, item.isAvailable]),
+      );
+    expect((await client.hold(buyer, concertId, seatIds[0]!)).status).toBe(201);
+    expect((await client.pay(buyer, seatIds[0]!)).status).toBe(201);
+    expect(await available()).toEqual({ [concertId]: true, [other.concertId]: true });
+    expect((await client.hold(holder, concertId, seatIds[1]!)).status).toBe(201);
+    expect(await available()).toEqual({ [concertId]: false, [other.concertId]: true });
+    await db.pool.query(`UPDATE seat_holds SET expires_at = now() WHERE seat_id = $1`, [
+      seatIds[1],
+    ]);
+    expect(await available()).toEqual({ [concertId]: true, [other.concertId]: true });
+  });
+
   it('keeps the previous hold when the new seat cannot be had', async () => {
     const { client } = server;
     const { concertId, seatIds } = await fresh();

@@ -91,6 +91,13 @@ export async function invariantViolations(
   for (const row of soldMismatch.rows)
     violations.push(`seat ${row.seat_id ?? '?'}: sold hold and reservation disagree`);
 
+  // A hold's concert is its seat's (0052): the summary and the ticket limit count by it.
+  const wrongConcert = await pool.query<{ seat_id: string }>(
+    `SELECT h.seat_id FROM seat_holds h JOIN seats s ON s.id = h.seat_id WHERE h.concert_id <> s.concert_id`,
+  );
+  for (const row of wrongConcert.rows)
+    violations.push(`seat ${row.seat_id}: its hold names another concert`);
+
   // The ticket limit per buyer (0041): held seats at limit 1, held and sold above.
   const overLimit = await pool.query<{ user_id: string; concert_id: string; n: string }>(
     `SELECT h.user_id, s.concert_id, count(*) AS n FROM seat_holds h

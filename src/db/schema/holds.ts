@@ -14,6 +14,12 @@ export const seatHolds = pgTable(
     seatId: id('seat_id')
       .primaryKey()
       .references(() => seats.id),
+    /**
+     * The seat's concert, copied from the seat by the trigger seat_holds_concert (migration 0011),
+     * whatever the writer sends: a concert's holds and sales are then found by this index
+     * instead of through every seat of the concert (docs/decisions/0052).
+     */
+    concertId: id('concert_id').notNull(),
     userId: id('user_id').notNull(),
     holdUuid: uuid('hold_uuid').notNull(),
     status: text('status', { enum: ['HELD', 'SOLD'] }).notNull(),
@@ -27,5 +33,6 @@ export const seatHolds = pgTable(
     // per user and concert at ticket_limit 1, up to N held and sold above) is the trigger
     // seat_holds_ticket_limit in migration 0009 (docs/decisions/0041).
     index('seat_holds_user_idx').on(t.userId),
+    index('seat_holds_concert_idx').on(t.concertId),
   ],
 );

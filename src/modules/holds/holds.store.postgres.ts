@@ -116,7 +116,7 @@ export function createPostgresHoldStore(
       tx,
       sql`DELETE FROM seat_holds h WHERE h.user_id = ${request.userId} AND h.status = 'HELD' AND h.seat_id <> ${request.seatId}
             AND (${seat.ticket_limit}::int = 1 OR h.expires_at <= now()
-              OR NOT EXISTS (SELECT 1 FROM seats s WHERE s.id = h.seat_id AND s.concert_id = ${request.concertId}))`,
+              OR h.concert_id <> ${request.concertId})`,
       { prepared: true },
     );
     // Takes a free seat, or an expired hold of anyone; a live hold or a sale is left alone. The
