@@ -21,6 +21,10 @@ export default defineConfig(({ mode }) => {
   return {
     root: fileURLToPath(new URL('.', import.meta.url)),
     base: './',
+    // Always lit-html's production build: the test run's global setup builds with NODE_ENV=test,
+    // which would otherwise resolve the `development` export condition (40 KB instead of 32 KB)
+    // and leave that build in web/dist for the next `npm start` (docs/decisions/0055).
+    resolve: { conditions: ['module', 'browser', 'production'] },
     build: {
       outDir: 'dist',
       emptyOutDir: page === 'buyer',
