@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { consumerHandler } from '../../src/modules/events/consumer-runner.js';
 import { createDataPlatformConsumer } from '../../src/modules/events/data-platform.consumer.js';
 import { createPostgresAuditLog } from '../../src/modules/audit/audit.store.postgres.js';
-import { createDeliveriesStore } from '../../src/modules/events/deliveries.store.js';
+import { createPostgresDeliveriesStore } from '../../src/modules/events/deliveries.store.postgres.js';
 import type { OutboxEvent } from '../../src/modules/events/events.js';
 import type { RetryPolicy } from '../../src/modules/events/retry.policy.js';
 import { createDeliveryWorker } from '../../src/workers/delivery.worker.js';
@@ -89,7 +89,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     const receiver = await startReceiver('accept');
     receivers.push(receiver);
     const instances = [open(), open()].map((database) => {
-      const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
+      const deliveries = createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
       const consumer = createDataPlatformConsumer({
         url: receiver.url,
         timeoutMs: 5_000,
@@ -222,7 +222,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(defaults.EVENT_MAX_ATTEMPTS).toBe(0);
     expect(defaults.EVENT_RETRY_HORIZON_MINUTES).toBe(720);
     const database = open();
-    const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
+    const deliveries = createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
     const receiver = await startReceiver('fail');
     receivers.push(receiver);
     const consumer = createDataPlatformConsumer({
