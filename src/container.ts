@@ -23,7 +23,8 @@ import type { QueueStore } from './modules/queue/queue.store.js';
 import type { EventBus } from './modules/events/bus.js';
 import { createEventBus, createStreamQueue } from './container.transports.js';
 import { createDataPlatformConsumer } from './modules/events/data-platform.consumer.js';
-import { createDeliveriesStore, type DeliveriesStore } from './modules/events/deliveries.store.js';
+import type { DeliveriesStore } from './modules/events/deliveries.store.js';
+import { createPostgresDeliveriesStore } from './modules/events/deliveries.store.postgres.js';
 import type { EventConsumer } from './modules/events/events.js';
 import type { RetryPolicy } from './modules/events/retry.policy.js';
 import { createTokenExpiryConsumer } from './modules/queue/queue.token-expiry.consumer.js';
@@ -95,7 +96,7 @@ const METRICS_STORE_TIMEOUT_MS = 2_000;
 
 /** What `npm run dead-letters` works with: the deliveries, each replay audited. */
 export const createDeadLetterTools = (database: Database): DeliveriesStore =>
-  createDeliveriesStore(database, createPostgresAuditLog(database));
+  createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
 
 /** Picks the adapters for the configuration and wires the services. */
 export function createContainer(config: Config, database: Database, logger: Logger): Container {
@@ -212,7 +213,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     logger,
   });
   const auditLog = createPostgresAuditLog(database);
-  const deliveries = createDeliveriesStore(database, auditLog);
+  const deliveries = createPostgresDeliveriesStore(database, auditLog);
   const policy: RetryPolicy = {
     maxAttempts: config.EVENT_MAX_ATTEMPTS,
     baseDelayMs: config.EVENT_RETRY_BASE_MS,

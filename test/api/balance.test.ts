@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 describeWithPostgres('balance', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ MAX_CHARGE_AMOUNT: '1000000', MAX_BALANCE: '2500000' });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_CHARGE_AMOUNT: '1000000', MAX_BALANCE: '2500000' });
-  });
   afterAll(async () => {
     expect(await invariantViolations(db.pool)).toEqual([]);
-    await server?.close();
-    await db?.drop();
   });
 
   it('answers 0 for a user it has never seen without writing anything: reads do not create users', async () => {

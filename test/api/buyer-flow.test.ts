@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 describeWithPostgres('buyer flow on PostgreSQL', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { db, server } = useTestServer();
 
   it('joins, browses, holds, pays, and the ranking counts the payment once', async () => {
     const { client } = server;

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 import type { ReportLine } from '../../src/modules/concerts/catalogue.store.js';
 
 const KEY = 'concert-report-test-operator-key-0123456789';
@@ -64,18 +64,8 @@ function parseCsv(text: string): string[][] {
 }
 
 describeWithPostgres('a concert’s sales report (operator)', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ OPERATOR_KEY: KEY, MAX_ACTIVE: '100' });
   let nextUser = 1_000;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { OPERATOR_KEY: KEY, MAX_ACTIVE: '100' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
 
   const report = (concertId: number | string, headers: Record<string, string> = operator) =>
     server.client.call<Report>('GET', `/api/v1/admin/concerts/${concertId}/report`, { headers });

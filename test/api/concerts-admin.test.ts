@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, travel } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const KEY = 'concerts-admin-test-operator-key-0123456789';
 const operator = { authorization: `Bearer ${KEY}` };
@@ -79,27 +80,20 @@ const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
 describeWithPostgres(
   'concerts on venues, operators’ side (AUTH_MODE=client-id, OPERATOR_KEY)',
   () => {
-    let db: TestDatabase;
-    let server: TestServer;
+    const { db, server } = useTestServer({
+      OPERATOR_KEY: KEY,
+      MAX_ACTIVE: '500',
+      SEAT_HOLD_TTL_SECONDS: '300',
+    });
     let venueId: number;
     let nextUser = 1_000;
 
     beforeAll(async () => {
-      db = await createTestDatabase();
-      server = await startTestServer(db, {
-        OPERATOR_KEY: KEY,
-        MAX_ACTIVE: '500',
-        SEAT_HOLD_TTL_SECONDS: '300',
-      });
       const venue = await server.client.call<{ venueId: number }>('POST', '/api/v1/admin/venues', {
         headers: operator,
         body: hall,
       });
       venueId = venue.data.venueId;
-    });
-    afterAll(async () => {
-      await server?.close();
-      await db?.drop();
     });
 
     const call = <T>(method: string, path: string, body?: unknown) =>

@@ -1,34 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 describeWithPostgres('seat holds', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  // Shopping time shorter than a hold, so a hold taken at once outlives the shopping time.
+  const { db, server } = useTestServer({
+    MAX_ACTIVE: '100',
+    SEAT_HOLD_TTL_SECONDS: '300',
+    ACTIVE_TOKEN_TTL_SECONDS: '200',
+  });
   let concert: ConcertFixture;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // Shopping time shorter than a hold, so a hold taken at once outlives the shopping time.
-    server = await startTestServer(db, {
-      MAX_ACTIVE: '100',
-      SEAT_HOLD_TTL_SECONDS: '300',
-      ACTIVE_TOKEN_TTL_SECONDS: '200',
-    });
-  });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 100, queue: server.queue })).toEqual([]);
     await server.queue.clear();
     await db.pool.query(
       `TRUNCATE seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
     );
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   const fresh = async () => {

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
+import { useTestServer } from '../support/suite.js';
 
 /** The buyers' web client at `/` (built by the test run's global setup), as HTTP sees it. */
 describeWithPostgres('web client at /', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { server } = useTestServer();
   let html: string;
   let response: Response;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db);
     response = await fetch(`${server.url}/`);
     html = await response.text();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   const references = () =>

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { testQueueBackend } from '../support/queue-backend.js';
 import {
   sharedWaitingRoom,
@@ -8,6 +8,7 @@ import {
   type TestServer,
 } from '../support/server.js';
 import { openStream, type LiveState, type StreamBlock } from '../support/sse.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const STREAM = '/api/v1/queue/token/stream';
 
@@ -21,19 +22,13 @@ const stateOf = (block: StreamBlock): LiveState | undefined =>
  * shutdown, and an open stream keeps its WAITING token alive.
  */
 describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)`, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   const servers: TestServer[] = [];
   let nextUser = 1;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     for (const server of servers.splice(0)) await server.close();
     await db.pool.query('TRUNCATE queue_tokens');
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   const start = async (overrides: Overrides = {}) => {

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { testQueueBackend } from '../support/queue-backend.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
 import { openStream } from '../support/sse.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const STREAM = '/api/v1/queue/token/stream';
 
@@ -14,20 +15,14 @@ type Stream = Awaited<ReturnType<typeof openStream>>;
  * stream gives its place back whoever closed it, and opens count against the rate limits.
  */
 describeWithPostgres(`live stream limits (${testQueueBackend()} waiting room)`, () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   const servers: TestServer[] = [];
   const streams: Stream[] = [];
   let nextUser = 1;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     for (const live of streams.splice(0)) live.close();
     for (const server of servers.splice(0)) await server.close();
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   const start = async (overrides: Overrides = {}) => {

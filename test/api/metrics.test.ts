@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { parseExposition, valueOf, type Sample } from '../support/metrics.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const METRICS_KEY = 'metrics-test-key-0123456789abcdefghij';
 
 describeWithPostgres('GET /metrics', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '10' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { db, server } = useTestServer({ MAX_ACTIVE: '10' });
 
   const scrape = async (url = server.url, headers: Record<string, string> = {}) => {
     const response = await fetch(`${url}/metrics`, { headers });

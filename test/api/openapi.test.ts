@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { errorCatalog, type ErrorCode } from '../../src/shared/errors.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describeWithPostgres } from '../support/db.js';
+import { useTestServer } from '../support/suite.js';
 
 /** The parts of an OpenAPI 3 document these tests read. */
 interface MediaType {
@@ -307,22 +307,14 @@ function servedRoutes(tree: string): string[] {
 }
 
 describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { server } = useTestServer({ OPERATOR_KEY: 'openapi-test-operator-key-0123456789' });
   let document: OpenApiDocument;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { OPERATOR_KEY: 'openapi-test-operator-key-0123456789' });
     const response = await fetch(`${server.url}/openapi.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     document = (await response.json()) as OpenApiDocument;
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   it('is an OpenAPI 3.x document with a title and version', () => {

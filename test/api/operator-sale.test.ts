@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ConcertReport } from '../../src/modules/concerts/catalogue.store.js';
 import type { ShowCancelJob } from '../../src/modules/reservations/reservations.store.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describeWithPostgres } from '../support/db.js';
+import { useTestServer } from '../support/suite.js';
 
 const KEY = 'operator-sale-test-operator-key-0123456789';
 const operator = { authorization: `Bearer ${KEY}` };
@@ -38,17 +38,7 @@ const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
  * charge, queue, hold and pay through the API too.
  */
 describeWithPostgres('an operator runs a sale end to end (HTTP only)', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { OPERATOR_KEY: KEY, MAX_ACTIVE: '100' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { server } = useTestServer({ OPERATOR_KEY: KEY, MAX_ACTIVE: '100' });
 
   const admin = <T>(method: string, path: string, body?: unknown) =>
     server.client.call<T>(method, `/api/v1/admin${path}`, { headers: operator, body });

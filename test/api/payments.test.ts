@@ -1,28 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 describeWithPostgres('payment', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ MAX_ACTIVE: '100' });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '100' });
-  });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 100, queue: server.queue })).toEqual([]);
     await server.queue.clear();
     await db.pool.query(
       `TRUNCATE seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
     );
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   /** Everything a failed payment must leave exactly as it was. */

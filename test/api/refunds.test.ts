@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRankingConsumer } from '../../src/modules/ranking/ranking.consumer.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { parseExposition, valueOf } from '../support/metrics.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 import type { CancellationDto } from '../../src/modules/reservations/reservations.store.js';
 
 const KEY = 'refunds-test-operator-key-0123456789abcdef';
@@ -19,29 +19,25 @@ type Cancellation = CancellationDto;
  * the database constraints that keep seats and money right whatever SQL is run.
  */
 describeWithPostgres('refunds and cancellations', () => {
-  let db: TestDatabase;
-  let server: TestServer;
   let platform: Receiver;
   let nextUser = 1_000;
 
+  // Registered first, so the receiver is there before the server starts and after it stops.
   beforeAll(async () => {
-    db = await createTestDatabase();
     platform = await startReceiver();
-    server = await startTestServer(db, {
-      MAX_ACTIVE: '200',
-      OPERATOR_KEY: KEY,
-      DATA_PLATFORM_URL: platform.url,
-      OUTBOX_INTERVAL_MS: '20',
-      DELIVERY_INTERVAL_MS: '20',
-    });
-  });
-  afterEach(async () => {
-    expect(await invariantViolations(db.pool, { maxActive: 200, queue: server.queue })).toEqual([]);
   });
   afterAll(async () => {
-    await server?.close();
     await platform?.close();
-    await db?.drop();
+  });
+  const { db, server } = useTestServer(() => ({
+    MAX_ACTIVE: '200',
+    OPERATOR_KEY: KEY,
+    DATA_PLATFORM_URL: platform.url,
+    OUTBOX_INTERVAL_MS: '20',
+    DELIVERY_INTERVAL_MS: '20',
+  }));
+  afterEach(async () => {
+    expect(await invariantViolations(db.pool, { maxActive: 200, queue: server.queue })).toEqual([]);
   });
 
   const cancel = (userId: number, reservationId: number | string) =>

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 import type { ShowCancelJob } from '../../src/modules/reservations/reservations.store.js';
 
 const KEY = 'show-cancel-test-operator-key-0123456789ab';
@@ -16,20 +16,11 @@ type Job = ShowCancelJob;
  * reservation refunded once in full by the job, progress on GET, audited, idempotent.
  */
 describeWithPostgres('show cancellation', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ MAX_ACTIVE: '200', OPERATOR_KEY: KEY });
   let nextUser = 5_000;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '200', OPERATOR_KEY: KEY });
-  });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 200, queue: server.queue })).toEqual([]);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   const cancelShow = (concertId: number | string, body?: unknown, headers = operator) =>

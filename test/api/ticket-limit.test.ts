@@ -1,28 +1,19 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 /**
  * A ticket limit above 1 (docs/decisions/0041): holds add up to the limit, several held seats are
  * paid in one transaction, all or nothing, and a reservationUuid still pays once.
  */
 describeWithPostgres('ticket limit above 1: holding and paying several seats', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ MAX_ACTIVE: '100' });
   let nextUser = 3_000;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '100' });
-  });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 100, queue: server.queue })).toEqual([]);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   /** A concert of `seats` seats at 10,000 won whose buyers may have `limit` seats each. */

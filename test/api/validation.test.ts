@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { errorCatalog, type ErrorCode } from '../../src/shared/errors.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 /**
  * Hostile and malformed input on every route: each answers a clear 4xx with a stable code in the
@@ -47,8 +47,7 @@ const UNKNOWN_TOKEN = 'A'.repeat(32);
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 describeWithPostgres('hostile and malformed input on every route', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer();
   let base: URL;
   let concertId: number;
   let seatIds: number[];
@@ -256,8 +255,6 @@ describeWithPostgres('hostile and malformed input on every route', () => {
     rawBody ? { rawBody: rawBody(), headers: { ...json, ...headers } } : { headers };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db);
     base = new URL(server.url);
     const concert = await createConcert(db.pool, { seats: 5, price });
     concertId = concert.concertId;
@@ -267,11 +264,6 @@ describeWithPostgres('hostile and malformed input on every route', () => {
     expect(held.status).toBe(201);
     await setBalance(db.pool, buyer, price);
     snapshot = await counts();
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   it('refuses bodies that are not valid JSON with INVALID_REQUEST naming the body', async () => {

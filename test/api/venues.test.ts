@@ -1,8 +1,10 @@
 import type { Static } from 'typebox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/modules/auth/mint.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describeWithPostgres } from '../support/db.js';
+import { startTestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
+import { useTestDatabase } from '../support/suite.js';
 import type { AuditRecord as AuditEntry } from '../../src/modules/audit/audit.store.js';
 import type { venueDetail, venueSummary } from '../../src/modules/venues/venues.schemas.js';
 
@@ -38,17 +40,7 @@ const arena = {
 };
 
 describeWithPostgres('venues and the audit log (AUTH_MODE=client-id, OPERATOR_KEY)', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { OPERATOR_KEY: KEY });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { db, server } = useTestServer({ OPERATOR_KEY: KEY });
 
   const call = <T>(method: string, path: string, body?: unknown, headers = operator) =>
     server.client.call<T>(method, `/api/v1/admin${path}`, { headers, body });
@@ -355,13 +347,7 @@ describeWithPostgres('venues and the audit log (AUTH_MODE=client-id, OPERATOR_KE
 });
 
 describeWithPostgres('operator endpoints without a key, and with AUTH_MODE=jwt', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('are off on PostgreSQL without OPERATOR_KEY', async () => {
     const server = await startTestServer(db);

@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STACK_LINE, runCommand } from '../support/command.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The commands a newcomer runs, as processes: a mistake gets one message saying what is wrong
@@ -88,13 +89,7 @@ describe('npm run dead-letters', () => {
 });
 
 describeWithPostgres('npm run dead-letters on a database', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('replay of what is not a dead letter says so and how to list them (exit 1)', async () => {
     const result = await runCommand(

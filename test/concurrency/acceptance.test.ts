@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 /**
  * MISSION.md's acceptance scenarios, each fired as truly concurrent HTTP requests at a listening
  * server on real PostgreSQL, with the invariants checked in the database afterwards.
  */
 describeWithPostgres('acceptance scenarios under concurrency', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({ MAX_ACTIVE: '1000', DB_POOL_SIZE: '20' });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { MAX_ACTIVE: '1000', DB_POOL_SIZE: '20' });
-  });
   afterEach(async () => {
     // The limit on either queue backend (TEST_QUEUE_BACKEND=redis runs this file on Redis).
     expect(await invariantViolations(db.pool, { maxActive: 1000, queue: server.queue })).toEqual(
@@ -26,10 +21,6 @@ describeWithPostgres('acceptance scenarios under concurrency', () => {
     await db.pool.query(
       `TRUNCATE seat_holds, reservations, point_transactions, users, outbox, idempotency_keys`,
     );
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   const activeTokens = (users: number[]) =>

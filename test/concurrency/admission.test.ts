@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { invariantViolations } from '../support/invariants.js';
 import {
   sharedWaitingRoom,
@@ -7,6 +7,7 @@ import {
   type SharedWaitingRoom,
   type TestServer,
 } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * Proves: with two server instances on one database (on the Redis backend also one waiting room:
@@ -17,12 +18,11 @@ import {
 describeWithPostgres('admission with several instances', () => {
   const LIMIT = 10;
   const USERS = 300;
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let room: SharedWaitingRoom;
   let servers: TestServer[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     room = sharedWaitingRoom();
     const overrides = {
       MAX_ACTIVE: String(LIMIT),
@@ -34,7 +34,6 @@ describeWithPostgres('admission with several instances', () => {
   afterAll(async () => {
     for (const server of servers ?? []) await server.close();
     await room?.cleanup();
-    await db?.drop();
   });
 
   it('never exceeds the limit and admits strictly in arrival order', async () => {

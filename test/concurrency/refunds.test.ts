@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const KEY = 'refunds-race-operator-key-0123456789abcdef';
 
@@ -19,26 +19,17 @@ interface Cancellation {
  * refund per cancellation, sold holds match live reservations) checked in the database after.
  */
 describeWithPostgres('cancellations under concurrency', () => {
-  let db: TestDatabase;
-  let server: TestServer;
+  const { db, server } = useTestServer({
+    MAX_ACTIVE: '1000',
+    DB_POOL_SIZE: '20',
+    OPERATOR_KEY: KEY,
+  });
   let nextUser = 5_000;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, {
-      MAX_ACTIVE: '1000',
-      DB_POOL_SIZE: '20',
-      OPERATOR_KEY: KEY,
-    });
-  });
   afterEach(async () => {
     expect(await invariantViolations(db.pool, { maxActive: 1000, queue: server.queue })).toEqual(
       [],
     );
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
   });
 
   const cancel = (userId: number, reservationId: number) =>

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  describeWithPostgres,
-  transactionCount,
-  type TestDatabase,
-} from '../support/db.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres, transactionCount } from '../support/db.js';
 import { createConcert } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The seat gate without Redis (postgres waiting room): within one instance, concurrent holds of
@@ -15,14 +11,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * what the gate saves. The database still decides: exactly one hold.
  */
 describeWithPostgres('seat-hold gate in memory (no Redis)', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   const storm = async (
     server: TestServer,

@@ -3,15 +3,11 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
-import {
-  createTestDatabase,
-  postgresAvailable,
-  transactionCount,
-  type TestDatabase,
-} from '../support/db.js';
+import { postgresAvailable, transactionCount } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { closeRedis, connectTestRedis, redisAvailable } from '../support/redis.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The seat-hold gate in front of the database (Redis waiting room, so a hold request costs the
@@ -21,13 +17,12 @@ import { startTestServer, type Overrides, type TestServer } from '../support/ser
  * database, and it still lets exactly one hold through.
  */
 describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let redis: Redis;
   let server: TestServer | undefined;
   let nextUser = 1;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     redis = await connectTestRedis();
   });
   afterEach(async () => {
@@ -36,7 +31,6 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)',
   });
   afterAll(async () => {
     await closeRedis(redis);
-    await db?.drop();
   });
 
   /** A server whose only database work during a storm is the holds themselves. */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, paidReservations, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const KEY = 'show-cancel-race-operator-key-0123456789ab';
 const RESERVATIONS = 600;
@@ -16,11 +17,10 @@ const BUYER_CANCELS = 40;
  * the reservations its batches cancelled.
  */
 describeWithPostgres('show cancellation on two instances at once', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let servers: TestServer[];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     servers = [
       await startTestServer(db, { OPERATOR_KEY: KEY }),
       await startTestServer(db, { OPERATOR_KEY: KEY }),
@@ -28,7 +28,6 @@ describeWithPostgres('show cancellation on two instances at once', () => {
   });
   afterAll(async () => {
     for (const server of servers) await server.close();
-    await db?.drop();
   });
 
   it('refunds each reservation once while both instances and the buyers race', async () => {

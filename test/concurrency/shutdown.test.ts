@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient } from '../support/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { spawnServer } from '../support/process.js';
 import { sharedWaitingRoom, startTestServer, type SharedWaitingRoom } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * Proves: SIGTERM in the middle of a burst of payments loses no committed payment. Requests in
@@ -14,17 +15,15 @@ import { sharedWaitingRoom, startTestServer, type SharedWaitingRoom } from '../s
  * once; and the events of every committed payment are still delivered after a restart.
  */
 describeWithPostgres('graceful shutdown under load', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   /** The process and the instance that replaces it share one waiting room (their tokens). */
   let room: SharedWaitingRoom;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  beforeAll(() => {
     room = sharedWaitingRoom();
   });
   afterAll(async () => {
     await room?.cleanup();
-    await db?.drop();
   });
 
   it('finishes in-flight payments, refuses the rest cleanly, and exits 0', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import {
@@ -10,6 +10,7 @@ import {
   type SharedWaitingRoom,
   type TestServer,
 } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const KEY = 'ticket-limit-race-operator-key-0123456789ab';
 
@@ -19,13 +20,12 @@ const KEY = 'ticket-limit-race-operator-key-0123456789ab';
  * with transactions that skip the application's lock.
  */
 describeWithPostgres('ticket limit under concurrency', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let room: SharedWaitingRoom;
   let servers: TestServer[];
   let nextUser = 8_000;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     room = sharedWaitingRoom();
     const overrides = {
       MAX_ACTIVE: '1000',
@@ -43,7 +43,6 @@ describeWithPostgres('ticket limit under concurrency', () => {
   afterAll(async () => {
     for (const server of servers ?? []) await server.close();
     await room?.cleanup();
-    await db?.drop();
   });
 
   const concertWithLimit = async (limit: number, seats: number): Promise<ConcertFixture> => {

@@ -1,26 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { consumerHandler } from '../../src/modules/events/consumer-runner.js';
 import { createDataPlatformConsumer } from '../../src/modules/events/data-platform.consumer.js';
 import { createPostgresAuditLog } from '../../src/modules/audit/audit.store.postgres.js';
-import { createDeliveriesStore } from '../../src/modules/events/deliveries.store.js';
+import { createPostgresDeliveriesStore } from '../../src/modules/events/deliveries.store.postgres.js';
 import type { OutboxEvent } from '../../src/modules/events/events.js';
 import type { RetryPolicy } from '../../src/modules/events/retry.policy.js';
 import { createDeliveryWorker } from '../../src/workers/delivery.worker.js';
 import { createHousekeeping } from '../../src/workers/housekeeping.worker.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestServer, testConfig, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The retry queue (event_deliveries) shared by every instance on one database: who claims which
  * rows, what is remembered after a send, and how long a failing event is retried.
  */
 describeWithPostgres('event deliveries on a shared database', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let concert: ConcertFixture;
   const servers: TestServer[] = [];
   const receivers: Receiver[] = [];
@@ -34,7 +35,6 @@ describeWithPostgres('event deliveries on a shared database', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     concert = await createConcert(db.pool, { seats: 10, price: 1_000 });
   });
   afterEach(async () => {
@@ -44,9 +44,6 @@ describeWithPostgres('event deliveries on a shared database', () => {
     await db.pool.query(
       `TRUNCATE outbox, event_deliveries, processed_events, concert_ranking, outbox_relay_leases`,
     );
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   const confirmed = (): OutboxEvent => {
@@ -89,7 +86,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     const receiver = await startReceiver('accept');
     receivers.push(receiver);
     const instances = [open(), open()].map((database) => {
-      const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
+      const deliveries = createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
       const consumer = createDataPlatformConsumer({
         url: receiver.url,
         timeoutMs: 5_000,
@@ -222,7 +219,7 @@ describeWithPostgres('event deliveries on a shared database', () => {
     expect(defaults.EVENT_MAX_ATTEMPTS).toBe(0);
     expect(defaults.EVENT_RETRY_HORIZON_MINUTES).toBe(720);
     const database = open();
-    const deliveries = createDeliveriesStore(database, createPostgresAuditLog(database));
+    const deliveries = createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
     const receiver = await startReceiver('fail');
     receivers.push(receiver);
     const consumer = createDataPlatformConsumer({

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The road from a committed payment to each consumer (in-process bus): ranking exactly once,
@@ -12,15 +13,12 @@ import { startTestServer, type Overrides, type TestServer } from '../support/ser
  * event that does not block the events behind it, and payments that never wait for any of it.
  */
 describeWithPostgres('events after commit', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: TestServer | undefined;
   let receiver: Receiver | undefined;
   let concert: ConcertFixture;
   let nextUser = 1;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     await server?.close();
     await receiver?.close();
@@ -30,9 +28,6 @@ describeWithPostgres('events after commit', () => {
     await db.pool.query(
       `TRUNCATE outbox, event_deliveries, processed_events, concert_ranking, outbox_relay_leases`,
     );
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   const OPERATOR_KEY = 'pipeline-test-operator-key-0123456789abc';

@@ -8,10 +8,11 @@ import { loadRanking } from '../../src/modules/ranking/ranking.consumer.js';
 import { createRankingMirror } from '../../src/modules/ranking/ranking.mirror.redis.js';
 import { createRedisClient, closeRedis } from '../../src/redis/client.js';
 import { RANKING_COMPLETE, redisKeys } from '../../src/redis/keys.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/db.js';
+import { postgresAvailable } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { connectTestRedis, deletePrefix, redisAvailable, testKeyPrefix } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * The ranking's copy in Redis (the seed's sorted set): counted once per committed event (from
@@ -20,14 +21,13 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * and replaced by PostgreSQL when Redis does not answer.
  */
 describe.skipIf(!postgresAvailable || !redisAvailable)('ranking in Redis', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let redis: Redis;
   let prefix: string;
   const servers: TestServer[] = [];
   let nextUser = 1;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     redis = await connectTestRedis();
   });
   afterEach(async () => {
@@ -36,7 +36,6 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('ranking in Redis', () =>
   });
   afterAll(async () => {
     await closeRedis(redis);
-    await db?.drop();
   });
 
   /** Servers of one test share a key prefix (deleted after the test), so restarts find the set. */

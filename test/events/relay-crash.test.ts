@@ -1,12 +1,13 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createClient } from '../support/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { spawnServer } from '../support/process.js';
 import { startReceiver } from '../support/receiver.js';
 import { startTestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const SHARDS = 4;
 
@@ -18,14 +19,7 @@ const SHARDS = 4;
  * event is delivered and every effect counted exactly once.
  */
 describeWithPostgres('relay crash in the middle of a batch', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   /** Two concerts whose events the relay publishes in one batch (same shard). */
   async function concertsInOneShard(): Promise<[ConcertFixture, ConcertFixture]> {

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createClient } from '../support/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, paidReservations } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const KEY = 'show-cancel-crash-operator-key-0123456789a';
 const RESERVATIONS = 2_000;
@@ -16,16 +17,12 @@ const RESERVATIONS = 2_000;
  * gives the job's refund rate (reservations/s) on this machine (decision 0039).
  */
 describeWithPostgres('show cancellation across a crash', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   const processes: ServerProcess[] = [];
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const server of processes)
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
-    await db?.drop();
   });
 
   const job = async (concertId: number) =>

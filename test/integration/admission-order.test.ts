@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
 import { newQueueToken } from '../../src/shared/ids.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * Proves: a join that has taken its arrival number but not committed yet is never skipped.
@@ -15,11 +16,10 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../
  * Also proves the other side: a refresh of a live token never waits for that counter row.
  */
 describeWithPostgres('admission never skips a join still in flight', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let database: Database;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  beforeAll(() => {
     database = openDatabase({
       url: db.url,
       poolSize: 4,
@@ -30,7 +30,6 @@ describeWithPostgres('admission never skips a join still in flight', () => {
   });
   afterAll(async () => {
     await database?.close();
-    await db?.drop();
   });
 
   it('holds later joins until the earlier arrival commits, then admits both in arrival order', async () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describe, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { parseExposition } from '../support/metrics.js';
 import { describeWithPrometheus, PROMTOOL } from '../support/prometheus.js';
 import { redisUrl } from '../support/redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const rulesFile = join(root, 'ops/prometheus/alerts.yml');
@@ -92,18 +92,8 @@ describe('Grafana dashboard', () => {
 });
 
 describeWithPostgres('metric names of the dashboard and the rules', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // Redis too, so the Redis metrics are there.
-    server = await startTestServer(db, { QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  // Redis too, so the Redis metrics are there.
+  const { server } = useTestServer({ QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl });
 
   it('are all exposed by /metrics', async () => {
     // The stores' block comes once the presence session holds the reporter's lock.

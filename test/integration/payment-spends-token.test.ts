@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describe, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
 import { describeWithKafka } from '../support/kafka.js';
 import type { QueueBackend } from '../support/queue-backend.js';
 import { describeWithRedis } from '../support/redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const ROUNDS = 20;
 const PAYMENTS_OF_Y = 12;
@@ -20,17 +20,7 @@ const PAYMENTS_OF_Y = 12;
  * one charge), every other payment is refused cleanly (4xx, never 500), and the money adds up.
  */
 function raceSuite(backend: QueueBackend) {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { QUEUE_BACKEND: backend, MAX_ACTIVE: '1000' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { db, server } = useTestServer({ QUEUE_BACKEND: backend, MAX_ACTIVE: '1000' });
 
   it(`one admission buys at most one payment (${ROUNDS} rounds of pay X ∥ hold Y ∥ ${PAYMENTS_OF_Y}× pay Y)`, async () => {
     const { client } = server;

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describe, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { spawnServer } from '../support/process.js';
 import { startTestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const production = { NODE_ENV: 'production', ALLOW_CLIENT_ID_AUTH: 'true' } as const;
 
@@ -25,13 +26,7 @@ describe('starting with NODE_ENV=production', () => {
 });
 
 describeWithPostgres('a production server on PostgreSQL', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   const concerts = async () =>
     Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM concerts')).rows[0]?.n);

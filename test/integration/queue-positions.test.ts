@@ -3,12 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
-import {
-  createTestDatabase,
-  describeWithPostgres,
-  transactionCount,
-  type TestDatabase,
-} from '../support/db.js';
+import { describeWithPostgres, transactionCount } from '../support/db.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * Proves: the Postgres waiting room's arithmetic position (distance from the head less the
@@ -17,11 +13,10 @@ import {
  * together are written together (one statement per batch) without losing that exactness.
  */
 describeWithPostgres('exact positions by arithmetic', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let database: Database;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  beforeAll(() => {
     database = openDatabase({
       url: db.url,
       poolSize: 4,
@@ -32,7 +27,6 @@ describeWithPostgres('exact positions by arithmetic', () => {
   });
   afterAll(async () => {
     await database?.close();
-    await db?.drop();
   });
 
   type Step =

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createReadiness } from '../../src/shared/readiness.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, paidReservations, setBalance } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 interface NotReadyBody {
   reason: string;
@@ -16,18 +17,12 @@ interface NotReadyBody {
  * named; it recovers by itself; GET /health/live answers 200 all along.
  */
 describeWithPostgres('readiness', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: TestServer | undefined;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterEach(async () => {
     await server?.close();
     server = undefined;
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   const ready = () => server!.client.call<NotReadyBody>('GET', '/health/ready');

@@ -2,9 +2,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { testConfig } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 interface LogLine {
   level: number;
@@ -24,13 +25,12 @@ interface LogLine {
  * a server on the PostgreSQL waiting room.
  */
 describeWithPostgres('request log', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: RunningServer;
   let concert: ConcertFixture;
   const lines: LogLine[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     concert = await createConcert(db.pool, { seats: 2 });
     const stream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -46,7 +46,6 @@ describeWithPostgres('request log', () => {
   });
   afterAll(async () => {
     await server?.close();
-    await db?.drop();
   });
 
   /** The request lines of the request that got `response`, once written. */

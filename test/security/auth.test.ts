@@ -5,9 +5,10 @@ import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, SignJWT } from 'jo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { mintToken } from '../../src/modules/auth/mint.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer } from '../support/server.js';
+import { useTestDatabase, useTestServer } from '../support/suite.js';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const hs256 = {
@@ -52,17 +53,7 @@ describe('AUTH_MODE start-up rules', () => {
 });
 
 describeWithPostgres('AUTH_MODE=jwt', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, { AUTH_MODE: 'jwt', JWT_SECRET: SECRET, MAX_ACTIVE: '100' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await db?.drop();
-  });
+  const { db, server } = useTestServer({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, MAX_ACTIVE: '100' });
 
   const jwtFor = (userId: number, admin = false) => mintToken(hs256, { userId, admin });
 
@@ -291,15 +282,13 @@ describeWithPostgres('AUTH_MODE=jwt', () => {
 });
 
 describeWithPostgres('RS256 public key and ES256 JWKS', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let dir: string;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'overture-keys-'));
   });
-  afterAll(async () => {
-    await db?.drop();
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { startTestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /** Every header helmet sets with the app's options, over plain HTTP (HSTS only behind TLS). */
 const helmetHeaders = [
@@ -72,14 +73,7 @@ function selfSignedCertificate(): { key: string; cert: string } {
 }
 
 describeWithPostgres('security headers and CORS', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('sends helmet headers on the API and on /docs, and no CORS headers unless configured', async () => {
     const server = await startTestServer(db);

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { mintToken } from '../../src/modules/auth/mint.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { useTestServer } from '../support/suite.js';
 
 const SECRET = 'no-bypass-test-secret-32-characters-long';
 
@@ -32,8 +32,11 @@ for (const mode of ['client-id', 'jwt'] as const) {
   describeWithPostgres(
     `no route behind the queue can be reached without the caller's ACTIVE token (AUTH_MODE=${mode})`,
     () => {
-      let db: TestDatabase;
-      let server: TestServer;
+      const { db, server } = useTestServer({
+        MAX_ACTIVE: '3',
+        AUTH_MODE: mode,
+        JWT_SECRET: SECRET,
+      });
       let concert: ConcertFixture;
       const tokens: Record<'victim' | 'waiting' | 'expired' | 'attacker', string> = {
         victim: '',
@@ -59,12 +62,6 @@ for (const mode of ['client-id', 'jwt'] as const) {
         ).data.token;
 
       beforeAll(async () => {
-        db = await createTestDatabase();
-        server = await startTestServer(db, {
-          MAX_ACTIVE: '3',
-          AUTH_MODE: mode,
-          JWT_SECRET: SECRET,
-        });
         concert = await createConcert(db.pool, { seats: 5, price: 1_000 });
         tokens.expired = await join(users.expired);
         await server.client.call('DELETE', '/api/v1/queue/token', {
@@ -75,10 +72,6 @@ for (const mode of ['client-id', 'jwt'] as const) {
         await join(99); // fills the last slot
         tokens.waiting = await join(users.waiting);
         await setBalance(db.pool, users.victim, 10_000);
-      });
-      afterAll(async () => {
-        await server?.close();
-        await db?.drop();
       });
 
       /** A well-formed request for the operation (only the credentials vary). */

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import {
   connectTestRedis,
   deletePrefix,
@@ -7,6 +7,7 @@ import {
   testKeyPrefix,
 } from '../support/redis.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 const limits: Overrides = {
   RATE_LIMIT_ENABLED: 'true',
@@ -17,15 +18,11 @@ const limits: Overrides = {
 };
 
 describeWithPostgres('rate limits', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let server: TestServer;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterAll(async () => {
     await server?.close();
-    await db?.drop();
   });
 
   it('limits each user per route group with 429 and Retry-After; a flood never grows the line', async () => {
@@ -151,19 +148,15 @@ describeWithPostgres('rate limits', () => {
 });
 
 describeWithRedis('rate limits shared through Redis', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   const servers: TestServer[] = [];
   const prefix = testKeyPrefix();
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterAll(async () => {
     for (const server of servers) await server.close();
     const redis = await connectTestRedis();
     await deletePrefix(redis, prefix);
     redis.disconnect();
-    await db?.drop();
   });
 
   const twoInstances = async (overrides: Overrides) => {

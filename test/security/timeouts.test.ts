@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithPostgres } from '../support/db.js';
 import { openStream } from '../support/sse.js';
+import { useTestServer } from '../support/suite.js';
 
 const REQUEST_TIMEOUT_MS = 1_000;
 const HEADERS_TIMEOUT_MS = 500;
@@ -81,22 +81,15 @@ function trickle(socket: net.Socket, everyMs: number): void {
  * been received.
  */
 describeWithPostgres('request, header and keep-alive timeouts', () => {
-  let db: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    server = await startTestServer(db, {
-      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-      HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-      KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
-      SSE_HEARTBEAT_MS: '1000',
-    });
+  const { server } = useTestServer({
+    REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
+    SSE_HEARTBEAT_MS: '1000',
   });
-  afterAll(async () => {
+
+  afterAll(() => {
     for (const socket of sockets) socket.destroy();
-    await server?.close();
-    await db?.drop();
   });
 
   it('answers 408 and closes a client that trickles its body or withholds it', async () => {

@@ -1,10 +1,11 @@
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createContainer } from '../../src/container.js';
 import { openConfiguredDatabase } from '../../src/db/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { describeWithPostgres } from '../support/db.js';
 import { startTestServer, testConfig, type TestServer } from '../support/server.js';
+import { useTestDatabase } from '../support/suite.js';
 
 /**
  * TRUST_PROXY decides whom the service believes about the client: off, the socket's address (a
@@ -12,14 +13,7 @@ import { startTestServer, testConfig, type TestServer } from '../support/server.
  * report. Per-address rate limits and logs use that address.
  */
 describeWithPostgres('TRUST_PROXY', () => {
-  let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const db = useTestDatabase();
 
   it('takes request.ip and request.protocol from X-Forwarded-* only from trusted proxies', async () => {
     const cases: {

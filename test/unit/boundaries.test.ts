@@ -30,6 +30,13 @@ describe('module boundaries in npm run check', () => {
     expect(
       await refusals('src/modules/concerts/concerts.service.ts', '../events/bus.redis.claimer.js'),
     ).not.toEqual([]);
+    // The deliveries' PostgreSQL adapter is an adapter like the others (its port is public).
+    expect(
+      await refusals('src/modules/admin/admin.routes.ts', '../events/deliveries.store.postgres.js'),
+    ).not.toEqual([]);
+    expect(
+      await refusals('src/modules/admin/admin.routes.ts', '../events/deliveries.store.js'),
+    ).toEqual([]);
     // An adapter reaching for another module's adapter is refused too.
     expect(
       await refusals(
@@ -45,6 +52,7 @@ describe('module boundaries in npm run check', () => {
       ['src/workers/delivery.worker.ts', '../modules/events/bus.kafka.js'],
       ['src/modules/queue/queue.service.ts', './queue.store.redis.js'],
       ['src/modules/holds/holds.service.ts', './seat-gate.memory.js'],
+      ['src/workers/delivery.worker.ts', '../modules/events/deliveries.store.postgres.js'],
     ]) {
       const messages = await refusals(file!, source!);
       expect(messages, `${file} → ${source}`).toHaveLength(1);

@@ -1,7 +1,4 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { query, queryOne, transaction } from '../../db/sql.js';
-import type { AuditContext, AuditLog } from '../audit/audit.store.js';
+import type { AuditContext } from '../audit/audit.store.js';
 import type { OutboxEvent } from './events.js';
 import type { NextStep } from './retry.policy.js';
 
@@ -24,183 +21,41 @@ export interface DeadLetter {
   deadSince: string;
 }
 
-const errorText = (error: unknown): string =>
-  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
-
 /**
- * SQL over event_deliveries: the retry queue, the dead letters and the record of what was
- * delivered, per consumer and event.
+ * The deliveries of events to consumers (docs/decisions/0017): the retry queue, the dead letters
+ * and the record of what was delivered, per consumer and event.
  */
-export function createDeliveriesStore(
-  database: Database,
-  /** Replays are operator actions: recorded in their transaction. */
-  audit: Pick<AuditLog, 'appendIn'>,
-) {
-  const db = database;
-  return {
-    /**
-     * Records work a consumer owes an event, due after `delayMs`. The row is the claim of the
-     * effect, written before it is performed: the same (consumer, event) is recorded once, so
-     * copies of an event delivered at the same time, or published again after it was delivered
-     * (the row is then DELIVERED), add nothing.
-     */
-    async schedule(
-      consumer: string,
-      event: OutboxEvent,
-      options: { delayMs: number; error?: unknown; attempts: number },
-    ) {
-      // A row recording failed attempts starts its retry horizon now.
-      await query(
-        db,
-        sql`INSERT INTO event_deliveries (consumer, event_id, event, status, attempts, next_attempt_at, last_error, failing_since)
-            VALUES (${consumer}, ${event.eventId}, ${JSON.stringify(event)}::jsonb, 'PENDING', ${options.attempts},
-                    now() + ${`${options.delayMs} milliseconds`}::interval, ${options.error === undefined ? null : errorText(options.error)},
-                    CASE WHEN ${options.attempts} > 0 THEN now() END)
-            ON CONFLICT (consumer, event_id) DO NOTHING`,
-      );
-    },
-
-    /**
-     * Takes up to `limit` due PENDING rows of the named consumers and leases them for `leaseMs`
-     * (their next attempt moves past the lease), so instances never work on the same row at
-     * once and a crashed worker's rows come back after the lease. Only the caller's consumers:
-     * an instance configured without one (no DATA_PLATFORM_URL) leaves that consumer's rows to
-     * the instances that have it instead of failing them.
-     */
-    async claimDue(
-      consumers: readonly string[],
-      limit: number,
-      leaseMs: number,
-    ): Promise<Delivery[]> {
-      if (consumers.length === 0) return [];
-      const rows = await query<{
-        consumer: string;
-        event: OutboxEvent;
-        attempts: number;
-        failing_for_ms: number;
-      }>(
-        db,
-        sql`UPDATE event_deliveries d SET next_attempt_at = now() + ${`${leaseMs} milliseconds`}::interval
-            FROM (SELECT consumer, event_id FROM event_deliveries
-                  WHERE status = 'PENDING' AND next_attempt_at <= now()
-                    AND consumer IN (${sql.join(
-                      consumers.map((consumer) => sql`${consumer}`),
-                      sql`, `,
-                    )})
-                  ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) due
-            WHERE d.consumer = due.consumer AND d.event_id = due.event_id
-            RETURNING d.consumer, d.event, d.attempts,
-              (extract(epoch FROM now() - coalesce(d.failing_since, now())) * 1000)::float8 AS failing_for_ms`,
-      );
-      return rows.map((row) => ({
-        consumer: row.consumer,
-        event: row.event,
-        attempts: row.attempts,
-        failingForMs: row.failing_for_ms,
-      }));
-    },
-
-    /** The effect is done: kept as DELIVERED (purged after the retention period). */
-    async succeeded(delivery: Delivery): Promise<void> {
-      await query(
-        db,
-        sql`UPDATE event_deliveries SET status = 'DELIVERED', attempts = attempts + 1, updated_at = now()
-            WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
-      );
-    },
-
-    /**
-     * Counts a failed attempt: due again after the step's delay, or DEAD. The first failure
-     * starts the retry horizon.
-     */
-    async failed(delivery: Delivery, error: unknown, next: NextStep): Promise<void> {
-      await query(
-        db,
-        sql`UPDATE event_deliveries
-            SET attempts = attempts + 1, last_error = ${errorText(error)}, updated_at = now(),
-                failing_since = coalesce(failing_since, now()),
-                status = ${next.dead ? 'DEAD' : 'PENDING'},
-                next_attempt_at = now() + ${`${next.dead ? 0 : next.delayMs} milliseconds`}::interval
-            WHERE consumer = ${delivery.consumer} AND event_id = ${delivery.event.eventId} AND status = 'PENDING'`,
-      );
-    },
-
-    async listDead(limit: number): Promise<DeadLetter[]> {
-      const rows = await query<{
-        consumer: string;
-        event_id: string;
-        event: OutboxEvent;
-        attempts: number;
-        last_error: string | null;
-        replays: number;
-        updated_at: Date;
-      }>(
-        db,
-        sql`SELECT consumer, event_id, event, attempts, last_error, replays, updated_at FROM event_deliveries
-            WHERE status = 'DEAD' ORDER BY updated_at DESC LIMIT ${limit}`,
-      );
-      return rows.map((row) => ({
-        consumer: row.consumer,
-        eventId: row.event_id,
-        eventType: row.event.type,
-        event: row.event,
-        attempts: row.attempts,
-        lastError: row.last_error,
-        replays: row.replays,
-        deadSince: row.updated_at.toISOString(),
-      }));
-    },
-
-    /**
-     * Puts a dead letter back in the retry queue with fresh attempts and a fresh retry horizon,
-     * recorded in the audit log in the same transaction (who, and the letter before and after).
-     * Replaying what is not dead (never was, or already replayed and pending) changes nothing:
-     * false.
-     */
-    replay(consumer: string, eventId: string, context: AuditContext): Promise<boolean> {
-      return transaction(db, async (tx) => {
-        const row = await queryOne<{
-          attempts: number;
-          replays: number;
-          last_error: string | null;
-        }>(
-          tx,
-          sql`UPDATE event_deliveries d SET status = 'PENDING', attempts = 0, next_attempt_at = now(),
-                failing_since = NULL, replays = d.replays + 1, updated_at = now()
-              FROM (SELECT attempts, replays, last_error FROM event_deliveries
-                    WHERE consumer = ${consumer} AND event_id = ${eventId} FOR UPDATE) before
-              WHERE d.consumer = ${consumer} AND d.event_id = ${eventId} AND d.status = 'DEAD'
-              RETURNING before.attempts, before.replays, before.last_error`,
-        );
-        if (!row) return false;
-        await audit.appendIn(tx, {
-          ...context,
-          action: 'dead-letter.replay',
-          outcome: 'SUCCESS',
-          code: null,
-          targetType: 'dead-letter',
-          targetId: `${consumer}/${eventId}`,
-          before: {
-            status: 'DEAD',
-            attempts: row.attempts,
-            replays: row.replays,
-            lastError: row.last_error,
-          },
-          after: { status: 'PENDING', attempts: 0, replays: row.replays + 1 },
-        });
-        return true;
-      });
-    },
-
-    async countByStatus(): Promise<{ pending: number; dead: number }> {
-      const row = await queryOne<{ pending: number; dead: number }>(
-        db,
-        sql`SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
-                   count(*) FILTER (WHERE status = 'DEAD')::int AS dead FROM event_deliveries`,
-      );
-      return row ?? { pending: 0, dead: 0 };
-    },
-  };
+export interface DeliveriesStore {
+  /**
+   * Records work a consumer owes an event, due after `delayMs`. The record is the claim of the
+   * effect, written before it is performed: the same (consumer, event) is recorded once, so
+   * copies of an event delivered at the same time, or published again after it was delivered,
+   * add nothing. A record of failed attempts starts its retry horizon now.
+   */
+  schedule(
+    consumer: string,
+    event: OutboxEvent,
+    options: { delayMs: number; error?: unknown; attempts: number },
+  ): Promise<void>;
+  /**
+   * Takes up to `limit` due pending deliveries of the named consumers and leases them for
+   * `leaseMs`, so instances never work on the same one at once and a crashed worker's come back
+   * after the lease. Only the caller's consumers: an instance configured without one (no
+   * DATA_PLATFORM_URL) leaves that consumer's deliveries to the instances that have it.
+   */
+  claimDue(consumers: readonly string[], limit: number, leaseMs: number): Promise<Delivery[]>;
+  /** The effect is done: kept as DELIVERED (purged after the retention period). */
+  succeeded(delivery: Delivery): Promise<void>;
+  /** Counts a failed attempt: due again after the step's delay, or DEAD. The first failure starts the retry horizon. */
+  failed(delivery: Delivery, error: unknown, next: NextStep): Promise<void>;
+  /** Newest first. */
+  listDead(limit: number): Promise<DeadLetter[]>;
+  /**
+   * Puts a dead letter back in the retry queue with fresh attempts and a fresh retry horizon,
+   * recorded in the audit log in the same transaction (who, and the letter before and after).
+   * Replaying what is not dead (never was, or already replayed and pending) changes nothing:
+   * false.
+   */
+  replay(consumer: string, eventId: string, context: AuditContext): Promise<boolean>;
+  countByStatus(): Promise<{ pending: number; dead: number }>;
 }
-
-export type DeliveriesStore = ReturnType<typeof createDeliveriesStore>;
