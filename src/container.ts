@@ -37,6 +37,8 @@ import { createPostgresReservationStore } from './modules/reservations/reservati
 import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
+import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
+import { createRooms } from './container.rooms.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
 import {
   createCatalogueService,
@@ -68,6 +70,9 @@ export interface Container {
   concerts: ConcertService;
   balance: BalanceService;
   admission: Admission;
+  /** Operators' waiting rooms, and this instance's copy of their settings. */
+  rooms: RoomService;
+  roomDirectory: RoomDirectory;
   relay: OutboxRelay;
   deliveries: DeliveriesStore;
   bus: EventBus;
@@ -141,6 +146,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
         })
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
+  const { directory: roomDirectory, service: rooms } = createRooms(config, database, logger);
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
@@ -152,6 +158,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     keyPrefix: config.REDIS_KEY_PREFIX,
     // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
     testClock: config.NODE_ENV === 'test',
+    rooms: roomDirectory,
   };
   const streamQueue =
     config.QUEUE_BACKEND === 'stream' && redis
@@ -195,6 +202,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
     logger,
     positionsChanged: () => live.wake(),
+    rooms: roomDirectory,
+    seatsLeft: (concertId) => rooms.seatsLeft(concertId),
   });
   const ranking = redis
     ? createRankingMirror(redis, {
@@ -256,6 +265,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     ...(streamQueue ? [streamQueue.worker] : []),
     // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
     ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
+    // The rooms' settings, reloaded every second; started before admission uses them.
+    roomDirectory,
     admission,
     live,
     createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
@@ -312,6 +323,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
       store: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
     }),
     admission,
+    rooms,
+    roomDirectory,
     relay,
     deliveries,
     // Started in this order, stopped in reverse: consumers listen before the relay publishes,

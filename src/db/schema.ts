@@ -14,3 +14,4 @@ export * from './schema/ranking.js';
 export * from './schema/idempotency.js';
 export * from './schema/venues.js';
 export * from './schema/audit.js';
+export * from './schema/rooms.js';

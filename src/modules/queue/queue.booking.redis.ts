@@ -1,3 +1,4 @@
+import { inWrongRoom } from './queue.rooms.postgres.js';
 import { accessError, liveRefusal } from './queue.rules.js';
 import type { BookingTokens, VerifiedToken } from './queue.booking.js';
 import type { RedisQueueStore } from './queue.store.redis.js';
@@ -22,14 +23,15 @@ export function createRedisBookingTokens(
 ): BookingTokens {
   const idleMs = options.idleSeconds * 1000;
   return {
-    open(_tx, record, action) {
+    open(tx, record, action) {
       return {
         live: () => liveRefusal(record.state, record.now, idleMs),
-        verify(concertId) {
+        async verify(concertId) {
           const refusal = accessError(record.state, record.now, idleMs, action, concertId);
-          return Promise.resolve(
-            refusal === null ? { ok: true, value: unchanged } : { ok: false, refusal },
-          );
+          if (refusal !== null) return { ok: false, refusal };
+          if (await inWrongRoom(tx, record, concertId))
+            return { ok: false, refusal: 'QUEUE_TOKEN_WRONG_ROOM' };
+          return { ok: true, value: unchanged };
         },
       };
     },
