@@ -2,7 +2,7 @@ import type { SSEReplyInterface } from '@fastify/sse';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { id, ok, responses, successEnvelope } from '../../shared/http.js';
+import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
 import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
@@ -68,6 +68,11 @@ export function queueRoutes(
     '/token',
     {
       config: { rateLimitGroup: 'queue' },
+      // No body (the seed's join) is the house room: validated as an empty object.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       schema: {
         tags,
         summary: 'Join the waiting room (or get your place back)',
@@ -95,7 +100,7 @@ export function queueRoutes(
             schema: successEnvelope(tokenSchema, tokenExample),
             description: 'Your token and place.',
           },
-          [...guards.user.errors, 'INVALID_REQUEST', 'ROOM_NOT_FOUND', 'ROOM_CLOSED'],
+          [...guards.user.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'ROOM_CLOSED'],
         ),
       },
     },
