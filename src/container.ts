@@ -14,6 +14,7 @@ import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
 import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
+import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
@@ -173,7 +174,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
     redisQueueStore ?? createPostgresQueueStore(database, queueOptions);
   // The booking transactions' view of the caller's token: where the waiting room keeps it.
   const bookingTokens: BookingTokens = redisQueueStore
-    ? createRedisBookingTokens(redisQueueStore, { idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS })
+    ? createRedisBookingTokens(redisQueueStore, {
+        idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+        wrongRoom: inWrongRoom,
+      })
     : createPostgresBookingTokens({ idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS });
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,

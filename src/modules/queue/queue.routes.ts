@@ -70,7 +70,7 @@ export function queueRoutes(
       config: { rateLimitGroup: 'queue' },
       // No body (the seed's join) is the house room: validated as an empty object.
       preValidation: (request, _reply, done) => {
-        request.body ??= {};
+        if ((request.body as unknown) === undefined) request.body = {};
         done();
       },
       schema: {
