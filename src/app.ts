@@ -24,6 +24,7 @@ import { concertRoutes } from './modules/concerts/concerts.routes.js';
 import { catalogueRoutes } from './modules/concerts/catalogue.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
+import { roomRoutes } from './modules/rooms/rooms.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import {
   adminReservationRoutes,
@@ -64,6 +65,8 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   const { deliveries } = container;
   await app.register(adminRoutes, { prefix: '/admin', deliveries, audit, guards });
   await app.register(venueRoutes, { prefix: '/admin/venues', venues, audit, guards });
+  const { rooms } = container;
+  await app.register(roomRoutes, { prefix: '/admin/rooms', rooms, audit, guards });
   const { catalogue } = container;
   await app.register(catalogueRoutes, { prefix: '/admin/concerts', catalogue, audit, guards });
   await app.register(auditRoutes, { prefix: '/admin/audit', audit, guards });

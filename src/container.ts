@@ -14,6 +14,7 @@ import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
 import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
+import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
@@ -38,6 +39,8 @@ import { createPostgresReservationStore } from './modules/reservations/reservati
 import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
+import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
+import { createRooms } from './container.rooms.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
 import {
   createCatalogueService,
@@ -69,6 +72,9 @@ export interface Container {
   concerts: ConcertService;
   balance: BalanceService;
   admission: Admission;
+  /** Operators' waiting rooms, and this instance's copy of their settings. */
+  rooms: RoomService;
+  roomDirectory: RoomDirectory;
   relay: OutboxRelay;
   deliveries: DeliveriesStore;
   bus: EventBus;
@@ -142,6 +148,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
         })
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
+  const { directory: roomDirectory, service: rooms } = createRooms(config, database, logger);
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
@@ -153,6 +160,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     keyPrefix: config.REDIS_KEY_PREFIX,
     // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
     testClock: config.NODE_ENV === 'test',
+    rooms: roomDirectory,
   };
   const streamQueue =
     config.QUEUE_BACKEND === 'stream' && redis
@@ -167,7 +175,10 @@ export function createContainer(config: Config, database: Database, logger: Logg
     redisQueueStore ?? createPostgresQueueStore(database, queueOptions);
   // The booking transactions' view of the caller's token: where the waiting room keeps it.
   const bookingTokens: BookingTokens = redisQueueStore
-    ? createRedisBookingTokens(redisQueueStore, { idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS })
+    ? createRedisBookingTokens(redisQueueStore, {
+        idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+        wrongRoom: inWrongRoom,
+      })
     : createPostgresBookingTokens({ idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS });
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
@@ -196,6 +207,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
     logger,
     positionsChanged: () => live.wake(),
+    rooms: roomDirectory,
+    seatsLeft: (concertId) => rooms.seatsLeft(concertId),
   });
   const ranking = redis
     ? createRankingMirror(redis, {
@@ -257,6 +270,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     ...(streamQueue ? [streamQueue.worker] : []),
     // Redis keeps nothing across a restart here: rebuild a lost ranking before serving.
     ...(ranking ? [{ start: () => ranking.ensure(), stop: () => Promise.resolve() }] : []),
+    // The rooms' settings, reloaded every second; started before admission uses them.
+    roomDirectory,
     admission,
     live,
     createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
@@ -313,6 +328,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
       store: createPostgresBalanceStore(database, { maxBalance: config.MAX_BALANCE }),
     }),
     admission,
+    rooms,
+    roomDirectory,
     relay,
     deliveries,
     // Started in this order, stopped in reverse: consumers listen before the relay publishes,

@@ -23,6 +23,12 @@ export const saleSettings = {
     60_000,
     'Period of the admission worker (expiry + refill); freed slots also refill at once on this instance.',
   ),
+  ROOM_RELOAD_INTERVAL_MS: int(
+    500,
+    50,
+    1_000,
+    'How often each instance reloads the rooms whose settings changed (docs/rooms.md); at most 1 s, so a change is in effect everywhere within a second.',
+  ),
   MAX_CHARGE_AMOUNT: int(10_000_000, 1, 1_000_000_000_000, 'Largest single charge, in won.'),
   MAX_BALANCE: int(
     1_000_000_000_000,

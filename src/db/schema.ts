@@ -15,3 +15,4 @@ export * from './schema/idempotency.js';
 export * from './schema/venues.js';
 export * from './schema/audit.js';
 export * from './schema/pow.js';
+export * from './schema/rooms.js';

@@ -57,6 +57,11 @@ export interface QueueKeys {
   unlogged: string;
   /** PUB/SUB channel (stream backend only), not a key: the views of tokens just applied. */
   applied: string;
+  /**
+   * HASH: the room's admission-rate allowance (a token bucket: `a` admissions allowed as of
+   * `at` ms), read and spent by the admission script only.
+   */
+  allowance: string;
 }
 
 /** The keys of one queue, in the order every queue script receives them as KEYS[1..10]. */
@@ -71,6 +76,7 @@ export const queueKeyOrder = [
   'clock',
   'admissions',
   'pending',
+  'allowance',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 /**
@@ -89,7 +95,19 @@ export interface EventKeys {
 
 export interface RedisKeys {
   prefix: string;
+  /** The house room's waiting room (every concert without a room of its own). */
   queue: QueueKeys;
+  /**
+   * The waiting room of room `roomId` (a concert's id; 0 is the house room, {@link queue}): the
+   * same keys under the hash tag `{<prefix>:room:<id>}`, so one room is one cluster slot and
+   * different rooms spread over the cluster (docs/rooms.md).
+   */
+  room: (roomId: number) => QueueKeys;
+  /**
+   * ZSET: rooms (not the house room) that may have work for admission, scored by their last join
+   * (ms, Redis clock); admission drops a room it found empty unless a join came since.
+   */
+  roomsWithWork: string;
   events: EventKeys;
   /**
    * ZSET: confirmed reservations per concert (member = concert id, score = count), a mirror of
@@ -126,24 +144,28 @@ export interface RedisKeys {
 export function redisKeys(prefix: string): RedisKeys {
   if (!new RegExp(KEY_PREFIX_PATTERN).test(prefix))
     throw new Error(`Invalid Redis key prefix ${JSON.stringify(prefix)}`);
-  const queue = `{${prefix}:queue}`;
+  const queueKeys = (queue: string): QueueKeys => ({
+    seq: `${queue}:seq`,
+    waiting: `${queue}:waiting`,
+    active: `${queue}:active`,
+    idle: `${queue}:idle`,
+    expired: `${queue}:expired`,
+    tokens: `${queue}:tokens`,
+    users: `${queue}:users`,
+    clock: `${queue}:test-clock-offset-ms`,
+    admissions: `${queue}:admissions`,
+    pending: `${queue}:pending`,
+    unlogged: `${queue}:unlogged`,
+    applied: `${queue}:applied`,
+    allowance: `${queue}:allowance`,
+  });
+  const house = queueKeys(`{${prefix}:queue}`);
   const events = `{${prefix}:events}`;
   return {
     prefix,
-    queue: {
-      seq: `${queue}:seq`,
-      waiting: `${queue}:waiting`,
-      active: `${queue}:active`,
-      idle: `${queue}:idle`,
-      expired: `${queue}:expired`,
-      tokens: `${queue}:tokens`,
-      users: `${queue}:users`,
-      clock: `${queue}:test-clock-offset-ms`,
-      admissions: `${queue}:admissions`,
-      pending: `${queue}:pending`,
-      unlogged: `${queue}:unlogged`,
-      applied: `${queue}:applied`,
-    },
+    queue: house,
+    room: (roomId) => (roomId === 0 ? house : queueKeys(`{${prefix}:room:${roomId}}`)),
+    roomsWithWork: `{${prefix}:rooms}:work`,
     ranking: `{${prefix}:ranking}:confirmed`,
     seatGate: (concertId, seatId) => `{${prefix}:lock:seat:${concertId}:${seatId}}`,
     seatGateDecision: (concertId, seatId, attempt) =>

@@ -48,7 +48,18 @@ export const errorCatalog = {
     status: 403,
     description: 'Client-Id names a different user than the token.',
   },
+  QUEUE_TOKEN_WRONG_ROOM: {
+    status: 403,
+    description:
+      "The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).",
+  },
   CONCERT_NOT_FOUND: { status: 404, description: 'No concert has this id.' },
+  ROOM_NOT_FOUND: { status: 404, description: 'The concert has no waiting room of its own.' },
+  ROOM_EXISTS: { status: 409, description: 'The concert already has a waiting room.' },
+  ROOM_CLOSED: {
+    status: 409,
+    description: 'The waiting room is closed to new joins (tokens in line keep their places).',
+  },
   SEAT_NOT_FOUND: { status: 404, description: 'No seat has this id (in this concert).' },
   HOLD_NOT_FOUND: { status: 404, description: 'You hold no seat here to release.' },
   CONCERT_ENDED: {

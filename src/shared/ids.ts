@@ -20,7 +20,21 @@ export const newQueueToken = (): string => {
   return token;
 };
 
-export const QUEUE_TOKEN_PATTERN = '^[A-Za-z0-9_-]{32}$';
+/**
+ * A house-room token is the 32 characters; a room's token is its concert id, a dot, then those
+ * (so any instance knows a token's room without a lookup: docs/rooms.md).
+ */
+export const QUEUE_TOKEN_PATTERN = '^([1-9][0-9]{0,15}\\.)?[A-Za-z0-9_-]{32}$';
+
+/** A new token of the room `roomId` (0: the house room). */
+export const newRoomToken = (roomId: number): string =>
+  roomId === 0 ? newQueueToken() : `${roomId}.${newQueueToken()}`;
+
+/** The room of a token: the concert id before its dot, 0 (the house room) without one. */
+export const roomOfToken = (token: string): number => {
+  const dot = token.indexOf('.');
+  return dot < 0 ? 0 : Number(token.slice(0, dot));
+};
 
 /** A positive decimal integer without sign or leading zero, at most 2^53 - 1 (checked on parse). */
 export const CLIENT_ID_PATTERN = '^[1-9][0-9]{0,15}$';

@@ -80,6 +80,10 @@ const addedOperations = [
   'POST /api/v1/admin/concerts/{concertId}/cancel',
   'GET /api/v1/admin/concerts/{concertId}/cancel',
   'GET /api/v1/admin/concerts/{concertId}/report',
+  'POST /api/v1/admin/rooms',
+  'GET /api/v1/admin/rooms/{concertId}',
+  'PATCH /api/v1/admin/rooms/{concertId}',
+  'GET /api/v1/queue/rooms/{concertId}',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -99,7 +103,32 @@ const queueGuard: ErrorCode[] = [
  * the stores it calls); every one must be documented under its status.
  */
 const producibleErrors: Record<string, ErrorCode[]> = {
-  'POST /api/v1/queue/token': ['CLIENT_ID_REQUIRED', 'CLIENT_ID_INVALID', 'SERVICE_UNAVAILABLE'],
+  'POST /api/v1/queue/token': [
+    'CLIENT_ID_REQUIRED',
+    'CLIENT_ID_INVALID',
+    'SERVICE_UNAVAILABLE',
+    'INVALID_REQUEST',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'ROOM_NOT_FOUND',
+    'ROOM_CLOSED',
+  ],
+  'POST /api/v1/admin/rooms': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'CONCERT_NOT_FOUND',
+    'ROOM_EXISTS',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  'GET /api/v1/admin/rooms/{concertId}': [...adminGuard, 'INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+  'PATCH /api/v1/admin/rooms/{concertId}': [
+    ...adminGuard,
+    'INVALID_REQUEST',
+    'ROOM_NOT_FOUND',
+    'PAYLOAD_TOO_LARGE',
+  ],
+  'GET /api/v1/queue/rooms/{concertId}': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/token': [
     'QUEUE_TOKEN_REQUIRED',
     'QUEUE_TOKEN_INVALID',
@@ -130,6 +159,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
   ],
   'POST /api/v1/reservations/concerts/{concertId}/seats/hold': [
     ...queueGuard,
+    'QUEUE_TOKEN_WRONG_ROOM',
     'INVALID_REQUEST',
     'CONCERT_NOT_FOUND',
     'SEAT_NOT_FOUND',
@@ -144,11 +174,13 @@ const producibleErrors: Record<string, ErrorCode[]> = {
   ],
   'DELETE /api/v1/reservations/concerts/{concertId}/seats/hold': [
     ...queueGuard,
+    'QUEUE_TOKEN_WRONG_ROOM',
     'INVALID_REQUEST',
     'HOLD_NOT_FOUND',
   ],
   'POST /api/v1/reservations': [
     ...queueGuard,
+    'QUEUE_TOKEN_WRONG_ROOM',
     'INVALID_REQUEST',
     'SEAT_NOT_FOUND',
     'HOLD_REQUIRED',
@@ -418,11 +450,14 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     const withBody = operationsOf(document).filter(([, operation]) => operation.requestBody);
     expect(withBody.map(([name]) => name).sort()).toEqual([
       'PATCH /api/v1/admin/concerts/{concertId}',
+      'PATCH /api/v1/admin/rooms/{concertId}',
       'PATCH /api/v1/admin/venues/{venueId}',
       'POST /api/v1/admin/concerts',
       'POST /api/v1/admin/concerts/{concertId}/cancel',
+      'POST /api/v1/admin/rooms',
       'POST /api/v1/admin/venues',
       'POST /api/v1/balance/charge',
+      'POST /api/v1/queue/token',
       'POST /api/v1/reservations',
       'POST /api/v1/reservations/concerts/{concertId}/seats/hold',
     ]);
@@ -489,6 +524,9 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
       'POST /api/v1/admin/concerts/{concertId}/cancel',
       'GET /api/v1/admin/concerts/{concertId}/cancel',
       'GET /api/v1/admin/concerts/{concertId}/report',
+      'POST /api/v1/admin/rooms',
+      'GET /api/v1/admin/rooms/{concertId}',
+      'PATCH /api/v1/admin/rooms/{concertId}',
     ];
     for (const [name, operation] of operationsOf(document)) {
       const parameters = operation.parameters ?? [];

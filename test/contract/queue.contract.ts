@@ -1,11 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { accessError, effectiveStatus } from '../../src/modules/queue/queue.rules.js';
 import type { QueueStore, TokenRecord, TokenView } from '../../src/modules/queue/queue.store.js';
+import type { RoomSettings } from '../../src/modules/rooms/rooms.store.js';
+import { queueRoomsContract } from './queue.rooms.contract.js';
 
 export interface QueueContractOptions {
   maxActive: number;
   activeTtlSeconds: number;
   idleSeconds: number;
+  /** The rooms' settings as the stores' instance knows them (the room directory). */
+  rooms: { settings(roomId: number): RoomSettings | undefined };
 }
 
 /** A fresh, empty waiting room on one backend, and the means to drive it like the service does. */
@@ -21,6 +25,8 @@ export interface QueueHarness {
    */
   holdTaken(record: TokenRecord, holdExpiresAt: Date, concertId: number): Promise<void>;
   holdReleased(record: TokenRecord): Promise<void>;
+  /** Makes rooms known where the backend reads them (the rooms table for postgres). */
+  saveRooms(rooms: RoomSettings[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,11 +47,14 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{32}$/;
  */
 export function queueStoreContract(open: OpenQueueHarness): void {
   const harnesses: QueueHarness[] = [];
+  const rooms = new Map<number, RoomSettings>();
   const fresh = async (options: Partial<QueueContractOptions> = {}) => {
+    rooms.clear();
     const harness = await open({
       maxActive: 2,
       activeTtlSeconds: 60,
       idleSeconds: 100,
+      rooms: { settings: (roomId) => (roomId === 0 ? undefined : rooms.get(roomId)) },
       ...options,
     });
     harnesses.push(harness);
@@ -415,5 +424,9 @@ export function queueStoreContract(open: OpenQueueHarness): void {
       await store.admit();
       expect(await status(store, next.token)).toEqual(['ACTIVE', 0]);
     });
+  });
+
+  describe('rooms', () => {
+    queueRoomsContract(fresh, rooms);
   });
 }

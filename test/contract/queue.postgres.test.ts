@@ -17,7 +17,7 @@ describeWithPostgres('queue store contract: postgres backend', () => {
   });
 
   queueStoreContract(async (options) => {
-    await db.pool.query('TRUNCATE queue_tokens');
+    await db.pool.query('TRUNCATE queue_tokens, rooms');
     const opened: Database[] = [];
     const open = () => {
       const database = openDatabase({
@@ -48,6 +48,27 @@ describeWithPostgres('queue store contract: postgres backend', () => {
           const verified = await tokens.open(tx, record, 'release').verify(concertId);
           if (verified.ok) await verified.value.endHoldExtension();
         }),
+      // The rooms table (and each room's concert) is where this backend reads room settings.
+      async saveRooms(rooms) {
+        const rows = JSON.stringify(
+          rooms.map((room) => ({
+            id: room.roomId,
+            max_active: room.maxActive,
+            rate: room.admissionPerMinute,
+            state: room.state,
+          })),
+        );
+        await db.pool.query(
+          `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, max_active int, rate int, state text)),
+             c AS (INSERT INTO concerts (id, title, venue, show_datetime)
+                   SELECT id, 'Room ' || id, 'Hall', now() + interval '30 days' FROM r ON CONFLICT (id) DO NOTHING)
+           INSERT INTO rooms (concert_id, max_active, admission_per_minute, state)
+           SELECT id, max_active, rate, state FROM r
+           ON CONFLICT (concert_id) DO UPDATE SET max_active = excluded.max_active,
+             admission_per_minute = excluded.admission_per_minute, state = excluded.state`,
+          [rows],
+        );
+      },
       async close() {
         for (const each of opened) await each.close();
       },

@@ -32,6 +32,8 @@ describeWithRedis('queue store contract: redis backend', () => {
       holdTaken: (record, holdExpiresAt, concertId) =>
         tokens.holdTaken(record, holdExpiresAt, concertId),
       holdReleased: (record) => tokens.holdReleased(record),
+      // Room settings come from options.rooms (the instance's copy), nothing to store.
+      saveRooms: () => Promise.resolve(),
       async close() {
         await deletePrefix(client!, prefix);
         for (const each of clients) await closeRedis(each);

@@ -30,6 +30,8 @@ describeWithRedis('queue store contract: stream backend', () => {
         holdTaken: (record, holdExpiresAt, concertId) =>
           tokens.holdTaken(record, holdExpiresAt, concertId),
         holdReleased: (record) => tokens.holdReleased(record),
+        // Room settings come from options.rooms (the instance's copy), nothing to store.
+        saveRooms: () => Promise.resolve(),
         close: () => room.close(),
       };
     });

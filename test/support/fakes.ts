@@ -16,6 +16,7 @@ export function tokenRecord(state: Partial<TokenState> = {}, userId = 7): TokenR
   return {
     token: `token-of-${userId}`,
     userId,
+    roomId: 0,
     now: NOW,
     state: {
       status: 'ACTIVE',

@@ -6,6 +6,7 @@ import { createAdmission } from '../../src/modules/queue/queue.admission.js';
 const waitingAt = (position: number): TokenView => ({
   token: `t${position}`,
   userId: position,
+  roomId: 0,
   status: 'WAITING',
   position,
   expiresAt: null,

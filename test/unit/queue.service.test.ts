@@ -10,6 +10,7 @@ const IDLE_SECONDS = 100;
 const view = (status: TokenView['status'], position: number): TokenView => ({
   token: 'token-of-7',
   userId: 7,
+  roomId: 0,
   status,
   position,
   expiresAt: later(60),
@@ -24,6 +25,7 @@ function setUp(admitsAtOnce = false) {
     find: vi.fn<QueueStore['find']>(),
     expire: vi.fn<QueueStore['expire']>(),
     admit: vi.fn<QueueStore['admit']>(),
+    roomStats: vi.fn<QueueStore['roomStats']>(),
   };
   const tokens = {
     holdTaken: vi.fn(() => Promise.resolve()),
@@ -46,6 +48,8 @@ function setUp(admitsAtOnce = false) {
     idleSeconds: IDLE_SECONDS,
     logger,
     positionsChanged,
+    rooms: { lookup: () => Promise.resolve(undefined) },
+    seatsLeft: () => Promise.resolve(0),
   });
   return { service, store, tokens, admission, releaseHolds, logger, positionsChanged };
 }

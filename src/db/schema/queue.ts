@@ -4,8 +4,8 @@ import {
   bigserial,
   check,
   index,
-  integer,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
@@ -18,6 +18,9 @@ export const queueTokens = pgTable(
     // Place in arrival order, gapless: taken from queue_counter in the joining statement (see
     // queue_counter). Null only for rows older than the column.
     arrival: bigint('arrival', { mode: 'number' }),
+    // The room (docs/rooms.md): its concert's id, 0 for the house room. Arrivals, positions, the
+    // active count and the one live token per user are per room.
+    roomId: id('room_id').notNull().default(0),
     token: text('token').notNull(),
     userId: id('user_id').notNull(),
     status: text('status', { enum: ['WAITING', 'ACTIVE', 'EXPIRED'] }).notNull(),
@@ -39,19 +42,19 @@ export const queueTokens = pgTable(
     ),
     // Every queue-protected request looks its token up by value.
     uniqueIndex('queue_tokens_token_key').on(t.token),
-    // One live token per user: concurrent joins of one user converge on one row, and re-entry
-    // finds it by user id.
+    // One live token per user and room: concurrent joins of one user converge on one row, and
+    // re-entry finds it by user id.
     uniqueIndex('queue_tokens_live_user_key')
-      .on(t.userId)
+      .on(t.roomId, t.userId)
       .where(sql`${t.status} IN ('WAITING', 'ACTIVE')`),
     // Head of the line: admission takes the lowest arrivals, a position starts from the lowest.
     index('queue_tokens_waiting_arrival_idx')
-      .on(t.arrival)
+      .on(t.roomId, t.arrival)
       .where(sql`${t.status} = 'WAITING'`),
     // Tokens that left the line without being admitted: a position subtracts those between the
     // head and itself (a handful), instead of counting everyone ahead.
     index('queue_tokens_departed_arrival_idx')
-      .on(t.arrival)
+      .on(t.roomId, t.arrival)
       .where(sql`${t.status} = 'EXPIRED' AND ${t.activatedAt} IS NULL`),
     // Idle WAITING tokens for the expiry sweep.
     index('queue_tokens_waiting_seen_idx')
@@ -60,6 +63,10 @@ export const queueTokens = pgTable(
     // ACTIVE tokens: the active count (at most MAX_ACTIVE rows) and the expiry sweep.
     index('queue_tokens_active_expiry_idx')
       .on(t.expiresAt)
+      .where(sql`${t.status} = 'ACTIVE'`),
+    // The active count of one room.
+    index('queue_tokens_active_room_idx')
+      .on(t.roomId)
       .where(sql`${t.status} = 'ACTIVE'`),
     // Purge of old EXPIRED rows.
     index('queue_tokens_expired_at_idx')
@@ -76,7 +83,8 @@ export const queueTokens = pgTable(
  * my arrival − head arrival + 1 − (departed and skipped numbers in between).
  */
 export const queueCounter = pgTable('queue_counter', {
-  id: integer('id').primaryKey(),
+  // 1 for the house room (as before rooms), the room's concert id + 1 for a room.
+  id: id('id').primaryKey(),
   lastArrival: bigint('last_arrival', { mode: 'number' }).notNull(),
 });
 
@@ -84,9 +92,14 @@ export const queueCounter = pgTable('queue_counter', {
  * Arrival numbers a join took but did not use (the user turned out to have a live token): the
  * line skips them like departures.
  */
-export const queueSkippedArrivals = pgTable('queue_skipped_arrivals', {
-  arrival: bigint('arrival', { mode: 'number' }).primaryKey(),
-});
+export const queueSkippedArrivals = pgTable(
+  'queue_skipped_arrivals',
+  {
+    roomId: id('room_id').notNull().default(0),
+    arrival: bigint('arrival', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.arrival] })],
+);
 
 /**
  * Queue tokens that paid: the payment inserts its token here in its own transaction, so a second

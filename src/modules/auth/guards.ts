@@ -51,7 +51,12 @@ export function createGuards(auth: Auth, queue: Pick<QueueService, 'authenticate
     queue: {
       headers: auth.tokenHeaders,
       security: auth.tokenSecurity,
-      errors: [...lookupErrors, 'QUEUE_TOKEN_NOT_ACTIVE', 'QUEUE_TOKEN_EXPIRED'] as ErrorCode[],
+      errors: [
+        ...lookupErrors,
+        'QUEUE_TOKEN_NOT_ACTIVE',
+        'QUEUE_TOKEN_EXPIRED',
+        'QUEUE_TOKEN_WRONG_ROOM',
+      ] as ErrorCode[],
     },
     /**
      * Operator endpoints: an admin JWT (AUTH_MODE=jwt) or the operator key (client-id). As a

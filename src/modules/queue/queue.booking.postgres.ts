@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { query, queryOne } from '../../db/sql.js';
 import { accessError, liveRefusal } from './queue.rules.js';
+import { inWrongRoom } from './queue.rooms.postgres.js';
 import { tokenColumns, toRecord, type TokenRow } from './queue.rows.postgres.js';
 import type { BookingTokens, VerifiedToken } from './queue.booking.js';
 
@@ -26,6 +27,8 @@ export function createPostgresBookingTokens(options: { idleSeconds: number }): B
             { prepared: true },
           );
           if (!row) return { ok: false, refusal: 'TOKEN_GONE' };
+          if (await inWrongRoom(tx, record, concertId))
+            return { ok: false, refusal: 'QUEUE_TOKEN_WRONG_ROOM' };
           const current = toRecord(row);
           const refusal = accessError(current.state, current.now, idleMs, action, concertId);
           if (refusal !== null) return { ok: false, refusal };

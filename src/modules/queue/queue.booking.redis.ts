@@ -1,5 +1,7 @@
+import type { Executor } from '../../db/client.js';
 import { accessError, liveRefusal } from './queue.rules.js';
 import type { BookingTokens, VerifiedToken } from './queue.booking.js';
+import type { TokenRecord } from './queue.store.js';
 import type { RedisQueueStore } from './queue.store.redis.js';
 
 /** Inside the booking transaction a Redis token changes nothing: it changes after the commit. */
@@ -18,18 +20,26 @@ const unchanged: VerifiedToken = {
  */
 export function createRedisBookingTokens(
   room: Pick<RedisQueueStore, 'holdTaken' | 'holdReleased' | 'expire'>,
-  options: { idleSeconds: number },
+  options: {
+    idleSeconds: number;
+    /**
+     * Whether the token is for another room than the concert's, inside the booking transaction
+     * (queue.rooms.postgres.ts: inWrongRoom); without it every room is the token's.
+     */
+    wrongRoom?: (tx: Executor, record: TokenRecord, concertId: number) => Promise<boolean>;
+  },
 ): BookingTokens {
   const idleMs = options.idleSeconds * 1000;
   return {
-    open(_tx, record, action) {
+    open(tx, record, action) {
       return {
         live: () => liveRefusal(record.state, record.now, idleMs),
-        verify(concertId) {
+        async verify(concertId) {
           const refusal = accessError(record.state, record.now, idleMs, action, concertId);
-          return Promise.resolve(
-            refusal === null ? { ok: true, value: unchanged } : { ok: false, refusal },
-          );
+          if (refusal !== null) return { ok: false, refusal };
+          if (await options.wrongRoom?.(tx, record, concertId))
+            return { ok: false, refusal: 'QUEUE_TOKEN_WRONG_ROOM' };
+          return { ok: true, value: unchanged };
         },
       };
     },

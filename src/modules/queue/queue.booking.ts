@@ -8,7 +8,9 @@ import type { TokenRecord } from './queue.store.js';
 export type TokenRefusal =
   | AccessRefusal
   /** The token was purged from the waiting room while the request ran. */
-  | 'TOKEN_GONE';
+  | 'TOKEN_GONE'
+  /** The token is for another room than the concert's (docs/rooms.md). */
+  | 'QUEUE_TOKEN_WRONG_ROOM';
 
 /**
  * The caller's queue token inside one booking transaction (a hold, a release, a payment). Access

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
 import { query } from '../../db/sql.js';
-import { newQueueToken } from '../../shared/ids.js';
+import { newRoomToken } from '../../shared/ids.js';
 import {
   lineHead,
   positionOf,
@@ -21,8 +21,12 @@ const JOIN_BATCH_MAX = 500;
  * out to have a live token after all (a concurrent join of theirs) gets none, and a number
  * taken by a conflict is recorded as skipped, so positions stay exact.
  */
-async function joinBatch(db: Executor, userIds: number[]): Promise<void> {
-  const wanted = userIds.map((userId, ord) => ({ ord, user_id: userId, token: newQueueToken() }));
+async function joinBatch(db: Executor, roomId: number, userIds: number[]): Promise<void> {
+  const wanted = userIds.map((userId, ord) => ({
+    ord,
+    user_id: userId,
+    token: newRoomToken(roomId),
+  }));
   await query(
     db,
     sql`WITH wanted AS (
@@ -30,19 +34,21 @@ async function joinBatch(db: Executor, userIds: number[]): Promise<void> {
         fresh AS (
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
           WHERE NOT EXISTS (
-            SELECT 1 FROM queue_tokens q WHERE q.user_id = wanted.user_id AND q.status IN ('WAITING', 'ACTIVE'))),
+            SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
+              AND q.status IN ('WAITING', 'ACTIVE'))),
         counter AS (
-          UPDATE queue_counter SET last_arrival = last_arrival + (SELECT count(*) FROM fresh)
-          WHERE id = 1 AND EXISTS (SELECT 1 FROM fresh)
+          INSERT INTO queue_counter AS c (id, last_arrival)
+          SELECT ${roomId + 1}, count(*) FROM fresh HAVING count(*) > 0
+          ON CONFLICT (id) DO UPDATE SET last_arrival = c.last_arrival + excluded.last_arrival
           RETURNING last_arrival - (SELECT count(*) FROM fresh) AS before),
         numbered AS (SELECT fresh.user_id, fresh.token, counter.before + fresh.n AS arrival FROM fresh, counter),
         joined AS (
-          INSERT INTO queue_tokens (token, user_id, status, arrival)
-          SELECT token, user_id, 'WAITING', arrival FROM numbered
-          ON CONFLICT (user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
+          INSERT INTO queue_tokens (token, room_id, user_id, status, arrival)
+          SELECT token, ${roomId}, user_id, 'WAITING', arrival FROM numbered
+          ON CONFLICT (room_id, user_id) WHERE status IN ('WAITING', 'ACTIVE') DO NOTHING
           RETURNING arrival)
-      INSERT INTO queue_skipped_arrivals (arrival)
-      SELECT arrival FROM numbered WHERE arrival NOT IN (SELECT arrival FROM joined)`,
+      INSERT INTO queue_skipped_arrivals (room_id, arrival)
+      SELECT ${roomId}, arrival FROM numbered WHERE arrival NOT IN (SELECT arrival FROM joined)`,
     { prepared: true },
   );
 }
@@ -50,6 +56,7 @@ async function joinBatch(db: Executor, userIds: number[]): Promise<void> {
 /** The live tokens of `userIds` with their exact positions, in one statement. */
 async function readLive(
   db: Executor,
+  roomId: number,
   userIds: number[],
   idleMs: number,
 ): Promise<Map<number, TokenView>> {
@@ -57,10 +64,11 @@ async function readLive(
     db,
     sql`WITH me AS (
           SELECT ${tokenColumns} FROM queue_tokens
-          WHERE user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
+          WHERE room_id = ${roomId}
+            AND user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
             AND status IN ('WAITING', 'ACTIVE')),
         ${lineHead}
-      SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
+      SELECT me.id, me.room_id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         me.last_seen_at, ${positionOf} AS position, now() AS now
       FROM me, head`,
     { prepared: true },
@@ -77,6 +85,7 @@ async function readLive(
  */
 export function createJoinBatcher(
   db: Executor,
+  roomId: number,
   options: { idleMs: number },
 ): (userId: number) => Promise<TokenView | null> {
   let written: Promise<unknown> = Promise.resolve();
@@ -84,10 +93,10 @@ export function createJoinBatcher(
   const joins = new DataLoader<number, TokenView | null>(
     (userIds) => {
       const unique = [...new Set(userIds)];
-      const joined = joinBatch(db, unique);
+      const joined = joinBatch(db, roomId, unique);
       written = joined.catch(() => undefined);
       return joined
-        .then(() => readLive(db, unique, options.idleMs))
+        .then(() => readLive(db, roomId, unique, options.idleMs))
         .then((views) => userIds.map((userId) => views.get(userId) ?? null));
     },
     {

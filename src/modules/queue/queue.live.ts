@@ -9,10 +9,13 @@ export interface LiveStatus {
   position: number;
   expiresAt: string | null;
   estimatedWaitSeconds: number | null;
+  /** The token's room: its concert, null for the house room. */
+  concertId: number | null;
 }
 
 export function liveStatus(view: TokenView, admissionRate: number): LiveStatus {
   return {
+    concertId: view.roomId === 0 ? null : view.roomId,
     status: view.status,
     position: view.position,
     expiresAt: view.expiresAt?.toISOString() ?? null,
@@ -26,6 +29,7 @@ const GONE: LiveStatus = {
   position: 0,
   expiresAt: null,
   estimatedWaitSeconds: null,
+  concertId: null,
 };
 
 /**
@@ -135,7 +139,9 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
       const followers = byToken.get(token);
       if (!followers) continue;
       const view = watched.views.get(token);
-      const state = view ? liveStatus(view, watched.admissionRate) : GONE;
+      const state = view
+        ? liveStatus(view, watched.rates?.get(view.roomId) ?? watched.admissionRate)
+        : GONE;
       const id = liveEventId(state);
       for (const follower of [...followers]) {
         if (follower.lastId !== id && follower.client.writable) {

@@ -2,7 +2,7 @@ import type { SSEReplyInterface } from '@fastify/sse';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { ok, responses, successEnvelope } from '../../shared/http.js';
+import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
 import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
@@ -12,6 +12,8 @@ import type { TokenView } from './queue.store.js';
 import {
   liveStatusExample,
   liveStatusSchema,
+  roomViewExample,
+  roomViewSchema,
   tokenExample,
   tokenSchema,
   tokenStatusSchema,
@@ -24,6 +26,7 @@ const present = (view: TokenView) => ({
   status: view.status,
   position: view.position,
   expiresAt: view.expiresAt?.toISOString() ?? null,
+  concertId: view.roomId === 0 ? null : view.roomId,
 });
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
@@ -65,27 +68,45 @@ export function queueRoutes(
     '/token',
     {
       config: { rateLimitGroup: 'queue' },
+      // No body (the seed's join) is the house room: validated as an empty object.
+      preValidation: (request, _reply, done) => {
+        if ((request.body as unknown) === undefined) request.body = {};
+        done();
+      },
       schema: {
         tags,
         summary: 'Join the waiting room (or get your place back)',
         description:
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
           '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
-          'an empty line the token is ACTIVE at once.',
+          'an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert\'s ' +
+          'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house ' +
+          'room (every concert without a room of its own).',
         headers: guards.user.headers,
         security: guards.user.security,
+        body: Type.Optional(
+          Type.Object(
+            {
+              concertId: Type.Optional(
+                id('The concert whose room to join (omit: the house room).'),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         response: responses(
           {
             status: 201,
             schema: successEnvelope(tokenSchema, tokenExample),
             description: 'Your token and place.',
           },
-          guards.user.errors,
+          [...guards.user.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'ROOM_CLOSED'],
         ),
       },
     },
     async (request, reply) => {
-      const view = await queue.join(await guards.user.userId(request));
+      const concertId = (request.body as { concertId?: number } | undefined)?.concertId;
+      const view = await queue.join(await guards.user.userId(request), concertId);
       return reply.status(201).send(ok(present(view)));
     },
   );
@@ -117,9 +138,32 @@ export function queueRoutes(
     },
     async (request) => {
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
-      const { status, position, expiresAt } = present(view);
-      return ok({ status, position, expiresAt });
+      const { status, position, expiresAt, concertId } = present(view);
+      return ok({ status, position, expiresAt, concertId });
     },
+  );
+
+  app.get(
+    '/rooms/:concertId',
+    {
+      schema: {
+        tags,
+        summary: "A concert's waiting room, publicly",
+        description:
+          'Its state, line length, active shoppers, cap, rate limit and measured admission rate, and the ' +
+          'seats left (free or held). No authentication. docs/rooms.md.',
+        params: Type.Object({ concertId: id('The concert.') }),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(roomViewSchema, roomViewExample),
+            description: 'The room now.',
+          },
+          ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => ok(await queue.room(request.params.concertId)),
   );
 
   app.get(

@@ -7,6 +7,7 @@ export interface TokenRow {
   id: number;
   token: string;
   user_id: number;
+  room_id: number;
   status: TokenStatus;
   active_until: Date | null;
   expires_at: Date | null;
@@ -15,7 +16,7 @@ export interface TokenRow {
   now: Date;
 }
 
-export const tokenColumns = sql`id, arrival, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
+export const tokenColumns = sql`id, arrival, room_id, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at`;
 
 /**
  * The exact place in line of the WAITING token `me`, in O(log n): arrivals are gapless, everyone
@@ -25,16 +26,20 @@ export const tokenColumns = sql`id, arrival, token, user_id, status, active_unti
 export const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
     me.arrival - head.arrival + 1
     - (SELECT count(*) FROM queue_tokens d WHERE d.status = 'EXPIRED' AND d.activated_at IS NULL
-        AND d.arrival > head.arrival AND d.arrival < me.arrival)
-    - (SELECT count(*) FROM queue_skipped_arrivals k WHERE k.arrival > head.arrival AND k.arrival < me.arrival)
+        AND d.room_id = me.room_id AND d.arrival > head.arrival AND d.arrival < me.arrival)
+    - (SELECT count(*) FROM queue_skipped_arrivals k
+        WHERE k.room_id = me.room_id AND k.arrival > head.arrival AND k.arrival < me.arrival)
   ELSE 0 END`;
 
-export const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens WHERE status = 'WAITING')`;
+/** The head of the line of the room of `me` (every row of `me` is of one room). */
+export const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens
+  WHERE status = 'WAITING' AND room_id = (SELECT room_id FROM me LIMIT 1))`;
 
 export function toRecord(row: TokenRow): TokenRecord {
   return {
     token: row.token,
     userId: row.user_id,
+    roomId: row.room_id,
     now: row.now,
     state: {
       status: row.status,

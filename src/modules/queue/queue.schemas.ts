@@ -16,6 +16,10 @@ export const tokenStatusSchema = Type.Object({
     isoTime('ACTIVE: when the token ends. WAITING: poll before this or lose the place.'),
     Type.Null(),
   ]),
+  concertId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description:
+      "The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own).",
+  }),
 });
 
 export const tokenSchema = Type.Object({
@@ -28,6 +32,7 @@ export const tokenExample = {
   status: 'WAITING',
   position: 12,
   expiresAt: '2026-12-08T10:30:00.000Z',
+  concertId: null,
 };
 
 export const liveStatusSchema = Type.Object({
@@ -50,4 +55,47 @@ export const liveStatusExample = {
   position: 12,
   expiresAt: tokenExample.expiresAt,
   estimatedWaitSeconds: 45,
+  concertId: null,
+};
+
+export const roomStateSchema = Type.Enum(['open', 'paused', 'queue-all', 'closed'], {
+  description:
+    'open; paused (line kept, joins accepted, nobody admitted); queue-all (nobody is admitted at the join, admission by cap and rate goes on); closed (no new joins, the line keeps its places and admission goes on).',
+});
+
+export const roomViewSchema = Type.Object({
+  concertId: Type.Integer({ minimum: 1 }),
+  state: roomStateSchema,
+  opensAt: Type.Union([isoTime('The scheduled opening (not yet supported: null).'), Type.Null()]),
+  waiting: Type.Integer({ minimum: 0, description: 'Tokens in line.' }),
+  active: Type.Integer({ minimum: 0, description: 'Shoppers admitted now.' }),
+  maxActive: Type.Integer({ minimum: 1 }),
+  admissionPerMinute: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'The admission rate limit; null: none.',
+  }),
+  admissionRate: Type.Number({
+    minimum: 0,
+    description:
+      'Admissions per minute measured over the rate window (ADMISSION_RATE_WINDOW_SECONDS).',
+  }),
+  seatsLeft: Type.Integer({
+    minimum: 0,
+    description: 'Seats of the concert free or held (not sold).',
+  }),
+  commitment: Type.Union([Type.String(), Type.Null()], {
+    description: 'The lottery commitment (not yet supported: null).',
+  }),
+});
+
+export const roomViewExample = {
+  concertId: 12,
+  state: 'open',
+  opensAt: null,
+  waiting: 340,
+  active: 50,
+  maxActive: 50,
+  admissionPerMinute: 120,
+  admissionRate: 118,
+  seatsLeft: 812,
+  commitment: null,
 };

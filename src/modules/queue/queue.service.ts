@@ -5,6 +5,23 @@ import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
 import { liveStatus, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
+import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.service.js';
+import type { RoomSettings } from '../rooms/rooms.store.js';
+
+/** A room as the public sees it (GET /api/v1/queue/rooms/{concertId}). */
+export interface RoomView {
+  concertId: number;
+  state: RoomSettings['state'];
+  opensAt: string | null;
+  waiting: number;
+  active: number;
+  maxActive: number;
+  admissionPerMinute: number | null;
+  /** Measured over the rate window, per minute. */
+  admissionRate: number;
+  seatsLeft: number;
+  commitment: string | null;
+}
 
 export interface QueueServiceDeps {
   store: QueueStore;
@@ -17,6 +34,10 @@ export interface QueueServiceDeps {
   logger: Pick<Logger, 'warn'>;
   /** Told when a token left the line here, so live positions behind it move at once. */
   positionsChanged?: () => void;
+  /** The rooms' settings as this instance knows them. */
+  rooms: Pick<RoomDirectory, 'lookup'>;
+  /** Seats of a concert not sold (free + held). */
+  seatsLeft: (concertId: number) => Promise<number>;
 }
 
 export type QueueService = ReturnType<typeof createQueueService>;
@@ -29,6 +50,8 @@ export function createQueueService({
   idleSeconds,
   logger,
   positionsChanged,
+  rooms,
+  seatsLeft,
 }: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
 
@@ -53,13 +76,46 @@ export function createQueueService({
   };
 
   return {
-    /** Joins the line (or returns the live token); a new token at the head of an open line leaves ACTIVE. */
-    async join(userId: number): Promise<TokenView> {
-      const mightAdmitAtOnce = admission.beforeJoin();
-      const view = await store.join(userId);
-      if (!mightAdmitAtOnce(view)) return view;
+    /**
+     * Joins the line of the concert's room, or the house room without a concert (or returns the
+     * live token); a new token at the head of an open line leaves ACTIVE.
+     */
+    async join(userId: number, concertId?: number): Promise<TokenView> {
+      if (concertId === undefined || concertId === HOUSE_ROOM_ID) {
+        const mightAdmitAtOnce = admission.beforeJoin();
+        const view = await store.join(userId);
+        if (!mightAdmitAtOnce(view)) return view;
+        await admission.admitNow();
+        return (await store.poll(view.token)) ?? view;
+      }
+      const room = await rooms.lookup(concertId);
+      if (!room) throw refusal('ROOM_NOT_FOUND');
+      if (room.state === 'closed') throw refusal('ROOM_CLOSED');
+      const view = await store.join(userId, room);
+      // Only an open room admits a join at once (queue-all and paused never do).
+      if (room.state !== 'open' || view.status !== 'WAITING' || view.position > room.maxActive)
+        return view;
       await admission.admitNow();
       return (await store.poll(view.token)) ?? view;
+    },
+
+    /** A room's public view (its numbers as read now). */
+    async room(concertId: number): Promise<RoomView> {
+      const room = await rooms.lookup(concertId);
+      if (!room || concertId === HOUSE_ROOM_ID) throw refusal('ROOM_NOT_FOUND');
+      const [stats, left] = await Promise.all([store.roomStats(concertId), seatsLeft(concertId)]);
+      return {
+        concertId,
+        state: room.state,
+        opensAt: null,
+        waiting: stats.waiting,
+        active: stats.active,
+        maxActive: room.maxActive,
+        admissionPerMinute: room.admissionPerMinute,
+        admissionRate: Math.round(stats.admissionRate * 100) / 100,
+        seatsLeft: left,
+        commitment: null,
+      };
     },
 
     /** Status and position; when `owner` is known, the token must be theirs. */
@@ -147,5 +203,11 @@ export function tokenRefusalError(refusal: TokenRefusal): AppError {
       });
     case 'TOKEN_GONE':
       return new AppError('QUEUE_TOKEN_INVALID', 'The queue token no longer exists.');
+    case 'QUEUE_TOKEN_WRONG_ROOM':
+      return new AppError(
+        refusal,
+        "This token is for another concert's waiting room; join this concert's room (POST /api/v1/queue/token with its concertId).",
+        { field: 'Queue-Token' },
+      );
   }
 }

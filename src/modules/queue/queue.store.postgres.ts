@@ -58,7 +58,7 @@ export function createPostgresQueueStore(
             AND me.last_seen_at > now() - ${idle}::interval
           RETURNING q.last_seen_at),
         ${lineHead}
-      SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
+      SELECT me.id, me.room_id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         coalesce((SELECT last_seen_at FROM touched), me.last_seen_at) AS last_seen_at,
         ${positionOf} AS position,
         now() AS now
@@ -68,16 +68,26 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), row.position, idleMs) : null;
   }
 
-  const joinInBatch = createJoinBatcher(db, { idleMs });
+  // One batcher per room a join came to on this instance (each a DataLoader, no timer).
+  const batchers = new Map<number, (userId: number) => Promise<TokenView | null>>();
+  const joinInBatch = (roomId: number, userId: number) => {
+    let batcher = batchers.get(roomId);
+    if (!batcher) {
+      batcher = createJoinBatcher(db, roomId, { idleMs });
+      batchers.set(roomId, batcher);
+    }
+    return batcher(userId);
+  };
 
   return {
-    async join(userId) {
-      const live = sql`user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
+    async join(userId, room) {
+      const roomId = room?.roomId ?? 0;
+      const live = sql`room_id = ${roomId} AND user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
       for (let attempt = 0; attempt < 3; attempt++) {
         // Most joins at a sale are refreshes of a live token: one read answers them.
         let view = await readWithPosition(live);
         if (view === null) {
-          view = await joinInBatch(userId);
+          view = await joinInBatch(roomId, userId);
           if (view === null) continue; // expired by the sweep between the two statements
         }
         if (view.status !== 'EXPIRED') return view;
@@ -119,9 +129,11 @@ export function createPostgresQueueStore(
                 AND me.last_seen_at < now() - ${`${touchEveryMs} milliseconds`}::interval
                 AND me.last_seen_at > now() - ${idle}::interval
               RETURNING q.id, q.last_seen_at),
+            upto AS (SELECT room_id, max(arrival) AS arrival FROM me WHERE status = 'WAITING' GROUP BY room_id),
             line AS (
-              SELECT id, row_number() OVER (ORDER BY arrival) AS position FROM queue_tokens
-              WHERE status = 'WAITING' AND arrival <= (SELECT max(arrival) FROM me WHERE status = 'WAITING')),
+              SELECT q.id, row_number() OVER (PARTITION BY q.room_id ORDER BY q.arrival) AS position
+              FROM queue_tokens q JOIN upto ON q.room_id = upto.room_id AND q.arrival <= upto.arrival
+              WHERE q.status = 'WAITING'),
             stats AS (
               SELECT now() AS now,
                 (SELECT count(*) FROM queue_tokens
@@ -129,7 +141,7 @@ export function createPostgresQueueStore(
                 + (SELECT count(*) FROM queue_tokens
                   WHERE status = 'EXPIRED' AND expired_at > now() - ${rateWindow}::interval
                     AND activated_at > now() - ${rateWindow}::interval) AS admitted)
-          SELECT me.id, me.token, me.user_id, me.status, me.active_until, me.expires_at,
+          SELECT me.id, me.room_id, me.token, me.user_id, me.status, me.active_until, me.expires_at,
             me.hold_concert_id, coalesce(touched.last_seen_at, me.last_seen_at) AS last_seen_at,
             coalesce(line.position, 0) AS position, stats.now, stats.admitted
           FROM stats LEFT JOIN me ON true
@@ -181,36 +193,91 @@ export function createPostgresQueueStore(
               WHERE status = 'WAITING' AND last_seen_at <= now() - ${idle}::interval RETURNING id`,
           { prepared: true },
         );
-        // Fill the free slots from the head of the line, in arrival order. The clock is the
-        // statement's (taken after the lock), not the transaction's: a run that waited for the
-        // lock must not stamp its admissions earlier than the run before it.
-        const admitted = await query<{ id: number }>(
+        // Fill each room's free slots from the head of its line, in arrival order, within its
+        // cap, its state and its rate allowance (a token bucket kept in its row, under this
+        // lock). Only rooms with someone waiting are read: a skip scan of the WAITING index.
+        // The clock is the statement's (taken after the lock), not the transaction's: a run that
+        // waited for the lock must not stamp its admissions earlier than the run before it.
+        const admitted = await query<{ room_id: number; admitted: number }>(
           tx,
-          sql`WITH room AS (
-                SELECT greatest(${options.maxActive} - count(*), 0) AS free FROM queue_tokens WHERE status = 'ACTIVE'),
+          sql`WITH RECURSIVE waiting_rooms AS (
+                (SELECT room_id FROM queue_tokens WHERE status = 'WAITING' ORDER BY room_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT q.room_id FROM queue_tokens q
+                        WHERE q.status = 'WAITING' AND q.room_id > w.room_id ORDER BY q.room_id LIMIT 1)
+                FROM waiting_rooms w WHERE w.room_id IS NOT NULL),
+              settings AS (
+                SELECT w.room_id,
+                  CASE WHEN w.room_id = 0 THEN ${options.maxActive} ELSE r.max_active END AS max_active,
+                  CASE WHEN w.room_id = 0 THEN 'open' ELSE r.state END AS state,
+                  CASE WHEN r.admission_per_minute IS NULL THEN NULL
+                    ELSE least(greatest(1.0, r.admission_per_minute / 60.0),
+                      r.allowance + extract(epoch FROM statement_timestamp() - r.allowance_at)
+                        * r.admission_per_minute / 60.0) END AS allowance
+                FROM waiting_rooms w LEFT JOIN rooms r ON r.concert_id = w.room_id
+                WHERE w.room_id IS NOT NULL),
+              quota AS (
+                SELECT s.room_id, s.allowance,
+                  CASE WHEN s.state = 'paused' OR s.max_active IS NULL THEN 0
+                    ELSE greatest(0, least(
+                      s.max_active - (SELECT count(*) FROM queue_tokens a WHERE a.room_id = s.room_id AND a.status = 'ACTIVE'),
+                      coalesce(floor(s.allowance), 1000000)))::int END AS free
+                FROM settings s),
               head AS (
-                SELECT id FROM queue_tokens WHERE status = 'WAITING' ORDER BY arrival LIMIT (SELECT free FROM room))
-            UPDATE queue_tokens q
-            SET status = 'ACTIVE', activated_at = statement_timestamp(),
-                active_until = statement_timestamp() + ${activeTtl}::interval,
-                expires_at = statement_timestamp() + ${activeTtl}::interval
-            FROM head WHERE q.id = head.id AND q.status = 'WAITING' RETURNING q.id`,
+                SELECT h.id FROM quota, LATERAL (
+                  SELECT id FROM queue_tokens q WHERE q.room_id = quota.room_id AND q.status = 'WAITING'
+                  ORDER BY q.arrival LIMIT quota.free) h),
+              admitted AS (
+                UPDATE queue_tokens q
+                SET status = 'ACTIVE', activated_at = statement_timestamp(),
+                    active_until = statement_timestamp() + ${activeTtl}::interval,
+                    expires_at = statement_timestamp() + ${activeTtl}::interval
+                FROM head WHERE q.id = head.id AND q.status = 'WAITING' RETURNING q.room_id),
+              per_room AS (SELECT room_id, count(*)::int AS admitted FROM admitted GROUP BY room_id),
+              spent AS (
+                UPDATE rooms r SET allowance = quota.allowance - coalesce(per_room.admitted, 0),
+                  allowance_at = statement_timestamp()
+                FROM quota LEFT JOIN per_room ON per_room.room_id = quota.room_id
+                WHERE r.concert_id = quota.room_id AND quota.allowance IS NOT NULL RETURNING 1)
+            SELECT quota.room_id, coalesce(per_room.admitted, 0) AS admitted,
+              (SELECT count(*) FROM spent)::int AS spent
+            FROM quota LEFT JOIN per_room ON per_room.room_id = quota.room_id`,
           { prepared: true },
         );
         const [counts] = await query<{ active: number; waiting: number }>(
           tx,
-          sql`SELECT (SELECT count(*)::int FROM queue_tokens WHERE status = 'ACTIVE') AS active,
-                     (SELECT count(*)::int FROM queue_tokens WHERE status = 'WAITING') AS waiting`,
+          sql`SELECT (SELECT count(*)::int FROM queue_tokens WHERE room_id = 0 AND status = 'ACTIVE') AS active,
+                     (SELECT count(*)::int FROM queue_tokens WHERE room_id = 0 AND status = 'WAITING') AS waiting`,
           { prepared: true },
         );
         const result: AdmissionResult = {
           expired: expiredActive.length + expiredWaiting.length,
-          admitted: admitted.length,
+          admitted: admitted.reduce((sum, row) => sum + row.admitted, 0),
           active: counts?.active ?? 0,
           waiting: counts?.waiting ?? 0,
         };
         return result;
       });
+    },
+
+    async roomStats(roomId) {
+      const row = await queryOne<{ waiting: number; active: number; admitted: number }>(
+        db,
+        sql`SELECT
+              (SELECT count(*)::int FROM queue_tokens WHERE room_id = ${roomId} AND status = 'WAITING') AS waiting,
+              (SELECT count(*)::int FROM queue_tokens WHERE room_id = ${roomId} AND status = 'ACTIVE') AS active,
+              (SELECT count(*)::int FROM queue_tokens WHERE room_id = ${roomId} AND status = 'ACTIVE'
+                AND activated_at > now() - ${rateWindow}::interval)
+              + (SELECT count(*)::int FROM queue_tokens WHERE room_id = ${roomId} AND status = 'EXPIRED'
+                AND expired_at > now() - ${rateWindow}::interval
+                AND activated_at > now() - ${rateWindow}::interval) AS admitted`,
+        { prepared: true },
+      );
+      return {
+        waiting: row?.waiting ?? 0,
+        active: row?.active ?? 0,
+        admissionRate: ((row?.admitted ?? 0) * 60) / rateWindowSeconds,
+      };
     },
   };
 }

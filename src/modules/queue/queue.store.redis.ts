@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { queueKeyOrder, redisKeys } from '../../redis/keys.js';
+import { queueKeyOrder, redisKeys, type QueueKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
-import { newQueueToken } from '../../shared/ids.js';
+import { newRoomToken, roomOfToken } from '../../shared/ids.js';
+import type { RoomSettings } from '../rooms/rooms.store.js';
 import type { TokenStatus } from './queue.rules.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
@@ -26,6 +27,11 @@ export interface RedisQueueOptions {
   testClock?: boolean;
   /** Window of the measured admission rate (default DEFAULT_RATE_WINDOW_SECONDS). */
   rateWindowSeconds?: number;
+  /**
+   * The rooms' settings as this instance knows them (the room directory); without it only the
+   * house room exists, with `maxActive`.
+   */
+  rooms?: { settings(roomId: number): RoomSettings | undefined };
 }
 
 /** The Redis waiting room, with the steps bookings take there after they commit. */
@@ -61,7 +67,8 @@ const SWEEP_BATCH = 1_000;
  */
 const WATCH_BATCH = 500;
 
-export type QueueScript = (...args: (string | number)[]) => Promise<unknown>;
+/** A queue script run on one room's keys (0: the house room). */
+export type QueueScript = (roomId: number, ...args: (string | number)[]) => Promise<unknown>;
 
 const scriptFiles = {
   join: 'queue.join',
@@ -95,6 +102,7 @@ export function toRecord(reply: TokenReply): TokenRecord {
   return {
     token,
     userId: Number(user),
+    roomId: roomOfToken(token),
     now: new Date(now),
     state: {
       status,
@@ -111,9 +119,9 @@ export const touchIntervalMs = (idleMs: number): number => Math.min(Math.ceil(id
 
 /**
  * Defines queue scripts on `redis`: each is the shared prelude plus its file (src/redis/scripts),
- * called with the queue's keys (queueKeyOrder, then `extraKeys`) and the common ARGV head, so
- * a caller passes only the script's own arguments. `name` keeps the command names of different
- * adapters apart on one client.
+ * called with one room's keys (queueKeyOrder, then `extraKeys`) and the common ARGV head, so
+ * a caller passes only the room and the script's own arguments. `name` keeps the command names
+ * of different adapters apart on one client.
  */
 export function defineQueueScripts<Name extends string>(
   redis: Redis,
@@ -123,25 +131,38 @@ export function defineQueueScripts<Name extends string>(
   >,
   name: string,
   files: Record<Name, string>,
-  extraKeys: readonly string[] = [],
+  extraKeys: (keys: QueueKeys) => string[] = () => [],
 ): Record<Name, QueueScript> {
-  const keys = redisKeys(options.keyPrefix).queue;
+  const keys = redisKeys(options.keyPrefix);
   const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
-  const allKeys = [...queueKeyOrder.map((key) => keys[key]), ...extraKeys];
-  const head = [...allKeys, options.testClock ? '1' : '0', options.idleSeconds * 1000, retentionMs];
+  const tail = [options.testClock ? '1' : '0', options.idleSeconds * 1000, retentionMs];
+  const heads = new Map<number, (string | number)[]>();
+  const headOf = (roomId: number) => {
+    let head = heads.get(roomId);
+    if (!head) {
+      const room = keys.room(roomId);
+      head = [...queueKeyOrder.map((key) => room[key]), ...extraKeys(room), ...tail];
+      heads.set(roomId, head);
+    }
+    return head;
+  };
+  const numberOfKeys = headOf(0).length - tail.length;
   const scripts = {} as Record<Name, QueueScript>;
   for (const [script, file] of Object.entries(files) as [Name, string][]) {
     const command = `${name}_${script}`;
-    redis.defineCommand(command, {
-      numberOfKeys: allKeys.length,
-      lua: luaSource('queue.prelude', file),
-    });
-    const run = (redis as unknown as Record<string, QueueScript>)[command];
+    redis.defineCommand(command, { numberOfKeys, lua: luaSource('queue.prelude', file) });
+    const run = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[
+      command
+    ];
     if (!run) throw new Error(`ioredis did not define ${command}`);
-    scripts[script] = (...args) => run.call(redis, ...head, ...args);
+    scripts[script] = (roomId, ...args) => run.call(redis, ...headOf(roomId), ...args);
   }
   return scripts;
 }
+
+/** Whether a join may be ACTIVE at once in `room`: open, and no rate limit to spend. */
+export const admitsAtJoin = (room: RoomSettings): boolean =>
+  room.state === 'open' && room.admissionPerMinute === null;
 
 /**
  * The waiting room in Redis: the seed's two sorted sets (waiting by arrival, active by expiry)
@@ -163,67 +184,152 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
   const tokenReply = (value: unknown): TokenReply | null =>
     Array.isArray(value) && value.length > 0 ? (value as TokenReply) : null;
 
+  const keys = redisKeys(options.keyPrefix);
+  const house: RoomSettings = {
+    roomId: 0,
+    maxActive: options.maxActive,
+    admissionPerMinute: null,
+    state: 'open',
+  };
+  const settingsOf = (roomId: number): RoomSettings | undefined =>
+    options.rooms?.settings(roomId) ?? (roomId === 0 ? house : undefined);
+  // A room that lost its last token leaves the work index, unless a join came since.
+  redis.defineCommand('overtureRoomsPrune', {
+    numberOfKeys: 1,
+    lua: "local s = redis.call('ZSCORE', KEYS[1], ARGV[1]) if s and tonumber(s) <= tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0",
+  });
+  const prune = (roomId: number, at: number) =>
+    (
+      redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    ).overtureRoomsPrune?.call(redis, keys.roomsWithWork, roomId, at);
+
+  /** One room's admission run with its settings as known here. */
+  const admitRoom = async (room: RoomSettings) => {
+    const [expired, admitted, active, waiting, pending, now] = (await scripts.admit(
+      room.roomId,
+      room.maxActive,
+      activeMs,
+      sweepDelayMs,
+      SWEEP_BATCH,
+      rateWindowMs,
+      room.state === 'paused' ? '1' : '0',
+      room.admissionPerMinute ?? '',
+    )) as [number, number, number, number, number, number];
+    if (room.roomId !== 0 && active === 0 && waiting === 0 && pending === 0)
+      await prune(room.roomId, now);
+    return { expired, admitted, active, waiting };
+  };
+
   return {
-    async join(userId) {
+    async join(userId, room = house) {
       const reply = tokenReply(
-        await scripts.join(newQueueToken(), userId, options.maxActive, activeMs, touchEveryMs),
+        await scripts.join(
+          room.roomId,
+          newRoomToken(room.roomId),
+          userId,
+          admitsAtJoin(room) ? room.maxActive : 0,
+          activeMs,
+          touchEveryMs,
+        ),
       );
       if (!reply) throw new Error(`the join script returned no token for user ${userId}`);
+      if (room.roomId !== 0)
+        await redis.zadd(keys.roomsWithWork, String(reply[8]), String(room.roomId));
       return view(reply);
     },
 
     async poll(token) {
-      const reply = tokenReply(await scripts.poll(token, touchEveryMs));
+      const reply = tokenReply(await scripts.poll(roomOfToken(token), token, touchEveryMs));
       return reply ? view(reply) : null;
     },
 
     async watch(tokens) {
-      const batches: string[][] = [];
-      for (let start = 0; start < tokens.length; start += WATCH_BATCH)
-        batches.push(tokens.slice(start, start + WATCH_BATCH));
-      if (batches.length === 0) batches.push([]);
+      // Batches of one room each; the house room's batch always runs (its rate is the seed's).
+      const byRoom = new Map<number, string[]>([[0, []]]);
+      for (const token of tokens) {
+        const roomId = roomOfToken(token);
+        const list = byRoom.get(roomId) ?? [];
+        list.push(token);
+        byRoom.set(roomId, list);
+      }
+      const batches: [number, string[]][] = [];
+      for (const [roomId, list] of byRoom) {
+        if (list.length === 0) batches.push([roomId, []]);
+        for (let start = 0; start < list.length; start += WATCH_BATCH)
+          batches.push([roomId, list.slice(start, start + WATCH_BATCH)]);
+      }
       const replies = (await Promise.all(
-        batches.map((batch) => scripts.watch(touchEveryMs, rateWindowMs, ...batch)),
+        batches.map(([roomId, batch]) =>
+          scripts.watch(roomId, touchEveryMs, rateWindowMs, ...batch),
+        ),
       )) as [number, number, ...unknown[]][];
       const views = new Map<string, TokenView>();
-      for (const [, , ...entries] of replies) {
+      const rates = new Map<number, number>();
+      replies.forEach(([, admitted, ...entries], i) => {
+        rates.set(batches[i]?.[0] ?? 0, admitted / rateWindowSeconds);
         for (const entry of entries) {
           const reply = tokenReply(entry);
           if (reply) views.set(reply[0], view(reply));
         }
-      }
-      // The last batch read the rate latest.
-      const admitted = replies[replies.length - 1]?.[1] ?? 0;
-      return { views, admissionRate: admitted / rateWindowSeconds };
+      });
+      return { views, admissionRate: rates.get(0) ?? 0, rates };
     },
 
     async find(token) {
-      const reply = tokenReply(await scripts.find(token));
+      const reply = tokenReply(await scripts.find(roomOfToken(token), token));
       return reply ? toRecord(reply) : null;
     },
 
     async expire(token) {
-      return (await scripts.expire(token)) === 1;
+      return (await scripts.expire(roomOfToken(token), token)) === 1;
     },
 
     async admit() {
-      const [expired, admitted, active, waiting] = (await scripts.admit(
-        options.maxActive,
-        activeMs,
-        sweepDelayMs,
-        SWEEP_BATCH,
-        rateWindowMs,
-      )) as [number, number, number, number];
-      const result: AdmissionResult = { expired, admitted, active, waiting };
+      // The house room, then every room that may have work (joined since it was last empty).
+      const listed = await redis.zrange(keys.roomsWithWork, '0', '-1');
+      const rooms = [house.roomId, ...listed.map(Number)]
+        .map((roomId) => settingsOf(roomId))
+        .filter((room): room is RoomSettings => room !== undefined);
+      const runs = await Promise.all(rooms.map(admitRoom));
+      const first = runs[0];
+      const result: AdmissionResult = {
+        expired: runs.reduce((sum, run) => sum + run.expired, 0),
+        admitted: runs.reduce((sum, run) => sum + run.admitted, 0),
+        active: first?.active ?? 0,
+        waiting: first?.waiting ?? 0,
+      };
       return result;
     },
 
+    async roomStats(roomId) {
+      const room = keys.room(roomId);
+      const read = ((await redis
+        .multi()
+        .zcard(room.waiting)
+        .zcard(room.pending)
+        .zcard(room.active)
+        .zcount(room.admissions, Date.now() - rateWindowMs, '+inf')
+        .exec()) ?? []) as [unknown, unknown][];
+      const [waiting, pending, active, admitted] = read.map((entry) => Number(entry[1]));
+      return {
+        waiting: (waiting ?? 0) + (pending ?? 0),
+        active: active ?? 0,
+        admissionRate: ((admitted ?? 0) * 60) / rateWindowSeconds,
+      };
+    },
+
     async holdTaken(token, holdExpiresAt, concertId) {
-      await scripts.holdTaken(token, holdExpiresAt.getTime(), concertId, sweepDelayMs);
+      await scripts.holdTaken(
+        roomOfToken(token),
+        token,
+        holdExpiresAt.getTime(),
+        concertId,
+        sweepDelayMs,
+      );
     },
 
     async holdReleased(token) {
-      await scripts.holdReleased(token);
+      await scripts.holdReleased(roomOfToken(token), token);
     },
   };
 }

@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { AppError } from '../../shared/errors.js';
-import { newQueueToken } from '../../shared/ids.js';
+import { newRoomToken, roomOfToken } from '../../shared/ids.js';
 import { createLoop, type Worker } from '../../shared/loop.js';
 import type { NotReady } from '../../shared/readiness.js';
 import type { QueueEntry, QueueLog } from './queue.log.kafka.js';
 import {
+  admitsAtJoin,
   createRedisQueueStore,
   defineQueueScripts,
   toRecord,
@@ -83,20 +84,22 @@ export function createStreamQueueStore(
 ): StreamQueue {
   const { logger } = options;
   const room = createRedisQueueStore(redis, options);
-  const keys = redisKeys(options.keyPrefix).queue;
+  const allKeys = redisKeys(options.keyPrefix);
+  const keys = allKeys.queue;
   const idleMs = options.idleSeconds * 1000;
   const activeMs = options.activeTtlSeconds * 1000;
   const touchEveryMs = touchIntervalMs(idleMs);
-  const scripts = defineQueueScripts(redis, options, 'overtureQueueStream', scriptFiles, [
-    keys.unlogged,
+  const scripts = defineQueueScripts(redis, options, 'overtureQueueStream', scriptFiles, (room) => [
+    room.unlogged,
   ]);
   const view = (reply: TokenReply): TokenView => tokenView(toRecord(reply), reply[7], idleMs);
 
-  /** Joins waiting for their user's token to be placed, by user id. */
-  const waiters = new Map<number, Set<(view: TokenView | undefined) => void>>();
+  /** Joins waiting for their user's token to be placed, by room and user id. */
+  const waiters = new Map<string, Set<(view: TokenView | undefined) => void>>();
 
   /** Registered before the join script runs, so a placement right after it cannot be missed. */
-  const awaitPlacement = (userId: number) => {
+  const awaitPlacement = (roomId: number, user: number) => {
+    const userId = `${roomId}:${user}`;
     let settle: (view: TokenView | undefined) => void = () => undefined;
     const placed = new Promise<TokenView | undefined>((resolve) => (settle = resolve));
     const forUser = waiters.get(userId) ?? new Set();
@@ -123,9 +126,10 @@ export function createStreamQueueStore(
 
   const announce = (views: TokenView[]) => {
     for (const placed of views) {
-      const forUser = waiters.get(placed.userId);
+      const key = `${placed.roomId}:${placed.userId}`;
+      const forUser = waiters.get(key);
       if (!forUser) continue;
-      waiters.delete(placed.userId);
+      waiters.delete(key);
       for (const settle of forUser) settle(placed);
     }
   };
@@ -135,30 +139,49 @@ export function createStreamQueueStore(
       await log.append(entry);
     } catch (error) {
       // Undo the join; if Redis is away too, the repair appends it later instead.
-      await scripts.release(entry.token).catch((releaseError: unknown) => {
-        logger.warn(
-          { err: releaseError },
-          'a join whose append failed could not be undone; the repair will append it',
-        );
-      });
+      await scripts
+        .release(roomOfToken(entry.token), entry.token)
+        .catch((releaseError: unknown) => {
+          logger.warn(
+            { err: releaseError },
+            'a join whose append failed could not be undone; the repair will append it',
+          );
+        });
       logger.warn({ err: error }, 'queue log append failed; the join answers 503');
       throw unavailable();
     }
     // Acknowledged: the repair leaves it alone (lost, this only costs one duplicate entry).
-    redis.zrem(keys.unlogged, entry.token).catch(() => undefined);
+    redis.zrem(allKeys.room(roomOfToken(entry.token)).unlogged, entry.token).catch(() => undefined);
   };
 
-  /** Places one partition's entries (this room's) in log order. */
+  /**
+   * Places one partition's entries (this deployment's) in log order, one script per concert room
+   * (a token's room is in its value; rooms keep their own order, the log's).
+   */
   const apply = async (entries: QueueEntry[]): Promise<void> => {
-    const mine = entries.filter((entry) => entry.room === options.keyPrefix);
-    if (mine.length === 0) return;
-    const placed = (await scripts.apply(
-      options.maxActive,
-      activeMs,
-      keys.applied,
-      ...mine.flatMap((entry) => [entry.token, String(entry.userId)]),
-    )) as TokenReply[];
-    announce(placed.map(view));
+    const byRoom = new Map<number, QueueEntry[]>();
+    for (const entry of entries) {
+      if (entry.room !== options.keyPrefix) continue;
+      const roomId = roomOfToken(entry.token);
+      byRoom.set(roomId, [...(byRoom.get(roomId) ?? []), entry]);
+    }
+    for (const [roomId, mine] of byRoom) {
+      const settings = roomId === 0 ? undefined : options.rooms?.settings(roomId);
+      const atOnce =
+        roomId === 0
+          ? options.maxActive
+          : settings && admitsAtJoin(settings)
+            ? settings.maxActive
+            : 0;
+      const placed = (await scripts.apply(
+        roomId,
+        atOnce,
+        activeMs,
+        keys.applied,
+        ...mine.flatMap((entry) => [entry.token, String(entry.userId)]),
+      )) as TokenReply[];
+      announce(placed.map(view));
+    }
   };
 
   /** Appends again the joins a crash (or a lost rollback) left unacknowledged. */
@@ -166,16 +189,23 @@ export function createStreamQueueStore(
     'queue-log-repair',
     options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS,
     async () => {
-      const stale = (await scripts.unlogged(
-        options.repairAfterMs ?? DEFAULT_REPAIR_AFTER_MS,
-        REPAIR_BATCH,
-      )) as string[];
-      const joins = stale.flatMap((token, i) =>
-        i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
-      );
+      const rooms = [0, ...(await redis.zrange(allKeys.roomsWithWork, '0', '-1')).map(Number)];
+      const joins: QueueEntry[] = [];
+      for (const roomId of rooms) {
+        const stale = (await scripts.unlogged(
+          roomId,
+          options.repairAfterMs ?? DEFAULT_REPAIR_AFTER_MS,
+          REPAIR_BATCH,
+        )) as string[];
+        joins.push(
+          ...stale.flatMap((token, i) =>
+            i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
+          ),
+        );
+      }
       for (const entry of joins) {
         await log.append(entry);
-        await redis.zrem(keys.unlogged, entry.token);
+        await redis.zrem(allKeys.room(roomOfToken(entry.token)).unlogged, entry.token);
       }
       if (joins.length > 0)
         logger.warn({ entries: joins.length }, 'queue log: unacknowledged joins appended again');
@@ -186,12 +216,20 @@ export function createStreamQueueStore(
   let subscriber: Redis | undefined;
 
   const store: RedisQueueStore = {
-    async join(userId) {
-      const placement = options.applyWaitMs > 0 ? awaitPlacement(userId) : undefined;
+    async join(userId, joining) {
+      const roomId = joining?.roomId ?? 0;
+      const placement = options.applyWaitMs > 0 ? awaitPlacement(roomId, userId) : undefined;
       try {
-        const reply = (await scripts.join(newQueueToken(), userId, touchEveryMs)) as JoinReply;
+        const reply = (await scripts.join(
+          roomId,
+          newRoomToken(roomId),
+          userId,
+          touchEveryMs,
+        )) as JoinReply;
         const [fresh, pending] = [reply[9], reply[10]];
         const joined = view(reply.slice(0, 9) as TokenReply);
+        // Admission serves the rooms in this index (queue.store.redis.ts).
+        if (roomId !== 0) await redis.zadd(allKeys.roomsWithWork, String(reply[8]), String(roomId));
         if (pending === 0) return joined;
         if (fresh === 1) await append({ room: options.keyPrefix, token: joined.token, userId });
         if (!placement) return joined;
@@ -211,6 +249,7 @@ export function createStreamQueueStore(
     find: (token) => room.find(token),
     expire: (token) => room.expire(token),
     admit: () => room.admit(),
+    roomStats: (roomId) => room.roomStats(roomId),
     holdTaken: (token, holdExpiresAt, concertId) => room.holdTaken(token, holdExpiresAt, concertId),
     holdReleased: (token) => room.holdReleased(token),
   };

@@ -1,3 +1,4 @@
+import type { RoomSettings } from '../rooms/rooms.store.js';
 import {
   effectiveStatus,
   visibleExpiry,
@@ -9,6 +10,8 @@ import {
 export interface TokenRecord {
   token: string;
   userId: number;
+  /** The token's room: its concert's id, 0 for the house room. */
+  roomId: number;
   state: TokenState;
   now: Date;
 }
@@ -18,6 +21,8 @@ export interface TokenView {
   token: string;
   /** Whose token it is (never shown to clients; lets a poll check the caller). */
   userId: number;
+  /** The token's room: its concert's id, 0 for the house room. */
+  roomId: number;
   status: TokenStatus;
   /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
   position: number;
@@ -28,8 +33,10 @@ export interface TokenView {
 export interface WatchedTokens {
   /** The view of every token the store knows (unknown tokens are absent). */
   views: Map<string, TokenView>;
-  /** Admissions per second over the store's rate window, counted across all instances. */
+  /** Admissions per second over the store's rate window, counted across all instances (house room). */
   admissionRate: number;
+  /** The same per room of the tokens read, where the store tells them apart. */
+  rates?: Map<number, number>;
 }
 
 /** How long a window the measured admission rate covers unless a store is told otherwise. */
@@ -38,18 +45,32 @@ export const DEFAULT_RATE_WINDOW_SECONDS = 60;
 export interface AdmissionResult {
   expired: number;
   admitted: number;
+  /** Of the house room (the seed's numbers; rooms: roomStats). */
   active: number;
   waiting: number;
 }
 
+/** One room's numbers, for its public view. */
+export interface RoomStats {
+  waiting: number;
+  active: number;
+  /** Admissions per minute over the store's rate window, across all instances. */
+  admissionRate: number;
+}
+
 /**
- * The waiting room. Every implementation keeps: one live token per user (re-entry returns it
- * with its place), strict arrival order, at most maxActive ACTIVE tokens, exact positions,
- * and admission that is safe when any number of instances run it at once.
+ * The waiting rooms. Every implementation keeps, per room (docs/rooms.md): one live token per
+ * user (re-entry returns it with its place), strict arrival order, at most the room's maxActive
+ * ACTIVE tokens, exact positions, its state and admission rate, and admission that is safe when
+ * any number of instances run it at once. A token's room is in its value (roomOfToken).
  */
 export interface QueueStore {
-  /** Joins the line, or returns the user's live token unchanged (same token, same place). */
-  join(userId: number): Promise<TokenView>;
+  /**
+   * Joins the room's line, or returns the user's live token of that room unchanged (same token,
+   * same place). ACTIVE at once only in an `open` room without a rate limit, with room and
+   * nobody waiting. Without a room: the house room.
+   */
+  join(userId: number, room?: RoomSettings): Promise<TokenView>;
   /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
   poll(token: string): Promise<TokenView | null>;
   /**
@@ -61,8 +82,13 @@ export interface QueueStore {
   find(token: string): Promise<TokenRecord | null>;
   /** Expires a live token (leaving the line or finishing); the slot frees at once. */
   expire(token: string): Promise<boolean>;
-  /** Expires due tokens and admits from the head of the line into free slots. */
+  /**
+   * Expires due tokens and admits from the head of each room's line into its free slots, within
+   * its rate and never while it is paused; serves only the rooms with work.
+   */
   admit(): Promise<AdmissionResult>;
+  /** A room's line length, active count and measured admission rate. */
+  roomStats(roomId: number): Promise<RoomStats>;
 }
 
 /** What a client is told about a token read at `record.now` with its place in line. */
@@ -71,6 +97,7 @@ export function tokenView(record: TokenRecord, position: number, idleMs: number)
   return {
     token: record.token,
     userId: record.userId,
+    roomId: record.roomId,
     status,
     position: status === 'WAITING' ? position : 0,
     expiresAt: status === 'EXPIRED' ? record.state.expiresAt : visibleExpiry(record.state, idleMs),

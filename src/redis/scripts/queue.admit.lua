@@ -1,8 +1,9 @@
--- Guarantees: one atomic admission run, safe from any number of instances: expires due ACTIVE and idle WAITING tokens, then fills free slots strictly from the head of the line, never above max active.
--- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size, 8 admission-rate window ms
+-- Guarantees: one atomic admission run of one room, safe from any number of instances: expires due ACTIVE and idle WAITING tokens, then fills free slots strictly from the head of the line, never above max active, never while paused, never faster than the room's rate (its allowance lives in the room's slot and is spent here only).
+-- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size, 8 admission-rate window ms, 9 paused ('1' or '0'), 10 admissions per minute ('' none)
 local max_active, active_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local sweep_delay_ms, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rate_window_ms = tonumber(ARGV[8])
+local paused, per_minute = ARGV[9] == '1', tonumber(ARGV[10])
 local now = clock_ms()
 local expired = 0
 
@@ -29,6 +30,23 @@ end
 
 local admitted = 0
 local free = max_active - redis.call('ZCARD', K_ACTIVE)
+if paused then
+  free = 0
+end
+-- The rate limit: a token bucket refilled at per_minute / 60 per second, holding at most one
+-- second's worth (at least 1), so no burst outruns the rate across instances.
+local allowance
+if per_minute then
+  local bucket = redis.call('HMGET', K_ALLOWANCE, 'a', 'at')
+  local cap = math.max(1, per_minute / 60)
+  local last_a, last_at = tonumber(bucket[1]), tonumber(bucket[2])
+  if last_a == nil or last_at == nil then
+    allowance = cap
+  else
+    allowance = math.min(cap, last_a + math.max(0, now - last_at) * per_minute / 60000)
+  end
+  free = math.min(free, math.floor(allowance))
+end
 while free > 0 do
   local head = redis.call('ZRANGE', K_WAITING, 0, free - 1)
   if #head == 0 then
@@ -46,4 +64,14 @@ while free > 0 do
     end
   end
 end
-return { expired, admitted, redis.call('ZCARD', K_ACTIVE), redis.call('ZCARD', K_WAITING) }
+if per_minute then
+  redis.call('HSET', K_ALLOWANCE, 'a', tostring(allowance - admitted), 'at', now)
+end
+return {
+  expired,
+  admitted,
+  redis.call('ZCARD', K_ACTIVE),
+  redis.call('ZCARD', K_WAITING),
+  redis.call('ZCARD', K_PENDING),
+  now,
+}

@@ -1,0 +1,168 @@
+import { Type } from 'typebox';
+import type { App } from '../../shared/app-types.js';
+import { bodyErrors, id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
+import { auditContext, recordRefusals } from '../audit/audit.routes.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Guards } from '../auth/guards.js';
+import type { RoomService } from './rooms.service.js';
+import type { Room } from './rooms.store.js';
+
+const tags = ['admin'];
+
+const state = Type.Enum(['open', 'paused', 'queue-all', 'closed'], {
+  description:
+    'open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).',
+});
+const maxActive = Type.Integer({
+  minimum: 1,
+  maximum: 100_000,
+  description: 'Cap on ACTIVE shoppers (default MAX_ACTIVE).',
+});
+const admissionPerMinute = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()],
+  { description: 'Buyers admitted per minute at most, across all instances; null: no rate limit.' },
+);
+
+const roomSchema = Type.Object({
+  concertId: Type.Integer({ minimum: 1 }),
+  maxActive: Type.Integer({ minimum: 1 }),
+  admissionPerMinute: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  state,
+  createdAt: isoTime('When the room was created.'),
+  updatedAt: isoTime('When its settings last changed.'),
+});
+const roomExample = {
+  concertId: 12,
+  maxActive: 50,
+  admissionPerMinute: 120,
+  state: 'open',
+  createdAt: '2026-12-08T10:00:00.000Z',
+  updatedAt: '2026-12-08T10:05:00.000Z',
+};
+const present = (room: Room) => ({
+  concertId: room.concertId,
+  maxActive: room.maxActive,
+  admissionPerMinute: room.admissionPerMinute,
+  state: room.state,
+  createdAt: room.createdAt,
+  updatedAt: room.updatedAt,
+});
+
+const params = Type.Object({ concertId: id('The concert of the room.') });
+
+/**
+ * Operators' waiting rooms, under /api/v1/admin/rooms (src/app.ts): a concert's own room and its
+ * live settings (docs/rooms.md); every change in the audit log with before and after.
+ */
+export function roomRoutes(
+  app: App,
+  deps: { rooms: RoomService; audit: AuditService; guards: Guards },
+): void {
+  const { rooms, guards } = deps;
+  const admin = guards.admin;
+  recordRefusals(app, deps.audit);
+
+  app.post(
+    '',
+    {
+      config: { rateLimitGroup: 'account', audit: { action: 'room.create', targetType: 'room' } },
+      preValidation: admin.check,
+      schema: {
+        tags,
+        summary: 'Give a concert its own waiting room',
+        description:
+          'Joins with `{"concertId": …}` then go to this room; its tokens book only this concert, and house-room ' +
+          'tokens no longer book it. Settings take effect on every instance within a second.',
+        headers: admin.headers,
+        security: admin.security,
+        body: Type.Object(
+          {
+            concertId: id('The concert.'),
+            maxActive: Type.Optional(maxActive),
+            admissionPerMinute: Type.Optional(admissionPerMinute),
+            state: Type.Optional(state),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses(
+          {
+            status: 201,
+            schema: successEnvelope(roomSchema, roomExample, 'Created'),
+            description: 'The room.',
+          },
+          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS'],
+        ),
+      },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return ok(present(await rooms.create(request.body, auditContext(request))), 'Created');
+    },
+  );
+
+  app.get(
+    '/:concertId',
+    {
+      config: { rateLimitGroup: 'account' },
+      preValidation: admin.check,
+      schema: {
+        tags,
+        summary: "A concert's waiting room and its settings",
+        headers: admin.headers,
+        security: admin.security,
+        params,
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(roomSchema, roomExample),
+            description: 'The room.',
+          },
+          [...admin.errors, 'INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => ok(present(await rooms.get(request.params.concertId))),
+  );
+
+  app.patch(
+    '/:concertId',
+    {
+      config: {
+        rateLimitGroup: 'account',
+        audit: { action: 'room.update', targetType: 'room', targetParam: 'concertId' },
+      },
+      preValidation: admin.check,
+      schema: {
+        tags,
+        summary: "Change a room's live settings",
+        description:
+          'Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the ' +
+          'reply is sent and on every other within a second, without a restart.',
+        headers: admin.headers,
+        security: admin.security,
+        params,
+        body: Type.Object(
+          {
+            maxActive: Type.Optional(maxActive),
+            admissionPerMinute: Type.Optional(admissionPerMinute),
+            state: Type.Optional(state),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(roomSchema, roomExample, 'Updated'),
+            description: 'The room as changed.',
+          },
+          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) =>
+      ok(
+        present(await rooms.update(request.params.concertId, request.body, auditContext(request))),
+        'Updated',
+      ),
+  );
+}
