@@ -141,6 +141,20 @@ describeWithPostgres('waiting rooms per concert (docs/rooms.md)', () => {
       expect(anonymous.status).toBe(401);
       expect((await admin<Room>('GET', `/${roomed.concertId}`)).data.state).toBe('open');
     });
+    it('delete a concert with its room while nothing is sold; the room goes with it', async () => {
+      const doomed = await createConcert(db.pool, { seats: 2, price: 10_000 });
+      expect((await admin('POST', '', { concertId: doomed.concertId })).status).toBe(201);
+      const deleted = await server.client.call(
+        'DELETE',
+        `/api/v1/admin/concerts/${doomed.concertId}`,
+        {
+          headers: operator,
+        },
+      );
+      expect(deleted.status).toBe(200);
+      const gone = await admin('GET', `/${doomed.concertId}`);
+      expect([gone.status, gone.code]).toEqual([404, 'ROOM_NOT_FOUND']);
+    });
   });
 
   describe('buyers', () => {

@@ -237,6 +237,9 @@ export function createPostgresCatalogueStore(
           await refuseIfSold(tx, concertId, refuse);
           await clearSeats(tx, concertId);
           await query(tx, sql`DELETE FROM concert_ranking WHERE concert_id = ${concertId}`);
+          // Its waiting room goes with it (docs/rooms.md): joins then answer ROOM_NOT_FOUND, and
+          // tokens still in its line admit nobody and end at their idle lifetime.
+          await query(tx, sql`DELETE FROM rooms WHERE concert_id = ${concertId}`);
           await query(tx, sql`DELETE FROM concerts WHERE id = ${concertId}`);
           await record(
             tx,
