@@ -149,10 +149,11 @@ export function createContainer(config: Config, database: Database, logger: Logg
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
   const { directory: roomDirectory, service: rooms } = createRooms(config, database, logger);
+  const idleSeconds = config.WAITING_TOKEN_IDLE_SECONDS;
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
     activeTtlSeconds: config.ACTIVE_TOKEN_TTL_SECONDS,
-    idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+    idleSeconds,
     rateWindowSeconds: config.ADMISSION_RATE_WINDOW_SECONDS,
   };
   const redisQueueOptions = {
@@ -175,11 +176,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     redisQueueStore ?? createPostgresQueueStore(database, queueOptions);
   // The booking transactions' view of the caller's token: where the waiting room keeps it.
   const bookingTokens: BookingTokens = redisQueueStore
-    ? createRedisBookingTokens(redisQueueStore, {
-        idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
-        wrongRoom: inWrongRoom,
-      })
-    : createPostgresBookingTokens({ idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS });
+    ? createRedisBookingTokens(redisQueueStore, { idleSeconds, wrongRoom: inWrongRoom })
+    : createPostgresBookingTokens({ idleSeconds });
   const holdStore = createPostgresHoldStore(database, {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
     tokens: bookingTokens,
@@ -204,7 +202,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     tokens: bookingTokens,
     releaseHolds: (userId) => holdStore.releaseAll(userId),
     admission,
-    idleSeconds: config.WAITING_TOKEN_IDLE_SECONDS,
+    idleSeconds,
     logger,
     positionsChanged: () => live.wake(),
     rooms: roomDirectory,

@@ -2988,6 +2988,794 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/admin/rooms': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give a concert its own waiting room
+     * @description Joins with `{"concertId": …}` then go to this room; its tokens book only this concert, and house-room tokens no longer book it. Settings take effect on every instance within a second.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Buyers admitted per minute at most, across all instances; null: no rate limit. */
+            admissionPerMinute?: number | null;
+            /**
+             * @description The concert.
+             * @example 1
+             */
+            concertId: number;
+            /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
+            maxActive?: number;
+            /**
+             * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
+             * @enum {unknown}
+             */
+            state?: 'open' | 'paused' | 'queue-all' | 'closed';
+          };
+        };
+      };
+      responses: {
+        /** @description The room. */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "Created",
+             *       "data": {
+             *         "concertId": 12,
+             *         "maxActive": 50,
+             *         "admissionPerMinute": 120,
+             *         "state": "open",
+             *         "createdAt": "2026-12-08T10:00:00.000Z",
+             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                admissionPerMinute: number | null;
+                concertId: number;
+                /**
+                 * Format: date-time
+                 * @description When the room was created.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                createdAt: string;
+                maxActive: number;
+                /**
+                 * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
+                 * @enum {unknown}
+                 */
+                state: 'open' | 'paused' | 'queue-all' | 'closed';
+                /**
+                 * Format: date-time
+                 * @description When its settings last changed.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                updatedAt: string;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPERATOR_KEY_REQUIRED`: Send the operator key: Authorization: Bearer <OPERATOR_KEY> (AUTH_MODE=client-id).
+         *
+         *     `OPERATOR_KEY_INVALID`: The operator key is wrong.
+         */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPERATOR_KEY_REQUIRED' | 'OPERATOR_KEY_INVALID';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `CONCERT_NOT_FOUND`: No concert has this id. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "CONCERT_NOT_FOUND",
+             *       "message": "No concert has this id.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'CONCERT_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `REQUEST_TIMEOUT`: The request was not received in full within the time limit; the connection is closed. */
+        408: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "REQUEST_TIMEOUT",
+             *       "message": "The request was not received in full within the time limit; the connection is closed.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'REQUEST_TIMEOUT';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_EXISTS`: The concert already has a waiting room. */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_EXISTS",
+             *       "message": "The concert already has a waiting room.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_EXISTS';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "PAYLOAD_TOO_LARGE",
+             *       "message": "The body is larger than the limit.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'PAYLOAD_TOO_LARGE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `UNSUPPORTED_MEDIA_TYPE`: Bodies must be application/json in UTF-8. */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "UNSUPPORTED_MEDIA_TYPE",
+             *       "message": "Bodies must be application/json in UTF-8.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/rooms/{concertId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A concert's waiting room and its settings */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description The concert of the room.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The room. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "concertId": 12,
+             *         "maxActive": 50,
+             *         "admissionPerMinute": 120,
+             *         "state": "open",
+             *         "createdAt": "2026-12-08T10:00:00.000Z",
+             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                admissionPerMinute: number | null;
+                concertId: number;
+                /**
+                 * Format: date-time
+                 * @description When the room was created.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                createdAt: string;
+                maxActive: number;
+                /**
+                 * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
+                 * @enum {unknown}
+                 */
+                state: 'open' | 'paused' | 'queue-all' | 'closed';
+                /**
+                 * Format: date-time
+                 * @description When its settings last changed.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                updatedAt: string;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPERATOR_KEY_REQUIRED`: Send the operator key: Authorization: Bearer <OPERATOR_KEY> (AUTH_MODE=client-id).
+         *
+         *     `OPERATOR_KEY_INVALID`: The operator key is wrong.
+         */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPERATOR_KEY_REQUIRED' | 'OPERATOR_KEY_INVALID';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a room's live settings
+     * @description Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the reply is sent and on every other within a second, without a restart.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description The concert of the room.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Buyers admitted per minute at most, across all instances; null: no rate limit. */
+            admissionPerMinute?: number | null;
+            /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
+            maxActive?: number;
+            /**
+             * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
+             * @enum {unknown}
+             */
+            state?: 'open' | 'paused' | 'queue-all' | 'closed';
+          };
+        };
+      };
+      responses: {
+        /** @description The room as changed. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "Updated",
+             *       "data": {
+             *         "concertId": 12,
+             *         "maxActive": 50,
+             *         "admissionPerMinute": 120,
+             *         "state": "open",
+             *         "createdAt": "2026-12-08T10:00:00.000Z",
+             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                admissionPerMinute: number | null;
+                concertId: number;
+                /**
+                 * Format: date-time
+                 * @description When the room was created.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                createdAt: string;
+                maxActive: number;
+                /**
+                 * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
+                 * @enum {unknown}
+                 */
+                state: 'open' | 'paused' | 'queue-all' | 'closed';
+                /**
+                 * Format: date-time
+                 * @description When its settings last changed.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                updatedAt: string;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPERATOR_KEY_REQUIRED`: Send the operator key: Authorization: Bearer <OPERATOR_KEY> (AUTH_MODE=client-id).
+         *
+         *     `OPERATOR_KEY_INVALID`: The operator key is wrong.
+         */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPERATOR_KEY_REQUIRED' | 'OPERATOR_KEY_INVALID';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `REQUEST_TIMEOUT`: The request was not received in full within the time limit; the connection is closed. */
+        408: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "REQUEST_TIMEOUT",
+             *       "message": "The request was not received in full within the time limit; the connection is closed.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'REQUEST_TIMEOUT';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "PAYLOAD_TOO_LARGE",
+             *       "message": "The body is larger than the limit.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'PAYLOAD_TOO_LARGE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `UNSUPPORTED_MEDIA_TYPE`: Bodies must be application/json in UTF-8. */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "UNSUPPORTED_MEDIA_TYPE",
+             *       "message": "Bodies must be application/json in UTF-8.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/api/v1/admin/venues': {
     parameters: {
       query?: never;
@@ -4800,6 +5588,193 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/queue/rooms/{concertId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A concert's waiting room, publicly
+     * @description Its state, line length, active shoppers, cap, rate limit and measured admission rate, and the seats left (free or held). No authentication. docs/rooms.md.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description The concert.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The room now. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "concertId": 12,
+             *         "state": "open",
+             *         "opensAt": null,
+             *         "waiting": 340,
+             *         "active": 50,
+             *         "maxActive": 50,
+             *         "admissionPerMinute": 120,
+             *         "admissionRate": 118,
+             *         "seatsLeft": 812,
+             *         "commitment": null
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                /** @description Shoppers admitted now. */
+                active: number;
+                /** @description The admission rate limit; null: none. */
+                admissionPerMinute: number | null;
+                /** @description Admissions per minute measured over the rate window (ADMISSION_RATE_WINDOW_SECONDS). */
+                admissionRate: number;
+                /** @description The lottery commitment (not yet supported: null). */
+                commitment: string | null;
+                concertId: number;
+                maxActive: number;
+                opensAt: string | null;
+                /** @description Seats of the concert free or held (not sold). */
+                seatsLeft: number;
+                /**
+                 * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (nobody is admitted at the join, admission by cap and rate goes on); closed (no new joins, the line keeps its places and admission goes on).
+                 * @enum {unknown}
+                 */
+                state: 'open' | 'paused' | 'queue-all' | 'closed';
+                /** @description Tokens in line. */
+                waiting: number;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/queue/token': {
     parameters: {
       query?: never;
@@ -4844,6 +5819,8 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
+                concertId: number | null;
                 expiresAt: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
@@ -4978,7 +5955,7 @@ export interface paths {
     put?: never;
     /**
      * Join the waiting room (or get your place back)
-     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once.
+     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house room (every concert without a room of its own).
      */
     post: {
       parameters: {
@@ -4987,7 +5964,17 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @description The concert whose room to join (omit: the house room).
+             * @example 1
+             */
+            concertId?: number;
+          };
+        };
+      };
       responses: {
         /** @description Your token and place. */
         201: {
@@ -5003,7 +5990,8 @@ export interface paths {
              *         "token": "q8Vd3J0vW2c7cX1mQ0yZ6n4HkLr9Tt5A",
              *         "status": "WAITING",
              *         "position": 12,
-             *         "expiresAt": "2026-12-08T10:30:00.000Z"
+             *         "expiresAt": "2026-12-08T10:30:00.000Z",
+             *         "concertId": null
              *       }
              *     }
              */
@@ -5011,6 +5999,8 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
+                concertId: number | null;
                 expiresAt: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
@@ -5065,6 +6055,126 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'CLIENT_ID_REQUIRED';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `REQUEST_TIMEOUT`: The request was not received in full within the time limit; the connection is closed. */
+        408: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "REQUEST_TIMEOUT",
+             *       "message": "The request was not received in full within the time limit; the connection is closed.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'REQUEST_TIMEOUT';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_CLOSED",
+             *       "message": "The waiting room is closed to new joins (tokens in line keep their places).",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_CLOSED';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit. */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "PAYLOAD_TOO_LARGE",
+             *       "message": "The body is larger than the limit.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'PAYLOAD_TOO_LARGE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `UNSUPPORTED_MEDIA_TYPE`: Bodies must be application/json in UTF-8. */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "UNSUPPORTED_MEDIA_TYPE",
+             *       "message": "Bodies must be application/json in UTF-8.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'UNSUPPORTED_MEDIA_TYPE';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -5325,7 +6435,8 @@ export interface paths {
              *         "status": "WAITING",
              *         "position": 12,
              *         "expiresAt": "2026-12-08T10:30:00.000Z",
-             *         "estimatedWaitSeconds": 45
+             *         "estimatedWaitSeconds": 45,
+             *         "concertId": null
              *       }
              *     }
              */
@@ -5333,6 +6444,8 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
+                concertId: number | null;
                 /** @description null when EXPIRED, or while nobody was admitted lately. */
                 estimatedWaitSeconds: number | null;
                 expiresAt: string | null;
@@ -5348,7 +6461,7 @@ export interface paths {
             };
             /**
              * @example id: WAITING.12.1796725800000.45
-             *     data: {"status":"WAITING","position":12,"expiresAt":"2026-12-08T10:30:00.000Z","estimatedWaitSeconds":45}
+             *     data: {"status":"WAITING","position":12,"expiresAt":"2026-12-08T10:30:00.000Z","estimatedWaitSeconds":45,"concertId":null}
              *
              *     : ping
              */
@@ -5877,6 +6990,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -5885,7 +7000,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6458,6 +7577,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -6466,7 +7587,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6679,6 +7804,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -6687,7 +7814,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6918,6 +8049,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -6926,7 +8059,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -7254,6 +8391,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -7262,7 +8401,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -7485,6 +8628,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -7493,7 +8638,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -7734,6 +8883,8 @@ export interface paths {
          *     `QUEUE_TOKEN_NOT_ACTIVE`: The token is still WAITING in line.
          *
          *     `QUEUE_TOKEN_EXPIRED`: The token has expired (time ran out, paid, or left); queue again.
+         *
+         *     `QUEUE_TOKEN_WRONG_ROOM`: The token is for another concert's waiting room (a room's token books only its concert; a house-room token only concerts without a room).
          */
         403: {
           headers: {
@@ -7742,7 +8893,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'QUEUE_TOKEN_USER_MISMATCH' | 'QUEUE_TOKEN_NOT_ACTIVE' | 'QUEUE_TOKEN_EXPIRED';
+              code:
+                | 'QUEUE_TOKEN_USER_MISMATCH'
+                | 'QUEUE_TOKEN_NOT_ACTIVE'
+                | 'QUEUE_TOKEN_EXPIRED'
+                | 'QUEUE_TOKEN_WRONG_ROOM';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
