@@ -199,7 +199,7 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
     expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
     expect(plain.data).toMatchObject({ status: 'WAITING', position: 1 });
     expect(Object.keys(plain.data).sort()).toEqual(
-      ['estimatedWaitSeconds', 'expiresAt', 'position', 'status'].sort(),
+      ['concertId', 'estimatedWaitSeconds', 'expiresAt', 'position', 'status'].sort(),
     );
 
     const sse = { accept: 'text/event-stream' };

@@ -366,7 +366,7 @@ describeWithPostgres('OpenAPI document, Swagger UI and health probes', () => {
     const served = servedRoutes(server.app.printRoutes({ commonPrefix: false }))
       .filter((route) => !route.startsWith('HEAD '))
       .filter((route) => !/ \/docs(\/|$)/.test(route) && !route.endsWith(' /openapi.json'))
-      .filter((route) => !/^GET \/(index\.html|assets\/[\w.-]+)?$/.test(route))
+      .filter((route) => !/^GET \/(operator\/?)?(index\.html|assets\/[\w.-]+)?$/.test(route))
       .filter((route) => route !== 'GET /metrics');
     expect(served.length).toBeGreaterThanOrEqual(14);
     expect([...new Set(served)].sort(), server.app.printRoutes({ commonPrefix: false })).toEqual(

@@ -164,7 +164,13 @@ describe('live positions hub', () => {
     live.wake();
     await expect.poll(() => gone.ended()).toBe(true);
     expect(gone.sent.map((entry) => entry.state)).toEqual([
-      { status: 'EXPIRED', position: 0, expiresAt: null, estimatedWaitSeconds: null },
+      {
+        status: 'EXPIRED',
+        position: 0,
+        expiresAt: null,
+        estimatedWaitSeconds: null,
+        concertId: null,
+      },
     ]);
     expect(quiet.pings()).toBe(0);
 

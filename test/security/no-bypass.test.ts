@@ -13,7 +13,10 @@ const SECRET = 'no-bypass-test-secret-32-characters-long';
  * must refuse every token that is not the caller's own ACTIVE one — so a route added without
  * protection fails this test by default.
  */
-const PUBLIC = new Set(['GET /api/v1/reservations/concerts/popular']);
+const PUBLIC = new Set([
+  'GET /api/v1/reservations/concerts/popular',
+  'GET /api/v1/queue/rooms/{concertId}',
+]);
 const USER = new Set([
   'POST /api/v1/queue/token',
   'GET /api/v1/balance',
