@@ -5966,6 +5966,7 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /** @example {} */
           'application/json': {
             /**
              * @description The concert whose room to join (omit: the house room).

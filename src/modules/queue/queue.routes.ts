@@ -91,7 +91,9 @@ export function queueRoutes(
                 id('The concert whose room to join (omit: the house room).'),
               ),
             },
-            { additionalProperties: false },
+            // The documents' example is the seed's join (the house room), so "Try it out"
+            // works on any database; a room's concertId is described above.
+            { additionalProperties: false, examples: [{}] },
           ),
         ),
         response: responses(
