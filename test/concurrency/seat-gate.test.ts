@@ -77,15 +77,21 @@ describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)',
     const concert = await createConcert(db.pool, { seats: 2 });
     const buyers = await activeTokens(running, 200);
     const before = await transactions();
+    const began = Date.now();
     const { replies, codes, holders } = await storm(running, buyers, concert, concert.seatIds[0]!);
     const gated = (await transactions()) - before;
+    // The instance's own loops (the rooms' settings reload, every 500 ms) also commit: counted
+    // over an idle stretch as long as the storm, and taken off.
+    const idleFrom = await transactions();
+    await new Promise((resolve) => setTimeout(resolve, Date.now() - began));
+    const background = (await transactions()) - idleFrom;
 
     expect(count(codes, '201 SUCCESS')).toBe(1);
     expect(count(codes, '409 SEAT_ALREADY_HELD')).toBe(199);
     const winner = buyers[replies.findIndex((reply) => reply.status === 201)]!;
     expect(holders).toEqual([winner.user]);
     // The winner's transaction, the counter reads and little else: not one per request.
-    expect(gated).toBeLessThanOrEqual(10);
+    expect(gated - background).toBeLessThanOrEqual(10);
 
     // The same storm without the gate: every request is a database transaction.
     await running.close();
