@@ -1,4 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
+import { banners } from './banners.js';
 import { t, type Key } from './i18n.js';
 import type { State } from './state.js';
 import { checkoutView, seatsView, ticketsView } from './views-shop.js';
@@ -60,19 +61,7 @@ export function view(state: State, actions: Actions): TemplateResult {
         </button>
       </nav>
     </header>
-    <main>
-      ${
-        state.error
-          ? html`<p class="banner error" role="alert" data-testid="error">${state.error}</p>`
-          : nothing
-      }
-      ${
-        state.notice
-          ? html`<p class="banner notice" role="status" data-testid="notice">${state.notice}</p>`
-          : nothing
-      }
-      ${screen(state, actions, tr)}
-    </main>
+    <main>${banners(state)} ${screen(state, actions, tr)}</main>
   `;
 }
 

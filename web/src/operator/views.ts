@@ -1,4 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
+import { banners } from '../banners.js';
 import type { ConcertInput, ConcertPatch, DeadLetter, VenueInput } from './api.js';
 import { ot, type OpKey } from './i18n.js';
 import type { OpState } from './state.js';
@@ -83,19 +84,7 @@ export function view(state: OpState, actions: OpActions): TemplateResult {
         </button>
       </nav>
     </header>
-    <main class="console">
-      ${
-        state.error
-          ? html`<p class="banner error" role="alert" data-testid="error">${state.error}</p>`
-          : nothing
-      }
-      ${
-        state.notice
-          ? html`<p class="banner notice" role="status" data-testid="notice">${state.notice}</p>`
-          : nothing
-      }
-      ${screen(state, actions, tr)}
-    </main>
+    <main class="console">${banners(state)} ${screen(state, actions, tr)}</main>
   `;
 }
 
