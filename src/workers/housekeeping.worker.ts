@@ -21,19 +21,23 @@ export function createHousekeeping(
   options: { retentionHours: number; intervalMs: number; logger: Logger },
 ): Loop {
   const cutoff = sql`now() - ${`${options.retentionHours} hours`}::interval`;
-  // Lowest arrival still waiting (beyond every arrival when the line is empty).
-  const lineHead = sql`coalesce((SELECT min(arrival) FROM queue_tokens WHERE status = 'WAITING'), 9223372036854775807)`;
+  // The lowest arrival still waiting in the room `room` (beyond every arrival when its line is
+  // empty): arrival numbers are per room, so each row is compared with its own room's head.
+  const headOf = (room: SQL) =>
+    sql`coalesce((SELECT w.arrival FROM queue_tokens w WHERE w.status = 'WAITING' AND w.room_id = ${room}
+          ORDER BY w.arrival LIMIT 1), 9223372036854775807)`;
   const purges: [string, SQL][] = [
     [
       'queue_tokens',
       // A token that left without being admitted still counts in the positions of those behind
       // it until the head of the line has passed its arrival.
-      sql`SELECT ctid FROM queue_tokens WHERE status = 'EXPIRED' AND expired_at < ${cutoff}
-            AND (activated_at IS NOT NULL OR arrival IS NULL OR arrival < ${lineHead}) LIMIT ${BATCH}`,
+      sql`SELECT ctid FROM queue_tokens t WHERE status = 'EXPIRED' AND expired_at < ${cutoff}
+            AND (activated_at IS NOT NULL OR arrival IS NULL OR arrival < ${headOf(sql`t.room_id`)})
+          LIMIT ${BATCH}`,
     ],
     [
       'queue_skipped_arrivals',
-      sql`SELECT ctid FROM queue_skipped_arrivals WHERE arrival < ${lineHead} LIMIT ${BATCH}`,
+      sql`SELECT ctid FROM queue_skipped_arrivals k WHERE arrival < ${headOf(sql`k.room_id`)} LIMIT ${BATCH}`,
     ],
     [
       'idempotency_keys',

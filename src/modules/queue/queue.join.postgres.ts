@@ -62,11 +62,13 @@ async function readLive(
 ): Promise<Map<number, TokenView>> {
   const rows = await query<TokenRow & { position: number }>(
     db,
+    // One index probe per user (the LATERAL subquery is kept apart by OFFSET 0, whatever the
+    // statistics say about the room), never a scan of the room's line.
     sql`WITH me AS (
-          SELECT ${tokenColumns} FROM queue_tokens
-          WHERE room_id = ${roomId}
-            AND user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
-            AND status IN ('WAITING', 'ACTIVE')),
+          SELECT t.* FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb) AS u(value),
+            LATERAL (SELECT ${tokenColumns} FROM queue_tokens
+              WHERE room_id = ${roomId} AND user_id = u.value::bigint AND status IN ('WAITING', 'ACTIVE')
+              OFFSET 0) t),
         ${lineHead}
       SELECT me.id, me.room_id, me.token, me.user_id, me.status, me.active_until, me.expires_at, me.hold_concert_id,
         me.last_seen_at, ${positionOf} AS position, now() AS now

@@ -31,9 +31,15 @@ export const positionOf = sql`CASE WHEN me.status = 'WAITING' THEN
         WHERE k.room_id = me.room_id AND k.arrival > head.arrival AND k.arrival < me.arrival)
   ELSE 0 END`;
 
-/** The head of the line of the room of `me` (every row of `me` is of one room). */
-export const lineHead = sql`head AS (SELECT min(arrival) AS arrival FROM queue_tokens
-  WHERE status = 'WAITING' AND room_id = (SELECT room_id FROM me LIMIT 1))`;
+/**
+ * The head of the line of the room of `me` (every row of `me` is of one room): one row, read once
+ * by one index probe. Spelled as ORDER BY … LIMIT 1 and materialized so that it never depends on
+ * the planner's statistics: as min() over a room the statistics do not know yet (a new room, a
+ * fresh table), the planner aggregated the whole line again for every row of `me`.
+ */
+export const lineHead = sql`head AS MATERIALIZED (SELECT (SELECT arrival FROM queue_tokens
+  WHERE status = 'WAITING' AND room_id = (SELECT room_id FROM me LIMIT 1)
+  ORDER BY arrival LIMIT 1) AS arrival)`;
 
 export function toRecord(row: TokenRow): TokenRecord {
   return {
