@@ -1,5 +1,5 @@
 import { execFileSync, type StdioOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -78,29 +78,55 @@ export async function describeMachine(admin: pg.Pool, redisUrl: string): Promise
   };
 }
 
-/** CPU time (seconds) a process has used, from /proc (Linux); undefined elsewhere or once it exited. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** The fields of /proc/PID/stat after the command name (which may hold spaces), or undefined. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / 100;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** Resident memory (MB) of a process, from /proc (Linux); undefined elsewhere or once it exited. */
+/** `pid` and every process below it (a WORKERS=N server forks its workers), from /proc. */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry);
+    const parent = Number.isInteger(child) ? Number(statFields(child)?.[1]) : NaN;
+    if (Number.isInteger(parent)) parents.set(parent, [...(parents.get(parent) ?? []), child]);
+  }
+  const tree = [pid];
+  for (let index = 0; index < tree.length; index++) tree.push(...(parents.get(tree[index]!) ?? []));
+  return tree;
+}
+
+/**
+ * CPU time (seconds) a process and the processes below it have used, from /proc (Linux);
+ * undefined elsewhere or once it exited.
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  const fields = pid === undefined ? undefined : statFields(pid);
+  if (pid === undefined || !fields) return undefined;
+  const ticks = (own: string[] | undefined) => (own ? Number(own[11]) + Number(own[12]) : 0);
+  const below = processTree(pid).slice(1);
+  return below.reduce((sum, child) => sum + ticks(statFields(child)), ticks(fields)) / 100;
+}
+
+/** Resident memory (MB) of a process and the processes below it. */
 export function processRssMb(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return undefined;
-  }
+  const rssKb = (member: number) => {
+    try {
+      const status = readFileSync(`/proc/${member}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      return undefined; // exited
+    }
+  };
+  const own = rssKb(pid);
+  if (own === undefined) return undefined;
+  return processTree(pid).slice(1).reduce((sum, child) => sum + (rssKb(child) ?? 0), own) / 1024;
 }
 
 /** Busy and total jiffies of the whole machine, for "how busy were both cores" over a window. */

@@ -74,7 +74,7 @@ const fullProfile = {
     timeoutSeconds: 180,
   },
   pgbench: { clients: 10, transactionsPerClient: 3000 },
-  scaleOut: { instances: [1, 2], stages: seedStages, capacitySeconds: 10 },
+  scaleOut: { instances: [1, 2], workers: [1, 2], stages: seedStages, capacitySeconds: 10 },
   /** Events drained as a backlog; latencies over `rounds` publishes of 1 and of a relay batch. */
   eventBuses: { events: 5000, rounds: 50 },
   /** Joins one after another, then a burst of joins at once. */
@@ -133,7 +133,12 @@ const quickProfile: Profile = {
     timeoutSeconds: 40,
   },
   pgbench: { clients: 10, transactionsPerClient: 150 },
-  scaleOut: { instances: [1, 2], stages: quickStages(1), capacitySeconds: 1.5 },
+  scaleOut: {
+    instances: [1, 2],
+    workers: [1, 2],
+    stages: quickStages(1),
+    capacitySeconds: 1.5,
+  },
   eventBuses: { events: 500, rounds: 10 },
   queueStream: { joins: 50, burst: 300 },
   liveStreams: { streams: 100, intervalMs: 500, windowSeconds: 2, settleSeconds: 1 },

@@ -11,7 +11,7 @@ import type { PollingResult } from '../scenarios/polling.js';
 import type { PurchaseResult } from '../scenarios/purchase.js';
 import type { QueueStreamResult } from '../scenarios/queue-stream.js';
 import type { RoundTripResult } from '../scenarios/round-trips.js';
-import type { ScaleOutResult } from '../scenarios/scale-out.js';
+import type { ScaleOutResult, WorkersResult } from '../scenarios/scale-out.js';
 import type { SeedResult } from '../scenarios/seed.js';
 import type { ShowCancelResult } from '../scenarios/show-cancel.js';
 import type { StormResult } from '../scenarios/storm.js';
@@ -49,6 +49,7 @@ export type ScenarioResult =
   | RoundTripResult
   | PgbenchResult
   | ScaleOutResult
+  | WorkersResult
   | EventBusResult
   | QueueStreamResult
   | LiveStreamsResult

@@ -250,6 +250,11 @@ async function untilJoinsArePlaced(url: string, timeoutMs: number): Promise<void
   }
 }
 
-/** The ceiling: a Fastify route that does nothing, in a process of its own. */
-export const startBare = (): Promise<ServerProcess> =>
-  launch('bare', ['--import', 'tsx', 'bench/workers/bare-route.ts'], {}, 30_000);
+/** The ceiling: a Fastify route that does nothing, in a process of its own (or `workers`). */
+export const startBare = (workers = 1): Promise<ServerProcess> =>
+  launch(
+    workers === 1 ? 'bare' : `bare-${workers}-workers`,
+    ['--import', 'tsx', 'bench/workers/bare-route.ts'],
+    { BARE_WORKERS: String(workers) },
+    30_000,
+  );

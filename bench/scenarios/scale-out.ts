@@ -1,14 +1,17 @@
 /**
- * Scale-out: the seed load test (random-user) and the 100-connection capacity run against 1 and
- * then 2 server processes sharing one database and one Redis, requests spread over the instances.
- * On a 2-core machine both instances, the generator and PostgreSQL share the same cores, so this
- * shows the cost of coordination more than a gain.
+ * Scale-out, two ways. Instances: the seed load test (random-user) and the 100-connection capacity
+ * run against 1 and then 2 server processes sharing one database and one Redis, requests spread
+ * over the instances (many hosts). WORKERS: the capacity run against one server started with
+ * WORKERS=N (N processes sharing the port, one host), each beside the bare route run with the same
+ * N processes right before it. On a 2-core machine the processes, the generator and PostgreSQL
+ * share the same cores, so this shows the cost of coordination more than a gain.
  */
 import { startMode, withDatabase, type Scenario } from '../lib/context.js';
 import { count, cpuColumn, ms, section, table } from '../lib/format.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import type { ServerProcess } from '../lib/server.js';
+import { startBare, type ServerProcess } from '../lib/server.js';
+import { ratio } from '../lib/stats.js';
 import { runCapacityAgainst, type CapacityResult } from './capacity.js';
 import { runSeedAgainst, type SeedResult } from './seed.js';
 
@@ -17,6 +20,46 @@ export interface ScaleOutResult extends Base {
   instances: number;
   seed: SeedResult;
   capacity: CapacityResult;
+}
+
+/** One server with WORKERS=N, and the bare route with N processes run right before it. */
+export interface WorkersResult extends Base {
+  kind: 'scale-out-workers';
+  workers: number;
+  capacity: CapacityResult;
+  bare: CapacityResult;
+}
+
+/** The capacity run against WORKERS=N and, right before, against the bare route with N processes. */
+async function runWorkers(
+  ctx: Parameters<Scenario['run']>[0],
+  mode: (typeof ctx.modes)[number],
+  workers: number,
+): Promise<WorkersResult> {
+  const { profile } = ctx.options;
+  const connections = profile.capacity.connections[0] ?? 100;
+  const seconds = profile.scaleOut.capacitySeconds;
+  const bareServer = await startBare(workers);
+  const bare = await runCapacityAgainst(
+    [bareServer],
+    'bare',
+    connections,
+    profile,
+    seconds,
+  ).finally(() => bareServer.stop());
+  return withDatabase(ctx, mode.name, `workers_${workers}`, async ({ url }) => {
+    const server = await startMode(ctx, mode, `workers-${workers}`, url, {
+      WORKERS: String(workers),
+    });
+    const capacity = await runCapacityAgainst(
+      [server],
+      mode.name,
+      connections,
+      profile,
+      seconds,
+    ).finally(() => server.stop());
+    return { kind: 'scale-out-workers', target: mode.name, workers, capacity, bare };
+  });
 }
 
 export const scaleOutScenario: Scenario = {
@@ -53,13 +96,43 @@ export const scaleOutScenario: Scenario = {
           }
         });
       }
+      for (const workers of profile.scaleOut.workers)
+        ctx.results.push(await runWorkers(ctx, mode, workers));
     }
   },
 
   section(report) {
     const results = resultsOf(report.results, 'scale-out');
-    if (results.length === 0) return undefined;
-    return section(
+    const workers = resultsOf(report.results, 'scale-out-workers');
+    if (results.length === 0 && workers.length === 0) return undefined;
+    const one = (r: WorkersResult, of: (w: WorkersResult) => CapacityResult) => {
+      const base = workers.find((w) => w.target === r.target && w.workers === 1);
+      const scale = base && ratio(of(r).requestsPerSecond, of(base).requestsPerSecond);
+      return scale === null || scale === undefined ? '–' : `${scale.toFixed(2)}×`;
+    };
+    const byWorkers = section(
+      'Scale-out with WORKERS=N',
+      'The closed-loop capacity run against one server started with WORKERS=N (N processes sharing the port), and right before it against the bare route with N processes (BARE_WORKERS=N).',
+      table(workers, [
+        ['mode', (r) => r.target],
+        ['WORKERS', (r) => String(r.workers)],
+        ['req/s', (r) => count(r.capacity.requestsPerSecond)],
+        ['bare req/s (same N)', (r) => count(r.bare.requestsPerSecond)],
+        [
+          '× bare',
+          (r) =>
+            `${(ratio(r.capacity.requestsPerSecond, r.bare.requestsPerSecond) ?? 0).toFixed(2)}×`,
+        ],
+        ['1 → N', (r) => one(r, (w) => w.capacity)],
+        ['bare 1 → N', (r) => one(r, (w) => w.bare)],
+        ['p99', (r) => ms(r.capacity.latency.p99)],
+        ['bare p99', (r) => ms(r.bare.latency.p99)],
+        ['non-2xx', (r) => count(r.capacity.non2xx)],
+        cpuColumn((r) => r.capacity.usage, 'CPU server / generator / machine'),
+      ]),
+    );
+    if (results.length === 0) return byWorkers;
+    return `${section(
       'Scale-out',
       'The seed load test (random users) and the closed-loop capacity run against 1 and 2 server processes sharing one database and Redis; requests alternate between the instances.',
       table(results, [
@@ -77,6 +150,6 @@ export const scaleOutScenario: Scenario = {
         ['capacity p99', (r) => ms(r.capacity.latency.p99)],
         cpuColumn((r) => r.capacity.usage, 'CPU servers / generator / machine (capacity)'),
       ]),
-    );
+    )}${workers.length === 0 ? '' : `\n${byWorkers}`}`;
   },
 };
