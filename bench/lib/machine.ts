@@ -126,7 +126,11 @@ export function processRssMb(pid: number | undefined): number | undefined {
   };
   const own = rssKb(pid);
   if (own === undefined) return undefined;
-  return processTree(pid).slice(1).reduce((sum, child) => sum + (rssKb(child) ?? 0), own) / 1024;
+  return (
+    processTree(pid)
+      .slice(1)
+      .reduce((sum, child) => sum + (rssKb(child) ?? 0), own) / 1024
+  );
 }
 
 /** Busy and total jiffies of the whole machine, for "how busy were both cores" over a window. */
