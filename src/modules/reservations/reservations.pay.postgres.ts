@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../../db/client.js';
 import { runOnce, saveResponse, type IdempotencyKey } from '../../db/idempotency.js';
@@ -112,6 +111,77 @@ export function createPostgresPayments(
     return spend ? sql`expired AS (${spend}),` : sql``;
   }
 
+  /**
+   * The payment's statement, for one seat or several of one concert (0041), with the holds
+   * already locked and checked: one debit of the total, and per seat (a `line`) a reservation, a
+   * USE ledger row (its balance_after the running balance, so the ledger reads as if the seats
+   * were paid one by one), the hold sold and an outbox event; the token spent once, and the reply
+   * saved as the key's result. Every step hangs off the debit's row, so an insufficient balance
+   * makes the whole statement a no-op (no row back). `reply` is read `FROM debit`, and reads the
+   * `reservation` rows.
+   */
+  async function charge<T>(
+    tx: Executor,
+    payment: {
+      userId: number;
+      concertId: number;
+      lines: { seatId: number; hold: LockedHold; uuid: string }[];
+      record: TokenRecord;
+      key: IdempotencyKey;
+      expired: SQL;
+      reply: SQL;
+    },
+  ): Promise<T | undefined> {
+    const { userId, concertId, lines, record, reply } = payment;
+    const total = lines.reduce((sum, line) => sum + line.hold.price, 0);
+    const seatIds = arrayLiteral(lines.map((line) => line.seatId));
+    const line = sql`unnest(${seatIds}::bigint[], ${arrayLiteral(lines.map((line) => line.hold.price))}::bigint[],
+      ${arrayLiteral(lines.map((line) => line.hold.seat_number))}::int[],
+      ${arrayLiteral(lines.map((line) => line.uuid))}::uuid[])
+      WITH ORDINALITY AS line(seat_id, price, seat_number, uuid, n)`;
+    const paid = await queryOne<{ reply: T }>(
+      tx,
+      sql`WITH line AS (SELECT * FROM ${line}),
+          debit AS (
+            UPDATE users SET balance = balance - ${total}, updated_at = now()
+            WHERE id = ${userId} AND balance >= ${total} RETURNING balance),
+          inserted AS (
+            INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
+            SELECT line.uuid, ${userId}, ${concertId}, line.seat_id, line.price FROM line, debit
+            RETURNING id, seat_id, price, created_at),
+          reservation AS (
+            SELECT inserted.*, line.seat_number, line.n,
+              debit.balance + ${total} - sum(line.price) OVER (ORDER BY line.n) AS balance_after
+            FROM inserted JOIN line USING (seat_id), debit),
+          ledger AS (
+            INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
+            SELECT ${userId}, 'USE', price, balance_after, id FROM reservation),
+          sold AS (
+            UPDATE seat_holds SET status = 'SOLD'
+            WHERE seat_id = ANY(${seatIds}::bigint[]) AND EXISTS (SELECT 1 FROM reservation)),
+          event AS (
+            INSERT INTO outbox (event_id, type, key, payload, trace_context)
+            SELECT e.event_id, ${RESERVATION_CONFIRMED}, ${String(concertId)},
+              jsonb_build_object('eventId', e.event_id::text, 'reservationId', e.id,
+                'userId', ${userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', e.seat_id,
+                'price', e.price, 'queueToken', ${record.token}::text, 'reservedAt', e.created_at),
+              ${activeTraceContext()}::text
+            FROM (SELECT gen_random_uuid() AS event_id, reservation.* FROM reservation) e),
+          spent AS (
+            INSERT INTO spent_queue_tokens (token) SELECT ${record.token} WHERE EXISTS (SELECT 1 FROM reservation)),
+          ${payment.expired}
+          saved AS (${saveResponse(payment.key, sql`(SELECT ${reply} FROM debit)`)} AND EXISTS (SELECT 1 FROM reservation))
+          SELECT ${reply} AS reply FROM debit`,
+      { prepared: true },
+    );
+    return paid?.reply;
+  }
+
+  /** The reply's time: the reservations' creation, as an ISO string. */
+  const isoOf = (at: SQL) =>
+    sql`to_char(${at} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+  /** The seed's payment: one held seat. */
   async function settle(
     tx: Executor,
     request: PaymentRequest,
@@ -122,57 +192,25 @@ export function createPostgresPayments(
     const token = liveToken(tx, record, refuse);
     const hold = await lockOwnHold(tx, request.userId, request.seatId, refuse);
     const concertId = hold.concert_id;
-    const price = hold.price;
-    const expired = await expiryStep(token, concertId, refuse);
-    const eventId = randomUUID();
-    // Debit only if the balance covers the price; every later step hangs off the debit's row,
-    // so an insufficient balance makes the whole statement a no-op.
-    // The reply is built here, in SQL, and saved as the key's result in the same statement, so
-    // a replay returns exactly these values; the token is spent in it too: spent_queue_tokens
-    // on every queue backend (one token pays once), and the token row's expiry (postgres queue).
-    const reply = sql`jsonb_build_object('reservationId', reservation.id, 'concertId', ${concertId}::bigint,
-      'seatId', ${request.seatId}::bigint, 'seatNumber', ${hold.seat_number}::int, 'price', ${price}::bigint,
-      'balance', debit.balance,
-      'reservedAt', to_char(reservation.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
-    const paid = await queryOne<{ reply: ReservationDto }>(
-      tx,
-      sql`WITH debit AS (
-            UPDATE users SET balance = balance - ${price}, updated_at = now()
-            WHERE id = ${request.userId} AND balance >= ${price} RETURNING balance),
-          reservation AS (
-            INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
-            SELECT ${request.reservationUuid}, ${request.userId}, ${concertId}, ${request.seatId}, ${price} FROM debit
-            RETURNING id, created_at),
-          ledger AS (
-            INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
-            SELECT ${request.userId}, 'USE', ${price}, debit.balance, reservation.id FROM debit, reservation),
-          sold AS (
-            UPDATE seat_holds SET status = 'SOLD' WHERE seat_id = ${request.seatId} AND EXISTS (SELECT 1 FROM reservation)),
-          event AS (
-            INSERT INTO outbox (event_id, type, key, payload, trace_context)
-            SELECT ${eventId}, ${RESERVATION_CONFIRMED}, ${String(concertId)},
-              jsonb_build_object('eventId', ${eventId}::text, 'reservationId', reservation.id,
-                'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', ${request.seatId}::bigint,
-                'price', ${price}::bigint, 'queueToken', ${record.token}::text, 'reservedAt', reservation.created_at),
-              ${activeTraceContext()}::text
-            FROM reservation),
-          spent AS (
-            INSERT INTO spent_queue_tokens (token) SELECT ${record.token} FROM reservation),
-          ${expired}
-          saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit, reservation)`)} AND EXISTS (SELECT 1 FROM reservation))
-          SELECT ${reply} AS reply FROM debit, reservation`,
-      { prepared: true },
-    );
-    return paid ? paid.reply : refuse({ reason: 'insufficient-balance', price });
+    const paid = await charge<ReservationDto>(tx, {
+      userId: request.userId,
+      concertId,
+      lines: [{ seatId: request.seatId, hold, uuid: request.reservationUuid }],
+      record,
+      key,
+      expired: await expiryStep(token, concertId, refuse),
+      // The reply is built in SQL and saved in the same statement, so a replay returns exactly it.
+      reply: sql`(SELECT jsonb_build_object('reservationId', r.id, 'concertId', ${concertId}::bigint,
+        'seatId', r.seat_id, 'seatNumber', r.seat_number, 'price', r.price, 'balance', debit.balance,
+        'reservedAt', ${isoOf(sql`r.created_at`)}) FROM reservation r)`,
+    });
+    return paid ?? refuse({ reason: 'insufficient-balance', price: hold.price });
   }
 
   /**
-   * Several held seats of one concert paid in one statement (0041): the holds locked in seat id
+   * Several held seats of one concert paid together, all or nothing: the holds locked in seat id
    * order (two payments of the same seats never deadlock), each checked as a single payment checks
-   * its own; then one debit of the total and, per seat, a reservation, a USE ledger row (its
-   * balance_after the running balance, so the ledger reads as if the seats were paid one by one),
-   * the hold sold and an outbox event; the token spent once. An insufficient balance or any seat
-   * not payable makes the whole a no-op.
+   * its own.
    */
   async function settleMany(
     tx: Executor,
@@ -193,58 +231,28 @@ export function createPostgresPayments(
         );
       held.set(seatId, await lockOwnHold(tx, request.userId, seatId, refuseSeat));
     }
-    const holds = request.seatIds.map((seatId) => held.get(seatId) as LockedHold);
-    const [first, ...rest] = holds;
-    if (!first || rest.some((hold) => hold.concert_id !== first.concert_id))
+    const lines = request.seatIds.map((seatId) => ({
+      seatId,
+      hold: held.get(seatId) as LockedHold,
+      uuid: orderLineUuid(request.reservationUuid, seatId),
+    }));
+    const concertId = lines[0]?.hold.concert_id;
+    if (concertId === undefined || lines.some((line) => line.hold.concert_id !== concertId))
       return refuse({ reason: 'several-concerts' });
-    const concertId = first.concert_id;
-    const expired = await expiryStep(token, concertId, refuse);
-    const total = holds.reduce((sum, hold) => sum + hold.price, 0);
-    const seatIds = arrayLiteral(request.seatIds);
-    const lines = sql`unnest(${seatIds}::bigint[], ${arrayLiteral(holds.map((hold) => hold.price))}::bigint[],
-      ${arrayLiteral(holds.map((hold) => hold.seat_number))}::int[],
-      ${arrayLiteral(request.seatIds.map((seatId) => orderLineUuid(request.reservationUuid, seatId)))}::uuid[])
-      WITH ORDINALITY AS line(seat_id, price, seat_number, uuid, n)`;
-    const reply = sql`jsonb_build_object('concertId', ${concertId}::bigint, 'total', ${total}::bigint,
-      'balance', debit.balance,
-      'reservedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-      'reservations', (SELECT jsonb_agg(jsonb_build_object('reservationId', r.id, 'seatId', r.seat_id,
-          'seatNumber', r.seat_number, 'price', r.price) ORDER BY r.n) FROM reservation r))`;
-    const paid = await queryOne<{ reply: OrderDto }>(
-      tx,
-      sql`WITH line AS (SELECT * FROM ${lines}),
-          debit AS (
-            UPDATE users SET balance = balance - ${total}, updated_at = now()
-            WHERE id = ${request.userId} AND balance >= ${total} RETURNING balance),
-          inserted AS (
-            INSERT INTO reservations (reservation_uuid, user_id, concert_id, seat_id, price)
-            SELECT line.uuid, ${request.userId}, ${concertId}, line.seat_id, line.price FROM line, debit
-            RETURNING id, seat_id, price, created_at),
-          reservation AS (
-            SELECT inserted.*, line.seat_number, line.n,
-              debit.balance + ${total} - sum(line.price) OVER (ORDER BY line.n) AS balance_after
-            FROM inserted JOIN line USING (seat_id), debit),
-          ledger AS (
-            INSERT INTO point_transactions (user_id, type, amount, balance_after, reservation_id)
-            SELECT ${request.userId}, 'USE', price, balance_after, id FROM reservation),
-          sold AS (
-            UPDATE seat_holds SET status = 'SOLD'
-            WHERE seat_id = ANY(${seatIds}::bigint[]) AND EXISTS (SELECT 1 FROM reservation)),
-          event AS (
-            INSERT INTO outbox (event_id, type, key, payload, trace_context)
-            SELECT e.event_id, ${RESERVATION_CONFIRMED}, ${String(concertId)},
-              jsonb_build_object('eventId', e.event_id::text, 'reservationId', e.id,
-                'userId', ${request.userId}::bigint, 'concertId', ${concertId}::bigint, 'seatId', e.seat_id,
-                'price', e.price, 'queueToken', ${record.token}::text, 'reservedAt', e.created_at),
-              ${activeTraceContext()}::text
-            FROM (SELECT gen_random_uuid() AS event_id, reservation.* FROM reservation) e),
-          spent AS (
-            INSERT INTO spent_queue_tokens (token) SELECT ${record.token} WHERE EXISTS (SELECT 1 FROM reservation)),
-          ${expired}
-          saved AS (${saveResponse(key, sql`(SELECT ${reply} FROM debit)`)} AND EXISTS (SELECT 1 FROM reservation))
-          SELECT ${reply} AS reply FROM debit`,
-    );
-    return paid ? paid.reply : refuse({ reason: 'insufficient-balance', price: total });
+    const total = lines.reduce((sum, line) => sum + line.hold.price, 0);
+    const paid = await charge<OrderDto>(tx, {
+      userId: request.userId,
+      concertId,
+      lines,
+      record,
+      key,
+      expired: await expiryStep(token, concertId, refuse),
+      reply: sql`jsonb_build_object('concertId', ${concertId}::bigint, 'total', ${total}::bigint,
+        'balance', debit.balance, 'reservedAt', ${isoOf(sql`now()`)},
+        'reservations', (SELECT jsonb_agg(jsonb_build_object('reservationId', r.id, 'seatId', r.seat_id,
+          'seatNumber', r.seat_number, 'price', r.price) ORDER BY r.n) FROM reservation r))`,
+    });
+    return paid ?? refuse({ reason: 'insufficient-balance', price: total });
   }
 
   /** One payment's transaction: the key claimed first, a spent token a refusal, not an error. */
