@@ -32,7 +32,7 @@ export function createRooms(
     defaultMaxActive: config.MAX_ACTIVE,
     powAvailable: extra.powSecret.source !== 'none',
   });
-  const soldOut = createSoldOutRooms(() => store.soldOutRooms());
+  const soldOut = createSoldOutRooms(() => store.soldOutRooms(), logger);
   const pow = createProofOfWork(config, database, extra.redis, extra.powSecret);
   return { directory, service, soldOut, pow };
 }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { RoomSettings } from '../rooms/rooms.store.js';
 import type { QueueStore, TokenView, WatchedTokens } from './queue.store.js';
 
@@ -18,12 +19,31 @@ export interface SoldOutRooms {
   refresh(): Promise<boolean>;
 }
 
-export function createSoldOutRooms(read: () => Promise<number[]>): SoldOutRooms {
+/**
+ * `read` failing (PostgreSQL away) keeps the last flags and lets admission go on: on the Redis
+ * backends the line must not stop because the database does (logged once per outage).
+ */
+export function createSoldOutRooms(
+  read: () => Promise<number[]>,
+  logger: Pick<Logger, 'warn' | 'info'>,
+): SoldOutRooms {
   let soldOut = new Set<number>();
+  let failing = false;
   return {
     has: (roomId) => soldOut.has(roomId),
     async refresh() {
-      const next = new Set(await read());
+      let rooms: number[];
+      try {
+        rooms = await read();
+      } catch (error) {
+        if (!failing)
+          logger.warn({ err: error }, 'sold-out rooms: cannot read; keeping the last flags');
+        failing = true;
+        return false;
+      }
+      if (failing) logger.info('sold-out rooms: read again');
+      failing = false;
+      const next = new Set(rooms);
       const changed = next.size !== soldOut.size || [...next].some((id) => !soldOut.has(id));
       soldOut = next;
       return changed;
