@@ -96,7 +96,8 @@ export function queueRoutes(
           '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
           'an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert\'s ' +
           'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house ' +
-          'room (every concert without a room of its own).',
+          'room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED ' +
+          'without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).',
         headers: guards.user.headers,
         security: guards.user.security,
         body: Type.Optional(
