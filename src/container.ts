@@ -9,8 +9,7 @@ import { createConcertService, type ConcertService } from './modules/concerts/co
 import { createPostgresConcertStore } from './modules/concerts/concerts.store.postgres.js';
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
-import { createMemorySeatGate } from './modules/holds/seat-gate.memory.js';
-import { createRedisSeatGate } from './modules/holds/seat-gate.redis.js';
+import { createSeatGate } from './container.holds.js';
 import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
@@ -41,6 +40,8 @@ import { createAuditService, type AuditService } from './modules/audit/audit.ser
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
 import { createRooms } from './container.rooms.js';
+import type { ContainerArgs } from './container.pow.js';
+import { soldOutAware, withSoldOut } from './modules/queue/queue.soldout.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
 import {
   createCatalogueService,
@@ -105,7 +106,8 @@ export const createDeadLetterTools = (database: Database): DeliveriesStore =>
   createPostgresDeliveriesStore(database, createPostgresAuditLog(database));
 
 /** Picks the adapters for the configuration and wires the services. */
-export function createContainer(config: Config, database: Database, logger: Logger): Container {
+export function createContainer(...args: ContainerArgs): Container {
+  const [config, database, logger, powSecret = { source: 'none' }] = args;
   const redis =
     config.QUEUE_BACKEND !== 'postgres' || config.EVENT_BUS === 'redis'
       ? createRedisClient({
@@ -148,7 +150,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
         })
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
-  const { directory: roomDirectory, service: rooms } = createRooms(config, database, logger);
+  const roomParts = createRooms(config, database, logger, { redis, powSecret });
+  const { directory: roomDirectory, service: rooms, soldOut } = roomParts;
   const idleSeconds = config.WAITING_TOKEN_IDLE_SECONDS;
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
@@ -161,7 +164,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     keyPrefix: config.REDIS_KEY_PREFIX,
     // Lets tests move the waiting room's clock (src/redis/keys.ts: clock); never in production.
     testClock: config.NODE_ENV === 'test',
-    rooms: roomDirectory,
+    rooms: soldOutAware(roomDirectory, soldOut),
   };
   const streamQueue =
     config.QUEUE_BACKEND === 'stream' && redis
@@ -172,8 +175,11 @@ export function createContainer(config: Config, database: Database, logger: Logg
     (config.QUEUE_BACKEND === 'redis' && redis
       ? createRedisQueueStore(redis, redisQueueOptions)
       : undefined);
-  const queueStore: QueueStore =
-    redisQueueStore ?? createPostgresQueueStore(database, queueOptions);
+  const queueStore: QueueStore = withSoldOut(
+    redisQueueStore ?? createPostgresQueueStore(database, queueOptions),
+    soldOut,
+    { changed: () => live.wake() },
+  );
   // The booking transactions' view of the caller's token: where the waiting room keeps it.
   const bookingTokens: BookingTokens = redisQueueStore
     ? createRedisBookingTokens(redisQueueStore, { idleSeconds, wrongRoom: inWrongRoom })
@@ -207,6 +213,8 @@ export function createContainer(config: Config, database: Database, logger: Logg
     positionsChanged: () => live.wake(),
     rooms: roomDirectory,
     seatsLeft: (concertId) => rooms.seatsLeft(concertId),
+    pow: roomParts.pow,
+    soldOut: soldOut.has,
   });
   const ranking = redis
     ? createRankingMirror(redis, {
@@ -308,16 +316,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     holds: createHoldService({
       store: holdStore,
       queue,
-      // Shared by all instances through Redis when there is one, per instance otherwise.
-      gate: !config.SEAT_GATE_ENABLED
-        ? undefined
-        : redis
-          ? createRedisSeatGate(redis, {
-              keyPrefix: config.REDIS_KEY_PREFIX,
-              ttlMs: config.SEAT_GATE_TTL_MS,
-              logger,
-            })
-          : createMemorySeatGate({ ttlMs: config.SEAT_GATE_TTL_MS }),
+      gate: createSeatGate(config, redis, logger),
       metrics,
     }),
     reservations,

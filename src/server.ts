@@ -63,7 +63,7 @@ export async function startServer(
       `TRUST_PROXY=${config.TRUST_PROXY} believes the X-Forwarded-For of the nearest ${config.TRUST_PROXY} sender(s), whoever they are: clients must reach this instance only through those proxies (otherwise list the proxies' addresses in TRUST_PROXY)`,
     );
   }
-  const container = createContainer(config, database, logger);
+  const container = createContainer(config, database, logger, powSecret);
   if (loadDemo) {
     try {
       const demo = await loadDemoCatalogue({ ...container, database }, new Date(startedAt));

@@ -1,3 +1,5 @@
+import { POW_ERRORS } from '../modules/queue/queue.pow.js';
+
 /**
  * Every error a client can see. The code is a stable contract (clients switch on it);
  * the status is fixed per code so the README table and OpenAPI stay true.
@@ -60,6 +62,17 @@ export const errorCatalog = {
     status: 409,
     description: 'The waiting room is closed to new joins (tokens in line keep their places).',
   },
+  POW_REQUIRED: {
+    status: 428,
+    description:
+      'The room requires a proof of work to join: solve GET /api/v1/queue/rooms/{concertId}/challenge and send `pow`.',
+  },
+  POW_UNAVAILABLE: {
+    status: 409,
+    description:
+      'Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).',
+  },
+  ...POW_ERRORS,
   SEAT_NOT_FOUND: { status: 404, description: 'No seat has this id (in this concert).' },
   HOLD_NOT_FOUND: { status: 404, description: 'You hold no seat here to release.' },
   CONCERT_ENDED: {

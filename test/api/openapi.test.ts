@@ -84,6 +84,7 @@ const addedOperations = [
   'GET /api/v1/admin/rooms/{concertId}',
   'PATCH /api/v1/admin/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}',
+  'GET /api/v1/queue/rooms/{concertId}/challenge',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -112,12 +113,20 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'UNSUPPORTED_MEDIA_TYPE',
     'ROOM_NOT_FOUND',
     'ROOM_CLOSED',
+    'POW_REQUIRED',
+    'POW_INVALID',
+    'POW_EXPIRED',
+    'POW_WRONG_ROOM',
+    'POW_TOO_EASY',
+    'POW_UNSOLVED',
+    'POW_REUSED',
   ],
   'POST /api/v1/admin/rooms': [
     ...adminGuard,
     'INVALID_REQUEST',
     'CONCERT_NOT_FOUND',
     'ROOM_EXISTS',
+    'POW_UNAVAILABLE',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
   ],
@@ -126,9 +135,11 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     ...adminGuard,
     'INVALID_REQUEST',
     'ROOM_NOT_FOUND',
+    'POW_UNAVAILABLE',
     'PAYLOAD_TOO_LARGE',
   ],
   'GET /api/v1/queue/rooms/{concertId}': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+  'GET /api/v1/queue/rooms/{concertId}/challenge': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/token': [
     'QUEUE_TOKEN_REQUIRED',
     'QUEUE_TOKEN_INVALID',

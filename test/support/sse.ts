@@ -8,7 +8,7 @@ export interface StreamBlock {
 }
 
 export interface LiveState {
-  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+  status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
   position: number;
   expiresAt: string | null;
   estimatedWaitSeconds: number | null;

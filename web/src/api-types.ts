@@ -3020,6 +3020,8 @@ export interface paths {
             concertId: number;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
+            powDifficulty?: number;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3044,6 +3046,7 @@ export interface paths {
              *         "maxActive": 50,
              *         "admissionPerMinute": 120,
              *         "state": "open",
+             *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
              *         "updatedAt": "2026-12-08T10:05:00.000Z"
              *       }
@@ -3062,6 +3065,8 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
+                powDifficulty: number;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3173,22 +3178,19 @@ export interface paths {
             };
           };
         };
-        /** @description `ROOM_EXISTS`: The concert already has a waiting room. */
+        /**
+         * @description `ROOM_EXISTS`: The concert already has a waiting room.
+         *
+         *     `POW_UNAVAILABLE`: Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).
+         */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            /**
-             * @example {
-             *       "code": "ROOM_EXISTS",
-             *       "message": "The concert already has a waiting room.",
-             *       "data": null
-             *     }
-             */
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_EXISTS';
+              code: 'ROOM_EXISTS' | 'POW_UNAVAILABLE';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3339,6 +3341,7 @@ export interface paths {
              *         "maxActive": 50,
              *         "admissionPerMinute": 120,
              *         "state": "open",
+             *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
              *         "updatedAt": "2026-12-08T10:05:00.000Z"
              *       }
@@ -3357,6 +3360,8 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
+                powDifficulty: number;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3501,7 +3506,7 @@ export interface paths {
     head?: never;
     /**
      * Change a room's live settings
-     * @description Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the reply is sent and on every other within a second, without a restart.
+     * @description Any of maxActive, admissionPerMinute (null: no limit), state and powDifficulty. In effect on this instance when the reply is sent and on every other within a second, without a restart.
      */
     patch: {
       parameters: {
@@ -3523,6 +3528,8 @@ export interface paths {
             admissionPerMinute?: number | null;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
+            powDifficulty?: number;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3547,6 +3554,7 @@ export interface paths {
              *         "maxActive": 50,
              *         "admissionPerMinute": 120,
              *         "state": "open",
+             *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
              *         "updatedAt": "2026-12-08T10:05:00.000Z"
              *       }
@@ -3565,6 +3573,8 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
+                powDifficulty: number;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3668,6 +3678,30 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'REQUEST_TIMEOUT';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `POW_UNAVAILABLE`: Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051). */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "POW_UNAVAILABLE",
+             *       "message": "Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'POW_UNAVAILABLE';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -5634,6 +5668,8 @@ export interface paths {
              *         "admissionPerMinute": 120,
              *         "admissionRate": 118,
              *         "seatsLeft": 812,
+             *         "soldOut": false,
+             *         "powDifficulty": 0,
              *         "commitment": null
              *       }
              *     }
@@ -5653,8 +5689,12 @@ export interface paths {
                 concertId: number;
                 maxActive: number;
                 opensAt: string | null;
+                /** @description Leading zero bits a join must prove (GET …/challenge); 0: no proof of work (docs/rooms.md). */
+                powDifficulty: number;
                 /** @description Seats of the concert free or held (not sold). */
                 seatsLeft: number;
+                /** @description Every seat is sold: the line is told SOLD_OUT and nobody is admitted until a seat comes back. */
+                soldOut: boolean;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (nobody is admitted at the join, admission by cap and rate goes on); closed (no new joins, the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -5662,6 +5702,176 @@ export interface paths {
                 state: 'open' | 'paused' | 'queue-all' | 'closed';
                 /** @description Tokens in line. */
                 waiting: number;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/queue/rooms/{concertId}/challenge': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A proof-of-work challenge for a room's join
+     * @description A signed challenge at the room's current difficulty, valid 300 s: find a `solution` (1–64 characters of [A-Za-z0-9_-]) such that SHA-256 of `challenge + ":" + solution` starts with `difficulty` zero bits, then join with `{concertId, pow: {challenge, solution}}`. Nothing is stored; each solution joins once. A room without proof of work answers difficulty 0 (any solution does; the join ignores it). docs/rooms.md.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /**
+           * @description The concert.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The challenge. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "challenge": "pow1.12.18.1796450466.mY1d3Zq0rWc6vX2nQ8yT4g.hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh",
+             *         "difficulty": 18,
+             *         "expiresAt": "2026-12-08T10:35:00.000Z"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                /** @description Hash it exactly as received. */
+                challenge: string;
+                /** @description Leading zero bits required. */
+                difficulty: number;
+                /**
+                 * Format: date-time
+                 * @description Solve and join before this.
+                 * @example 2026-12-08T10:00:00.000Z
+                 */
+                expiresAt: string;
               };
               message: string;
             };
@@ -5825,10 +6035,10 @@ export interface paths {
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
               };
               message: string;
             };
@@ -5955,7 +6165,7 @@ export interface paths {
     put?: never;
     /**
      * Join the waiting room (or get your place back)
-     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house room (every concert without a room of its own).
+     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).
      */
     post: {
       parameters: {
@@ -5973,6 +6183,11 @@ export interface paths {
              * @example 1
              */
             concertId?: number;
+            /** @description A solved challenge of the room (GET /rooms/{concertId}/challenge), when the room asks for a proof of work; each is accepted once. Ignored by a room that asks for none. */
+            pow?: {
+              challenge: string;
+              solution: string;
+            };
           };
         };
       };
@@ -6006,10 +6221,10 @@ export interface paths {
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
                 /** @description Send it as the Queue-Token header. */
                 token: string;
               };
@@ -6020,6 +6235,16 @@ export interface paths {
         /**
          * @description `CLIENT_ID_INVALID`: Client-Id is not a positive integer user id.
          *
+         *     `POW_INVALID`: The proof-of-work challenge is malformed or not signed by this service.
+         *
+         *     `POW_EXPIRED`: The proof-of-work challenge has expired; get another.
+         *
+         *     `POW_WRONG_ROOM`: The challenge was issued for another room.
+         *
+         *     `POW_TOO_EASY`: The room now requires more work than this challenge asked for; get another.
+         *
+         *     `POW_UNSOLVED`: The solution is malformed or its hash has too few leading zero bits.
+         *
          *     `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it.
          */
         400: {
@@ -6029,7 +6254,14 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'CLIENT_ID_INVALID' | 'INVALID_REQUEST';
+              code:
+                | 'CLIENT_ID_INVALID'
+                | 'POW_INVALID'
+                | 'POW_EXPIRED'
+                | 'POW_WRONG_ROOM'
+                | 'POW_TOO_EASY'
+                | 'POW_UNSOLVED'
+                | 'INVALID_REQUEST';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6112,22 +6344,19 @@ export interface paths {
             };
           };
         };
-        /** @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places). */
+        /**
+         * @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places).
+         *
+         *     `POW_REUSED`: This challenge was already used to join; get another.
+         */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            /**
-             * @example {
-             *       "code": "ROOM_CLOSED",
-             *       "message": "The waiting room is closed to new joins (tokens in line keep their places).",
-             *       "data": null
-             *     }
-             */
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_CLOSED';
+              code: 'ROOM_CLOSED' | 'POW_REUSED';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6176,6 +6405,30 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `POW_REQUIRED`: The room requires a proof of work to join: solve GET /api/v1/queue/rooms/{concertId}/challenge and send `pow`. */
+        428: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "POW_REQUIRED",
+             *       "message": "The room requires a proof of work to join: solve GET /api/v1/queue/rooms/{concertId}/challenge and send `pow`.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'POW_REQUIRED';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6453,10 +6706,10 @@ export interface paths {
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
               };
               message: string;
             };

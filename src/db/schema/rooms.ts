@@ -23,6 +23,8 @@ export const rooms = pgTable(
     // backend): admissions it still allows, as of allowance_at.
     allowance: doublePrecision('allowance').notNull().default(1),
     allowanceAt: at('allowance_at').notNull().defaultNow(),
+    // Leading zero bits a join's proof of work must have (0: none; decision 0051, docs/rooms.md).
+    powDifficulty: integer('pow_difficulty').notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
     // Instances reload the rooms changed since their last read once a second (this index).
     updatedAt: at('updated_at').notNull().defaultNow(),
@@ -31,6 +33,7 @@ export const rooms = pgTable(
     check('rooms_state', sql`${t.state} IN ('open', 'paused', 'queue-all', 'closed')`),
     check('rooms_max_active', sql`${t.maxActive} BETWEEN 1 AND 100000`),
     check('rooms_admission_rate', sql`${t.admissionPerMinute} BETWEEN 1 AND 1000000`),
+    check('rooms_pow_difficulty', sql`${t.powDifficulty} BETWEEN 0 AND 32`),
     index('rooms_updated_at_idx').on(t.updatedAt),
   ],
 );

@@ -5,7 +5,7 @@ import type { QueueStore, TokenView } from './queue.store.js';
 
 /** What a live stream (and its JSON fallback) tells the client about its token. */
 export interface LiveStatus {
-  status: TokenStatus;
+  status: TokenView['status'];
   position: number;
   expiresAt: string | null;
   estimatedWaitSeconds: number | null;

@@ -2,11 +2,13 @@ import type { SSEReplyInterface } from '@fastify/sse';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
+import { bodyErrors, id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
 import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
 import type { QueueService } from './queue.service.js';
+import { POW_ERRORS } from './queue.pow.js';
+import type { PowAnswer } from './queue.pow.gate.js';
 import type { StreamLimits } from './queue.stream-limits.js';
 import type { TokenView } from './queue.store.js';
 import {
@@ -20,6 +22,19 @@ import {
 } from './queue.schemas.js';
 
 const tags = ['queue'];
+
+const POW_CODES = Object.keys(POW_ERRORS) as (keyof typeof POW_ERRORS)[];
+
+const challengeSchema = Type.Object({
+  challenge: Type.String({ description: 'Hash it exactly as received.' }),
+  difficulty: Type.Integer({ minimum: 0, description: 'Leading zero bits required.' }),
+  expiresAt: isoTime('Solve and join before this.'),
+});
+const challengeExample = {
+  challenge: 'pow1.12.18.1796450466.mY1d3Zq0rWc6vX2nQ8yT4g.' + 'h'.repeat(43),
+  difficulty: 18,
+  expiresAt: '2026-12-08T10:35:00.000Z',
+};
 
 const present = (view: TokenView) => ({
   token: view.token,
@@ -81,7 +96,8 @@ export function queueRoutes(
           '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
           'an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert\'s ' +
           'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house ' +
-          'room (every concert without a room of its own).',
+          'room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED ' +
+          'without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).',
         headers: guards.user.headers,
         security: guards.user.security,
         body: Type.Optional(
@@ -89,6 +105,19 @@ export function queueRoutes(
             {
               concertId: Type.Optional(
                 id('The concert whose room to join (omit: the house room).'),
+              ),
+              pow: Type.Optional(
+                Type.Object(
+                  {
+                    challenge: Type.String({ maxLength: 200 }),
+                    solution: Type.String({ maxLength: 64 }),
+                  },
+                  {
+                    additionalProperties: false,
+                    description:
+                      'A solved challenge of the room (GET /rooms/{concertId}/challenge), when the room asks for a proof of work; each is accepted once. Ignored by a room that asks for none.',
+                  },
+                ),
               ),
             },
             // The documents' example is the seed's join (the house room), so "Try it out"
@@ -102,13 +131,20 @@ export function queueRoutes(
             schema: successEnvelope(tokenSchema, tokenExample),
             description: 'Your token and place.',
           },
-          [...guards.user.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'ROOM_CLOSED'],
+          [
+            ...guards.user.errors,
+            ...bodyErrors,
+            'ROOM_NOT_FOUND',
+            'ROOM_CLOSED',
+            'POW_REQUIRED',
+            ...POW_CODES,
+          ],
         ),
       },
     },
     async (request, reply) => {
-      const concertId = (request.body as { concertId?: number } | undefined)?.concertId;
-      const view = await queue.join(await guards.user.userId(request), concertId);
+      const body = request.body as { concertId?: number; pow?: PowAnswer } | undefined;
+      const view = await queue.join(await guards.user.userId(request), body?.concertId, body?.pow);
       return reply.status(201).send(ok(present(view)));
     },
   );
@@ -166,6 +202,32 @@ export function queueRoutes(
       },
     },
     async (request) => ok(await queue.room(request.params.concertId)),
+  );
+
+  app.get(
+    '/rooms/:concertId/challenge',
+    {
+      config: { rateLimitGroup: 'queue' },
+      schema: {
+        tags,
+        summary: "A proof-of-work challenge for a room's join",
+        description:
+          "A signed challenge at the room's current difficulty, valid 300 s: find a `solution` (1–64 characters of " +
+          '[A-Za-z0-9_-]) such that SHA-256 of `challenge + ":" + solution` starts with `difficulty` zero bits, then ' +
+          'join with `{concertId, pow: {challenge, solution}}`. Nothing is stored; each solution joins once. A room ' +
+          'without proof of work answers difficulty 0 (any solution does; the join ignores it). docs/rooms.md.',
+        params: Type.Object({ concertId: id('The concert.') }),
+        response: responses(
+          {
+            status: 200,
+            schema: successEnvelope(challengeSchema, challengeExample),
+            description: 'The challenge.',
+          },
+          ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+        ),
+      },
+    },
+    async (request) => ok(await queue.challenge(request.params.concertId)),
   );
 
   app.get(

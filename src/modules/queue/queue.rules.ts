@@ -75,7 +75,7 @@ export function visibleExpiry(state: TokenState, idleMs: number): Date | null {
  * small wobble of the measured rate does not push a new estimate to every waiting client.
  */
 export function estimatedWaitSeconds(
-  status: TokenStatus,
+  status: TokenStatus | 'SOLD_OUT',
   position: number,
   admissionRate: number,
 ): number | null {

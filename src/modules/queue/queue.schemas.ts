@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { isoTime } from '../../shared/http.js';
 
-const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED'], {
+const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED', 'SOLD_OUT'], {
   description:
-    'WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).',
+    'WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).',
 });
 
 export const tokenStatusSchema = Type.Object({
@@ -82,6 +82,15 @@ export const roomViewSchema = Type.Object({
     minimum: 0,
     description: 'Seats of the concert free or held (not sold).',
   }),
+  soldOut: Type.Boolean({
+    description:
+      'Every seat is sold: the line is told SOLD_OUT and nobody is admitted until a seat comes back.',
+  }),
+  powDifficulty: Type.Integer({
+    minimum: 0,
+    description:
+      'Leading zero bits a join must prove (GET …/challenge); 0: no proof of work (docs/rooms.md).',
+  }),
   commitment: Type.Union([Type.String(), Type.Null()], {
     description: 'The lottery commitment (not yet supported: null).',
   }),
@@ -97,5 +106,7 @@ export const roomViewExample = {
   admissionPerMinute: 120,
   admissionRate: 118,
   seatsLeft: 812,
+  soldOut: false,
+  powDifficulty: 0,
   commitment: null,
 };

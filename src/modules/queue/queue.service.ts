@@ -7,6 +7,7 @@ import { liveStatus, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
 import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.service.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
+import type { PowAnswer, PowGate } from './queue.pow.gate.js';
 
 /** A room as the public sees it (GET /api/v1/queue/rooms/{concertId}). */
 export interface RoomView {
@@ -20,6 +21,8 @@ export interface RoomView {
   /** Measured over the rate window, per minute. */
   admissionRate: number;
   seatsLeft: number;
+  soldOut: boolean;
+  powDifficulty: number;
   commitment: string | null;
 }
 
@@ -38,6 +41,10 @@ export interface QueueServiceDeps {
   rooms: Pick<RoomDirectory, 'lookup'>;
   /** Seats of a concert not sold (free + held). */
   seatsLeft: (concertId: number) => Promise<number>;
+  /** The rooms' proof of work at the join (decision 0051); without it no room asks for one. */
+  pow?: Pick<PowGate, 'challenge' | 'check'>;
+  /** Whether a room is sold out as last read (queue.soldout.ts). */
+  soldOut?: (roomId: number) => boolean;
 }
 
 export type QueueService = ReturnType<typeof createQueueService>;
@@ -52,6 +59,8 @@ export function createQueueService({
   positionsChanged,
   rooms,
   seatsLeft,
+  pow,
+  soldOut,
 }: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
 
@@ -80,7 +89,7 @@ export function createQueueService({
      * Joins the line of the concert's room, or the house room without a concert (or returns the
      * live token); a new token at the head of an open line leaves ACTIVE.
      */
-    async join(userId: number, concertId?: number): Promise<TokenView> {
+    async join(userId: number, concertId?: number, work?: PowAnswer): Promise<TokenView> {
       if (concertId === undefined || concertId === HOUSE_ROOM_ID) {
         const mightAdmitAtOnce = admission.beforeJoin();
         const view = await store.join(userId);
@@ -91,12 +100,20 @@ export function createQueueService({
       const room = await rooms.lookup(concertId);
       if (!room) throw refusal('ROOM_NOT_FOUND');
       if (room.state === 'closed') throw refusal('ROOM_CLOSED');
+      await pow?.check(room, work);
       const view = await store.join(userId, room);
       // Only an open room admits a join at once (queue-all and paused never do).
       if (room.state !== 'open' || view.status !== 'WAITING' || view.position > room.maxActive)
         return view;
       await admission.admitNow();
       return (await store.poll(view.token)) ?? view;
+    },
+
+    /** A signed proof-of-work challenge for the room's current difficulty (docs/rooms.md). */
+    async challenge(concertId: number) {
+      const room = await rooms.lookup(concertId);
+      if (!room || concertId === HOUSE_ROOM_ID || !pow) throw refusal('ROOM_NOT_FOUND');
+      return pow.challenge(room);
     },
 
     /** A room's public view (its numbers as read now). */
@@ -114,6 +131,8 @@ export function createQueueService({
         admissionPerMinute: room.admissionPerMinute,
         admissionRate: Math.round(stats.admissionRate * 100) / 100,
         seatsLeft: left,
+        soldOut: soldOut?.(concertId) ?? false,
+        powDifficulty: room.powDifficulty ?? 0,
         commitment: null,
       };
     },

@@ -210,6 +210,13 @@ export function createPostgresQueueStore(
                 SELECT w.room_id,
                   CASE WHEN w.room_id = 0 THEN ${options.maxActive} ELSE r.max_active END AS max_active,
                   CASE WHEN w.room_id = 0 THEN 'open' ELSE r.state END AS state,
+                  -- Sold out (decision 0057): seats, and none without a sale; decided here, under
+                  -- the lock, so the run after the last sale admits nobody.
+                  w.room_id <> 0
+                    AND EXISTS (SELECT 1 FROM seats x WHERE x.concert_id = w.room_id)
+                    AND NOT EXISTS (SELECT 1 FROM seats x WHERE x.concert_id = w.room_id
+                      AND NOT EXISTS (SELECT 1 FROM seat_holds h WHERE h.seat_id = x.id AND h.status = 'SOLD'))
+                    AS sold_out,
                   CASE WHEN r.admission_per_minute IS NULL THEN NULL
                     ELSE least(greatest(1.0, r.admission_per_minute / 60.0),
                       r.allowance + extract(epoch FROM statement_timestamp() - r.allowance_at)
@@ -218,7 +225,7 @@ export function createPostgresQueueStore(
                 WHERE w.room_id IS NOT NULL),
               quota AS (
                 SELECT s.room_id, s.allowance,
-                  CASE WHEN s.state = 'paused' OR s.max_active IS NULL THEN 0
+                  CASE WHEN s.state = 'paused' OR s.sold_out OR s.max_active IS NULL THEN 0
                     ELSE greatest(0, least(
                       s.max_active - (SELECT count(*) FROM queue_tokens a WHERE a.room_id = s.room_id AND a.status = 'ACTIVE'),
                       coalesce(floor(s.allowance), 1000000)))::int END AS free

@@ -23,8 +23,9 @@ export interface TokenView {
   userId: number;
   /** The token's room: its concert's id, 0 for the house room. */
   roomId: number;
-  status: TokenStatus;
-  /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
+  /** SOLD_OUT: waiting in a sold-out room (queue.soldout.ts); the entry keeps its place. */
+  status: TokenStatus | 'SOLD_OUT';
+  /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING (or SOLD_OUT). */
   position: number;
   expiresAt: Date | null;
 }

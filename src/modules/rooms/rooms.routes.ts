@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import type { RoomService } from './rooms.service.js';
 import type { Room } from './rooms.store.js';
+import { MAX_DIFFICULTY } from '../queue/queue.pow.js';
 
 const tags = ['admin'];
 
@@ -23,11 +24,19 @@ const admissionPerMinute = Type.Union(
   { description: 'Buyers admitted per minute at most, across all instances; null: no rate limit.' },
 );
 
+const powDifficulty = Type.Integer({
+  minimum: 0,
+  maximum: MAX_DIFFICULTY,
+  description:
+    'Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY).',
+});
+
 const roomSchema = Type.Object({
   concertId: Type.Integer({ minimum: 1 }),
   maxActive: Type.Integer({ minimum: 1 }),
   admissionPerMinute: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
   state,
+  powDifficulty,
   createdAt: isoTime('When the room was created.'),
   updatedAt: isoTime('When its settings last changed.'),
 });
@@ -36,6 +45,7 @@ const roomExample = {
   maxActive: 50,
   admissionPerMinute: 120,
   state: 'open',
+  powDifficulty: 0,
   createdAt: '2026-12-08T10:00:00.000Z',
   updatedAt: '2026-12-08T10:05:00.000Z',
 };
@@ -44,6 +54,7 @@ const present = (room: Room) => ({
   maxActive: room.maxActive,
   admissionPerMinute: room.admissionPerMinute,
   state: room.state,
+  powDifficulty: room.powDifficulty,
   createdAt: room.createdAt,
   updatedAt: room.updatedAt,
 });
@@ -81,6 +92,7 @@ export function roomRoutes(
             maxActive: Type.Optional(maxActive),
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
+            powDifficulty: Type.Optional(powDifficulty),
           },
           { additionalProperties: false },
         ),
@@ -90,7 +102,7 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Created'),
             description: 'The room.',
           },
-          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS'],
+          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS', 'POW_UNAVAILABLE'],
         ),
       },
     },
@@ -136,7 +148,7 @@ export function roomRoutes(
         tags,
         summary: "Change a room's live settings",
         description:
-          'Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the ' +
+          'Any of maxActive, admissionPerMinute (null: no limit), state and powDifficulty. In effect on this instance when the ' +
           'reply is sent and on every other within a second, without a restart.',
         headers: admin.headers,
         security: admin.security,
@@ -146,6 +158,7 @@ export function roomRoutes(
             maxActive: Type.Optional(maxActive),
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
+            powDifficulty: Type.Optional(powDifficulty),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -155,7 +168,7 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Updated'),
             description: 'The room as changed.',
           },
-          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND'],
+          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'POW_UNAVAILABLE'],
         ),
       },
     },

@@ -33,6 +33,7 @@ const settingsOf = (room: RoomSettings): RoomSettings => ({
   maxActive: room.maxActive,
   admissionPerMinute: room.admissionPerMinute,
   state: room.state,
+  powDifficulty: room.powDifficulty,
 });
 
 export function createRoomDirectory(
@@ -78,8 +79,14 @@ export function createRoomService(deps: {
   store: RoomStore;
   directory: Pick<RoomDirectory, 'applied'>;
   defaultMaxActive: number;
+  /** Whether challenges can be signed alike on every instance (POW_SECRET; decision 0051). */
+  powAvailable: boolean;
 }) {
   const { store, directory } = deps;
+  // Without a shared secret instances would refuse each other's challenges: nobody could join.
+  const checkPow = (change: RoomChange): void => {
+    if ((change.powDifficulty ?? 0) > 0 && !deps.powAvailable) throw refusal('POW_UNAVAILABLE');
+  };
   const settled = (result: Room | RoomRefusal): Room => {
     if (typeof result === 'string') throw refusal(result);
     directory.applied(result);
@@ -87,6 +94,7 @@ export function createRoomService(deps: {
   };
   return {
     async create(input: { concertId: number } & RoomChange, audit: AuditContext): Promise<Room> {
+      checkPow(input);
       return settled(
         await store.create(
           { ...input, maxActive: input.maxActive ?? deps.defaultMaxActive },
@@ -100,15 +108,17 @@ export function createRoomService(deps: {
       return room;
     },
     async update(concertId: number, change: RoomChange, audit: AuditContext): Promise<Room> {
+      checkPow(change);
       return settled(await store.update(concertId, change, audit));
     },
     seatsLeft: (concertId: number) => store.seatsLeft(concertId),
+    soldOutRooms: () => store.soldOutRooms(),
   };
 }
 
 export type RoomService = ReturnType<typeof createRoomService>;
 
-export function refusal(code: RoomRefusal | 'ROOM_CLOSED'): AppError {
+export function refusal(code: RoomRefusal | 'ROOM_CLOSED' | 'POW_UNAVAILABLE'): AppError {
   switch (code) {
     case 'ROOM_EXISTS':
       return new AppError(code, 'The concert already has a waiting room.', { field: 'concertId' });
@@ -120,5 +130,11 @@ export function refusal(code: RoomRefusal | 'ROOM_CLOSED'): AppError {
       });
     case 'ROOM_CLOSED':
       return new AppError(code, 'The waiting room is closed to new joins.');
+    case 'POW_UNAVAILABLE':
+      return new AppError(
+        code,
+        'Rooms cannot require a proof of work without POW_SECRET (the same on every instance).',
+        { field: 'powDifficulty' },
+      );
   }
 }

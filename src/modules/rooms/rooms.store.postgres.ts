@@ -9,11 +9,12 @@ interface RoomRow {
   max_active: number;
   admission_per_minute: number | null;
   state: Room['state'];
+  pow_difficulty: number;
   created_at: Date;
   updated_at: Date;
 }
 
-const columns = sql`concert_id, max_active, admission_per_minute, state, created_at, updated_at`;
+const columns = sql`concert_id, max_active, admission_per_minute, state, pow_difficulty, created_at, updated_at`;
 
 const toRoom = (row: RoomRow): Room => ({
   roomId: row.concert_id,
@@ -21,6 +22,7 @@ const toRoom = (row: RoomRow): Room => ({
   maxActive: row.max_active,
   admissionPerMinute: row.admission_per_minute,
   state: row.state,
+  powDifficulty: row.pow_difficulty,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -31,6 +33,7 @@ const auditView = (room: Room) => ({
   maxActive: room.maxActive,
   admissionPerMinute: room.admissionPerMinute,
   state: room.state,
+  powDifficulty: room.powDifficulty,
 });
 
 export function createPostgresRoomStore(
@@ -48,8 +51,8 @@ export function createPostgresRoomStore(
         if (!concert) return 'CONCERT_NOT_FOUND' as const;
         const row = await queryOne<RoomRow>(
           tx,
-          sql`INSERT INTO rooms (concert_id, max_active, admission_per_minute, state)
-              VALUES (${room.concertId}, ${room.maxActive}, ${room.admissionPerMinute ?? null}, ${room.state ?? 'open'})
+          sql`INSERT INTO rooms (concert_id, max_active, admission_per_minute, state, pow_difficulty)
+              VALUES (${room.concertId}, ${room.maxActive}, ${room.admissionPerMinute ?? null}, ${room.state ?? 'open'}, ${room.powDifficulty ?? 0})
               ON CONFLICT (concert_id) DO NOTHING RETURNING ${columns}`,
         );
         if (!row) return 'ROOM_EXISTS' as const;
@@ -97,6 +100,7 @@ export function createPostgresRoomStore(
                 max_active = ${change.maxActive ?? old.max_active},
                 admission_per_minute = ${rate === undefined ? old.admission_per_minute : rate},
                 state = ${change.state ?? old.state},
+                pow_difficulty = ${change.powDifficulty ?? old.pow_difficulty},
                 allowance = CASE WHEN ${rate === undefined} THEN allowance ELSE 1 END,
                 allowance_at = CASE WHEN ${rate === undefined} THEN allowance_at ELSE now() END,
                 updated_at = clock_timestamp()
@@ -123,7 +127,7 @@ export function createPostgresRoomStore(
         Omit<RoomRow, 'concert_id'> & { concert_id: number | null; now: Date }
       >(
         db,
-        sql`SELECT n.now, r.concert_id, r.max_active, r.admission_per_minute, r.state, r.created_at, r.updated_at
+        sql`SELECT n.now, r.concert_id, r.max_active, r.admission_per_minute, r.state, r.pow_difficulty, r.created_at, r.updated_at
             FROM (SELECT clock_timestamp() AS now) n LEFT JOIN rooms r
               ON ${since === null ? sql`true` : sql`r.updated_at > ${since.toISOString()}::timestamptz`}`,
         { prepared: true },
@@ -132,6 +136,21 @@ export function createPostgresRoomStore(
       for (const row of rows)
         if (row.concert_id !== null) rooms.push(toRoom({ ...row, concert_id: row.concert_id }));
       return { rooms, now: rows[0]?.now ?? new Date() };
+    },
+
+    async soldOutRooms() {
+      // Sold out: a seat, and no seat without a sale. The anti-join stops at the first unsold
+      // seat (by the seat_holds key), so a room on sale costs a probe or a few; only a sold-out
+      // concert is read through (the flag must be exact then).
+      const rows = await query<{ concert_id: number }>(
+        db,
+        sql`SELECT r.concert_id FROM rooms r
+            WHERE EXISTS (SELECT 1 FROM seats s WHERE s.concert_id = r.concert_id)
+              AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.concert_id = r.concert_id
+                AND NOT EXISTS (SELECT 1 FROM seat_holds h WHERE h.seat_id = s.id AND h.status = 'SOLD'))`,
+        { prepared: true },
+      );
+      return rows.map((row) => Number(row.concert_id));
     },
 
     async seatsLeft(concertId) {

@@ -14,15 +14,20 @@ export interface RoomSettings {
   /** Admissions per minute at most, across all instances; null: no rate limit. */
   admissionPerMinute: number | null;
   state: RoomState;
+  /** Leading zero bits a join's proof of work must have; 0 or absent: none (decision 0051). */
+  powDifficulty?: number;
 }
 
 export interface Room extends RoomSettings {
   concertId: number;
+  powDifficulty: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export type RoomChange = Partial<Pick<RoomSettings, 'maxActive' | 'admissionPerMinute' | 'state'>>;
+export type RoomChange = Partial<
+  Pick<RoomSettings, 'maxActive' | 'admissionPerMinute' | 'state' | 'powDifficulty'>
+>;
 
 export type RoomRefusal = 'ROOM_EXISTS' | 'CONCERT_NOT_FOUND' | 'ROOM_NOT_FOUND';
 
@@ -41,4 +46,6 @@ export interface RoomStore {
   changedSince(since: Date | null): Promise<{ rooms: Room[]; now: Date }>;
   /** Seats of the concert not sold (free + held). */
   seatsLeft(concertId: number): Promise<number>;
+  /** Rooms whose concert has seats and every one sold (decision 0057). */
+  soldOutRooms(): Promise<number[]>;
 }

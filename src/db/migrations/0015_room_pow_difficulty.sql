@@ -1,0 +1,2 @@
+ALTER TABLE "rooms" ADD COLUMN "pow_difficulty" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "rooms" ADD CONSTRAINT "rooms_pow_difficulty" CHECK ("rooms"."pow_difficulty" BETWEEN 0 AND 32);

@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import type { RoomSettings } from '../rooms/rooms.store.js';
+import type { QueueStore, TokenView, WatchedTokens } from './queue.store.js';
+
+/**
+ * Sold-out rooms (issue 15 item 7, decision 0057). A room is sold out while its concert has seats
+ * and every one is sold (none free, none held). Its line is kept — it doubles as the waiting list —
+ * but everyone in it who is not shopping is told SOLD_OUT, and nobody is admitted. When a seat
+ * comes back (a refund, a cancellation) the same entries are WAITING again, in the same places,
+ * and admission resumes from the head of the line.
+ *
+ * The flag is read by every instance at the start of each of its admission runs (one query over
+ * the rooms, ADMISSION_INTERVAL_MS), so each instance's views, live streams and admission agree
+ * with the database within one admission interval.
+ */
+export interface SoldOutRooms {
+  has(roomId: number): boolean;
+  /** Reads the sold-out rooms now; true when the set changed. */
+  refresh(): Promise<boolean>;
+}
+
+/**
+ * `read` failing (PostgreSQL away) keeps the last flags and lets admission go on: on the Redis
+ * backends the line must not stop because the database does (logged once per outage).
+ */
+export function createSoldOutRooms(
+  read: () => Promise<number[]>,
+  logger: Pick<Logger, 'warn' | 'info'>,
+): SoldOutRooms {
+  let soldOut = new Set<number>();
+  let failing = false;
+  return {
+    has: (roomId) => soldOut.has(roomId),
+    async refresh() {
+      let rooms: number[];
+      try {
+        rooms = await read();
+      } catch (error) {
+        if (!failing)
+          logger.warn({ err: error }, 'sold-out rooms: cannot read; keeping the last flags');
+        failing = true;
+        return false;
+      }
+      if (failing) logger.info('sold-out rooms: read again');
+      failing = false;
+      const next = new Set(rooms);
+      const changed = next.size !== soldOut.size || [...next].some((id) => !soldOut.has(id));
+      soldOut = next;
+      return changed;
+    },
+  };
+}
+
+/** A sold-out room admits nobody: to the stores it looks paused (its line kept, joins accepted). */
+export function soldOutAware<T extends { settings(roomId: number): RoomSettings | undefined }>(
+  rooms: T,
+  soldOut: Pick<SoldOutRooms, 'has'>,
+): { settings(roomId: number): RoomSettings | undefined } {
+  return {
+    settings(roomId) {
+      const room = rooms.settings(roomId);
+      return room && soldOut.has(roomId) && room.state !== 'closed'
+        ? { ...room, state: 'paused' }
+        : room;
+    },
+  };
+}
+
+/** What a token in a sold-out room is told: its entry waits (status-agnostic: any place in line). */
+const told = (view: TokenView, soldOut: Pick<SoldOutRooms, 'has'>): TokenView =>
+  view.status !== 'ACTIVE' && view.status !== 'EXPIRED' && soldOut.has(view.roomId)
+    ? { ...view, status: 'SOLD_OUT' }
+    : view;
+
+/**
+ * The waiting room with sold-out honesty, for every backend: views of tokens in a sold-out room
+ * say SOLD_OUT (the service's replies and the live streams read through this), a join there is
+ * never admitted at once, and every admission run first reads the flags (`changed`: the live
+ * streams push the new status at once). Each backend also admits nobody in a sold-out room: the
+ * postgres store checks the seats in its admission statement, the Redis ones see it paused
+ * ({@link soldOutAware}).
+ */
+export function withSoldOut(
+  store: QueueStore,
+  soldOut: SoldOutRooms,
+  options: { changed: () => void },
+): QueueStore {
+  return {
+    ...store,
+    async join(userId, room) {
+      const paused =
+        room && soldOut.has(room.roomId) && room.state !== 'closed'
+          ? { ...room, state: 'paused' as const }
+          : room;
+      return told(await store.join(userId, paused), soldOut);
+    },
+    async poll(token) {
+      const view = await store.poll(token);
+      return view && told(view, soldOut);
+    },
+    async watch(tokens): Promise<WatchedTokens> {
+      const watched = await store.watch(tokens);
+      for (const [token, view] of watched.views) watched.views.set(token, told(view, soldOut));
+      return watched;
+    },
+    async admit() {
+      if (await soldOut.refresh()) options.changed();
+      return store.admit();
+    },
+  };
+}
