@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
@@ -214,7 +213,7 @@ export function createContainer(...args: ContainerArgs): Container {
     rooms: roomDirectory,
     seatsLeft: (concertId) => rooms.seatsLeft(concertId),
     pow: roomParts.pow,
-    soldOut: soldOut.has,
+    soldOut: (roomId) => soldOut.has(roomId),
   });
   const ranking = redis
     ? createRankingMirror(redis, {

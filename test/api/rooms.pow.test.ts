@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { issueChallenge } from '../../src/modules/queue/queue.pow.js';
 import { solveChallenge } from '../../src/modules/queue/queue.pow.solve.js';
 import { describeWithPostgres } from '../support/db.js';

@@ -27,10 +27,9 @@ const room = (roomId: number, state: RoomSettings['state'] = 'open'): RoomSettin
 describe('sold-out rooms (decision 0057)', () => {
   it('reports a change only when the set changes, and keeps the last flags when the read fails', async () => {
     const reads: (number[] | Error)[] = [[7], [7], [7, 8], new Error('database away'), []];
-    const flags = createSoldOutRooms(async () => {
+    const flags = createSoldOutRooms(() => {
       const next = reads.shift();
-      if (next instanceof Error) throw next;
-      return next ?? [];
+      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next ?? []);
     }, logger);
     expect(flags.has(7)).toBe(false);
     expect(await flags.refresh()).toBe(true);

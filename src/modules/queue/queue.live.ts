@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createLoop, type Worker } from '../../shared/loop.js';
-import { estimatedWaitSeconds, type TokenStatus } from './queue.rules.js';
+import { estimatedWaitSeconds } from './queue.rules.js';
 import type { QueueStore, TokenView } from './queue.store.js';
 
 /** What a live stream (and its JSON fallback) tells the client about its token. */

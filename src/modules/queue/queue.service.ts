@@ -9,6 +9,9 @@ import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.servi
 import type { RoomSettings } from '../rooms/rooms.store.js';
 import type { PowAnswer, PowGate } from './queue.pow.gate.js';
 
+/** The hardest proof of work a room may ask for (rooms' settings are checked against it). */
+export { MAX_DIFFICULTY } from './queue.pow.js';
+
 /** A room as the public sees it (GET /api/v1/queue/rooms/{concertId}). */
 export interface RoomView {
   concertId: number;

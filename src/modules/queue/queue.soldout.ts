@@ -52,8 +52,8 @@ export function createSoldOutRooms(
 }
 
 /** A sold-out room admits nobody: to the stores it looks paused (its line kept, joins accepted). */
-export function soldOutAware<T extends { settings(roomId: number): RoomSettings | undefined }>(
-  rooms: T,
+export function soldOutAware(
+  rooms: { settings(roomId: number): RoomSettings | undefined },
   soldOut: Pick<SoldOutRooms, 'has'>,
 ): { settings(roomId: number): RoomSettings | undefined } {
   return {

@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Guards } from '../auth/guards.js';
 import type { RoomService } from './rooms.service.js';
 import type { Room } from './rooms.store.js';
-import { MAX_DIFFICULTY } from '../queue/queue.pow.js';
+import { MAX_DIFFICULTY } from '../queue/queue.service.js';
 
 const tags = ['admin'];
 

@@ -150,7 +150,7 @@ export function createPostgresRoomStore(
                 AND NOT EXISTS (SELECT 1 FROM seat_holds h WHERE h.seat_id = s.id AND h.status = 'SOLD'))`,
         { prepared: true },
       );
-      return rows.map((row) => Number(row.concert_id));
+      return rows.map((row) => row.concert_id);
     },
 
     async seatsLeft(concertId) {
