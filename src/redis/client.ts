@@ -41,6 +41,8 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
           // A primary restarting: retry its slots for a moment rather than fail at once.
           retryDelayOnClusterDown: 100,
           retryDelayOnFailover: 100,
+          // Bounds a call's retries while the cluster is down (about 0.6 s of CLUSTERDOWN, then 503).
+          maxRedirections: 6,
           slotsRefreshTimeout: Math.max(1_000, options.commandTimeoutMs * 2),
           redisOptions: nodeOptions,
         })
@@ -158,9 +160,13 @@ const unavailableMessages = [
   'Too many Cluster redirections',
 ];
 
-/** Redis replies that mean "Redis cannot do work right now" (loading, busy script, failover, OOM). */
+/**
+ * Redis replies that mean "Redis cannot do work right now" (loading, busy script, failover, OOM).
+ * NOSCRIPT: a cluster primary restarted without its script cache while a pipeline of EVALSHA was
+ * being retried (ioredis re-sends it as EVALSHA; the next call loads the script again).
+ */
 const unavailableReplies =
-  /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|OOM|NOREPLICAS)\b/;
+  /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|OOM|NOREPLICAS|NOSCRIPT)\b/;
 
 /** Whether an error means Redis is down, unreachable, too slow or refusing work: answered as 503. */
 export function isRedisUnavailable(error: unknown): boolean {
