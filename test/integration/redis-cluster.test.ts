@@ -77,7 +77,7 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
 
   /** The port of the primary that serves `key`'s slot. */
   const primaryOf = async (key: string): Promise<number> => {
-    const slot = (await client.cluster('KEYSLOT', key)) as number;
+    const slot = await client.cluster('KEYSLOT', key);
     const ranges = (await client.cluster('SLOTS')) as unknown as [
       number,
       number,
