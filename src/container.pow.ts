@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/client.js';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -15,7 +15,7 @@ import type { PowSecret } from './modules/queue/queue.pow.secret.js';
 export function createProofOfWork(
   config: Pick<Config, 'QUEUE_BACKEND' | 'REDIS_KEY_PREFIX'>,
   database: Database,
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
   secret: PowSecret,
 ): PowGate {
   const spent =

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/client.js';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createProofOfWork } from './container.pow.js';
@@ -18,7 +18,7 @@ export function createRooms(
   config: Config,
   database: Database,
   logger: Logger,
-  extra: { redis: Redis | undefined; powSecret: PowSecret },
+  extra: { redis: RedisClient | undefined; powSecret: PowSecret },
 ) {
   const store = createPostgresRoomStore(database, { audit: createPostgresAuditLog(database) });
   const directory = createRoomDirectory(store, {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/client.js';
 import type { Logger } from 'pino';
 import { kafkaBrokers, type Config } from './config.js';
 import type { EventBus } from './modules/events/bus.js';
@@ -18,7 +18,7 @@ import { createStreamQueueStore, type StreamQueue } from './modules/queue/queue.
 /** QUEUE_BACKEND=stream: the Redis waiting room fed through the Kafka log (docs/decisions/0011). */
 export function createStreamQueue(
   config: Config,
-  redis: Redis,
+  redis: RedisClient,
   options: Parameters<typeof createRedisQueueStore>[1],
   logger: Logger,
 ): StreamQueue {
@@ -40,7 +40,11 @@ export function createStreamQueue(
 }
 
 /** The bus EVENT_BUS names (docs/decisions/0009-event-buses.md). */
-export function createEventBus(config: Config, redis: Redis | undefined, logger: Logger): EventBus {
+export function createEventBus(
+  config: Config,
+  redis: RedisClient | undefined,
+  logger: Logger,
+): EventBus {
   switch (config.EVENT_BUS) {
     case 'inprocess':
       return createInProcessBus();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/client.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createEmbeddedPresence, createPostgresPresence } from './db/presence.js';
@@ -86,7 +86,7 @@ export interface Container {
   /** Background work of this instance, started after listening and stopped before the pool closes. */
   workers: Worker[];
   /** The shared Redis client when a Redis adapter is configured; quit after the workers stop. */
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   /** This instance's Prometheus metrics (METRICS=on), served at GET /metrics. */
   metrics: Metrics | undefined;
   /** What GET /health/ready reads from memory: the workers' runs, the Kafka clients' state. */
@@ -111,6 +111,7 @@ export function createContainer(...args: ContainerArgs): Container {
     config.QUEUE_BACKEND !== 'postgres' || config.EVENT_BUS === 'redis'
       ? createRedisClient({
           url: config.REDIS_URL,
+          clusterNodes: config.REDIS_CLUSTER_NODES,
           commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
           logger,
         })

@@ -8,13 +8,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { createKafkaQueueLog } from '../../src/modules/queue/queue.log.kafka.js';
 import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
 import { createStreamQueueStore } from '../../src/modules/queue/queue.store.stream.js';
 import type { QueueStore } from '../../src/modules/queue/queue.store.js';
-import { closeRedis, createRedisClient, redisReady } from '../../src/redis/client.js';
+import {
+  closeRedis,
+  createRedisClient,
+  redisReady,
+  duplicateRedis,
+  type RedisClient,
+} from '../../src/redis/client.js';
 import { queueKeyOrder, redisKeys } from '../../src/redis/keys.js';
 import { round, summarize } from '../lib/stats.js';
 import { serveJob, withKafkaMock } from '../lib/workers.js';
@@ -65,8 +70,11 @@ async function room(job: QueueStreamJob) {
 }
 
 /** Watches the stream backend's placement channel: when each token got its place. */
-async function placements(client: Redis, prefix: string) {
-  const subscriber = client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+async function placements(client: RedisClient, prefix: string) {
+  const subscriber = duplicateRedis(client, {
+    enableOfflineQueue: true,
+    commandTimeout: undefined,
+  });
   const seen = new Map<string, number>();
   const waiting = new Map<string, (at: number) => void>();
   subscriber.on('message', (_channel: string, message: string) => {

@@ -1,5 +1,6 @@
 import { kafkaBrokers } from './events.settings.js';
 import type { Config } from './schema.js';
+import { REDIS_URL_DEFAULT } from './storage.settings.js';
 
 const brokers = 'KAFKA_BROKERS (comma-separated host:port), which is empty';
 
@@ -77,6 +78,10 @@ const rules: ((config: Config) => string | undefined)[] = [
   (config) =>
     config.DATABASE_SESSION_URL !== '' && config.DATABASE_URL === ''
       ? 'DATABASE_SESSION_URL is set, and DATABASE_URL is empty (the embedded PGlite database, which has no sessions to keep apart): expected DATABASE_URL to name the same PostgreSQL server, or DATABASE_SESSION_URL empty'
+      : undefined,
+  (config) =>
+    config.REDIS_CLUSTER_NODES !== '' && config.REDIS_URL !== REDIS_URL_DEFAULT
+      ? `REDIS_CLUSTER_NODES is set (a Redis Cluster), and so is REDIS_URL (one Redis): expected one of them — REDIS_CLUSTER_NODES=host:port,... for a cluster, or REDIS_URL alone for one Redis`
       : undefined,
 ];
 

@@ -56,13 +56,25 @@ export const retentionSettings = {
   ),
 };
 
+const CLUSTER_NODE = '(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+):[0-9]{1,5}';
+/** '' or `host:port` separated by commas (an IPv6 host in brackets). */
+const REDIS_CLUSTER_NODES_PATTERN = `^$|^${CLUSTER_NODE}(,${CLUSTER_NODE})*$`;
+
+export const REDIS_URL_DEFAULT = 'redis://127.0.0.1:6379';
+
 /** The Redis server, when a setting uses it. */
 export const redisSettings = {
   REDIS_URL: Type.String({
-    default: 'redis://127.0.0.1:6379',
+    default: REDIS_URL_DEFAULT,
     minLength: 1,
     description:
-      'Redis connection string (used when QUEUE_BACKEND=redis or stream, or EVENT_BUS=redis).',
+      'Redis connection string (used when QUEUE_BACKEND=redis or stream, or EVENT_BUS=redis), unless REDIS_CLUSTER_NODES names a Redis Cluster.',
+  }),
+  REDIS_CLUSTER_NODES: Type.String({
+    default: '',
+    pattern: REDIS_CLUSTER_NODES_PATTERN,
+    description:
+      'Comma-separated host:port of some Redis Cluster nodes: when set, the service uses the Redis Cluster (ioredis Cluster client) instead of REDIS_URL, which must then be left unset. Each waiting room, the house room, the events bus and the rate limits are each one hash slot; rooms spread over the primaries (decision 0059).',
   }),
   REDIS_KEY_PREFIX: Type.String({
     default: 'overture',

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Command } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import {
   Counter,
@@ -30,7 +31,7 @@ export interface MetricsSources {
   reportsStores: () => Promise<boolean>;
   /** The node-postgres pool (absent on the embedded database: one connection, no pool). */
   pool?: { totalCount: number; idleCount: number; waitingCount: number };
-  redis?: Redis;
+  redis?: RedisClient;
   storeTimeoutMs: number;
   logger: Logger;
 }
@@ -39,7 +40,7 @@ export interface Metrics extends SaleMetrics {
   /** One finished HTTP request: its route template (never the raw URL), status and duration. */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** Times every command the client sends (pipelined ones too), by command name. */
-  timeRedis(redis: Redis): void;
+  timeRedis(redis: RedisClient): void;
   /** The Prometheus text exposition of this instance (and of the stores, when it reports them). */
   render(): Promise<string>;
   /** The same as prom-client's JSON, for the cluster's primary to add up (src/cluster.ts). */
@@ -233,13 +234,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
     admitted: (room, count) => admissions.inc({ room }, count),
     deliveryDone: (consumer, outcome) => deliveries.inc({ consumer, outcome }),
     timeRedis(client) {
-      const send = client.sendCommand.bind(client);
-      client.sendCommand = (command, stream) => {
+      // Redis and Cluster both send every command through sendCommand (Cluster with more arguments).
+      const target = client as unknown as {
+        sendCommand: (command: Command, ...rest: unknown[]) => unknown;
+      };
+      const send = target.sendCommand.bind(client);
+      target.sendCommand = (command, ...rest) => {
         const started = performance.now();
         const done = () =>
           redisCommands.observe({ command: command.name }, (performance.now() - started) / 1000);
         command.promise.then(done, done);
-        return send(command, stream);
+        return send(command, ...rest);
       };
     },
     async render() {

@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import { luaSourceIn } from '../redis/scripts.js';
 
 const COMMAND = 'overtureRateLimitSync';
@@ -22,7 +22,7 @@ interface Counter {
 type SyncCommand = (keyCount: number, ...args: (string | number)[]) => Promise<number[]>;
 
 export interface SyncedRateLimitStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The Redis key of one counter (hash-tagged: one sync call touches many counters). */
   keyOf: (key: string) => string;
   /** How often this instance's counts are added in Redis and the other instances' read back. */

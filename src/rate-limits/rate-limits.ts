@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.js';
 import type { Config } from '../config.js';
 import { redisKeys } from '../redis/keys.js';
 import type { Auth } from '../modules/auth/auth.js';
@@ -20,7 +20,7 @@ declare module 'fastify' {
 }
 
 /** Where the counters live: this process without Redis, else Redis (synced, or asked every time). */
-function sharedCounters(app: App, config: Config, redis: Redis | undefined) {
+function sharedCounters(app: App, config: Config, redis: RedisClient | undefined) {
   if (redis === undefined) return {};
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   if (config.RATE_LIMIT_SYNC_MS === 0)
@@ -53,7 +53,7 @@ function sharedCounters(app: App, config: Config, redis: Redis | undefined) {
  * with Retry-After.
  */
 export const rateLimits = fp(
-  async (app: App, deps: { config: Config; auth: Auth; redis: Redis | undefined }) => {
+  async (app: App, deps: { config: Config; auth: Auth; redis: RedisClient | undefined }) => {
     const { config, auth, redis } = deps;
     if (!config.RATE_LIMIT_ENABLED) return;
     await app.register(rateLimit, {

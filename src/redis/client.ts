@@ -1,8 +1,13 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterNode } from 'ioredis';
 import type { Logger } from 'pino';
+
+/** What the service talks to: one Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisClientOptions {
   url: string;
+  /** `host:port,...` of some cluster nodes: when non-empty, a Cluster client instead of `url`'s. */
+  clusterNodes?: string;
   /** Every command fails after this long without a reply (the caller answers 503). */
   commandTimeoutMs: number;
   logger?: Logger;
@@ -16,16 +21,37 @@ export interface RedisClientOptions {
  * command has a timeout. Reconnecting itself never gives up (with capped backoff), so the process
  * recovers on its own when Redis returns.
  */
-export function createRedisClient(options: RedisClientOptions): Redis {
-  const client = new Redis(options.url, {
-    enableAutoPipelining: true,
+export function createRedisClient(options: RedisClientOptions): RedisClient {
+  const retryStrategy = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+  const nodeOptions = {
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: Math.max(1_000, options.commandTimeoutMs * 2),
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
     connectionName: 'overture',
-  });
+  };
+  const nodes = parseClusterNodes(options.clusterNodes ?? '');
+  const client: RedisClient =
+    nodes.length > 0
+      ? // A Cluster client: each command goes to the primary of its keys' slot, pipelines are
+        // split per node, and the slot map is refreshed on MOVED/ASK and after a node fails.
+        new Cluster(nodes, {
+          enableAutoPipelining: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: retryStrategy,
+          // A primary restarting: retry its slots for a moment rather than fail at once.
+          retryDelayOnClusterDown: 100,
+          retryDelayOnFailover: 100,
+          // Bounds a call's retries while the cluster is down (about 0.6 s of CLUSTERDOWN, then 503).
+          maxRedirections: 6,
+          slotsRefreshTimeout: Math.max(1_000, options.commandTimeoutMs * 2),
+          redisOptions: nodeOptions,
+        })
+      : new Redis(options.url, {
+          ...nodeOptions,
+          enableAutoPipelining: true,
+          enableOfflineQueue: false,
+          retryStrategy,
+        });
   // One log line per outage, not one per reconnect attempt.
   let failing = false;
   client.on('error', (error: Error) => {
@@ -47,7 +73,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
  * Resolves true once the client is ready, or false after `timeoutMs` or at the first failed
  * connection attempt (the process then starts anyway and answers 503 until Redis is back).
  */
-export function redisReady(client: Redis, timeoutMs: number): Promise<boolean> {
+export function redisReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ready: boolean) => {
@@ -65,7 +91,7 @@ export function redisReady(client: Redis, timeoutMs: number): Promise<boolean> {
 }
 
 /** Sends QUIT (lets pending replies arrive); drops the connection if Redis does not answer. */
-export async function closeRedis(client: Redis, timeoutMs = 1_000): Promise<void> {
+export async function closeRedis(client: RedisClient, timeoutMs = 1_000): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
@@ -86,6 +112,41 @@ export async function closeRedis(client: Redis, timeoutMs = 1_000): Promise<void
   client.disconnect();
 }
 
+/** `host:port,...` (REDIS_CLUSTER_NODES) as ioredis' cluster start-up nodes; '' → none. */
+export function parseClusterNodes(list: string): ClusterNode[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const at = entry.lastIndexOf(':');
+      return {
+        host: entry.slice(0, at).replace(/^\[|\]$/g, ''),
+        port: Number(entry.slice(at + 1)),
+      };
+    });
+}
+
+/**
+ * A second connection like `client` (same server or cluster, same settings) with `overrides`
+ * for its node connections: for blocking reads and subscriptions, which must not share the
+ * client's connection.
+ */
+export function duplicateRedis(
+  client: RedisClient,
+  overrides: Partial<Redis['options']> = {},
+): RedisClient {
+  if (client instanceof Cluster) {
+    const { enableOfflineQueue, enableAutoPipelining, ...node } = overrides;
+    return client.duplicate(undefined, {
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+      ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+      redisOptions: { ...client.options.redisOptions, ...node },
+    });
+  }
+  return client.duplicate(overrides);
+}
+
 /** Client-side failures of ioredis that mean "Redis is not answering right now". */
 const unavailableMessages = [
   'Command timed out',
@@ -94,11 +155,18 @@ const unavailableMessages = [
   'Reached the max retries per request limit',
   'None of startup nodes is available',
   'Failed to refresh slots cache',
+  "Cluster isn't ready",
+  'Cluster is disconnected',
+  'Too many Cluster redirections',
 ];
 
-/** Redis replies that mean "Redis cannot do work right now" (loading, busy script, failover, OOM). */
+/**
+ * Redis replies that mean "Redis cannot do work right now" (loading, busy script, failover, OOM).
+ * NOSCRIPT: a cluster primary restarted without its script cache while a pipeline of EVALSHA was
+ * being retried (ioredis re-sends it as EVALSHA; the next call loads the script again).
+ */
 const unavailableReplies =
-  /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|OOM|NOREPLICAS)\b/;
+  /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|OOM|NOREPLICAS|NOSCRIPT)\b/;
 
 /** Whether an error means Redis is down, unreachable, too slow or refusing work: answered as 503. */
 export function isRedisUnavailable(error: unknown): boolean {

@@ -6,11 +6,11 @@
  * run on Redis Cluster. Every key therefore starts with `{<prefix>:`, which lets a test (or an
  * operator) find all keys of one prefix with a single SCAN pattern; keep that true for new groups.
  *
- * Outgrowing one Redis: one queue is one slot, so one waiting room is bounded by what one Redis
- * primary can do (scripts run one at a time; each queue call is one short script). Positions are
- * exact only while the whole line lives in one place, so the queue is never split across nodes.
- * Larger deployments run one queue per sale (a prefix per sale, e.g. `overture:sale-42`), so
- * different sales land on different cluster nodes; replicas add failover, not queue throughput.
+ * Outgrowing one Redis (REDIS_CLUSTER_NODES, decision 0059): one queue is one slot, so one
+ * waiting room is bounded by what one Redis primary can do (scripts run one at a time; each queue
+ * call is one short script). Positions are exact only while the whole line lives in one place, so
+ * the queue is never split across nodes. Each concert room has a tag of its own, so different
+ * sales land on different cluster primaries; replicas add failover, not queue throughput.
  */
 
 /** The ranking's completeness marker member (never a concert id, which is all digits). */

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../../src/redis/client.js';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
@@ -18,7 +18,7 @@ import { useTestDatabase } from '../support/suite.js';
  */
 describe.skipIf(!postgresAvailable || !redisAvailable)('seat-hold gate (Redis)', () => {
   const db = useTestDatabase();
-  let redis: Redis;
+  let redis: RedisClient;
   let server: TestServer | undefined;
   let nextUser = 1;
 

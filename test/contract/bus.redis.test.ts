@@ -1,48 +1,7 @@
-import type { Redis } from 'ioredis';
-import pino from 'pino';
-import type { EventBus } from '../../src/modules/events/bus.js';
-import { createRedisBus } from '../../src/modules/events/bus.redis.js';
-import {
-  closeRedis,
-  connectTestRedis,
-  deletePrefix,
-  describeWithRedis,
-  testKeyPrefix,
-} from '../support/redis.js';
+import { describeWithRedis } from '../support/redis.js';
 import { eventBusContract } from './bus.contract.js';
+import { redisBusSpace } from './bus.redis.harness.js';
 
 describeWithRedis('event bus contract: redis streams', () => {
-  eventBusContract({
-    durable: true,
-    sharesWork: true,
-    space: () => {
-      // A key prefix of this test's own on the shared Redis; each "process" has its own client.
-      const prefix = testKeyPrefix();
-      const clients: Redis[] = [];
-      const buses: EventBus[] = [];
-      return Promise.resolve({
-        async open() {
-          const client = await connectTestRedis();
-          clients.push(client);
-          const bus = createRedisBus(client, {
-            keyPrefix: prefix,
-            shards: 4,
-            claimIdleMs: 1_500,
-            retentionHours: 1,
-            redeliveryDelayMs: 100,
-            trimIntervalMs: 500,
-            logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-          });
-          buses.push(bus);
-          return bus;
-        },
-        async close() {
-          for (const bus of buses) await bus.close();
-          const [first] = clients;
-          if (first) await deletePrefix(first, prefix);
-          for (const client of clients) await closeRedis(client);
-        },
-      });
-    },
-  });
+  eventBusContract({ durable: true, sharesWork: true, space: redisBusSpace });
 });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/client.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { createPostgresQueueStore } from '../../src/modules/queue/queue.store.postgres.js';
@@ -183,7 +183,7 @@ describeWithPostgres('queue store watch: postgres backend', () => {
 describeWithRedis('queue store watch: redis backend', () => {
   watchContract(async (options) => {
     const prefix = testKeyPrefix();
-    const client: Redis = await connectTestRedis();
+    const client: RedisClient = await connectTestRedis();
     return {
       store: createRedisQueueStore(client, { ...options, keyPrefix: prefix, testClock: true }),
       travel: (seconds) => travelRedis(client, prefix, seconds),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/client.js';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
@@ -22,7 +22,7 @@ import { useTestDatabase } from '../support/suite.js';
  */
 describe.skipIf(!postgresAvailable || !redisAvailable)('ranking in Redis', () => {
   const db = useTestDatabase();
-  let redis: Redis;
+  let redis: RedisClient;
   let prefix: string;
   const servers: TestServer[] = [];
   let nextUser = 1;

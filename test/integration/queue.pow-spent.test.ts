@@ -1,6 +1,6 @@
+import type { RedisClient } from '../../src/redis/client.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
@@ -34,7 +34,7 @@ async function raceTwoInstances(a: PowSpent, b: PowSpent): Promise<number[]> {
 
 describeWithRedis('PowSpent on Redis', () => {
   const redis = useTestRedis();
-  let second: Redis;
+  let second: RedisClient;
   beforeAll(async () => {
     second = await connectTestRedis();
   });

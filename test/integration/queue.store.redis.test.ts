@@ -1,5 +1,4 @@
 import net from 'node:net';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toAppError } from '../../src/http/error-mapping.js';
 import { accessError, effectiveStatus } from '../../src/modules/queue/queue.rules.js';
@@ -7,7 +6,12 @@ import {
   createRedisQueueStore,
   type RedisQueueOptions,
 } from '../../src/modules/queue/queue.store.redis.js';
-import { createRedisClient, isRedisUnavailable, redisReady } from '../../src/redis/client.js';
+import {
+  createRedisClient,
+  isRedisUnavailable,
+  redisReady,
+  type RedisClient,
+} from '../../src/redis/client.js';
 import { queueKeyOrder, redisKeys } from '../../src/redis/keys.js';
 import { createTestDatabase, postgresAvailable } from '../support/db.js';
 import { startTestServer } from '../support/server.js';
@@ -184,7 +188,7 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
   });
 
   describe('when Redis does not answer', () => {
-    const storeOn = (client: Redis) =>
+    const storeOn = (client: RedisClient) =>
       createRedisQueueStore(client, {
         keyPrefix: testKeyPrefix(),
         maxActive: 1,

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { Redis as RedisClient } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/client.js';
 import { expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis/keys.js';
 import { SyncedRateLimitStore } from '../../src/rate-limits/rate-limit.store.js';
@@ -14,7 +14,11 @@ describeWithRedis('rate-limit counts synced through Redis', () => {
   const testRedis = useTestRedis();
 
   /** `count` instances sharing one prefix, as separate processes would. */
-  const instances = (count: number, syncMs = manualSync, client: Redis = testRedis.client) => {
+  const instances = (
+    count: number,
+    syncMs = manualSync,
+    client: RedisClient = testRedis.client,
+  ) => {
     const prefix = testRedis.prefix();
     const errors: unknown[] = [];
     const keys = redisKeys(prefix);
@@ -116,7 +120,7 @@ describeWithRedis('rate-limit counts synced through Redis', () => {
   });
 
   it('keeps counting locally when Redis is unavailable, and never fails a request', async () => {
-    const down = new RedisClient({
+    const down = new Redis({
       port: 1,
       lazyConnect: true,
       enableOfflineQueue: false,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/client.js';
 import type { Config } from '../../src/config.js';
 import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
 import type { TokenStatus } from '../../src/modules/queue/queue.rules.js';
@@ -206,7 +206,7 @@ export async function redisInspector(
   ownsPrefix: boolean,
 ): Promise<QueueInspector> {
   const prefix = config.REDIS_KEY_PREFIX;
-  const client: Redis = await connectTestRedis();
+  const client: RedisClient = await connectTestRedis();
   const keys = redisKeys(prefix).queue;
   // The service's own store on this client, for changes that must be exactly the service's.
   const store = createRedisQueueStore(client, {

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, inject } from 'vitest';
-import { createRedisClient, closeRedis, redisReady } from '../../src/redis/client.js';
+import {
+  createRedisClient,
+  closeRedis,
+  redisReady,
+  type RedisClient,
+} from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
 
 /** URL of the machine's Redis, or '' (global setup fails the run instead when it is required). */
@@ -20,23 +25,40 @@ export const describeWithRedis = describe.skipIf(!redisAvailable);
 export const testKeyPrefix = (): string =>
   `overture-test-${process.ppid}-${randomBytes(4).toString('hex')}`;
 
-/** A ready client on the test Redis (same settings as the service's). */
-export async function connectTestRedis(commandTimeoutMs = 2_000): Promise<Redis> {
-  const client = createRedisClient({ url: redisUrl, commandTimeoutMs });
-  if (!(await redisReady(client, 5_000))) throw new Error(`Redis at ${redisUrl} is not ready`);
+/**
+ * REDIS_CLUSTER_NODES of a private cluster this test file started (test/support/redis-cluster.ts),
+ * or '' for the machine's Redis: what connectTestRedis connects to.
+ */
+let clusterNodes = '';
+
+/** From now on, connectTestRedis in this test file connects to the cluster at `nodes` ('' → back). */
+export function useRedisCluster(nodes: string): void {
+  clusterNodes = nodes;
+}
+
+/** A ready client on the test Redis or cluster (same settings as the service's). */
+export async function connectTestRedis(commandTimeoutMs = 2_000): Promise<RedisClient> {
+  const client = createRedisClient({ url: redisUrl, clusterNodes, commandTimeoutMs });
+  if (!(await redisReady(client, 5_000)))
+    throw new Error(`Redis at ${clusterNodes || redisUrl} is not ready`);
   return client;
 }
 
 /** Deletes every key of one prefix — never anything else: other people's tests share this Redis. */
-export async function deletePrefix(client: Redis, prefix: string): Promise<number> {
+export async function deletePrefix(client: RedisClient, prefix: string): Promise<number> {
   const { pattern } = redisKeys(prefix);
   let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
+  // On a cluster, every primary holds some of the keys, in slots of their own: one by one.
+  for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      if (node === client) deleted += await node.unlink(...keys);
+      else for (const key of keys) deleted += await node.unlink(key);
+    } while (cursor !== '0');
+  }
   return deleted;
 }
 
@@ -45,8 +67,8 @@ export async function deletePrefix(client: Redis, prefix: string): Promise<numbe
  * and fresh key prefixes (`prefix()`) whose keys are deleted after each test. Call it inside the
  * suite's `describe`.
  */
-export function useTestRedis(): { readonly client: Redis; prefix: () => string } {
-  let client: Redis | undefined;
+export function useTestRedis(): { readonly client: RedisClient; prefix: () => string } {
+  let client: RedisClient | undefined;
   const prefixes: string[] = [];
   beforeAll(async () => {
     client = await connectTestRedis();
@@ -71,7 +93,11 @@ export function useTestRedis(): { readonly client: Redis; prefix: () => string }
 }
 
 /** Moves the waiting room's clock of one prefix forward (stores built with testClock read it). */
-export async function travelRedis(client: Redis, prefix: string, seconds: number): Promise<void> {
+export async function travelRedis(
+  client: RedisClient,
+  prefix: string,
+  seconds: number,
+): Promise<void> {
   await client.incrby(redisKeys(prefix).queue.clock, Math.round(seconds * 1000));
 }
 

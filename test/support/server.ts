@@ -49,7 +49,9 @@ export async function startTestServer(
   const backend = overrides.QUEUE_BACKEND ?? testQueueBackend();
   // The stream backend keeps its waiting room in Redis too (and needs KAFKA_BROKERS).
   const inRedis = backend === 'redis' || backend === 'stream';
-  if (inRedis && overrides.REDIS_URL === undefined) requireRedis();
+  // On a private cluster (REDIS_CLUSTER_NODES) there is no REDIS_URL to give.
+  const onCluster = overrides.REDIS_CLUSTER_NODES !== undefined;
+  if (inRedis && overrides.REDIS_URL === undefined && !onCluster) requireRedis();
   const ownPrefix = inRedis && overrides.REDIS_KEY_PREFIX === undefined;
   const stream =
     backend === 'stream' && overrides.KAFKA_BROKERS === undefined ? await streamSettings() : {};
@@ -57,7 +59,11 @@ export async function startTestServer(
     ...(database ? { DATABASE_URL: database.url } : { PGLITE_IN_MEMORY: 'true' }),
     ...stream,
     ...(inRedis
-      ? { QUEUE_BACKEND: backend, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: testKeyPrefix() }
+      ? {
+          QUEUE_BACKEND: backend,
+          ...(onCluster ? {} : { REDIS_URL: redisUrl }),
+          REDIS_KEY_PREFIX: testKeyPrefix(),
+        }
       : {}),
     ...overrides,
   });

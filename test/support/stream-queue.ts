@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/client.js';
 import pino from 'pino';
 import { createKafkaQueueLog, type QueueLog } from '../../src/modules/queue/queue.log.kafka.js';
 import {
@@ -29,7 +29,7 @@ export interface StreamInstance {
   queue: StreamQueue;
   /** Whether it joined the consumer group (instances opened with member: false only append). */
   member: boolean;
-  client: Redis;
+  client: RedisClient;
   log: QueueLog;
   /** Stops this instance's worker (leaves the group) and closes its Redis connection. */
   stop(): Promise<void>;

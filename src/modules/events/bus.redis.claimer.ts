@@ -46,7 +46,7 @@ export function pendingClaimer(
     if (!foreign) return false;
     for (let i = 0; i < foreign.length; i += PAGE) {
       const ids = foreign.slice(i, i + PAGE);
-      await redis.xclaim(stream, group, me, claimIdleMs, ...ids, 'JUSTID');
+      await redis.call('XCLAIM', stream, group, me, claimIdleMs, ...ids, 'JUSTID');
       logger.info({ stream, group, entries: ids.length }, 'claimed a departed member’s entries');
     }
     for (;;) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../../redis/client.js';
 import { decodeEvent } from './bus.shared.js';
 import type { GroupMember, MemberShards } from './bus.redis.shards.js';
 import type { OutboxEvent } from './events.js';
@@ -79,7 +79,7 @@ export function groupReader(
   const { group, me } = member;
   const { batchSize, blockMs, handle } = options;
   const shardOfStream = new Map(member.streams.map((stream, shard) => [stream, shard]));
-  const reader: Redis = member.redis.duplicate({
+  const reader: RedisClient = duplicateRedis(member.redis, {
     commandTimeout: undefined,
     blockingTimeout: blockMs,
     blockingTimeoutGrace: 2_000,

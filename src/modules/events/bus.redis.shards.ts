@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import type { EventKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
@@ -6,7 +6,7 @@ import { luaSource } from '../../redis/scripts.js';
 /** One member of one consumer group, as each of its parts knows it. */
 export interface GroupMember {
   /** The shared client: every command but the blocking read. */
-  redis: Redis;
+  redis: RedisClient;
   keys: EventKeys;
   /** The shard streams, shard by shard. */
   streams: string[];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { pause } from '../../shared/pause.js';
@@ -54,7 +54,7 @@ export interface RedisBusOptions {
  * the claimer of what departed members left pending (bus.redis.claimer.ts) and the trimmer
  * (bus.redis.trimmer.ts); its loop below runs them in turn.
  */
-export function createRedisBus(redis: Redis, options: RedisBusOptions): EventBus {
+export function createRedisBus(redis: RedisClient, options: RedisBusOptions): EventBus {
   const keys = redisKeys(options.keyPrefix).events;
   const { logger, shards, claimIdleMs } = options;
   const batchSize = options.batchSize ?? 100;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import { Type } from 'typebox';
 import type { Database } from '../../db/client.js';
 import { pendingMigrationCount } from '../../db/migrate.js';
@@ -14,7 +14,7 @@ const tags = ['health'];
 
 export interface HealthDeps {
   database: Database;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   outboxLag: () => Promise<OutboxLag>;
   isClosing: () => boolean;
   /** Workers and Kafka clients reporting in (in memory). */

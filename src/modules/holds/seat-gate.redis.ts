@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
@@ -36,7 +36,7 @@ const WAITS = [1, 2, 5, 10, 20];
  * found it deciding poll gate and answer together until the answer is there. Any Redis failure
  * lets the request through to the database (fail open) and says so once per outage in the log.
  */
-export function createRedisSeatGate(redis: Redis, options: RedisSeatGateOptions): SeatGate {
+export function createRedisSeatGate(redis: RedisClient, options: RedisSeatGateOptions): SeatGate {
   const keys = redisKeys(options.keyPrefix);
   const define = (name: string, file: string, numberOfKeys: number): Script => {
     const command = `overtureSeatGate_${name}`;
@@ -54,12 +54,12 @@ export function createRedisSeatGate(redis: Redis, options: RedisSeatGateOptions)
     if (!failing)
       options.logger.warn(
         { err: error },
-        'seat gate: Redis is not answering; holds go straight to the database (fail open)',
+        'seat gate: RedisClient is not answering; holds go straight to the database (fail open)',
       );
     failing = true;
   };
   const answered = () => {
-    if (failing) options.logger.info('seat gate: Redis answers again');
+    if (failing) options.logger.info('seat gate: RedisClient answers again');
     failing = false;
   };
   const pause = (look: number) =>

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import { redisKeys } from '../../redis/keys.js';
 import { SPENT_MARGIN_MS, type PowSpent } from './queue.pow.js';
 
@@ -8,7 +8,7 @@ import { SPENT_MARGIN_MS, type PowSpent } from './queue.pow.js';
  * of one nonce, from any instance, exactly one sets the key and answers true.
  */
 export function createRedisPowSpent(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   options: { marginMs?: number } = {},
 ): PowSpent {

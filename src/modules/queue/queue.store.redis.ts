@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import { queueKeyOrder, redisKeys, type QueueKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
 import { newRoomToken, roomOfToken } from '../../shared/ids.js';
@@ -124,7 +124,7 @@ export const touchIntervalMs = (idleMs: number): number => Math.min(Math.ceil(id
  * of different adapters apart on one client.
  */
 export function defineQueueScripts<Name extends string>(
-  redis: Redis,
+  redis: RedisClient,
   options: Pick<
     RedisQueueOptions,
     'keyPrefix' | 'idleSeconds' | 'expiredRetentionSeconds' | 'testClock'
@@ -170,7 +170,10 @@ export const admitsAtJoin = (room: RoomSettings): boolean =>
  * under one hash tag (src/redis/keys.ts). Every call is one Lua script: one round trip, atomic,
  * with Redis TIME as the only clock, so any number of instances share one consistent line.
  */
-export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions): RedisQueueStore {
+export function createRedisQueueStore(
+  redis: RedisClient,
+  options: RedisQueueOptions,
+): RedisQueueStore {
   const idleMs = options.idleSeconds * 1000;
   const activeMs = options.activeTtlSeconds * 1000;
   const touchEveryMs = touchIntervalMs(idleMs);

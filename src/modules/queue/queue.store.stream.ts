@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import { redisKeys } from '../../redis/keys.js';
 import { AppError } from '../../shared/errors.js';
@@ -78,7 +78,7 @@ const unavailable = () =>
  * docs/decisions/0011-kafka-queue-mode.md says why, and what it costs.
  */
 export function createStreamQueueStore(
-  redis: Redis,
+  redis: RedisClient,
   log: QueueLog,
   options: StreamQueueOptions,
 ): StreamQueue {
@@ -213,7 +213,7 @@ export function createStreamQueueStore(
     logger,
   );
 
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
 
   const store: RedisQueueStore = {
     async join(userId, joining) {
@@ -259,7 +259,7 @@ export function createStreamQueueStore(
     worker: {
       start() {
         // Placements made by other instances' members reach this instance's waiting joins here.
-        subscriber = redis.duplicate({
+        subscriber = duplicateRedis(redis, {
           enableOfflineQueue: true,
           commandTimeout: undefined,
           maxRetriesPerRequest: null,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import { RANKING_COMPLETE, redisKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
@@ -21,7 +21,10 @@ const pairs = (flat: string[]): RankEntry[] => {
 };
 
 /** The RankingMirror port over Redis: the sorted set, its completeness marker and ranking.top.lua. */
-export function createRankingMirror(redis: Redis, options: RankingMirrorOptions): RankingMirror {
+export function createRankingMirror(
+  redis: RedisClient,
+  options: RankingMirrorOptions,
+): RankingMirror {
   const key = redisKeys(options.keyPrefix).ranking;
   const command = 'overtureRanking_top';
   redis.defineCommand(command, { numberOfKeys: 1, lua: luaSource('ranking.top') });
