@@ -2,7 +2,15 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
-import { createRoomDirectory, createRoomService } from './modules/rooms/rooms.service.js';
+import { commitmentOf, newLotterySeed } from './modules/queue/queue.lottery.js';
+import { createOpening, withOpening } from './modules/queue/queue.opening.js';
+import { createPreQueueStore } from './modules/queue/queue.opening.postgres.js';
+import { createQueueService, type QueueServiceDeps } from './modules/queue/queue.service.js';
+import {
+  createRoomDirectory,
+  createRoomService,
+  type RoomDirectory,
+} from './modules/rooms/rooms.service.js';
 import { createPostgresRoomStore } from './modules/rooms/rooms.store.postgres.js';
 
 /**
@@ -10,7 +18,10 @@ import { createPostgresRoomStore } from './modules/rooms/rooms.store.postgres.js
  * instance's copy of every room's settings, reloaded once a second (docs/decisions/0048).
  */
 export function createRooms(config: Config, database: Database, logger: Logger) {
-  const store = createPostgresRoomStore(database, { audit: createPostgresAuditLog(database) });
+  const store = createPostgresRoomStore(database, {
+    audit: createPostgresAuditLog(database),
+    lottery: { newLotterySeed, commitmentOf },
+  });
   const directory = createRoomDirectory(store, {
     house: { maxActive: config.MAX_ACTIVE, admissionPerMinute: null, state: 'open' },
     intervalMs: config.ROOM_RELOAD_INTERVAL_MS,
@@ -19,3 +30,34 @@ export function createRooms(config: Config, database: Database, logger: Logger) 
   const service = createRoomService({ store, directory, defaultMaxActive: config.MAX_ACTIVE });
   return { directory, service };
 }
+
+/**
+ * Scheduled openings (docs/lottery.md, decision 0056): the pre-queue in PostgreSQL whatever the
+ * queue backend, the opening worker (draw and move into the line), and the queue service that
+ * sends a room's joins through its pre-queue until the transfer is done.
+ */
+export function createOpenings(
+  deps: QueueServiceDeps & {
+    config: Pick<Config, 'ADMISSION_INTERVAL_MS'>;
+    database: Database;
+    rooms: RoomDirectory;
+    logger: Logger;
+    /** Entries entered a line: admission and the live positions may act at once. */
+    moved: () => void;
+  },
+) {
+  const queue = createQueueService(deps);
+  const preQueue = createPreQueueStore(deps.database);
+  const opening = createOpening({
+    preQueue,
+    store: deps.store,
+    rooms: deps.rooms,
+    // Within a second of opens_at: the admission loop's interval, at most 250 ms.
+    intervalMs: Math.min(deps.config.ADMISSION_INTERVAL_MS, 250),
+    logger: deps.logger,
+    moved: deps.moved,
+  });
+  return { opening, queue: withOpening(queue, { opening, preQueue, rooms: deps.rooms }) };
+}
+
+export type OpeningQueueService = ReturnType<typeof createOpenings>['queue'];

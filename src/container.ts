@@ -17,7 +17,6 @@ import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js
 import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
-import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
 import type { QueueStore } from './modules/queue/queue.store.js';
@@ -40,7 +39,7 @@ import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
-import { createRooms } from './container.rooms.js';
+import { createOpenings, createRooms, type OpeningQueueService } from './container.rooms.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
 import {
   createCatalogueService,
@@ -62,7 +61,7 @@ import { HOUSE_ROOM } from './shared/metrics.js';
 export interface Container {
   config: Config;
   database: Database;
-  queue: QueueService;
+  queue: OpeningQueueService;
   /** Live position streams of this instance (SSE); ended before the server closes. */
   live: LivePositions;
   /** The caps on open live streams per user and per address, and their counts (this instance). */
@@ -197,7 +196,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
       if (run.admitted > 0) metrics?.admitted(HOUSE_ROOM, run.admitted);
     },
   });
-  const queue = createQueueService({
+  const { queue, opening } = createOpenings({
     store: queueStore,
     tokens: bookingTokens,
     releaseHolds: (userId) => holdStore.releaseAll(userId),
@@ -207,6 +206,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     positionsChanged: () => live.wake(),
     rooms: roomDirectory,
     seatsLeft: (concertId) => rooms.seatsLeft(concertId),
+    ...{ config, database, moved: () => (admission.slotFreed(), live.wake()) },
   });
   const ranking = redis
     ? createRankingMirror(redis, {
@@ -271,6 +271,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     // The rooms' settings, reloaded every second; started before admission uses them.
     roomDirectory,
     admission,
+    opening,
     live,
     createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
     createDeliveryWorker(deliveries, consumers, {

@@ -3020,6 +3020,10 @@ export interface paths {
             concertId: number;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED). */
+            opensAt?: string | null;
+            /** @description Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on. */
+            preQueueOpensAt?: string | null;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3045,7 +3049,11 @@ export interface paths {
              *         "admissionPerMinute": 120,
              *         "state": "open",
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3054,6 +3062,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3062,6 +3072,9 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3173,22 +3186,21 @@ export interface paths {
             };
           };
         };
-        /** @description `ROOM_EXISTS`: The concert already has a waiting room. */
+        /**
+         * @description `ROOM_EXISTS`: The concert already has a waiting room.
+         *
+         *     `ROOM_ALREADY_OPENED`: The room has opened: its opening and pre-queue times can no longer change.
+         *
+         *     `OPENING_CANNOT_BE_CLEARED`: The lottery commitment of the opening is published: the opening may be moved, never removed.
+         */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            /**
-             * @example {
-             *       "code": "ROOM_EXISTS",
-             *       "message": "The concert already has a waiting room.",
-             *       "data": null
-             *     }
-             */
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_EXISTS';
+              code: 'ROOM_EXISTS' | 'ROOM_ALREADY_OPENED' | 'OPENING_CANNOT_BE_CLEARED';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3237,6 +3249,27 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPENING_IN_PAST`: A room opening time must be in the future.
+         *
+         *     `PRE_QUEUE_NOT_BEFORE_OPENING`: preQueueOpensAt must be before opensAt (and needs an opening).
+         */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPENING_IN_PAST' | 'PRE_QUEUE_NOT_BEFORE_OPENING';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3340,7 +3373,11 @@ export interface paths {
              *         "admissionPerMinute": 120,
              *         "state": "open",
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3349,6 +3386,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3357,6 +3396,9 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3501,7 +3543,7 @@ export interface paths {
     head?: never;
     /**
      * Change a room's live settings
-     * @description Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the reply is sent and on every other within a second, without a restart.
+     * @description Any of maxActive, admissionPerMinute (null: no limit), state, opensAt and preQueueOpensAt. In effect on this instance when the reply is sent and on every other within a second, without a restart.
      */
     patch: {
       parameters: {
@@ -3523,6 +3565,10 @@ export interface paths {
             admissionPerMinute?: number | null;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED). */
+            opensAt?: string | null;
+            /** @description Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on. */
+            preQueueOpensAt?: string | null;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3548,7 +3594,11 @@ export interface paths {
              *         "admissionPerMinute": 120,
              *         "state": "open",
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3557,6 +3607,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3565,6 +3617,9 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3676,6 +3731,27 @@ export interface paths {
             };
           };
         };
+        /**
+         * @description `ROOM_ALREADY_OPENED`: The room has opened: its opening and pre-queue times can no longer change.
+         *
+         *     `OPENING_CANNOT_BE_CLEARED`: The lottery commitment of the opening is published: the opening may be moved, never removed.
+         */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_ALREADY_OPENED' | 'OPENING_CANNOT_BE_CLEARED';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
         /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit. */
         413: {
           headers: {
@@ -3716,6 +3792,27 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPENING_IN_PAST`: A room opening time must be in the future.
+         *
+         *     `PRE_QUEUE_NOT_BEFORE_OPENING`: preQueueOpensAt must be before opensAt (and needs an opening).
+         */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPENING_IN_PAST' | 'PRE_QUEUE_NOT_BEFORE_OPENING';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -5627,14 +5724,18 @@ export interface paths {
              *       "data": {
              *         "concertId": 12,
              *         "state": "open",
-             *         "opensAt": null,
+             *         "opensAt": "2026-12-08T20:00:00.000Z",
              *         "waiting": 340,
              *         "active": 50,
              *         "maxActive": 50,
              *         "admissionPerMinute": 120,
              *         "admissionRate": 118,
              *         "seatsLeft": 812,
-             *         "commitment": null
+             *         "commitment": "6c86c6aac5fb24bcf5d9939cb7d7d5645ce39418f449e03b262dd4fa14b4b92b",
+             *         "preQueueOpensAt": "2026-12-08T19:00:00.000Z",
+             *         "openedAt": "2026-12-08T20:00:00.012Z",
+             *         "seed": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+             *         "preQueue": 2500
              *       }
              *     }
              */
@@ -5648,13 +5749,19 @@ export interface paths {
                 admissionPerMinute: number | null;
                 /** @description Admissions per minute measured over the rate window (ADMISSION_RATE_WINDOW_SECONDS). */
                 admissionRate: number;
-                /** @description The lottery commitment (not yet supported: null). */
+                /** @description SHA-256 of the lottery seed (hex), published when the opening is scheduled; null: no opening. */
                 commitment: string | null;
                 concertId: number;
                 maxActive: number;
+                openedAt: string | null;
                 opensAt: string | null;
+                /** @description Entries in the pre-queue (before the opening: waiting for the draw; after: drawn, or arrived before the draw reached the line). */
+                preQueue: number;
+                preQueueOpensAt: string | null;
                 /** @description Seats of the concert free or held (not sold). */
                 seatsLeft: number;
+                /** @description The lottery seed (hex), published at the opening; null before. */
+                seed: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (nobody is admitted at the join, admission by cap and rate goes on); closed (no new joins, the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -5662,6 +5769,186 @@ export interface paths {
                 state: 'open' | 'paused' | 'queue-all' | 'closed';
                 /** @description Tokens in line. */
                 waiting: number;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/queue/rooms/{concertId}/draw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A room's opening draw: the seed and every receipt id in place order (paged)
+     * @description Public, no authentication. Page N (from 1) lists places (N−1)·pageSize+1 … N·pageSize; a page past the end lists none. Before the opening `seed` is null, `total` 0 and `receipts` empty (the commitment is already published). Check it with scripts/verify-draw.ts or by hand: docs/lottery.md.
+     */
+    get: {
+      parameters: {
+        query?: {
+          page?: number;
+        };
+        header?: never;
+        path: {
+          /**
+           * @description The concert of the room.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One page of the draw. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "concertId": 12,
+             *         "seed": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+             *         "commitment": "6c86c6aac5fb24bcf5d9939cb7d7d5645ce39418f449e03b262dd4fa14b4b92b",
+             *         "total": 2500,
+             *         "page": 2,
+             *         "pageSize": 1000,
+             *         "receipts": [
+             *           "bZfJa0KzfKA667InYcDzPQ",
+             *           "5qB-jSqh9RGyqwmqCjB86A"
+             *         ]
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                /** @description SHA-256 of the seed. */
+                commitment: string | null;
+                concertId: number;
+                page: number;
+                pageSize: number;
+                /** @description Receipt ids of places (page−1)·pageSize+1 … page·pageSize, in place order. */
+                receipts: string[];
+                /** @description null before the opening. */
+                seed: string | null;
+                /** @description Receipts drawn (0 before the opening). */
+                total: number;
               };
               message: string;
             };
@@ -5822,13 +6109,16 @@ export interface paths {
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on.
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE';
               };
               message: string;
             };
@@ -5955,7 +6245,7 @@ export interface paths {
     put?: never;
     /**
      * Join the waiting room (or get your place back)
-     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house room (every concert without a room of its own).
+     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); a room with a scheduled opening answers PRE_QUEUE with a receiptId in its pre-queue window (409 ROOM_NOT_OPEN_YET before it; docs/lottery.md); without one, the house room (every concert without a room of its own).
      */
     post: {
       parameters: {
@@ -6003,13 +6293,16 @@ export interface paths {
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on.
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE';
                 /** @description Send it as the Queue-Token header. */
                 token: string;
               };
@@ -6112,22 +6405,19 @@ export interface paths {
             };
           };
         };
-        /** @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places). */
+        /**
+         * @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places).
+         *
+         *     `ROOM_NOT_OPEN_YET`: The room's pre-queue has not opened yet (the room view gives opensAt and preQueueOpensAt).
+         */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            /**
-             * @example {
-             *       "code": "ROOM_CLOSED",
-             *       "message": "The waiting room is closed to new joins (tokens in line keep their places).",
-             *       "data": null
-             *     }
-             */
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_CLOSED';
+              code: 'ROOM_CLOSED' | 'ROOM_NOT_OPEN_YET';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6450,13 +6740,16 @@ export interface paths {
                 /** @description null when EXPIRED, or while nobody was admitted lately. */
                 estimatedWaitSeconds: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on.
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE';
               };
               message: string;
             };

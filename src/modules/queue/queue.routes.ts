@@ -27,6 +27,8 @@ const present = (view: TokenView) => ({
   position: view.position,
   expiresAt: view.expiresAt?.toISOString() ?? null,
   concertId: view.roomId === 0 ? null : view.roomId,
+  receiptId: view.receiptId ?? null,
+  opensAt: view.opensAt?.toISOString() ?? null,
 });
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
@@ -80,7 +82,9 @@ export function queueRoutes(
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
           '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
           'an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert\'s ' +
-          'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house ' +
+          'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); a room with a scheduled ' +
+          'opening answers PRE_QUEUE with a receiptId in its pre-queue window (409 ROOM_NOT_OPEN_YET before it; ' +
+          'docs/lottery.md); without one, the house ' +
           'room (every concert without a room of its own).',
         headers: guards.user.headers,
         security: guards.user.security,
@@ -102,7 +106,13 @@ export function queueRoutes(
             schema: successEnvelope(tokenSchema, tokenExample),
             description: 'Your token and place.',
           },
-          [...guards.user.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'ROOM_CLOSED'],
+          [
+            ...guards.user.errors,
+            ...bodyErrors,
+            'ROOM_NOT_FOUND',
+            'ROOM_CLOSED',
+            'ROOM_NOT_OPEN_YET',
+          ],
         ),
       },
     },
@@ -140,8 +150,8 @@ export function queueRoutes(
     },
     async (request) => {
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
-      const { status, position, expiresAt, concertId } = present(view);
-      return ok({ status, position, expiresAt, concertId });
+      const { status, position, expiresAt, concertId, receiptId, opensAt } = present(view);
+      return ok({ status, position, expiresAt, concertId, receiptId, opensAt });
     },
   );
 

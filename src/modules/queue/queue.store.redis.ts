@@ -221,11 +221,11 @@ export function createRedisQueueStore(redis: Redis, options: RedisQueueOptions):
   };
 
   return {
-    async join(userId, room = house) {
+    async join(userId, room = house, token) {
       const reply = tokenReply(
         await scripts.join(
           room.roomId,
-          newRoomToken(room.roomId),
+          token ?? newRoomToken(room.roomId),
           userId,
           admitsAtJoin(room) ? room.maxActive : 0,
           activeMs,

@@ -23,6 +23,27 @@ const admissionPerMinute = Type.Union(
   { description: 'Buyers admitted per minute at most, across all instances; null: no rate limit.' },
 );
 
+const opensAt = Type.Union(
+  [isoTime('The opening: the pre-queue is drawn then (must be in the future).'), Type.Null()],
+  {
+    description:
+      'The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED).',
+  },
+);
+const preQueueOpensAt = Type.Union(
+  [isoTime('Start of the pre-queue window; before opensAt.'), Type.Null()],
+  {
+    description:
+      'Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on.',
+  },
+);
+const openingErrors = [
+  'OPENING_IN_PAST',
+  'PRE_QUEUE_NOT_BEFORE_OPENING',
+  'ROOM_ALREADY_OPENED',
+  'OPENING_CANNOT_BE_CLEARED',
+] as const;
+
 const roomSchema = Type.Object({
   concertId: Type.Integer({ minimum: 1 }),
   maxActive: Type.Integer({ minimum: 1 }),
@@ -30,6 +51,12 @@ const roomSchema = Type.Object({
   state,
   createdAt: isoTime('When the room was created.'),
   updatedAt: isoTime('When its settings last changed.'),
+  opensAt: Type.Union([isoTime('The scheduled opening.'), Type.Null()]),
+  preQueueOpensAt: Type.Union([isoTime('Start of the pre-queue window.'), Type.Null()]),
+  commitment: Type.Union([Type.String(), Type.Null()], {
+    description: 'SHA-256 of the lottery seed (the seed stays secret until the opening).',
+  }),
+  openedAt: Type.Union([isoTime('When the draw was made.'), Type.Null()]),
 });
 const roomExample = {
   concertId: 12,
@@ -38,6 +65,10 @@ const roomExample = {
   state: 'open',
   createdAt: '2026-12-08T10:00:00.000Z',
   updatedAt: '2026-12-08T10:05:00.000Z',
+  opensAt: null,
+  preQueueOpensAt: null,
+  commitment: null,
+  openedAt: null,
 };
 const present = (room: Room) => ({
   concertId: room.concertId,
@@ -46,6 +77,10 @@ const present = (room: Room) => ({
   state: room.state,
   createdAt: room.createdAt,
   updatedAt: room.updatedAt,
+  opensAt: room.opensAt,
+  preQueueOpensAt: room.preQueueOpensAt,
+  commitment: room.commitment,
+  openedAt: room.openedAt,
 });
 
 const params = Type.Object({ concertId: id('The concert of the room.') });
@@ -81,6 +116,8 @@ export function roomRoutes(
             maxActive: Type.Optional(maxActive),
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
+            opensAt: Type.Optional(opensAt),
+            preQueueOpensAt: Type.Optional(preQueueOpensAt),
           },
           { additionalProperties: false },
         ),
@@ -90,7 +127,7 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Created'),
             description: 'The room.',
           },
-          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS'],
+          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS', ...openingErrors],
         ),
       },
     },
@@ -136,7 +173,7 @@ export function roomRoutes(
         tags,
         summary: "Change a room's live settings",
         description:
-          'Any of maxActive, admissionPerMinute (null: no limit) and state. In effect on this instance when the ' +
+          'Any of maxActive, admissionPerMinute (null: no limit), state, opensAt and preQueueOpensAt. In effect on this instance when the ' +
           'reply is sent and on every other within a second, without a restart.',
         headers: admin.headers,
         security: admin.security,
@@ -146,6 +183,8 @@ export function roomRoutes(
             maxActive: Type.Optional(maxActive),
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
+            opensAt: Type.Optional(opensAt),
+            preQueueOpensAt: Type.Optional(preQueueOpensAt),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -155,7 +194,7 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Updated'),
             description: 'The room as changed.',
           },
-          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND'],
+          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND', ...openingErrors],
         ),
       },
     },
