@@ -84,6 +84,7 @@ const addedOperations = [
   'GET /api/v1/admin/rooms/{concertId}',
   'PATCH /api/v1/admin/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}',
+  'GET /api/v1/queue/rooms/{concertId}/draw',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -112,12 +113,15 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'UNSUPPORTED_MEDIA_TYPE',
     'ROOM_NOT_FOUND',
     'ROOM_CLOSED',
+    'ROOM_NOT_OPEN_YET',
   ],
   'POST /api/v1/admin/rooms': [
     ...adminGuard,
     'INVALID_REQUEST',
     'CONCERT_NOT_FOUND',
     'ROOM_EXISTS',
+    'OPENING_IN_PAST',
+    'PRE_QUEUE_NOT_BEFORE_OPENING',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
   ],
@@ -126,9 +130,14 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     ...adminGuard,
     'INVALID_REQUEST',
     'ROOM_NOT_FOUND',
+    'OPENING_IN_PAST',
+    'PRE_QUEUE_NOT_BEFORE_OPENING',
+    'ROOM_ALREADY_OPENED',
+    'OPENING_CANNOT_BE_CLEARED',
     'PAYLOAD_TOO_LARGE',
   ],
   'GET /api/v1/queue/rooms/{concertId}': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+  'GET /api/v1/queue/rooms/{concertId}/draw': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/token': [
     'QUEUE_TOKEN_REQUIRED',
     'QUEUE_TOKEN_INVALID',

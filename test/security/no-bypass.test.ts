@@ -16,6 +16,7 @@ const SECRET = 'no-bypass-test-secret-32-characters-long';
 const PUBLIC = new Set([
   'GET /api/v1/reservations/concerts/popular',
   'GET /api/v1/queue/rooms/{concertId}',
+  'GET /api/v1/queue/rooms/{concertId}/draw',
 ]);
 const USER = new Set([
   'POST /api/v1/queue/token',
