@@ -77,10 +77,17 @@ function joinPages(pages: DrawPage[]): Published {
   return { ...first, receipts: sorted.flatMap((page) => page.receipts) };
 }
 
+/** The API's replies come in its envelope {code, message, data}: the data (a bare body as is). */
+function unwrap(body: unknown): unknown {
+  if (typeof body === 'object' && body !== null && 'data' in body && 'code' in body)
+    return (body as { data: unknown }).data;
+  return body;
+}
+
 async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url, { headers: { accept: 'application/json' } });
   if (!response.ok) throw new UsageError(`GET ${url} answered ${response.status}`);
-  return response.json();
+  return unwrap(await response.json());
 }
 
 async function fetchDraw(roomUrl: string): Promise<Published> {
@@ -98,7 +105,7 @@ async function fetchDraw(roomUrl: string): Promise<Published> {
 }
 
 const readJson = async (path: string): Promise<unknown> =>
-  JSON.parse(await readFile(path, 'utf8')) as unknown;
+  unwrap(JSON.parse(await readFile(path, 'utf8')) as unknown);
 
 async function main(argv: string[], print: (line: string) => void): Promise<number> {
   const { values } = parseArgs({

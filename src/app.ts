@@ -26,6 +26,7 @@ import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { roomRoutes } from './modules/rooms/rooms.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
+import { openingRoutes } from './modules/queue/queue.opening.routes.js';
 import {
   adminReservationRoutes,
   adminShowCancelRoutes,
@@ -56,6 +57,7 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   const guards = createGuards(auth, container.queue);
   const { queue, live, streamLimits, concerts, holds, reservations, balance } = container;
   await app.register(queueRoutes, { prefix: '/queue', queue, guards, live, streamLimits });
+  await app.register(openingRoutes, { prefix: '/queue', queue });
   await app.register(concertRoutes, { prefix: '/reservations/concerts', concerts, guards });
   await app.register(holdRoutes, { prefix: '/reservations/concerts', holds, guards });
   await app.register(reservationRoutes, { prefix: '/reservations', reservations, guards });

@@ -4,9 +4,17 @@ import type { Config } from './config.js';
 import { createProofOfWork } from './container.pow.js';
 import type { Database } from './db/client.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
+import { commitmentOf, newLotterySeed } from './modules/queue/queue.lottery.js';
+import { createOpening, withOpening } from './modules/queue/queue.opening.js';
+import { createPreQueueStore } from './modules/queue/queue.opening.postgres.js';
 import type { PowSecret } from './modules/queue/queue.pow.secret.js';
+import { createQueueService, type QueueServiceDeps } from './modules/queue/queue.service.js';
 import { createSoldOutRooms } from './modules/queue/queue.soldout.js';
-import { createRoomDirectory, createRoomService } from './modules/rooms/rooms.service.js';
+import {
+  createRoomDirectory,
+  createRoomService,
+  type RoomDirectory,
+} from './modules/rooms/rooms.service.js';
 import { createPostgresRoomStore } from './modules/rooms/rooms.store.postgres.js';
 
 /**
@@ -20,7 +28,10 @@ export function createRooms(
   logger: Logger,
   extra: { redis: RedisClient | undefined; powSecret: PowSecret },
 ) {
-  const store = createPostgresRoomStore(database, { audit: createPostgresAuditLog(database) });
+  const store = createPostgresRoomStore(database, {
+    audit: createPostgresAuditLog(database),
+    lottery: { newLotterySeed, commitmentOf },
+  });
   const directory = createRoomDirectory(store, {
     house: { maxActive: config.MAX_ACTIVE, admissionPerMinute: null, state: 'open' },
     intervalMs: config.ROOM_RELOAD_INTERVAL_MS,
@@ -36,3 +47,34 @@ export function createRooms(
   const pow = createProofOfWork(config, database, extra.redis, extra.powSecret);
   return { directory, service, soldOut, pow };
 }
+
+/**
+ * Scheduled openings (docs/lottery.md, decision 0056): the pre-queue in PostgreSQL whatever the
+ * queue backend, the opening worker (draw and move into the line), and the queue service that
+ * sends a room's joins through its pre-queue until the transfer is done.
+ */
+export function createOpenings(
+  deps: QueueServiceDeps & {
+    config: Pick<Config, 'ADMISSION_INTERVAL_MS'>;
+    database: Database;
+    rooms: RoomDirectory;
+    logger: Logger;
+    /** Entries entered a line: admission and the live positions may act at once. */
+    moved: () => void;
+  },
+) {
+  const queue = createQueueService(deps);
+  const preQueue = createPreQueueStore(deps.database);
+  const opening = createOpening({
+    preQueue,
+    store: deps.store,
+    rooms: deps.rooms,
+    // Within a second of opens_at: the admission loop's interval, at most 250 ms.
+    intervalMs: Math.min(deps.config.ADMISSION_INTERVAL_MS, 250),
+    logger: deps.logger,
+    moved: deps.moved,
+  });
+  return { opening, queue: withOpening(queue, { opening, preQueue, rooms: deps.rooms }) };
+}
+
+export type OpeningQueueService = ReturnType<typeof createOpenings>['queue'];

@@ -15,7 +15,6 @@ import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js
 import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
 import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
-import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
 import type { QueueStore } from './modules/queue/queue.store.js';
@@ -38,7 +37,7 @@ import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
-import { createRooms } from './container.rooms.js';
+import { createOpenings, createRooms, type OpeningQueueService } from './container.rooms.js';
 import type { ContainerArgs } from './container.pow.js';
 import { soldOutAware, withSoldOut } from './modules/queue/queue.soldout.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
@@ -62,7 +61,7 @@ import { HOUSE_ROOM } from './shared/metrics.js';
 export interface Container {
   config: Config;
   database: Database;
-  queue: QueueService;
+  queue: OpeningQueueService;
   /** Live position streams of this instance (SSE); ended before the server closes. */
   live: LivePositions;
   /** The caps on open live streams per user and per address, and their counts (this instance). */
@@ -203,7 +202,7 @@ export function createContainer(...args: ContainerArgs): Container {
       if (run.admitted > 0) metrics?.admitted(HOUSE_ROOM, run.admitted);
     },
   });
-  const queue = createQueueService({
+  const { queue, opening } = createOpenings({
     store: queueStore,
     tokens: bookingTokens,
     releaseHolds: (userId) => holdStore.releaseAll(userId),
@@ -215,6 +214,7 @@ export function createContainer(...args: ContainerArgs): Container {
     seatsLeft: (concertId) => rooms.seatsLeft(concertId),
     pow: roomParts.pow,
     soldOut: (roomId) => soldOut.has(roomId),
+    ...{ config, database, moved: () => (admission.slotFreed(), live.wake()) },
   });
   const ranking = redis
     ? createRankingMirror(redis, {
@@ -279,6 +279,7 @@ export function createContainer(...args: ContainerArgs): Container {
     // The rooms' settings, reloaded every second; started before admission uses them.
     roomDirectory,
     admission,
+    opening,
     live,
     createConsumers(bus, consumers, { deliveries, policy, logger, metrics }),
     createDeliveryWorker(deliveries, consumers, {

@@ -16,3 +16,4 @@ export * from './schema/venues.js';
 export * from './schema/audit.js';
 export * from './schema/pow.js';
 export * from './schema/rooms.js';
+export * from './schema/pre-queue.js';

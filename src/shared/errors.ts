@@ -73,6 +73,25 @@ export const errorCatalog = {
       'Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).',
   },
   ...POW_ERRORS,
+  ROOM_NOT_OPEN_YET: {
+    status: 409,
+    description:
+      "The room's pre-queue has not opened yet (the room view gives opensAt and preQueueOpensAt).",
+  },
+  OPENING_IN_PAST: { status: 422, description: 'A room opening time must be in the future.' },
+  PRE_QUEUE_NOT_BEFORE_OPENING: {
+    status: 422,
+    description: 'preQueueOpensAt must be before opensAt (and needs an opening).',
+  },
+  ROOM_ALREADY_OPENED: {
+    status: 409,
+    description: 'The room has opened: its opening and pre-queue times can no longer change.',
+  },
+  OPENING_CANNOT_BE_CLEARED: {
+    status: 409,
+    description:
+      'The lottery commitment of the opening is published: the opening may be moved, never removed.',
+  },
   SEAT_NOT_FOUND: { status: 404, description: 'No seat has this id (in this concert).' },
   HOLD_NOT_FOUND: { status: 404, description: 'You hold no seat here to release.' },
   CONCERT_ENDED: {

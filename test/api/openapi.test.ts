@@ -85,6 +85,7 @@ const addedOperations = [
   'PATCH /api/v1/admin/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}/challenge',
+  'GET /api/v1/queue/rooms/{concertId}/draw',
 ];
 
 /** The operator guard of AUTH_MODE=client-id with an operator key (the server below has one). */
@@ -120,6 +121,7 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'POW_TOO_EASY',
     'POW_UNSOLVED',
     'POW_REUSED',
+    'ROOM_NOT_OPEN_YET',
   ],
   'POST /api/v1/admin/rooms': [
     ...adminGuard,
@@ -127,6 +129,8 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'CONCERT_NOT_FOUND',
     'ROOM_EXISTS',
     'POW_UNAVAILABLE',
+    'OPENING_IN_PAST',
+    'PRE_QUEUE_NOT_BEFORE_OPENING',
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
   ],
@@ -136,10 +140,15 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'INVALID_REQUEST',
     'ROOM_NOT_FOUND',
     'POW_UNAVAILABLE',
+    'OPENING_IN_PAST',
+    'PRE_QUEUE_NOT_BEFORE_OPENING',
+    'ROOM_ALREADY_OPENED',
+    'OPENING_CANNOT_BE_CLEARED',
     'PAYLOAD_TOO_LARGE',
   ],
   'GET /api/v1/queue/rooms/{concertId}': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/rooms/{concertId}/challenge': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
+  'GET /api/v1/queue/rooms/{concertId}/draw': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/token': [
     'QUEUE_TOKEN_REQUIRED',
     'QUEUE_TOKEN_INVALID',

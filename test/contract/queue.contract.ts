@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { accessError, effectiveStatus } from '../../src/modules/queue/queue.rules.js';
 import type { QueueStore, TokenRecord, TokenView } from '../../src/modules/queue/queue.store.js';
 import type { RoomSettings } from '../../src/modules/rooms/rooms.store.js';
+import { queueOpeningContract } from './queue.opening.contract.js';
 import { queueRoomsContract } from './queue.rooms.contract.js';
 
 export interface QueueContractOptions {
@@ -428,5 +429,9 @@ export function queueStoreContract(open: OpenQueueHarness): void {
 
   describe('rooms', () => {
     queueRoomsContract(fresh, rooms);
+  });
+
+  describe('scheduled opening', () => {
+    queueOpeningContract(fresh, rooms);
   });
 }

@@ -17,7 +17,7 @@ describeWithPostgres('queue store contract: postgres backend', () => {
   });
 
   queueStoreContract(async (options) => {
-    await db.pool.query('TRUNCATE queue_tokens, rooms');
+    await db.pool.query('TRUNCATE queue_tokens, rooms, pre_queue');
     const opened: Database[] = [];
     const open = () => {
       const database = openDatabase({

@@ -17,6 +17,7 @@ const PUBLIC = new Set([
   'GET /api/v1/reservations/concerts/popular',
   'GET /api/v1/queue/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}/challenge',
+  'GET /api/v1/queue/rooms/{concertId}/draw',
 ]);
 const USER = new Set([
   'POST /api/v1/queue/token',

@@ -3020,8 +3020,12 @@ export interface paths {
             concertId: number;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED). */
+            opensAt?: string | null;
             /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
             powDifficulty?: number;
+            /** @description Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on. */
+            preQueueOpensAt?: string | null;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3048,7 +3052,11 @@ export interface paths {
              *         "state": "open",
              *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3057,6 +3065,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3065,8 +3075,11 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
                 /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
                 powDifficulty: number;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3182,6 +3195,10 @@ export interface paths {
          * @description `ROOM_EXISTS`: The concert already has a waiting room.
          *
          *     `POW_UNAVAILABLE`: Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).
+         *
+         *     `ROOM_ALREADY_OPENED`: The room has opened: its opening and pre-queue times can no longer change.
+         *
+         *     `OPENING_CANNOT_BE_CLEARED`: The lottery commitment of the opening is published: the opening may be moved, never removed.
          */
         409: {
           headers: {
@@ -3190,7 +3207,11 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_EXISTS' | 'POW_UNAVAILABLE';
+              code:
+                | 'ROOM_EXISTS'
+                | 'POW_UNAVAILABLE'
+                | 'ROOM_ALREADY_OPENED'
+                | 'OPENING_CANNOT_BE_CLEARED';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3239,6 +3260,27 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPENING_IN_PAST`: A room opening time must be in the future.
+         *
+         *     `PRE_QUEUE_NOT_BEFORE_OPENING`: preQueueOpensAt must be before opensAt (and needs an opening).
+         */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPENING_IN_PAST' | 'PRE_QUEUE_NOT_BEFORE_OPENING';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3343,7 +3385,11 @@ export interface paths {
              *         "state": "open",
              *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3352,6 +3398,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3360,8 +3408,11 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
                 /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
                 powDifficulty: number;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3506,7 +3557,7 @@ export interface paths {
     head?: never;
     /**
      * Change a room's live settings
-     * @description Any of maxActive, admissionPerMinute (null: no limit), state and powDifficulty. In effect on this instance when the reply is sent and on every other within a second, without a restart.
+     * @description Any of maxActive, admissionPerMinute (null: no limit), state, powDifficulty, opensAt and preQueueOpensAt. In effect on this instance when the reply is sent and on every other within a second, without a restart.
      */
     patch: {
       parameters: {
@@ -3528,8 +3579,12 @@ export interface paths {
             admissionPerMinute?: number | null;
             /** @description Cap on ACTIVE shoppers (default MAX_ACTIVE). */
             maxActive?: number;
+            /** @description The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED). */
+            opensAt?: string | null;
             /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
             powDifficulty?: number;
+            /** @description Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on. */
+            preQueueOpensAt?: string | null;
             /**
              * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
              * @enum {unknown}
@@ -3556,7 +3611,11 @@ export interface paths {
              *         "state": "open",
              *         "powDifficulty": 0,
              *         "createdAt": "2026-12-08T10:00:00.000Z",
-             *         "updatedAt": "2026-12-08T10:05:00.000Z"
+             *         "updatedAt": "2026-12-08T10:05:00.000Z",
+             *         "opensAt": null,
+             *         "preQueueOpensAt": null,
+             *         "commitment": null,
+             *         "openedAt": null
              *       }
              *     }
              */
@@ -3565,6 +3624,8 @@ export interface paths {
               code: 'SUCCESS';
               data: {
                 admissionPerMinute: number | null;
+                /** @description SHA-256 of the lottery seed (the seed stays secret until the opening). */
+                commitment: string | null;
                 concertId: number;
                 /**
                  * Format: date-time
@@ -3573,8 +3634,11 @@ export interface paths {
                  */
                 createdAt: string;
                 maxActive: number;
+                openedAt: string | null;
+                opensAt: string | null;
                 /** @description Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY). */
                 powDifficulty: number;
+                preQueueOpensAt: string | null;
                 /**
                  * @description open; paused (line kept, joins accepted, nobody admitted); queue-all (a join never becomes ACTIVE at once; admission by cap and rate goes on); closed (no new joins: 409 ROOM_CLOSED; the line keeps its places and admission goes on).
                  * @enum {unknown}
@@ -3686,22 +3750,21 @@ export interface paths {
             };
           };
         };
-        /** @description `POW_UNAVAILABLE`: Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051). */
+        /**
+         * @description `POW_UNAVAILABLE`: Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).
+         *
+         *     `ROOM_ALREADY_OPENED`: The room has opened: its opening and pre-queue times can no longer change.
+         *
+         *     `OPENING_CANNOT_BE_CLEARED`: The lottery commitment of the opening is published: the opening may be moved, never removed.
+         */
         409: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            /**
-             * @example {
-             *       "code": "POW_UNAVAILABLE",
-             *       "message": "Rooms cannot require a proof of work here: POW_SECRET is not set (PostgreSQL without it, decision 0051).",
-             *       "data": null
-             *     }
-             */
             'application/json': {
               /** @enum {unknown} */
-              code: 'POW_UNAVAILABLE';
+              code: 'POW_UNAVAILABLE' | 'ROOM_ALREADY_OPENED' | 'OPENING_CANNOT_BE_CLEARED';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -3750,6 +3813,27 @@ export interface paths {
             'application/json': {
               /** @enum {unknown} */
               code: 'UNSUPPORTED_MEDIA_TYPE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /**
+         * @description `OPENING_IN_PAST`: A room opening time must be in the future.
+         *
+         *     `PRE_QUEUE_NOT_BEFORE_OPENING`: preQueueOpensAt must be before opensAt (and needs an opening).
+         */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'OPENING_IN_PAST' | 'PRE_QUEUE_NOT_BEFORE_OPENING';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -5661,7 +5745,7 @@ export interface paths {
              *       "data": {
              *         "concertId": 12,
              *         "state": "open",
-             *         "opensAt": null,
+             *         "opensAt": "2026-12-08T20:00:00.000Z",
              *         "waiting": 340,
              *         "active": 50,
              *         "maxActive": 50,
@@ -5670,7 +5754,11 @@ export interface paths {
              *         "seatsLeft": 812,
              *         "soldOut": false,
              *         "powDifficulty": 0,
-             *         "commitment": null
+             *         "commitment": "6c86c6aac5fb24bcf5d9939cb7d7d5645ce39418f449e03b262dd4fa14b4b92b",
+             *         "preQueueOpensAt": "2026-12-08T19:00:00.000Z",
+             *         "openedAt": "2026-12-08T20:00:00.012Z",
+             *         "seed": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+             *         "preQueue": 2500
              *       }
              *     }
              */
@@ -5684,15 +5772,21 @@ export interface paths {
                 admissionPerMinute: number | null;
                 /** @description Admissions per minute measured over the rate window (ADMISSION_RATE_WINDOW_SECONDS). */
                 admissionRate: number;
-                /** @description The lottery commitment (not yet supported: null). */
+                /** @description SHA-256 of the lottery seed (hex), published when the opening is scheduled; null: no opening. */
                 commitment: string | null;
                 concertId: number;
                 maxActive: number;
+                openedAt: string | null;
                 opensAt: string | null;
                 /** @description Leading zero bits a join must prove (GET …/challenge); 0: no proof of work (docs/rooms.md). */
                 powDifficulty: number;
+                /** @description Entries in the pre-queue (before the opening: waiting for the draw; after: drawn, or arrived before the draw reached the line). */
+                preQueue: number;
+                preQueueOpensAt: string | null;
                 /** @description Seats of the concert free or held (not sold). */
                 seatsLeft: number;
+                /** @description The lottery seed (hex), published at the opening; null before. */
+                seed: string | null;
                 /** @description Every seat is sold: the line is told SOLD_OUT and nobody is admitted until a seat comes back. */
                 soldOut: boolean;
                 /**
@@ -5985,6 +6079,186 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/queue/rooms/{concertId}/draw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A room's opening draw: the seed and every receipt id in place order (paged)
+     * @description Public, no authentication. Page N (from 1) lists places (N−1)·pageSize+1 … N·pageSize; a page past the end lists none. Before the opening `seed` is null, `total` 0 and `receipts` empty (the commitment is already published). Check it with scripts/verify-draw.ts or by hand: docs/lottery.md.
+     */
+    get: {
+      parameters: {
+        query?: {
+          page?: number;
+        };
+        header?: never;
+        path: {
+          /**
+           * @description The concert of the room.
+           * @example 1
+           */
+          concertId: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One page of the draw. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "concertId": 12,
+             *         "seed": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+             *         "commitment": "6c86c6aac5fb24bcf5d9939cb7d7d5645ce39418f449e03b262dd4fa14b4b92b",
+             *         "total": 2500,
+             *         "page": 2,
+             *         "pageSize": 1000,
+             *         "receipts": [
+             *           "bZfJa0KzfKA667InYcDzPQ",
+             *           "5qB-jSqh9RGyqwmqCjB86A"
+             *         ]
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                /** @description SHA-256 of the seed. */
+                commitment: string | null;
+                concertId: number;
+                page: number;
+                pageSize: number;
+                /** @description Receipt ids of places (page−1)·pageSize+1 … page·pageSize, in place order. */
+                receipts: string[];
+                /** @description null before the opening. */
+                seed: string | null;
+                /** @description Receipts drawn (0 before the opening). */
+                total: number;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `ROOM_NOT_FOUND`: The concert has no waiting room of its own. */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "ROOM_NOT_FOUND",
+             *       "message": "The concert has no waiting room of its own.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'ROOM_NOT_FOUND';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/queue/token': {
     parameters: {
       query?: never;
@@ -6032,13 +6306,16 @@ export interface paths {
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE' | 'SOLD_OUT';
               };
               message: string;
             };
@@ -6165,7 +6442,7 @@ export interface paths {
     put?: never;
     /**
      * Join the waiting room (or get your place back)
-     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).
+     * @description Returns a new token, or your live one with its place unchanged when you already hold one (refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert's own waiting room (docs/rooms.md; one token per room, a buyer may be in several); a room with a scheduled opening answers PRE_QUEUE with a receiptId in its pre-queue window (409 ROOM_NOT_OPEN_YET before it; docs/lottery.md); without one, the house room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).
      */
     post: {
       parameters: {
@@ -6218,13 +6495,16 @@ export interface paths {
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE' | 'SOLD_OUT';
                 /** @description Send it as the Queue-Token header. */
                 token: string;
               };
@@ -6348,6 +6628,8 @@ export interface paths {
          * @description `ROOM_CLOSED`: The waiting room is closed to new joins (tokens in line keep their places).
          *
          *     `POW_REUSED`: This challenge was already used to join; get another.
+         *
+         *     `ROOM_NOT_OPEN_YET`: The room's pre-queue has not opened yet (the room view gives opensAt and preQueueOpensAt).
          */
         409: {
           headers: {
@@ -6356,7 +6638,7 @@ export interface paths {
           content: {
             'application/json': {
               /** @enum {unknown} */
-              code: 'ROOM_CLOSED' | 'POW_REUSED';
+              code: 'ROOM_CLOSED' | 'POW_REUSED' | 'ROOM_NOT_OPEN_YET';
               /** @description null, or details such as `field` (the offending input) and limits. */
               data: null | {
                 [key: string]: unknown;
@@ -6703,13 +6985,16 @@ export interface paths {
                 /** @description null when EXPIRED, or while nobody was admitted lately. */
                 estimatedWaitSeconds: number | null;
                 expiresAt: string | null;
+                opensAt?: string | null;
                 /** @description 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING. */
                 position: number;
+                /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
+                receiptId?: string | null;
                 /**
-                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
+                 * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
                  */
-                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
+                status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE' | 'SOLD_OUT';
               };
               message: string;
             };

@@ -28,6 +28,18 @@ export const rooms = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     // Instances reload the rooms changed since their last read once a second (this index).
     updatedAt: at('updated_at').notNull().defaultNow(),
+    // The scheduled opening (decision 0056): joins before pre_queue_opens_at are refused, joins
+    // from then until the opening wait in the pre-queue, drawn at opens_at.
+    opensAt: at('opens_at'),
+    preQueueOpensAt: at('pre_queue_opens_at'),
+    // The lottery's secret seed (hex) and its published SHA-256 (queue.lottery.ts); the seed is
+    // public from opened_at on and never changes once the commitment exists.
+    seed: text('seed'),
+    commitment: text('commitment'),
+    // Set once, by the one transaction that draws the pre-queue.
+    openedAt: at('opened_at'),
+    // Every pre-queue entry is in the line: joins go straight to the line again.
+    transferredAt: at('transferred_at'),
   },
   (t) => [
     check('rooms_state', sql`${t.state} IN ('open', 'paused', 'queue-all', 'closed')`),
@@ -35,5 +47,11 @@ export const rooms = pgTable(
     check('rooms_admission_rate', sql`${t.admissionPerMinute} BETWEEN 1 AND 1000000`),
     check('rooms_pow_difficulty', sql`${t.powDifficulty} BETWEEN 0 AND 32`),
     index('rooms_updated_at_idx').on(t.updatedAt),
+    check('rooms_pre_queue_before_opening', sql`${t.preQueueOpensAt} < ${t.opensAt}`),
+    check('rooms_seed_committed', sql`(${t.seed} IS NULL) = (${t.commitment} IS NULL)`),
+    // The openings not yet done: what every instance's opening loop looks at.
+    index('rooms_pending_opening_idx')
+      .on(t.opensAt)
+      .where(sql`${t.opensAt} IS NOT NULL AND ${t.transferredAt} IS NULL`),
   ],
 );

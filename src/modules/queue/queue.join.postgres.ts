@@ -21,11 +21,16 @@ const JOIN_BATCH_MAX = 500;
  * out to have a live token after all (a concurrent join of theirs) gets none, and a number
  * taken by a conflict is recorded as skipped, so positions stay exact.
  */
-async function joinBatch(db: Executor, roomId: number, userIds: number[]): Promise<void> {
+async function joinBatch(
+  db: Executor,
+  roomId: number,
+  userIds: number[],
+  chosen: Map<number, string>,
+): Promise<void> {
   const wanted = userIds.map((userId, ord) => ({
     ord,
     user_id: userId,
-    token: newRoomToken(roomId),
+    token: chosen.get(userId) ?? newRoomToken(roomId),
   }));
   await query(
     db,
@@ -89,13 +94,16 @@ export function createJoinBatcher(
   db: Executor,
   roomId: number,
   options: { idleMs: number },
-): (userId: number) => Promise<TokenView | null> {
+): (userId: number, token?: string) => Promise<TokenView | null> {
+  // Tokens chosen before the join (a pre-queue entry's, queue.opening.ts), by user.
+  const chosen = new Map<number, string>();
   let written: Promise<unknown> = Promise.resolve();
   let turn: Promise<void> = Promise.resolve();
   const joins = new DataLoader<number, TokenView | null>(
     (userIds) => {
       const unique = [...new Set(userIds)];
-      const joined = joinBatch(db, roomId, unique);
+      const joined = joinBatch(db, roomId, unique, chosen);
+      for (const userId of unique) chosen.delete(userId);
       written = joined.catch(() => undefined);
       return joined
         .then(() => readLive(db, roomId, unique, options.idleMs))
@@ -118,5 +126,8 @@ export function createJoinBatcher(
       },
     },
   );
-  return (userId) => joins.load(userId);
+  return (userId, token) => {
+    if (token !== undefined) chosen.set(userId, token);
+    return joins.load(userId);
+  };
 }

@@ -42,6 +42,8 @@ const present = (view: TokenView) => ({
   position: view.position,
   expiresAt: view.expiresAt?.toISOString() ?? null,
   concertId: view.roomId === 0 ? null : view.roomId,
+  receiptId: view.receiptId ?? null,
+  opensAt: view.opensAt?.toISOString() ?? null,
 });
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
@@ -95,9 +97,11 @@ export function queueRoutes(
           'Returns a new token, or your live one with its place unchanged when you already hold one ' +
           '(refreshes and extra tabs keep the place), answered the same way: 201, as in the seed. With free room and ' +
           'an empty line the token is ACTIVE at once. With a body `{"concertId": 12}` it joins that concert\'s ' +
-          'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); without one, the house ' +
-          'room (every concert without a room of its own). A room may ask for a proof of work (`pow`: 428 POW_REQUIRED ' +
-          'without one); in a sold-out room the token is SOLD_OUT, a place on the waiting list (docs/rooms.md).',
+          'own waiting room (docs/rooms.md; one token per room, a buyer may be in several); a room with a scheduled ' +
+          'opening answers PRE_QUEUE with a receiptId in its pre-queue window (409 ROOM_NOT_OPEN_YET before it; ' +
+          'docs/lottery.md); without one, the house room (every concert without a room of its own). A room may ask ' +
+          'for a proof of work (`pow`: 428 POW_REQUIRED without one); in a sold-out room the token is SOLD_OUT, a ' +
+          'place on the waiting list (docs/rooms.md).',
         headers: guards.user.headers,
         security: guards.user.security,
         body: Type.Optional(
@@ -138,6 +142,7 @@ export function queueRoutes(
             'ROOM_CLOSED',
             'POW_REQUIRED',
             ...POW_CODES,
+            'ROOM_NOT_OPEN_YET',
           ],
         ),
       },
@@ -176,8 +181,8 @@ export function queueRoutes(
     },
     async (request) => {
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
-      const { status, position, expiresAt, concertId } = present(view);
-      return ok({ status, position, expiresAt, concertId });
+      const { status, position, expiresAt, concertId, receiptId, opensAt } = present(view);
+      return ok({ status, position, expiresAt, concertId, receiptId, opensAt });
     },
   );
 

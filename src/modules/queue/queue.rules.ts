@@ -1,4 +1,5 @@
-export type TokenStatus = 'WAITING' | 'ACTIVE' | 'EXPIRED';
+/** PRE_QUEUE: in a room's pre-queue, waiting for the opening's draw (queue.opening.ts). */
+export type TokenStatus = 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'PRE_QUEUE';
 
 /** What a store knows about one token; every time comes from the store's clock. */
 export interface TokenState {

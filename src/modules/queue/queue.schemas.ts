@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { isoTime } from '../../shared/http.js';
 
-const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED', 'SOLD_OUT'], {
+const tokenStatus = Type.Enum(['WAITING', 'ACTIVE', 'EXPIRED', 'PRE_QUEUE', 'SOLD_OUT'], {
   description:
-    'WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).',
+    "WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).",
 });
 
 export const tokenStatusSchema = Type.Object({
@@ -20,6 +20,15 @@ export const tokenStatusSchema = Type.Object({
     description:
       "The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own).",
   }),
+  receiptId: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description:
+        "The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue.",
+    }),
+  ),
+  opensAt: Type.Optional(
+    Type.Union([isoTime('PRE_QUEUE: the opening, when places are drawn.'), Type.Null()]),
+  ),
 });
 
 export const tokenSchema = Type.Object({
@@ -66,7 +75,23 @@ export const roomStateSchema = Type.Enum(['open', 'paused', 'queue-all', 'closed
 export const roomViewSchema = Type.Object({
   concertId: Type.Integer({ minimum: 1 }),
   state: roomStateSchema,
-  opensAt: Type.Union([isoTime('The scheduled opening (not yet supported: null).'), Type.Null()]),
+  opensAt: Type.Union([
+    isoTime('The scheduled opening (the lottery draw); null: none.'),
+    Type.Null(),
+  ]),
+  preQueueOpensAt: Type.Union([
+    isoTime('From when joins enter the pre-queue; null: from the scheduling on.'),
+    Type.Null(),
+  ]),
+  openedAt: Type.Union([isoTime('When the draw was made; null: not yet.'), Type.Null()]),
+  seed: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()], {
+    description: 'The lottery seed (hex), published at the opening; null before.',
+  }),
+  preQueue: Type.Integer({
+    minimum: 0,
+    description:
+      'Entries in the pre-queue (before the opening: waiting for the draw; after: drawn, or arrived before the draw reached the line).',
+  }),
   waiting: Type.Integer({ minimum: 0, description: 'Tokens in line.' }),
   active: Type.Integer({ minimum: 0, description: 'Shoppers admitted now.' }),
   maxActive: Type.Integer({ minimum: 1 }),
@@ -92,14 +117,15 @@ export const roomViewSchema = Type.Object({
       'Leading zero bits a join must prove (GET …/challenge); 0: no proof of work (docs/rooms.md).',
   }),
   commitment: Type.Union([Type.String(), Type.Null()], {
-    description: 'The lottery commitment (not yet supported: null).',
+    description:
+      'SHA-256 of the lottery seed (hex), published when the opening is scheduled; null: no opening.',
   }),
 });
 
 export const roomViewExample = {
   concertId: 12,
   state: 'open',
-  opensAt: null,
+  opensAt: '2026-12-08T20:00:00.000Z',
   waiting: 340,
   active: 50,
   maxActive: 50,
@@ -108,5 +134,31 @@ export const roomViewExample = {
   seatsLeft: 812,
   soldOut: false,
   powDifficulty: 0,
-  commitment: null,
+  commitment: '6c86c6aac5fb24bcf5d9939cb7d7d5645ce39418f449e03b262dd4fa14b4b92b',
+  preQueueOpensAt: '2026-12-08T19:00:00.000Z',
+  openedAt: '2026-12-08T20:00:00.012Z',
+  seed: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+  preQueue: 2500,
+};
+
+export const drawPageSchema = Type.Object({
+  concertId: Type.Integer({ minimum: 1 }),
+  seed: Type.Union([Type.String(), Type.Null()], { description: 'null before the opening.' }),
+  commitment: Type.Union([Type.String(), Type.Null()], { description: 'SHA-256 of the seed.' }),
+  total: Type.Integer({ minimum: 0, description: 'Receipts drawn (0 before the opening).' }),
+  page: Type.Integer({ minimum: 1 }),
+  pageSize: Type.Integer({ minimum: 1 }),
+  receipts: Type.Array(Type.String(), {
+    description: 'Receipt ids of places (page−1)·pageSize+1 … page·pageSize, in place order.',
+  }),
+});
+
+export const drawPageExample = {
+  concertId: 12,
+  seed: roomViewExample.seed,
+  commitment: roomViewExample.commitment,
+  total: 2500,
+  page: 2,
+  pageSize: 1000,
+  receipts: ['bZfJa0KzfKA667InYcDzPQ', '5qB-jSqh9RGyqwmqCjB86A'],
 };

@@ -69,25 +69,25 @@ export function createPostgresQueueStore(
   }
 
   // One batcher per room a join came to on this instance (each a DataLoader, no timer).
-  const batchers = new Map<number, (userId: number) => Promise<TokenView | null>>();
-  const joinInBatch = (roomId: number, userId: number) => {
+  const batchers = new Map<number, (userId: number, token?: string) => Promise<TokenView | null>>();
+  const joinInBatch = (roomId: number, userId: number, token?: string) => {
     let batcher = batchers.get(roomId);
     if (!batcher) {
       batcher = createJoinBatcher(db, roomId, { idleMs });
       batchers.set(roomId, batcher);
     }
-    return batcher(userId);
+    return batcher(userId, token);
   };
 
   return {
-    async join(userId, room) {
+    async join(userId, room, token) {
       const roomId = room?.roomId ?? 0;
       const live = sql`room_id = ${roomId} AND user_id = ${userId} AND status IN ('WAITING', 'ACTIVE')`;
       for (let attempt = 0; attempt < 3; attempt++) {
         // Most joins at a sale are refreshes of a live token: one read answers them.
         let view = await readWithPosition(live);
         if (view === null) {
-          view = await joinInBatch(roomId, userId);
+          view = await joinInBatch(roomId, userId, token);
           if (view === null) continue; // expired by the sweep between the two statements
         }
         if (view.status !== 'EXPIRED') return view;

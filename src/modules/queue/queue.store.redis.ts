@@ -224,11 +224,11 @@ export function createRedisQueueStore(
   };
 
   return {
-    async join(userId, room = house) {
+    async join(userId, room = house, token) {
       const reply = tokenReply(
         await scripts.join(
           room.roomId,
-          newRoomToken(room.roomId),
+          token ?? newRoomToken(room.roomId),
           userId,
           admitsAtJoin(room) ? room.maxActive : 0,
           activeMs,

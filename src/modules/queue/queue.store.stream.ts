@@ -216,13 +216,13 @@ export function createStreamQueueStore(
   let subscriber: RedisClient | undefined;
 
   const store: RedisQueueStore = {
-    async join(userId, joining) {
+    async join(userId, joining, token) {
       const roomId = joining?.roomId ?? 0;
       const placement = options.applyWaitMs > 0 ? awaitPlacement(roomId, userId) : undefined;
       try {
         const reply = (await scripts.join(
           roomId,
-          newRoomToken(roomId),
+          token ?? newRoomToken(roomId),
           userId,
           touchEveryMs,
         )) as JoinReply;

@@ -28,6 +28,10 @@ export interface TokenView {
   /** 0 when ACTIVE or EXPIRED; the exact 1-based place in line when WAITING (or SOLD_OUT). */
   position: number;
   expiresAt: Date | null;
+  /** A pre-queue entry's public lottery receipt (queue.opening.ts); absent/null otherwise. */
+  receiptId?: string | null;
+  /** The opening of the token's room while it is in the pre-queue. */
+  opensAt?: Date | null;
 }
 
 /** Many tokens read at one instant, for the live position streams. */
@@ -69,9 +73,10 @@ export interface QueueStore {
   /**
    * Joins the room's line, or returns the user's live token of that room unchanged (same token,
    * same place). ACTIVE at once only in an `open` room without a rate limit, with room and
-   * nobody waiting. Without a room: the house room.
+   * nobody waiting. Without a room: the house room. `token`: the value a new token takes (a
+   * pre-queue entry's, chosen at its pre-queue join; queue.opening.ts); random when absent.
    */
-  join(userId: number, room?: RoomSettings): Promise<TokenView>;
+  join(userId: number, room?: RoomSettings, token?: string): Promise<TokenView>;
   /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
   poll(token: string): Promise<TokenView | null>;
   /**

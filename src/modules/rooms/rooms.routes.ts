@@ -30,6 +30,26 @@ const powDifficulty = Type.Integer({
   description:
     'Leading zero bits of SHA-256 a join must prove (GET /api/v1/queue/rooms/{concertId}/challenge); 0: no proof of work. 18 ≈ 4–8 s in a desktop browser (docs/rooms.md). Above 0 needs POW_SECRET (409 POW_UNAVAILABLE). A raise applies to challenges already out (POW_TOO_EASY).',
 });
+const opensAt = Type.Union(
+  [isoTime('The opening: the pre-queue is drawn then (must be in the future).'), Type.Null()],
+  {
+    description:
+      'The scheduled opening (decision 0056). The first scheduling draws the lottery seed and publishes its commitment; moving the opening keeps the seed, removing it (null) once scheduled is 409 OPENING_CANNOT_BE_CLEARED; nothing changes after the opening (409 ROOM_ALREADY_OPENED).',
+  },
+);
+const preQueueOpensAt = Type.Union(
+  [isoTime('Start of the pre-queue window; before opensAt.'), Type.Null()],
+  {
+    description:
+      'Joins before it are 409 ROOM_NOT_OPEN_YET; null: the pre-queue is open from the scheduling on.',
+  },
+);
+const openingErrors = [
+  'OPENING_IN_PAST',
+  'PRE_QUEUE_NOT_BEFORE_OPENING',
+  'ROOM_ALREADY_OPENED',
+  'OPENING_CANNOT_BE_CLEARED',
+] as const;
 
 const roomSchema = Type.Object({
   concertId: Type.Integer({ minimum: 1 }),
@@ -39,6 +59,12 @@ const roomSchema = Type.Object({
   powDifficulty,
   createdAt: isoTime('When the room was created.'),
   updatedAt: isoTime('When its settings last changed.'),
+  opensAt: Type.Union([isoTime('The scheduled opening.'), Type.Null()]),
+  preQueueOpensAt: Type.Union([isoTime('Start of the pre-queue window.'), Type.Null()]),
+  commitment: Type.Union([Type.String(), Type.Null()], {
+    description: 'SHA-256 of the lottery seed (the seed stays secret until the opening).',
+  }),
+  openedAt: Type.Union([isoTime('When the draw was made.'), Type.Null()]),
 });
 const roomExample = {
   concertId: 12,
@@ -48,6 +74,10 @@ const roomExample = {
   powDifficulty: 0,
   createdAt: '2026-12-08T10:00:00.000Z',
   updatedAt: '2026-12-08T10:05:00.000Z',
+  opensAt: null,
+  preQueueOpensAt: null,
+  commitment: null,
+  openedAt: null,
 };
 const present = (room: Room) => ({
   concertId: room.concertId,
@@ -57,6 +87,10 @@ const present = (room: Room) => ({
   powDifficulty: room.powDifficulty,
   createdAt: room.createdAt,
   updatedAt: room.updatedAt,
+  opensAt: room.opensAt,
+  preQueueOpensAt: room.preQueueOpensAt,
+  commitment: room.commitment,
+  openedAt: room.openedAt,
 });
 
 const params = Type.Object({ concertId: id('The concert of the room.') });
@@ -93,6 +127,8 @@ export function roomRoutes(
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
             powDifficulty: Type.Optional(powDifficulty),
+            opensAt: Type.Optional(opensAt),
+            preQueueOpensAt: Type.Optional(preQueueOpensAt),
           },
           { additionalProperties: false },
         ),
@@ -102,7 +138,14 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Created'),
             description: 'The room.',
           },
-          [...admin.errors, ...bodyErrors, 'CONCERT_NOT_FOUND', 'ROOM_EXISTS', 'POW_UNAVAILABLE'],
+          [
+            ...admin.errors,
+            ...bodyErrors,
+            'CONCERT_NOT_FOUND',
+            'ROOM_EXISTS',
+            'POW_UNAVAILABLE',
+            ...openingErrors,
+          ],
         ),
       },
     },
@@ -148,7 +191,7 @@ export function roomRoutes(
         tags,
         summary: "Change a room's live settings",
         description:
-          'Any of maxActive, admissionPerMinute (null: no limit), state and powDifficulty. In effect on this instance when the ' +
+          'Any of maxActive, admissionPerMinute (null: no limit), state, powDifficulty, opensAt and preQueueOpensAt. In effect on this instance when the ' +
           'reply is sent and on every other within a second, without a restart.',
         headers: admin.headers,
         security: admin.security,
@@ -159,6 +202,8 @@ export function roomRoutes(
             admissionPerMinute: Type.Optional(admissionPerMinute),
             state: Type.Optional(state),
             powDifficulty: Type.Optional(powDifficulty),
+            opensAt: Type.Optional(opensAt),
+            preQueueOpensAt: Type.Optional(preQueueOpensAt),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -168,7 +213,7 @@ export function roomRoutes(
             schema: successEnvelope(roomSchema, roomExample, 'Updated'),
             description: 'The room as changed.',
           },
-          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'POW_UNAVAILABLE'],
+          [...admin.errors, ...bodyErrors, 'ROOM_NOT_FOUND', 'POW_UNAVAILABLE', ...openingErrors],
         ),
       },
     },

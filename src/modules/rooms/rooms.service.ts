@@ -34,6 +34,7 @@ const settingsOf = (room: RoomSettings): RoomSettings => ({
   admissionPerMinute: room.admissionPerMinute,
   state: room.state,
   powDifficulty: room.powDifficulty,
+  opening: room.opening ?? null,
 });
 
 export function createRoomDirectory(
@@ -120,6 +121,22 @@ export type RoomService = ReturnType<typeof createRoomService>;
 
 export function refusal(code: RoomRefusal | 'ROOM_CLOSED' | 'POW_UNAVAILABLE'): AppError {
   switch (code) {
+    case 'OPENING_IN_PAST':
+      return new AppError(code, 'The opening time must be in the future.', { field: 'opensAt' });
+    case 'PRE_QUEUE_NOT_BEFORE_OPENING':
+      return new AppError(code, 'The pre-queue must open before the opening (and needs one).', {
+        field: 'preQueueOpensAt',
+      });
+    case 'ROOM_ALREADY_OPENED':
+      return new AppError(code, 'The room has opened: its opening can no longer change.', {
+        field: 'opensAt',
+      });
+    case 'OPENING_CANNOT_BE_CLEARED':
+      return new AppError(
+        code,
+        'The lottery commitment is published: the opening may move, not be removed.',
+        { field: 'opensAt' },
+      );
     case 'ROOM_EXISTS':
       return new AppError(code, 'The concert already has a waiting room.', { field: 'concertId' });
     case 'CONCERT_NOT_FOUND':

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { query, queryOne, transaction } from '../../db/sql.js';
 import type { AuditLog } from '../audit/audit.store.js';
+import { scheduleOpening, type OpeningColumns, type SeedMaker } from './rooms.opening.js';
 import type { Room, RoomStore } from './rooms.store.js';
 
 interface RoomRow {
@@ -12,9 +13,26 @@ interface RoomRow {
   pow_difficulty: number;
   created_at: Date;
   updated_at: Date;
+  opens_at: Date | null;
+  pre_queue_opens_at: Date | null;
+  seed: string | null;
+  commitment: string | null;
+  opened_at: Date | null;
+  transferred_at: Date | null;
 }
 
-const columns = sql`concert_id, max_active, admission_per_minute, state, pow_difficulty, created_at, updated_at`;
+const columns = sql`concert_id, max_active, admission_per_minute, state, pow_difficulty, created_at, updated_at,
+  opens_at, pre_queue_opens_at, seed, commitment, opened_at, transferred_at`;
+
+const iso = (at: Date | null) => at?.toISOString() ?? null;
+
+const openingOf = (row: RoomRow | undefined): OpeningColumns => ({
+  opensAt: row?.opens_at ?? null,
+  preQueueOpensAt: row?.pre_queue_opens_at ?? null,
+  seed: row?.seed ?? null,
+  commitment: row?.commitment ?? null,
+  openedAt: row?.opened_at ?? null,
+});
 
 const toRoom = (row: RoomRow): Room => ({
   roomId: row.concert_id,
@@ -25,6 +43,21 @@ const toRoom = (row: RoomRow): Room => ({
   powDifficulty: row.pow_difficulty,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
+  opensAt: iso(row.opens_at),
+  preQueueOpensAt: iso(row.pre_queue_opens_at),
+  commitment: row.commitment,
+  // Secret until the opening.
+  seed: row.opened_at === null ? null : row.seed,
+  openedAt: iso(row.opened_at),
+  transferredAt: iso(row.transferred_at),
+  opening:
+    row.opens_at === null
+      ? null
+      : {
+          opensAt: row.opens_at.toISOString(),
+          preQueueOpensAt: iso(row.pre_queue_opens_at),
+          transferred: row.transferred_at !== null,
+        },
 });
 
 /** What the audit log keeps of a room: its settings. */
@@ -34,11 +67,17 @@ const auditView = (room: Room) => ({
   admissionPerMinute: room.admissionPerMinute,
   state: room.state,
   powDifficulty: room.powDifficulty,
+  opensAt: room.opensAt,
+  preQueueOpensAt: room.preQueueOpensAt,
+  commitment: room.commitment,
 });
+
+const now = async (tx: Parameters<typeof queryOne>[0]): Promise<Date> =>
+  (await queryOne<{ now: Date }>(tx, sql`SELECT now() AS now`))?.now ?? new Date();
 
 export function createPostgresRoomStore(
   database: Database,
-  deps: { audit: Pick<AuditLog, 'appendIn'> },
+  deps: { audit: Pick<AuditLog, 'appendIn'>; lottery: SeedMaker },
 ): RoomStore {
   const db = database;
   return {
@@ -49,10 +88,15 @@ export function createPostgresRoomStore(
           sql`SELECT id FROM concerts WHERE id = ${room.concertId} FOR SHARE`,
         );
         if (!concert) return 'CONCERT_NOT_FOUND' as const;
+        const opening = scheduleOpening(openingOf(undefined), room, await now(tx), deps.lottery);
+        if (typeof opening === 'string') return opening;
         const row = await queryOne<RoomRow>(
           tx,
-          sql`INSERT INTO rooms (concert_id, max_active, admission_per_minute, state, pow_difficulty)
-              VALUES (${room.concertId}, ${room.maxActive}, ${room.admissionPerMinute ?? null}, ${room.state ?? 'open'}, ${room.powDifficulty ?? 0})
+          sql`INSERT INTO rooms (concert_id, max_active, admission_per_minute, state, pow_difficulty,
+                opens_at, pre_queue_opens_at, seed, commitment)
+              VALUES (${room.concertId}, ${room.maxActive}, ${room.admissionPerMinute ?? null}, ${room.state ?? 'open'},
+                ${room.powDifficulty ?? 0}, ${iso(opening.opensAt)}::timestamptz, ${iso(opening.preQueueOpensAt)}::timestamptz,
+                ${opening.seed}, ${opening.commitment})
               ON CONFLICT (concert_id) DO NOTHING RETURNING ${columns}`,
         );
         if (!row) return 'ROOM_EXISTS' as const;
@@ -91,6 +135,8 @@ export function createPostgresRoomStore(
           sql`SELECT ${columns} FROM rooms WHERE concert_id = ${concertId} FOR UPDATE`,
         );
         if (!old) return 'ROOM_NOT_FOUND' as const;
+        const opening = scheduleOpening(openingOf(old), change, await now(tx), deps.lottery);
+        if (typeof opening === 'string') return opening;
         const rate = change.admissionPerMinute;
         // clock_timestamp(): a reader that read before this commit still sees the change next
         // time (it reads with an overlap; rooms.service.ts).
@@ -101,6 +147,9 @@ export function createPostgresRoomStore(
                 admission_per_minute = ${rate === undefined ? old.admission_per_minute : rate},
                 state = ${change.state ?? old.state},
                 pow_difficulty = ${change.powDifficulty ?? old.pow_difficulty},
+                opens_at = ${iso(opening.opensAt)}::timestamptz,
+                pre_queue_opens_at = ${iso(opening.preQueueOpensAt)}::timestamptz,
+                seed = ${opening.seed}, commitment = ${opening.commitment},
                 allowance = CASE WHEN ${rate === undefined} THEN allowance ELSE 1 END,
                 allowance_at = CASE WHEN ${rate === undefined} THEN allowance_at ELSE now() END,
                 updated_at = clock_timestamp()
@@ -127,7 +176,8 @@ export function createPostgresRoomStore(
         Omit<RoomRow, 'concert_id'> & { concert_id: number | null; now: Date }
       >(
         db,
-        sql`SELECT n.now, r.concert_id, r.max_active, r.admission_per_minute, r.state, r.pow_difficulty, r.created_at, r.updated_at
+        sql`SELECT n.now, r.concert_id, r.max_active, r.admission_per_minute, r.state, r.pow_difficulty, r.created_at, r.updated_at,
+              r.opens_at, r.pre_queue_opens_at, r.seed, r.commitment, r.opened_at, r.transferred_at
             FROM (SELECT clock_timestamp() AS now) n LEFT JOIN rooms r
               ON ${since === null ? sql`true` : sql`r.updated_at > ${since.toISOString()}::timestamptz`}`,
         { prepared: true },

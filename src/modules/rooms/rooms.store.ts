@@ -16,6 +16,11 @@ export interface RoomSettings {
   state: RoomState;
   /** Leading zero bits a join's proof of work must have; 0 or absent: none (decision 0051). */
   powDifficulty?: number;
+  /**
+   * The room's scheduled opening (decision 0056). Until `transferred` (every pre-queue entry in
+   * the line) joins go through the opening (queue.opening.ts). Absent or null: no opening.
+   */
+  opening?: { opensAt: string; preQueueOpensAt: string | null; transferred: boolean } | null;
 }
 
 export interface Room extends RoomSettings {
@@ -23,13 +28,33 @@ export interface Room extends RoomSettings {
   powDifficulty: number;
   createdAt: string;
   updatedAt: string;
+  opensAt: string | null;
+  preQueueOpensAt: string | null;
+  /** SHA-256 of the lottery seed, hex; published from the scheduling on. */
+  commitment: string | null;
+  /** The seed: null until the opening (secret before). */
+  seed: string | null;
+  openedAt: string | null;
+  transferredAt: string | null;
 }
 
 export type RoomChange = Partial<
-  Pick<RoomSettings, 'maxActive' | 'admissionPerMinute' | 'state' | 'powDifficulty'>
+  Pick<RoomSettings, 'maxActive' | 'admissionPerMinute' | 'state' | 'powDifficulty'> & {
+    /** The opening (ISO time); null: none. */
+    opensAt: string | null;
+    /** Start of the pre-queue window (ISO time, before opensAt); null: from the scheduling on. */
+    preQueueOpensAt: string | null;
+  }
 >;
 
-export type RoomRefusal = 'ROOM_EXISTS' | 'CONCERT_NOT_FOUND' | 'ROOM_NOT_FOUND';
+/** Why a scheduled opening cannot be set as asked (rooms.opening.ts). */
+export type OpeningRefusal =
+  | 'OPENING_IN_PAST'
+  | 'PRE_QUEUE_NOT_BEFORE_OPENING'
+  | 'ROOM_ALREADY_OPENED'
+  | 'OPENING_CANNOT_BE_CLEARED';
+
+export type RoomRefusal = 'ROOM_EXISTS' | 'CONCERT_NOT_FOUND' | 'ROOM_NOT_FOUND' | OpeningRefusal;
 
 /** The rooms table: the truth of every room's settings. Changes are audited in their transaction. */
 export interface RoomStore {

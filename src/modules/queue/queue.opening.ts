@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+import { roomOfToken } from '../../shared/ids.js';
+import { createLoop, type Worker } from '../../shared/loop.js';
+import type { RoomDirectory } from '../rooms/rooms.service.js';
+import type { RoomSettings } from '../rooms/rooms.store.js';
+import type { OpeningView, PreQueueEntry, PreQueueStore } from './queue.opening.store.js';
+import type { QueueService, RoomView } from './queue.service.js';
+import type { QueueStore, TokenView } from './queue.store.js';
+
+/** Draw pages hold this many receipts (docs/lottery.md). */
+export const DRAW_PAGE_SIZE = 1000;
+/** Due openings one run looks at (oldest first); the rest wait for the next run. */
+const ROOMS_PER_RUN = 20;
+/** Entries read per batch of the move into the line. */
+const MOVE_BATCH = 500;
+/** One run moves entries for at most this long, so one instance's work stays bounded. */
+const RUN_BUDGET_MS = 250;
+
+export interface Opening extends Worker {
+  /** The join of a room with an opening not yet transferred; undefined: join the line itself. */
+  join(userId: number, room: RoomSettings): Promise<TokenView | undefined>;
+  /** A token the line does not know (yet): its pre-queue entry's view. */
+  poll(token: string): Promise<TokenView | undefined>;
+  /** The pre-queue receipt of a token of a room with an opening (kept after the draw). */
+  receiptOf(token: string): Promise<string | null>;
+  /** One run: draws the due openings and moves drawn entries into their lines. */
+  run(stopping?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Scheduled openings (issue 15 item 4, decision 0056). Joins from the pre-queue window on are
+ * kept in PostgreSQL (pre_queue) with a receipt and the token they will have. At opens_at one
+ * instance draws (queue.opening.postgres.ts: draw); then any instance moves the entries into the
+ * room's line on the backend in use, in place order — then later arrivals in arrival order —
+ * batch after batch, each entry joining with its own token (a join of a user already in line is
+ * a no-op), so a second mover, or a mover after a crash, keeps the order. When nothing is left
+ * the room is transferred and joins go straight to the line again.
+ */
+export function createOpening(deps: {
+  preQueue: PreQueueStore;
+  store: Pick<QueueStore, 'join' | 'poll'>;
+  rooms: Pick<RoomDirectory, 'lookup' | 'settings'>;
+  intervalMs: number;
+  logger: Logger;
+  /** Told when entries entered a line (admission and live positions may act at once). */
+  moved?: () => void;
+}): Opening {
+  const { preQueue, store, rooms, logger } = deps;
+
+  const view = async (entry: PreQueueEntry): Promise<TokenView> => {
+    const base = { token: entry.token, userId: entry.userId, roomId: entry.roomId };
+    if (entry.moved) {
+      const inLine = await store.poll(entry.token);
+      if (inLine) return { ...inLine, receiptId: entry.receiptId, opensAt: null };
+    }
+    if (!entry.opened)
+      return {
+        ...base,
+        status: 'PRE_QUEUE',
+        position: 0,
+        expiresAt: null,
+        receiptId: entry.receiptId,
+        opensAt: entry.opensAt,
+      };
+    // Drawn (or arrived after the draw) and on its way into the line: the place it will have.
+    return {
+      ...base,
+      status: 'WAITING',
+      position: entry.rank,
+      expiresAt: null,
+      receiptId: entry.receiptId,
+      opensAt: null,
+    };
+  };
+
+  /** Moves the room's next entries into its line; true when the room is transferred. */
+  const move = async (roomId: number, until: number): Promise<boolean> => {
+    const room = await rooms.lookup(roomId);
+    if (!room) return false;
+    while (Date.now() < until) {
+      const batch = await preQueue.toMove(roomId, MOVE_BATCH);
+      if (batch.length === 0) return preQueue.finish(roomId);
+      // One after another: each enters behind every entry before it, on any backend.
+      for (const entry of batch) await store.join(entry.user_id, room, entry.token);
+      await preQueue.moved(
+        roomId,
+        batch.map((entry) => entry.user_id),
+      );
+      deps.moved?.();
+    }
+    return false;
+  };
+
+  const run = async (stopping?: AbortSignal): Promise<void> => {
+    const until = Date.now() + RUN_BUDGET_MS;
+    for (const due of await preQueue.due(ROOMS_PER_RUN)) {
+      if (stopping?.aborted) return;
+      if (!due.opened) {
+        const drawn = await preQueue.draw(due.roomId);
+        if (drawn !== undefined) logger.info({ roomId: due.roomId, drawn }, 'room opened: drawn');
+      }
+      if (await move(due.roomId, until))
+        logger.info({ roomId: due.roomId }, 'room opened: pre-queue all in line');
+    }
+  };
+  const loop = createLoop('opening', deps.intervalMs, run, logger);
+
+  return {
+    start: loop.start,
+    stop: loop.stop,
+    progress: loop.progress,
+    run: (stopping) => run(stopping),
+    async join(userId, room) {
+      const opening = room.opening;
+      if (!opening || opening.transferred) return undefined;
+      const windowStart = opening.preQueueOpensAt ?? null;
+      if (windowStart !== null && Date.now() < Date.parse(windowStart))
+        throw notOpenYet(opening.opensAt, windowStart);
+      const entry = await preQueue.enter(room.roomId, userId);
+      return entry ? view(entry) : undefined;
+    },
+    async poll(token) {
+      if (roomOfToken(token) === 0) return undefined;
+      const entry = await preQueue.byToken(token);
+      return entry ? view(entry) : undefined;
+    },
+    async receiptOf(token) {
+      const roomId = roomOfToken(token);
+      if (roomId === 0 || !rooms.settings(roomId)?.opening) return null;
+      return (await preQueue.byToken(token))?.receiptId ?? null;
+    },
+  };
+}
+
+const notOpenYet = (opensAt: string, preQueueOpensAt: string) =>
+  new AppError(
+    'ROOM_NOT_OPEN_YET',
+    `The room's pre-queue opens at ${preQueueOpensAt}; the sale opens at ${opensAt}.`,
+    { opensAt, preQueueOpensAt },
+  );
+
+/**
+ * The waiting room's service with scheduled openings: joins of a room before its transfer go
+ * through the pre-queue, a token still on its way into the line is answered from it, and the
+ * room view carries the lottery. The queue service itself is unchanged.
+ */
+export function withOpening(
+  queue: QueueService,
+  deps: { opening: Opening; preQueue: PreQueueStore; rooms: Pick<RoomDirectory, 'lookup'> },
+): QueueService & {
+  room(concertId: number): Promise<RoomView & OpeningView>;
+  draw: (concertId: number, page: number) => ReturnType<PreQueueStore['drawPage']>;
+} {
+  const { opening, preQueue, rooms } = deps;
+  const withReceipt = async (view: TokenView): Promise<TokenView> => ({
+    ...view,
+    receiptId: view.receiptId ?? (await opening.receiptOf(view.token)),
+  });
+  return {
+    ...queue,
+    async join(userId, concertId) {
+      if (concertId !== undefined && concertId !== 0) {
+        const room = await rooms.lookup(concertId);
+        if (room?.opening && !room.opening.transferred && room.state !== 'closed') {
+          const view = await opening.join(userId, room);
+          if (view) return view;
+        }
+      }
+      return withReceipt(await queue.join(userId, concertId));
+    },
+    async status(token, owner) {
+      try {
+        return await withReceipt(await queue.status(token, owner));
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'QUEUE_TOKEN_INVALID') throw error;
+        const entry = await opening.poll(token);
+        if (!entry) throw error;
+        // Another user's pre-queue token: answered as unknown, like a token never issued.
+        if (owner !== undefined && owner !== entry.userId) throw error;
+        return entry;
+      }
+    },
+    async room(concertId) {
+      const [view, lottery] = await Promise.all([
+        queue.room(concertId),
+        preQueue.lottery(concertId),
+      ]);
+      return { ...view, ...lottery };
+    },
+    draw: (concertId, page) => preQueue.drawPage(concertId, page, DRAW_PAGE_SIZE),
+  };
+}
