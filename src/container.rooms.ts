@@ -63,7 +63,6 @@ export function createOpenings(
     moved: () => void;
   },
 ) {
-  const queue = createQueueService(deps);
   const preQueue = createPreQueueStore(deps.database);
   const opening = createOpening({
     preQueue,
@@ -74,7 +73,8 @@ export function createOpenings(
     logger: deps.logger,
     moved: deps.moved,
   });
-  return { opening, queue: withOpening(queue, { opening, preQueue, rooms: deps.rooms }) };
+  const queue = createQueueService({ ...deps, opening });
+  return { opening, queue: withOpening(queue, { opening, preQueue }) };
 }
 
 export type OpeningQueueService = ReturnType<typeof createOpenings>['queue'];

@@ -141,33 +141,26 @@ const notOpenYet = (opensAt: string, preQueueOpensAt: string) =>
   );
 
 /**
- * The waiting room's service with scheduled openings: joins of a room before its transfer go
- * through the pre-queue, a token still on its way into the line is answered from it, and the
- * room view carries the lottery. The queue service itself is unchanged.
+ * The waiting room's service with scheduled openings (the service itself sends a room's joins to
+ * the pre-queue until its transfer, after the door's checks): a token still on its way into the
+ * line is answered from the pre-queue, the views carry the receipt, and the room view the lottery.
  */
 export function withOpening(
   queue: QueueService,
-  deps: { opening: Opening; preQueue: PreQueueStore; rooms: Pick<RoomDirectory, 'lookup'> },
+  deps: { opening: Opening; preQueue: PreQueueStore },
 ): QueueService & {
   room(concertId: number): Promise<RoomView & OpeningView>;
   draw: (concertId: number, page: number) => ReturnType<PreQueueStore['drawPage']>;
 } {
-  const { opening, preQueue, rooms } = deps;
+  const { opening, preQueue } = deps;
   const withReceipt = async (view: TokenView): Promise<TokenView> => ({
     ...view,
     receiptId: view.receiptId ?? (await opening.receiptOf(view.token)),
   });
   return {
     ...queue,
-    async join(userId, concertId) {
-      if (concertId !== undefined && concertId !== 0) {
-        const room = await rooms.lookup(concertId);
-        if (room?.opening && !room.opening.transferred && room.state !== 'closed') {
-          const view = await opening.join(userId, room);
-          if (view) return view;
-        }
-      }
-      return withReceipt(await queue.join(userId, concertId));
+    async join(userId, concertId, work) {
+      return withReceipt(await queue.join(userId, concertId, work));
     },
     async status(token, owner) {
       try {

@@ -7,6 +7,7 @@ import { liveStatus, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
 import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.service.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
+import type { Opening } from './queue.opening.js';
 import type { PowAnswer, PowGate } from './queue.pow.gate.js';
 
 /** The hardest proof of work a room may ask for (rooms' settings are checked against it). */
@@ -48,6 +49,8 @@ export interface QueueServiceDeps {
   pow?: Pick<PowGate, 'challenge' | 'check'>;
   /** Whether a room is sold out as last read (queue.soldout.ts). */
   soldOut?: (roomId: number) => boolean;
+  /** A room's scheduled opening: its joins go to the pre-queue until the draw is in line (0056). */
+  opening?: Pick<Opening, 'join'>;
 }
 
 export type QueueService = ReturnType<typeof createQueueService>;
@@ -64,6 +67,7 @@ export function createQueueService({
   seatsLeft,
   pow,
   soldOut,
+  opening,
 }: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
 
@@ -104,6 +108,10 @@ export function createQueueService({
       if (!room) throw refusal('ROOM_NOT_FOUND');
       if (room.state === 'closed') throw refusal('ROOM_CLOSED');
       await pow?.check(room, work);
+      if (opening && room.opening && !room.opening.transferred) {
+        const entry = await opening.join(userId, room);
+        if (entry) return entry;
+      }
       const view = await store.join(userId, room);
       // Only an open room admits a join at once (queue-all and paused never do).
       if (room.state !== 'open' || view.status !== 'WAITING' || view.position > room.maxActive)
