@@ -15,7 +15,7 @@ import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
 import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
-import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
+import type { LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createQueueService, type QueueService } from './modules/queue/queue.service.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
@@ -40,7 +40,7 @@ import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
-import { createRooms } from './container.rooms.js';
+import { createLive, createRooms } from './container.rooms.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
 import {
   createCatalogueService,
@@ -148,7 +148,11 @@ export function createContainer(config: Config, database: Database, logger: Logg
         })
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
-  const { directory: roomDirectory, service: rooms } = createRooms(config, database, logger);
+  const {
+    directory: roomDirectory,
+    service: rooms,
+    figures,
+  } = createRooms(config, database, logger);
   const idleSeconds = config.WAITING_TOKEN_IDLE_SECONDS;
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
@@ -182,12 +186,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
     tokens: bookingTokens,
   });
-  const live = createLivePositions({
-    store: queueStore,
-    intervalMs: config.SSE_INTERVAL_MS,
-    heartbeatMs: config.SSE_HEARTBEAT_MS,
-    logger,
-  });
+  const live = createLive(config, queueStore, figures, logger);
   const admission = createAdmission(queueStore, {
     maxActive: config.MAX_ACTIVE,
     intervalMs: config.ADMISSION_INTERVAL_MS,
@@ -207,6 +206,7 @@ export function createContainer(config: Config, database: Database, logger: Logg
     positionsChanged: () => live.wake(),
     rooms: roomDirectory,
     seatsLeft: (concertId) => rooms.seatsLeft(concertId),
+    figures,
   });
   const ranking = redis
     ? createRankingMirror(redis, {

@@ -5,7 +5,7 @@ import type { App } from '../../shared/app-types.js';
 import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
-import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
+import { liveEventId, placeFigures, type LiveClient, type LivePositions } from './queue.live.js';
 import type { QueueService } from './queue.service.js';
 import type { StreamLimits } from './queue.stream-limits.js';
 import type { TokenView } from './queue.store.js';
@@ -21,12 +21,13 @@ import {
 
 const tags = ['queue'];
 
-const present = (view: TokenView) => ({
+const present = (view: TokenView, seatsLeft: number | null) => ({
   token: view.token,
   status: view.status,
   position: view.position,
   expiresAt: view.expiresAt?.toISOString() ?? null,
   concertId: view.roomId === 0 ? null : view.roomId,
+  ...placeFigures(view, seatsLeft),
 });
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
@@ -109,7 +110,7 @@ export function queueRoutes(
     async (request, reply) => {
       const concertId = (request.body as { concertId?: number } | undefined)?.concertId;
       const view = await queue.join(await guards.user.userId(request), concertId);
-      return reply.status(201).send(ok(present(view)));
+      return reply.status(201).send(ok(present(view, await queue.roomSeatsLeft(view.roomId))));
     },
   );
 
@@ -131,6 +132,9 @@ export function queueRoutes(
               status: 'WAITING',
               position: 12,
               expiresAt: tokenExample.expiresAt,
+              concertId: null,
+              ahead: 11,
+              seatsLeft: null,
             }),
             description: 'Status, position and expiry.',
           },
@@ -140,8 +144,11 @@ export function queueRoutes(
     },
     async (request) => {
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
-      const { status, position, expiresAt, concertId } = present(view);
-      return ok({ status, position, expiresAt, concertId });
+      const { status, position, expiresAt, concertId, ahead, seatsLeft } = present(
+        view,
+        await queue.roomSeatsLeft(view.roomId),
+      );
+      return ok({ status, position, expiresAt, concertId, ahead, seatsLeft });
     },
   );
 
@@ -180,7 +187,7 @@ export function queueRoutes(
         summary: 'Live status, position and estimated wait (Server-Sent Events)',
         description:
           'With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry ' +
-          '`{status, position, expiresAt, estimatedWaitSeconds}` as JSON `data` — the current state at once, then a ' +
+          '`{status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}` as JSON `data` — the current state at once, then a ' +
           'new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. ' +
           'No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` ' +
           'comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) ' +
@@ -201,7 +208,7 @@ export function queueRoutes(
               'text/event-stream': {
                 schema: Type.String({
                   description:
-                    'Events `id: <state id>` + `data: {status, position, expiresAt, estimatedWaitSeconds}`; comments `: ping`.',
+                    'Events `id: <state id>` + `data: {status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}`; comments `: ping`.',
                 }),
                 example: liveStreamExample,
               },

@@ -103,6 +103,7 @@ export function createRoomService(deps: {
       return settled(await store.update(concertId, change, audit));
     },
     seatsLeft: (concertId: number) => store.seatsLeft(concertId),
+    seatsLeftOf: (concertIds: readonly number[]) => store.seatsLeftOf(concertIds),
   };
 }
 

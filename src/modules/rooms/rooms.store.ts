@@ -41,4 +41,6 @@ export interface RoomStore {
   changedSince(since: Date | null): Promise<{ rooms: Room[]; now: Date }>;
   /** Seats of the concert not sold (free + held). */
   seatsLeft(concertId: number): Promise<number>;
+  /** The same for many concerts in one read (the live estimates' per-room figures). */
+  seatsLeftOf(concertIds: readonly number[]): Promise<Map<number, number>>;
 }
