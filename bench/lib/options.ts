@@ -103,8 +103,8 @@ const fullProfile = {
   rooms: {
     refillSamples: 30,
     perMinute: 120,
-    warmup: 40,
-    warmupSeconds: 15,
+    warmup: 60,
+    warmupSeconds: 12,
     buyers: 60,
     windowSeconds: 30,
     streams: 10_000,
@@ -165,9 +165,9 @@ const quickProfile: Profile = {
   metricsCost: { rounds: 1, connections: 100, durationSeconds: 1 },
   rooms: {
     refillSamples: 8,
-    perMinute: 1200,
-    warmup: 40,
-    warmupSeconds: 2,
+    perMinute: 600,
+    warmup: 60,
+    warmupSeconds: 2.5,
     buyers: 30,
     windowSeconds: 6,
     streams: 200,
