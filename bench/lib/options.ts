@@ -165,9 +165,9 @@ const quickProfile: Profile = {
   metricsCost: { rounds: 1, connections: 100, durationSeconds: 1 },
   rooms: {
     refillSamples: 8,
-    perMinute: 600,
-    warmup: 60,
-    warmupSeconds: 2.5,
+    perMinute: 300,
+    warmup: 40,
+    warmupSeconds: 3,
     buyers: 30,
     windowSeconds: 6,
     streams: 200,

@@ -149,10 +149,11 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
     await store.expire(tokens[0]!);
     await move(6);
     await store.admit();
-    // Buckets [1, 3, 0, 0, 0, 0]: the fullest counts as the second: (1 + 1) / 30 s.
+    // Buckets [1, 3, 0, 0, 0, 0]: the fullest counts as the second, over the two buckets since
+    // the first admission: (1 + 1) / 10 s.
     const { admissionRate, rates } = await store.watch([tokens[5]!]);
-    expect(admissionRate).toBeCloseTo(2 / 30, 6);
-    expect(rates.get(0)).toBeCloseTo(2 / 30, 6);
+    expect(admissionRate).toBeCloseTo(2 / 10, 6);
+    expect(rates.get(0)).toBeCloseTo(2 / 10, 6);
     await move(31);
     await store.admit();
     expect((await store.watch([tokens[5]!])).admissionRate).toBe(0);

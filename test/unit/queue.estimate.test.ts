@@ -130,6 +130,13 @@ describe('steady admission rate', () => {
     for (let i = 1; i < rates.length; i++) expect(rates[i]).toBeGreaterThanOrEqual(rates[i - 1]!);
   });
 
+  it('measures a room that began admitting lately over the buckets since, not the empty window before', () => {
+    expect(steadyAdmissionRate([20, 20, 0, 0, 0, 0], BUCKET_SECONDS)).toBeCloseTo(2, 9);
+    expect(steadyAdmissionRate([20, 20, 20, 0, 0, 0], BUCKET_SECONDS)).toBeCloseTo(2, 9);
+    // A pause in between still counts: the pace since the first admission of the window.
+    expect(steadyAdmissionRate([20, 0, 20, 0, 0, 0], BUCKET_SECONDS)).toBeCloseTo(40 / 30, 9);
+  });
+
   it('is capped by the room’s admissionPerMinute', () => {
     expect(roomAdmissionRate(5, 120)).toBe(2);
     expect(roomAdmissionRate(1, 120)).toBe(1);

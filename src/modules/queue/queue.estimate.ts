@@ -3,7 +3,8 @@
  *
  * Every store reads, per room, its admissions over the rate window (ADMISSION_RATE_WINDOW_SECONDS)
  * cut into RATE_BUCKETS equal buckets, newest first, at one instant of its clock. The rate is the
- * mean of the buckets after the fullest one is lowered to the second fullest (winsorized): one
+ * mean of the buckets (from the oldest with an admission) after the fullest one is lowered to the
+ * second fullest (winsorized): one
  * admission run happens at one instant, so a burst — a room opening with every slot free, a wave
  * of expiries refilled at once — lands in one bucket and moves the rate by at most what a normal
  * bucket adds, both when it enters the window and when it leaves it. A real change of pace shows
@@ -14,20 +15,24 @@
 export const RATE_BUCKETS = 6;
 
 /**
- * Admissions per second from per-bucket counts (each `bucketSeconds` long), robust to one burst;
- * 0 when fewer than two buckets saw an admission (one burst alone says nothing of the pace).
+ * Admissions per second from per-bucket counts (each `bucketSeconds` long, newest first), robust
+ * to one burst; 0 when fewer than two buckets saw an admission (one burst alone says nothing of
+ * the pace). The span is from the oldest bucket with an admission to now: a room that began
+ * admitting a few buckets ago is measured over those, not diluted by the empty window before.
  */
 export function steadyAdmissionRate(counts: readonly number[], bucketSeconds: number): number {
-  if (counts.length === 0 || !(bucketSeconds > 0)) return 0;
+  if (!(bucketSeconds > 0)) return 0;
   let first = 0;
   let second = 0;
   let sum = 0;
-  for (const count of counts) {
+  let span = 0;
+  counts.forEach((count, i) => {
     sum += count;
+    if (count > 0) span = i + 1;
     if (count > first) [first, second] = [count, first];
     else if (count > second) second = count;
-  }
-  return (sum - first + second) / (counts.length * bucketSeconds);
+  });
+  return span === 0 ? 0 : (sum - first + second) / (span * bucketSeconds);
 }
 
 /** The rate a room's estimates use: the measured steady rate, never above its rate limit. */
