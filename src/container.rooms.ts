@@ -4,12 +4,15 @@ import type { Config } from './config.js';
 import { createProofOfWork } from './container.pow.js';
 import type { Database } from './db/client.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
+import { createRoomFigures, type RoomFigures } from './modules/queue/queue.figures.js';
+import { createLivePositions } from './modules/queue/queue.live.js';
 import { commitmentOf, newLotterySeed } from './modules/queue/queue.lottery.js';
 import { createOpening, withOpening } from './modules/queue/queue.opening.js';
 import { createPreQueueStore } from './modules/queue/queue.opening.postgres.js';
 import type { PowSecret } from './modules/queue/queue.pow.secret.js';
 import { createQueueService, type QueueServiceDeps } from './modules/queue/queue.service.js';
 import { createSoldOutRooms } from './modules/queue/queue.soldout.js';
+import type { QueueStore } from './modules/queue/queue.store.js';
 import {
   createRoomDirectory,
   createRoomService,
@@ -45,8 +48,17 @@ export function createRooms(
   });
   const soldOut = createSoldOutRooms(() => store.soldOutRooms(), logger);
   const pow = createProofOfWork(config, database, extra.redis, extra.powSecret);
-  return { directory, service, soldOut, pow };
+  // Seats left are read at most once a second per room, whatever the number of buyers (0058).
+  const figures = createRoomFigures({
+    seatsLeftOf: (concertIds) => store.seatsLeftOf(concertIds),
+    settings: (roomId) => directory.settings(roomId),
+    maxAgeMs: SEATS_LEFT_MAX_AGE_MS,
+  });
+  return { directory, service, soldOut, pow, figures };
 }
+
+/** How old the seats left a waiting buyer sees may be. */
+const SEATS_LEFT_MAX_AGE_MS = 1_000;
 
 /**
  * Scheduled openings (docs/lottery.md, decision 0056): the pre-queue in PostgreSQL whatever the
@@ -78,3 +90,18 @@ export function createOpenings(
 }
 
 export type OpeningQueueService = ReturnType<typeof createOpenings>['queue'];
+
+/** This instance's live position streams, with each room's figures. */
+export const createLive = (
+  config: Config,
+  store: QueueStore,
+  figures: RoomFigures,
+  logger: Logger,
+) =>
+  createLivePositions({
+    store,
+    figures,
+    intervalMs: config.SSE_INTERVAL_MS,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    logger,
+  });

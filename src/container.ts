@@ -13,7 +13,7 @@ import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
 import { inWrongRoom } from './modules/queue/queue.rooms.postgres.js';
-import { createLivePositions, type LivePositions } from './modules/queue/queue.live.js';
+import type { LivePositions } from './modules/queue/queue.live.js';
 import { createStreamLimits, type StreamLimits } from './modules/queue/queue.stream-limits.js';
 import { createPostgresQueueStore } from './modules/queue/queue.store.postgres.js';
 import { createRedisQueueStore } from './modules/queue/queue.store.redis.js';
@@ -37,7 +37,12 @@ import { createRedisClient } from './redis/client.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import type { RoomDirectory, RoomService } from './modules/rooms/rooms.service.js';
-import { createOpenings, createRooms, type OpeningQueueService } from './container.rooms.js';
+import {
+  createLive,
+  createOpenings,
+  createRooms,
+  type OpeningQueueService,
+} from './container.rooms.js';
 import type { ContainerArgs } from './container.pow.js';
 import { soldOutAware, withSoldOut } from './modules/queue/queue.soldout.js';
 import { createVenueService, type VenueService } from './modules/venues/venues.service.js';
@@ -150,7 +155,7 @@ export function createContainer(...args: ContainerArgs): Container {
       : undefined;
   if (metrics && redis) metrics.timeRedis(redis);
   const roomParts = createRooms(config, database, logger, { redis, powSecret });
-  const { directory: roomDirectory, service: rooms, soldOut } = roomParts;
+  const { directory: roomDirectory, service: rooms, soldOut, figures } = roomParts;
   const idleSeconds = config.WAITING_TOKEN_IDLE_SECONDS;
   const queueOptions = {
     maxActive: config.MAX_ACTIVE,
@@ -187,12 +192,7 @@ export function createContainer(...args: ContainerArgs): Container {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
     tokens: bookingTokens,
   });
-  const live = createLivePositions({
-    store: queueStore,
-    intervalMs: config.SSE_INTERVAL_MS,
-    heartbeatMs: config.SSE_HEARTBEAT_MS,
-    logger,
-  });
+  const live = createLive(config, queueStore, figures, logger);
   const admission = createAdmission(queueStore, {
     maxActive: config.MAX_ACTIVE,
     intervalMs: config.ADMISSION_INTERVAL_MS,
@@ -215,6 +215,7 @@ export function createContainer(...args: ContainerArgs): Container {
     pow: roomParts.pow,
     soldOut: (roomId) => soldOut.has(roomId),
     ...{ config, database, moved: () => (admission.slotFreed(), live.wake()) },
+    figures,
   });
   const ranking = redis
     ? createRankingMirror(redis, {

@@ -17,6 +17,7 @@ export const scenarioNames = [
   'big-concert',
   'show-cancel',
   'metrics-cost',
+  'rooms',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -94,6 +95,21 @@ const fullProfile = {
   showCancel: { reservations: 5000 },
   /** Turns of METRICS=on and off, each `durationSeconds` of the capacity loop. */
   metricsCost: { rounds: 3, connections: 100, durationSeconds: 5 },
+  /**
+   * A concert's room: `refillSamples` freed slots; the estimate at `perMinute` behind a warm-up
+   * line (`warmup` buyers, `warmupSeconds`) of `buyers`, rate window `windowSeconds`; `streams`
+   * live streams in one room, `moves` admissions pushed to them.
+   */
+  rooms: {
+    refillSamples: 30,
+    perMinute: 120,
+    warmup: 60,
+    warmupSeconds: 12,
+    buyers: 60,
+    windowSeconds: 30,
+    streams: 10_000,
+    moves: 5,
+  },
 };
 
 export type Profile = typeof fullProfile;
@@ -152,6 +168,16 @@ const quickProfile: Profile = {
   },
   showCancel: { reservations: 500 },
   metricsCost: { rounds: 1, connections: 100, durationSeconds: 1 },
+  rooms: {
+    refillSamples: 8,
+    perMinute: 300,
+    warmup: 40,
+    warmupSeconds: 3,
+    buyers: 30,
+    windowSeconds: 6,
+    streams: 200,
+    moves: 2,
+  },
 };
 
 export interface Options {

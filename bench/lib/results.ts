@@ -10,6 +10,7 @@ import type { PgbenchResult } from '../scenarios/pgbench.js';
 import type { PollingResult } from '../scenarios/polling.js';
 import type { PurchaseResult } from '../scenarios/purchase.js';
 import type { QueueStreamResult } from '../scenarios/queue-stream.js';
+import type { RoomsResult } from '../scenarios/rooms.js';
 import type { RoundTripResult } from '../scenarios/round-trips.js';
 import type { ScaleOutResult, WorkersResult } from '../scenarios/scale-out.js';
 import type { SeedResult } from '../scenarios/seed.js';
@@ -55,7 +56,8 @@ export type ScenarioResult =
   | LiveStreamsResult
   | BigConcertResult
   | ShowCancelResult
-  | MetricsCostResult;
+  | MetricsCostResult
+  | RoomsResult;
 
 export interface ModeStatus {
   name: string;

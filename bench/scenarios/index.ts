@@ -10,6 +10,7 @@ import { pgbenchScenario } from './pgbench.js';
 import { pollingScenario } from './polling.js';
 import { purchaseScenario } from './purchase.js';
 import { queueStreamScenario } from './queue-stream.js';
+import { roomsScenario } from './rooms.js';
 import { roundTripScenario } from './round-trips.js';
 import { scaleOutScenario } from './scale-out.js';
 import { seedScenario } from './seed.js';
@@ -31,6 +32,7 @@ const byName: Record<ScenarioName, Scenario> = {
   'big-concert': bigConcertScenario,
   'show-cancel': showCancelScenario,
   'metrics-cost': metricsCostScenario,
+  rooms: roomsScenario,
 };
 
 /** In the order a run takes them (`scenarioNames`). */
@@ -51,4 +53,5 @@ export const reportOrder: Scenario[] = [
   bigConcertScenario,
   showCancelScenario,
   metricsCostScenario,
+  roomsScenario,
 ];

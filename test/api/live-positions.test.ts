@@ -54,14 +54,23 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
 
   it('pushes the falling position and then ACTIVE the moment it happens, without the client polling', async () => {
     // Ticks 10 s apart: every update below comes from a wake-up (a leave, an admission run here).
-    const server = await start({ SSE_INTERVAL_MS: '10000' });
+    // A 6 s rate window: 1 s buckets, so the admissions below make a pace (decision 0058).
+    const server = await start({ SSE_INTERVAL_MS: '10000', ADMISSION_RATE_WINDOW_SECONDS: '6' });
     const [first, second, third, mine] = await line(server, 4);
+    // The first admission (at the join) and the next (below) fall in different buckets.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const live = await stream(server, mine!);
     expect(live.status).toBe(200);
     expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(live.headers.get('x-request-id')).toBeTruthy();
     await live.waitFor((block) => block.data !== undefined, 2_000);
-    expect(live.states()[0]).toMatchObject({ status: 'WAITING', position: 3 });
+    expect(live.states()[0]).toMatchObject({
+      status: 'WAITING',
+      position: 3,
+      ahead: 2,
+      concertId: null,
+      seatsLeft: null,
+    });
 
     const step = async (leaving: string, expected: { status: string; position: number }) => {
       const from = live.blocks.length;
@@ -199,7 +208,15 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
     expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
     expect(plain.data).toMatchObject({ status: 'WAITING', position: 1 });
     expect(Object.keys(plain.data).sort()).toEqual(
-      ['concertId', 'estimatedWaitSeconds', 'expiresAt', 'position', 'status'].sort(),
+      [
+        'ahead',
+        'concertId',
+        'estimatedWaitSeconds',
+        'expiresAt',
+        'position',
+        'seatsLeft',
+        'status',
+      ].sort(),
     );
 
     const sse = { accept: 'text/event-stream' };

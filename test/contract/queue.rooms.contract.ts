@@ -128,6 +128,36 @@ export function queueRoomsContract(
       expect((await place(store, view.token))[0]).toBe(i < active ? 'ACTIVE' : 'WAITING');
   });
 
+  it("measures each room's own steady admission rate for the estimates; one run's burst alone counts for nothing", async () => {
+    const harness = await fresh();
+    const { store } = harness;
+    await save(harness, room(ROOM_A), room(ROOM_B));
+    const a = [];
+    const b = [];
+    for (const user of [1, 2, 3, 4]) {
+      a.push(await store.join(user, settings.get(ROOM_A)));
+      b.push(await store.join(user, settings.get(ROOM_B)));
+    }
+    await store.admit();
+    // Each room admitted its two at one instant: a burst, no pace yet (decision 0058).
+    const first = await store.watch([a[2]!.token, b[2]!.token]);
+    expect([first.rates.get(ROOM_A), first.rates.get(ROOM_B), first.admissionRate]).toEqual([
+      0, 0, 0,
+    ]);
+    // Fifteen seconds on, room A admits one more: two buckets of the minute's six have admissions.
+    expect(await store.expire(a[0]!.token)).toBe(true);
+    await harness.travel(15);
+    await store.admit();
+    expect(await place(store, a[2]!.token)).toEqual(['ACTIVE', 0]);
+    const { rates, admissionRate } = await store.watch([a[3]!.token, b[3]!.token]);
+    // Buckets [1, 2, 0, 0, 0, 0]: the fullest (2) counts as the second (1), over the two buckets
+    // since the first admission: 2 in 20 s.
+    expect(rates.get(ROOM_A)).toBeCloseTo(2 / 20, 6);
+    expect(rates.get(ROOM_B)).toBe(0);
+    expect(rates.get(0)).toBe(0);
+    expect(admissionRate).toBe(0);
+  });
+
   it('serves 1,000 rooms with one waiting buyer each in one bounded admission run', async () => {
     const harness = await fresh();
     const { store } = harness;

@@ -135,18 +135,25 @@ function watchContract(open: (options: WatchOptions) => Promise<WatchHarness>): 
     );
   });
 
-  it('measures the admission rate over its window, across expiries, and forgets older admissions', async () => {
+  it('measures the steady admission rate per bucket of its window, across expiries, and forgets older admissions', async () => {
+    // A 30 s window: six buckets of 5 s (queue.estimate.ts).
     const harness = await fresh({ maxActive: 3, rateWindowSeconds: 30 });
     const { store } = harness;
     const move = (seconds: number) => harness.travel(seconds);
     const tokens: string[] = [];
     for (let user = 1; user <= 6; user++) tokens.push((await store.join(user)).token);
     await store.admit();
-    expect((await store.watch([])).admissionRate).toBeCloseTo(3 / 30, 6);
-    // An admitted token that has since expired still counts; its successor adds one.
+    // Three admitted at one instant: one bucket, a burst, no pace yet.
+    expect((await store.watch([])).admissionRate).toBe(0);
+    // An admitted token that has since expired still counts; its successor lands 6 s later.
     await store.expire(tokens[0]!);
+    await move(6);
     await store.admit();
-    expect((await store.watch([tokens[5]!])).admissionRate).toBeCloseTo(4 / 30, 6);
+    // Buckets [1, 3, 0, 0, 0, 0]: the fullest counts as the second, over the two buckets since
+    // the first admission: (1 + 1) / 10 s.
+    const { admissionRate, rates } = await store.watch([tokens[5]!]);
+    expect(admissionRate).toBeCloseTo(2 / 10, 6);
+    expect(rates.get(0)).toBeCloseTo(2 / 10, 6);
     await move(31);
     await store.admit();
     expect((await store.watch([tokens[5]!])).admissionRate).toBe(0);

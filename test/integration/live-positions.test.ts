@@ -170,6 +170,8 @@ describe('live positions hub', () => {
         expiresAt: null,
         estimatedWaitSeconds: null,
         concertId: null,
+        ahead: 0,
+        seatsLeft: null,
       },
     ]);
     expect(quiet.pings()).toBe(0);

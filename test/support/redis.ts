@@ -98,7 +98,11 @@ export async function travelRedis(
   prefix: string,
   seconds: number,
 ): Promise<void> {
-  await client.incrby(redisKeys(prefix).queue.clock, Math.round(seconds * 1000));
+  // The house room's clock, and each room's that has tokens (rooms keep their own clock key).
+  const keys = redisKeys(prefix);
+  const rooms = (await client.zrange(keys.roomsWithWork, '0', '-1')).map(Number);
+  for (const roomId of [0, ...rooms])
+    await client.incrby(keys.room(roomId).clock, Math.round(seconds * 1000));
 }
 
 export { closeRedis };

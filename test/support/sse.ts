@@ -12,6 +12,9 @@ export interface LiveState {
   position: number;
   expiresAt: string | null;
   estimatedWaitSeconds: number | null;
+  concertId?: number | null;
+  ahead?: number;
+  seatsLeft?: number | null;
 }
 
 /**

@@ -6295,7 +6295,10 @@ export interface paths {
              *       "data": {
              *         "status": "WAITING",
              *         "position": 12,
-             *         "expiresAt": "2026-12-08T10:30:00.000Z"
+             *         "expiresAt": "2026-12-08T10:30:00.000Z",
+             *         "concertId": null,
+             *         "ahead": 11,
+             *         "seatsLeft": null
              *       }
              *     }
              */
@@ -6303,6 +6306,8 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description People ahead in line: position − 1 while WAITING, else 0. */
+                ahead: number;
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
@@ -6311,6 +6316,8 @@ export interface paths {
                 position: number;
                 /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
                 receiptId?: string | null;
+                /** @description Seats of the room's concert free or held (not sold), read at most once a second per room; null for the house room (it serves every concert without a room). */
+                seatsLeft: number | null;
                 /**
                  * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
@@ -6484,7 +6491,9 @@ export interface paths {
              *         "status": "WAITING",
              *         "position": 12,
              *         "expiresAt": "2026-12-08T10:30:00.000Z",
-             *         "concertId": null
+             *         "concertId": null,
+             *         "ahead": 11,
+             *         "seatsLeft": null
              *       }
              *     }
              */
@@ -6492,6 +6501,8 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description People ahead in line: position − 1 while WAITING, else 0. */
+                ahead: number;
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
                 expiresAt: string | null;
@@ -6500,6 +6511,8 @@ export interface paths {
                 position: number;
                 /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
                 receiptId?: string | null;
+                /** @description Seats of the room's concert free or held (not sold), read at most once a second per room; null for the house room (it serves every concert without a room). */
+                seatsLeft: number | null;
                 /**
                  * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
@@ -6943,7 +6956,7 @@ export interface paths {
     };
     /**
      * Live status, position and estimated wait (Server-Sent Events)
-     * @description With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry `{status, position, expiresAt, estimatedWaitSeconds}` as JSON `data` — the current state at once, then a new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) gets the current state at once unless its `Last-Event-ID` shows it already has it. Without that Accept header: the same fields once, as JSON. A user may hold a few streams open at once (3 by default, e.g. tabs), and one client address a bounded number: one more is 429 TOO_MANY_STREAMS.
+     * @description With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry `{status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}` as JSON `data` — the current state at once, then a new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) gets the current state at once unless its `Last-Event-ID` shows it already has it. Without that Accept header: the same fields once, as JSON. A user may hold a few streams open at once (3 by default, e.g. tabs), and one client address a bounded number: one more is 429 TOO_MANY_STREAMS.
      */
     get: {
       parameters: {
@@ -6972,7 +6985,9 @@ export interface paths {
              *         "position": 12,
              *         "expiresAt": "2026-12-08T10:30:00.000Z",
              *         "estimatedWaitSeconds": 45,
-             *         "concertId": null
+             *         "concertId": null,
+             *         "ahead": 11,
+             *         "seatsLeft": null
              *       }
              *     }
              */
@@ -6980,9 +6995,11 @@ export interface paths {
               /** @enum {string} */
               code: 'SUCCESS';
               data: {
+                /** @description People ahead in line: position − 1 while WAITING, else 0. */
+                ahead: number;
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
-                /** @description null when EXPIRED, or while nobody was admitted lately. */
+                /** @description null when EXPIRED, or while the room has no steady pace yet (admissions in fewer than two buckets of the window). */
                 estimatedWaitSeconds: number | null;
                 expiresAt: string | null;
                 opensAt?: string | null;
@@ -6990,6 +7007,8 @@ export interface paths {
                 position: number;
                 /** @description The pre-queue entry's public lottery receipt (find your place in GET /api/v1/queue/rooms/{concertId}/draw); null when the token never was in a pre-queue. */
                 receiptId?: string | null;
+                /** @description Seats of the room's concert free or held (not sold), read at most once a second per room; null for the house room (it serves every concert without a room). */
+                seatsLeft: number | null;
                 /**
                  * @description WAITING in line → ACTIVE (may shop) → EXPIRED (time ran out, paid, or left; queue again). PRE_QUEUE: in a room's pre-queue before its opening, no place yet (docs/lottery.md); WAITING with a place from the opening on. SOLD_OUT: waiting in a room whose concert has no free and no held seat — the place is kept (the line is the waiting list) and turns WAITING again if seats come back (docs/rooms.md).
                  * @enum {unknown}
@@ -7000,7 +7019,7 @@ export interface paths {
             };
             /**
              * @example id: WAITING.12.1796725800000.45
-             *     data: {"status":"WAITING","position":12,"expiresAt":"2026-12-08T10:30:00.000Z","estimatedWaitSeconds":45,"concertId":null}
+             *     data: {"status":"WAITING","position":12,"expiresAt":"2026-12-08T10:30:00.000Z","estimatedWaitSeconds":45,"concertId":null,"ahead":11,"seatsLeft":null}
              *
              *     : ping
              */

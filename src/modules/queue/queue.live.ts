@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { createLoop, type Worker } from '../../shared/loop.js';
+import { roomOfToken } from '../../shared/ids.js';
 import { estimatedWaitSeconds } from './queue.rules.js';
-import type { QueueStore, TokenView } from './queue.store.js';
+import type { RoomFigures } from './queue.figures.js';
+import type { QueueStore, TokenView, WatchedTokens } from './queue.store.js';
 
 /** What a live stream (and its JSON fallback) tells the client about its token. */
 export interface LiveStatus {
@@ -11,17 +13,39 @@ export interface LiveStatus {
   estimatedWaitSeconds: number | null;
   /** The token's room: its concert, null for the house room. */
   concertId: number | null;
+  /** People ahead in line: position − 1 while WAITING, else 0. */
+  ahead: number;
+  /** Seats of the room's concert free or held; null for the house room. */
+  seatsLeft: number | null;
 }
 
-export function liveStatus(view: TokenView, admissionRate: number): LiveStatus {
+/**
+ * A token's live state; `admissionRate` is its room's rate for estimates (RoomFigures.rate),
+ * `seatsLeft` its room's figure (RoomFigures.seatsLeft).
+ */
+export function liveStatus(
+  view: TokenView,
+  admissionRate: number,
+  seatsLeft: number | null = null,
+): LiveStatus {
   return {
     concertId: view.roomId === 0 ? null : view.roomId,
     status: view.status,
     position: view.position,
     expiresAt: view.expiresAt?.toISOString() ?? null,
     estimatedWaitSeconds: estimatedWaitSeconds(view.status, view.position, admissionRate),
+    ...placeFigures(view, seatsLeft),
   };
 }
+
+/** `ahead` and `seatsLeft` of a token view (the token view, the join answer and the live state). */
+export const placeFigures = (
+  view: Pick<TokenView, 'status' | 'position'>,
+  seatsLeft: number | null,
+): Pick<LiveStatus, 'ahead' | 'seatsLeft'> => ({
+  ahead: view.status === 'WAITING' ? Math.max(0, view.position - 1) : 0,
+  seatsLeft,
+});
 
 /** A token the store no longer knows (purged long after expiry, or lost with Redis's data). */
 const GONE: LiveStatus = {
@@ -30,6 +54,8 @@ const GONE: LiveStatus = {
   expiresAt: null,
   estimatedWaitSeconds: null,
   concertId: null,
+  ahead: 0,
+  seatsLeft: null,
 };
 
 /**
@@ -38,7 +64,8 @@ const GONE: LiveStatus = {
  */
 export function liveEventId(state: LiveStatus): string {
   const expires = state.expiresAt === null ? '-' : String(Date.parse(state.expiresAt));
-  return `${state.status}.${state.position}.${expires}.${state.estimatedWaitSeconds ?? '-'}`;
+  const seats = state.seatsLeft === null ? '' : `.${state.seatsLeft}`;
+  return `${state.status}.${state.position}.${expires}.${state.estimatedWaitSeconds ?? '-'}${seats}`;
 }
 
 /** One open stream, as the hub drives it (the route adapts an SSE reply to this). */
@@ -77,6 +104,8 @@ interface Follower {
 
 export interface LivePositionsOptions {
   store: Pick<QueueStore, 'watch'>;
+  /** Seats left and the capped rate per room (without: no seats left, the measured rate). */
+  figures?: RoomFigures;
   /** Period of the one timer that computes every stream's update. */
   intervalMs: number;
   /** A stream that had nothing to say for this long gets a `: ping` comment. */
@@ -99,6 +128,9 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
   let count = 0;
   let admissionRate: number | undefined;
   let failing = false;
+
+  const roomFigures = (roomId: number, watched: WatchedTokens) =>
+    figuresOf(options.figures, roomId, watched);
 
   const detach = (follower: Follower) => {
     const followers = byToken.get(follower.token);
@@ -123,7 +155,11 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
     const tokens = [...byToken.keys()];
     let watched;
     try {
-      watched = await store.watch(tokens);
+      // Seats left: one read for every room followed here, at most once per figures' max age.
+      [watched] = await Promise.all([
+        store.watch(tokens),
+        options.figures?.refresh(tokens.map(roomOfToken)),
+      ]);
     } catch (error) {
       // Streams stay open (heartbeats go on); the next tick tries again. One line per outage.
       if (!failing) logger.warn({ err: error }, 'live positions: the queue store is not answering');
@@ -139,9 +175,7 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
       const followers = byToken.get(token);
       if (!followers) continue;
       const view = watched.views.get(token);
-      const state = view
-        ? liveStatus(view, watched.rates?.get(view.roomId) ?? watched.admissionRate)
-        : GONE;
+      const state = view ? liveStatus(view, ...roomFigures(view.roomId, watched)) : GONE;
       const id = liveEventId(state);
       for (const follower of [...followers]) {
         if (follower.lastId !== id && follower.client.writable) {
@@ -193,4 +227,14 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
       return admissionRate;
     },
   };
+}
+
+/** A room's estimate rate and seats left, as liveStatus takes them, from a watch and the figures. */
+export function figuresOf(
+  figures: RoomFigures | undefined,
+  roomId: number,
+  watched: Pick<WatchedTokens, 'rates' | 'admissionRate'>,
+): [rate: number, seatsLeft: number | null] {
+  const measured = watched.rates.get(roomId) ?? (roomId === 0 ? watched.admissionRate : 0);
+  return figures ? [figures.rate(roomId, measured), figures.seatsLeft(roomId)] : [measured, null];
 }

@@ -5,7 +5,7 @@ import type { App } from '../../shared/app-types.js';
 import { bodyErrors, id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
-import { liveEventId, type LiveClient, type LivePositions } from './queue.live.js';
+import { liveEventId, placeFigures, type LiveClient, type LivePositions } from './queue.live.js';
 import type { QueueService } from './queue.service.js';
 import { POW_ERRORS } from './queue.pow.js';
 import type { PowAnswer } from './queue.pow.gate.js';
@@ -36,7 +36,7 @@ const challengeExample = {
   expiresAt: '2026-12-08T10:35:00.000Z',
 };
 
-const present = (view: TokenView) => ({
+const present = (view: TokenView, seatsLeft: number | null) => ({
   token: view.token,
   status: view.status,
   position: view.position,
@@ -44,6 +44,7 @@ const present = (view: TokenView) => ({
   concertId: view.roomId === 0 ? null : view.roomId,
   receiptId: view.receiptId ?? null,
   opensAt: view.opensAt?.toISOString() ?? null,
+  ...placeFigures(view, seatsLeft),
 });
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
@@ -150,7 +151,7 @@ export function queueRoutes(
     async (request, reply) => {
       const body = request.body as { concertId?: number; pow?: PowAnswer } | undefined;
       const view = await queue.join(await guards.user.userId(request), body?.concertId, body?.pow);
-      return reply.status(201).send(ok(present(view)));
+      return reply.status(201).send(ok(present(view, await queue.roomSeatsLeft(view.roomId))));
     },
   );
 
@@ -172,6 +173,9 @@ export function queueRoutes(
               status: 'WAITING',
               position: 12,
               expiresAt: tokenExample.expiresAt,
+              concertId: null,
+              ahead: 11,
+              seatsLeft: null,
             }),
             description: 'Status, position and expiry.',
           },
@@ -181,8 +185,9 @@ export function queueRoutes(
     },
     async (request) => {
       const view = await queue.status(queueTokenOf(request), await guards.token.owner(request));
-      const { status, position, expiresAt, concertId, receiptId, opensAt } = present(view);
-      return ok({ status, position, expiresAt, concertId, receiptId, opensAt });
+      const { status, position, expiresAt, concertId, receiptId, opensAt, ahead, seatsLeft } =
+        present(view, await queue.roomSeatsLeft(view.roomId));
+      return ok({ status, position, expiresAt, concertId, receiptId, opensAt, ahead, seatsLeft });
     },
   );
 
@@ -247,7 +252,7 @@ export function queueRoutes(
         summary: 'Live status, position and estimated wait (Server-Sent Events)',
         description:
           'With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry ' +
-          '`{status, position, expiresAt, estimatedWaitSeconds}` as JSON `data` — the current state at once, then a ' +
+          '`{status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}` as JSON `data` — the current state at once, then a ' +
           'new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. ' +
           'No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` ' +
           'comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) ' +
@@ -268,7 +273,7 @@ export function queueRoutes(
               'text/event-stream': {
                 schema: Type.String({
                   description:
-                    'Events `id: <state id>` + `data: {status, position, expiresAt, estimatedWaitSeconds}`; comments `: ping`.',
+                    'Events `id: <state id>` + `data: {status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}`; comments `: ping`.',
                 }),
                 example: liveStreamExample,
               },

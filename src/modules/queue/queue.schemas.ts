@@ -29,6 +29,14 @@ export const tokenStatusSchema = Type.Object({
   opensAt: Type.Optional(
     Type.Union([isoTime('PRE_QUEUE: the opening, when places are drawn.'), Type.Null()]),
   ),
+  ahead: Type.Integer({
+    minimum: 0,
+    description: 'People ahead in line: position − 1 while WAITING, else 0.',
+  }),
+  seatsLeft: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description:
+      "Seats of the room's concert free or held (not sold), read at most once a second per room; null for the house room (it serves every concert without a room).",
+  }),
 });
 
 export const tokenSchema = Type.Object({
@@ -42,6 +50,8 @@ export const tokenExample = {
   position: 12,
   expiresAt: '2026-12-08T10:30:00.000Z',
   concertId: null,
+  ahead: 11,
+  seatsLeft: null,
 };
 
 export const liveStatusSchema = Type.Object({
@@ -51,11 +61,14 @@ export const liveStatusSchema = Type.Object({
       Type.Integer({
         minimum: 0,
         description:
-          'WAITING: the expected wait at the admission rate measured over the last ADMISSION_RATE_WINDOW_SECONDS (a minute by default), rounded up; ACTIVE: 0.',
+          "WAITING: position over the room's steady admission rate (its admissions over the last ADMISSION_RATE_WINDOW_SECONDS in six buckets, the fullest bucket lowered to the second fullest so one burst does not move it; never above the room's admissionPerMinute), rounded up; ACTIVE: 0. docs/decisions/0058.",
       }),
       Type.Null(),
     ],
-    { description: 'null when EXPIRED, or while nobody was admitted lately.' },
+    {
+      description:
+        'null when EXPIRED, or while the room has no steady pace yet (admissions in fewer than two buckets of the window).',
+    },
   ),
 });
 
@@ -65,6 +78,8 @@ export const liveStatusExample = {
   expiresAt: tokenExample.expiresAt,
   estimatedWaitSeconds: 45,
   concertId: null,
+  ahead: 11,
+  seatsLeft: null,
 };
 
 export const roomStateSchema = Type.Enum(['open', 'paused', 'queue-all', 'closed'], {

@@ -3,7 +3,9 @@ import { AppError } from '../../shared/errors.js';
 import type { Admission } from './queue.admission.js';
 import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
-import { liveStatus, type LiveStatus } from './queue.live.js';
+import { roomOfToken } from '../../shared/ids.js';
+import type { RoomFigures } from './queue.figures.js';
+import { figuresOf, liveStatus, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
 import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.service.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
@@ -51,6 +53,8 @@ export interface QueueServiceDeps {
   soldOut?: (roomId: number) => boolean;
   /** A room's scheduled opening: its joins go to the pre-queue until the draw is in line (0056). */
   opening?: Pick<Opening, 'join'>;
+  /** The per-room figures waiting buyers see (seats left, the capped estimate rate). */
+  figures?: RoomFigures;
 }
 
 export type QueueService = ReturnType<typeof createQueueService>;
@@ -68,6 +72,7 @@ export function createQueueService({
   pow,
   soldOut,
   opening,
+  figures,
 }: QueueServiceDeps) {
   const idleMs = idleSeconds * 1000;
 
@@ -161,11 +166,22 @@ export function createQueueService({
      * the token's user.
      */
     async live(token: string, owner?: number): Promise<{ state: LiveStatus; userId: number }> {
-      const { views, admissionRate } = await store.watch([token]);
-      const view = views.get(token);
+      const [watched] = await Promise.all([
+        store.watch([token]),
+        figures?.refresh([roomOfToken(token)]),
+      ]);
+      const view = watched.views.get(token);
       if (!view) throw unknownToken();
       if (owner !== undefined && owner !== view.userId) throw mismatch();
-      return { state: liveStatus(view, admissionRate), userId: view.userId };
+      const state = liveStatus(view, ...figuresOf(figures, view.roomId, watched));
+      return { state, userId: view.userId };
+    },
+
+    /** Seats left of a room's concert as this instance last read them (null: the house room). */
+    async roomSeatsLeft(roomId: number): Promise<number | null> {
+      if (!figures) return null;
+      await figures.refresh([roomId]);
+      return figures.seatsLeft(roomId);
     },
 
     /** The token of a protected request; `owner`, when known, must be the token's user. */

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
+import { roomOfToken } from '../../shared/ids.js';
 import { createJoinBatcher } from './queue.join.postgres.js';
+import { roomRates } from './queue.rates.postgres.js';
 import {
   lineHead,
   positionOf,
@@ -107,16 +109,22 @@ export function createPostgresQueueStore(
     /**
      * One statement for any number of tokens: their rows, a touch of the live WAITING ones, their
      * exact positions from one ordered pass over the line up to the last of them (the partial
-     * index of WAITING ids), and the admissions within the rate window — admitted tokens still
-     * ACTIVE, or EXPIRED since, both found through their partial indexes.
+     * index of WAITING ids); beside it, each of their rooms' steady admission rate (roomRates).
      */
     async watch(tokens) {
+      // Each room's own steady admission rate (the house room's always), read beside the tokens.
+      const ratesOf = roomRates(
+        db,
+        [...new Set([0, ...tokens.map(roomOfToken)])],
+        rateWindowSeconds,
+      );
+      // Rejections are awaited below; a failing token read must not leave this one unhandled.
+      ratesOf.catch(() => undefined);
       // One row even for no tokens (the stats); a row's token columns are null without a token.
       const rows = await query<
         Omit<TokenRow, 'token'> & {
           token: string | null;
           position: number;
-          admitted: number;
         }
       >(
         db,
@@ -134,16 +142,10 @@ export function createPostgresQueueStore(
               SELECT q.id, row_number() OVER (PARTITION BY q.room_id ORDER BY q.arrival) AS position
               FROM queue_tokens q JOIN upto ON q.room_id = upto.room_id AND q.arrival <= upto.arrival
               WHERE q.status = 'WAITING'),
-            stats AS (
-              SELECT now() AS now,
-                (SELECT count(*) FROM queue_tokens
-                  WHERE status = 'ACTIVE' AND activated_at > now() - ${rateWindow}::interval)
-                + (SELECT count(*) FROM queue_tokens
-                  WHERE status = 'EXPIRED' AND expired_at > now() - ${rateWindow}::interval
-                    AND activated_at > now() - ${rateWindow}::interval) AS admitted)
+            stats AS (SELECT now() AS now)
           SELECT me.id, me.room_id, me.token, me.user_id, me.status, me.active_until, me.expires_at,
             me.hold_concert_id, coalesce(touched.last_seen_at, me.last_seen_at) AS last_seen_at,
-            coalesce(line.position, 0) AS position, stats.now, stats.admitted
+            coalesce(line.position, 0) AS position, stats.now
           FROM stats LEFT JOIN me ON true
             LEFT JOIN touched ON touched.id = me.id LEFT JOIN line ON line.id = me.id`,
         { prepared: true },
@@ -154,8 +156,8 @@ export function createPostgresQueueStore(
         const view = tokenView(toRecord({ ...row, token: row.token }), row.position, idleMs);
         views.set(view.token, view);
       }
-      const admitted = rows[0]?.admitted ?? 0;
-      return { views, admissionRate: admitted / rateWindowSeconds };
+      const rates = await ratesOf;
+      return { views, admissionRate: rates.get(0) ?? 0, rates };
     },
 
     async find(token) {

@@ -3,6 +3,7 @@ import { queueKeyOrder, redisKeys, type QueueKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
 import { newRoomToken, roomOfToken } from '../../shared/ids.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
+import { RATE_BUCKETS, steadyRates } from './queue.estimate.js';
 import type { TokenStatus } from './queue.rules.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
@@ -263,18 +264,19 @@ export function createRedisQueueStore(
       }
       const replies = (await Promise.all(
         batches.map(([roomId, batch]) =>
-          scripts.watch(roomId, touchEveryMs, rateWindowMs, ...batch),
+          scripts.watch(roomId, touchEveryMs, rateWindowMs, RATE_BUCKETS, ...batch),
         ),
-      )) as [number, number, ...unknown[]][];
+      )) as [number, number[], ...unknown[]][];
       const views = new Map<string, TokenView>();
-      const rates = new Map<number, number>();
-      replies.forEach(([, admitted, ...entries], i) => {
-        rates.set(batches[i]?.[0] ?? 0, admitted / rateWindowSeconds);
+      const buckets = new Map<number, number[]>();
+      replies.forEach(([, counts, ...entries], i) => {
+        buckets.set(batches[i]?.[0] ?? 0, counts);
         for (const entry of entries) {
           const reply = tokenReply(entry);
           if (reply) views.set(reply[0], view(reply));
         }
       });
+      const rates = steadyRates(buckets, rateWindowSeconds);
       return { views, admissionRate: rates.get(0) ?? 0, rates };
     },
 

@@ -38,10 +38,13 @@ export interface TokenView {
 export interface WatchedTokens {
   /** The view of every token the store knows (unknown tokens are absent). */
   views: Map<string, TokenView>;
-  /** Admissions per second over the store's rate window, counted across all instances (house room). */
+  /**
+   * The house room's steady admission rate (admissions per second across all instances, robust
+   * to one burst: steadyAdmissionRate in queue.estimate.ts, over the store's rate window).
+   */
   admissionRate: number;
-  /** The same per room of the tokens read, where the store tells them apart. */
-  rates?: Map<number, number>;
+  /** The same for every room of the tokens read, and the house room. */
+  rates: Map<number, number>;
 }
 
 /** How long a window the measured admission rate covers unless a store is told otherwise. */

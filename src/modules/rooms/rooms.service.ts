@@ -114,6 +114,7 @@ export function createRoomService(deps: {
     },
     seatsLeft: (concertId: number) => store.seatsLeft(concertId),
     soldOutRooms: () => store.soldOutRooms(),
+    seatsLeftOf: (concertIds: readonly number[]) => store.seatsLeftOf(concertIds),
   };
 }
 

@@ -80,6 +80,19 @@ export function createPostgresRoomStore(
   deps: { audit: Pick<AuditLog, 'appendIn'>; lottery: SeedMaker },
 ): RoomStore {
   const db = database;
+  const seatsLeftOf = async (concertIds: readonly number[]): Promise<Map<number, number>> => {
+    const rows = await query<{ concert_id: number; left: number }>(
+      db,
+      sql`SELECT c.id AS concert_id,
+            ((SELECT count(*) FROM seats WHERE concert_id = c.id)
+            - (SELECT count(*) FROM seat_holds h JOIN seats s ON s.id = h.seat_id
+               WHERE s.concert_id = c.id AND h.status = 'SOLD'))::int AS left
+          FROM (SELECT value::int AS id FROM jsonb_array_elements_text(${JSON.stringify(concertIds)}::jsonb)) c`,
+      { prepared: true },
+    );
+    return new Map(rows.map((row) => [row.concert_id, row.left]));
+  };
+
   return {
     create: (room, context) =>
       transaction(database, async (tx) => {
@@ -204,13 +217,9 @@ export function createPostgresRoomStore(
     },
 
     async seatsLeft(concertId) {
-      const row = await queryOne<{ left: number }>(
-        db,
-        sql`SELECT (SELECT count(*) FROM seats WHERE concert_id = ${concertId})
-                 - (SELECT count(*) FROM seat_holds h JOIN seats s ON s.id = h.seat_id
-                    WHERE s.concert_id = ${concertId} AND h.status = 'SOLD') AS left`,
-      );
-      return row?.left ?? 0;
+      return (await seatsLeftOf([concertId])).get(concertId) ?? 0;
     },
+
+    seatsLeftOf,
   };
 }

@@ -73,4 +73,6 @@ export interface RoomStore {
   seatsLeft(concertId: number): Promise<number>;
   /** Rooms whose concert has seats and every one sold (decision 0057). */
   soldOutRooms(): Promise<number[]>;
+  /** The same for many concerts in one read (the live estimates' per-room figures). */
+  seatsLeftOf(concertIds: readonly number[]): Promise<Map<number, number>>;
 }
