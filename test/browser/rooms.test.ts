@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { issueChallenge, verifySolution } from '../../src/modules/queue/queue.pow.js';
 
 const OPERATOR_KEY = 'rooms-web-test-operator-key-of-32-chars!';
 
@@ -149,7 +151,7 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
     expect(operatorProblems).toEqual([]);
   });
 
-  it('shows a refused proof-of-work setting in plain words and changes nothing', async () => {
+  it('shows a refused proof-of-work setting in plain words, changes nothing, and moves by keyboard', async () => {
     const concert = await createConcert(db.pool, { title: 'Difficulty', startsInHours: 72 });
     await admin('POST', '/rooms', { concertId: concert.concertId });
     const operator = await operatorContext.newPage();
@@ -170,6 +172,16 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
       `/rooms/${concert.concertId}`,
     );
     expect(room.powDifficulty ?? 0).toBe(0);
+
+    // The moves work from the keyboard: the queue-all button focused and pressed with Enter.
+    await operator.getByTestId('room-queue-all').focus();
+    await operator.keyboard.press('Enter');
+    await expect
+      .poll(
+        () => operator.getByTestId(`room-state-${concert.concertId}`).getAttribute('data-state'),
+        patient,
+      )
+      .toBe('queue-all');
   });
 
   it('shows what a cancel refunds before the buyer confirms it', async () => {
@@ -205,5 +217,36 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
       .toBe('CANCELLED');
     await expect.poll(() => buyer.getByTestId('balance').textContent(), patient).toContain('9,000');
     await context.close();
+  });
+
+  it('solves a room’s challenge in the built Web Worker, as the server verifies it', async () => {
+    // The worker the build emitted, run as the page runs it: loopback is a secure context, where
+    // WebCrypto exists (decision 0051); its answer is checked by the server's own code.
+    const worker = readdirSync('web/dist/assets').find((name) => /^pow\.worker-.*\.js$/.test(name));
+    expect(worker).toBeDefined();
+    const secret = 'rooms-web-test-pow-secret-of-32-characters';
+    const { challenge } = issueChallenge({
+      concertId: 7,
+      difficulty: 10,
+      ttlSeconds: 60,
+      secret,
+      now: new Date(),
+    });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    // A string: the test's types have no DOM (the page's Worker is the browser's own).
+    const reply = await page.evaluate<{ solution?: string; error?: string }>(
+      `new Promise((resolve) => {
+        const solver = new Worker('./assets/${worker ?? ''}', { type: 'module' });
+        solver.onmessage = (event) => resolve(event.data);
+        solver.postMessage({ challenge: ${JSON.stringify(challenge)}, difficulty: 10 });
+      })`,
+    );
+    await context.close();
+    expect(reply.error).toBeUndefined();
+    expect(
+      verifySolution(challenge, reply.solution ?? '', { concertId: 7, secret, now: new Date() }).ok,
+    ).toBe(true);
   });
 });
