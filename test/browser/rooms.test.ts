@@ -117,6 +117,10 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
     expect(await captureScreen(buyer, 'buyer-concerts-rooms')).toEqual([]);
 
     // Joining the roomed concert joins its room: in line, told the sale is paused.
+    const houseToken = await buyer.evaluate<string | null>(
+      "localStorage.getItem('overture.queue.8002')",
+    );
+    expect(houseToken).not.toBeNull();
     await buyer.getByTestId(`join-${roomed.concertId}`).click();
     await expect
       .poll(() => buyer.getByTestId('queue-status').getAttribute('data-status'), patient)
@@ -128,6 +132,9 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
     expect(
       await buyer.evaluate(`localStorage.getItem('overture.queue.8002.${roomed.concertId}')`),
     ).toMatch(new RegExp(`^${roomed.concertId}\\.`));
+    // The house room's slot, taken only to see the list, is given back.
+    expect(await buyer.evaluate("localStorage.getItem('overture.queue.8002')")).toBeNull();
+    expect((await server.client.status(houseToken ?? '')).data.status).toBe('EXPIRED');
     expect(await captureScreen(buyer, 'buyer-room-paused')).toEqual([]);
     await expect.poll(() => operator.getByTestId('stat-waiting').textContent(), patient).toBe('1');
 

@@ -85,6 +85,12 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
     },
     challenge: (concertId: number) =>
       request<Challenge>('./api/v1', 'GET', `/queue/rooms/${concertId}/challenge`, {}),
+    /** Leaves a line with that line's token (not necessarily the current one). */
+    leave: (token: string) =>
+      request<unknown>('./api/v1', 'DELETE', '/queue/token', {
+        ...identityHeaders(identity),
+        'Queue-Token': token,
+      }),
     /** The live fields once, as JSON (the stream route without Accept: text/event-stream). */
     status: () => call<QueueState>('GET', '/queue/token/stream'),
     concerts: () => call<Concert[]>('GET', '/reservations/concerts'),

@@ -178,7 +178,16 @@ async function joinConcert(concertId: number): Promise<void> {
   if (state.rooms[concertId]) {
     if (state.queue?.concertId === concertId && state.queue.status === 'ACTIVE')
       return openConcert(concertId);
-    return enterLine(concertId);
+    const house = state.queue?.concertId === null && !state.hold ? state.queue.token : undefined;
+    await enterLine(concertId);
+    // The house room's slot was only for the list: freed for the next in its line.
+    if (house !== undefined) {
+      saved.set(identity(), queueSlot(undefined), undefined);
+      await client()
+        .leave(house)
+        .catch(() => undefined);
+    }
+    return;
   }
   if (state.queue?.concertId !== null && state.queue?.concertId !== undefined) await enterLine();
   await openConcert(concertId);
