@@ -97,6 +97,11 @@ describeWithPostgres('refunds and cancellations', () => {
   it('refunds the price minus the fee, writes the REFUND row and frees the seat for the next buyer at once', async () => {
     const { concertId, seatIds } = await concertWith({ feePercent: 10 });
     const { userId, reservationId } = await buy(concertId, seatIds[0]!, 15_000);
+    // The buyer's list quotes the refund before the cancel: what the cancel then refunds.
+    expect((await server.client.mine(userId)).data[0]).toMatchObject({
+      reservationId,
+      refundQuote: 9_000,
+    });
 
     const cancelled = await cancel(userId, reservationId);
     expect([cancelled.status, cancelled.code, cancelled.message]).toEqual([
@@ -128,6 +133,7 @@ describeWithPostgres('refunds and cancellations', () => {
         status: 'CANCELLED',
         refundAmount: 9_000,
         cancelledAt: cancelled.data.cancelledAt,
+        refundQuote: null,
       }),
     ]);
 
@@ -203,6 +209,8 @@ describeWithPostgres('refunds and cancellations', () => {
     // The show is 10 hours away; refunds close 24 hours before it.
     const { concertId, seatIds } = await concertWith({ startsInHours: 10 });
     const { userId, reservationId } = await buy(concertId, seatIds[0]!);
+    // Past the cut-off the list quotes no refund: the cancel is refused.
+    expect((await server.client.mine(userId)).data[0]).toMatchObject({ refundQuote: null });
     const late = await cancel(userId, reservationId);
     expect([late.status, late.code]).toEqual([409, 'REFUND_CUTOFF_PASSED']);
     const { cutoff } = late.data as unknown as { cutoff: string };

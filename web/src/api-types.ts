@@ -7231,6 +7231,8 @@ export interface paths {
                 price: number;
                 /** @description What the cancellation refunded to your balance; null while confirmed. */
                 refundAmount: number | null;
+                /** @description What cancelling now would refund: the price minus the concert’s refund fee; null once cancelled or past the refund cut-off. */
+                refundQuote: number | null;
                 /**
                  * @description Reservation id.
                  * @example 1

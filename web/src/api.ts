@@ -1,4 +1,4 @@
-import { request, uuid, type Data } from './http.js';
+import { ApiError, request, uuid, type Data } from './http.js';
 
 /** The public HTTP API, as the page calls it: relative paths, the envelope unwrapped. */
 
@@ -7,8 +7,35 @@ export type Identity = { kind: 'client'; userId: number } | { kind: 'jwt'; token
 export { ApiError, uuid } from './http.js';
 
 /** The server's DTOs, from the generated OpenAPI types (docs/decisions/0055). */
-export type QueueState = Data<'/api/v1/queue/token/stream', 'get'>;
-export type Joined = Data<'/api/v1/queue/token', 'post'>;
+/**
+ * The fields the token view gains with scheduled openings, estimates and sold-out rooms
+ * (PRE_QUEUE, SOLD_OUT, receiptId, opensAt, ahead, seatsLeft): read when the server sends them,
+ * so the page works before and after they arrive. Unknown fields are ignored.
+ */
+interface TokenExtras {
+  receiptId?: string | null;
+  opensAt?: string | null;
+  ahead?: number;
+  seatsLeft?: number | null;
+}
+type Widened<T> = Omit<T, 'status'> & { status: string } & TokenExtras;
+export type QueueState = Widened<Data<'/api/v1/queue/token/stream', 'get'>>;
+export type Joined = Widened<Data<'/api/v1/queue/token', 'post'>>;
+/** A room's public view; `soldOut` and `powDifficulty` arrive with sold-out rooms and proof of work. */
+export type RoomView = Data<'/api/v1/queue/rooms/{concertId}', 'get'> & {
+  soldOut?: boolean;
+  powDifficulty?: number;
+};
+export interface Challenge {
+  challenge: string;
+  difficulty: number;
+  expiresAt: string;
+}
+/** The join's body: the house room ({}), or a concert's room, with a solved challenge if asked. */
+export interface JoinBody {
+  concertId?: number;
+  pow?: { challenge: string; solution: string };
+}
 export type Concert = Data<'/api/v1/reservations/concerts', 'get'>[number];
 export type Seat = Data<
   '/api/v1/reservations/concerts/{concertId}/sections/{sectionKey}/seats',
@@ -46,7 +73,24 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
   }
   const concertPath = (concertId: number) => `/reservations/concerts/${concertId}`;
   return {
-    join: () => call<Joined>('POST', '/queue/token'),
+    join: (body?: JoinBody) => call<Joined>('POST', '/queue/token', body),
+    /** A concert's room (public view), undefined when the concert has none (the house room). */
+    room: async (concertId: number) => {
+      try {
+        return await request<RoomView>('./api/v1', 'GET', `/queue/rooms/${concertId}`, {});
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'ROOM_NOT_FOUND') return undefined;
+        throw error;
+      }
+    },
+    challenge: (concertId: number) =>
+      request<Challenge>('./api/v1', 'GET', `/queue/rooms/${concertId}/challenge`, {}),
+    /** Leaves a line with that line's token (not necessarily the current one). */
+    leave: (token: string) =>
+      request<unknown>('./api/v1', 'DELETE', '/queue/token', {
+        ...identityHeaders(identity),
+        'Queue-Token': token,
+      }),
     /** The live fields once, as JSON (the stream route without Accept: text/event-stream). */
     status: () => call<QueueState>('GET', '/queue/token/stream'),
     concerts: () => call<Concert[]>('GET', '/reservations/concerts'),

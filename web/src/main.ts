@@ -2,7 +2,8 @@ import { render } from 'lit-html';
 import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from './api.js';
 import { errorText, initialLang, t, type Lang } from './i18n.js';
 import { chime, followQueue } from './live.js';
-import { saved, tokenFromLink, type Screen, type State } from './state.js';
+import { proofOfWork, watchRoom } from './rooms.js';
+import { queueSlot, saved, tokenFromLink, type Screen, type State } from './state.js';
 import { view, type Actions } from './views.js';
 import './style.css';
 
@@ -13,6 +14,7 @@ const state: State = {
   screen: 'signin',
   admitted: false,
   concerts: [],
+  rooms: {},
   sections: [],
   seats: [],
   tickets: [],
@@ -68,7 +70,8 @@ const identity = (): Identity => state.identity as Identity;
 function forgetQueue(): void {
   stopFollowing?.();
   stopSeatRefresh();
-  saved.set(identity(), 'queue', undefined);
+  saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
+  saved.set(identity(), 'room', undefined);
   saved.set(identity(), 'hold', undefined);
   update({ queue: undefined, hold: undefined, screen: 'tickets' });
 }
@@ -87,19 +90,41 @@ async function signIn(next: Identity): Promise<void> {
   update({ identity: next, balance });
   const rawHold = saved.get(next, 'hold');
   update({ hold: rawHold === undefined ? undefined : (JSON.parse(rawHold) as Hold) });
-  // Joining again answers the same token and place while it lives: a refresh keeps the place.
-  await enterLine();
+  // Joining again answers the same token and place while it lives: a refresh (or another tab)
+  // joins the room this buyer was in again and keeps the place.
+  const room = saved.get(next, 'room');
+  await enterLine(room === undefined ? undefined : Number(room));
 }
 
-/** Joins the line, or finds this user's place again (the same token and place). */
-async function enterLine(): Promise<void> {
-  const joined = await client().join();
-  saved.set(identity(), 'queue', joined.token);
-  update({ queue: joined });
+/**
+ * Joins the line — the house room, or a concert's room — or finds this user's place in it again
+ * (the same token and place): what a refresh and a second tab do.
+ */
+async function enterLine(concertId?: number): Promise<void> {
+  const body =
+    concertId === undefined
+      ? undefined
+      : {
+          concertId,
+          ...(await proofOfWork(client(), concertId, state.rooms[concertId], (solving) =>
+            update({ solving }),
+          )),
+        };
+  const joined = await client().join(body);
+  const room = joined.concertId ?? undefined;
+  saved.set(identity(), queueSlot(room), joined.token);
+  saved.set(identity(), 'room', room === undefined ? undefined : String(room));
+  update({ queue: joined, roomView: undefined });
   if (joined.status === 'ACTIVE') return admitted(false);
   go('waiting');
   stopFollowing?.();
-  stopFollowing = followQueue(
+  const stopRoom =
+    room === undefined
+      ? undefined
+      : watchRoom(client(), room, (roomView) => {
+          if (state.queue?.concertId === room) update({ roomView });
+        });
+  const stopQueue = followQueue(
     identity(),
     joined.token,
     () => client().status(),
@@ -111,6 +136,10 @@ async function enterLine(): Promise<void> {
     },
     () => update({ error: t(state.lang, 'expired') }),
   );
+  stopFollowing = () => {
+    stopQueue();
+    stopRoom?.();
+  };
 }
 
 async function admitted(whileWatching: boolean): Promise<void> {
@@ -120,12 +149,48 @@ async function admitted(whileWatching: boolean): Promise<void> {
     update({ admitted: true });
   }
   if (state.hold) return openCheckout();
-  await showConcerts();
+  const room = state.queue?.concertId;
+  if (room === null || room === undefined) return showConcerts();
+  // A room's token books only its concert: straight to its seat map.
+  if (state.concerts.length === 0) update({ concerts: await client().concerts() });
+  await openConcert(room);
 }
 
 async function showConcerts(): Promise<void> {
-  update({ concerts: await client().concerts() });
+  const concerts = await client().concerts();
+  // Each concert's room, if it has one: where its join button leads and what its card says.
+  const views = await Promise.all(
+    concerts.map((concert) =>
+      client()
+        .room(concert.concertId)
+        .catch(() => undefined),
+    ),
+  );
+  const rooms = Object.fromEntries(
+    concerts.map((concert, i) => [concert.concertId, views[i] ?? null]),
+  );
+  update({ concerts, rooms });
   go('concerts');
+}
+
+/** A concert's join button: its own room's line, or straight to seats through the house room. */
+async function joinConcert(concertId: number): Promise<void> {
+  if (state.rooms[concertId]) {
+    if (state.queue?.concertId === concertId && state.queue.status === 'ACTIVE')
+      return openConcert(concertId);
+    const house = state.queue?.concertId === null && !state.hold ? state.queue.token : undefined;
+    await enterLine(concertId);
+    // The house room's slot was only for the list: freed for the next in its line.
+    if (house !== undefined) {
+      saved.set(identity(), queueSlot(undefined), undefined);
+      await client()
+        .leave(house)
+        .catch(() => undefined);
+    }
+    return;
+  }
+  if (state.queue?.concertId !== null && state.queue?.concertId !== undefined) await enterLine();
+  await openConcert(concertId);
 }
 
 async function openConcert(concertId: number): Promise<void> {
@@ -192,7 +257,8 @@ async function pay(): Promise<void> {
   const paid = await client().pay(hold.seatId, key);
   saved.set(identity(), 'hold', undefined);
   saved.set(identity(), 'payKey', undefined);
-  saved.set(identity(), 'queue', undefined);
+  saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
+  saved.set(identity(), 'room', undefined);
   update({ hold: undefined, queue: undefined, balance: paid.balance });
   await showTickets();
   update({ notice: t(state.lang, 'paid') });
@@ -224,9 +290,15 @@ const actions: Actions = {
     localStorage.setItem('overture.lang', lang);
     update({ lang });
   },
-  enterLine: () => attempt(enterLine),
-  concerts: () => attempt(showConcerts),
-  openConcert: (concertId) => attempt(() => openConcert(concertId)),
+  enterLine: () => attempt(() => enterLine(state.queue?.concertId ?? undefined)),
+  concerts: () =>
+    attempt(async () => {
+      // The list is the house room's: a buyer back from a room's seats takes the house line.
+      if (state.queue?.concertId !== null && state.queue?.concertId !== undefined)
+        return enterLine();
+      await showConcerts();
+    }),
+  openConcert: (concertId) => attempt(() => joinConcert(concertId)),
   pickSection: (sectionKey) =>
     attempt(async () => {
       update({ sectionKey });
@@ -252,9 +324,9 @@ const actions: Actions = {
   back: () => attempt(state.queue?.status === 'ACTIVE' ? showConcerts : showTickets),
 };
 
-// The countdown shown with a hold is recomputed every second.
+// The countdowns shown (a hold's, a pre-queue's opening) are recomputed every second.
 setInterval(() => {
-  if (state.hold) update();
+  if (state.hold || state.queue?.status === 'PRE_QUEUE') update();
 }, 1_000);
 
 update();

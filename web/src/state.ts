@@ -1,4 +1,14 @@
-import type { Concert, Hold, Identity, Joined, QueueState, Seat, Section, Ticket } from './api.js';
+import type {
+  Concert,
+  Hold,
+  Identity,
+  Joined,
+  QueueState,
+  RoomView,
+  Seat,
+  Section,
+  Ticket,
+} from './api.js';
 import type { Lang } from './i18n.js';
 
 export type Screen = 'signin' | 'waiting' | 'concerts' | 'seats' | 'checkout' | 'tickets';
@@ -13,6 +23,12 @@ export interface State {
   /** Set when the line let this buyer in while the page watched: the visual cue. */
   admitted: boolean;
   concerts: Concert[];
+  /** The listed concerts' rooms (public view), null for a concert the house room serves. */
+  rooms: Record<number, RoomView | null>;
+  /** The room the buyer waits in, read again while waiting (paused, closed, seats left). */
+  roomView?: RoomView;
+  /** Set while the page solves the room's proof-of-work challenge. */
+  solving?: boolean;
   concertId?: number;
   sections: Section[];
   sectionKey?: string;
@@ -37,15 +53,33 @@ export const saved = {
     if (identity === undefined) localStorage.removeItem('overture.identity');
     else localStorage.setItem('overture.identity', JSON.stringify(identity));
   },
-  get(identity: Identity, name: 'queue' | 'hold' | 'payKey'): string | undefined {
-    return localStorage.getItem(`overture.${name}.${userKey(identity)}`) ?? undefined;
+  get(identity: Identity, name: SavedName): string | undefined {
+    return localStorage.getItem(storageKey(identity, name)) ?? undefined;
   },
-  set(identity: Identity, name: 'queue' | 'hold' | 'payKey', value: string | undefined): void {
-    const key = `overture.${name}.${userKey(identity)}`;
+  set(identity: Identity, name: SavedName, value: string | undefined): void {
+    const key = storageKey(identity, name);
     if (value === undefined) localStorage.removeItem(key);
     else localStorage.setItem(key, value);
   },
 };
+
+/**
+ * What is kept per user: the hold, the payment's key, the room the buyer is in (`room`: its
+ * concert id, absent for the house room) and the token of each room (`queue.<concertId>`,
+ * `queue.house`): a refresh or another tab joins that room again and gets the same place. Keys:
+ * `overture.<name>.<user>`, a room's token `overture.queue.<user>.<concertId>` (the house room's
+ * stays `overture.queue.<user>`, as before rooms).
+ */
+type SavedName = 'hold' | 'payKey' | 'room' | `queue.${number | 'house'}`;
+
+export const queueSlot = (concertId: number | null | undefined): SavedName =>
+  `queue.${concertId ?? 'house'}`;
+
+function storageKey(identity: Identity, name: SavedName): string {
+  const room = /^queue\.([0-9]+|house)$/.exec(name)?.[1];
+  if (room === undefined) return `overture.${name}.${userKey(identity)}`;
+  return `overture.queue.${userKey(identity)}${room === 'house' ? '' : `.${room}`}`;
+}
 
 const userKey = (identity: Identity): string =>
   identity.kind === 'client' ? String(identity.userId) : identity.token.slice(-16);

@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
-import type { Seat } from './api.js';
+import type { Seat, Ticket } from './api.js';
 import { won } from './i18n.js';
 import type { State } from './state.js';
 import { field, type Actions, type Tr } from './views.js';
@@ -155,6 +155,19 @@ export function checkoutView(state: State, actions: Actions, tr: Tr): TemplateRe
   `;
 }
 
+/** What cancelling refunds, shown before the buyer confirms (the list's quote, the cancel's rule). */
+function refundQuote(state: State, ticket: Ticket, tr: Tr): TemplateResult {
+  const id = `refund-quote-${ticket.reservationId}`;
+  if (ticket.refundQuote === null)
+    return html`<p id=${id} data-testid=${id}>${tr('refundClosed')}</p>`;
+  return html`<p id=${id}>
+    ${tr('confirmCancel').replace('{price}', won(state.lang, ticket.price))}
+    <strong data-testid=${id} data-amount=${ticket.refundQuote}
+      >${won(state.lang, ticket.refundQuote)}</strong
+    >
+  </p>`;
+}
+
 export function ticketsView(state: State, actions: Actions, tr: Tr): TemplateResult {
   return html`
     <h1 tabindex="-1">${tr('myTickets')}</h1>
@@ -193,10 +206,12 @@ export function ticketsView(state: State, actions: Actions, tr: Tr): TemplateRes
                     ${won(state.lang, ticket.refundAmount ?? 0)}
                   </p>`
                 : state.confirmCancel === ticket.reservationId
-                  ? html`<div role="alertdialog" aria-label=${tr('cancel')}>
-                      <p>
-                        ${tr('confirmCancel').replace('{price}', won(state.lang, ticket.price))}
-                      </p>
+                  ? html`<div
+                      role="alertdialog"
+                      aria-label=${tr('cancel')}
+                      aria-describedby=${`refund-quote-${ticket.reservationId}`}
+                    >
+                      ${refundQuote(state, ticket, tr)}
                       <div class="actions">
                         <button
                           type="button"
@@ -209,6 +224,7 @@ export function ticketsView(state: State, actions: Actions, tr: Tr): TemplateRes
                           type="button"
                           class="danger"
                           data-testid=${`confirm-cancel-${ticket.reservationId}`}
+                          ?disabled=${ticket.refundQuote === null || state.busy}
                           @click=${() => void actions.cancel(ticket.reservationId)}
                         >
                           ${tr('cancel')}

@@ -2,6 +2,7 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import { banners } from './banners.js';
 import { t, type Key } from './i18n.js';
 import type { State } from './state.js';
+import { concertsView, waitingView } from './views-room.js';
 import { checkoutView, seatsView, ticketsView } from './views-shop.js';
 
 /** What the screens can ask the controller (src/main.ts) to do. */
@@ -107,92 +108,5 @@ function signInView(actions: Actions, tr: Tr, busy: boolean): TemplateResult {
         <button type="submit" data-testid="sign-in-token">${tr('signIn')}</button>
       </form>
     </details>
-  `;
-}
-
-function waitingView(state: State, actions: Actions, tr: Tr): TemplateResult {
-  const queue = state.queue;
-  if (!queue) return html`<h1 tabindex="-1">${tr('waitingRoom')}</h1>`;
-  const waiting = queue.status === 'WAITING';
-  const wait = queue.estimatedWaitSeconds;
-  return html`
-    <h1 tabindex="-1">${tr('waitingRoom')}</h1>
-    <section class="card room" aria-live="polite">
-      <p class="status" data-testid="queue-status" data-status=${queue.status}>
-        ${tr('status')}: <strong>${queue.status}</strong>
-      </p>
-      ${
-        waiting
-          ? html`<dl class="facts">
-              <div>
-                <dt>${tr('position')}</dt>
-                <dd data-testid="queue-position">${queue.position.toLocaleString()}</dd>
-              </div>
-              <div>
-                <dt>${tr('ahead')}</dt>
-                <dd data-testid="queue-ahead">
-                  ${Math.max(0, queue.position - 1).toLocaleString()}
-                </dd>
-              </div>
-              ${
-                wait !== undefined && wait !== null
-                  ? html`<div>
-                      <dt>${tr('wait')}</dt>
-                      <dd data-testid="queue-wait">${wait}${tr('seconds')}</dd>
-                    </div>`
-                  : nothing
-              }
-            </dl>`
-          : nothing
-      }
-      <p class="hint">${tr('keepOpen')}</p>
-    </section>
-    ${
-      queue.status === 'EXPIRED'
-        ? html`<button type="button" @click=${() => void actions.enterLine()}>
-            ${tr('joinLine')}
-          </button>`
-        : nothing
-    }
-  `;
-}
-
-function concertsView(state: State, actions: Actions, tr: Tr): TemplateResult {
-  const cue = state.admitted
-    ? html`<p class="banner admitted" role="alert" data-testid="admitted">${tr('admitted')}</p>`
-    : nothing;
-  const date = (iso: string) =>
-    new Date(iso).toLocaleString(state.lang === 'ko' ? 'ko-KR' : 'en-US', {
-      dateStyle: 'medium',
-      timeStyle: 'short',
-    });
-  return html`
-    ${cue}
-    <h1 tabindex="-1">${tr('concerts')}</h1>
-    <ul class="concerts">
-      ${state.concerts.map(
-        (concert) => html`
-          <li class="card concert" data-testid=${`concert-${concert.concertId}`}>
-            <h2>${concert.concertTitle}</h2>
-            <p>
-              ${concert.concertVenue} ·
-              <time datetime=${concert.concertDateTime}>${date(concert.concertDateTime)}</time>
-            </p>
-            <p class=${concert.isAvailable ? 'tag on' : 'tag off'}>
-              ${concert.isAvailable ? tr('onSale') : tr('soldOut')}
-            </p>
-            <button
-              type="button"
-              data-testid=${`join-${concert.concertId}`}
-              ?disabled=${!concert.isAvailable || state.busy}
-              aria-label=${`${tr('chooseSeats')}: ${concert.concertTitle}`}
-              @click=${() => void actions.openConcert(concert.concertId)}
-            >
-              ${tr('chooseSeats')}
-            </button>
-          </li>
-        `,
-      )}
-    </ul>
   `;
 }

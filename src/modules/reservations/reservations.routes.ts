@@ -72,6 +72,10 @@ const summarySchema = Type.Object({
     description: 'What the cancellation refunded to your balance; null while confirmed.',
   }),
   cancelledAt: Type.Union([isoTime('When it was cancelled.'), Type.Null()]),
+  refundQuote: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description:
+      'What cancelling now would refund: the price minus the concert’s refund fee; null once cancelled or past the refund cut-off.',
+  }),
 });
 
 /** A cancellation, as the first request answered it and every repeat answers it again. */

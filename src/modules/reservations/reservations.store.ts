@@ -65,6 +65,11 @@ export interface ReservationSummary {
   /** What the cancellation refunded; null while confirmed. */
   refundAmount: number | null;
   cancelledAt: string | null;
+  /**
+   * What cancelling now would refund (the price minus the concert's refund fee); null once
+   * cancelled or past the concert's refund cut-off.
+   */
+  refundQuote: number | null;
 }
 
 /** Who cancels: the buyer (only their own reservation, within the refund policy) or an operator. */

@@ -1,4 +1,4 @@
-import { request, type Body, type Data } from '../http.js';
+import { ApiError, request, type Body, type Data } from '../http.js';
 
 /**
  * The operator endpoints (/api/v1/admin), typed from the generated OpenAPI types. The operator
@@ -17,6 +17,15 @@ export type DeadLetter = Data<'/api/v1/admin/dead-letters', 'get'>[number];
 export type AuditPage = Data<'/api/v1/admin/audit', 'get'>;
 export type AuditEntry = AuditPage['entries'][number];
 export type Cancellation = Data<'/api/v1/admin/reservations/{reservationId}/cancel', 'post'>;
+/**
+ * A concert's waiting room (docs/rooms.md): its settings, and the public view's live figures.
+ * `powDifficulty` arrives with the proof-of-work settings; read when the server sends it.
+ */
+export type Room = Data<'/api/v1/admin/rooms/{concertId}', 'get'> & { powDifficulty?: number };
+export type RoomPatch = Body<'/api/v1/admin/rooms/{concertId}', 'patch'> & {
+  powDifficulty?: number;
+};
+export type RoomView = Data<'/api/v1/queue/rooms/{concertId}', 'get'> & { powDifficulty?: number };
 
 /** The waiting line from GET /metrics (Prometheus text): no JSON route tells it today. */
 export interface Line {
@@ -56,10 +65,28 @@ export function createOperatorApi(key: string) {
     audit: (before?: number) =>
       call<AuditPage>('GET', `/audit?limit=20${before === undefined ? '' : `&before=${before}`}`),
     line: readLine,
+    /** The concert's room, undefined when it has none (the house room serves it). */
+    room: (concertId: number) => absentIfNotFound(call<Room>('GET', `/rooms/${id(concertId)}`)),
+    createRoom: (concertId: number) => call<Room>('POST', '/rooms', { concertId }),
+    updateRoom: (concertId: number, body: RoomPatch) =>
+      call<Room>('PATCH', `/rooms/${id(concertId)}`, body),
+    /** The room's public view (no key): its line, active shoppers and measured rate. */
+    roomView: (concertId: number) =>
+      absentIfNotFound(request<RoomView>('../api/v1/queue', 'GET', `/rooms/${id(concertId)}`, {})),
   };
 }
 
 export type OperatorApi = ReturnType<typeof createOperatorApi>;
+
+/** ROOM_NOT_FOUND is an answer here (no room), not a refusal. */
+async function absentIfNotFound<T>(reply: Promise<T>): Promise<T | undefined> {
+  try {
+    return await reply;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'ROOM_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
 
 /**
  * The waiting room's gauges from /metrics, summed over rooms; undefined when /metrics is off or

@@ -69,9 +69,27 @@ const en = {
   activeLimit: 'Shoppers allowed',
   admissionRate: 'Admissions per second',
   noLine: 'The waiting line’s figures come from /metrics, which is off or needs METRICS_KEY here.',
+  roomLine: 'This sale’s waiting room',
+  admissionPerMinute: 'Admissions per minute (measured)',
   roomControls: 'Room controls',
-  roomControlsLater:
-    'Pausing, resuming and sizing the waiting room arrive with issue 15; nothing here changes the room yet.',
+  noRoom: 'This sale has no waiting room of its own: buyers wait in the house line.',
+  createRoom: 'Give this sale its own waiting room',
+  roomState: 'Room',
+  roomOpen: 'open',
+  roomPaused: 'paused',
+  roomQueueAll: 'everyone queues',
+  roomClosed: 'closed to new buyers',
+  pause: 'Pause',
+  resume: 'Resume',
+  queueAll: 'Queue everyone',
+  close: 'Close',
+  activeCap: 'Shoppers at once (cap)',
+  admissionCap: 'Admissions per minute (limit)',
+  admissionCapHint: 'Empty: no limit.',
+  powDifficulty: 'Proof-of-work difficulty (bits)',
+  powHint: '0: none. Each bit doubles the work a buyer’s browser does before joining.',
+  saveRoom: 'Apply',
+  seatsLeft: 'Seats left',
   cancelShow: 'Cancel the show',
   cancelReason: 'Reason (for the record)',
   confirmCancelShow:
@@ -172,9 +190,27 @@ const ko: typeof en = {
   activeLimit: '동시 구매 허용',
   admissionRate: '초당 입장',
   noLine: '대기열 수치는 /metrics에서 읽습니다. 여기서는 꺼져 있거나 METRICS_KEY가 필요합니다.',
+  roomLine: '이 공연의 대기실',
+  admissionPerMinute: '분당 입장(측정값)',
   roomControls: '대기실 제어',
-  roomControlsLater:
-    '대기실 일시 정지, 재개, 인원 조정은 이슈 15에서 추가됩니다. 아직 여기서 대기실을 바꿀 수 없습니다.',
+  noRoom: '이 공연에는 전용 대기실이 없어 구매자는 공용 대기열에서 기다립니다.',
+  createRoom: '이 공연 전용 대기실 만들기',
+  roomState: '대기실',
+  roomOpen: '열림',
+  roomPaused: '일시 정지',
+  roomQueueAll: '모두 대기',
+  roomClosed: '신규 입장 마감',
+  pause: '일시 정지',
+  resume: '재개',
+  queueAll: '모두 대기시키기',
+  close: '마감',
+  activeCap: '동시 구매 인원(상한)',
+  admissionCap: '분당 입장(한도)',
+  admissionCapHint: '비워 두면 한도 없음.',
+  powDifficulty: '작업 증명 난이도(비트)',
+  powHint: '0: 사용 안 함. 1비트마다 구매자 브라우저의 입장 전 작업이 두 배가 됩니다.',
+  saveRoom: '적용',
+  seatsLeft: '남은 좌석',
   cancelShow: '공연 취소',
   cancelReason: '사유(기록용)',
   confirmCancelShow:
@@ -228,6 +264,8 @@ const errors: Record<Lang, Record<string, string>> = {
     RESERVATION_NOT_FOUND: 'No such reservation.',
     SHOW_CANCEL_NOT_FOUND: 'This show has not been cancelled.',
     DEAD_LETTER_NOT_FOUND: 'That dead letter is gone (already replayed?).',
+    ROOM_NOT_FOUND: 'This sale has no waiting room of its own.',
+    ROOM_EXISTS: 'This sale already has its own waiting room.',
   },
   ko: {
     OPERATOR_KEY_INVALID: '운영자 키가 올바르지 않습니다.',
@@ -245,6 +283,8 @@ const errors: Record<Lang, Record<string, string>> = {
     RESERVATION_NOT_FOUND: '없는 예매입니다.',
     SHOW_CANCEL_NOT_FOUND: '취소되지 않은 공연입니다.',
     DEAD_LETTER_NOT_FOUND: '이미 처리된 전달 실패 이벤트입니다.',
+    ROOM_NOT_FOUND: '이 공연에는 전용 대기실이 없습니다.',
+    ROOM_EXISTS: '이 공연에는 이미 전용 대기실이 있습니다.',
   },
 };
 
@@ -253,6 +293,9 @@ const detailed = new Set(['INVALID_SEAT_MAP', 'INVALID_PRICE_CATEGORIES', 'INVAL
 
 export function opErrorText(lang: Lang, code: string, message: string): string {
   const ours = errors[lang][code];
+  // A refused setting: the server's message names the field and its limits.
+  if (code === 'INVALID_REQUEST' && message !== '')
+    return `${buyerErrorText(lang, code, '')} ${message}`;
   if (ours === undefined) return buyerErrorText(lang, code, message);
   return detailed.has(code) && message !== '' ? `${ours}: ${message}` : ours;
 }

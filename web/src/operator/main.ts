@@ -6,6 +6,7 @@ import {
   type ConcertInput,
   type ConcertPatch,
   type OperatorApi,
+  type RoomPatch,
   type VenueInput,
 } from './api.js';
 import { opErrorText, ot } from './i18n.js';
@@ -99,18 +100,42 @@ async function showConcerts(): Promise<void> {
 }
 
 async function openDashboard(concertId: number): Promise<void> {
-  update({ concertId, samples: [], report: undefined, job: undefined, confirmShowCancel: false });
+  update({
+    concertId,
+    samples: [],
+    report: undefined,
+    job: undefined,
+    room: undefined,
+    roomView: undefined,
+    confirmShowCancel: false,
+  });
   await poll();
   go('dashboard');
   stopPolling();
   poller = setInterval(() => void poll().catch(() => undefined), POLL_MS);
 }
 
-/** One reading: the concert's report, the line's gauges, the cancellation job if any. */
+/**
+ * One reading: the concert's report, its room (settings and public view) or else the line's
+ * gauges from /metrics, the cancellation job if any.
+ */
 async function poll(): Promise<void> {
   const concertId = state.concertId;
   if (concertId === undefined) return;
-  const [report, line] = await Promise.all([client().report(concertId), client().line()]);
+  const [report, room, roomView] = await Promise.all([
+    client().report(concertId),
+    client().room(concertId),
+    client().roomView(concertId),
+  ]);
+  // A sale with its own room shows that room's line; any other sale the house line's gauges.
+  const line = roomView
+    ? {
+        waiting: roomView.waiting,
+        active: roomView.active,
+        activeLimit: roomView.maxActive,
+        admissionRate: roomView.admissionRate,
+      }
+    : await client().line();
   const job = report.cancelled ? await client().showCancel(concertId) : undefined;
   if (state.concertId !== concertId) return;
   const { totals } = report;
@@ -121,7 +146,21 @@ async function poll(): Promise<void> {
     waiting: line?.waiting ?? 0,
     active: line?.active ?? 0,
   };
-  update({ report, line, job, samples: [...state.samples, sample].slice(-SAMPLES) });
+  update({
+    report,
+    line,
+    room: room ?? null,
+    roomView,
+    job,
+    samples: [...state.samples, sample].slice(-SAMPLES),
+  });
+}
+
+/** A room change, then the room read again at once: the change shows in front of the operator. */
+async function changeRoom(concertId: number, change: () => Promise<unknown>): Promise<void> {
+  await change();
+  await poll();
+  update({ notice: ot(state.lang, 'saved') });
 }
 
 function stopPolling(): void {
@@ -209,6 +248,10 @@ const actions: OpActions = {
       const amount = won(state.lang, cancelled.refundAmount);
       update({ notice: `${ot(state.lang, 'refundedAmount')}: #${reservationId} · ${amount}` });
     }),
+  createRoom: (concertId) =>
+    attempt(() => changeRoom(concertId, () => client().createRoom(concertId))),
+  updateRoom: (concertId, body: RoomPatch) =>
+    attempt(() => changeRoom(concertId, () => client().updateRoom(concertId, body))),
   replay: (letter) =>
     attempt(async () => {
       await client().replay(letter);

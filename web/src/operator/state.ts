@@ -5,6 +5,8 @@ import type {
   DeadLetter,
   Line,
   Report,
+  Room,
+  RoomView,
   ShowCancel,
   Venue,
   VenueDetail,
@@ -46,6 +48,10 @@ export interface OpState {
   report?: Report;
   samples: Sample[];
   line?: Line;
+  /** The sale's waiting room: null when it has none (the house room serves it), undefined unread. */
+  room?: Room | null;
+  /** The room's public view (its line and measured rate), when it has a room. */
+  roomView?: RoomView;
   job?: ShowCancel;
   confirmShowCancel: boolean;
   deadLetters: DeadLetter[];

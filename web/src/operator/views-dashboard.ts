@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { won } from '../i18n.js';
 import { sparkline } from './chart.js';
+import { roomControls } from './views-room.js';
 import type { Sample, OpState } from './state.js';
 import { formValues, type OpActions, type OpTr } from './views.js';
 
@@ -112,7 +113,7 @@ export function dashboardView(state: OpState, actions: OpActions, tr: OpTr): Tem
       }
     </section>
     <section class="card" aria-labelledby="line-heading">
-      <h2 id="line-heading">${tr('line')}</h2>
+      <h2 id="line-heading">${state.roomView ? tr('roomLine') : tr('line')}</h2>
       ${
         line
           ? html`<dl class="stats">
@@ -129,16 +130,15 @@ export function dashboardView(state: OpState, actions: OpActions, tr: OpTr): Tem
                 series((s) => s.active, tr('active')),
               )}
               ${stat('stat-active-limit', tr('activeLimit'), number(line.activeLimit))}
-              ${stat('stat-admission-rate', tr('admissionRate'), line.admissionRate.toFixed(2))}
+              ${stat(
+                'stat-admission-rate',
+                state.roomView ? tr('admissionPerMinute') : tr('admissionRate'),
+                line.admissionRate.toFixed(state.roomView ? 0 : 2),
+              )}
             </dl>`
           : html`<p class="hint" data-testid="no-line">${tr('noLine')}</p>`
       }
-      <!-- Room controls (issue 15): pause, resume, queue-all, close, active cap, admission rate and
-           proof-of-work difficulty go here once the API has them; none is faked before then. -->
-      <div class="placeholder" data-testid="room-controls">
-        <h3>${tr('roomControls')}</h3>
-        <p class="hint">${tr('roomControlsLater')}</p>
-      </div>
+      ${roomControls(state, actions, tr)}
     </section>
     ${cancelSection(state, actions, tr)}
   `;

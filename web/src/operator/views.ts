@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import { banners } from '../banners.js';
-import type { ConcertInput, ConcertPatch, DeadLetter, VenueInput } from './api.js';
+import type { ConcertInput, ConcertPatch, DeadLetter, RoomPatch, VenueInput } from './api.js';
 import { ot, type OpKey } from './i18n.js';
 import type { OpState } from './state.js';
 import { concertsView } from './views-concerts.js';
@@ -32,6 +32,8 @@ export interface OpActions {
   cancelShow: (concertId: number, reason: string) => Promise<void>;
   cancelReservation: (reservationId: number) => Promise<void>;
   replay: (letter: DeadLetter) => Promise<void>;
+  createRoom: (concertId: number) => Promise<void>;
+  updateRoom: (concertId: number, body: RoomPatch) => Promise<void>;
 }
 
 export type OpTr = (key: OpKey) => string;

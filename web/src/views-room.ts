@@ -1,0 +1,188 @@
+import { html, nothing, type TemplateResult } from 'lit-html';
+import type { Concert, RoomView } from './api.js';
+import type { State } from './state.js';
+import type { Actions, Tr } from './views.js';
+
+/** "1:02:03" / "4:05": what is left until `iso`, never below zero. */
+function timeLeft(iso: string): { seconds: number; text: string } {
+  const seconds = Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
+  const hours = Math.floor(seconds / 3600);
+  const rest = `${String(Math.floor((seconds % 3600) / 60)).padStart(hours > 0 ? 2 : 1, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+  return { seconds, text: hours > 0 ? `${hours}:${rest}` : rest };
+}
+
+const soldOut = (room: RoomView | null | undefined): boolean =>
+  room !== null && room !== undefined && (room.soldOut === true || room.seatsLeft === 0);
+
+const opensLater = (room: RoomView | null | undefined): string | undefined =>
+  room?.opensAt && Date.parse(room.opensAt) > Date.now() ? room.opensAt : undefined;
+
+/** The room's state in words when it is not simply open: paused keeps everyone's place. */
+function roomNotice(room: RoomView | undefined, tr: Tr): TemplateResult | typeof nothing {
+  if (room?.state === 'paused')
+    return html`<p class="banner notice" data-testid="room-paused" data-state="paused">
+      ${tr('roomPaused')}
+    </p>`;
+  if (room?.state === 'closed')
+    return html`<p class="banner notice" data-testid="room-closed" data-state="closed">
+      ${tr('roomClosed')}
+    </p>`;
+  return nothing;
+}
+
+export function waitingView(state: State, actions: Actions, tr: Tr): TemplateResult {
+  const queue = state.queue;
+  if (!queue) return html`<h1 tabindex="-1">${tr('waitingRoom')}</h1>`;
+  const concert = state.concerts.find((candidate) => candidate.concertId === queue.concertId);
+  const room = state.roomView;
+  const waiting = queue.status === 'WAITING';
+  const wait = queue.estimatedWaitSeconds;
+  const seatsLeft = queue.seatsLeft ?? room?.seatsLeft;
+  const opensAt = queue.opensAt ?? room?.opensAt ?? undefined;
+  const fact = (label: string, testid: string, value: string) =>
+    html`<div>
+      <dt>${label}</dt>
+      <dd data-testid=${testid}>${value}</dd>
+    </div>`;
+  return html`
+    <h1 tabindex="-1">
+      ${tr('waitingRoom')}${concert ? html` · ${concert.concertTitle}` : nothing}
+    </h1>
+    ${roomNotice(room, tr)}
+    <section class="card room" aria-live="polite">
+      <p class="status" data-testid="queue-status" data-status=${queue.status}>
+        ${tr('status')}: <strong>${queue.status}</strong>
+      </p>
+      ${
+        queue.status === 'PRE_QUEUE'
+          ? html`<p>${tr('preQueue')}</p>
+              <dl class="facts">
+                ${queue.receiptId ? fact(tr('receipt'), 'queue-receipt', queue.receiptId) : nothing}
+                ${
+                  opensAt
+                    ? html`<div>
+                        <dt>${tr('opensIn')}</dt>
+                        <dd role="timer" aria-live="off">
+                          <span
+                            data-testid="queue-opens-in"
+                            data-seconds=${timeLeft(opensAt).seconds}
+                            >${timeLeft(opensAt).text}</span
+                          >
+                        </dd>
+                      </div>`
+                    : nothing
+                }
+              </dl>`
+          : nothing
+      }
+      ${
+        queue.status === 'SOLD_OUT'
+          ? html`<p class="banner error" data-testid="queue-sold-out">${tr('soldOutRoom')}</p>`
+          : nothing
+      }
+      ${
+        waiting
+          ? html`<dl class="facts">
+              ${fact(tr('position'), 'queue-position', queue.position.toLocaleString())}
+              ${fact(
+                tr('ahead'),
+                'queue-ahead',
+                (queue.ahead ?? Math.max(0, queue.position - 1)).toLocaleString(),
+              )}
+              ${
+                typeof wait === 'number' && room?.state !== 'paused'
+                  ? fact(tr('wait'), 'queue-wait', `${wait}${tr('seconds')}`)
+                  : nothing
+              }
+              ${
+                seatsLeft !== undefined
+                  ? fact(tr('seatsLeftLabel'), 'queue-seats-left', seatsLeft.toLocaleString())
+                  : nothing
+              }
+            </dl>`
+          : nothing
+      }
+      <p class="hint">${tr('keepOpen')}</p>
+    </section>
+    ${
+      queue.status === 'EXPIRED'
+        ? html`<button type="button" @click=${() => void actions.enterLine()}>
+            ${tr('joinLine')}
+          </button>`
+        : nothing
+    }
+  `;
+}
+
+/** What a concert's card says of its sale: sold out, opening soon, paused, closed or on sale. */
+function saleTag(concert: Concert, room: RoomView | null | undefined, tr: Tr) {
+  const opens = opensLater(room);
+  if (soldOut(room)) return html`<p class="tag off" data-sale="sold-out">${tr('soldOut')}</p>`;
+  if (opens)
+    return html`<p class="tag soon" data-sale="opening-soon">
+      ${tr('opensIn')} <span role="timer" aria-live="off">${timeLeft(opens).text}</span>
+    </p>`;
+  if (room?.state === 'paused')
+    return html`<p class="tag off" data-sale="paused">${tr('pausedTag')}</p>`;
+  if (room?.state === 'closed')
+    return html`<p class="tag off" data-sale="closed">${tr('closedTag')}</p>`;
+  return concert.isAvailable
+    ? html`<p class="tag on" data-sale="on-sale">${tr('onSale')}</p>`
+    : html`<p class="tag off" data-sale="unavailable">${tr('notOnSale')}</p>`;
+}
+
+export function concertsView(state: State, actions: Actions, tr: Tr): TemplateResult {
+  const cue = state.admitted
+    ? html`<p class="banner admitted" role="alert" data-testid="admitted">${tr('admitted')}</p>`
+    : nothing;
+  const date = (iso: string) =>
+    new Date(iso).toLocaleString(state.lang === 'ko' ? 'ko-KR' : 'en-US', {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    });
+  return html`
+    ${cue}
+    <h1 tabindex="-1">${tr('concerts')}</h1>
+    ${
+      state.solving
+        ? html`<p class="banner notice" role="status" data-testid="pow-solving">
+            ${tr('solving')}
+          </p>`
+        : nothing
+    }
+    <ul class="concerts">
+      ${state.concerts.map((concert) => {
+        const room = state.rooms[concert.concertId];
+        const label = room ? tr('joinRoom') : tr('chooseSeats');
+        const closed = room ? room.state === 'closed' || soldOut(room) : !concert.isAvailable;
+        return html`
+          <li class="card concert" data-testid=${`concert-${concert.concertId}`}>
+            <h2>${concert.concertTitle}</h2>
+            <p>
+              ${concert.concertVenue} ·
+              <time datetime=${concert.concertDateTime}>${date(concert.concertDateTime)}</time>
+            </p>
+            ${saleTag(concert, room, tr)}
+            ${
+              room
+                ? html`<p class="hint" data-testid=${`room-${concert.concertId}`}>
+                    ${tr('ownRoom')} · ${room.waiting.toLocaleString()} ${tr('inLine')} ·
+                    ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
+                  </p>`
+                : nothing
+            }
+            <button
+              type="button"
+              data-testid=${`join-${concert.concertId}`}
+              ?disabled=${closed || state.busy}
+              aria-label=${`${label}: ${concert.concertTitle}`}
+              @click=${() => void actions.openConcert(concert.concertId)}
+            >
+              ${label}
+            </button>
+          </li>
+        `;
+      })}
+    </ul>
+  `;
+}
