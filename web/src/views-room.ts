@@ -12,7 +12,7 @@ function timeLeft(iso: string): { seconds: number; text: string } {
 }
 
 const soldOut = (room: RoomView | null | undefined): boolean =>
-  room !== null && room !== undefined && (room.soldOut === true || room.seatsLeft === 0);
+  room !== null && room !== undefined && (room.soldOut || room.seatsLeft === 0);
 
 const opensLater = (room: RoomView | null | undefined): string | undefined =>
   room?.opensAt && Date.parse(room.opensAt) > Date.now() ? room.opensAt : undefined;
@@ -84,11 +84,7 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
         waiting
           ? html`<dl class="facts">
               ${fact(tr('position'), 'queue-position', queue.position.toLocaleString())}
-              ${fact(
-                tr('ahead'),
-                'queue-ahead',
-                (queue.ahead ?? Math.max(0, queue.position - 1)).toLocaleString(),
-              )}
+              ${fact(tr('ahead'), 'queue-ahead', queue.ahead.toLocaleString())}
               ${
                 typeof wait === 'number' && room?.state !== 'paused'
                   ? fact(tr('wait'), 'queue-wait', `${wait}${tr('seconds')}`)

@@ -29,7 +29,7 @@ export function roomChanges(room: Room, read: (name: string) => string): RoomPat
   if (rate !== String(room.admissionPerMinute ?? ''))
     body.admissionPerMinute = rate === '' ? null : wholeOr(rate);
   const pow = read('powDifficulty');
-  if (pow !== String(room.powDifficulty ?? 0)) body.powDifficulty = wholeOr(pow);
+  if (pow !== String(room.powDifficulty)) body.powDifficulty = wholeOr(pow);
   return body;
 }
 
@@ -66,7 +66,7 @@ export function roomControls(state: OpState, actions: OpActions, tr: OpTr): Temp
     const body = roomChanges(room, formValues(event));
     if (Object.keys(body).length > 0) void actions.updateRoom(concertId, body);
   };
-  const pow = room.powDifficulty ?? state.roomView?.powDifficulty ?? 0;
+  const pow = room.powDifficulty;
   return html`<div class="room" data-testid="room-controls">
     <h3>${tr('roomControls')}</h3>
     <p aria-live="polite">
