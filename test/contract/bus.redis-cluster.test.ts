@@ -1,10 +1,5 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import {
-  clusterToolsInstalled,
-  startPrivateRedisCluster,
-  type PrivateRedisCluster,
-} from '../support/redis-cluster.js';
-import { useRedisCluster } from '../support/redis.js';
+import { describe } from 'vitest';
+import { clusterToolsInstalled, usePrivateRedisCluster } from '../support/redis-cluster.js';
 import { eventBusContract } from './bus.contract.js';
 import { redisBusSpace } from './bus.redis.harness.js';
 
@@ -12,15 +7,7 @@ import { redisBusSpace } from './bus.redis.harness.js';
 describe.skipIf(!clusterToolsInstalled)(
   'event bus contract: redis streams on Redis Cluster',
   () => {
-    let cluster: PrivateRedisCluster;
-    beforeAll(async () => {
-      cluster = await startPrivateRedisCluster();
-      useRedisCluster(cluster.nodes);
-    });
-    afterAll(async () => {
-      useRedisCluster('');
-      await cluster?.dispose();
-    });
+    usePrivateRedisCluster();
 
     eventBusContract({ durable: true, sharesWork: true, space: redisBusSpace });
   },

@@ -1,10 +1,5 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import {
-  clusterToolsInstalled,
-  startPrivateRedisCluster,
-  type PrivateRedisCluster,
-} from '../support/redis-cluster.js';
-import { useRedisCluster } from '../support/redis.js';
+import { describe } from 'vitest';
+import { clusterToolsInstalled, usePrivateRedisCluster } from '../support/redis-cluster.js';
 import { queueStoreContract } from './queue.contract.js';
 import { openRedisQueueHarness } from './queue.redis.harness.js';
 
@@ -12,15 +7,7 @@ import { openRedisQueueHarness } from './queue.redis.harness.js';
 describe.skipIf(!clusterToolsInstalled)(
   'queue store contract: redis backend on Redis Cluster',
   () => {
-    let cluster: PrivateRedisCluster;
-    beforeAll(async () => {
-      cluster = await startPrivateRedisCluster();
-      useRedisCluster(cluster.nodes);
-    });
-    afterAll(async () => {
-      useRedisCluster('');
-      await cluster?.dispose();
-    });
+    usePrivateRedisCluster();
 
     queueStoreContract(openRedisQueueHarness);
   },

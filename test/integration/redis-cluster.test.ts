@@ -7,17 +7,8 @@ import { closeRedis, type RedisClient } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
 import { postgresAvailable } from '../support/db.js';
 import { createConcert } from '../support/fixtures.js';
-import {
-  clusterToolsInstalled,
-  startPrivateRedisCluster,
-  type PrivateRedisCluster,
-} from '../support/redis-cluster.js';
-import {
-  connectTestRedis,
-  deletePrefix,
-  testKeyPrefix,
-  useRedisCluster,
-} from '../support/redis.js';
+import { clusterToolsInstalled, usePrivateRedisCluster } from '../support/redis-cluster.js';
+import { connectTestRedis, deletePrefix, testKeyPrefix } from '../support/redis.js';
 import { startTestServer, type Overrides, type TestServer } from '../support/server.js';
 import { useTestDatabase } from '../support/suite.js';
 
@@ -31,13 +22,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis Cluster', () => {
   const db = useTestDatabase();
-  let cluster: PrivateRedisCluster;
+  const privateCluster = usePrivateRedisCluster();
   let client: RedisClient;
   let server: TestServer | undefined;
 
   beforeAll(async () => {
-    cluster = await startPrivateRedisCluster();
-    useRedisCluster(cluster.nodes);
     client = await connectTestRedis();
   });
   afterEach(async () => {
@@ -46,14 +35,12 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
   });
   afterAll(async () => {
     if (client) await closeRedis(client);
-    useRedisCluster('');
-    await cluster?.dispose();
   });
 
   const start = async (overrides: Overrides = {}) => {
     server = await startTestServer(db, {
       QUEUE_BACKEND: 'redis',
-      REDIS_CLUSTER_NODES: cluster.nodes,
+      REDIS_CLUSTER_NODES: privateCluster().nodes,
       EVENT_BUS: 'redis',
       MAX_ACTIVE: '1000',
       ...overrides,
@@ -171,7 +158,7 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
     const prefix = running.container.config.REDIS_KEY_PREFIX;
     // The primary holding the house room: every join below needs it.
     const port = await primaryOf(redisKeys(prefix).queue.seq);
-    const primary = cluster.primaries.find((each) => each.port === port)!;
+    const primary = privateCluster().primaries.find((each) => each.port === port)!;
     const statuses = new Map<number, number>();
     let running_ = true;
     let user = 10_000;
@@ -188,7 +175,7 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
     await sleep(300);
     const killed = Date.now();
     await primary.restart(1_500);
-    await cluster.healthy();
+    await privateCluster().healthy();
     const healthyAfter = Date.now() - killed;
     // Joins succeed again within a bounded time after the primary is back.
     const deadline = Date.now() + 20_000;

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './process.js';
+import { useRedisCluster } from './redis.js';
 
 /** One primary of a private cluster. */
 export interface ClusterPrimary {
@@ -141,4 +143,24 @@ if (!clusterToolsInstalled) {
   if (process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1')
     throw new Error(`${message}, and CI=true/REQUIRE_SERVICES=1 requires them.`);
   process.stderr.write(`\n!!! ${message}; those tests are SKIPPED.\n\n`);
+}
+
+/**
+ * A private cluster for the calling suite (started before its tests, disposed after), with the
+ * test Redis helpers (connectTestRedis, the harnesses) pointed at it meanwhile.
+ */
+export function usePrivateRedisCluster(): () => PrivateRedisCluster {
+  let cluster: PrivateRedisCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startPrivateRedisCluster();
+    useRedisCluster(cluster.nodes);
+  });
+  afterAll(async () => {
+    useRedisCluster('');
+    await cluster?.dispose();
+  });
+  return () => {
+    if (!cluster) throw new Error('the private Redis Cluster has not started');
+    return cluster;
+  };
 }
