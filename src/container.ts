@@ -130,17 +130,17 @@ export function createContainer(...args: ContainerArgs): Container {
       ? createMetrics({
           readStores: async () => {
             const last = admission.last();
-            const [outbox, deliveryCounts, watched] = await Promise.all([
+            const [outbox, deliveryCounts, house] = await Promise.all([
               relay.lag(),
               deliveries.countByStatus(),
-              queueStore.watch([]),
+              queueStore.roomStats(0),
             ]);
             return {
               queue: last && {
                 waiting: last.waiting,
                 active: last.active,
                 limit: config.MAX_ACTIVE,
-                admissionRate: watched.admissionRate,
+                admissionRate: house.admissionRate / 60,
               },
               outbox,
               deliveries: deliveryCounts,

@@ -157,7 +157,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   const admissionRate = new Gauge({
     name: 'overture_queue_admission_rate',
-    help: "Admissions per second over ADMISSION_RATE_WINDOW_SECONDS, counted by the waiting room's store across instances (joins admitted at once included): the rate the buyers' estimate uses. Reported by one instance.",
+    help: "Admissions per second over ADMISSION_RATE_WINDOW_SECONDS, counted by the waiting room's store across instances (joins admitted at once included); the buyers' estimate uses a burst-proof form of it (decision 0058). Reported by one instance.",
     labelNames: ['room'] as const,
     registers: [stores],
   });

@@ -158,6 +158,10 @@ const unavailableMessages = [
   "Cluster isn't ready",
   'Cluster is disconnected',
   'Too many Cluster redirections',
+  // Auto-pipelining on a Cluster while its slot map is being refreshed (a primary restarting):
+  // commands of one slot momentarily map to no node. On a settled cluster every script's and
+  // pipeline's keys share one hash tag (src/redis/keys.ts), so it cannot come from the keys.
+  'All keys in the pipeline should belong to the same slots allocation group',
 ];
 
 /**

@@ -73,7 +73,16 @@ function roomFigures(backend: QueueBackend): void {
       concertId: concert.concertId,
     });
     expect(Object.keys(polled.data).sort()).toEqual(
-      ['ahead', 'concertId', 'expiresAt', 'position', 'seatsLeft', 'status'].sort(),
+      [
+        'ahead',
+        'concertId',
+        'expiresAt',
+        'opensAt',
+        'position',
+        'receiptId',
+        'seatsLeft',
+        'status',
+      ].sort(),
     );
     // The house room serves every concert without a room: no one figure of seats left.
     const house = await join(3);
