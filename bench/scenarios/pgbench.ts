@@ -45,6 +45,7 @@ SELECT h.user_id, h.status, h.expires_at > now() AS live, s.concert_id, s.seat_n
   FROM seat_holds h JOIN seats s ON s.id = h.seat_id WHERE h.seat_id = :seat FOR UPDATE OF h \\gset
 SELECT id, token, user_id, status, active_until, expires_at, hold_concert_id, last_seen_at, now() AS now
   FROM queue_tokens WHERE id = :seat FOR UPDATE;
+SELECT 1 AS found FROM rooms WHERE concert_id = :concert_id;
 WITH ids AS (SELECT gen_random_uuid() AS event_id, gen_random_uuid() AS reservation_uuid),
   debit AS (
     UPDATE users SET balance = balance - :price, updated_at = now()
