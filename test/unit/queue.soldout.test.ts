@@ -67,6 +67,9 @@ describe('sold-out rooms (decision 0057)', () => {
     expect([joinedView.status, joinedView.position]).toEqual(['SOLD_OUT', 3]);
     // The store sees the room paused: a join is never ACTIVE at once in a sold-out sale.
     expect(joined.mock.calls[0]?.[1]?.state).toBe('paused');
+    // A pre-queue entry moved into the line keeps the token its buyer holds (queue.opening.ts).
+    await store.join(2, room(8), '8.chosen-token');
+    expect(joined.mock.calls[1]).toEqual([2, room(8), '8.chosen-token']);
     expect((await store.poll('pre'))?.status).toBe('SOLD_OUT');
     expect((await store.poll('other'))?.status).toBe('WAITING');
     const watched = await store.watch(['a', 'b', 'c', 'd']);

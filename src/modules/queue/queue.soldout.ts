@@ -87,12 +87,12 @@ export function withSoldOut(
 ): QueueStore {
   return {
     ...store,
-    async join(userId, room) {
+    async join(userId, room, token) {
       const paused =
         room && soldOut.has(room.roomId) && room.state !== 'closed'
           ? { ...room, state: 'paused' as const }
           : room;
-      return told(await store.join(userId, paused), soldOut);
+      return told(await store.join(userId, paused, token), soldOut);
     },
     async poll(token) {
       const view = await store.poll(token);
