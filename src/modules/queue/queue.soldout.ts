@@ -51,19 +51,19 @@ export function createSoldOutRooms(
   };
 }
 
-/** A sold-out room admits nobody: to the stores it looks paused (its line kept, joins accepted). */
+/** A sold-out room admits nobody: to a store it looks paused (its line kept, joins accepted). */
+const pausedIfSoldOut = (
+  room: RoomSettings | undefined,
+  soldOut: Pick<SoldOutRooms, 'has'>,
+): RoomSettings | undefined =>
+  room && soldOut.has(room.roomId) && room.state !== 'closed' ? { ...room, state: 'paused' } : room;
+
+/** The rooms' settings as the Redis stores read them in their admission runs. */
 export function soldOutAware(
   rooms: { settings(roomId: number): RoomSettings | undefined },
   soldOut: Pick<SoldOutRooms, 'has'>,
 ): { settings(roomId: number): RoomSettings | undefined } {
-  return {
-    settings(roomId) {
-      const room = rooms.settings(roomId);
-      return room && soldOut.has(roomId) && room.state !== 'closed'
-        ? { ...room, state: 'paused' }
-        : room;
-    },
-  };
+  return { settings: (roomId) => pausedIfSoldOut(rooms.settings(roomId), soldOut) };
 }
 
 /** What a token in a sold-out room is told: its entry waits (status-agnostic: any place in line). */
@@ -88,11 +88,7 @@ export function withSoldOut(
   return {
     ...store,
     async join(userId, room, token) {
-      const paused =
-        room && soldOut.has(room.roomId) && room.state !== 'closed'
-          ? { ...room, state: 'paused' as const }
-          : room;
-      return told(await store.join(userId, paused, token), soldOut);
+      return told(await store.join(userId, pausedIfSoldOut(room, soldOut), token), soldOut);
     },
     async poll(token) {
       const view = await store.poll(token);
