@@ -1,3 +1,4 @@
+import type { DrawPage } from './draw.js';
 import { ApiError, request, uuid, type Data } from './http.js';
 
 /** The public HTTP API, as the page calls it: relative paths, the envelope unwrapped. */
@@ -83,6 +84,9 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
         throw error;
       }
     },
+    /** One page of a room's opening draw (public). */
+    draw: (concertId: number, page: number) =>
+      request<DrawPage>('./api/v1', 'GET', `/queue/rooms/${concertId}/draw?page=${page}`, {}),
     challenge: (concertId: number) =>
       request<Challenge>('./api/v1', 'GET', `/queue/rooms/${concertId}/challenge`, {}),
     /** Leaves a line with that line's token (not necessarily the current one). */

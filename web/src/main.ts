@@ -1,6 +1,7 @@
 import { render } from 'lit-html';
 import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from './api.js';
-import { errorText, initialLang, t, type Lang } from './i18n.js';
+import { errorText, initialLang, t, translateFooter } from './i18n.js';
+import { checkRoomDraw, noteDraw } from './draw-notes.js';
 import { chime, followQueue } from './live.js';
 import { proofOfWork, watchRoom } from './rooms.js';
 import { queueSlot, saved, tokenFromLink, type Screen, type State } from './state.js';
@@ -36,14 +37,6 @@ function update(changes: Partial<State> = {}): void {
   translateFooter(state.lang);
   // A new screen: its heading takes the focus, so keyboard and screen-reader users start there.
   if (screenChanged) document.querySelector<HTMLElement>('main h1')?.focus();
-}
-
-function translateFooter(lang: Lang): void {
-  const links = { 'docs-link': 'docs', 'openapi-link': 'openapi', 'health-link': 'readiness' };
-  for (const [id, key] of Object.entries(links)) {
-    const link = document.querySelector(`[data-testid="${id}"]`);
-    if (link) link.textContent = t(lang, key as 'docs');
-  }
 }
 
 /** Runs an action; a refusal is shown in plain words from its code. */
@@ -114,7 +107,8 @@ async function enterLine(concertId?: number): Promise<void> {
   const room = joined.concertId ?? undefined;
   saved.set(identity(), queueSlot(room), joined.token);
   saved.set(identity(), 'room', room === undefined ? undefined : String(room));
-  update({ queue: joined, roomView: undefined });
+  update({ queue: joined, roomView: undefined, draw: undefined });
+  noteDraw(identity(), joined);
   if (joined.status === 'ACTIVE') return admitted(false);
   go('waiting');
   stopFollowing?.();
@@ -122,7 +116,9 @@ async function enterLine(concertId?: number): Promise<void> {
     room === undefined
       ? undefined
       : watchRoom(client(), room, (roomView) => {
-          if (state.queue?.concertId === room) update({ roomView });
+          if (state.queue?.concertId !== room) return;
+          noteDraw(identity(), state.queue, roomView);
+          update({ roomView });
         });
   const stopQueue = followQueue(
     identity(),
@@ -131,6 +127,7 @@ async function enterLine(concertId?: number): Promise<void> {
     (live) => {
       if (!state.queue) return;
       update({ queue: { ...state.queue, ...live } });
+      noteDraw(identity(), state.queue);
       if (live.status === 'ACTIVE') void admitted(true);
       if (live.status === 'EXPIRED') update({ error: t(state.lang, 'expired') });
     },
@@ -314,6 +311,8 @@ const actions: Actions = {
     }),
   pay: () => attempt(pay),
   tickets: () => attempt(showTickets),
+  checkDraw: () =>
+    attempt(() => checkRoomDraw(client(), identity(), state.queue, (draw) => update({ draw }))),
   askCancel: (reservationId) => update({ confirmCancel: reservationId }),
   cancel: (reservationId) =>
     attempt(async () => {

@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { Concert, RoomView } from './api.js';
 import type { State } from './state.js';
+import { drawView } from './views-draw.js';
 import type { Actions, Tr } from './views.js';
 
 /** "1:02:03" / "4:05": what is left until `iso`, never below zero. */
@@ -100,6 +101,7 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
       }
       <p class="hint">${tr('keepOpen')}</p>
     </section>
+    ${drawView(state, actions, tr)}
     ${
       queue.status === 'EXPIRED'
         ? html`<button type="button" @click=${() => void actions.enterLine()}>
