@@ -26,8 +26,9 @@ export type DrawCheck =
 const encoder = new TextEncoder();
 
 /** WebCrypto: undefined outside a secure context (plain HTTP by address), whatever the types say. */
-const subtle = (): SubtleCrypto | undefined =>
-  (globalThis.crypto as Partial<Crypto> | undefined)?.subtle;
+type Subtle = typeof globalThis.crypto.subtle;
+const subtle = (): Subtle | undefined =>
+  (globalThis.crypto as { subtle?: Subtle } | undefined)?.subtle;
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));

@@ -122,8 +122,8 @@ async function enterLine(concertId?: number): Promise<void> {
         });
   const stopQueue = followQueue(
     identity(),
-    joined.token,
-    () => client().status(),
+    joined,
+    (status) => client().status(status),
     (live) => {
       if (!state.queue) return;
       update({ queue: { ...state.queue, ...live } });

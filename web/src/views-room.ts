@@ -63,8 +63,10 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
                   opensAt
                     ? html`<div>
                         <dt>${tr('opensIn')}</dt>
-                        <dd role="timer" aria-live="off">
+                        <dd>
                           <span
+                            role="timer"
+                            aria-live="off"
                             data-testid="queue-opens-in"
                             data-seconds=${timeLeft(opensAt).seconds}
                             >${timeLeft(opensAt).text}</span
