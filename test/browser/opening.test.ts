@@ -5,6 +5,7 @@ import {
   describeWithBrowser,
   DESKTOP,
   launchChromium,
+  PHONE,
   screenshot,
   watchProblems,
 } from '../support/browser.js';
@@ -125,8 +126,12 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
     expect(told).toBe(draw.data.receipts.indexOf(receipt) + 1);
     expect(await result.getAttribute('data-match')).toBe('yes');
     expect(await result.textContent()).toContain(`Your place in the draw: ${told} of 5`);
-    await result.scrollIntoViewIfNeeded();
     expect(await captureScreen(page, 'buyer-draw-verified')).toEqual([]);
+    // The result itself, as a phone shows it below the fold.
+    await page.setViewportSize(PHONE);
+    await result.scrollIntoViewIfNeeded();
+    await screenshot(page, 'buyer-draw-result-phone');
+    await page.setViewportSize(DESKTOP);
     // The same, in Korean.
     await page.getByTestId('language').click();
     await expect.poll(() => result.textContent(), patient).toContain(`5명 중 ${told}번`);

@@ -51,4 +51,6 @@ export async function checkRoomDraw(
     show(undefined),
   );
   show(check);
+  // On a phone the result opens below the fold: brought into view.
+  document.querySelector('[data-testid="draw-result"]')?.scrollIntoView({ block: 'nearest' });
 }
