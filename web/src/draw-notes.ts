@@ -1,5 +1,4 @@
-import type { Api, Identity, QueueState, RoomView } from './api.js';
-import { checkDraw, type DrawCheck } from './draw.js';
+import type { Identity, QueueState, RoomView } from './api.js';
 import { saved } from './state.js';
 
 /**
@@ -32,25 +31,4 @@ export function noteDraw(
   if (queue.status === 'WAITING' && queue.position > 0) next.told ??= queue.position;
   if (next.commitment !== notes.commitment || next.told !== notes.told)
     saved.set(identity, `draw.${concertId}`, JSON.stringify(next));
-}
-
-/** "Check the draw" for the room the buyer waits in; `show` gets 'checking', then the outcome. */
-export async function checkRoomDraw(
-  api: Api,
-  identity: Identity,
-  queue: Pick<QueueState, 'concertId' | 'receiptId'> | undefined,
-  show: (draw: DrawCheck | 'checking' | undefined) => void,
-): Promise<void> {
-  const room = queue?.concertId;
-  const receipt = queue?.receiptId;
-  if (room === null || room === undefined || !receipt) return;
-  show('checking');
-  const { commitment, told } = drawNotes(identity, room);
-  // A refusal on the way is shown as one (the caller's), and the control is offered again.
-  const check = await checkDraw((n) => api.draw(room, n), receipt, commitment, told).finally(() =>
-    show(undefined),
-  );
-  show(check);
-  // On a phone the result opens below the fold: brought into view.
-  document.querySelector('[data-testid="draw-result"]')?.scrollIntoView({ block: 'nearest' });
 }

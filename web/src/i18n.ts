@@ -41,21 +41,6 @@ const en = {
   drawTitle: 'The opening draw',
   drawCheck: 'Check the draw',
   drawChecking: 'Checking the draw in your browser…',
-  drawNotYet: 'Not drawn yet. This commitment fixes the draw in advance; the page noted it:',
-  drawNoCrypto:
-    'The draw cannot be checked on this address: browsers allow WebCrypto only over HTTPS.',
-  drawChanged:
-    'The commitment is not the one this page noted before the opening: do not trust this draw.',
-  drawBadSeed: 'The published seed does not match its commitment: do not trust this draw.',
-  drawBadOrder: 'The published order is not the draw’s order (from place {place}).',
-  drawMissing: 'Your receipt is not in the draw ({total} drawn). Keep your receipt as evidence.',
-  drawVerified:
-    'Checked in your browser: the seed matches its commitment and the order is the draw’s. Your place in the draw: {place} of {total}.',
-  drawMatch: 'It matches the place in line this page was told at the opening ({told}).',
-  drawAhead:
-    'This page was told place {told}: people ahead of you had already been let in. That fits.',
-  drawBehind: 'This page was told place {told}, behind your place in the draw.',
-  drawUntold: 'This page was told no place in line after the opening to compare with.',
   seatMap: 'Seat map',
   sections: 'Sections',
   seatsLeft: 'seats left',
@@ -128,20 +113,6 @@ const ko: typeof en = {
   drawTitle: '오픈 추첨',
   drawCheck: '추첨 확인',
   drawChecking: '브라우저에서 추첨을 확인하는 중…',
-  drawNotYet: '아직 추첨 전입니다. 추첨은 이 약속값으로 미리 정해지며, 페이지가 기록해 두었습니다:',
-  drawNoCrypto:
-    '이 주소에서는 추첨을 확인할 수 없습니다. 브라우저는 HTTPS에서만 WebCrypto를 허용합니다.',
-  drawChanged: '오픈 전에 이 페이지가 기록한 약속값과 다릅니다. 이 추첨은 믿을 수 없습니다.',
-  drawBadSeed: '공개된 시드가 약속값과 맞지 않습니다. 이 추첨은 믿을 수 없습니다.',
-  drawBadOrder: '공개된 순서가 추첨 순서와 다릅니다({place}번째부터).',
-  drawMissing: '내 접수 번호가 추첨에 없습니다(추첨 {total}건). 접수 번호를 증거로 보관하세요.',
-  drawVerified:
-    '브라우저에서 확인했습니다. 시드가 약속값과 맞고 순서가 추첨 순서와 같습니다. 내 추첨 순번: {total}명 중 {place}번.',
-  drawMatch: '오픈 때 이 페이지가 안내받은 대기 순번({told}번)과 같습니다.',
-  drawAhead:
-    '이 페이지가 안내받은 순번은 {told}번입니다. 앞 순번이 이미 입장해 당겨진 것으로, 맞습니다.',
-  drawBehind: '이 페이지가 안내받은 순번은 {told}번으로, 추첨 순번보다 뒤입니다.',
-  drawUntold: '오픈 후 안내받은 대기 순번이 없어 비교할 수 없습니다.',
   seatMap: '좌석 배치도',
   sections: '구역',
   seatsLeft: '석 남음',

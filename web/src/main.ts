@@ -1,10 +1,11 @@
 import { render } from 'lit-html';
 import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from './api.js';
 import { errorText, initialLang, t, translateFooter } from './i18n.js';
-import { checkRoomDraw, noteDraw } from './draw-notes.js';
+import { noteDraw } from './draw-notes.js';
 import { chime, followQueue } from './live.js';
 import { proofOfWork, watchRoom } from './rooms.js';
 import { queueSlot, saved, tokenFromLink, type Screen, type State } from './state.js';
+import { useDrawResult } from './views-draw.js';
 import { view, type Actions } from './views.js';
 import './style.css';
 
@@ -312,7 +313,12 @@ const actions: Actions = {
   pay: () => attempt(pay),
   tickets: () => attempt(showTickets),
   checkDraw: () =>
-    attempt(() => checkRoomDraw(client(), identity(), state.queue, (draw) => update({ draw }))),
+    attempt(async () => {
+      // Loaded on the first check: most buyers never ask, and the page stays small.
+      const { checkRoomDraw, drawResult } = await import('./draw-check.js');
+      useDrawResult(drawResult);
+      await checkRoomDraw(client(), identity(), state.queue, (draw) => update({ draw }));
+    }),
   askCancel: (reservationId) => update({ confirmCancel: reservationId }),
   cancel: (reservationId) =>
     attempt(async () => {

@@ -1,42 +1,22 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { DrawCheck } from './draw.js';
+import type { Lang } from './i18n.js';
 import type { State } from './state.js';
 import type { Actions, Tr } from './views.js';
 
-const fill = (text: string, values: Record<string, number>): string =>
-  text.replace(/\{(\w+)\}/g, (_, name: string) => (values[name] ?? 0).toLocaleString());
+/** The outcome in words: draw-check.ts, loaded with the first check (registered by main.ts). */
+let resultView: ((check: DrawCheck, lang: Lang) => TemplateResult) | undefined;
+export const useDrawResult = (view: typeof resultView): void => {
+  resultView = view;
+};
 
 /** How the place the page was told compares with the draw's: the `data-match` of the result. */
-function match(check: Extract<DrawCheck, { kind: 'verified' }>): string {
+export function drawMatch(
+  check: Extract<DrawCheck, { kind: 'verified' }>,
+): 'yes' | 'ahead' | 'behind' | 'unknown' {
   if (check.told === undefined) return 'unknown';
   if (check.told === check.place) return 'yes';
   return check.told < check.place ? 'ahead' : 'behind';
-}
-
-function result(check: DrawCheck, tr: Tr): TemplateResult {
-  const line = (key: Parameters<Tr>[0], values: Record<string, number> = {}, extra = '') =>
-    html`<p>${fill(tr(key), values)}${extra}</p>`;
-  switch (check.kind) {
-    case 'not-drawn':
-      return html`${line('drawNotYet')}<code class="hash">${check.commitment ?? '—'}</code>`;
-    case 'no-crypto':
-      return line('drawNoCrypto');
-    case 'changed':
-      return line('drawChanged');
-    case 'bad-seed':
-      return line('drawBadSeed');
-    case 'bad-order':
-      return line('drawBadOrder', { place: check.at });
-    case 'missing':
-      return line('drawMissing', { total: check.total });
-    case 'verified': {
-      const told = { told: check.told ?? 0 };
-      const verdict = match(check);
-      const words = { yes: 'drawMatch', ahead: 'drawAhead', behind: 'drawBehind' } as const;
-      return html`${line('drawVerified', { place: check.place, total: check.total })}
-      ${line(verdict === 'unknown' ? 'drawUntold' : words[verdict as keyof typeof words], told)}`;
-    }
-  }
 }
 
 /**
@@ -48,6 +28,7 @@ export function drawView(state: State, actions: Actions, tr: Tr): TemplateResult
   const check = state.draw;
   const done = check !== undefined && check !== 'checking';
   const bad = done && !['verified', 'not-drawn', 'no-crypto'].includes(check.kind);
+  const verified = done && check.kind === 'verified' ? check : undefined;
   return html`<section class="card draw" aria-labelledby="draw-title">
     <h2 id="draw-title">${tr('drawTitle')}</h2>
     <button
@@ -64,10 +45,11 @@ export function drawView(state: State, actions: Actions, tr: Tr): TemplateResult
       class=${bad ? 'banner error' : done ? 'banner notice' : ''}
       data-testid="draw-result"
       data-verdict=${done ? check.kind : (check ?? '')}
-      data-place=${done && check.kind === 'verified' ? check.place : nothing}
-      data-match=${done && check.kind === 'verified' ? match(check) : nothing}
+      data-place=${verified ? verified.place : nothing}
+      data-match=${verified ? drawMatch(verified) : nothing}
     >
-      ${check === 'checking' ? html`<p>${tr('drawChecking')}</p>` : done ? result(check, tr) : nothing}
+      ${check === 'checking' ? html`<p>${tr('drawChecking')}</p>` : nothing}
+      ${done && resultView ? resultView(check, state.lang) : nothing}
     </div>
   </section>`;
 }
