@@ -166,8 +166,8 @@ export function concertsView(state: State, actions: Actions, tr: Tr): TemplateRe
             ${
               room
                 ? html`<p class="hint" data-testid=${`room-${concert.concertId}`}>
-                    ${tr('ownRoom')} · ${room.waiting.toLocaleString()} ${tr('inLine')} ·
-                    ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
+                    ${tr('ownRoom')} · ${(room.waiting + room.preQueue).toLocaleString()}
+                    ${tr('inLine')} · ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
                   </p>`
                 : nothing
             }
