@@ -1,3 +1,4 @@
+import type { DrawPage } from './draw.js';
 import { ApiError, request, uuid, type Data } from './http.js';
 
 /** The public HTTP API, as the page calls it: relative paths, the envelope unwrapped. */
@@ -83,6 +84,9 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
         throw error;
       }
     },
+    /** One page of a room's opening draw (public). */
+    draw: (concertId: number, page: number) =>
+      request<DrawPage>('./api/v1', 'GET', `/queue/rooms/${concertId}/draw?page=${page}`, {}),
     challenge: (concertId: number) =>
       request<Challenge>('./api/v1', 'GET', `/queue/rooms/${concertId}/challenge`, {}),
     /** Leaves a line with that line's token (not necessarily the current one). */
@@ -91,8 +95,19 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
         ...identityHeaders(identity),
         'Queue-Token': token,
       }),
-    /** The live fields once, as JSON (the stream route without Accept: text/event-stream). */
-    status: () => call<QueueState>('GET', '/queue/token/stream'),
+    /**
+     * The live fields once, as JSON (the stream route without Accept: text/event-stream); for a
+     * token the line does not know yet (a pre-queue entry, `status` PRE_QUEUE when the page knows
+     * it) the status route, which knows it.
+     */
+    status: (status?: string) =>
+      (status === 'PRE_QUEUE'
+        ? call<QueueState>('GET', '/queue/token')
+        : call<QueueState>('GET', '/queue/token/stream')
+      ).catch((error: unknown) => {
+        if (!(error instanceof ApiError) || error.code !== 'QUEUE_TOKEN_INVALID') throw error;
+        return call<QueueState>('GET', '/queue/token');
+      }),
     concerts: () => call<Concert[]>('GET', '/reservations/concerts'),
     sections: async (concertId: number) =>
       (

@@ -38,6 +38,9 @@ const en = {
   soldOutRoom: 'This concert is sold out. Nobody else will be let in.',
   seatsLeftLabel: 'Seats left',
   solving: 'Your browser is doing a short proof of work before joining…',
+  drawTitle: 'The opening draw',
+  drawCheck: 'Check the draw',
+  drawChecking: 'Checking the draw in your browser…',
   seatMap: 'Seat map',
   sections: 'Sections',
   seatsLeft: 'seats left',
@@ -107,6 +110,9 @@ const ko: typeof en = {
   soldOutRoom: '이 공연은 매진되었습니다. 더 이상 입장할 수 없습니다.',
   seatsLeftLabel: '남은 좌석',
   solving: '입장 전에 브라우저가 짧은 작업 증명을 하고 있습니다…',
+  drawTitle: '오픈 추첨',
+  drawCheck: '추첨 확인',
+  drawChecking: '브라우저에서 추첨을 확인하는 중…',
   seatMap: '좌석 배치도',
   sections: '구역',
   seatsLeft: '석 남음',
@@ -226,3 +232,12 @@ export const errorText = (lang: Lang, code: string, message: string): string =>
 
 export const won = (lang: Lang, amount: number): string =>
   `${amount.toLocaleString(lang === 'ko' ? 'ko-KR' : 'en-US')} ${lang === 'ko' ? '원' : 'KRW'}`;
+
+/** The page's footer links (outside the rendered part) in the language shown. */
+export function translateFooter(lang: Lang): void {
+  const links = { 'docs-link': 'docs', 'openapi-link': 'openapi', 'health-link': 'readiness' };
+  for (const [id, key] of Object.entries(links)) {
+    const link = document.querySelector(`[data-testid="${id}"]`);
+    if (link) link.textContent = t(lang, key as Key);
+  }
+}

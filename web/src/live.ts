@@ -3,18 +3,25 @@ import { identityHeaders, type Identity, type QueueState } from './api.js';
 /**
  * The waiting room's live state: the SSE stream read with fetch (EventSource cannot send the
  * Queue-Token header), and polling every `pollMs` while the stream is down, retrying it each
- * time. Returns a stop function.
+ * time. A pre-queue entry is polled until the opening gives it a place: the stream follows only
+ * tokens in line. Returns a stop function.
  */
 export function followQueue(
   identity: Identity,
-  token: string,
-  poll: () => Promise<QueueState>,
+  joined: { token: string; status: string },
+  poll: (status: string) => Promise<QueueState>,
   onState: (state: QueueState) => void,
   onError: (error: unknown) => void,
   pollMs = 2_000,
 ): () => void {
+  const { token } = joined;
   const controller = new AbortController();
   const stopped = () => controller.signal.aborted;
+  let status = joined.status;
+  const tell = (state: QueueState) => {
+    status = state.status;
+    onState(state);
+  };
 
   async function stream(): Promise<void> {
     const response = await fetch('./api/v1/queue/token/stream', {
@@ -37,7 +44,7 @@ export function followQueue(
           .filter((line) => line.startsWith('data:'))
           .map((line) => line.slice(5).trim())
           .join('\n');
-        if (data !== '') onState(JSON.parse(data) as QueueState);
+        if (data !== '') tell(JSON.parse(data) as QueueState);
       }
     }
   }
@@ -45,14 +52,14 @@ export function followQueue(
   async function run(): Promise<void> {
     while (!stopped()) {
       try {
-        await stream();
+        if (status !== 'PRE_QUEUE') await stream();
       } catch {
         // The stream dropped or was refused: poll until it can be opened again.
       }
       if (stopped()) return;
       try {
-        const state = await poll();
-        onState(state);
+        const state = await poll(status);
+        tell(state);
         if (state.status === 'EXPIRED') return;
       } catch (error) {
         onError(error);

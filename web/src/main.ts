@@ -1,9 +1,11 @@
 import { render } from 'lit-html';
 import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from './api.js';
-import { errorText, initialLang, t, type Lang } from './i18n.js';
+import { errorText, initialLang, t, translateFooter } from './i18n.js';
+import { noteDraw } from './draw-notes.js';
 import { chime, followQueue } from './live.js';
 import { proofOfWork, watchRoom } from './rooms.js';
 import { queueSlot, saved, tokenFromLink, type Screen, type State } from './state.js';
+import { useDrawResult } from './views-draw.js';
 import { view, type Actions } from './views.js';
 import './style.css';
 
@@ -36,14 +38,6 @@ function update(changes: Partial<State> = {}): void {
   translateFooter(state.lang);
   // A new screen: its heading takes the focus, so keyboard and screen-reader users start there.
   if (screenChanged) document.querySelector<HTMLElement>('main h1')?.focus();
-}
-
-function translateFooter(lang: Lang): void {
-  const links = { 'docs-link': 'docs', 'openapi-link': 'openapi', 'health-link': 'readiness' };
-  for (const [id, key] of Object.entries(links)) {
-    const link = document.querySelector(`[data-testid="${id}"]`);
-    if (link) link.textContent = t(lang, key as 'docs');
-  }
 }
 
 /** Runs an action; a refusal is shown in plain words from its code. */
@@ -114,7 +108,8 @@ async function enterLine(concertId?: number): Promise<void> {
   const room = joined.concertId ?? undefined;
   saved.set(identity(), queueSlot(room), joined.token);
   saved.set(identity(), 'room', room === undefined ? undefined : String(room));
-  update({ queue: joined, roomView: undefined });
+  update({ queue: joined, roomView: undefined, draw: undefined });
+  noteDraw(identity(), joined);
   if (joined.status === 'ACTIVE') return admitted(false);
   go('waiting');
   stopFollowing?.();
@@ -122,15 +117,18 @@ async function enterLine(concertId?: number): Promise<void> {
     room === undefined
       ? undefined
       : watchRoom(client(), room, (roomView) => {
-          if (state.queue?.concertId === room) update({ roomView });
+          if (state.queue?.concertId !== room) return;
+          noteDraw(identity(), state.queue, roomView);
+          update({ roomView });
         });
   const stopQueue = followQueue(
     identity(),
-    joined.token,
-    () => client().status(),
+    joined,
+    (status) => client().status(status),
     (live) => {
       if (!state.queue) return;
       update({ queue: { ...state.queue, ...live } });
+      noteDraw(identity(), state.queue);
       if (live.status === 'ACTIVE') void admitted(true);
       if (live.status === 'EXPIRED') update({ error: t(state.lang, 'expired') });
     },
@@ -314,6 +312,13 @@ const actions: Actions = {
     }),
   pay: () => attempt(pay),
   tickets: () => attempt(showTickets),
+  checkDraw: () =>
+    attempt(async () => {
+      // Loaded on the first check: most buyers never ask, and the page stays small.
+      const { checkRoomDraw, drawResult } = await import('./draw-check.js');
+      useDrawResult(drawResult);
+      await checkRoomDraw(client(), identity(), state.queue, (draw) => update({ draw }));
+    }),
   askCancel: (reservationId) => update({ confirmCancel: reservationId }),
   cancel: (reservationId) =>
     attempt(async () => {

@@ -9,6 +9,7 @@ import type {
   Section,
   Ticket,
 } from './api.js';
+import type { DrawCheck } from './draw.js';
 import type { Lang } from './i18n.js';
 
 export type Screen = 'signin' | 'waiting' | 'concerts' | 'seats' | 'checkout' | 'tickets';
@@ -27,6 +28,8 @@ export interface State {
   rooms: Record<number, RoomView | null>;
   /** The room the buyer waits in, read again while waiting (paused, closed, seats left). */
   roomView?: RoomView;
+  /** What "check the draw" found in the room the buyer waits in; `checking` while it runs. */
+  draw?: DrawCheck | 'checking';
   /** Set while the page solves the room's proof-of-work challenge. */
   solving?: boolean;
   concertId?: number;
@@ -68,9 +71,11 @@ export const saved = {
  * concert id, absent for the house room) and the token of each room (`queue.<concertId>`,
  * `queue.house`): a refresh or another tab joins that room again and gets the same place. Keys:
  * `overture.<name>.<user>`, a room's token `overture.queue.<user>.<concertId>` (the house room's
- * stays `overture.queue.<user>`, as before rooms).
+ * stays `overture.queue.<user>`, as before rooms). `draw.<concertId>`: what the page noted for
+ * checking a room's draw, `{commitment, told}` (the commitment seen before the opening, the first
+ * place in line it was told after).
  */
-type SavedName = 'hold' | 'payKey' | 'room' | `queue.${number | 'house'}`;
+type SavedName = 'hold' | 'payKey' | 'room' | `queue.${number | 'house'}` | `draw.${number}`;
 
 export const queueSlot = (concertId: number | null | undefined): SavedName =>
   `queue.${concertId ?? 'house'}`;

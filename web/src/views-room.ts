@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { Concert, RoomView } from './api.js';
 import type { State } from './state.js';
+import { drawView } from './views-draw.js';
 import type { Actions, Tr } from './views.js';
 
 /** "1:02:03" / "4:05": what is left until `iso`, never below zero. */
@@ -62,8 +63,10 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
                   opensAt
                     ? html`<div>
                         <dt>${tr('opensIn')}</dt>
-                        <dd role="timer" aria-live="off">
+                        <dd>
                           <span
+                            role="timer"
+                            aria-live="off"
                             data-testid="queue-opens-in"
                             data-seconds=${timeLeft(opensAt).seconds}
                             >${timeLeft(opensAt).text}</span
@@ -100,6 +103,7 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
       }
       <p class="hint">${tr('keepOpen')}</p>
     </section>
+    ${drawView(state, actions, tr)}
     ${
       queue.status === 'EXPIRED'
         ? html`<button type="button" @click=${() => void actions.enterLine()}>
@@ -162,8 +166,8 @@ export function concertsView(state: State, actions: Actions, tr: Tr): TemplateRe
             ${
               room
                 ? html`<p class="hint" data-testid=${`room-${concert.concertId}`}>
-                    ${tr('ownRoom')} · ${room.waiting.toLocaleString()} ${tr('inLine')} ·
-                    ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
+                    ${tr('ownRoom')} · ${(room.waiting + room.preQueue).toLocaleString()}
+                    ${tr('inLine')} · ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
                   </p>`
                 : nothing
             }

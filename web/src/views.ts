@@ -21,6 +21,7 @@ export interface Actions {
   charge: (amount: string) => Promise<void>;
   pay: () => Promise<void>;
   tickets: () => Promise<void>;
+  checkDraw: () => Promise<void>;
   askCancel: (reservationId: number) => void;
   cancel: (reservationId: number) => Promise<void>;
   back: () => Promise<void>;

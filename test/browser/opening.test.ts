@@ -1,0 +1,217 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  captureScreen,
+  describeWithBrowser,
+  DESKTOP,
+  launchChromium,
+  PHONE,
+  screenshot,
+  watchProblems,
+} from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createConcert, setBalance } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const OPERATOR_KEY = 'opening-web-test-operator-key-of-32-chars';
+const POW_SECRET = 'opening-web-test-pow-secret-of-32-characters';
+
+/** What the pages wait on (the room's view every 2 s, the stream, the opening loop) when loaded. */
+const patient = { timeout: 20_000 };
+
+/** A page closing its own live stream (admission ends the wait): not a problem. */
+const ownStreamClosed = /^failed: .*\/api\/v1\/queue\/token\/stream net::ERR_ABORTED$/;
+
+const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+
+/**
+ * A room's opening, a sold-out room and a proof-of-work join, as a buyer's Chromium lives them.
+ * The page is opened on loopback (a secure context, where WebCrypto exists — decision 0051; in
+ * production it is HTTPS): the draw is checked and the challenge solved in the page itself. Each
+ * new screen is scanned with axe-core and photographed at phone and desktop sizes.
+ */
+describeWithBrowser('an opening, a sold-out room and proof of work in the buyers’ page', () => {
+  let db: TestDatabase;
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    server = await startTestServer(db, { OPERATOR_KEY, POW_SECRET });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.close();
+    await db?.drop();
+  });
+
+  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const reply = await server.client.call<T>(method, `/api/v1/admin${path}`, {
+      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+      ...(body === undefined ? {} : { body }),
+    });
+    if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${reply.code}`);
+    return reply.data;
+  };
+  const joinRoom = (userId: number, concertId: number) =>
+    server.client.call<{ token: string; status: string; receiptId: string | null }>(
+      'POST',
+      '/api/v1/queue/token',
+      { headers: { 'client-id': String(userId) }, body: { concertId } },
+    );
+
+  /** A buyer's page of its own (a context each: the page remembers its user), signed in. */
+  async function signedIn(userId: number): Promise<{ page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const problems = watchProblems(page, server.url);
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('user-id').fill(String(userId));
+    await page.getByTestId('sign-in').click();
+    return { page, problems };
+  }
+
+  it('takes a buyer through the pre-queue, the opening and admission, with the draw checked in the page', async () => {
+    const { concertId } = await createConcert(db.pool, { title: 'Opening Night', seats: 5 });
+    // Paused through the opening: every place in line is then exactly the place in the draw.
+    // Far off at first (a loaded machine takes its time to show the pre-queue); brought close
+    // once the page has shown it (moving an opening keeps its seed and commitment).
+    await admin('POST', '/rooms', { concertId, opensAt: inSeconds(300), state: 'paused' });
+    for (const userId of [9101, 9102, 9103, 9104])
+      expect((await joinRoom(userId, concertId)).data.status).toBe('PRE_QUEUE');
+
+    const { page, problems } = await signedIn(9100);
+    const card = page.getByTestId(`concert-${concertId}`);
+    await expect
+      .poll(() => card.locator('[data-sale]').getAttribute('data-sale'), patient)
+      .toBe('opening-soon');
+    expect(await card.textContent()).toMatch(/Opens in\s+[45]:\d\d/);
+    // The pre-queue counts as the line on the card: four buyers are in it.
+    expect(await page.getByTestId(`room-${concertId}`).textContent()).toMatch(/4\s+in line/);
+    expect(await captureScreen(page, 'buyer-concerts-opening-soon')).toEqual([]);
+
+    await page.getByTestId(`join-${concertId}`).click();
+    const status = page.getByTestId('queue-status');
+    await expect.poll(() => status.getAttribute('data-status'), patient).toBe('PRE_QUEUE');
+    const receipt = (await page.getByTestId('queue-receipt').textContent()) ?? '';
+    expect(receipt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Before the opening: nothing to check yet, and the page notes the commitment shown.
+    const room = await server.client.call<{ commitment: string }>(
+      'GET',
+      `/api/v1/queue/rooms/${concertId}`,
+    );
+    await expect
+      .poll(() => page.evaluate(`localStorage.getItem('overture.draw.${concertId}.9100')`), patient)
+      .toBe(JSON.stringify({ commitment: room.data.commitment }));
+    await page.getByTestId('draw-check').click();
+    const result = page.getByTestId('draw-result');
+    await expect.poll(() => result.getAttribute('data-verdict'), patient).toBe('not-drawn');
+    expect(await result.textContent()).toContain(room.data.commitment);
+    expect(await captureScreen(page, 'buyer-prequeue-draw')).toEqual([]);
+
+    // The opening: the page is told its place in line; the draw, checked in the page, agrees.
+    await admin('PATCH', `/rooms/${concertId}`, { opensAt: inSeconds(2) });
+    await expect.poll(() => status.getAttribute('data-status'), patient).toBe('WAITING');
+    const told = Number(await page.getByTestId('queue-position').textContent());
+    await page.getByTestId('draw-check').click();
+    await expect.poll(() => result.getAttribute('data-verdict'), patient).toBe('verified');
+    const draw = await server.client.call<{ receipts: string[] }>(
+      'GET',
+      `/api/v1/queue/rooms/${concertId}/draw`,
+    );
+    expect(draw.data.receipts).toHaveLength(5);
+    expect(await result.getAttribute('data-place')).toBe(
+      String(draw.data.receipts.indexOf(receipt) + 1),
+    );
+    expect(told).toBe(draw.data.receipts.indexOf(receipt) + 1);
+    expect(await result.getAttribute('data-match')).toBe('yes');
+    expect(await result.textContent()).toContain(`Your place in the draw: ${told} of 5`);
+    expect(await captureScreen(page, 'buyer-draw-verified')).toEqual([]);
+    // The result itself, as a phone shows it below the fold.
+    await page.setViewportSize(PHONE);
+    await result.scrollIntoViewIfNeeded();
+    await screenshot(page, 'buyer-draw-result-phone');
+    await page.setViewportSize(DESKTOP);
+    // The same, in Korean.
+    await page.getByTestId('language').click();
+    await expect.poll(() => result.textContent(), patient).toContain(`5명 중 ${told}번`);
+    await screenshot(page, 'buyer-draw-verified-ko-desktop');
+    await page.getByTestId('language').click();
+
+    // The sale resumes: the buyer is admitted to the seat map without a reload.
+    await admin('PATCH', `/rooms/${concertId}`, { state: 'open' });
+    await expect
+      .poll(() => page.locator('[data-testid^="seat-"][data-state="free"]').count(), patient)
+      .toBe(5);
+    expect(problems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([]);
+    // Nine screenshots with axe scans and the opening: about 40 s on a loaded 2-core machine.
+  }, 90_000);
+
+  it('tells a waiting buyer the concert sold out, and a new buyer’s list says so', async () => {
+    const { concertId, seatIds } = await createConcert(db.pool, { title: 'Last Seat', seats: 1 });
+    await admin('POST', '/rooms', { concertId, maxActive: 1 });
+    await setBalance(db.pool, 9201, 10_000);
+    const shopper = await joinRoom(9201, concertId);
+    expect(shopper.data.status).toBe('ACTIVE');
+
+    const { page, problems } = await signedIn(9200);
+    await page.getByTestId(`join-${concertId}`).click();
+    const status = page.getByTestId('queue-status');
+    await expect.poll(() => status.getAttribute('data-status'), patient).toBe('WAITING');
+    expect(await page.getByTestId('queue-position').textContent()).toBe('1');
+
+    // The shopper buys the last seat: the waiting page is told, without a reload.
+    const token = shopper.data.token;
+    expect((await server.client.hold(token, concertId, seatIds[0] ?? 0)).status).toBe(201);
+    expect((await server.client.pay(token, seatIds[0] ?? 0)).status).toBe(201);
+    await expect.poll(() => status.getAttribute('data-status'), patient).toBe('SOLD_OUT');
+    expect(await page.getByTestId('queue-sold-out').textContent()).toContain('sold out');
+    expect(await captureScreen(page, 'buyer-room-sold-out')).toEqual([]);
+
+    // Another buyer's list shows the concert sold out, its join button off.
+    const other = await signedIn(9202);
+    const card = other.page.getByTestId(`concert-${concertId}`);
+    await expect
+      .poll(() => card.locator('[data-sale]').getAttribute('data-sale'), patient)
+      .toBe('sold-out');
+    expect(await other.page.getByTestId(`join-${concertId}`).isDisabled()).toBe(true);
+    expect(await captureScreen(other.page, 'buyer-concerts-sold-out')).toEqual([]);
+    expect(problems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([]);
+    expect(other.problems).toEqual([]);
+  });
+
+  it('solves the room’s proof of work in the page when the room asks for one, and joins', async () => {
+    const { concertId } = await createConcert(db.pool, { title: 'Proof Night', seats: 5 });
+    await admin('POST', '/rooms', { concertId });
+    await admin('PATCH', `/rooms/${concertId}`, { powDifficulty: 10 });
+    // The room refuses a join without the work.
+    expect((await joinRoom(9301, concertId)).code).toBe('POW_REQUIRED');
+
+    const { page, problems } = await signedIn(9300);
+    const joins: unknown[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/v1/queue/token'))
+        joins.push(request.postDataJSON());
+    });
+    await page.getByTestId(`join-${concertId}`).click();
+    // Solved in the page's worker and accepted by the server: straight to the room's seat map.
+    await expect
+      .poll(() => page.locator('[data-testid^="seat-"][data-state="free"]').count(), patient)
+      .toBe(5);
+    // The house room's join (no body) may still have been on its way when the watch began.
+    const sent = joins.filter((body) => body !== null) as {
+      concertId: number;
+      pow?: { challenge: string; solution: string };
+    }[];
+    expect(sent.map((body) => body.concertId)).toEqual([concertId]);
+    expect(sent[0]?.pow?.challenge).toMatch(new RegExp(`^pow1\\.${concertId}\\.10\\.`));
+    expect(sent[0]?.pow?.solution).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(await captureScreen(page, 'buyer-room-pow-admitted')).toEqual([]);
+    expect(problems.filter((problem) => !ownStreamClosed.test(problem))).toEqual([]);
+  });
+});
