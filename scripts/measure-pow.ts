@@ -16,14 +16,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import ts from 'typescript';
 import { solveChallenge } from '../src/modules/queue/queue.pow.solve.js';
+import { chromiumPath, launchChromium } from '../test/support/chromium.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
+    chromium: { type: 'string', default: chromiumPath },
   },
 });
 const seconds = Number(values.seconds);
@@ -99,18 +99,7 @@ const server = createServer((_, response) =>
   response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>pow</title>'),
 );
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const browser = await chromium.launch({
-  executablePath: values.chromium,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium(values.chromium);
 try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);

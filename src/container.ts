@@ -9,6 +9,7 @@ import { createPostgresConcertStore } from './modules/concerts/concerts.store.po
 import { createHoldService, type HoldService } from './modules/holds/holds.service.js';
 import { createPostgresHoldStore } from './modules/holds/holds.store.postgres.js';
 import { createSeatGate } from './container.holds.js';
+import { concertSettings } from './container.concerts.js';
 import type { BookingTokens } from './modules/queue/queue.booking.js';
 import { createPostgresBookingTokens } from './modules/queue/queue.booking.postgres.js';
 import { createRedisBookingTokens } from './modules/queue/queue.booking.redis.js';
@@ -227,8 +228,7 @@ export function createContainer(...args: ContainerArgs): Container {
   const concerts = createConcertService({
     store: createPostgresConcertStore(database),
     queue,
-    popularLimit: config.POPULAR_LIMIT,
-    popularCacheMs: config.POPULAR_CACHE_MS,
+    ...concertSettings(config),
     ranking,
     logger,
   });

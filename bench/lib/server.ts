@@ -148,6 +148,8 @@ export interface OvertureOptions {
   env?: Record<string, string>;
   /** Directory for --cpu-prof output; no profiling when undefined. */
   cpuProfileDir?: string;
+  /** Run `src/main.ts` through tsx instead of the compiled `dist/main.js` (no build needed). */
+  fromSource?: boolean;
 }
 
 /** Starts `node ...args` on a free port and resolves once its /health/ready answers 200. */
@@ -195,7 +197,7 @@ async function launch(
 }
 
 /**
- * Starts the compiled server (`node dist/main.js`) as production would run it: NODE_ENV=production,
+ * Starts the compiled server (`node dist/main.js`, or its source) as production would run it: NODE_ENV=production,
  * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
  */
 export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
@@ -212,7 +214,8 @@ export async function startOverture(options: OvertureOptions): Promise<ServerPro
     DATABASE_URL: options.databaseUrl,
     ...options.env,
   };
-  const server = await launch(options.label, [...args, 'dist/main.js'], env, 60_000);
+  const main = options.fromSource === true ? ['--import', 'tsx', 'src/main.ts'] : ['dist/main.js'];
+  const server = await launch(options.label, [...args, ...main], env, 60_000);
   if (options.env?.QUEUE_BACKEND === 'stream') {
     try {
       await untilJoinsArePlaced(server.url, 60_000);

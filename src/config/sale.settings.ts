@@ -43,6 +43,12 @@ export const saleSettings = {
     60_000,
     'How long an instance serves the popular list from memory.',
   ),
+  SEAT_MAP_CACHE_MS: int(
+    1000,
+    0,
+    10_000,
+    'How long an instance answers every buyer a seat map (sections, seats) from one snapshot, with an ETag for 304 replies (docs/decisions/0061); 0: each read queries the database, no ETag.',
+  ),
 };
 
 /** Where the waiting room lives, and the Kafka log of QUEUE_BACKEND=stream. */

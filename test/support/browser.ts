@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { networkInterfaces } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe } from 'vitest';
+import { chromiumPath as executablePath } from './chromium.js';
 
-/** Debian's Chromium (.ci/run installs it): Playwright drives it, and never downloads a browser. */
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { launchChromium } from './chromium.js';
 
 const required = () => process.env.CI === 'true' || process.env.REQUIRE_SERVICES === '1';
 
@@ -30,21 +30,6 @@ if (reason !== '') {
 
 /** `describe` for suites that drive Chromium: skipped loudly without it. */
 export const describeWithBrowser = describe.skipIf(reason !== '');
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 /** Screenshots land here for a look after the run (git ignores the folder). */
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -22,6 +22,8 @@ export function testConfig(overrides: Overrides = {}): Config {
     ADMISSION_INTERVAL_MS: '100',
     OUTBOX_INTERVAL_MS: '100',
     POPULAR_CACHE_MS: '0',
+    // A test reads the seat map right after it changes it; decision 0061's snapshots have a test.
+    SEAT_MAP_CACHE_MS: '0',
     // Tests fire hundreds of requests from one address; rate limits have a suite of their own.
     RATE_LIMIT_ENABLED: 'false',
     // The five simple demo concerts only: 120 sold seats and two venues in every test database

@@ -8316,6 +8316,13 @@ export interface paths {
             };
           };
         };
+        /** @description Not modified: the If-None-Match sent is the current ETag (the seat map has not changed); no body (docs/decisions/0061). */
+        304: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
         /**
          * @description `CLIENT_ID_INVALID`: Client-Id is not a positive integer user id.
          *
@@ -9140,6 +9147,13 @@ export interface paths {
             };
           };
         };
+        /** @description Not modified: the If-None-Match sent is the current ETag (the seat map has not changed); no body (docs/decisions/0061). */
+        304: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
         /**
          * @description `CLIENT_ID_INVALID`: Client-Id is not a positive integer user id.
          *
@@ -9394,6 +9408,13 @@ export interface paths {
               message: string;
             };
           };
+        };
+        /** @description Not modified: the If-None-Match sent is the current ETag (the seat map has not changed); no body (docs/decisions/0061). */
+        304: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
         };
         /**
          * @description `CLIENT_ID_INVALID`: Client-Id is not a positive integer user id.

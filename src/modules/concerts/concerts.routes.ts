@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
@@ -80,6 +81,26 @@ const concertExample = {
   concertDateTime: '2026-12-08T10:00:00.000Z',
 };
 
+/** A seat-map read's replies: those of `responses`, and a 304 to a page whose copy is current. */
+const seatMapResponses = (...args: Parameters<typeof responses>): Record<number, TSchema> => ({
+  ...responses(...args),
+  304: Type.Null({
+    description:
+      'Not modified: the If-None-Match sent is the current ETag (the seat map has not changed); no body (docs/decisions/0061).',
+  }),
+});
+
+/**
+ * A seat-map reply's validators (when the instance keeps snapshots, SEAT_MAP_CACHE_MS): the ETag,
+ * revalidated on every read (no-cache) and kept by the buyer's browser only (private). True when
+ * the page's copy is current: the caller answers 304 with no body.
+ */
+function notModifiedFor(request: FastifyRequest, reply: FastifyReply, etag?: string): boolean {
+  if (etag === undefined) return false;
+  reply.header('etag', etag).header('cache-control', 'private, no-cache');
+  return request.headers['if-none-match'] === etag;
+}
+
 /** Concerts and seat maps, under /api/v1/reservations/concerts (src/app.ts). */
 export function concertRoutes(app: App, deps: { concerts: ConcertService; guards: Guards }): void {
   const { concerts, guards } = deps;
@@ -123,7 +144,7 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         params: concertIdParams,
         headers: guards.queue.headers,
         security: guards.queue.security,
-        response: responses(
+        response: seatMapResponses(
           {
             status: 200,
             schema: successEnvelope(
@@ -145,10 +166,12 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         ),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { concertId } = request.params;
       const record = await guards.token.record(request);
-      return ok({ concertId, availableSeats: await concerts.seats(record, concertId) });
+      const seats = await concerts.seats(record, concertId);
+      if (notModifiedFor(request, reply, seats.etag)) return reply.code(304).send();
+      return ok({ concertId, availableSeats: seats.value });
     },
   );
 
@@ -165,7 +188,7 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         params: concertIdParams,
         headers: guards.queue.headers,
         security: guards.queue.security,
-        response: responses(
+        response: seatMapResponses(
           {
             status: 200,
             schema: successEnvelope(
@@ -193,10 +216,12 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         ),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { concertId } = request.params;
       const record = await guards.token.record(request);
-      return ok({ concertId, sections: await concerts.sections(record, concertId) });
+      const sections = await concerts.sections(record, concertId);
+      if (notModifiedFor(request, reply, sections.etag)) return reply.code(304).send();
+      return ok({ concertId, sections: sections.value });
     },
   );
 
@@ -219,7 +244,7 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         }),
         headers: guards.queue.headers,
         security: guards.queue.security,
-        response: responses(
+        response: seatMapResponses(
           {
             status: 200,
             schema: successEnvelope(
@@ -238,14 +263,12 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
         ),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { concertId, sectionKey } = request.params;
       const record = await guards.token.record(request);
-      return ok({
-        concertId,
-        sectionKey,
-        seats: await concerts.sectionSeats(record, concertId, sectionKey),
-      });
+      const seats = await concerts.sectionSeats(record, concertId, sectionKey);
+      if (notModifiedFor(request, reply, seats.etag)) return reply.code(304).send();
+      return ok({ concertId, sectionKey, seats: seats.value });
     },
   );
 

@@ -11,6 +11,7 @@ import type {
   SeatDto,
   SectionDto,
 } from './concerts.store.js';
+import { createSeatMapSnapshots, type Snapshot } from './concerts.seat-map.js';
 
 const concertNotFound = (concertId: number) =>
   new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
@@ -25,6 +26,8 @@ export function createConcertService(deps: {
   queue: Pick<QueueService, 'assertAccess'>;
   popularLimit: number;
   popularCacheMs: number;
+  /** How long a seat map's snapshot answers every page (0: each read queries; decision 0061). */
+  seatMapCacheMs?: number;
   /** The ranking's Redis copy: the popular list is served from it, PostgreSQL when it fails. */
   ranking?: Pick<RankingMirror, 'top'>;
   logger?: Logger;
@@ -34,6 +37,7 @@ export function createConcertService(deps: {
   // popular list from Redis costs the database nothing once its concerts are known.
   const summaries = new Map<number, ConcertSummary>();
   let rankingFailing = false;
+  const seatMaps = createSeatMapSnapshots(deps.seatMapCacheMs ?? 0);
 
   const summariesOf = async (ids: number[]): Promise<Map<number, ConcertSummary>> => {
     const missing = ids.filter((id) => !summaries.has(id));
@@ -76,19 +80,21 @@ export function createConcertService(deps: {
       return store.list();
     },
 
-    async seats(record: TokenRecord, concertId: number): Promise<SeatDto[]> {
+    async seats(record: TokenRecord, concertId: number): Promise<Snapshot<SeatDto[]>> {
       queue.assertAccess(record, 'browse-seats', concertId);
-      const seats = await store.seats(concertId);
-      if (!seats) throw concertNotFound(concertId);
-      return seats;
+      const seats = await seatMaps.read(`seats/${concertId}`, () => store.seats(concertId));
+      if (!seats.value) throw concertNotFound(concertId);
+      return { value: seats.value, etag: seats.etag };
     },
 
     /** A concert's sections with their prices and seats counted (free, held, sold). */
-    async sections(record: TokenRecord, concertId: number): Promise<SectionDto[]> {
+    async sections(record: TokenRecord, concertId: number): Promise<Snapshot<SectionDto[]>> {
       queue.assertAccess(record, 'browse-seats', concertId);
-      const sections = await store.sections(concertId);
-      if (!sections) throw concertNotFound(concertId);
-      return sections;
+      const sections = await seatMaps.read(`sections/${concertId}`, () =>
+        store.sections(concertId),
+      );
+      if (!sections.value) throw concertNotFound(concertId);
+      return { value: sections.value, etag: sections.etag };
     },
 
     /** One section's seats: a large venue's map read a section at a time. */
@@ -96,17 +102,19 @@ export function createConcertService(deps: {
       record: TokenRecord,
       concertId: number,
       sectionKey: string,
-    ): Promise<SeatDto[]> {
+    ): Promise<Snapshot<SeatDto[]>> {
       queue.assertAccess(record, 'browse-seats', concertId);
-      const seats = await store.sectionSeats(concertId, sectionKey);
-      if (seats === 'concert-not-found') throw concertNotFound(concertId);
-      if (seats === 'section-not-found')
+      const seats = await seatMaps.read(`section/${concertId}/${sectionKey}`, () =>
+        store.sectionSeats(concertId, sectionKey),
+      );
+      if (seats.value === 'concert-not-found') throw concertNotFound(concertId);
+      if (seats.value === 'section-not-found')
         throw new AppError(
           'SECTION_NOT_FOUND',
           `Concert ${concertId} has no section "${sectionKey}".`,
           { field: 'sectionKey' },
         );
-      return seats;
+      return { value: seats.value, etag: seats.etag };
     },
 
     popular(): Promise<PopularConcertDto[]> {
