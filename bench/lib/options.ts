@@ -18,6 +18,7 @@ export const scenarioNames = [
   'show-cancel',
   'metrics-cost',
   'rooms',
+  'opening',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -110,6 +111,8 @@ const fullProfile = {
     streams: 10_000,
     moves: 5,
   },
+  /** Pre-queue entries moved at an opening; the burst of joins in the second after another one. */
+  opening: { entries: 100_000, burstPerSecond: 1667, burstPreQueue: 1000 },
 };
 
 export type Profile = typeof fullProfile;
@@ -178,6 +181,7 @@ const quickProfile: Profile = {
     streams: 200,
     moves: 2,
   },
+  opening: { entries: 5000, burstPerSecond: 500, burstPreQueue: 200 },
 };
 
 export interface Options {

@@ -6,6 +6,7 @@ import type { CapacityResult } from '../scenarios/capacity.js';
 import type { EventBusResult } from '../scenarios/event-buses.js';
 import type { LiveStreamsResult } from '../scenarios/live-streams.js';
 import type { MetricsCostResult } from '../scenarios/metrics-cost.js';
+import type { OpeningResult } from '../scenarios/opening.js';
 import type { PgbenchResult } from '../scenarios/pgbench.js';
 import type { PollingResult } from '../scenarios/polling.js';
 import type { PurchaseResult } from '../scenarios/purchase.js';
@@ -57,7 +58,8 @@ export type ScenarioResult =
   | BigConcertResult
   | ShowCancelResult
   | MetricsCostResult
-  | RoomsResult;
+  | RoomsResult
+  | OpeningResult;
 
 export interface ModeStatus {
   name: string;

@@ -6,6 +6,7 @@ import { capacityScenario } from './capacity.js';
 import { eventBusScenario } from './event-buses.js';
 import { liveStreamsScenario } from './live-streams.js';
 import { metricsCostScenario } from './metrics-cost.js';
+import { openingScenario } from './opening.js';
 import { pgbenchScenario } from './pgbench.js';
 import { pollingScenario } from './polling.js';
 import { purchaseScenario } from './purchase.js';
@@ -33,6 +34,7 @@ const byName: Record<ScenarioName, Scenario> = {
   'show-cancel': showCancelScenario,
   'metrics-cost': metricsCostScenario,
   rooms: roomsScenario,
+  opening: openingScenario,
 };
 
 /** In the order a run takes them (`scenarioNames`). */
@@ -54,4 +56,5 @@ export const reportOrder: Scenario[] = [
   showCancelScenario,
   metricsCostScenario,
   roomsScenario,
+  openingScenario,
 ];

@@ -15,7 +15,7 @@ import { serveJob } from '../lib/workers.js';
 
 export type OpenLoopRequests =
   | { kind: 'join'; users: 'random'; userCount: number }
-  | { kind: 'join'; users: 'unique'; firstUserId: number }
+  | { kind: 'join'; users: 'unique'; firstUserId: number; concertId?: number }
   | { kind: 'hold'; tokens: string[]; concertId: number; seatId: number };
 
 export interface OpenLoopJob {
@@ -105,11 +105,15 @@ function prepare(requests: OpenLoopRequests): Prepared {
       requests.users === 'random'
         ? () => 1 + Math.floor(Math.random() * requests.userCount)
         : (index: number) => requests.firstUserId + index;
+    // A room's join names its concert (the opening's burst); the house room's has no body.
+    const room = 'concertId' in requests ? requests.concertId : undefined;
+    const body = room === undefined ? undefined : JSON.stringify({ concertId: room });
+    const type: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
     return {
       path: '/api/v1/queue/token',
       method: 'POST',
-      headers: (index) => ({ 'client-id': String(userOf(index)) }),
-      body: () => undefined,
+      headers: (index) => ({ 'client-id': String(userOf(index)), ...type }),
+      body: () => body,
     };
   }
   // Bodies are built before the clock starts: the storm measures the server, not JSON.stringify.

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { drawOrder, verifyDraw } from '../../src/modules/queue/queue.lottery.js';
 import { createOpening } from '../../src/modules/queue/queue.opening.js';
+import { newRoomToken } from '../../src/shared/ids.js';
 import { createPreQueueStore } from '../../src/modules/queue/queue.opening.postgres.js';
 import type { QueueStore } from '../../src/modules/queue/queue.store.js';
 import type { RoomSettings } from '../../src/modules/rooms/rooms.store.js';
@@ -11,6 +12,8 @@ import type { QueueContractOptions, QueueHarness } from './queue.contract.js';
 
 const ROOM = 9_201;
 const logger = pino({ level: 'silent' });
+/** A token of the room, as the pre-queue chooses one at its join. */
+const roomToken = () => newRoomToken(ROOM);
 
 /**
  * Scheduled openings on every queue backend (decision 0056): the pre-queue is in PostgreSQL (a
@@ -143,6 +146,48 @@ export function queueOpeningContract(
     expect(await openings[0]!.preQueue.enter(ROOM, 100)).toBeUndefined();
     const after = await harness.store.join(100, settings.get(ROOM));
     expect(after.position).toBe(14);
+  });
+
+  it('a batch of moved entries lands in the order given, with exact positions, in one call', async () => {
+    const harness = await fresh();
+    const { room } = await setUp(harness);
+    // Users in an order unrelated to their ids (a draw's order), each with the pre-queue's token.
+    const batch = [7, 3, 11, 1, 9, 5].map((userId) => ({ userId, token: roomToken() }));
+    await harness.store.joinMany(room, batch);
+    const positions = await Promise.all(
+      batch.map(async ({ token }) => {
+        const view = await harness.store.poll(token);
+        return [view?.token, view?.status, view?.position];
+      }),
+    );
+    // The chosen tokens are kept, and the places follow the batch's order exactly.
+    expect(positions).toEqual(batch.map(({ token }, index) => [token, 'WAITING', index + 1]));
+    // A join after the batch goes behind it.
+    expect((await harness.store.join(50, room)).position).toBe(batch.length + 1);
+  });
+
+  it('a batch run again after a partial move neither duplicates nor reorders', async () => {
+    const harness = await fresh();
+    const { room } = await setUp(harness);
+    const batch = [21, 25, 22, 24, 23, 26, 20].map((userId) => ({
+      userId,
+      token: roomToken(),
+    }));
+    // A mover that crashed part-way: the first entries joined (one by one, or as a batch)...
+    await harness.store.join(batch[0]!.userId, room, batch[0]!.token);
+    await harness.store.joinMany(room, batch.slice(1, 3));
+    // ...then the whole batch again (a second mover, or the next run), twice over.
+    await harness.store.joinMany(room, batch);
+    await harness.store.joinMany(room, batch);
+    const views = await Promise.all(batch.map(({ token }) => harness.store.poll(token)));
+    // Exactly 1..7 in the batch's order: nobody joined twice, nobody moved.
+    expect(views.map((view) => [view?.status, view?.position])).toEqual(
+      batch.map((_, index) => ['WAITING', index + 1]),
+    );
+    expect((await harness.store.roomStats(ROOM)).waiting).toBe(batch.length);
+    // Each user still has the one token the pre-queue chose (a re-join returns it, same place).
+    const again = await harness.store.join(batch[4]!.userId, room);
+    expect([again.token, again.position]).toEqual([batch[4]!.token, 5]);
   });
 
   it('three instances racing the opening draw exactly once and give places 1..N in draw order', async () => {

@@ -20,6 +20,7 @@ const view = (status: TokenView['status'], position: number): TokenView => ({
 function setUp(admitsAtOnce = false) {
   const store = {
     join: vi.fn<QueueStore['join']>(),
+    joinMany: vi.fn<QueueStore['joinMany']>(),
     poll: vi.fn<QueueStore['poll']>(),
     watch: vi.fn<QueueStore['watch']>(),
     find: vi.fn<QueueStore['find']>(),

@@ -19,9 +19,10 @@ const JOIN_BATCH_MAX = 500;
  * Joins the line, many users in one statement: the next arrival numbers in the order the
  * joins came (the counter row stays locked until the statement commits); a user who turned
  * out to have a live token after all (a concurrent join of theirs) gets none, and a number
- * taken by a conflict is recorded as skipped, so positions stay exact.
+ * taken by a conflict is recorded as skipped, so positions stay exact. Also a pre-queue's move
+ * into the line (QueueStore.joinMany): `userIds` in place order, each with its chosen token.
  */
-async function joinBatch(
+export async function joinBatch(
   db: Executor,
   roomId: number,
   userIds: number[],
@@ -40,7 +41,9 @@ async function joinBatch(
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
           WHERE NOT EXISTS (
             SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
-              AND q.status IN ('WAITING', 'ACTIVE'))),
+              AND q.status IN ('WAITING', 'ACTIVE'))
+            -- A chosen token the line already knows (moved before, maybe expired since): never revived.
+            AND NOT EXISTS (SELECT 1 FROM queue_tokens q WHERE q.token = wanted.token)),
         counter AS (
           INSERT INTO queue_counter AS c (id, last_arrival)
           SELECT ${roomId + 1}, count(*) FROM fresh HAVING count(*) > 0

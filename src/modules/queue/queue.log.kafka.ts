@@ -5,6 +5,7 @@ import { joinGroup, joinInBackground } from '../../kafka/consumer.js';
 import type { KafkaConsumedMessage, KafkaConsumer, KafkaModule } from '../../kafka/package.js';
 import { lazyProducer } from '../../kafka/producer.js';
 import { createMissingTopics } from '../../kafka/topics.js';
+import { roomOfToken } from '../../shared/ids.js';
 import { pause } from '../../shared/pause.js';
 import type { NotReady } from '../../shared/readiness.js';
 
@@ -21,8 +22,11 @@ export interface QueueEntry {
  * them, each partition in log order.
  */
 export interface QueueLog {
-  /** Appends one entry; resolves once every in-sync replica has it, rejects after the produce timeout. */
-  append(entry: QueueEntry): Promise<void>;
+  /**
+   * Appends one entry, or a batch of one room kept in its order (one partition: a pre-queue's
+   * move); resolves once every in-sync replica has it, rejects after the produce timeout.
+   */
+  append(entry: QueueEntry | QueueEntry[]): Promise<void>;
   /**
    * Joins the group in the background (retrying while the brokers are away). `apply` gets a
    * partition's entries in log order, many at a time; when it throws, the same entries come again
@@ -176,8 +180,12 @@ export function createKafkaQueueLog(
     },
 
     async append(entry) {
+      // A batch shares its room's key: one partition, read back in the batch's order.
+      const messages = Array.isArray(entry)
+        ? entry.map((one) => ({ ...encodeEntry(one), key: `room:${roomOfToken(one.token)}` }))
+        : [encodeEntry(entry)];
       // A join waits no longer than an append may.
-      await producer.sendBatch([{ topic, messages: [encodeEntry(entry)] }]);
+      await producer.sendBatch([{ topic, messages }]);
     },
 
     consume(apply) {

@@ -33,13 +33,14 @@ export interface Opening extends Worker {
  * kept in PostgreSQL (pre_queue) with a receipt and the token they will have. At opens_at one
  * instance draws (queue.opening.postgres.ts: draw); then any instance moves the entries into the
  * room's line on the backend in use, in place order — then later arrivals in arrival order —
- * batch after batch, each entry joining with its own token (a join of a user already in line is
- * a no-op), so a second mover, or a mover after a crash, keeps the order. When nothing is left
+ * batch after batch (one store call each: QueueStore.joinMany, decision 0060), each entry joining
+ * with its own token (an entry already in line is a no-op), so a second mover, or a mover after a
+ * crash, keeps the order. When nothing is left
  * the room is transferred and joins go straight to the line again.
  */
 export function createOpening(deps: {
   preQueue: PreQueueStore;
-  store: Pick<QueueStore, 'join' | 'poll'>;
+  store: Pick<QueueStore, 'joinMany' | 'poll'>;
   rooms: Pick<RoomDirectory, 'lookup' | 'settings'>;
   intervalMs: number;
   logger: Logger;
@@ -81,8 +82,11 @@ export function createOpening(deps: {
     while (Date.now() < until) {
       const batch = await preQueue.toMove(roomId, MOVE_BATCH);
       if (batch.length === 0) return preQueue.finish(roomId);
-      // One after another: each enters behind every entry before it, on any backend.
-      for (const entry of batch) await store.join(entry.user_id, room, entry.token);
+      // One store call per batch, in place order: each enters behind every entry before it.
+      await store.joinMany(
+        room,
+        batch.map((entry) => ({ userId: entry.user_id, token: entry.token })),
+      );
       await preQueue.moved(
         roomId,
         batch.map((entry) => entry.user_id),

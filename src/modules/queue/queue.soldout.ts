@@ -90,6 +90,7 @@ export function withSoldOut(
     async join(userId, room, token) {
       return told(await store.join(userId, pausedIfSoldOut(room, soldOut), token), soldOut);
     },
+    joinMany: (room, entries) => store.joinMany(pausedIfSoldOut(room, soldOut) ?? room, entries),
     async poll(token) {
       const view = await store.poll(token);
       return view && told(view, soldOut);

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { query, queryOne } from '../../db/sql.js';
 import { roomOfToken } from '../../shared/ids.js';
-import { createJoinBatcher } from './queue.join.postgres.js';
+import { createJoinBatcher, joinBatch } from './queue.join.postgres.js';
 import { roomRates } from './queue.rates.postgres.js';
 import {
   lineHead,
@@ -103,6 +103,15 @@ export function createPostgresQueueStore(
       }
       throw new Error(`could not settle a queue token for user ${userId}`);
     },
+
+    // One statement for the batch, in its order (the counter row numbers the arrivals).
+    joinMany: (room, entries) =>
+      joinBatch(
+        db,
+        room.roomId,
+        entries.map((entry) => entry.userId),
+        new Map(entries.map((entry) => [entry.userId, entry.token])),
+      ),
 
     poll: (token) => readWithPosition(sql`token = ${token}`),
 

@@ -8,7 +8,6 @@ import type { TokenStatus } from './queue.rules.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
   tokenView,
-  type AdmissionResult,
   type QueueStore,
   type TokenRecord,
   type TokenView,
@@ -73,6 +72,7 @@ export type QueueScript = (roomId: number, ...args: (string | number)[]) => Prom
 
 const scriptFiles = {
   join: 'queue.join',
+  joinMany: 'queue.join-many',
   poll: 'queue.poll',
   find: 'queue.find',
   expire: 'queue.expire',
@@ -242,6 +242,15 @@ export function createRedisQueueStore(
       return view(reply);
     },
 
+    async joinMany(room, entries) {
+      if (entries.length === 0) return;
+      const pairs = entries.flatMap((entry) => [entry.token, String(entry.userId)]);
+      const atOnce = admitsAtJoin(room) ? room.maxActive : 0;
+      const reply = await scripts.joinMany(room.roomId, atOnce, activeMs, touchEveryMs, ...pairs);
+      const now = String((reply as [number, number])[1]);
+      if (room.roomId !== 0) await redis.zadd(keys.roomsWithWork, now, String(room.roomId));
+    },
+
     async poll(token) {
       const reply = tokenReply(await scripts.poll(roomOfToken(token), token, touchEveryMs));
       return reply ? view(reply) : null;
@@ -297,13 +306,12 @@ export function createRedisQueueStore(
         .filter((room): room is RoomSettings => room !== undefined);
       const runs = await Promise.all(rooms.map(admitRoom));
       const first = runs[0];
-      const result: AdmissionResult = {
+      return {
         expired: runs.reduce((sum, run) => sum + run.expired, 0),
         admitted: runs.reduce((sum, run) => sum + run.admitted, 0),
         active: first?.active ?? 0,
         waiting: first?.waiting ?? 0,
       };
-      return result;
     },
 
     async roomStats(roomId) {

@@ -53,6 +53,7 @@ const REPAIR_BATCH = 100;
 
 const scriptFiles = {
   join: 'queue.stream.join',
+  joinMany: 'queue.stream.join-many',
   apply: 'queue.stream.apply',
   release: 'queue.stream.release',
   unlogged: 'queue.stream.unlogged',
@@ -242,6 +243,41 @@ export function createStreamQueueStore(
         return current;
       } finally {
         placement?.cancel();
+      }
+    },
+    /**
+     * A pre-queue's move: the batch's tokens taken as pending in one script, appended as one
+     * produce batch under the room's key (one partition keeps its order), then placed by the
+     * consumer in that order; it waits for the placements like a join. An append that fails
+     * leaves the tokens pending: the next run of the batch appends them again, in order.
+     */
+    async joinMany(joining, entries) {
+      const roomId = joining.roomId;
+      const placements = new Map(
+        options.applyWaitMs > 0
+          ? entries.map((entry) => [entry.userId, awaitPlacement(roomId, entry.userId)])
+          : [],
+      );
+      try {
+        const pairs = entries.flatMap((entry) => [entry.token, String(entry.userId)]);
+        const [now, ...taken] = (await scripts.joinMany(
+          roomId,
+          touchEveryMs,
+          ...pairs,
+        )) as string[];
+        if (roomId !== 0) await redis.zadd(allKeys.roomsWithWork, String(now), String(roomId));
+        const batch = taken.flatMap((token, i) =>
+          i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(taken[i + 1]) }] : [],
+        );
+        if (batch.length === 0) return;
+        await log.append(batch);
+        await redis.zrem(allKeys.room(roomId).unlogged, ...batch.map((entry) => entry.token));
+        // Placed in order: the wait for the batch is one join's wait, shared.
+        const deadline = Date.now() + options.applyWaitMs;
+        for (const entry of batch)
+          await placements.get(entry.userId)?.within(Math.max(0, deadline - Date.now()));
+      } finally {
+        for (const placement of placements.values()) placement.cancel();
       }
     },
     poll: (token) => room.poll(token),

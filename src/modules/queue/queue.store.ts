@@ -16,6 +16,12 @@ export interface TokenRecord {
   now: Date;
 }
 
+/** One entry of a batched join: the user and the token it takes (queue.opening.ts). */
+export interface MoveEntry {
+  userId: number;
+  token: string;
+}
+
 /** What the client is told about its place in line. */
 export interface TokenView {
   token: string;
@@ -80,6 +86,14 @@ export interface QueueStore {
    * pre-queue entry's, chosen at its pre-queue join; queue.opening.ts); random when absent.
    */
   join(userId: number, room?: RoomSettings, token?: string): Promise<TokenView>;
+  /**
+   * Joins many users to the room's line in the order given (a batch of a pre-queue's move, at
+   * most 500; queue.opening.ts), each with its chosen token, in one statement / script / produce
+   * batch, by the rules of `join`. An entry whose user already has a live token in the room, or
+   * whose token the line already knows, changes nothing: a batch run again after a partial move
+   * neither duplicates nor reorders.
+   */
+  joinMany(room: RoomSettings, entries: readonly MoveEntry[]): Promise<void>;
   /** Status and exact position; counts as a poll for the idle lifetime. null when unknown. */
   poll(token: string): Promise<TokenView | null>;
   /**

@@ -126,3 +126,34 @@ end
 local function reply(token, state, now, place)
   return { token, state.u, state.s, state.au or '', state.ex or '', state.hc or '', state.seen, place, now }
 end
+
+-- Joins the line: the user's live token (touched), or `new_token` at the back of the line in
+-- arrival order, ACTIVE at once only when nobody waits and a slot is free (queue.join, queue.join-many).
+local function join_line(new_token, user, max_active, active_ms, touch_ms, now)
+  local current, live = live_token(user, now, touch_ms)
+  if current then
+    return current, live, false
+  end
+  local state = { u = user, s = 'WAITING', q = redis.call('INCR', K_SEQ), e = now, seen = now }
+  if redis.call('ZCARD', K_WAITING) == 0 and redis.call('ZCARD', K_ACTIVE) < max_active then
+    activate(new_token, state, now, active_ms)
+  else
+    redis.call('ZADD', K_WAITING, state.q, new_token)
+    redis.call('ZADD', K_IDLE, now, new_token)
+    save(new_token, state)
+  end
+  redis.call('HSET', K_USERS, user, new_token)
+  return new_token, state, true
+end
+
+-- Stream backend: takes `token` for the user as pending (WAITING, no place yet, unlogged) until
+-- the consumer applies its log entry; the join order orders provisional places only.
+local function take_pending(token, user, now, unlogged_key)
+  local state = { u = user, s = 'WAITING', p = 1, e = now, seen = now }
+  redis.call('ZADD', K_PENDING, redis.call('INCR', K_SEQ), token)
+  redis.call('ZADD', unlogged_key, now, token)
+  redis.call('ZADD', K_IDLE, now, token)
+  save(token, state)
+  redis.call('HSET', K_USERS, user, token)
+  return state
+end

@@ -14,14 +14,7 @@ if current then
   return answer
 end
 
--- The join order (from the arrival counter) orders provisional places only; the log's order
--- gives the real arrival number when the entry is applied.
-local state = { u = user, s = 'WAITING', p = 1, e = now, seen = now }
-redis.call('ZADD', K_PENDING, redis.call('INCR', K_SEQ), new_token)
-redis.call('ZADD', K_UNLOGGED, now, new_token)
-redis.call('ZADD', K_IDLE, now, new_token)
-save(new_token, state)
-redis.call('HSET', K_USERS, user, new_token)
+local state = take_pending(new_token, user, now, K_UNLOGGED)
 local answer = reply(new_token, state, now, position(new_token, state))
 answer[#answer + 1] = 1
 answer[#answer + 1] = 1
