@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createClient, type TestClient } from '../support/client.js';
+import type { TestClient } from '../support/client.js';
 import { describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';

@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { createClient, type TestClient } from '../support/client.js';
+import type { TestClient } from '../support/client.js';
 import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { useServerProcesses } from '../support/processes.js';
