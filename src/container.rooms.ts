@@ -5,7 +5,7 @@ import { createProofOfWork } from './container.pow.js';
 import type { Database } from './db/client.js';
 import { createPostgresAuditLog } from './modules/audit/audit.store.postgres.js';
 import { createRoomFigures, type RoomFigures } from './modules/queue/queue.figures.js';
-import { createLivePositions } from './modules/queue/queue.live.js';
+import { createLivePositions, type PreQueueViews } from './modules/queue/queue.live.js';
 import { commitmentOf, newLotterySeed } from './modules/queue/queue.lottery.js';
 import { createOpening, withOpening } from './modules/queue/queue.opening.js';
 import { createPreQueueStore } from './modules/queue/queue.opening.postgres.js';
@@ -84,6 +84,7 @@ export function createOpenings(
     intervalMs: Math.min(deps.config.ADMISSION_INTERVAL_MS, 250),
     logger: deps.logger,
     moved: deps.moved,
+    soldOut: deps.soldOut,
   });
   const queue = createQueueService({ ...deps, opening });
   return { opening, queue: withOpening(queue, { opening, preQueue }) };
@@ -97,9 +98,11 @@ export const createLive = (
   store: QueueStore,
   figures: RoomFigures,
   logger: Logger,
+  preQueue: PreQueueViews,
 ) =>
   createLivePositions({
     store,
+    preQueue,
     figures,
     intervalMs: config.SSE_INTERVAL_MS,
     heartbeatMs: config.SSE_HEARTBEAT_MS,

@@ -193,7 +193,7 @@ export function createContainer(...args: ContainerArgs): Container {
     holdTtlSeconds: config.SEAT_HOLD_TTL_SECONDS,
     tokens: bookingTokens,
   });
-  const live = createLive(config, queueStore, figures, logger);
+  const live = createLive(config, queueStore, figures, logger, (tokens) => opening.watch(tokens));
   const admission = createAdmission(queueStore, {
     maxActive: config.MAX_ACTIVE,
     intervalMs: config.ADMISSION_INTERVAL_MS,

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createClient, type TestClient } from '../support/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import type { TestClient } from '../support/client.js';
+import { describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, setBalance, type ConcertFixture } from '../support/fixtures.js';
 import { invariantViolations } from '../support/invariants.js';
-import { spawnServer, type ServerProcess } from '../support/process.js';
+import { useServerProcesses } from '../support/processes.js';
 import type { QueueInspector } from '../support/queue-backend.js';
-import { sharedWaitingRoom, type SharedWaitingRoom } from '../support/server.js';
 
 const LIMIT = 15;
 const BUYERS = 90;
@@ -18,34 +17,23 @@ const SEATS = 30;
  * order, never sell a seat twice, and leave every ledger equal to its balance.
  */
 describeWithPostgres('three server processes sharing one sale', () => {
+  const shared = useServerProcesses({
+    MAX_ACTIVE: String(LIMIT),
+    ADMISSION_INTERVAL_MS: '50',
+    OUTBOX_INTERVAL_MS: '100',
+  });
   let db: TestDatabase;
-  let room: SharedWaitingRoom;
   let inspector: QueueInspector;
-  const processes: ServerProcess[] = [];
   let clients: TestClient[] = [];
   let concert: ConcertFixture;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    room = sharedWaitingRoom();
-    const env = {
-      ...room.env,
-      DATABASE_URL: db.url,
-      MAX_ACTIVE: String(LIMIT),
-      ADMISSION_INTERVAL_MS: '50',
-      OUTBOX_INTERVAL_MS: '100',
-    };
-    processes.push(...(await Promise.all([spawnServer(env), spawnServer(env), spawnServer(env)])));
-    clients = processes.map((process) => createClient(process.url));
-    inspector = await room.inspector(db);
+    ({ db, clients } = shared);
+    inspector = await shared.room.inspector(db);
     concert = await createConcert(db.pool, { seats: SEATS, price: 1_000 });
-  }, 90_000);
+  });
   afterAll(async () => {
-    for (const process of processes) process.child.kill('SIGTERM');
-    await Promise.all(processes.map((process) => process.exited));
     await inspector?.close();
-    await room?.cleanup();
-    await db?.drop();
   });
 
   const anyClient = () => clients[Math.floor(Math.random() * clients.length)]!;

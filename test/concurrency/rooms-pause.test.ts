@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createClient, type TestClient } from '../support/client.js';
-import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { beforeAll, expect, it } from 'vitest';
+import type { TestClient } from '../support/client.js';
+import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
-import { spawnServer, type ServerProcess } from '../support/process.js';
-import { sharedWaitingRoom, type SharedWaitingRoom } from '../support/server.js';
+import { useServerProcesses } from '../support/processes.js';
 
 const KEY = 'rooms-pause-test-operator-key-0123456789';
 const operator = { authorization: `Bearer ${KEY}` };
@@ -23,32 +22,17 @@ interface Joined {
  * the other two instances would go on admitting every join at once.
  */
 describeWithPostgres('three server processes pausing one room', () => {
-  let db: TestDatabase;
-  let room: SharedWaitingRoom;
-  const processes: ServerProcess[] = [];
+  const shared = useServerProcesses({
+    OPERATOR_KEY: KEY,
+    ADMISSION_INTERVAL_MS: '50',
+    RATE_LIMIT_ENABLED: 'false',
+  });
   let clients: TestClient[] = [];
   let concert: ConcertFixture;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    room = sharedWaitingRoom();
-    const env = {
-      ...room.env,
-      DATABASE_URL: db.url,
-      OPERATOR_KEY: KEY,
-      ADMISSION_INTERVAL_MS: '50',
-      RATE_LIMIT_ENABLED: 'false',
-    };
-    // One after another: three starts at once can outlast the start timeout on a loaded machine.
-    for (let i = 0; i < 3; i++) processes.push(await spawnServer(env));
-    clients = processes.map((process) => createClient(process.url));
-    concert = await createConcert(db.pool, { seats: 10, price: 1_000 });
-  }, 150_000);
-  afterAll(async () => {
-    for (const process of processes) process.child.kill('SIGTERM');
-    await Promise.all(processes.map((process) => process.exited));
-    await room?.cleanup();
-    await db?.drop();
+    clients = shared.clients;
+    concert = await createConcert(shared.db.pool, { seats: 10, price: 1_000 });
   });
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,13 +8,16 @@ export interface StreamBlock {
 }
 
 export interface LiveState {
-  status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
+  status: 'PRE_QUEUE' | 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'SOLD_OUT';
   position: number;
   expiresAt: string | null;
   estimatedWaitSeconds: number | null;
   concertId?: number | null;
   ahead?: number;
   seatsLeft?: number | null;
+  /** A pre-queue token's receipt and its room's opening (PRE_QUEUE). */
+  receiptId?: string | null;
+  opensAt?: string | null;
 }
 
 /**

@@ -14,7 +14,7 @@ import { startTestServer, type Overrides, type TestServer } from './server.js';
  * Stands for a value made in a beforeAll: property reads go to the value once it exists, and fail
  * in words before it does (read at the top of a describe instead of in a hook or test).
  */
-function madeBeforeAll<T extends object>(what: string, current: () => T | undefined): T {
+export function madeBeforeAll<T extends object>(what: string, current: () => T | undefined): T {
   const value = (): T => {
     const made = current();
     if (made === undefined)

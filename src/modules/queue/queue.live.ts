@@ -17,6 +17,10 @@ export interface LiveStatus {
   ahead: number;
   /** Seats of the room's concert free or held; null for the house room. */
   seatsLeft: number | null;
+  /** A pre-queue entry's lottery receipt, while the stream reads the token from the pre-queue. */
+  receiptId?: string | null;
+  /** PRE_QUEUE: the room's opening, when places are drawn. */
+  opensAt?: string | null;
 }
 
 /**
@@ -35,7 +39,29 @@ export function liveStatus(
     expiresAt: view.expiresAt?.toISOString() ?? null,
     estimatedWaitSeconds: estimatedWaitSeconds(view.status, view.position, admissionRate),
     ...placeFigures(view, seatsLeft),
+    ...(view.receiptId ? { receiptId: view.receiptId } : {}),
+    ...(view.opensAt ? { opensAt: view.opensAt.toISOString() } : {}),
   };
+}
+
+/** The views of pre-queue tokens the line does not know yet (Opening.watch). */
+export type PreQueueViews = (tokens: readonly string[]) => Promise<Map<string, TokenView>>;
+
+/**
+ * The line's views of `tokens` (QueueStore.watch), and for those the line does not know, their
+ * pre-queue entries' views: a PRE_QUEUE token is followed like a WAITING one, through the draw
+ * and its move into the line. One more read only when some token is not in the line.
+ */
+export async function watchWithPreQueue(
+  store: Pick<QueueStore, 'watch'>,
+  preQueue: PreQueueViews | undefined,
+  tokens: readonly string[],
+): Promise<WatchedTokens> {
+  const watched = await store.watch(tokens);
+  const unknown = tokens.filter((token) => !watched.views.has(token) && roomOfToken(token) !== 0);
+  if (!preQueue || unknown.length === 0) return watched;
+  for (const [token, view] of await preQueue(unknown)) watched.views.set(token, view);
+  return watched;
 }
 
 /** `ahead` and `seatsLeft` of a token view (the token view, the join answer and the live state). */
@@ -104,6 +130,8 @@ interface Follower {
 
 export interface LivePositionsOptions {
   store: Pick<QueueStore, 'watch'>;
+  /** Tokens the line does not know may be in a room's pre-queue (scheduled openings). */
+  preQueue?: PreQueueViews;
   /** Seats left and the capped rate per room (without: no seats left, the measured rate). */
   figures?: RoomFigures;
   /** Period of the one timer that computes every stream's update. */
@@ -157,7 +185,7 @@ export function createLivePositions(options: LivePositionsOptions): LivePosition
     try {
       // Seats left: one read for every room followed here, at most once per figures' max age.
       [watched] = await Promise.all([
-        store.watch(tokens),
+        watchWithPreQueue(store, options.preQueue, tokens),
         options.figures?.refresh(tokens.map(roomOfToken)),
       ]);
     } catch (error) {

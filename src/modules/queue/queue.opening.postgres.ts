@@ -80,6 +80,19 @@ export function createPreQueueStore(database: Database): PreQueueStore {
 
     byToken: (token) => read(sql`p.token = ${token}`),
 
+    /** The entries of these tokens in one statement (a live-positions tick's pre-queue tokens). */
+    async byTokens(tokens) {
+      if (tokens.length === 0) return [];
+      // The tokens as one JSON parameter: any string a client sent is only ever compared.
+      const rows = await query<EntryRow>(
+        db,
+        withRoom(
+          sql`p.token IN (SELECT jsonb_array_elements_text(${JSON.stringify(tokens)}::jsonb))`,
+        ),
+      );
+      return rows.map(toEntry);
+    },
+
     /** Rooms whose opening is due and whose pre-queue is not all in the line (oldest first). */
     async due(limit: number): Promise<{ roomId: number; opened: boolean }[]> {
       const rows = await query<{ concert_id: number; opened: boolean }>(

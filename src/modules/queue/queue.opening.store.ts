@@ -49,6 +49,8 @@ export interface PreQueueStore {
    */
   enter(roomId: number, userId: number): Promise<PreQueueEntry | undefined>;
   byToken(token: string): Promise<PreQueueEntry | undefined>;
+  /** The entries of those of `tokens` that have one, in one round trip. */
+  byTokens(tokens: readonly string[]): Promise<PreQueueEntry[]>;
   /** Rooms whose opening is due and whose pre-queue is not all in the line (oldest first). */
   due(limit: number): Promise<{ roomId: number; opened: boolean }[]>;
   /**

@@ -22,6 +22,8 @@ export interface Opening extends Worker {
   join(userId: number, room: RoomSettings): Promise<TokenView | undefined>;
   /** A token the line does not know (yet): its pre-queue entry's view. */
   poll(token: string): Promise<TokenView | undefined>;
+  /** The views of those of `tokens` that have a pre-queue entry, in one read (live streams). */
+  watch(tokens: readonly string[]): Promise<Map<string, TokenView>>;
   /** The pre-queue receipt of a token of a room with an opening (kept after the draw). */
   receiptOf(token: string): Promise<string | null>;
   /** One run: draws the due openings and moves drawn entries into their lines. */
@@ -46,19 +48,24 @@ export function createOpening(deps: {
   logger: Logger;
   /** Told when entries entered a line (admission and live positions may act at once). */
   moved?: () => void;
+  /** Whether a room is sold out as last read (queue.soldout.ts): its entries are told SOLD_OUT. */
+  soldOut?: (roomId: number) => boolean;
 }): Opening {
   const { preQueue, store, rooms, logger } = deps;
+  const soldOut = (roomId: number) => deps.soldOut?.(roomId) ?? false;
 
   const view = async (entry: PreQueueEntry): Promise<TokenView> => {
     const base = { token: entry.token, userId: entry.userId, roomId: entry.roomId };
     if (entry.moved) {
+      // The line's store tells its own entries SOLD_OUT (withSoldOut).
       const inLine = await store.poll(entry.token);
       if (inLine) return { ...inLine, receiptId: entry.receiptId, opensAt: null };
     }
     if (!entry.opened)
       return {
         ...base,
-        status: 'PRE_QUEUE',
+        // The sale sold out before its opening: told so, the entry kept (issue 15 item 7).
+        status: soldOut(entry.roomId) ? 'SOLD_OUT' : 'PRE_QUEUE',
         position: 0,
         expiresAt: null,
         receiptId: entry.receiptId,
@@ -67,7 +74,7 @@ export function createOpening(deps: {
     // Drawn (or arrived after the draw) and on its way into the line: the place it will have.
     return {
       ...base,
-      status: 'WAITING',
+      status: soldOut(entry.roomId) ? 'SOLD_OUT' : 'WAITING',
       position: entry.rank,
       expiresAt: null,
       receiptId: entry.receiptId,
@@ -128,6 +135,13 @@ export function createOpening(deps: {
       if (roomOfToken(token) === 0) return undefined;
       const entry = await preQueue.byToken(token);
       return entry ? view(entry) : undefined;
+    },
+    async watch(tokens) {
+      const roomTokens = tokens.filter((token) => roomOfToken(token) !== 0);
+      const views = new Map<string, TokenView>();
+      for (const entry of await preQueue.byTokens(roomTokens))
+        views.set(entry.token, await view(entry));
+      return views;
     },
     async receiptOf(token) {
       const roomId = roomOfToken(token);

@@ -254,6 +254,8 @@ export function queueRoutes(
           'With `Accept: text/event-stream` (what EventSource sends): a stream whose events carry ' +
           '`{status, position, ahead, seatsLeft, expiresAt, estimatedWaitSeconds, concertId}` as JSON `data` — the current state at once, then a ' +
           'new event whenever it changes (the moment the token turns ACTIVE, too) — and ends after EXPIRED. ' +
+          "A pre-queue token's stream starts with PRE_QUEUE, its `receiptId` and `opensAt`, then pushes its drawn " +
+          'place (WAITING, or ACTIVE) after the opening, and SOLD_OUT if the sale sells out. ' +
           'No polling is needed: an open stream also keeps a WAITING token alive. Quiet streams get a `: ping` ' +
           'comment every 15 s. Each event `id` names its state; a reconnect (EventSource reconnects by itself) ' +
           'gets the current state at once unless its `Last-Event-ID` shows it already has it. ' +

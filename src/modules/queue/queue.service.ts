@@ -5,7 +5,7 @@ import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
 import { roomOfToken } from '../../shared/ids.js';
 import type { RoomFigures } from './queue.figures.js';
-import { figuresOf, liveStatus, type LiveStatus } from './queue.live.js';
+import { figuresOf, liveStatus, watchWithPreQueue, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
 import { HOUSE_ROOM_ID, refusal, type RoomDirectory } from '../rooms/rooms.service.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
@@ -52,7 +52,7 @@ export interface QueueServiceDeps {
   /** Whether a room is sold out as last read (queue.soldout.ts). */
   soldOut?: (roomId: number) => boolean;
   /** A room's scheduled opening: its joins go to the pre-queue until the draw is in line (0056). */
-  opening?: Pick<Opening, 'join'>;
+  opening?: Pick<Opening, 'join'> & Partial<Pick<Opening, 'watch'>>;
   /** The per-room figures waiting buyers see (seats left, the capped estimate rate). */
   figures?: RoomFigures;
 }
@@ -167,7 +167,8 @@ export function createQueueService({
      */
     async live(token: string, owner?: number): Promise<{ state: LiveStatus; userId: number }> {
       const [watched] = await Promise.all([
-        store.watch([token]),
+        // A pre-queue token's stream starts from its entry (PRE_QUEUE, its receipt, the opening).
+        watchWithPreQueue(store, opening?.watch, [token]),
         figures?.refresh([roomOfToken(token)]),
       ]);
       const view = watched.views.get(token);
