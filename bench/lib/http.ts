@@ -183,6 +183,8 @@ export interface Stream {
   lastAt: number;
   ended: boolean;
   close: () => void;
+  /** Called at each event (when set), with its arrival time (performance.now()). */
+  onEvent?: (at: number) => void;
 }
 
 /** A live-position stream (Server-Sent Events) on a connection of its own; resolves at its first event. */
@@ -206,6 +208,7 @@ export function openStream(base: URL, token: string): Promise<Stream> {
             stream.events++;
             stream.lastData = data;
             stream.lastAt = performance.now();
+            stream.onEvent?.(stream.lastAt);
             if (stream.events === 1) resolve(stream);
           }
         });

@@ -92,15 +92,16 @@ async function estimates(
   // The measured buyers join at once behind what is left of the warm-up line (a line of N).
   const measured = await mapLimit(range(user + sizes.warmup, sizes.buyers), 10, async (id) => {
     const joined = await joinRoom(api, id, concertId);
-    const joinedAt = performance.now();
     const live = await api.call<{ estimatedWaitSeconds: number | null }>(
       'live',
       'GET',
       '/api/v1/queue/token/stream',
       { 'queue-token': joined.token },
     );
+    // The wait is timed from when the buyer is shown the estimate (the join answer has none).
+    const shownAt = performance.now();
     const stream = await openStream(base, joined.token);
-    return { joinedAt, estimate: live.body.data.estimatedWaitSeconds, stream };
+    return { shownAt, estimate: live.body.data.estimatedWaitSeconds, stream };
   });
   const lastDue = ((sizes.warmup + sizes.buyers) / sizes.perMinute) * 60_000;
   await until(() => measured.every((buyer) => isActive(buyer.stream)), lastDue + 10_000);
@@ -110,7 +111,7 @@ async function estimates(
     buyer.stream.close();
     // Admitted before it read its estimate: no wait to compare (the line was shorter than thought).
     if (!isActive(buyer.stream) || buyer.estimate === null || buyer.estimate === 0) continue;
-    const actual = (buyer.stream.lastAt - buyer.joinedAt) / 1000;
+    const actual = (buyer.stream.lastAt - buyer.shownAt) / 1000;
     waits.push(actual);
     errors.push((Math.abs(buyer.estimate - actual) / Math.max(actual, 0.001)) * 100);
   }
@@ -126,7 +127,20 @@ async function estimates(
   };
 }
 
-/** (c) Every buyer of one room holds a stream; the shopper leaves, each push's delay is timed. */
+/** A stream's place in line as its last event says: 0 when ACTIVE. */
+const placeOf = (stream: Stream) => {
+  const state = JSON.parse(stream.lastData) as { status: string; position: number };
+  return state.status === 'ACTIVE' ? 0 : state.position;
+};
+
+/**
+ * (c) Every buyer of one room holds a stream; the shopper leaves, and each stream's first event
+ * after the leave is timed. The shopper and the line's order are read from the streams: joins
+ * sent at once have no order among themselves (on the stream backend they are placed through a
+ * partitioned log), so the first user to join need not be the one admitted. Leaving a waiting
+ * token instead moves only the places behind it; the streams ahead of it then had nothing to
+ * say until their idle deadline moved, seconds later (the 6.8-s "push p99" of the first runs).
+ */
 async function manyStreams(
   api: Api,
   server: ServerProcess,
@@ -141,33 +155,45 @@ async function manyStreams(
   await sleep(1_000);
   const before = server.rssMb() ?? 0;
   const base = new URL(server.url);
-  const streams = await mapLimit(tokens.slice(1), 250, (token) => openStream(base, token));
+  const opened = await mapLimit(tokens, 250, async (token) => ({
+    token,
+    stream: await openStream(base, token),
+  }));
   const delays: number[] = [];
   try {
     await sleep(2_000);
     const open = server.rssMb() ?? 0;
-    let active = tokens[0]!;
-    for (let move = 0; move < sizes.moves; move++) {
-      const pending = streams.slice(move + 1);
-      const seen = pending.map((stream) => stream.events);
+    // The line as the streams show it: the shopper (place 0), then places 1, 2, …
+    const line = [...opened].sort((a, b) => placeOf(a.stream) - placeOf(b.stream));
+    if (placeOf(line[0]!.stream) !== 0) throw new Error('rooms: no shopper among the streams');
+    for (let move = 0; move < Math.min(sizes.moves, line.length - 1); move++) {
+      // Every stream behind the shopper changes place (the head's turns ACTIVE): the first event
+      // saying so is timed.
+      const pending = line.slice(move + 1);
+      const first = pending.map(() => 0);
+      pending.forEach(({ stream }, i) => {
+        const place = placeOf(stream);
+        stream.onEvent = (at) => {
+          if (first[i] === 0 && placeOf(stream) !== place) first[i] = at;
+        };
+      });
       const left = performance.now();
-      await api.leave(active);
-      await until(() => pending.every((stream, i) => stream.events > seen[i]!), 10_000);
-      for (const [i, stream] of pending.entries())
-        if (stream.events > seen[i]!) delays.push(stream.lastAt - left);
-      active = tokens[move + 1]!;
+      await api.leave(line[move]!.token);
+      await until(() => first.every((at) => at > 0), 10_000);
+      for (const { stream } of pending) stream.onEvent = undefined;
+      for (const at of first) if (at > 0) delays.push(at - left);
       await sleep(300);
     }
     const summary = summarize(delays);
     return {
-      count: streams.length,
-      kbPerStream: round(((open - before) * 1024) / streams.length, 2),
+      count: opened.length,
+      kbPerStream: round(((open - before) * 1024) / opened.length, 2),
       pushes: delays.length,
       p50: summary.p50,
       p99: summary.p99,
     };
   } finally {
-    for (const stream of streams) stream.close();
+    for (const { stream } of opened) stream.close();
   }
 }
 
@@ -235,8 +261,8 @@ export const roomsScenario: Scenario = {
       'Rooms',
       `A concert's own waiting room per mode (docs/rooms.md). Refill: maxActive 1, the shopper leaves, time until the next buyer's live stream says ACTIVE. ` +
         `Estimate: admissionPerMinute ${first.estimate.perMinute}, a warm-up line sets the pace, then ${first.estimate.buyers} buyers join one after another; ` +
-        `the estimatedWaitSeconds each reads at the join against the wait it had (decision 0058: estimates are rounded up to 5 s under a minute, so short waits show the rounding). ` +
-        `Streams: every buyer of one room (maxActive 1) holds GET /api/v1/queue/token/stream; memory is the server's RSS growth ÷ streams; push delay is a leave → each stream's next event.`,
+        `the estimatedWaitSeconds each is shown right after its join against the wait it then had until its stream said ACTIVE (decision 0058: estimates are rounded up to whole seconds under 20 s, so waits of a few seconds show the rounding). ` +
+        `Streams: every buyer of one room (maxActive 1) holds GET /api/v1/queue/token/stream; memory is the server's RSS growth ÷ streams; push delay is the shopper's leave → each stream's first event after it (the shopper and the order of the line are read from the streams).`,
       table(results, [
         ['mode', (r) => r.target],
         [
@@ -274,7 +300,9 @@ export const roomsScenario: Scenario = {
         detail: 'no rooms run',
       }));
     const quick = input.profile === 'quick';
-    const note = quick ? ' (quick profile: short waits, dominated by the 5-s rounding)' : '';
+    const note = quick
+      ? ' (quick profile: waits of a few seconds, where whole seconds are a large step)'
+      : '';
     return [
       {
         target: refill,

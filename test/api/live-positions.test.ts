@@ -56,8 +56,9 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
     // Ticks 10 s apart: every update below comes from a wake-up (a leave, an admission run here).
     // A 6 s rate window: 1 s buckets, so the admissions below make a pace (decision 0058).
     const server = await start({ SSE_INTERVAL_MS: '10000', ADMISSION_RATE_WINDOW_SECONDS: '6' });
-    const [first, second, third, mine] = await line(server, 4);
-    // The first admission (at the join) and the next (below) fall in different buckets.
+    const [first, second, third, fourth, mine] = await line(server, 5);
+    // The first admission (at the join) starts the measured span; the next two (below) fall in
+    // different buckets after it, so the last WAITING state has a pace.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const live = await stream(server, mine!);
     expect(live.status).toBe(200);
@@ -66,8 +67,8 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
     await live.waitFor((block) => block.data !== undefined, 2_000);
     expect(live.states()[0]).toMatchObject({
       status: 'WAITING',
-      position: 3,
-      ahead: 2,
+      position: 4,
+      ahead: 3,
       concertId: null,
       seatsLeft: null,
     });
@@ -84,16 +85,18 @@ describeWithPostgres(`live positions by SSE (${testQueueBackend()} waiting room)
       expect(stateOf(block)).toMatchObject(expected);
       return performance.now() - left;
     };
-    // Someone ahead leaves the line; the ACTIVE user leaves (the next one is admitted); then ours.
-    expect(await step(second!, { status: 'WAITING', position: 2 })).toBeLessThan(1_500);
-    expect(await step(first!, { status: 'WAITING', position: 1 })).toBeLessThan(1_500);
-    expect(await step(third!, { status: 'ACTIVE', position: 0 })).toBeLessThan(1_500);
+    // Someone ahead leaves the line; the ACTIVE user leaves (the next one is admitted), twice; then ours.
+    expect(await step(second!, { status: 'WAITING', position: 3 })).toBeLessThan(1_500);
+    expect(await step(first!, { status: 'WAITING', position: 2 })).toBeLessThan(1_500);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await step(third!, { status: 'WAITING', position: 1 })).toBeLessThan(1_500);
+    expect(await step(fourth!, { status: 'ACTIVE', position: 0 })).toBeLessThan(1_500);
 
     const states = live.states();
     const positions = states
       .map((state) => `${state.status}:${state.position}`)
       .filter((value, i, all) => value !== all[i - 1]);
-    expect(positions).toEqual(['WAITING:3', 'WAITING:2', 'WAITING:1', 'ACTIVE:0']);
+    expect(positions).toEqual(['WAITING:4', 'WAITING:3', 'WAITING:2', 'WAITING:1', 'ACTIVE:0']);
     const active = states.at(-1)!;
     expect(active.estimatedWaitSeconds).toBe(0);
     expect(Date.parse(active.expiresAt!)).toBeGreaterThan(Date.now());

@@ -144,15 +144,18 @@ export function queueRoomsContract(
     expect([first.rates.get(ROOM_A), first.rates.get(ROOM_B), first.admissionRate]).toEqual([
       0, 0, 0,
     ]);
-    // Fifteen seconds on, room A admits one more: two buckets of the minute's six have admissions.
+    // Fifteen seconds on, room A admits one more, and one more fifteen seconds later: two
+    // buckets of the minute's six have admissions after the first run, which starts the span.
     expect(await store.expire(a[0]!.token)).toBe(true);
     await harness.travel(15);
     await store.admit();
     expect(await place(store, a[2]!.token)).toEqual(['ACTIVE', 0]);
+    expect(await store.expire(a[1]!.token)).toBe(true);
+    await harness.travel(15);
+    await store.admit();
     const { rates, admissionRate } = await store.watch([a[3]!.token, b[3]!.token]);
-    // Buckets [1, 2, 0, 0, 0, 0]: the fullest (2) counts as the second (1), over the two buckets
-    // since the first admission: 2 in 20 s.
-    expect(rates.get(ROOM_A)).toBeCloseTo(2 / 20, 6);
+    // Runs 30 s (2, the start), 15 s (1) and 0 s (1) ago: 2 in the 30 s since the first run.
+    expect(rates.get(ROOM_A)).toBeCloseTo(2 / 30, 2);
     expect(rates.get(ROOM_B)).toBe(0);
     expect(rates.get(0)).toBe(0);
     expect(admissionRate).toBe(0);

@@ -6999,7 +6999,7 @@ export interface paths {
                 ahead: number;
                 /** @description The token's room: its concert (the token books only that concert), null for the house room (every concert without a room of its own). */
                 concertId: number | null;
-                /** @description null when EXPIRED, or while the room has no steady pace yet (admissions in fewer than two buckets of the window). */
+                /** @description null when EXPIRED, or while the room has no steady pace yet (admissions after its oldest run of the window in fewer than two buckets). */
                 estimatedWaitSeconds: number | null;
                 expiresAt: string | null;
                 opensAt?: string | null;

@@ -70,10 +70,27 @@ export function visibleExpiry(state: TokenState, idleMs: number): Date | null {
 }
 
 /**
+ * Steps the estimate is rounded up to: [below this many seconds, step]. Each step is at most 10%
+ * of the waits it applies to from 10 s on (decision 0058: the 5-s steps under a minute this
+ * replaced overstated a 6-s wait by 67%), and whole seconds below. A finer step costs no pushes:
+ * a waiting buyer's position, also in the state, changes with every admission anyway.
+ */
+const WAIT_STEPS: readonly (readonly [number, number])[] = [
+  [20, 1],
+  [60, 2],
+  [120, 5],
+  [300, 10],
+  [600, 30],
+  [1_800, 60],
+  [3_600, 120],
+  [Infinity, 300],
+];
+
+/**
  * The expected wait of a token `position` places from the front, at `admissionRate` admissions
  * per second: 0 once ACTIVE, null when it cannot be said (EXPIRED, or nobody was admitted
- * lately). Rounded up to 5 s under a minute, 30 s under ten minutes, whole minutes beyond, so a
- * small wobble of the measured rate does not push a new estimate to every waiting client.
+ * lately). Rounded up (never promising less than the measured pace says) to steps of at most 10%
+ * of the wait (WAIT_STEPS).
  */
 export function estimatedWaitSeconds(
   status: TokenStatus | 'SOLD_OUT',
@@ -83,6 +100,6 @@ export function estimatedWaitSeconds(
   if (status === 'ACTIVE') return 0;
   if (status !== 'WAITING' || !(admissionRate > 0) || !(position > 0)) return null;
   const seconds = position / admissionRate;
-  const step = seconds < 60 ? 5 : seconds < 600 ? 30 : 60;
+  const step = WAIT_STEPS.find(([below]) => seconds < below)?.[1] ?? 300;
   return Math.ceil(seconds / step) * step;
 }

@@ -61,13 +61,13 @@ export const liveStatusSchema = Type.Object({
       Type.Integer({
         minimum: 0,
         description:
-          "WAITING: position over the room's steady admission rate (its admissions over the last ADMISSION_RATE_WINDOW_SECONDS in six buckets, the fullest bucket lowered to the second fullest so one burst does not move it; never above the room's admissionPerMinute), rounded up; ACTIVE: 0. docs/decisions/0058.",
+          "WAITING: position over the room's steady admission rate (its admissions in the last ADMISSION_RATE_WINDOW_SECONDS after the oldest admission run there, over the time since that run; counted in six buckets, the fullest lowered to the second fullest's pace so one burst does not move it; never above the room's admissionPerMinute), rounded up to a step of at most 10% of the wait (whole seconds under 20 s); ACTIVE: 0. docs/decisions/0058.",
       }),
       Type.Null(),
     ],
     {
       description:
-        'null when EXPIRED, or while the room has no steady pace yet (admissions in fewer than two buckets of the window).',
+        'null when EXPIRED, or while the room has no steady pace yet (admissions after its oldest run of the window in fewer than two buckets).',
     },
   ),
 });

@@ -3,7 +3,7 @@ import { queueKeyOrder, redisKeys, type QueueKeys } from '../../redis/keys.js';
 import { luaSource } from '../../redis/scripts.js';
 import { newRoomToken, roomOfToken } from '../../shared/ids.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
-import { RATE_BUCKETS, steadyRates } from './queue.estimate.js';
+import { RATE_BUCKETS, steadyRates, type AdmissionWindow } from './queue.estimate.js';
 import type { TokenStatus } from './queue.rules.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
@@ -275,17 +275,18 @@ export function createRedisQueueStore(
         batches.map(([roomId, batch]) =>
           scripts.watch(roomId, touchEveryMs, rateWindowMs, RATE_BUCKETS, ...batch),
         ),
-      )) as [number, number[], ...unknown[]][];
+      )) as [number, number[], [number, number], ...unknown[]][];
       const views = new Map<string, TokenView>();
-      const buckets = new Map<number, number[]>();
-      replies.forEach(([, counts, ...entries], i) => {
-        buckets.set(batches[i]?.[0] ?? 0, counts);
+      const windows = new Map<number, AdmissionWindow>();
+      replies.forEach(([, counts, [oldestAgeMs, oldestCount], ...entries], i) => {
+        const oldestAgeSeconds = Math.max(0, oldestAgeMs / 1000);
+        windows.set(batches[i]?.[0] ?? 0, { counts, oldestAgeSeconds, oldestCount });
         for (const entry of entries) {
           const reply = tokenReply(entry);
           if (reply) views.set(reply[0], view(reply));
         }
       });
-      const rates = steadyRates(buckets, rateWindowSeconds);
+      const rates = steadyRates(windows, rateWindowSeconds);
       return { views, admissionRate: rates.get(0) ?? 0, rates };
     },
 
