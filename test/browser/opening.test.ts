@@ -48,20 +48,9 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
     await db?.drop();
   });
 
-  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const reply = await server.client.call<T>(method, `/api/v1/admin${path}`, {
-      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
-      ...(body === undefined ? {} : { body }),
-    });
-    if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${reply.code}`);
-    return reply.data;
-  };
-  const joinRoom = (userId: number, concertId: number) =>
-    server.client.call<{ token: string; status: string; receiptId: string | null }>(
-      'POST',
-      '/api/v1/queue/token',
-      { headers: { 'client-id': String(userId) }, body: { concertId } },
-    );
+  const admin = <T>(method: string, path: string, body?: unknown) =>
+    server.client.operator(OPERATOR_KEY)<T>(method, path, body);
+  const joinRoom = (userId: number, concertId: number) => server.client.joinRoom(userId, concertId);
 
   /** A buyer's page of its own (a context each: the page remembers its user), signed in. */
   async function signedIn(userId: number): Promise<{ page: Page; problems: string[] }> {

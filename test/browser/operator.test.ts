@@ -247,10 +247,6 @@ describeWithBrowser('operator console in Chromium', () => {
     await keyboard.close();
   });
 
-  async function admin<T>(method: string, path: string): Promise<T> {
-    const reply = await server.client.call<T>(method, `/api/v1/admin${path}`, {
-      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
-    });
-    return reply.data;
-  }
+  const admin = <T>(method: string, path: string) =>
+    server.client.operator(OPERATOR_KEY)<T>(method, path);
 });

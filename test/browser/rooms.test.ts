@@ -54,19 +54,9 @@ describeWithBrowser('waiting rooms in the console and the buyers’ page', () =>
     await db?.drop();
   });
 
-  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const reply = await server.client.call<T>(method, `/api/v1/admin${path}`, {
-      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
-      ...(body === undefined ? {} : { body }),
-    });
-    if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${reply.code}`);
-    return reply.data;
-  };
-  const joinRoom = (userId: number, concertId: number) =>
-    server.client.call<{ token: string; status: string }>('POST', '/api/v1/queue/token', {
-      headers: { 'client-id': String(userId) },
-      body: { concertId },
-    });
+  const admin = <T>(method: string, path: string, body?: unknown) =>
+    server.client.operator(OPERATOR_KEY)<T>(method, path, body);
+  const joinRoom = (userId: number, concertId: number) => server.client.joinRoom(userId, concertId);
 
   it('pauses a sale in the console, the buyer in its room sees it paused, and the resume admits', async () => {
     const roomed = await createConcert(db.pool, { title: 'Room Gala', startsInHours: 72 });

@@ -15,6 +15,12 @@ export interface TokenData {
   expiresAt: string | null;
 }
 
+/** A join of a sale's room: its statuses include the pre-queue's and a sold-out sale's. */
+export interface RoomTokenData extends Omit<TokenData, 'status'> {
+  status: string;
+  receiptId: string | null;
+}
+
 export interface Seat {
   seatId: number;
   seatNumber: number;
@@ -62,6 +68,24 @@ export function createClient(baseUrl: string) {
     call,
     join: (userId: number) =>
       call<TokenData>('POST', '/api/v1/queue/token', { headers: { 'client-id': String(userId) } }),
+    /** Joins the room of a sale (`{"concertId": N}`). */
+    joinRoom: (userId: number, concertId: number) =>
+      call<RoomTokenData>('POST', '/api/v1/queue/token', {
+        headers: { 'client-id': String(userId) },
+        body: { concertId },
+      }),
+    /** The operator routes with `key`: each call's data, or an Error naming a refusal. */
+    operator:
+      (key: string) =>
+      async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const reply = await call<T>(method, `/api/v1/admin${path}`, {
+          headers: { authorization: `Bearer ${key}` },
+          ...(body === undefined ? {} : { body }),
+        });
+        if (reply.status >= 300)
+          throw new Error(`${method} ${path}: ${reply.status} ${reply.code}`);
+        return reply.data;
+      },
     status: (queueToken: string) =>
       call<Omit<TokenData, 'token'>>('GET', '/api/v1/queue/token', { headers: token(queueToken) }),
     leave: (queueToken: string) =>
