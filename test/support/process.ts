@@ -31,7 +31,11 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: the caller never gets this process to stop.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 30 s: ${output}`));
+    }, 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
