@@ -196,18 +196,20 @@ async function launch(
   };
 }
 
+/** Node's --cpu-prof arguments for a server labelled `label` (none without a directory). */
+function profileArgs(label: string, directory: string | undefined): string[] {
+  if (directory === undefined) return [];
+  mkdirSync(directory, { recursive: true });
+  const name = `${label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${directory}`, `--cpu-prof-name=${name}`];
+}
+
 /**
  * Starts the compiled server (`node dist/main.js`, or its source) as production would run it: NODE_ENV=production,
  * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
  */
 export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
-  const profile = options.cpuProfileDir;
-  if (profile !== undefined) mkdirSync(profile, { recursive: true });
-  const profileName = `${options.label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`;
-  const args =
-    profile === undefined
-      ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${profileName}`];
+  const args = profileArgs(options.label, options.cpuProfileDir);
   const env = {
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
@@ -259,5 +261,17 @@ export const startBare = (workers = 1): Promise<ServerProcess> =>
     workers === 1 ? 'bare' : `bare-${workers}-workers`,
     ['--import', 'tsx', 'bench/workers/bare-route.ts'],
     { BARE_WORKERS: String(workers) },
+    30_000,
+  );
+
+/**
+ * The redis mode's floor (bench/workers/floor-route.ts): Fastify + ioredis running the service's
+ * join script on `redisUrl`, nothing else.
+ */
+export const startFloor = (redisUrl: string, cpuProfileDir?: string): Promise<ServerProcess> =>
+  launch(
+    'floor',
+    [...profileArgs('floor', cpuProfileDir), '--import', 'tsx', 'bench/workers/floor-route.ts'],
+    { REDIS_URL: redisUrl },
     30_000,
   );
