@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -266,12 +266,34 @@ export const startBare = (workers = 1): Promise<ServerProcess> =>
 
 /**
  * The redis mode's floor (bench/workers/floor-route.ts): Fastify + ioredis running the service's
- * join script on `redisUrl`, nothing else.
+ * join script on `redisUrl`, nothing else. It runs through tsx, whose loader thread writes a
+ * profile of its own: profiles go to a folder of their own by thread, and at stop the main
+ * thread's (thread id 0) is moved beside the others.
  */
-export const startFloor = (redisUrl: string, cpuProfileDir?: string): Promise<ServerProcess> =>
-  launch(
+export async function startFloor(redisUrl: string, cpuProfileDir?: string): Promise<ServerProcess> {
+  const threads =
+    cpuProfileDir === undefined ? undefined : path.join(cpuProfileDir, 'floor-threads');
+  if (threads !== undefined) mkdirSync(threads, { recursive: true });
+  const args = threads === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${threads}`];
+  const floor = await launch(
     'floor',
-    [...profileArgs('floor', cpuProfileDir), '--import', 'tsx', 'bench/workers/floor-route.ts'],
+    [...args, '--import', 'tsx', 'bench/workers/floor-route.ts'],
     { REDIS_URL: redisUrl },
     30_000,
   );
+  if (threads === undefined || cpuProfileDir === undefined) return floor;
+  return {
+    ...floor,
+    async stop() {
+      const code = await floor.stop();
+      const main = readdirSync(threads).find((name) => /\.0\.\d+\.cpuprofile$/.test(name));
+      if (main !== undefined)
+        renameSync(
+          path.join(threads, main),
+          path.join(cpuProfileDir, `floor-${Date.now()}.cpuprofile`),
+        );
+      rmSync(threads, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
