@@ -4,7 +4,7 @@
  * again with every request from a user never seen (a first join). Beside the redis mode, its
  * floor: Fastify + ioredis running the same join script and nothing else (floor-route.ts).
  */
-import { measureUsage, withOverture, type Scenario } from '../lib/context.js';
+import { measureUsage, profileDir, withOverture, type Scenario } from '../lib/context.js';
 import {
   count,
   cpuColumn,
@@ -24,11 +24,9 @@ import {
   type ScenarioResult,
   type Verdict,
 } from '../lib/results.js';
-import { profileDir } from '../lib/context.js';
-import type { ServerProcess } from '../lib/server.js';
-import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { redisUrl } from '../lib/modes.js';
-import { startFloor } from '../lib/server.js';
+import { startFloor, type ServerProcess } from '../lib/server.js';
+import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type {
   ClosedLoopJob,
