@@ -140,7 +140,8 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
     if (result.target === 'bare') continue;
     const bare = bareCapacityFor(report.results, result.target, result.connections);
     const fraction = bare ? ratio(result.requestsPerSecond, bare.requestsPerSecond) : null;
-    const measure = `queue entry, ${result.connections} connections`;
+    const users = result.variant === 'new-user' ? ', new users' : '';
+    const measure = `queue entry${users}, ${result.connections} connections`;
     if (fraction !== null) throughput.push({ measure, target: result.target, fraction });
   }
   for (const result of resultsOf(report.results, 'storm')) {

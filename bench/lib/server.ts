@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -196,18 +196,20 @@ async function launch(
   };
 }
 
+/** Node's --cpu-prof arguments for a server labelled `label` (none without a directory). */
+function profileArgs(label: string, directory: string | undefined): string[] {
+  if (directory === undefined) return [];
+  mkdirSync(directory, { recursive: true });
+  const name = `${label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${directory}`, `--cpu-prof-name=${name}`];
+}
+
 /**
  * Starts the compiled server (`node dist/main.js`, or its source) as production would run it: NODE_ENV=production,
  * LOG_LEVEL=warn, on 127.0.0.1 and a free port. Resolves once /health/ready answers 200.
  */
 export async function startOverture(options: OvertureOptions): Promise<ServerProcess> {
-  const profile = options.cpuProfileDir;
-  if (profile !== undefined) mkdirSync(profile, { recursive: true });
-  const profileName = `${options.label.replace(/[^a-z0-9-]+/gi, '_')}-${Date.now()}.cpuprofile`;
-  const args =
-    profile === undefined
-      ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${profileName}`];
+  const args = profileArgs(options.label, options.cpuProfileDir);
   const env = {
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
@@ -261,3 +263,37 @@ export const startBare = (workers = 1): Promise<ServerProcess> =>
     { BARE_WORKERS: String(workers) },
     30_000,
   );
+
+/**
+ * The redis mode's floor (bench/workers/floor-route.ts): Fastify + ioredis running the service's
+ * join script on `redisUrl`, nothing else. It runs through tsx, whose loader thread writes a
+ * profile of its own: profiles go to a folder of their own by thread, and at stop the main
+ * thread's (thread id 0) is moved beside the others.
+ */
+export async function startFloor(redisUrl: string, cpuProfileDir?: string): Promise<ServerProcess> {
+  const threads =
+    cpuProfileDir === undefined ? undefined : path.join(cpuProfileDir, 'floor-threads');
+  if (threads !== undefined) mkdirSync(threads, { recursive: true });
+  const args = threads === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${threads}`];
+  const floor = await launch(
+    'floor',
+    [...args, '--import', 'tsx', 'bench/workers/floor-route.ts'],
+    { REDIS_URL: redisUrl },
+    30_000,
+  );
+  if (threads === undefined || cpuProfileDir === undefined) return floor;
+  return {
+    ...floor,
+    async stop() {
+      const code = await floor.stop();
+      const main = readdirSync(threads).find((name) => /\.0\.\d+\.cpuprofile$/.test(name));
+      if (main !== undefined)
+        renameSync(
+          path.join(threads, main),
+          path.join(cpuProfileDir, `floor-${Date.now()}.cpuprofile`),
+        );
+      rmSync(threads, { recursive: true, force: true });
+      return code;
+    },
+  };
+}

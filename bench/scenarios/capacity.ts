@@ -1,8 +1,10 @@
 /**
  * Capacity: POST /api/v1/queue/token in a closed loop (autocannon) at each connection count,
- * for every mode and the bare route, each request from a random user among 1000.
+ * for every mode and the bare route, each request from a random user among 1000; then every mode
+ * again with every request from a user never seen (a first join). Beside the redis mode, its
+ * floor: Fastify + ioredis running the same join script and nothing else (floor-route.ts).
  */
-import { measureUsage, withOverture, type Scenario } from '../lib/context.js';
+import { measureUsage, profileDir, withOverture, type Scenario } from '../lib/context.js';
 import {
   count,
   cpuColumn,
@@ -15,8 +17,15 @@ import {
 } from '../lib/format.js';
 import type { Profile } from '../lib/options.js';
 import { progress } from '../lib/progress.js';
-import { resultsOf, type Base, type BenchReport, type ScenarioResult } from '../lib/results.js';
-import type { ServerProcess } from '../lib/server.js';
+import {
+  resultsOf,
+  type Base,
+  type BenchReport,
+  type ScenarioResult,
+  type Verdict,
+} from '../lib/results.js';
+import { redisUrl } from '../lib/modes.js';
+import { startFloor, type ServerProcess } from '../lib/server.js';
 import { ratio, round, summarize, type LatencySummary } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
 import type {
@@ -27,6 +36,8 @@ import type {
 
 export interface CapacityResult extends Base {
   kind: 'capacity';
+  /** new-user: every request a first join (absent: a random user among 1000). */
+  variant?: 'new-user';
   connections: number;
   instances: number;
   requests: number;
@@ -39,6 +50,12 @@ export interface CapacityResult extends Base {
   allConnectionsAnsweredSeconds?: number;
 }
 
+/** The redis mode's floor target (it runs in the redis mode's turn, beside its bare run). */
+const FLOOR = 'floor';
+
+/** First user id of each new-user run (one range per connection count), far from the seed's. */
+const newUserBase = (run: number) => 20_000_001 + run * 2_000_000;
+
 /** The bare-route capacity run a mode's run is compared with (its pair, else any at that size). */
 export function bareCapacityFor(
   results: readonly ScenarioResult[],
@@ -49,7 +66,8 @@ export function bareCapacityFor(
     (result) =>
       result.target === 'bare' && result.connections === connections && result.instances === 1,
   );
-  return bare.find((result) => result.pairedWith === target) ?? bare[0];
+  const paired = target === FLOOR ? 'redis' : target;
+  return bare.find((result) => result.pairedWith === paired) ?? bare[0];
 }
 
 export async function runCapacityAgainst(
@@ -100,14 +118,44 @@ function modeMissing(input: Input, name: string): string {
     : `${name} mode not measured`;
 }
 
-/** A mode's own run and the bare run it is compared with, at one connection count. */
-function pair(input: Input, target: string, connections: number) {
-  const run = resultsOf(input.results, 'capacity').find(
-    (item) => item.target === target && item.connections === connections && item.instances === 1,
+/** A target's single-process run of `variant` (undefined: random users) at one size. */
+const runOf = (
+  results: readonly ScenarioResult[],
+  target: string,
+  connections: number,
+  variant?: CapacityResult['variant'],
+) =>
+  resultsOf(results, 'capacity').find(
+    (item) =>
+      item.target === target &&
+      item.connections === connections &&
+      item.instances === 1 &&
+      item.variant === variant,
   );
+
+/** A mode's own run and the bare run it is compared with, at one connection count. */
+function pair(
+  input: Input,
+  target: string,
+  connections: number,
+  variant?: CapacityResult['variant'],
+) {
+  const run = runOf(input.results, target, connections, variant);
   const bare = bareCapacityFor(input.results, target, connections);
   return run && bare ? { run, bare } : undefined;
 }
+
+/** "; floor N req/s = F× bare, redis = R× floor" for a verdict's detail ('' without a floor run). */
+function floorDetail(input: Input, connections: number, value: (r: CapacityResult) => number) {
+  const floor = pair(input, FLOOR, connections);
+  const redis = runOf(input.results, 'redis', connections);
+  if (!floor || !redis) return '';
+  const shown =
+    value === requestsPerSecond ? `${count(value(floor.run))} req/s` : msText(value(floor.run));
+  return `; floor ${shown} = ${ratio(value(floor.run), value(floor.bare))}× bare, redis = ${ratio(value(redis), value(floor.run))}× floor`;
+}
+
+const requestsPerSecond = (result: CapacityResult) => result.requestsPerSecond;
 
 export const capacityScenario: Scenario = {
   name: 'capacity',
@@ -120,10 +168,31 @@ export const capacityScenario: Scenario = {
     }
     for (const mode of ctx.modes) {
       await withOverture(ctx, mode, 'capacity', {}, async (server) => {
-        for (const connections of profile.capacity.connections) {
-          const bare = await runCapacityAgainst([ctx.bare], 'bare', connections, profile);
-          ctx.results.push({ ...bare, pairedWith: mode.name });
-          ctx.results.push(await runCapacityAgainst([server], mode.name, connections, profile));
+        // Started after withOverture emptied the bench's Redis; its own key prefix.
+        const floor =
+          mode.name === 'redis' ? await startFloor(redisUrl, profileDir(ctx)) : undefined;
+        try {
+          for (const [index, connections] of profile.capacity.connections.entries()) {
+            const bare = await runCapacityAgainst([ctx.bare], 'bare', connections, profile);
+            ctx.results.push({ ...bare, pairedWith: mode.name });
+            if (floor)
+              ctx.results.push(await runCapacityAgainst([floor], FLOOR, connections, profile));
+            ctx.results.push(await runCapacityAgainst([server], mode.name, connections, profile));
+            const fresh = { kind: 'new-user', firstUserId: newUserBase(index) } as const;
+            const label = `${mode.name} capacity new users c=${connections}`;
+            const run = await runCapacityAgainst(
+              [server],
+              mode.name,
+              connections,
+              profile,
+              undefined,
+              fresh,
+              label,
+            );
+            ctx.results.push({ ...run, variant: 'new-user' });
+          }
+        } finally {
+          await floor?.stop();
         }
       });
     }
@@ -137,17 +206,26 @@ export const capacityScenario: Scenario = {
       const base = bareCapacityFor(report.results, result.target, result.connections);
       return times(base ? ratio(value(result), value(base)) : null);
     };
+    const toFloor = (result: CapacityResult) => {
+      const floor = runOf(report.results, FLOOR, result.connections);
+      const compared = result.target === 'redis' && result.variant === undefined;
+      if (!floor || !(compared || result.target === FLOOR)) return '–';
+      return times(ratio(result.requestsPerSecond, floor.requestsPerSecond));
+    };
     return section(
       'Capacity (closed loop, autocannon)',
-      'POST /api/v1/queue/token, each request from a random user among 1000, every connection sending its next request when the answer arrives. ' +
+      'POST /api/v1/queue/token, each request from a random user among 1000 (users "new": every request a user never seen, a first join), every connection sending its next request when the answer arrives. ' +
         'The bare route runs right before each mode, and the mode is compared with that run. ' +
+        "The floor (redis mode's turn) is Fastify + ioredis running the service's join script for the same users with the same keys and arguments, and nothing else (no rate limits, identity, metrics, validation); \"× floor\" is the redis mode's req/s against it. " +
         'Connections open together at the start and carry an unmeasured warm-up before the measured window. ' +
         '"Every connection answered" is when the last connection got its first answer: a busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so a saturated server takes seconds to accept 1,000 connections opened at once (docs/decisions/0012).',
       table(results, [
         targetColumn,
+        ['users', (r) => (r.target === 'bare' ? '–' : r.variant === 'new-user' ? 'new' : 'random')],
         ['connections', (r) => String(r.connections)],
         ['req/s', (r) => count(r.requestsPerSecond)],
         ['× bare', toBare((r) => r.requestsPerSecond)],
+        ['× floor', toFloor],
         ...latencyColumns((r: CapacityResult) => r.latency),
         ['p99 × bare', toBare((r) => r.latency.p99)],
         ['non-2xx / errors', (r) => `${count(r.non2xx)} / ${count(r.errors)}`],
@@ -187,7 +265,7 @@ export const capacityScenario: Scenario = {
         ...(at100 && throughput !== undefined
           ? {
               verdict: throughput >= 0.5 ? 'met' : 'not met',
-              detail: `redis ${Math.round(at100.run.requestsPerSecond)} req/s vs bare ${Math.round(at100.bare.requestsPerSecond)} req/s = ${throughput}×${context100}`,
+              detail: `redis ${Math.round(at100.run.requestsPerSecond)} req/s vs bare ${Math.round(at100.bare.requestsPerSecond)} req/s = ${throughput}×${floorDetail(input, 100, requestsPerSecond)}${context100}`,
             }
           : { verdict: 'not measured', detail: missing + context100 }),
       },
@@ -196,10 +274,35 @@ export const capacityScenario: Scenario = {
         ...(at1000 && tail !== undefined
           ? {
               verdict: tail <= 1.5 ? 'met' : 'not met',
-              detail: `redis p99 ${msText(at1000.run.latency.p99)} vs bare ${msText(at1000.bare.latency.p99)} = ${tail}×${context1000}`,
+              detail: `redis p99 ${msText(at1000.run.latency.p99)} vs bare ${msText(at1000.bare.latency.p99)} = ${tail}×${floorDetail(input, 1000, (r) => r.latency.p99)}${context1000}`,
             }
           : { verdict: 'not measured', detail: missing + context1000 }),
       },
+      newUserVerdict(input),
     ];
   },
 };
+
+/** Item 9 of issue 17: first joins in the postgres mode (a durable insert each) ≥ 0.12× bare. */
+function newUserVerdict(input: Input): Verdict {
+  const target =
+    "Capacity at 100 connections, every request a new user: postgres-mode queue entry reaches ≥ 0.12× the bare route's requests/s";
+  const fresh = (mode: string) => {
+    const found = pair(input, mode, 100, 'new-user');
+    return found && ratio(found.run.requestsPerSecond, found.bare.requestsPerSecond);
+  };
+  const others = ['redis', 'stream']
+    .map((mode) => [mode, fresh(mode)] as const)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([mode, value]) => `${mode} ${value}×`);
+  const context = others.length > 0 ? ` (new users: ${others.join(', ')})` : '';
+  const run = pair(input, 'postgres', 100, 'new-user');
+  const value = run && (ratio(run.run.requestsPerSecond, run.bare.requestsPerSecond) ?? 0);
+  if (!run || value === undefined)
+    return { target, verdict: 'not measured', detail: modeMissing(input, 'postgres') + context };
+  return {
+    target,
+    verdict: value >= 0.12 ? 'met' : 'not met',
+    detail: `postgres ${Math.round(run.run.requestsPerSecond)} req/s vs bare ${Math.round(run.bare.requestsPerSecond)} req/s = ${value}×${context}`,
+  };
+}

@@ -10,6 +10,8 @@ import { serveJob } from '../lib/workers.js';
 
 export type ClosedLoopRequests =
   | { kind: 'join'; userCount: number }
+  /** Every request a user never seen: `firstUserId`, then the next id, and so on (a first join). */
+  | { kind: 'new-user'; firstUserId: number }
   | { kind: 'poll'; tokens: string[] }
   /** GET of one of `paths`, picked at random, with an ACTIVE queue token (a seat map). */
   | { kind: 'get'; paths: string[]; token: string };
@@ -53,9 +55,14 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
 
 /** Each request's method, path and headers; the first also opens every connection's loop. */
 function requestsFor(requests: ClosedLoopRequests) {
+  let sent = 0;
   const next = (): { method: string; path: string; headers: Record<string, string> } => {
-    if (requests.kind === 'join') {
-      const user = String(1 + Math.floor(Math.random() * requests.userCount));
+    if (requests.kind === 'join' || requests.kind === 'new-user') {
+      const user = String(
+        requests.kind === 'join'
+          ? 1 + Math.floor(Math.random() * requests.userCount)
+          : requests.firstUserId + sent++,
+      );
       return { method: 'POST', path: '/api/v1/queue/token', headers: { 'client-id': user } };
     }
     if (requests.kind === 'get')
