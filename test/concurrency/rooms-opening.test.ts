@@ -219,6 +219,8 @@ describeWithPostgres(
 );
 // The stream run once, from the default project (the redis-queue project runs the Redis one).
 const describeStream = testQueueBackend() === 'postgres' ? describeWithKafka : describe.skip;
-describeWithPostgres('three server processes opening one room (stream)', () =>
-  describeWithRedis('', () => describeStream('', openingRace('stream'))),
-);
+describeWithPostgres('three server processes opening one room (stream)', () => {
+  describeWithRedis('', () => {
+    describeStream('', openingRace('stream'));
+  });
+});
