@@ -64,11 +64,13 @@ describeWithPostgres('the public concert list (GET /api/v1/queue/rooms)', () => 
     const tokensBefore = await db.pool.query('SELECT count(*)::int AS n FROM queue_tokens');
     const reply = await list();
     expect([reply.status, reply.code]).toEqual([200, 'SUCCESS']);
-    expect(await listed(concertId)).toEqual({
+    const shown = await listed(concertId);
+    expect(Date.parse(shown?.concertDateTime ?? '') - Date.now()).toBeGreaterThan(47 * 3_600_000);
+    expect({ ...shown, concertDateTime: undefined }).toEqual({
       concertId,
       concertTitle: 'On sale',
       concertVenue: 'Fixture Hall',
-      concertDateTime: expect.any(String),
+      concertDateTime: undefined,
       priceMin: 30_000,
       priceMax: 90_000,
       sale: 'on-sale',
