@@ -325,7 +325,7 @@ const actions: Actions = {
 // list is read again in the second one of its openings comes.
 setInterval(() => {
   const opens = state.screen === 'concerts' ? state.concerts.map((c) => c.opensAt ?? '') : [];
-  if (state.hold || state.queue?.status === 'PRE_QUEUE' || opens.length > 0) update();
+  if (state.hold || state.queue?.status === 'PRE_QUEUE' || opens.some(Boolean)) update();
   if (opens.some((at) => Math.abs(Date.parse(at) - Date.now() + 500) <= 500))
     void showConcerts().catch(() => undefined);
 }, 1_000);
