@@ -141,6 +141,13 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
       .toMatch(/4\s+in line/);
     expect(await captureScreen(page, 'buyer-concerts-opening-soon')).toEqual([]);
 
+    // The pre-queue follows the live stream: the page polls the status route only while the
+    // stream is down, so none of these should be status polls.
+    const lineCalls: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith('/api/v1/queue/token')) lineCalls.push(`${request.method()} ${path}`);
+    });
     await page.getByTestId(`join-${concertId}`).click();
     const status = page.getByTestId('queue-status');
     await expect.poll(() => status.getAttribute('data-status'), patient).toBe('PRE_QUEUE');
@@ -163,6 +170,8 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
     // The opening: the page is told its place in line; the draw, checked in the page, agrees.
     await admin('PATCH', `/rooms/${concertId}`, { opensAt: inSeconds(2) });
     await expect.poll(() => status.getAttribute('data-status'), patient).toBe('WAITING');
+    // The drawn place came over the stream opened in the pre-queue, with no poll in between.
+    expect(lineCalls).toEqual(['POST /api/v1/queue/token', 'GET /api/v1/queue/token/stream']);
     const told = Number(await page.getByTestId('queue-position').textContent());
     await page.getByTestId('draw-check').click();
     await expect.poll(() => result.getAttribute('data-verdict'), patient).toBe('verified');
