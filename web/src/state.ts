@@ -23,9 +23,12 @@ export interface State {
   queue?: Joined & Partial<QueueState>;
   /** Set when the line let this buyer in while the page watched: the visual cue. */
   admitted: boolean;
+  /** The public list (no token needed): on sale, opening soon, sold out. */
   concerts: Concert[];
-  /** The listed concerts' rooms (public view), null for a concert the house room serves. */
-  rooms: Record<number, RoomView | null>;
+  /** The listed roomed concerts' rooms (public view: the line on the card), as read. */
+  rooms: Record<number, RoomView | undefined>;
+  /** The concert whose join sent the buyer into the house room's line: its seats after admission. */
+  wanted?: number;
   /** The room the buyer waits in, read again while waiting (paused, closed, seats left). */
   roomView?: RoomView;
   /** What "check the draw" found in the room the buyer waits in; `checking` while it runs. */
