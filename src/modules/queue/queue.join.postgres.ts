@@ -39,11 +39,15 @@ export async function joinBatch(
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
         fresh AS (
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
+          -- Both checks are one index probe per wanted row (OFFSET 0 keeps each a subplan of its
+          -- row), whatever the plan: as anti joins, a generic plan made while the line looked
+          -- empty scanned the room's whole line for every row (issue 15: a move of n entries
+          -- took O(n²)).
           WHERE NOT EXISTS (
             SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
-              AND q.status IN ('WAITING', 'ACTIVE'))
+              AND q.status IN ('WAITING', 'ACTIVE') OFFSET 0)
             -- A chosen token the line already knows (moved before, maybe expired since): never revived.
-            AND NOT EXISTS (SELECT 1 FROM queue_tokens q WHERE q.token = wanted.token)),
+            AND NOT EXISTS (SELECT 1 FROM queue_tokens q WHERE q.token = wanted.token OFFSET 0)),
         counter AS (
           INSERT INTO queue_counter AS c (id, last_arrival)
           SELECT ${roomId + 1}, count(*) FROM fresh HAVING count(*) > 0
