@@ -171,7 +171,7 @@ describe('scripts/verify-draw.ts against a room over HTTP', () => {
       join(folder, 'draw.json'),
     ];
     const result = await verify(...args, '--receipt', mine);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`${mine}: place 1 of ${RECEIPTS}`);
     // A receipt that is not there is not given a place.
     const stranger = await verify(...args, '--receipt', newReceiptId());

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { TestClient } from '../support/client.js';
 import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
@@ -218,9 +218,10 @@ describeWithPostgres(
   openingRace(testQueueBackend()),
 );
 // The stream run once, from the default project (the redis-queue project runs the Redis one).
-const describeStream = testQueueBackend() === 'postgres' ? describeWithKafka : describe.skip;
-describeWithPostgres('three server processes opening one room (stream)', () => {
-  describeWithRedis('', () => {
-    describeStream('', openingRace('stream'));
+// Not registered at all in the other project: a skipped test there would read as a gap.
+if (testQueueBackend() === 'postgres')
+  describeWithPostgres('three server processes opening one room (stream)', () => {
+    describeWithRedis('', () => {
+      describeWithKafka('', openingRace('stream'));
+    });
   });
-});
