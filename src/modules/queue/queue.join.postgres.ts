@@ -39,11 +39,14 @@ export async function joinBatch(
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
         fresh AS (
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
+          -- One index probe per user (OFFSET 0 keeps each a subplan, never an anti-join): on a
+          -- table the statistics did not know yet, the planner probed the room's whole line once
+          -- per user (nested-loop anti-join filtering on user_id), so batches slowed as the line grew.
           WHERE NOT EXISTS (
             SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
-              AND q.status IN ('WAITING', 'ACTIVE'))
+              AND q.status IN ('WAITING', 'ACTIVE') OFFSET 0)
             -- A chosen token the line already knows (moved before, maybe expired since): never revived.
-            AND NOT EXISTS (SELECT 1 FROM queue_tokens q WHERE q.token = wanted.token)),
+            AND NOT EXISTS (SELECT 1 FROM queue_tokens q WHERE q.token = wanted.token OFFSET 0)),
         counter AS (
           INSERT INTO queue_counter AS c (id, last_arrival)
           SELECT ${roomId + 1}, count(*) FROM fresh HAVING count(*) > 0
@@ -92,6 +95,9 @@ async function readLive(
  * join, and one read (a fresh snapshot, which sees every arrival before them) answers the whole
  * batch. Batches write one after another, so a later batch sees every earlier one committed.
  * A join answers with the user's live token, or null when it was expired before the read.
+ *
+ * `db` is the database's batch connections (Database.batches), not the request pool: a batch's
+ * write and read never queue behind the pre-reads of the very joins waiting for it.
  */
 export function createJoinBatcher(
   db: Executor,
