@@ -5,8 +5,8 @@
  *
  * 1. Bundle sizes: what each page (buyers' `/`, operators' `/operator/`) loads first, raw and
  *    gzip (level 9), after building web/dist if a source is newer.
- * 2. Time to first render of the waiting room: a returning buyer (identity in localStorage, as
- *    after a first visit) opens `/` while the line is full; milliseconds from navigation to the
+ * 2. Time to first render of the waiting room: a returning buyer (identity and a house-line
+ *    token in localStorage, as after a first visit's join) opens `/` while the line is full; milliseconds from navigation to the
  *    waiting room's status on screen, median of `--loads` loads in a new browser context each
  *    (nothing cached) and of as many reloads in one context (assets cached).
  * 3. The server's cost of the seat map's updates: `--pages` buyers admitted (ACTIVE) with one
@@ -115,8 +115,11 @@ async function seatMapPaths(api: Api, token: string): Promise<string[]> {
 async function waitingRoomRender(url: string, loads: number): Promise<void> {
   const browser = await launchChromium(values.chromium);
   const identity = JSON.stringify({ kind: 'client', userId: BROWSER_USER });
-  // Runs before the page's script: remembers when the status first appears.
+  // Runs before the page's script: remembers when the status first appears. A buyer already in
+  // the house line (a token remembered) joins it again on load; without one the page would show
+  // the public list instead (decision 0064).
   const watch = `localStorage.setItem('overture.identity', ${JSON.stringify(identity)});
+    localStorage.setItem('overture.queue.${BROWSER_USER}', 'remembered');
     new MutationObserver((_, observer) => {
       if (document.querySelector('[data-testid="queue-status"]')) {
         window.__waitingRoomAt = performance.now();

@@ -25,6 +25,7 @@ import { catalogueRoutes } from './modules/concerts/catalogue.routes.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { holdRoutes } from './modules/holds/holds.routes.js';
 import { roomRoutes } from './modules/rooms/rooms.routes.js';
+import { saleListRoutes } from './modules/rooms/rooms.listing.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { openingRoutes } from './modules/queue/queue.opening.routes.js';
 import {
@@ -58,6 +59,8 @@ async function api(app: App, { container, auth }: { container: Container; auth: 
   const { queue, live, streamLimits, concerts, holds, reservations, balance } = container;
   await app.register(queueRoutes, { prefix: '/queue', queue, guards, live, streamLimits });
   await app.register(openingRoutes, { prefix: '/queue', queue });
+  const listing = { page: container.rooms.onSale };
+  await app.register(saleListRoutes, { prefix: '/queue', listing });
   await app.register(concertRoutes, { prefix: '/reservations/concerts', concerts, guards });
   await app.register(holdRoutes, { prefix: '/reservations/concerts', holds, guards });
   await app.register(reservationRoutes, { prefix: '/reservations', reservations, guards });

@@ -19,6 +19,8 @@ import {
   type RoomDirectory,
 } from './modules/rooms/rooms.service.js';
 import { createPostgresRoomStore } from './modules/rooms/rooms.store.postgres.js';
+import { createSaleListing } from './modules/rooms/rooms.listing.js';
+import { createPostgresSaleList } from './modules/rooms/rooms.listing.postgres.js';
 
 /**
  * The waiting rooms (docs/rooms.md): the operators' service over the rooms table, this
@@ -45,6 +47,11 @@ export function createRooms(
     directory,
     defaultMaxActive: config.MAX_ACTIVE,
     powAvailable: extra.powSecret.source !== 'none',
+    // The buyers' public list: one read per instance per period, whatever the readers (0064).
+    listing: createSaleListing({
+      read: createPostgresSaleList(database),
+      cacheMs: config.SALE_LIST_CACHE_MS,
+    }),
   });
   const soldOut = createSoldOutRooms(() => store.soldOutRooms(), logger);
   const pow = createProofOfWork(config, database, extra.redis, extra.powSecret);

@@ -43,6 +43,12 @@ export const saleSettings = {
     60_000,
     'How long an instance serves the popular list from memory.',
   ),
+  SALE_LIST_CACHE_MS: int(
+    1000,
+    0,
+    60_000,
+    'How long an instance answers every buyer the public concert list (GET /api/v1/queue/rooms) from one read (docs/decisions/0064); 0: each request reads.',
+  ),
   SEAT_MAP_CACHE_MS: int(
     1000,
     0,

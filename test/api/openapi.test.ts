@@ -83,6 +83,7 @@ const addedOperations = [
   'POST /api/v1/admin/rooms',
   'GET /api/v1/admin/rooms/{concertId}',
   'PATCH /api/v1/admin/rooms/{concertId}',
+  'GET /api/v1/queue/rooms',
   'GET /api/v1/queue/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}/challenge',
   'GET /api/v1/queue/rooms/{concertId}/draw',
@@ -146,6 +147,8 @@ const producibleErrors: Record<string, ErrorCode[]> = {
     'OPENING_CANNOT_BE_CLEARED',
     'PAYLOAD_TOO_LARGE',
   ],
+  // Public and rate-limited per address (decision 0064): the one public read that says so.
+  'GET /api/v1/queue/rooms': ['INVALID_REQUEST', 'RATE_LIMITED'],
   'GET /api/v1/queue/rooms/{concertId}': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/rooms/{concertId}/challenge': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
   'GET /api/v1/queue/rooms/{concertId}/draw': ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],

@@ -76,8 +76,11 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     const shoppers: string[] = [];
     for (let user = 1; user <= MAX_ACTIVE; user++) shoppers.push(await client.activeToken(user));
     const ahead = (await client.join(100)).data.token;
+    const { concertId } = await createConcert(db.pool, { seats: 5, title: 'House night' });
 
+    // The list comes first, with no line joined; the concert's join takes the house room's line.
     await signIn(page, 9001);
+    await page.getByTestId(`join-${concertId}`).click();
     await expect
       .poll(() => page.getByTestId('queue-status').textContent(), patient)
       .toContain('WAITING');
@@ -98,9 +101,23 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await client.leave(ahead);
     await expect.poll(() => position(page), patient).toBe('1');
     await expect.poll(() => position(second), patient).toBe('1');
-    // A shopper leaves: a slot frees and the buyer is let in, with the visual cue.
+    // A shopper leaves: a slot frees and the buyer is let in, with the visual cue, straight onto
+    // the seat map of the concert whose join sent it into the line (kept across the refresh).
     await client.leave(shoppers[0]!);
     await expect.poll(() => page.getByTestId('admitted').isVisible(), patient).toBe(true);
+    const seats = page.locator('[data-testid^="seat-"]');
+    await expect.poll(() => seats.count(), patient).toBe(5);
+    const onMap = (await seats.first().getAttribute('data-testid'))!.slice('seat-'.length);
+    const own = await db.pool.query('SELECT 1 FROM seats WHERE id = $1 AND concert_id = $2', [
+      Number(onMap),
+      concertId,
+    ]);
+    expect(own.rowCount).toBe(1);
+    await page.getByRole('button', { name: 'My tickets' }).click();
+    await page.getByRole('button', { name: 'Concerts', exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId(`concert-${concertId}`).isVisible(), patient)
+      .toBe(true);
     expect(await captureScreen(page, 'buyer-concerts')).toEqual([]);
     for (const shopper of shoppers.slice(1)) await client.leave(shopper);
     await client.leave(token ?? '');
@@ -126,6 +143,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     const tokens = await Promise.all(apiBuyers.map(async (user) => (await client.join(user)).data));
 
     await signIn(page, 1001);
+    await page.getByTestId(`join-${concert.concertId}`).click();
     await expect
       .poll(() => page.getByTestId('queue-status').textContent(), patient)
       .toContain('WAITING');
@@ -156,7 +174,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('admitted').isVisible(), { timeout: 60_000 })
       .toBe(true);
-    await page.getByTestId(`join-${concert.concertId}`).click();
+    // Let in, straight to the seat map of the concert whose join sent the buyer into the line.
     const free = page.locator('[data-testid^="seat-"][data-state="free"]');
     await expect.poll(() => free.count(), patient).toBeGreaterThan(0);
     expect(await captureScreen(page, 'buyer-seat-map')).toEqual([]);
@@ -252,7 +270,7 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
         { userId: 7001 },
       );
       await jwtPage.goto(`${jwtOrigin}/#token=${token}`);
-      // Let in (the concert list answers only an ACTIVE token), the JWT gone from the address.
+      // Signed in: the public list (no line joined), the JWT gone from the address.
       await expect
         .poll(() => jwtPage.locator('[data-testid^="concert-"]').count(), patient)
         .toBeGreaterThan(0);

@@ -53,17 +53,71 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
   const joinRoom = (userId: number, concertId: number) => server.client.joinRoom(userId, concertId);
 
   /** A buyer's page of its own (a context each: the page remembers its user), signed in. */
-  async function signedIn(userId: number): Promise<{ page: Page; problems: string[] }> {
+  async function signedIn(
+    userId: number,
+    beforeSignIn?: (page: Page) => void,
+  ): Promise<{ page: Page; problems: string[] }> {
     const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     const problems = watchProblems(page, server.url);
+    beforeSignIn?.(page);
     await page.goto(`${server.url}/`);
     await page.getByTestId('user-id').fill(String(userId));
     await page.getByTestId('sign-in').click();
     return { page, problems };
   }
+
+  it('shows the list before any join: no queue token made, an opening soon counted down', async () => {
+    const soon = await createConcert(db.pool, { title: 'Countdown Night', seats: 3 });
+    await admin('POST', '/rooms', {
+      concertId: soon.concertId,
+      opensAt: inSeconds(600),
+      preQueueOpensAt: inSeconds(300),
+    });
+    const tonight = await createConcert(db.pool, { title: 'Tonight', seats: 3, price: 45_000 });
+    const calls: string[] = [];
+    const { page, problems } = await signedIn(9400, (target) =>
+      target.on('request', (request) =>
+        calls.push(`${request.method()} ${new URL(request.url()).pathname}`),
+      ),
+    );
+    const card = page.getByTestId(`concert-${soon.concertId}`);
+    await expect
+      .poll(() => card.locator('[data-sale]').getAttribute('data-sale'), patient)
+      .toBe('opening-soon');
+    // The countdown to the opening runs, the pre-queue window's too; joining waits for the window.
+    const opensIn = page.getByTestId(`opens-in-${soon.concertId}`);
+    const first = Number(await opensIn.getAttribute('data-seconds'));
+    expect(first).toBeGreaterThan(450);
+    expect(first).toBeLessThanOrEqual(600);
+    await expect
+      .poll(async () => Number(await opensIn.getAttribute('data-seconds')), patient)
+      .toBeLessThan(first);
+    expect(await opensIn.textContent()).toMatch(/^\d{1,2}:\d\d$/);
+    const preQueueIn = Number(
+      await page.getByTestId(`pre-queue-in-${soon.concertId}`).getAttribute('data-seconds'),
+    );
+    expect(preQueueIn).toBeLessThan(first);
+    expect(await page.getByTestId(`join-${soon.concertId}`).isDisabled()).toBe(true);
+    const other = page.getByTestId(`concert-${tonight.concertId}`);
+    expect(await other.locator('[data-sale]').getAttribute('data-sale')).toBe('on-sale');
+    expect(await other.textContent()).toContain('from 45,000 KRW');
+    expect(await page.getByTestId(`join-${tonight.concertId}`).isDisabled()).toBe(false);
+    expect(await captureScreen(page, 'buyer-concerts-before-join')).toEqual([]);
+
+    // Nothing joined a line: no join request, no token kept by the page or given by the server.
+    expect(calls).toContain('GET /api/v1/queue/rooms');
+    expect(calls.filter((call) => call.includes('/queue/token'))).toEqual([]);
+    expect(
+      await page.evaluate(
+        "Object.keys(localStorage).filter((key) => key.startsWith('overture.queue.'))",
+      ),
+    ).toEqual([]);
+    expect(await server.queue.tokenCount(9400)).toBe(0);
+    expect(problems).toEqual([]);
+  });
 
   it('takes a buyer through the pre-queue, the opening and admission, with the draw checked in the page', async () => {
     const { concertId } = await createConcert(db.pool, { title: 'Opening Night', seats: 5 });
@@ -80,10 +134,20 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
       .poll(() => card.locator('[data-sale]').getAttribute('data-sale'), patient)
       .toBe('opening-soon');
     expect(await card.textContent()).toMatch(/Opens in\s+[45]:\d\d/);
-    // The pre-queue counts as the line on the card: four buyers are in it.
-    expect(await page.getByTestId(`room-${concertId}`).textContent()).toMatch(/4\s+in line/);
+    // The pre-queue counts as the line on the card: four buyers are in it (the room's own view,
+    // read after the list).
+    await expect
+      .poll(() => page.getByTestId(`room-${concertId}`).textContent(), patient)
+      .toMatch(/4\s+in line/);
     expect(await captureScreen(page, 'buyer-concerts-opening-soon')).toEqual([]);
 
+    // The pre-queue follows the live stream: the page polls the status route only while the
+    // stream is down, so none of these should be status polls.
+    const lineCalls: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (path.startsWith('/api/v1/queue/token')) lineCalls.push(`${request.method()} ${path}`);
+    });
     await page.getByTestId(`join-${concertId}`).click();
     const status = page.getByTestId('queue-status');
     await expect.poll(() => status.getAttribute('data-status'), patient).toBe('PRE_QUEUE');
@@ -106,6 +170,8 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
     // The opening: the page is told its place in line; the draw, checked in the page, agrees.
     await admin('PATCH', `/rooms/${concertId}`, { opensAt: inSeconds(2) });
     await expect.poll(() => status.getAttribute('data-status'), patient).toBe('WAITING');
+    // The drawn place came over the stream opened in the pre-queue, with no poll in between.
+    expect(lineCalls).toEqual(['POST /api/v1/queue/token', 'GET /api/v1/queue/token/stream']);
     const told = Number(await page.getByTestId('queue-position').textContent());
     await page.getByTestId('draw-check').click();
     await expect.poll(() => result.getAttribute('data-verdict'), patient).toBe('verified');
@@ -192,11 +258,8 @@ describeWithBrowser('an opening, a sold-out room and proof of work in the buyers
     await expect
       .poll(() => page.locator('[data-testid^="seat-"][data-state="free"]').count(), patient)
       .toBe(5);
-    // The house room's join (no body) may still have been on its way when the watch began.
-    const sent = joins.filter((body) => body !== null) as {
-      concertId: number;
-      pow?: { challenge: string; solution: string };
-    }[];
+    // The room's join is the only one: the list needed no house room's join (decision 0064).
+    const sent = joins as { concertId: number; pow?: { challenge: string; solution: string } }[];
     expect(sent.map((body) => body.concertId)).toEqual([concertId]);
     expect(sent[0]?.pow?.challenge).toMatch(new RegExp(`^pow1\\.${concertId}\\.10\\.`));
     expect(sent[0]?.pow?.solution).toMatch(/^[A-Za-z0-9_-]{1,64}$/);

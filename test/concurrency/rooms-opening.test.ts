@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../support/client.js';
 import { describeWithPostgres } from '../support/db.js';
 import { createConcert, type ConcertFixture } from '../support/fixtures.js';
 import { useServerProcesses } from '../support/processes.js';
-import { testQueueBackend } from '../support/queue-backend.js';
+import { describeWithKafka } from '../support/kafka.js';
+import { testQueueBackend, type QueueBackend } from '../support/queue-backend.js';
+import { describeWithRedis } from '../support/redis.js';
 
 const KEY = 'rooms-opening-race-operator-key-0123456789';
 const operator = { authorization: `Bearer ${KEY}` };
@@ -45,13 +47,16 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
  * - the draw (every place) is made within a second of the opening, the drawn entries are in the
  *   line within a few seconds.
  * The room is paused so that nobody is admitted and every place stays as the opening gave it.
+ * It runs on TEST_QUEUE_BACKEND and, in the default project, on the stream backend too (three
+ * processes, one consumer group on one Kafka mock: the move's batches and the joins go through
+ * the log and are placed by whichever member holds their partition).
  */
-describeWithPostgres(`three server processes opening one room (${testQueueBackend()})`, () => {
-  const shared = useServerProcesses({
-    OPERATOR_KEY: KEY,
-    ADMISSION_INTERVAL_MS: '50',
-    RATE_LIMIT_ENABLED: 'false',
-  });
+const openingRace = (backend: QueueBackend) => () => {
+  const shared = useServerProcesses(
+    { OPERATOR_KEY: KEY, ADMISSION_INTERVAL_MS: '50', RATE_LIMIT_ENABLED: 'false' },
+    3,
+    backend,
+  );
   let clients: TestClient[] = [];
   let concert: ConcertFixture;
 
@@ -131,7 +136,7 @@ describeWithPostgres(`three server processes opening one room (${testQueueBacken
     expect(times.opened).toBeGreaterThanOrEqual(0);
     expect(times.opened).toBeLessThan(1_000);
     console.info(
-      `opening (${testQueueBackend()}): ${joins.length} buyers, ${joins.filter((j) => j.status === 'PRE_QUEUE').length} pre-queued; drawn ${Math.round(times.opened!)} ms ` +
+      `opening (${backend}): ${joins.length} buyers, ${joins.filter((j) => j.status === 'PRE_QUEUE').length} pre-queued; drawn ${Math.round(times.opened!)} ms ` +
         `after opensAt, drawn entries in line ${Math.round(times.drawnInLine!)} ms, ` +
         `transfer done ${Math.round(times.transferred!)} ms`,
     );
@@ -206,4 +211,16 @@ describeWithPostgres(`three server processes opening one room (${testQueueBacken
           ).toBeLessThan(other.now.position);
     }
   }, 60_000);
+};
+
+describeWithPostgres(
+  `three server processes opening one room (${testQueueBackend()})`,
+  openingRace(testQueueBackend()),
+);
+// The stream run once, from the default project (the redis-queue project runs the Redis one).
+const describeStream = testQueueBackend() === 'postgres' ? describeWithKafka : describe.skip;
+describeWithPostgres('three server processes opening one room (stream)', () => {
+  describeWithRedis('', () => {
+    describeStream('', openingRace('stream'));
+  });
 });

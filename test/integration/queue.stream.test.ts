@@ -4,7 +4,9 @@ import type { QueueLog } from '../../src/modules/queue/queue.log.kafka.js';
 import { decodeEntry, encodeEntry } from '../../src/modules/queue/queue.log.kafka.js';
 import type { QueueStore, TokenView } from '../../src/modules/queue/queue.store.js';
 import { redisKeys } from '../../src/redis/keys.js';
+import type { RoomSettings } from '../../src/modules/rooms/rooms.store.js';
 import { AppError } from '../../src/shared/errors.js';
+import { newRoomToken } from '../../src/shared/ids.js';
 import { describeWithKafka, startKafkaMock, type KafkaMock } from '../support/kafka.js';
 import { describeWithRedis } from '../support/redis.js';
 import {
@@ -339,6 +341,59 @@ describeWithRedis('stream queue backend', () => {
       expect(place(view)).toEqual(['ACTIVE', 0]);
       expect(await dying.client.zcard(keys.unlogged)).toBe(0);
       expect(await dying.client.zcard(keys.pending)).toBe(0);
+    });
+    it("appends again a move whose append was lost in the move's order, so the draw order holds", async () => {
+      // A paused room: nobody admitted, every place stays as placed.
+      const roomId = 9_310;
+      const settings: RoomSettings = {
+        roomId,
+        maxActive: 1,
+        admissionPerMinute: null,
+        state: 'paused',
+        opening: null,
+      };
+      const room = await open({
+        repairAfterMs: 1_000,
+        repairIntervalMs: 100,
+        rooms: { settings: (id) => (id === roomId ? settings : undefined) },
+      });
+      await room.open();
+      // A mover that dies in the middle of its batch's append, and no mover runs the batch again:
+      // the tokens stay pending and unacknowledged until the repair (on the live instance) takes
+      // them. More than one repair batch (100), all taken by one script in the same millisecond.
+      let appends = 0;
+      const dying = await room.open({
+        member: false,
+        log: (log) => ({
+          ...log,
+          append: () =>
+            ++appends === 1
+              ? new Promise<void>(() => undefined)
+              : Promise.reject(new Error('this instance is dead')),
+        }),
+      });
+      const drawn = Array.from({ length: 150 }, (_, i) => ({
+        userId: 5_000 + i,
+        token: newRoomToken(roomId),
+      }));
+      void dying.queue.store.joinMany(settings, drawn).catch(() => undefined);
+      const keys = redisKeys(room.prefix).room(roomId);
+      await eventually(
+        'the pending move',
+        () => dying.client.zcard(keys.pending),
+        (pending) => pending === drawn.length,
+      );
+      // The repair appends them again; every one is placed, at its place in the draw.
+      await eventually(
+        'the repaired move placed',
+        () => dying.client.zcard(keys.pending),
+        (pending) => pending === 0,
+      );
+      const places = await Promise.all(
+        drawn.map(async (entry) => place(await dying.queue.store.poll(entry.token))),
+      );
+      expect(places).toEqual(drawn.map((_, i) => ['WAITING', i + 1]));
+      expect(await dying.client.zcard(keys.unlogged)).toBe(0);
     });
   });
 });

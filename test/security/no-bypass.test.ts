@@ -15,6 +15,8 @@ const SECRET = 'no-bypass-test-secret-32-characters-long';
  */
 const PUBLIC = new Set([
   'GET /api/v1/reservations/concerts/popular',
+  // The buyers' concert list, read before joining any line (decision 0064).
+  'GET /api/v1/queue/rooms',
   'GET /api/v1/queue/rooms/{concertId}',
   'GET /api/v1/queue/rooms/{concertId}/challenge',
   'GET /api/v1/queue/rooms/{concertId}/draw',

@@ -58,7 +58,7 @@ describeWithPostgres('rate limits', () => {
     expect((await server.client.call('GET', '/health/live')).status).toBe(200);
   });
 
-  /** Every API route, and the per-user budget its `config.rateLimitGroup` names (none: popular). */
+  /** Every API route, and the per-user budget its `config.rateLimitGroup` names (none: public lists). */
   const apiRoutes: [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, group: string][] = [
     ['POST', '/api/v1/queue/token', 'queue'],
     ['GET', '/api/v1/queue/token', 'queue'],
@@ -70,6 +70,8 @@ describeWithPostgres('rate limits', () => {
     ['DELETE', '/api/v1/reservations/concerts/1/seats/hold', 'booking'],
     ['POST', '/api/v1/reservations', 'booking'],
     ['GET', '/api/v1/reservations/concerts/popular', 'none'],
+    // Public, like the popular list: counted against the address only (decision 0064).
+    ['GET', '/api/v1/queue/rooms', 'none'],
     ['GET', '/api/v1/reservations', 'account'],
     ['GET', '/api/v1/balance', 'account'],
     ['POST', '/api/v1/balance/charge', 'account'],

@@ -93,7 +93,7 @@ let streamMock: Promise<{ brokers: string }> | undefined;
  * TEST_QUEUE_BACKEND=stream: one private Kafka mock per test process (it exits with the process),
  * events kept in process, and joins that wait for their placement as the contract suite does.
  */
-async function streamSettings(): Promise<Overrides> {
+export async function streamSettings(): Promise<Overrides> {
   // Imported here: the Kafka support module checks the mock and client when it loads.
   const { startKafkaMock } = await import('./kafka.js');
   streamMock ??= startKafkaMock(['queue.entries:6']);
@@ -144,8 +144,7 @@ export interface SharedWaitingRoom {
   cleanup(): Promise<void>;
 }
 
-export function sharedWaitingRoom(): SharedWaitingRoom {
-  const backend = testQueueBackend();
+export function sharedWaitingRoom(backend: QueueBackend = testQueueBackend()): SharedWaitingRoom {
   if (backend === 'postgres')
     return {
       backend,
@@ -159,7 +158,12 @@ export function sharedWaitingRoom(): SharedWaitingRoom {
   return {
     backend,
     overrides: { REDIS_KEY_PREFIX: prefix },
-    env: { QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix },
+    // The stream backend's processes also need KAFKA_BROKERS (streamSettings, useServerProcesses).
+    env: {
+      QUEUE_BACKEND: backend === 'stream' ? 'stream' : 'redis',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+    },
     inspector: (database) =>
       redisInspector(
         database,

@@ -5706,6 +5706,217 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/queue/rooms': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Concerts on sale, opening soon or sold out, publicly (paged)
+     * @description Every concert whose show is ahead, not cancelled and whose sale has not closed, by show time (the first 1,000): its sale status, opening, pre-queue window, price range, seats left, and whether it has a room of its own. No authentication and no queue token: a buyer sees what is on sale before joining any line. Each instance reads the list at most once per SALE_LIST_CACHE_MS (default 1 s) for every reader, so it may be that much behind; the room itself (GET /rooms/{concertId}) has the live line. Rate-limited per client address like every route. Decision 0064.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description From 1. */
+          page?: number;
+          /** @description Concerts per page. */
+          pageSize?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One page of the list. */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SUCCESS",
+             *       "message": "OK",
+             *       "data": {
+             *         "concerts": [
+             *           {
+             *             "concertId": 12,
+             *             "concertTitle": "Overture Philharmonic: New Year Gala",
+             *             "concertVenue": "Seoul Arts Center Concert Hall",
+             *             "concertDateTime": "2027-01-01T11:00:00.000Z",
+             *             "priceMin": 55000,
+             *             "priceMax": 150000,
+             *             "sale": "opening-soon",
+             *             "opensAt": "2026-12-08T11:00:00.000Z",
+             *             "preQueueOpensAt": null,
+             *             "hasRoom": true,
+             *             "roomState": "open",
+             *             "seatsLeft": 2500,
+             *             "soldOut": false
+             *           }
+             *         ],
+             *         "page": 1,
+             *         "pageSize": 20,
+             *         "total": 1
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {string} */
+              code: 'SUCCESS';
+              data: {
+                concerts: {
+                  /**
+                   * Format: date-time
+                   * @description When the show starts.
+                   * @example 2026-12-08T10:00:00.000Z
+                   */
+                  concertDateTime: string;
+                  concertId: number;
+                  concertTitle: string;
+                  concertVenue: string;
+                  /** @description A waiting room of its own (join with its concertId); false: the house room serves it (join without one). */
+                  hasRoom: boolean;
+                  /** @description When an opening-soon concert opens (its room’s draw, else its sale window’s start); null otherwise. */
+                  opensAt: string | null;
+                  /** @description When the room’s pre-queue window starts, while it is still ahead (joins before it: 409 ROOM_NOT_OPEN_YET); null: open, or none. */
+                  preQueueOpensAt: string | null;
+                  /** @description Dearest seat in won; null: no seats. */
+                  priceMax: number | null;
+                  /** @description Cheapest seat in won; null: no seats. */
+                  priceMin: number | null;
+                  /** @description The room’s state (docs/rooms.md); null without a room. */
+                  roomState: ('open' | 'paused' | 'queue-all' | 'closed') | null;
+                  /**
+                   * @description on-sale; opening-soon (the sale window or the room’s scheduled opening is ahead: `opensAt`); sold-out (every seat sold).
+                   * @enum {unknown}
+                   */
+                  sale: 'on-sale' | 'opening-soon' | 'sold-out';
+                  /** @description Seats not sold (free or held). */
+                  seatsLeft: number;
+                  soldOut: boolean;
+                }[];
+                page: number;
+                pageSize: number;
+                /** @description Concerts in the whole list (a page past the end lists none). */
+                total: number;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INVALID_REQUEST`: The body, a parameter or a header is malformed; `data.field` names it. */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INVALID_REQUEST",
+             *       "message": "The body, a parameter or a header is malformed; `data.field` names it.",
+             *       "data": {
+             *         "field": "seatId"
+             *       }
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INVALID_REQUEST';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `RATE_LIMITED`: Too many requests; see Retry-After. */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "RATE_LIMITED",
+             *       "message": "Too many requests; see Retry-After.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'RATE_LIMITED';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `INTERNAL_ERROR`: A bug: logged with the request id, never with internals in the reply. */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "INTERNAL_ERROR",
+             *       "message": "A bug: logged with the request id, never with internals in the reply.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'INTERNAL_ERROR';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: A dependency is down or the server is shutting down; retry. */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "code": "SERVICE_UNAVAILABLE",
+             *       "message": "A dependency is down or the server is shutting down; retry.",
+             *       "data": null
+             *     }
+             */
+            'application/json': {
+              /** @enum {unknown} */
+              code: 'SERVICE_UNAVAILABLE';
+              /** @description null, or details such as `field` (the offending input) and limits. */
+              data: null | {
+                [key: string]: unknown;
+              };
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/queue/rooms/{concertId}': {
     parameters: {
       query?: never;

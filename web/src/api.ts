@@ -37,7 +37,8 @@ export interface JoinBody {
   concertId?: number;
   pow?: { challenge: string; solution: string };
 }
-export type Concert = Data<'/api/v1/reservations/concerts', 'get'>[number];
+/** A concert of the public list (GET /api/v1/queue/rooms, decision 0064): no token needed. */
+export type Concert = Data<'/api/v1/queue/rooms', 'get'>['concerts'][number];
 export type Seat = Data<
   '/api/v1/reservations/concerts/{concertId}/sections/{sectionKey}/seats',
   'get'
@@ -84,6 +85,19 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
         throw error;
       }
     },
+    /**
+     * The concerts on sale, opening soon or sold out (public, no queue token: read before any
+     * join). The page shows the first 100 by show time.
+     */
+    onSale: async () =>
+      (
+        await request<Data<'/api/v1/queue/rooms', 'get'>>(
+          './api/v1',
+          'GET',
+          '/queue/rooms?pageSize=100',
+          {},
+        )
+      ).concerts,
     /** One page of a room's opening draw (public). */
     draw: (concertId: number, page: number) =>
       request<DrawPage>('./api/v1', 'GET', `/queue/rooms/${concertId}/draw?page=${page}`, {}),
@@ -108,7 +122,6 @@ export function createApi(identity: Identity, queueToken: () => string | undefin
         if (!(error instanceof ApiError) || error.code !== 'QUEUE_TOKEN_INVALID') throw error;
         return call<QueueState>('GET', '/queue/token');
       }),
-    concerts: () => call<Concert[]>('GET', '/reservations/concerts'),
     sections: async (concertId: number) =>
       (
         await call<Data<'/api/v1/reservations/concerts/{concertId}/sections', 'get'>>(

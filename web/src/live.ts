@@ -3,8 +3,9 @@ import { identityHeaders, type Identity, type QueueState } from './api.js';
 /**
  * The waiting room's live state: the SSE stream read with fetch (EventSource cannot send the
  * Queue-Token header), and polling every `pollMs` while the stream is down, retrying it each
- * time. A pre-queue entry is polled until the opening gives it a place: the stream follows only
- * tokens in line. Returns a stop function.
+ * time. A pre-queue entry is followed the same way: its stream starts with PRE_QUEUE and pushes
+ * the place the opening draws (WAITING or ACTIVE), or SOLD_OUT (watchWithPreQueue on the
+ * server); while it is down the pre-queue is polled on the status route. Returns a stop function.
  */
 export function followQueue(
   identity: Identity,
@@ -52,7 +53,7 @@ export function followQueue(
   async function run(): Promise<void> {
     while (!stopped()) {
       try {
-        if (status !== 'PRE_QUEUE') await stream();
+        await stream();
       } catch {
         // The stream dropped or was refused: poll until it can be opened again.
       }

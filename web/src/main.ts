@@ -3,7 +3,7 @@ import { ApiError, createApi, uuid, type Api, type Hold, type Identity } from '.
 import { errorText, initialLang, t, translateFooter } from './i18n.js';
 import { noteDraw } from './draw-notes.js';
 import { chime, followQueue } from './live.js';
-import { proofOfWork, watchRoom } from './rooms.js';
+import { proofOfWork, roomsOf, watchRoom } from './rooms.js';
 import { queueSlot, saved, tokenFromLink, type Screen, type State } from './state.js';
 import { useDrawResult } from './views-draw.js';
 import { view, type Actions } from './views.js';
@@ -66,8 +66,9 @@ function forgetQueue(): void {
   stopSeatRefresh();
   saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
   saved.set(identity(), 'room', undefined);
+  saved.set(identity(), 'wanted', undefined);
   saved.set(identity(), 'hold', undefined);
-  update({ queue: undefined, hold: undefined, screen: 'tickets' });
+  update({ queue: undefined, hold: undefined, wanted: undefined, screen: 'tickets' });
 }
 
 function go(screen: Screen): void {
@@ -85,9 +86,15 @@ async function signIn(next: Identity): Promise<void> {
   const rawHold = saved.get(next, 'hold');
   update({ hold: rawHold === undefined ? undefined : (JSON.parse(rawHold) as Hold) });
   // Joining again answers the same token and place while it lives: a refresh (or another tab)
-  // joins the room this buyer was in again and keeps the place.
+  // joins the room this buyer was in again and keeps the place. A buyer in no line sees the
+  // public list first: no line is joined just to see what is on sale (decision 0064).
   const room = saved.get(next, 'room');
-  await enterLine(room === undefined ? undefined : Number(room));
+  if (room !== undefined) return enterLine(Number(room));
+  const wanted = saved.get(next, 'wanted');
+  update({ wanted: wanted === undefined ? undefined : Number(wanted) });
+  if (saved.get(next, queueSlot(undefined)) !== undefined || rawHold !== undefined)
+    return enterLine();
+  await showConcerts();
 }
 
 /**
@@ -100,9 +107,7 @@ async function enterLine(concertId?: number): Promise<void> {
       ? undefined
       : {
           concertId,
-          ...(await proofOfWork(client(), concertId, state.rooms[concertId], (solving) =>
-            update({ solving }),
-          )),
+          ...(await proofOfWork(client(), concertId, undefined, (solving) => update({ solving }))),
         };
   const joined = await client().join(body);
   const room = joined.concertId ?? undefined;
@@ -147,33 +152,25 @@ async function admitted(whileWatching: boolean): Promise<void> {
     update({ admitted: true });
   }
   if (state.hold) return openCheckout();
-  const room = state.queue?.concertId;
-  if (room === null || room === undefined) return showConcerts();
-  // A room's token books only its concert: straight to its seat map.
-  if (state.concerts.length === 0) update({ concerts: await client().concerts() });
+  // A room's token books only its concert: straight to its seat map; the house room's, the
+  // concert whose join sent the buyer into its line.
+  const room = state.queue?.concertId ?? state.wanted;
+  if (room === undefined) return showConcerts();
+  if (state.concerts.length === 0) update({ concerts: await client().onSale() });
   await openConcert(room);
 }
 
+/** The public list, read without any token (decision 0064); then each roomed concert's line. */
 async function showConcerts(): Promise<void> {
-  const concerts = await client().concerts();
-  // Each concert's room, if it has one: where its join button leads and what its card says.
-  const views = await Promise.all(
-    concerts.map((concert) =>
-      client()
-        .room(concert.concertId)
-        .catch(() => undefined),
-    ),
-  );
-  const rooms = Object.fromEntries(
-    concerts.map((concert, i) => [concert.concertId, views[i] ?? null]),
-  );
-  update({ concerts, rooms });
+  const concerts = await client().onSale();
+  update({ concerts });
   go('concerts');
+  update({ rooms: await roomsOf(client(), concerts) });
 }
 
-/** A concert's join button: its own room's line, or straight to seats through the house room. */
+/** A concert's join button: its own room's line, or the house room's line, then its seats. */
 async function joinConcert(concertId: number): Promise<void> {
-  if (state.rooms[concertId]) {
+  if (state.concerts.find((concert) => concert.concertId === concertId)?.hasRoom) {
     if (state.queue?.concertId === concertId && state.queue.status === 'ACTIVE')
       return openConcert(concertId);
     const house = state.queue?.concertId === null && !state.hold ? state.queue.token : undefined;
@@ -187,8 +184,12 @@ async function joinConcert(concertId: number): Promise<void> {
     }
     return;
   }
-  if (state.queue?.concertId !== null && state.queue?.concertId !== undefined) await enterLine();
-  await openConcert(concertId);
+  update({ wanted: concertId });
+  saved.set(identity(), 'wanted', String(concertId));
+  const house = state.queue?.concertId === null ? state.queue : undefined;
+  if (house?.status === 'ACTIVE') return openConcert(concertId);
+  // Into the house room's line (or back to this buyer's place in it): admitted, the seats.
+  await enterLine();
 }
 
 async function openConcert(concertId: number): Promise<void> {
@@ -257,7 +258,8 @@ async function pay(): Promise<void> {
   saved.set(identity(), 'payKey', undefined);
   saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
   saved.set(identity(), 'room', undefined);
-  update({ hold: undefined, queue: undefined, balance: paid.balance });
+  saved.set(identity(), 'wanted', undefined);
+  update({ hold: undefined, queue: undefined, wanted: undefined, balance: paid.balance });
   await showTickets();
   update({ notice: t(state.lang, 'paid') });
 }
@@ -281,7 +283,8 @@ const actions: Actions = {
     stopSeatRefresh();
     saved.setIdentity(undefined);
     api = undefined;
-    update({ identity: undefined, queue: undefined, hold: undefined, screen: 'signin' });
+    update({ identity: undefined, queue: undefined, hold: undefined, wanted: undefined });
+    go('signin');
   },
   toggleLang: () => {
     const lang = state.lang === 'en' ? 'ko' : 'en';
@@ -289,13 +292,7 @@ const actions: Actions = {
     update({ lang });
   },
   enterLine: () => attempt(() => enterLine(state.queue?.concertId ?? undefined)),
-  concerts: () =>
-    attempt(async () => {
-      // The list is the house room's: a buyer back from a room's seats takes the house line.
-      if (state.queue?.concertId !== null && state.queue?.concertId !== undefined)
-        return enterLine();
-      await showConcerts();
-    }),
+  concerts: () => attempt(showConcerts),
   openConcert: (concertId) => attempt(() => joinConcert(concertId)),
   pickSection: (sectionKey) =>
     attempt(async () => {
@@ -326,12 +323,16 @@ const actions: Actions = {
       await showTickets();
       update({ notice: `${t(state.lang, 'refunded')}: ${refundAmount.toLocaleString()}` });
     }),
-  back: () => attempt(state.queue?.status === 'ACTIVE' ? showConcerts : showTickets),
+  back: () => attempt(showConcerts),
 };
 
-// The countdowns shown (a hold's, a pre-queue's opening) are recomputed every second.
+// The countdowns (a hold's, a pre-queue's, the list's openings) are redrawn every second; the
+// list is read again in the second one of its openings comes.
 setInterval(() => {
-  if (state.hold || state.queue?.status === 'PRE_QUEUE') update();
+  const opens = state.screen === 'concerts' ? state.concerts.map((c) => c.opensAt ?? '') : [];
+  if (state.hold || state.queue?.status === 'PRE_QUEUE' || opens.some(Boolean)) update();
+  if (opens.some((at) => Math.abs(Date.parse(at) - Date.now() + 500) <= 500))
+    void showConcerts().catch(() => undefined);
 }, 1_000);
 
 update();

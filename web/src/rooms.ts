@@ -1,4 +1,4 @@
-import type { Api, JoinBody, RoomView } from './api.js';
+import type { Api, Concert, JoinBody, RoomView } from './api.js';
 import { solveInWorker } from './pow.js';
 
 const ROOM_REFRESH_MS = 2_000;
@@ -38,4 +38,19 @@ export async function proofOfWork(
   } finally {
     onSolving(false);
   }
+}
+
+/** The public views of the listed concerts' own rooms (their lines on the cards), as read. */
+export async function roomsOf(
+  api: Api,
+  concerts: Concert[],
+): Promise<Record<number, RoomView | undefined>> {
+  const views = await Promise.all(
+    concerts.map((concert) =>
+      concert.hasRoom
+        ? api.room(concert.concertId).catch(() => undefined)
+        : Promise.resolve(undefined),
+    ),
+  );
+  return Object.fromEntries(concerts.map((concert, i) => [concert.concertId, views[i]]));
 }

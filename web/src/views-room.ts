@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { Concert, RoomView } from './api.js';
+import { won } from './i18n.js';
 import type { State } from './state.js';
 import { drawView } from './views-draw.js';
 import type { Actions, Tr } from './views.js';
@@ -15,7 +16,7 @@ function timeLeft(iso: string): { seconds: number; text: string } {
 const soldOut = (room: RoomView | null | undefined): boolean =>
   room !== null && room !== undefined && (room.soldOut || room.seatsLeft === 0);
 
-const opensLater = (room: RoomView | null | undefined): string | undefined =>
+const opensLater = (room: { opensAt?: string | null } | undefined): string | undefined =>
   room?.opensAt && Date.parse(room.opensAt) > Date.now() ? room.opensAt : undefined;
 
 /** The room's state in words when it is not simply open: paused keeps everyone's place. */
@@ -114,34 +115,54 @@ export function waitingView(state: State, actions: Actions, tr: Tr): TemplateRes
   `;
 }
 
-/** What a concert's card says of its sale: sold out, opening soon, paused, closed or on sale. */
-function saleTag(concert: Concert, room: RoomView | null | undefined, tr: Tr) {
-  const opens = opensLater(room);
-  if (soldOut(room)) return html`<p class="tag off" data-sale="sold-out">${tr('soldOut')}</p>`;
+/** A countdown to `iso` with its hook (`data-seconds`), for a card or the waiting room. */
+const timer = (iso: string, testid: string) =>
+  html`<span
+    role="timer"
+    aria-live="off"
+    data-testid=${testid}
+    data-seconds=${timeLeft(iso).seconds}
+    >${timeLeft(iso).text}</span
+  >`;
+
+/** What a concert's card says of its sale (the public list's status): sold out, opening soon… */
+function saleTag(concert: Concert, room: RoomView | undefined, tr: Tr) {
+  const id = concert.concertId;
+  const state = room?.state ?? concert.roomState;
+  if (concert.soldOut || soldOut(room))
+    return html`<p class="tag off" data-sale="sold-out">${tr('soldOut')}</p>`;
+  const opens = opensLater(concert);
   if (opens)
     return html`<p class="tag soon" data-sale="opening-soon">
-      ${tr('opensIn')} <span role="timer" aria-live="off">${timeLeft(opens).text}</span>
+      ${tr('opensIn')} ${timer(opens, `opens-in-${id}`)}
+      ${
+        concert.preQueueOpensAt && Date.parse(concert.preQueueOpensAt) > Date.now()
+          ? html`· ${tr('preQueueIn')} ${timer(concert.preQueueOpensAt, `pre-queue-in-${id}`)}`
+          : nothing
+      }
     </p>`;
-  if (room?.state === 'paused')
-    return html`<p class="tag off" data-sale="paused">${tr('pausedTag')}</p>`;
-  if (room?.state === 'closed')
-    return html`<p class="tag off" data-sale="closed">${tr('closedTag')}</p>`;
-  return concert.isAvailable
-    ? html`<p class="tag on" data-sale="on-sale">${tr('onSale')}</p>`
-    : html`<p class="tag off" data-sale="unavailable">${tr('notOnSale')}</p>`;
+  if (state === 'paused') return html`<p class="tag off" data-sale="paused">${tr('pausedTag')}</p>`;
+  if (state === 'closed') return html`<p class="tag off" data-sale="closed">${tr('closedTag')}</p>`;
+  return html`<p class="tag on" data-sale="on-sale">${tr('onSale')}</p>`;
+}
+
+/** Whether the card's button can act now: not sold out or closed, and open to a join. */
+function joinable(concert: Concert, room: RoomView | undefined): boolean {
+  if (concert.soldOut || soldOut(room) || (room?.state ?? concert.roomState) === 'closed')
+    return false;
+  if (!opensLater(concert)) return true;
+  // Before the opening only a room's pre-queue takes joins, from its window's start.
+  const window = concert.preQueueOpensAt;
+  return concert.hasRoom && (window === null || Date.parse(window) <= Date.now());
 }
 
 export function concertsView(state: State, actions: Actions, tr: Tr): TemplateResult {
-  const cue = state.admitted
-    ? html`<p class="banner admitted" role="alert" data-testid="admitted">${tr('admitted')}</p>`
-    : nothing;
   const date = (iso: string) =>
     new Date(iso).toLocaleString(state.lang === 'ko' ? 'ko-KR' : 'en-US', {
       dateStyle: 'medium',
       timeStyle: 'short',
     });
   return html`
-    ${cue}
     <h1 tabindex="-1">${tr('concerts')}</h1>
     ${
       state.solving
@@ -153,28 +174,37 @@ export function concertsView(state: State, actions: Actions, tr: Tr): TemplateRe
     <ul class="concerts">
       ${state.concerts.map((concert) => {
         const room = state.rooms[concert.concertId];
-        const label = room ? tr('joinRoom') : tr('chooseSeats');
-        const closed = room ? room.state === 'closed' || soldOut(room) : !concert.isAvailable;
+        const label = concert.hasRoom ? tr('joinRoom') : tr('chooseSeats');
         return html`
           <li class="card concert" data-testid=${`concert-${concert.concertId}`}>
             <h2>${concert.concertTitle}</h2>
             <p>
               ${concert.concertVenue} ·
               <time datetime=${concert.concertDateTime}>${date(concert.concertDateTime)}</time>
+              ${
+                concert.priceMin !== null
+                  ? html`· ${tr('fromPrice')} ${won(state.lang, concert.priceMin)}`
+                  : nothing
+              }
             </p>
             ${saleTag(concert, room, tr)}
             ${
-              room
+              concert.hasRoom
                 ? html`<p class="hint" data-testid=${`room-${concert.concertId}`}>
-                    ${tr('ownRoom')} · ${(room.waiting + room.preQueue).toLocaleString()}
-                    ${tr('inLine')} · ${room.seatsLeft.toLocaleString()} ${tr('seatsLeft')}
+                    ${tr('ownRoom')}
+                    ${
+                      room
+                        ? html`· ${(room.waiting + room.preQueue).toLocaleString()} ${tr('inLine')}`
+                        : nothing
+                    }
+                    · ${(room?.seatsLeft ?? concert.seatsLeft).toLocaleString()} ${tr('seatsLeft')}
                   </p>`
                 : nothing
             }
             <button
               type="button"
               data-testid=${`join-${concert.concertId}`}
-              ?disabled=${closed || state.busy}
+              ?disabled=${!joinable(concert, room) || state.busy}
               aria-label=${`${label}: ${concert.concertTitle}`}
               @click=${() => void actions.openConcert(concert.concertId)}
             >

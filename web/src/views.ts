@@ -63,7 +63,17 @@ export function view(state: State, actions: Actions): TemplateResult {
         </button>
       </nav>
     </header>
-    <main>${banners(state)} ${screen(state, actions, tr)}</main>
+    <main>
+      ${banners(state)}
+      ${
+        state.admitted && (state.screen === 'concerts' || state.screen === 'seats')
+          ? html`<p class="banner admitted" role="alert" data-testid="admitted">
+              ${tr('admitted')}
+            </p>`
+          : nothing
+      }
+      ${screen(state, actions, tr)}
+    </main>
   `;
 }
 

@@ -39,9 +39,11 @@ export async function joinBatch(
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w(ord int, user_id bigint, token text)),
         fresh AS (
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
-          -- One index probe per user (OFFSET 0 keeps each a subplan, never an anti-join): on a
-          -- table the statistics did not know yet, the planner probed the room's whole line once
-          -- per user (nested-loop anti-join filtering on user_id), so batches slowed as the line grew.
+          -- Both checks are one index probe per wanted row (OFFSET 0 keeps each a subplan of its
+          -- row), whatever the plan: as anti joins, a plan made while the table had no statistics
+          -- (or a generic plan made while the line looked empty) scanned the room's whole line
+          -- for every row, so batches slowed as the line grew (O(n²) for n joins; issue 15's
+          -- opening move and issue 17's new-user joins).
           WHERE NOT EXISTS (
             SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
               AND q.status IN ('WAITING', 'ACTIVE') OFFSET 0)

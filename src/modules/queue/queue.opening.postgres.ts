@@ -29,14 +29,29 @@ const toEntry = (row: EntryRow): PreQueueEntry => ({
   rank: row.rank,
 });
 
-/** Line order of the pre-queue: drawn places first, then later arrivals by arrival. */
-const LINE_ORDER = sql`COALESCE(place, 2147483647), seq`;
+/**
+ * Line order of the pre-queue: drawn places first, then later arrivals (place null: NULLS LAST,
+ * the default of ASC) by arrival. Spelled as the columns of pre_queue_to_move_idx, so the next
+ * batch is read from the head of that index: an expression (COALESCE) sorted every entry still
+ * to move for every batch (issue 15).
+ */
+const LINE_ORDER = sql`place ASC NULLS LAST, seq`;
 
-/** An entry with its room's opening and its provisional place. */
+/**
+ * An entry with its room's opening and its provisional place (the count of entries ahead of it
+ * in line order, plus one) without counting the pre-queue: places are 1..drawn, gapless (the
+ * draw's row_number), so a drawn entry's rank is its place, and a later arrival's is the number
+ * drawn (the greatest place: one probe of pre_queue_draw_idx) plus the later arrivals before it
+ * (place null, counted by that index: only the arrivals since the draw). Before the draw no rank
+ * is shown (0).
+ */
 const withRoom = (where: ReturnType<typeof sql>) => sql`
   SELECT p.concert_id, p.user_id, p.token, p.receipt_id, p.place, p.moved_at, r.opens_at, r.opened_at,
-    (SELECT count(*) FROM pre_queue b WHERE b.concert_id = p.concert_id
-       AND (COALESCE(b.place, 2147483647), b.seq) < (COALESCE(p.place, 2147483647), p.seq))::int + 1 AS rank
+    CASE WHEN r.opened_at IS NULL THEN 0
+      WHEN p.place IS NOT NULL THEN p.place
+      ELSE (SELECT coalesce(max(d.place), 0) FROM pre_queue d WHERE d.concert_id = p.concert_id)
+        + (SELECT count(*) FROM pre_queue b WHERE b.concert_id = p.concert_id AND b.place IS NULL
+            AND b.seq < p.seq)::int + 1 END AS rank
   FROM pre_queue p JOIN rooms r ON r.concert_id = p.concert_id WHERE ${where}`;
 
 /**
@@ -146,8 +161,10 @@ export function createPreQueueStore(database: Database): PreQueueStore {
     async moved(roomId: number, userIds: number[]): Promise<void> {
       await query(
         db,
-        sql`UPDATE pre_queue SET moved_at = now() WHERE concert_id = ${roomId} AND moved_at IS NULL
-              AND user_id IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))`,
+        // Probes of the primary key (concert_id, user_id = ANY): with `moved_at IS NULL` in the
+        // condition the planner read every entry still to move through the partial index.
+        sql`UPDATE pre_queue SET moved_at = coalesce(moved_at, now()) WHERE concert_id = ${roomId}
+              AND user_id = ANY (ARRAY(SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb)))`,
       );
     },
 

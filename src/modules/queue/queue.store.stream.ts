@@ -185,31 +185,33 @@ export function createStreamQueueStore(
     }
   };
 
-  /** Appends again the joins a crash (or a lost rollback) left unacknowledged. */
+  /**
+   * Appends again the joins a crash (or a lost rollback) left unacknowledged: each room's in the
+   * order they were taken (a move's batch in its draw order), as one batch under the room's key
+   * like the move itself, so one partition places them in that order.
+   */
   const repair = createLoop(
     'queue-log-repair',
     options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS,
     async () => {
       const rooms = [0, ...(await redis.zrange(allKeys.roomsWithWork, '0', '-1')).map(Number)];
-      const joins: QueueEntry[] = [];
+      let appended = 0;
       for (const roomId of rooms) {
         const stale = (await scripts.unlogged(
           roomId,
           options.repairAfterMs ?? DEFAULT_REPAIR_AFTER_MS,
           REPAIR_BATCH,
         )) as string[];
-        joins.push(
-          ...stale.flatMap((token, i) =>
-            i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
-          ),
+        const batch = stale.flatMap((token, i) =>
+          i % 2 === 0 ? [{ room: options.keyPrefix, token, userId: Number(stale[i + 1]) }] : [],
         );
+        if (batch.length === 0) continue;
+        await log.append(batch);
+        await redis.zrem(allKeys.room(roomId).unlogged, ...batch.map((entry) => entry.token));
+        appended += batch.length;
       }
-      for (const entry of joins) {
-        await log.append(entry);
-        await redis.zrem(allKeys.room(roomOfToken(entry.token)).unlogged, entry.token);
-      }
-      if (joins.length > 0)
-        logger.warn({ entries: joins.length }, 'queue log: unacknowledged joins appended again');
+      if (appended > 0)
+        logger.warn({ entries: appended }, 'queue log: unacknowledged joins appended again');
     },
     logger,
   );

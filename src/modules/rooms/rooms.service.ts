@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { createLoop, type Worker } from '../../shared/loop.js';
 import type { AuditContext } from '../audit/audit.store.js';
+import type { SaleListing } from './rooms.listing.js';
 import type { Room, RoomChange, RoomRefusal, RoomSettings, RoomStore } from './rooms.store.js';
 
 /** The house room: every concert without a room of its own (docs/rooms.md). */
@@ -82,6 +83,8 @@ export function createRoomService(deps: {
   defaultMaxActive: number;
   /** Whether challenges can be signed alike on every instance (POW_SECRET; decision 0051). */
   powAvailable: boolean;
+  /** The buyers' public concert list (decision 0064). */
+  listing: Pick<SaleListing, 'page'>;
 }) {
   const { store, directory } = deps;
   // Without a shared secret instances would refuse each other's challenges: nobody could join.
@@ -115,6 +118,8 @@ export function createRoomService(deps: {
     seatsLeft: (concertId: number) => store.seatsLeft(concertId),
     soldOutRooms: () => store.soldOutRooms(),
     seatsLeftOf: (concertIds: readonly number[]) => store.seatsLeftOf(concertIds),
+    /** A page of the buyers' public list (GET /api/v1/queue/rooms). */
+    onSale: (page: number, pageSize: number) => deps.listing.page(page, pageSize),
   };
 }
 
