@@ -29,6 +29,11 @@ interface DatabaseParts extends Executor {
    * or COMMIT fails (the error is rethrown). No retry here: see `transaction` in sql.ts.
    */
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * Connections of their own for group-commit batches (the queue's join batcher), opened on first
+   * use: a batch never waits in the pool's queue behind the requests it answers. PGlite: itself.
+   */
+  readonly batches: Executor;
   close(): Promise<void>;
 }
 
@@ -211,22 +216,36 @@ async function transactionOnPool<T>(
   return result;
 }
 
+/** Connections of Database.batches: the join batches of two rooms can write at once. */
+const BATCH_CONNECTIONS = 2;
+
 function openPostgres(options: DatabaseOptions): Database {
+  const config: pg.PoolConfig = {
+    connectionString: options.url,
+    connectionTimeoutMillis: 5_000,
+    // A statement stuck behind a lock must not hold a request (and a pool slot) forever.
+    statement_timeout: 15_000,
+    idle_in_transaction_session_timeout: 30_000,
+    types: pgTypes,
+  };
+  const lost = (error: Error) => options.logger?.warn({ err: error }, 'database connection lost');
   const pool = new ResilientPool(
-    {
-      connectionString: options.url,
-      max: options.poolSize,
-      connectionTimeoutMillis: 5_000,
-      // A statement stuck behind a lock must not hold a request (and a pool slot) forever.
-      statement_timeout: 15_000,
-      idle_in_transaction_session_timeout: 30_000,
-      application_name: 'overture',
-      types: pgTypes,
-    },
-    (error) => options.logger?.warn({ err: error }, 'database connection lost'),
+    { ...config, max: options.poolSize, application_name: 'overture' },
+    lost,
   );
   const url = new URL(options.url);
   const named = options.namedStatements ?? true;
+  // BATCH_CONNECTIONS beside the pool, for batches only (Database.batches), opened on first use.
+  let batchPool: ResilientPool | undefined;
+  let closed = false;
+  // After close, the ended pool answers (with its error) rather than a new pool opening.
+  const batches = (): ResilientPool =>
+    closed
+      ? pool
+      : (batchPool ??= new ResilientPool(
+          { ...config, max: BATCH_CONNECTIONS, application_name: 'overture-batches' },
+          lost,
+        ));
   return {
     kind: 'postgres',
     pool,
@@ -234,7 +253,11 @@ function openPostgres(options: DatabaseOptions): Database {
     description: `postgres://${url.host}${url.pathname}`,
     run: runOn(pool, named),
     transaction: (work) => transactionOnPool(pool, named, work),
-    close: () => pool.end(),
+    batches: { run: (statement) => runOn(batches(), named)(statement) },
+    close: async () => {
+      closed = true;
+      await Promise.all([pool.end(), batchPool?.end()]);
+    },
   };
 }
 
@@ -253,6 +276,7 @@ function embedded(client: PGlite, description: string, close: () => Promise<void
     pglite: client,
     description,
     run: runOnPglite(client),
+    batches: { run: runOnPglite(client) },
     // PGlite's own transaction (BEGIN, COMMIT, ROLLBACK on failure), as drizzle's PGlite session ran it.
     transaction: (work) => client.transaction((tx) => work({ run: runOnPglite(tx) })),
     close,

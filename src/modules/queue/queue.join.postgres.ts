@@ -40,9 +40,10 @@ export async function joinBatch(
         fresh AS (
           SELECT ord, user_id, token, row_number() OVER (ORDER BY ord) AS n FROM wanted
           -- Both checks are one index probe per wanted row (OFFSET 0 keeps each a subplan of its
-          -- row), whatever the plan: as anti joins, a generic plan made while the line looked
-          -- empty scanned the room's whole line for every row (issue 15: a move of n entries
-          -- took O(n²)).
+          -- row), whatever the plan: as anti joins, a plan made while the table had no statistics
+          -- (or a generic plan made while the line looked empty) scanned the room's whole line
+          -- for every row, so batches slowed as the line grew (O(n²) for n joins; issue 15's
+          -- opening move and issue 17's new-user joins).
           WHERE NOT EXISTS (
             SELECT 1 FROM queue_tokens q WHERE q.room_id = ${roomId} AND q.user_id = wanted.user_id
               AND q.status IN ('WAITING', 'ACTIVE') OFFSET 0)
@@ -96,6 +97,9 @@ async function readLive(
  * join, and one read (a fresh snapshot, which sees every arrival before them) answers the whole
  * batch. Batches write one after another, so a later batch sees every earlier one committed.
  * A join answers with the user's live token, or null when it was expired before the read.
+ *
+ * `db` is the database's batch connections (Database.batches), not the request pool: a batch's
+ * write and read never queue behind the pre-reads of the very joins waiting for it.
  */
 export function createJoinBatcher(
   db: Executor,

@@ -70,12 +70,13 @@ export function createPostgresQueueStore(
     return row ? tokenView(toRecord(row), row.position, idleMs) : null;
   }
 
-  // One batcher per room a join came to on this instance (each a DataLoader, no timer).
+  // One batcher per room a join came to on this instance (each a DataLoader, no timer), writing
+  // and reading on the batch connections: a batch never waits in the pool's queue.
   const batchers = new Map<number, (userId: number, token?: string) => Promise<TokenView | null>>();
   const joinInBatch = (roomId: number, userId: number, token?: string) => {
     let batcher = batchers.get(roomId);
     if (!batcher) {
-      batcher = createJoinBatcher(db, roomId, { idleMs });
+      batcher = createJoinBatcher(db.batches, roomId, { idleMs });
       batchers.set(roomId, batcher);
     }
     return batcher(userId, token);
