@@ -10,7 +10,8 @@ import { withOverture, type Scenario } from '../lib/context.js';
 import { count, section, table } from '../lib/format.js';
 import { Api, mapLimit, OPERATOR_KEY, openStream, range, type Stream } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import { resultsOf, type Base } from '../lib/results.js';
+import { notMeasured, resultsOf, type Base } from '../lib/results.js';
+import type { Profile } from '../lib/options.js';
 import type { ServerProcess } from '../lib/server.js';
 import { round, summarize } from '../lib/stats.js';
 
@@ -197,7 +198,7 @@ async function manyStreams(
   }
 }
 
-async function measure(server: ServerProcess, sizes: RoomSizes) {
+async function measure(server: ServerProcess, sizes: Profile['rooms']) {
   const api = new Api(server.url, 100);
   const base = new URL(server.url);
   try {
@@ -216,17 +217,6 @@ async function measure(server: ServerProcess, sizes: RoomSizes) {
   }
 }
 
-type RoomSizes = {
-  refillSamples: number;
-  perMinute: number;
-  warmup: number;
-  warmupSeconds: number;
-  buyers: number;
-  windowSeconds: number;
-  streams: number;
-  moves: number;
-};
-
 export const roomsScenario: Scenario = {
   name: 'rooms',
   async run(ctx) {
@@ -243,13 +233,7 @@ export const roomsScenario: Scenario = {
       const measured = await withOverture(ctx, mode, 'rooms', env, (server) =>
         measure(server, sizes),
       );
-      const result: RoomsResult = { kind: 'rooms', target: mode.name, ...measured };
-      progress.line(
-        `${mode.name} rooms`,
-        `refill p99 ${result.refill.p99.toFixed(0)} ms; estimate error mean ${result.estimate.meanErrorPct}% p90 ${result.estimate.p90ErrorPct}%; ` +
-          `${result.streams.count} streams ${result.streams.kbPerStream} KB each, push p99 ${result.streams.p99.toFixed(0)} ms`,
-      );
-      ctx.results.push(result);
+      ctx.results.push({ kind: 'rooms', target: mode.name, ...measured });
     }
   },
 
@@ -293,12 +277,7 @@ export const roomsScenario: Scenario = {
     const estimate = 'Estimated wait vs actual wait at steady admission: error < 20%';
     const streams =
       '10,000 live streams in one room: memory per stream, p99 push delay after an admission';
-    if (results.length === 0)
-      return [refill, estimate, streams].map((target) => ({
-        target,
-        verdict: 'not measured' as const,
-        detail: 'no rooms run',
-      }));
+    if (results.length === 0) return notMeasured([refill, estimate, streams], 'no rooms run');
     const quick = input.profile === 'quick';
     const note = quick
       ? ' (quick profile: waits of a few seconds, where whole seconds are a large step)'
