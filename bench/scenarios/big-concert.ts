@@ -113,14 +113,10 @@ async function run(ctx: Context): Promise<void> {
       for (const { route, paths } of routes) {
         const requests = { kind: 'get' as const, paths, token: viewer!.token };
         const measure = (target: typeof server, name: string) =>
-          runCapacityAgainst(
-            [target],
-            name,
-            sizes.connections,
-            ctx.options.profile,
-            sizes.durationSeconds,
+          runCapacityAgainst([target], name, sizes.connections, ctx.options.profile, {
+            durationSeconds: sizes.durationSeconds,
             requests,
-          );
+          });
         const bare = await measure(ctx.bare, 'bare');
         seatMap.push({ route, bare, run: await measure(server, mode.name) });
       }
