@@ -39,18 +39,6 @@ const isActive = (stream: Stream) => stream.lastData.includes('"status":"ACTIVE"
 const makeRoom = (api: Api, concertId: number, maxActive: number, admissionPerMinute?: number) =>
   api.admin('POST', '/rooms', { concertId, maxActive, admissionPerMinute });
 
-async function joinRoom(api: Api, userId: number, concertId: number) {
-  const reply = await api.call<{ token: string; status: string; position: number }>(
-    'join',
-    'POST',
-    '/api/v1/queue/token',
-    { 'client-id': String(userId) },
-    { concertId },
-  );
-  if (reply.status !== 201) throw new Error(`room join: ${reply.status} ${reply.body.code}`);
-  return reply.body.data;
-}
-
 const until = async (done: () => boolean, timeoutMs: number) => {
   const deadline = performance.now() + timeoutMs;
   while (!done() && performance.now() < deadline) await sleep(2);
@@ -61,7 +49,7 @@ const until = async (done: () => boolean, timeoutMs: number) => {
 async function refill(api: Api, base: URL, concertId: number, samples: number, user: number) {
   await makeRoom(api, concertId, 1);
   const tokens: string[] = [];
-  for (let i = 0; i <= samples; i++) tokens.push((await joinRoom(api, user + i, concertId)).token);
+  for (let i = 0; i <= samples; i++) tokens.push((await api.join(user + i, concertId)).token);
   const streams = await mapLimit(tokens.slice(1), 50, (token) => openStream(base, token));
   const times: number[] = [];
   try {
@@ -88,11 +76,11 @@ async function estimates(
   user: number,
 ) {
   await makeRoom(api, concertId, 100_000, sizes.perMinute);
-  await mapLimit(range(user, sizes.warmup), 20, (id) => joinRoom(api, id, concertId));
+  await mapLimit(range(user, sizes.warmup), 20, (id) => api.join(id, concertId));
   await sleep(sizes.warmupSeconds * 1000);
   // The measured buyers join at once behind what is left of the warm-up line (a line of N).
   const measured = await mapLimit(range(user + sizes.warmup, sizes.buyers), 10, async (id) => {
-    const joined = await joinRoom(api, id, concertId);
+    const joined = await api.join(id, concertId);
     const live = await api.call<{ estimatedWaitSeconds: number | null }>(
       'live',
       'GET',
@@ -151,7 +139,7 @@ async function manyStreams(
 ) {
   await makeRoom(api, concertId, 1);
   const tokens = await mapLimit(range(user, sizes.streams + 1), 100, async (id) => {
-    return (await joinRoom(api, id, concertId)).token;
+    return (await api.join(id, concertId)).token;
   });
   await sleep(1_000);
   const before = server.rssMb() ?? 0;
