@@ -78,9 +78,9 @@ export async function runCapacityAgainst(
   profile: Profile,
   {
     durationSeconds = profile.capacity.durationSeconds,
-    requests = { kind: 'join', userCount: profile.seed.users } as ClosedLoopRequests,
+    requests = { kind: 'join', userCount: profile.seed.users },
     label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`,
-  } = {},
+  }: { durationSeconds?: number; requests?: ClosedLoopRequests; label?: string } = {},
 ): Promise<CapacityResult> {
   const usage = measureUsage(servers);
   const job: ClosedLoopJob = {
