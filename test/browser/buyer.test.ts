@@ -101,10 +101,20 @@ describeWithBrowser('buyers’ web client in Chromium', () => {
     await client.leave(ahead);
     await expect.poll(() => position(page), patient).toBe('1');
     await expect.poll(() => position(second), patient).toBe('1');
-    // A shopper leaves: a slot frees and the buyer is let in, with the visual cue (the refreshed
-    // page no longer knows which concert sent it into the line: the list).
+    // A shopper leaves: a slot frees and the buyer is let in, with the visual cue, straight onto
+    // the seat map of the concert whose join sent it into the line (kept across the refresh).
     await client.leave(shoppers[0]!);
     await expect.poll(() => page.getByTestId('admitted').isVisible(), patient).toBe(true);
+    const seats = page.locator('[data-testid^="seat-"]');
+    await expect.poll(() => seats.count(), patient).toBe(5);
+    const onMap = (await seats.first().getAttribute('data-testid'))!.slice('seat-'.length);
+    const own = await db.pool.query('SELECT 1 FROM seats WHERE id = $1 AND concert_id = $2', [
+      Number(onMap),
+      concertId,
+    ]);
+    expect(own.rowCount).toBe(1);
+    await page.getByRole('button', { name: 'My tickets' }).click();
+    await page.getByRole('button', { name: 'Concerts', exact: true }).click();
     await expect
       .poll(() => page.getByTestId(`concert-${concertId}`).isVisible(), patient)
       .toBe(true);

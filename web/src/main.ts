@@ -66,8 +66,9 @@ function forgetQueue(): void {
   stopSeatRefresh();
   saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
   saved.set(identity(), 'room', undefined);
+  saved.set(identity(), 'wanted', undefined);
   saved.set(identity(), 'hold', undefined);
-  update({ queue: undefined, hold: undefined, screen: 'tickets' });
+  update({ queue: undefined, hold: undefined, wanted: undefined, screen: 'tickets' });
 }
 
 function go(screen: Screen): void {
@@ -89,6 +90,8 @@ async function signIn(next: Identity): Promise<void> {
   // public list first: no line is joined just to see what is on sale (decision 0064).
   const room = saved.get(next, 'room');
   if (room !== undefined) return enterLine(Number(room));
+  const wanted = saved.get(next, 'wanted');
+  update({ wanted: wanted === undefined ? undefined : Number(wanted) });
   if (saved.get(next, queueSlot(undefined)) !== undefined || rawHold !== undefined)
     return enterLine();
   await showConcerts();
@@ -182,6 +185,7 @@ async function joinConcert(concertId: number): Promise<void> {
     return;
   }
   update({ wanted: concertId });
+  saved.set(identity(), 'wanted', String(concertId));
   const house = state.queue?.concertId === null ? state.queue : undefined;
   if (house?.status === 'ACTIVE') return openConcert(concertId);
   // Into the house room's line (or back to this buyer's place in it): admitted, the seats.
@@ -254,7 +258,8 @@ async function pay(): Promise<void> {
   saved.set(identity(), 'payKey', undefined);
   saved.set(identity(), queueSlot(state.queue?.concertId), undefined);
   saved.set(identity(), 'room', undefined);
-  update({ hold: undefined, queue: undefined, balance: paid.balance });
+  saved.set(identity(), 'wanted', undefined);
+  update({ hold: undefined, queue: undefined, wanted: undefined, balance: paid.balance });
   await showTickets();
   update({ notice: t(state.lang, 'paid') });
 }

@@ -71,14 +71,16 @@ export const saved = {
 
 /**
  * What is kept per user: the hold, the payment's key, the room the buyer is in (`room`: its
- * concert id, absent for the house room) and the token of each room (`queue.<concertId>`,
+ * concert id, absent for the house room), the concert whose join sent the buyer into the house
+ * room's line (`wanted`: its seats after admission, also after a refresh) and the token of each room (`queue.<concertId>`,
  * `queue.house`): a refresh or another tab joins that room again and gets the same place. Keys:
  * `overture.<name>.<user>`, a room's token `overture.queue.<user>.<concertId>` (the house room's
  * stays `overture.queue.<user>`, as before rooms). `draw.<concertId>`: what the page noted for
  * checking a room's draw, `{commitment, told}` (the commitment seen before the opening, the first
  * place in line it was told after).
  */
-type SavedName = 'hold' | 'payKey' | 'room' | `queue.${number | 'house'}` | `draw.${number}`;
+type SavedName =
+  'hold' | 'payKey' | 'room' | 'wanted' | `queue.${number | 'house'}` | `draw.${number}`;
 
 export const queueSlot = (concertId: number | null | undefined): SavedName =>
   `queue.${concertId ?? 'house'}`;

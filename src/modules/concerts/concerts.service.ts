@@ -11,7 +11,7 @@ import type {
   SeatDto,
   SectionDto,
 } from './concerts.store.js';
-import { createSeatMapSnapshots, type Snapshot } from './concerts.seat-map.js';
+import { createSnapshots, type Snapshot } from '../../shared/snapshots.js';
 
 const concertNotFound = (concertId: number) =>
   new AppError('CONCERT_NOT_FOUND', `Concert ${concertId} does not exist.`, {
@@ -37,7 +37,10 @@ export function createConcertService(deps: {
   // popular list from Redis costs the database nothing once its concerts are known.
   const summaries = new Map<number, ConcertSummary>();
   let rankingFailing = false;
-  const seatMaps = createSeatMapSnapshots(deps.seatMapCacheMs ?? 0);
+  const seatMaps = createSnapshots(deps.seatMapCacheMs ?? 0, { etag: true });
+  // The popular list is the same for everyone and changes only when a payment commits: each
+  // instance answers from memory for popularCacheMs, so a burst of readers costs one query.
+  const popular = createSnapshots(deps.popularCacheMs);
 
   const summariesOf = async (ids: number[]): Promise<Map<number, ConcertSummary>> => {
     const missing = ids.filter((id) => !summaries.has(id));
@@ -69,10 +72,6 @@ export function createConcertService(deps: {
       return summary ? [{ ...summary, reservedCount: entry.count }] : [];
     });
   };
-
-  // The popular list is the same for everyone and changes only when a payment commits: each
-  // instance answers from memory for popularCacheMs, so a burst of readers costs one query.
-  let popular: { at: number; value: Promise<PopularConcertDto[]> } | undefined;
 
   return {
     list(record: TokenRecord): Promise<ConcertDto[]> {
@@ -118,13 +117,9 @@ export function createConcertService(deps: {
     },
 
     popular(): Promise<PopularConcertDto[]> {
-      const now = Date.now();
-      if (!popular || now - popular.at >= deps.popularCacheMs) {
-        const value = ranking ? popularFromRanking(ranking) : store.popular(deps.popularLimit);
-        popular = { at: now, value };
-        value.catch(() => (popular = undefined));
-      }
-      return popular.value;
+      return popular.value('popular', () =>
+        ranking ? popularFromRanking(ranking) : store.popular(deps.popularLimit),
+      );
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createSnapshots } from '../../shared/snapshots.js';
 import type { RoomState } from './rooms.store.js';
 
 /** Where a listed concert's sale stands (decision 0064). */
@@ -49,19 +50,8 @@ export function createSaleListing(deps: {
   cacheMs: number;
   now?: () => number;
 }) {
-  const now = deps.now ?? Date.now;
-  let cached: { at: number; value: Promise<ListedConcert[]> } | undefined;
-  const all = (): Promise<ListedConcert[]> => {
-    const at = now();
-    if (!cached || at - cached.at >= deps.cacheMs) {
-      const value = deps.read(MAX_LISTED);
-      cached = { at, value };
-      value.catch(() => {
-        if (cached?.value === value) cached = undefined;
-      });
-    }
-    return cached.value;
-  };
+  const snapshots = createSnapshots(deps.cacheMs, { now: deps.now });
+  const all = (): Promise<ListedConcert[]> => snapshots.value('list', () => deps.read(MAX_LISTED));
   return {
     async page(page: number, pageSize: number): Promise<ListedPage> {
       const concerts = await all();
