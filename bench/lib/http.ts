@@ -89,8 +89,11 @@ export class Api {
     return reply;
   }
 
-  enter(userId: number): Promise<Reply<TokenData>> {
-    return this.call('join', 'POST', '/api/v1/queue/token', { 'client-id': String(userId) });
+  /** Joins the house room, or with `concertId` that concert's own room. */
+  enter(userId: number, concertId?: number): Promise<Reply<TokenData>> {
+    const headers = { 'client-id': String(userId) };
+    const body = concertId === undefined ? undefined : { concertId };
+    return this.call('join', 'POST', '/api/v1/queue/token', headers, body);
   }
 
   poll(token: string): Promise<Reply<Omit<TokenData, 'token'>>> {
@@ -98,8 +101,8 @@ export class Api {
   }
 
   /** Joins the line, or throws: set-up that must succeed. */
-  async join(userId: number): Promise<TokenData> {
-    const reply = await this.enter(userId);
+  async join(userId: number, concertId?: number): Promise<TokenData> {
+    const reply = await this.enter(userId, concertId);
     if (reply.status !== 201)
       throw new Error(`join of user ${userId}: ${reply.status} ${reply.body.code}`);
     return reply.body.data;

@@ -100,6 +100,10 @@ export interface BenchReport {
   profiles: ProfileSummary[];
 }
 
+/** Every target of a scenario that did not run. */
+export const notMeasured = (targets: string[], detail: string): Verdict[] =>
+  targets.map((target) => ({ target, verdict: 'not measured', detail }));
+
 /** The results of one kind, typed. */
 export const resultsOf = <K extends ScenarioResult['kind']>(
   results: readonly ScenarioResult[],

@@ -8,7 +8,7 @@ import { check, startMode, withDatabase, type Context, type Scenario } from '../
 import { count, cpuColumn, ms, section, table, times } from '../lib/format.js';
 import { Api, joinAll, OPERATOR_KEY, range, untilAllActive } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import { resultsOf, type Base, type BenchReport } from '../lib/results.js';
+import { notMeasured, resultsOf, type Base, type BenchReport } from '../lib/results.js';
 import { ratio, round } from '../lib/stats.js';
 import { runCapacityAgainst, type CapacityResult } from './capacity.js';
 import { shop, step, type PurchaseResult } from './purchase.js';
@@ -113,14 +113,10 @@ async function run(ctx: Context): Promise<void> {
       for (const { route, paths } of routes) {
         const requests = { kind: 'get' as const, paths, token: viewer!.token };
         const measure = (target: typeof server, name: string) =>
-          runCapacityAgainst(
-            [target],
-            name,
-            sizes.connections,
-            ctx.options.profile,
-            sizes.durationSeconds,
+          runCapacityAgainst([target], name, sizes.connections, ctx.options.profile, {
+            durationSeconds: sizes.durationSeconds,
             requests,
-          );
+          });
         const bare = await measure(ctx.bare, 'bare');
         seatMap.push({ route, bare, run: await measure(server, mode.name) });
       }
@@ -267,11 +263,7 @@ export const bigConcertScenario: Scenario = {
       'Seat map of a 20,000-seat concert per section and its summary: p99 beside the bare route';
     const perRequest =
       'Holds and payments on a 20,000-seat concert no slower per request than on a 50-seat concert';
-    if (!result)
-      return [
-        { target: seatMap, verdict: 'not measured', detail: 'no large-concert run' },
-        { target: perRequest, verdict: 'not measured', detail: 'no large-concert run' },
-      ];
+    if (!result) return notMeasured([seatMap, perRequest], 'no large-concert run');
     const size = result.seats === 20_000 ? '' : ` (this run: ${count(result.seats)} seats)`;
     const slow = slowdowns(result);
     // "No slower" on a shared 2-core machine: within 1.25× of the small concert's figure.

@@ -70,14 +70,17 @@ export function bareCapacityFor(
   return bare.find((result) => result.pairedWith === paired) ?? bare[0];
 }
 
+/** The closed loop against `servers`: joins of random users for the profile's duration unless told. */
 export async function runCapacityAgainst(
   servers: ServerProcess[],
   target: string,
   connections: number,
   profile: Profile,
-  durationSeconds = profile.capacity.durationSeconds,
-  requests: ClosedLoopRequests = { kind: 'join', userCount: profile.seed.users },
-  label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`,
+  {
+    durationSeconds = profile.capacity.durationSeconds,
+    requests = { kind: 'join', userCount: profile.seed.users },
+    label = `${target}${servers.length > 1 ? `×${servers.length}` : ''} capacity c=${connections}`,
+  }: { durationSeconds?: number; requests?: ClosedLoopRequests; label?: string } = {},
 ): Promise<CapacityResult> {
   const usage = measureUsage(servers);
   const job: ClosedLoopJob = {
@@ -178,17 +181,10 @@ export const capacityScenario: Scenario = {
             if (floor)
               ctx.results.push(await runCapacityAgainst([floor], FLOOR, connections, profile));
             ctx.results.push(await runCapacityAgainst([server], mode.name, connections, profile));
-            const fresh = { kind: 'new-user', firstUserId: newUserBase(index) } as const;
-            const label = `${mode.name} capacity new users c=${connections}`;
-            const run = await runCapacityAgainst(
-              [server],
-              mode.name,
-              connections,
-              profile,
-              undefined,
-              fresh,
-              label,
-            );
+            const run = await runCapacityAgainst([server], mode.name, connections, profile, {
+              requests: { kind: 'new-user', firstUserId: newUserBase(index) },
+              label: `${mode.name} capacity new users c=${connections}`,
+            });
             ctx.results.push({ ...run, variant: 'new-user' });
           }
         } finally {

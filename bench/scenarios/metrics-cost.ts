@@ -72,7 +72,7 @@ async function run(ctx: Context): Promise<void> {
             target,
             sizes.connections,
             ctx.options.profile,
-            sizes.durationSeconds,
+            { durationSeconds: sizes.durationSeconds },
           );
           runs.push({ metrics, run: measured });
         }

@@ -13,7 +13,7 @@ import { check, withOverture, type Scenario } from '../lib/context.js';
 import { count, section, table } from '../lib/format.js';
 import { Api, mapLimit, OPERATOR_KEY } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import { resultsOf, type Base } from '../lib/results.js';
+import { notMeasured, resultsOf, type Base } from '../lib/results.js';
 import type { ServerProcess } from '../lib/server.js';
 import { round, summarize } from '../lib/stats.js';
 import { runWorker } from '../lib/workers.js';
@@ -210,11 +210,6 @@ export const openingScenario: Scenario = {
           `waiting or active at the transfer, the rest admitted and expired since); ` +
           `${count(result.liveAfter)} live in the room after the poll, ${count(result.liveTokens)} live entries`,
       );
-      progress.line(
-        `${mode.name} opening`,
-        `draw ${seconds(result.drawMs)}, all in line ${seconds(result.inLineMs)}, first admission ${result.firstAdmissionMs ?? '–'} ms; ` +
-          `burst p99 ${result.burst.p99.toFixed(0)} ms (bare ${result.bare.p99.toFixed(0)} ms)`,
-      );
       ctx.results.push(result);
     }
   },
@@ -249,12 +244,7 @@ export const openingScenario: Scenario = {
     const opening =
       'Opening of a room with 100,000 pre-queue entries: time to every place assigned, and to the first admission; per backend';
     const burst = 'The second after the opening: an open-loop burst of joins into one room, p99';
-    if (results.length === 0)
-      return [opening, burst].map((target) => ({
-        target,
-        verdict: 'not measured' as const,
-        detail: 'no opening run',
-      }));
+    if (results.length === 0) return notMeasured([opening, burst], 'no opening run');
     const note = input.profile === 'quick' ? ' (quick profile: fewer entries, a slower burst)' : '';
     return [
       {

@@ -10,17 +10,15 @@ import { count, cpuColumn, latencyColumns, section, table } from '../lib/format.
 import { Api, joinAll, mapLimit, openStream, range, type TokenData } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { resultsOf, type Base } from '../lib/results.js';
-import type { LatencySummary } from '../lib/stats.js';
-import { runCapacityAgainst } from './capacity.js';
+import { runCapacityAgainst, type CapacityResult } from './capacity.js';
 
-export interface PollingResult extends Base {
+/** The poll loop's figures are the capacity run's (`runCapacityAgainst`). */
+export interface PollingResult
+  extends
+    Base,
+    Pick<CapacityResult, 'connections' | 'requestsPerSecond' | 'latency' | 'non2xx' | 'errors'> {
   kind: 'polling';
   waitingUsers: number;
-  connections: number;
-  requestsPerSecond: number;
-  latency: LatencySummary;
-  non2xx: number;
-  errors: number;
   positions: { sampled: number; distinct: boolean; inRange: boolean; waiting: number };
   sse: {
     available: boolean;
@@ -95,9 +93,7 @@ async function run(ctx: Context): Promise<void> {
             mode.name,
             polling.connections,
             ctx.options.profile,
-            polling.durationSeconds,
-            requests,
-            label,
+            { durationSeconds: polling.durationSeconds, requests, label },
           );
           const sse = closeStreams?.();
 

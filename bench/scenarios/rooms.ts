@@ -10,7 +10,8 @@ import { withOverture, type Scenario } from '../lib/context.js';
 import { count, section, table } from '../lib/format.js';
 import { Api, mapLimit, OPERATOR_KEY, openStream, range, type Stream } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
-import { resultsOf, type Base } from '../lib/results.js';
+import { notMeasured, resultsOf, type Base } from '../lib/results.js';
+import type { Profile } from '../lib/options.js';
 import type { ServerProcess } from '../lib/server.js';
 import { round, summarize } from '../lib/stats.js';
 
@@ -38,18 +39,6 @@ const isActive = (stream: Stream) => stream.lastData.includes('"status":"ACTIVE"
 const makeRoom = (api: Api, concertId: number, maxActive: number, admissionPerMinute?: number) =>
   api.admin('POST', '/rooms', { concertId, maxActive, admissionPerMinute });
 
-async function joinRoom(api: Api, userId: number, concertId: number) {
-  const reply = await api.call<{ token: string; status: string; position: number }>(
-    'join',
-    'POST',
-    '/api/v1/queue/token',
-    { 'client-id': String(userId) },
-    { concertId },
-  );
-  if (reply.status !== 201) throw new Error(`room join: ${reply.status} ${reply.body.code}`);
-  return reply.body.data;
-}
-
 const until = async (done: () => boolean, timeoutMs: number) => {
   const deadline = performance.now() + timeoutMs;
   while (!done() && performance.now() < deadline) await sleep(2);
@@ -60,7 +49,7 @@ const until = async (done: () => boolean, timeoutMs: number) => {
 async function refill(api: Api, base: URL, concertId: number, samples: number, user: number) {
   await makeRoom(api, concertId, 1);
   const tokens: string[] = [];
-  for (let i = 0; i <= samples; i++) tokens.push((await joinRoom(api, user + i, concertId)).token);
+  for (let i = 0; i <= samples; i++) tokens.push((await api.join(user + i, concertId)).token);
   const streams = await mapLimit(tokens.slice(1), 50, (token) => openStream(base, token));
   const times: number[] = [];
   try {
@@ -87,11 +76,11 @@ async function estimates(
   user: number,
 ) {
   await makeRoom(api, concertId, 100_000, sizes.perMinute);
-  await mapLimit(range(user, sizes.warmup), 20, (id) => joinRoom(api, id, concertId));
+  await mapLimit(range(user, sizes.warmup), 20, (id) => api.join(id, concertId));
   await sleep(sizes.warmupSeconds * 1000);
   // The measured buyers join at once behind what is left of the warm-up line (a line of N).
   const measured = await mapLimit(range(user + sizes.warmup, sizes.buyers), 10, async (id) => {
-    const joined = await joinRoom(api, id, concertId);
+    const joined = await api.join(id, concertId);
     const live = await api.call<{ estimatedWaitSeconds: number | null }>(
       'live',
       'GET',
@@ -150,7 +139,7 @@ async function manyStreams(
 ) {
   await makeRoom(api, concertId, 1);
   const tokens = await mapLimit(range(user, sizes.streams + 1), 100, async (id) => {
-    return (await joinRoom(api, id, concertId)).token;
+    return (await api.join(id, concertId)).token;
   });
   await sleep(1_000);
   const before = server.rssMb() ?? 0;
@@ -197,7 +186,7 @@ async function manyStreams(
   }
 }
 
-async function measure(server: ServerProcess, sizes: RoomSizes) {
+async function measure(server: ServerProcess, sizes: Profile['rooms']) {
   const api = new Api(server.url, 100);
   const base = new URL(server.url);
   try {
@@ -216,17 +205,6 @@ async function measure(server: ServerProcess, sizes: RoomSizes) {
   }
 }
 
-type RoomSizes = {
-  refillSamples: number;
-  perMinute: number;
-  warmup: number;
-  warmupSeconds: number;
-  buyers: number;
-  windowSeconds: number;
-  streams: number;
-  moves: number;
-};
-
 export const roomsScenario: Scenario = {
   name: 'rooms',
   async run(ctx) {
@@ -243,13 +221,7 @@ export const roomsScenario: Scenario = {
       const measured = await withOverture(ctx, mode, 'rooms', env, (server) =>
         measure(server, sizes),
       );
-      const result: RoomsResult = { kind: 'rooms', target: mode.name, ...measured };
-      progress.line(
-        `${mode.name} rooms`,
-        `refill p99 ${result.refill.p99.toFixed(0)} ms; estimate error mean ${result.estimate.meanErrorPct}% p90 ${result.estimate.p90ErrorPct}%; ` +
-          `${result.streams.count} streams ${result.streams.kbPerStream} KB each, push p99 ${result.streams.p99.toFixed(0)} ms`,
-      );
-      ctx.results.push(result);
+      ctx.results.push({ kind: 'rooms', target: mode.name, ...measured });
     }
   },
 
@@ -293,12 +265,7 @@ export const roomsScenario: Scenario = {
     const estimate = 'Estimated wait vs actual wait at steady admission: error < 20%';
     const streams =
       '10,000 live streams in one room: memory per stream, p99 push delay after an admission';
-    if (results.length === 0)
-      return [refill, estimate, streams].map((target) => ({
-        target,
-        verdict: 'not measured' as const,
-        detail: 'no rooms run',
-      }));
+    if (results.length === 0) return notMeasured([refill, estimate, streams], 'no rooms run');
     const quick = input.profile === 'quick';
     const note = quick
       ? ' (quick profile: waits of a few seconds, where whole seconds are a large step)'

@@ -38,26 +38,18 @@ async function runWorkers(
 ): Promise<WorkersResult> {
   const { profile } = ctx.options;
   const connections = profile.capacity.connections[0] ?? 100;
-  const seconds = profile.scaleOut.capacitySeconds;
+  const durationSeconds = profile.scaleOut.capacitySeconds;
   const bareServer = await startBare(workers);
-  const bare = await runCapacityAgainst(
-    [bareServer],
-    'bare',
-    connections,
-    profile,
-    seconds,
-  ).finally(() => bareServer.stop());
+  const bare = await runCapacityAgainst([bareServer], 'bare', connections, profile, {
+    durationSeconds,
+  }).finally(() => bareServer.stop());
   return withDatabase(ctx, mode.name, `workers_${workers}`, async ({ url }) => {
     const server = await startMode(ctx, mode, `workers-${workers}`, url, {
       WORKERS: String(workers),
     });
-    const capacity = await runCapacityAgainst(
-      [server],
-      mode.name,
-      connections,
-      profile,
-      seconds,
-    ).finally(() => server.stop());
+    const capacity = await runCapacityAgainst([server], mode.name, connections, profile, {
+      durationSeconds,
+    }).finally(() => server.stop());
     return { kind: 'scale-out-workers', target: mode.name, workers, capacity, bare };
   });
 }
@@ -83,13 +75,9 @@ export const scaleOutScenario: Scenario = {
             const { stages, capacitySeconds } = profile.scaleOut;
             const seed = await runSeedAgainst(servers, mode.name, 'random-user', profile, stages);
             const connections = profile.capacity.connections[0] ?? 100;
-            const capacity = await runCapacityAgainst(
-              servers,
-              mode.name,
-              connections,
-              profile,
-              capacitySeconds,
-            );
+            const capacity = await runCapacityAgainst(servers, mode.name, connections, profile, {
+              durationSeconds: capacitySeconds,
+            });
             ctx.results.push({ kind: 'scale-out', target: mode.name, instances, seed, capacity });
           } finally {
             for (const server of servers) await server.stop();
