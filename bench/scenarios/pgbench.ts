@@ -99,11 +99,15 @@ async function prepareRows(url: string, seats: number): Promise<void> {
       `INSERT INTO users (id, balance) SELECT i, 1000000000 FROM generate_series(1, $1::int) i`,
       [seats],
     );
-    await pool.query(
-      `INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at)
-       SELECT i, i, gen_random_uuid(), 'HELD', now() + interval '1 hour' FROM generate_series(1, $1::int) i`,
-      [seats],
-    );
+    // In statements of 2,000: the ticket-limit trigger takes an advisory lock per buyer, and one
+    // statement for every seat outgrew PostgreSQL's lock table ("out of shared memory").
+    for (let from = 1; from <= seats; from += 2_000)
+      await pool.query(
+        `INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at)
+         SELECT i, i, gen_random_uuid(), 'HELD', now() + interval '1 hour'
+         FROM generate_series($1::int, least($1::int + 1999, $2::int)) i`,
+        [from, seats],
+      );
     await pool.query(
       `INSERT INTO queue_tokens (id, token, user_id, status, activated_at, active_until, expires_at, hold_concert_id)
        SELECT i, 'bench-' || i, i, 'ACTIVE', now(), now() + interval '1 hour', now() + interval '1 hour', (i - 1) / 50 + 1
