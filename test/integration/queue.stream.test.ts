@@ -79,6 +79,23 @@ describeWithRedis('stream queue backend', () => {
       await mock?.stop();
     });
 
+    /**
+     * An instance that dies in the middle of its first append: the entry is never sent and nothing
+     * is undone; its later appends fail at once (the process is gone).
+     */
+    const dyingInstance = (room: StreamRoom) => {
+      let appends = 0;
+      return room.open({
+        member: false,
+        log: (log) => ({
+          ...log,
+          append: () =>
+            ++appends === 1
+              ? new Promise<void>(() => undefined)
+              : Promise.reject(new Error('this instance is dead')),
+        }),
+      });
+    };
     const pendingCount = (room: StreamRoom) =>
       room.instances[0]!.client.zcard(redisKeys(room.prefix).queue.pending);
 
@@ -317,17 +334,7 @@ describeWithRedis('stream queue backend', () => {
       const healthy = (await room.open()).queue.store;
       // An instance that dies in the middle of its append: the token is taken, the entry never
       // sent, nothing undone. (Its repair's later appends fail at once: the process is gone.)
-      let appends = 0;
-      const dying = await room.open({
-        member: false,
-        log: (log) => ({
-          ...log,
-          append: () =>
-            ++appends === 1
-              ? new Promise<void>(() => undefined)
-              : Promise.reject(new Error('this instance is dead')),
-        }),
-      });
+      const dying = await dyingInstance(room);
       void dying.queue.store.join(7).catch(() => undefined);
       const keys = redisKeys(room.prefix).queue;
       const taken = await eventually(
@@ -361,17 +368,7 @@ describeWithRedis('stream queue backend', () => {
       // A mover that dies in the middle of its batch's append, and no mover runs the batch again:
       // the tokens stay pending and unacknowledged until the repair (on the live instance) takes
       // them. More than one repair batch (100), all taken by one script in the same millisecond.
-      let appends = 0;
-      const dying = await room.open({
-        member: false,
-        log: (log) => ({
-          ...log,
-          append: () =>
-            ++appends === 1
-              ? new Promise<void>(() => undefined)
-              : Promise.reject(new Error('this instance is dead')),
-        }),
-      });
+      const dying = await dyingInstance(room);
       const drawn = Array.from({ length: 150 }, (_, i) => ({
         userId: 5_000 + i,
         token: newRoomToken(roomId),
