@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ListedPage as ListPage } from '../../src/modules/rooms/rooms.listing.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 import { createConcert, paidReservations } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -6,28 +7,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const KEY = 'sale-list-test-operator-key-0123456789abc';
 const operator = { authorization: `Bearer ${KEY}` };
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
-
-interface Listed {
-  concertId: number;
-  concertTitle: string;
-  concertVenue: string;
-  concertDateTime: string;
-  priceMin: number | null;
-  priceMax: number | null;
-  sale: string;
-  opensAt: string | null;
-  preQueueOpensAt: string | null;
-  hasRoom: boolean;
-  roomState: string | null;
-  seatsLeft: number;
-  soldOut: boolean;
-}
-interface ListPage {
-  concerts: Listed[];
-  page: number;
-  pageSize: number;
-  total: number;
-}
 
 /**
  * The buyers' public concert list, GET /api/v1/queue/rooms (decision 0064): no identity and no
