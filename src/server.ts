@@ -10,7 +10,7 @@ import { loadDemoCatalogue } from './demo/demo.catalogue.js';
 import { requireKafka } from './kafka/package.js';
 import { resolveOperatorKey, type OperatorKey } from './modules/auth/operator-key.js';
 import { resolvePowSecret, type PowSecret } from './modules/queue/queue.pow.secret.js';
-import { closeRedis, redisReady } from './redis/client.js';
+import { closeRedis, clusterMismatch, redisReady } from './redis/client.js';
 import type { App } from './shared/app-types.js';
 
 export interface RunningServer {
@@ -78,6 +78,14 @@ export async function startServer(
   // Without Redis the server still starts: queue calls answer 503 until the client reconnects.
   if (container.redis && !(await redisReady(container.redis, 5_000)))
     logger.warn('redis is not reachable yet; queue calls answer 503 until it is');
+  const { redis } = container;
+  const mismatch = redis?.status === 'ready' ? await clusterMismatch(redis) : undefined;
+  if (redis && mismatch) {
+    await container.bus.close();
+    await closeRedis(redis);
+    await database.close();
+    throw new Error(mismatch);
+  }
   const { app, beginClosing } = await buildApp({ container, logger, operatorKey });
   // A sale opens with thousands of connections at once: Node's default accept queue (511)
   // overflowed at 1,000 and the dropped SYNs came back 1–3 s later (0012). The kernel caps

@@ -1,8 +1,10 @@
 import { Cluster } from 'ioredis';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { shardLeases } from '../../src/modules/events/bus.redis.shards.js';
 import { createRedisQueueStore } from '../../src/modules/queue/queue.store.redis.js';
 import type { RoomSettings } from '../../src/modules/rooms/rooms.store.js';
+import { SyncedRateLimitStore } from '../../src/rate-limits/rate-limit.store.js';
 import { closeRedis, type RedisClient } from '../../src/redis/client.js';
 import { redisKeys } from '../../src/redis/keys.js';
 import { postgresAvailable } from '../support/db.js';
@@ -113,6 +115,32 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
     }
   });
 
+  it('connects to every primary before it serves: a burst at start meets no half-open connection', async () => {
+    // ioredis opens a primary's connection at its first command, and with the offline queue off it
+    // refuses ("Connection is closed") every command for that primary until the connection is
+    // up: the first burst after a start answered 503 on a busy machine (CI, stop 23).
+    const running = await start();
+    const redis = running.container.redis as Cluster;
+    const primaries = redis.nodes('master');
+    expect(primaries).toHaveLength(3);
+    expect(primaries.map((node) => node.status)).toEqual(['ready', 'ready', 'ready']);
+    const joins = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => running.client.join(2_000 + i)),
+    );
+    expect(joins.map((reply) => reply.status)).toEqual(joins.map(() => 201));
+  });
+
+  it('refuses to start with REDIS_URL on a cluster node, naming REDIS_CLUSTER_NODES', async () => {
+    const [node] = privateCluster().nodes.split(',');
+    await expect(
+      startTestServer(db, {
+        QUEUE_BACKEND: 'redis',
+        REDIS_URL: `redis://${node}`,
+        EVENT_BUS: 'redis',
+      }),
+    ).rejects.toThrow(/REDIS_URL points at a node of a Redis Cluster: set REDIS_CLUSTER_NODES/);
+  });
+
   it('lets exactly one of many concurrent holds on a seat through the seat gate', async () => {
     const running = await start();
     const concert = await createConcert(db.pool, { seats: 2 });
@@ -130,6 +158,60 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
       seatId,
     );
     expect(await client.exists(gate)).toBe(0);
+  });
+
+  it('sends each script whose first argument is its key count on its own, failing no pipeline', async () => {
+    // ioredis auto-pipelines a call with the calls bound for the primary of its first argument's
+    // slot. For these two scripts that argument is the key count, a number: the call joined the
+    // pipeline of whichever primary serves the slot of "1" (say), and, its keys living on another
+    // one, failed that whole pipeline ("All keys in the pipeline should belong to the same slots
+    // allocation group") with every request in it: 503s on Redis Cluster (CI, stop 23).
+    const prefixOnAnotherPrimary = async (tagOf: (prefix: string) => string, count: number) => {
+      for (;;) {
+        const prefix = testKeyPrefix();
+        if ((await primaryOf(tagOf(prefix))) !== (await primaryOf(String(count)))) return prefix;
+      }
+    };
+    /** A key of `count`'s primary, read in the same tick as `call` is made. */
+    const besideCall = async (count: number, call: () => Promise<unknown>) => {
+      const primary = await primaryOf(String(count));
+      let neighbour = 0;
+      while ((await primaryOf(`neighbour:${neighbour}`)) !== primary) neighbour++;
+      return Promise.allSettled([call(), client.get(`neighbour:${neighbour}`)]);
+    };
+
+    const limitsPrefix = await prefixOnAnotherPrimary((prefix) => `{${prefix}:limits}`, 1);
+    const limits = new SyncedRateLimitStore({
+      redis: client,
+      keyOf: (key) => `{${limitsPrefix}:limits}:${key}`,
+      syncMs: 60_000,
+      onSyncError: () => undefined,
+    });
+    limits.count('user:1', 60_000);
+    const synced = await besideCall(1, () => limits.flush());
+    expect(synced.map((settled) => settled.status)).toEqual(['fulfilled', 'fulfilled']);
+
+    const eventsPrefix = await prefixOnAnotherPrimary(
+      (prefix) => redisKeys(prefix).events.stream(0),
+      2,
+    );
+    const leases = shardLeases(
+      {
+        redis: client,
+        keys: redisKeys(eventsPrefix).events,
+        streams: [redisKeys(eventsPrefix).events.stream(0)],
+        group: 'g',
+        me: 'member-1',
+        logger: pino({ level: 'silent' }),
+      },
+      60_000,
+    );
+    const rebalanced = await besideCall(2, () => leases.rebalance());
+    await leases.leave();
+    expect(rebalanced.map((settled) => settled.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(rebalanced[0]).toEqual({ status: 'fulfilled', value: [0] });
+    await deletePrefix(client, limitsPrefix);
+    await deletePrefix(client, eventsPrefix);
   });
 
   it('counts rate limits in the cluster and refuses past the limit', async () => {

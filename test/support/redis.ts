@@ -36,11 +36,23 @@ export function useRedisCluster(nodes: string): void {
   clusterNodes = nodes;
 }
 
-/** A ready client on the test Redis or cluster (same settings as the service's). */
+/**
+ * A ready client on the test Redis or cluster (same settings as the service's); a cluster client
+ * once its connection to every primary is. The bound is generous: a busy CI machine, beside a
+ * test's running instances, is slow to answer anything.
+ */
 export async function connectTestRedis(commandTimeoutMs = 2_000): Promise<RedisClient> {
   const client = createRedisClient({ url: redisUrl, clusterNodes, commandTimeoutMs });
-  if (!(await redisReady(client, 5_000)))
-    throw new Error(`Redis at ${clusterNodes || redisUrl} is not ready`);
+  if (!(await redisReady(client, 15_000))) {
+    const primaries =
+      client instanceof Cluster
+        ? client.nodes('master').map((node) => `${node.options.port}: ${node.status}`)
+        : [];
+    client.disconnect();
+    throw new Error(
+      `Redis at ${clusterNodes || redisUrl} is not ready (${[client.status, ...primaries].join(', ')})`,
+    );
+  }
   return client;
 }
 
