@@ -148,7 +148,7 @@ export function createContainer(...args: ContainerArgs): Container {
             };
           },
           reportsStores: () => presence.holds('metrics-stores'),
-          pool: database.kind === 'postgres' ? database.pool : undefined,
+          pools: database.kind === 'postgres' ? database.poolCounts : undefined,
           redis,
           storeTimeoutMs: METRICS_STORE_TIMEOUT_MS,
           logger,

@@ -37,11 +37,27 @@ interface DatabaseParts extends Executor {
   close(): Promise<void>;
 }
 
+/** A node-postgres pool's connections at one moment. */
+export interface PoolCounts {
+  /** Checked out by a statement or a transaction (connecting ones included). */
+  readonly inUse: number;
+  /** Statements waiting for a connection of the pool. */
+  readonly waiting: number;
+}
+
+/** The requests' pool (`main`) and the join batches' (`batches`), read at one moment. */
+export type PoolReadings = Readonly<Record<'main' | 'batches', PoolCounts>>;
+
 /** The database: a node-postgres pool, or the embedded PGlite, each with its driver at hand. */
 export type Database =
   | (DatabaseParts & {
       readonly kind: 'postgres';
       readonly pool: pg.Pool;
+      /**
+       * The request pool's connections and the batches' (Database.batches; zero until opened),
+       * read now: for the metrics.
+       */
+      readonly poolCounts: () => PoolReadings;
       /**
        * Where connections that keep a session go (the migrations' lock, the presence lock):
        * DATABASE_SESSION_URL, or the pool's own URL.
@@ -219,6 +235,11 @@ async function transactionOnPool<T>(
 /** Connections of Database.batches: the join batches of two rooms can write at once. */
 const BATCH_CONNECTIONS = 2;
 
+const countsOf = (pool: pg.Pool | undefined): PoolCounts =>
+  pool
+    ? { inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }
+    : { inUse: 0, waiting: 0 };
+
 function openPostgres(options: DatabaseOptions): Database {
   const config: pg.PoolConfig = {
     connectionString: options.url,
@@ -254,6 +275,7 @@ function openPostgres(options: DatabaseOptions): Database {
     run: runOn(pool, named),
     transaction: (work) => transactionOnPool(pool, named, work),
     batches: { run: (statement) => runOn(batches(), named)(statement) },
+    poolCounts: () => ({ main: countsOf(pool), batches: countsOf(batchPool) }),
     close: async () => {
       closed = true;
       await Promise.all([pool.end(), batchPool?.end()]);

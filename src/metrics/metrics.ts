@@ -1,4 +1,5 @@
 import type { Command } from 'ioredis';
+import type { PoolReadings } from '../db/client.js';
 import type { RedisClient } from '../redis/client.js';
 import type { Logger } from 'pino';
 import {
@@ -29,8 +30,11 @@ export interface MetricsSources {
   readStores: () => Promise<StoreReadings>;
   /** Whether this instance is the one reporting the shared readings (one lock holder of all). */
   reportsStores: () => Promise<boolean>;
-  /** The node-postgres pool (absent on the embedded database: one connection, no pool). */
-  pool?: { totalCount: number; idleCount: number; waitingCount: number };
+  /**
+   * The node-postgres pools, read on scrape: the requests' (`main`) and the join batches'
+   * (`batches`). Absent on the embedded database: one connection, no pool.
+   */
+  pools?: () => PoolReadings;
   redis?: RedisClient;
   storeTimeoutMs: number;
   logger: Logger;
@@ -105,22 +109,26 @@ export function createMetrics(sources: MetricsSources): Metrics {
     buckets: REDIS_BUCKETS,
     registers: [registry],
   });
-  const { pool, redis } = sources;
-  if (pool) {
+  const { pools, redis } = sources;
+  if (pools) {
+    // One series per pool: a sum over `pool` is the process's connections, and under WORKERS=N
+    // the primary adds each pool's up over the processes (labels kept).
     new Gauge({
       name: 'overture_db_pool_connections_in_use',
-      help: 'Connections of the pool checked out by a statement or a transaction.',
+      help: 'Connections of the pool checked out by a statement or a transaction, by pool: main (requests) or batches (the join batcher).',
+      labelNames: ['pool'] as const,
       registers: [registry],
       collect() {
-        this.set(pool.totalCount - pool.idleCount);
+        for (const [pool, counts] of Object.entries(pools())) this.set({ pool }, counts.inUse);
       },
     });
     new Gauge({
       name: 'overture_db_pool_waiting_requests',
-      help: 'Statements waiting for a free connection of the pool.',
+      help: 'Statements waiting for a free connection of the pool, by pool: main (requests) or batches (the join batcher).',
+      labelNames: ['pool'] as const,
       registers: [registry],
       collect() {
-        this.set(pool.waitingCount);
+        for (const [pool, counts] of Object.entries(pools())) this.set({ pool }, counts.waiting);
       },
     });
   }

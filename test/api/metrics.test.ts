@@ -44,7 +44,47 @@ describeWithPostgres('GET /metrics', () => {
       'overture_db_pool_waiting_requests',
     ])
       expect(names, name).toContain(name);
-    expect(valueOf(samples, 'overture_db_pool_waiting_requests')).toBe(0);
+    for (const pool of ['main', 'batches'])
+      expect(valueOf(samples, 'overture_db_pool_waiting_requests', { pool }), pool).toBe(0);
+    // The batches' connections open on the first join batch: none yet, and the series is there.
+    expect(valueOf(samples, 'overture_db_pool_connections_in_use', { pool: 'batches' })).toBe(0);
+    // Nothing else: one series per pool.
+    expect(
+      samples
+        .filter((sample) => sample.name === 'overture_db_pool_connections_in_use')
+        .map((sample) => sample.labels)
+        .sort((a, b) => String(a.pool).localeCompare(String(b.pool))),
+    ).toEqual([{ pool: 'batches' }, { pool: 'main' }]);
+  });
+
+  it("counts the join batches' connections apart from the requests' pool", async () => {
+    const { database } = server.container;
+    if (database.kind !== 'postgres') throw new Error('a PostgreSQL test server');
+    // One held connection of the requests' pool, holding a lock the batches' statements wait for
+    // (until this test lets them go, however slow the machine): three statements on the batches'
+    // two connections, so two run (blocked) and the third waits for a connection.
+    const held = await database.pool.connect();
+    await held.query('SELECT pg_advisory_lock(9401)');
+    const blocked = [1, 2, 3].map(() =>
+      database.batches.run({ text: 'SELECT pg_advisory_xact_lock_shared(9401)', values: [] }),
+    );
+    try {
+      const busy = await scrape();
+      expect(valueOf(busy, 'overture_db_pool_connections_in_use', { pool: 'batches' })).toBe(2);
+      expect(valueOf(busy, 'overture_db_pool_waiting_requests', { pool: 'batches' })).toBe(1);
+      expect(
+        valueOf(busy, 'overture_db_pool_connections_in_use', { pool: 'main' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(valueOf(busy, 'overture_db_pool_waiting_requests', { pool: 'main' })).toBe(0);
+    } finally {
+      await held.query('SELECT pg_advisory_unlock(9401)');
+      held.release();
+      await Promise.all(blocked);
+    }
+    // Done: the batches' connections stay open, idle.
+    const idle = await scrape();
+    expect(valueOf(idle, 'overture_db_pool_connections_in_use', { pool: 'batches' })).toBe(0);
+    expect(valueOf(idle, 'overture_db_pool_waiting_requests', { pool: 'batches' })).toBe(0);
   });
 
   it('counts requests by method, route template and status', async () => {

@@ -98,8 +98,14 @@ describeWithPostgres('Prometheus scraping two instances', () => {
       // The five paid tokens expired (their slots freed); the sixth buyer is still shopping.
       expect(await settled('sum(overture_queue_active{room="house"})', 1)).toBe(1);
       expect(await settled('sum(overture_queue_waiting{room="house"})', 0)).toBe(0);
-      // Per instance: each reports its own pool and event loop.
-      expect(await settled('count(overture_db_pool_connections_in_use)', 2)).toBe(2);
+      // Per instance: each reports its own pools (the requests' and the join batches') and event loop.
+      for (const pool of ['main', 'batches'])
+        expect(
+          await settled(`count(overture_db_pool_connections_in_use{pool="${pool}"})`, 2),
+          pool,
+        ).toBe(2);
+      expect(await settled('count(overture_db_pool_connections_in_use)', 4)).toBe(4);
+      expect(await settled('sum(overture_db_pool_waiting_requests{pool="batches"})', 0)).toBe(0);
       expect(await settled('count(overture_nodejs_eventloop_lag_seconds)', 2)).toBe(2);
     });
   });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
+import { parseExposition, valueOf } from '../support/metrics.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 
 /** The server processes the primary forked, by pid (not the esbuild service tsx starts). */
@@ -73,7 +74,12 @@ describeWithPostgres('WORKERS=2 on one port', () => {
     for (let i = 0; i < 30; i++)
       expect((await getOnce(`${server.url}/health/live`)).status).toBe(200);
     // Each process saw about half; only the sum over both makes 30.
-    expect(liveCount((await getOnce(`${server.url}/metrics`)).body) - before).toBe(30);
+    const after = (await getOnce(`${server.url}/metrics`)).body;
+    expect(liveCount(after) - before).toBe(30);
+    // The pool gauges keep their label through the sum: one series per pool, not per process.
+    const samples = parseExposition(after);
+    for (const pool of ['main', 'batches'])
+      expect(valueOf(samples, 'overture_db_pool_waiting_requests', { pool }), pool).toBe(0);
   });
 
   it('replaces a killed process while the other keeps answering', async () => {
