@@ -64,6 +64,61 @@ describeWithPostgres('seat map snapshots and their ETag (SEAT_MAP_CACHE_MS)', ()
     expect([400, 401]).toContain(unknown.status);
   });
 
+  it('sends a section’s seats as its schema serializes them, a hold once its snapshot ends', async () => {
+    const { concertId, seatIds } = await createConcert(db.pool, { seats: 3, price: 10_000 });
+    // A name beyond ASCII: the bytes sent (and their Content-Length) are UTF-8, not characters.
+    await db.pool.query(
+      `UPDATE seats SET section_key = 'stalls', section_name = 'Étage “Nord”', row_label = 'A',
+         seat_label = 'A-' || seat_number WHERE concert_id = $1`,
+      [concertId],
+    );
+    const token = await server.client.activeToken(5);
+    const path = `/${concertId}/sections/stalls/seats`;
+    // The reply's shape as the route's response schema lays it out (its fields in schema order).
+    const expected = (held: number[]) =>
+      JSON.stringify({
+        code: 'SUCCESS',
+        message: 'OK',
+        data: {
+          concertId,
+          sectionKey: 'stalls',
+          seats: seatIds.map((seatId, index) => ({
+            seatId,
+            seatNumber: index + 1,
+            price: 10_000,
+            isAvailable: !held.includes(seatId),
+            state: held.includes(seatId) ? 'held' : 'free',
+            sectionKey: 'stalls',
+            section: 'Étage “Nord”',
+            row: 'A',
+            label: `A-${index + 1}`,
+            priceCategory: null,
+          })),
+        },
+      });
+    const first = await read(path, token);
+    const text = await first.text();
+    expect([first.status, text]).toEqual([200, expected([])]);
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(first.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+
+    const again = await read(path, token);
+    expect([await again.text(), again.headers.get('etag')]).toEqual([text, etag]);
+
+    const holder = await server.client.activeToken(6);
+    expect((await server.client.hold(holder, concertId, seatIds[1]!)).status).toBe(201);
+    await after(FRESH_MS + 50);
+    // Once the snapshot ends the hold shows, under a new tag: a page with the old tag gets the map.
+    const changed = await read(path, token, etag);
+    expect([changed.status, await changed.text()]).toEqual([200, expected([seatIds[1]!])]);
+    const newTag = changed.headers.get('etag') ?? '';
+    expect(newTag).not.toBe(etag);
+    const current = await read(path, token, newTag);
+    expect([current.status, await current.text()]).toEqual([304, '']);
+  });
+
   it('answers an unknown concert 404 each time (a miss is not a 304)', async () => {
     const token = await server.client.activeToken(4);
     const missing = await read(`/999999/seats`, token);

@@ -67,4 +67,41 @@ describeWithPostgres('seat_holds.concert_id', () => {
     await insertHold(b.seatIds[1]!, 71_004, b.concertId);
     expect(await invariantViolations(db.pool)).toEqual([]);
   });
+
+  it('has the ticket limit count one buyer’s rows of the concert by key, not the concert’s holds (0065)', async () => {
+    // A large concert's holds: the trigger's count must not read them (its cached generic plan
+    // AND-ed the concert's index with the user's: every hold of a 20,000-seat concert per hold).
+    const big = await createConcert(db.pool, { seats: 400 });
+    await db.pool.query(
+      `INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at)
+       SELECT id, 72000 + seat_number, gen_random_uuid(), 'HELD', now() + interval '5 minutes'
+       FROM seats WHERE concert_id = $1 AND seat_number < 400`,
+      [big.concertId],
+    );
+    const client = await db.pool.connect();
+    const plans: string[] = [];
+    const onNotice = (notice: { message?: string }) => plans.push(notice.message ?? '');
+    client.on('notice', onNotice);
+    try {
+      await client.query('BEGIN');
+      // The plan a server's connection settles on after five holds (plpgsql caches it generic).
+      await client.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+      await client.query(`LOAD 'auto_explain'`);
+      await client.query(`SET LOCAL auto_explain.log_min_duration = 0`);
+      await client.query(`SET LOCAL auto_explain.log_nested_statements = on`);
+      await client.query(`SET LOCAL client_min_messages = log`);
+      await client.query(
+        `INSERT INTO seat_holds (seat_id, user_id, hold_uuid, status, expires_at)
+         VALUES ($1, 72999, gen_random_uuid(), 'HELD', now() + interval '5 minutes')`,
+        [big.seatIds[399]],
+      );
+      await client.query('ROLLBACK');
+    } finally {
+      client.off('notice', onNotice);
+      client.release();
+    }
+    const count = plans.find((plan) => plan.includes('SELECT count(*)'));
+    expect(count).toContain('seat_holds_user_concert_idx');
+    expect(count).not.toContain('seat_holds_concert_idx');
+  });
 });

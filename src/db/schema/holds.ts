@@ -28,11 +28,12 @@ export const seatHolds = pgTable(
   },
   (t) => [
     check('seat_holds_status', sql`${t.status} IN ('HELD', 'SOLD')`),
-    // A buyer's rows (held and sold): the ticket-limit trigger counts them per concert, and
+    // A buyer's rows (held and sold): the ticket-limit trigger counts them per concert by both
+    // keys (on user_id alone its cached plan AND-ed in every hold of the concert, 0065), and
     // pay/release/grace checks find the user's holds by user id. The limit itself (one HELD row
     // per user and concert at ticket_limit 1, up to N held and sold above) is the trigger
     // seat_holds_ticket_limit in migration 0009 (docs/decisions/0041).
-    index('seat_holds_user_idx').on(t.userId),
+    index('seat_holds_user_concert_idx').on(t.userId, t.concertId),
     index('seat_holds_concert_idx').on(t.concertId),
   ],
 );

@@ -1,9 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import type { App } from '../../shared/app-types.js';
 import { id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
 import type { Guards } from '../auth/guards.js';
 import type { ConcertService } from './concerts.service.js';
+import { notModifiedFor, snapshotBodies } from './seat-map.replies.js';
 
 const tags = ['concerts'];
 
@@ -90,20 +90,15 @@ const seatMapResponses = (...args: Parameters<typeof responses>): Record<number,
   }),
 });
 
-/**
- * A seat-map reply's validators (when the instance keeps snapshots, SEAT_MAP_CACHE_MS): the ETag,
- * revalidated on every read (no-cache) and kept by the buyer's browser only (private). True when
- * the page's copy is current: the caller answers 304 with no body.
- */
-function notModifiedFor(request: FastifyRequest, reply: FastifyReply, etag?: string): boolean {
-  if (etag === undefined) return false;
-  reply.header('etag', etag).header('cache-control', 'private, no-cache');
-  return request.headers['if-none-match'] === etag;
-}
-
 /** Concerts and seat maps, under /api/v1/reservations/concerts (src/app.ts). */
 export function concertRoutes(app: App, deps: { concerts: ConcertService; guards: Guards }): void {
   const { concerts, guards } = deps;
+  // Each seat-map route's replies, serialized once per snapshot (decision 0065).
+  const replies = {
+    seats: snapshotBodies(),
+    sections: snapshotBodies(),
+    section: snapshotBodies(),
+  };
 
   app.get(
     '',
@@ -171,7 +166,9 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
       const record = await guards.token.record(request);
       const seats = await concerts.seats(record, concertId);
       if (notModifiedFor(request, reply, seats.etag)) return reply.code(304).send();
-      return ok({ concertId, availableSeats: seats.value });
+      return replies.seats.send(reply, seats.value, () =>
+        ok({ concertId, availableSeats: seats.value }),
+      );
     },
   );
 
@@ -221,7 +218,9 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
       const record = await guards.token.record(request);
       const sections = await concerts.sections(record, concertId);
       if (notModifiedFor(request, reply, sections.etag)) return reply.code(304).send();
-      return ok({ concertId, sections: sections.value });
+      return replies.sections.send(reply, sections.value, () =>
+        ok({ concertId, sections: sections.value }),
+      );
     },
   );
 
@@ -268,7 +267,9 @@ export function concertRoutes(app: App, deps: { concerts: ConcertService; guards
       const record = await guards.token.record(request);
       const seats = await concerts.sectionSeats(record, concertId, sectionKey);
       if (notModifiedFor(request, reply, seats.etag)) return reply.code(304).send();
-      return ok({ concertId, sectionKey, seats: seats.value });
+      return replies.section.send(reply, seats.value, () =>
+        ok({ concertId, sectionKey, seats: seats.value }),
+      );
     },
   );
 
