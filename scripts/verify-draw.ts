@@ -107,17 +107,32 @@ async function fetchDraw(roomUrl: string): Promise<Published> {
 const readJson = async (path: string): Promise<unknown> =>
   unwrap(JSON.parse(await readFile(path, 'utf8')) as unknown);
 
+const OPTIONS = {
+  'room-url': { type: 'string' },
+  'room-file': { type: 'string' },
+  'draw-file': { type: 'string' },
+  receipt: { type: 'string' },
+  commitment: { type: 'string' },
+} as const;
+
+/**
+ * `--name value` as `--name=value`: a receipt id is base64url and starts with '-' one time in 64,
+ * which parseArgs would otherwise take for an option ("argument is ambiguous").
+ */
+function valuesJoined(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [arg, next] = [argv[i] ?? '', argv[i + 1]];
+    if (arg.startsWith('--') && arg.slice(2) in OPTIONS && next !== undefined) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 async function main(argv: string[], print: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'room-url': { type: 'string' },
-      'room-file': { type: 'string' },
-      'draw-file': { type: 'string' },
-      receipt: { type: 'string' },
-      commitment: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: valuesJoined(argv), options: OPTIONS });
   const online = values['room-url'];
   if ((online === undefined) === (values['draw-file'] === undefined))
     throw new UsageError(

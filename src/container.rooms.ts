@@ -21,6 +21,7 @@ import {
 import { createPostgresRoomStore } from './modules/rooms/rooms.store.postgres.js';
 import { createSaleListing } from './modules/rooms/rooms.listing.js';
 import { createPostgresSaleList } from './modules/rooms/rooms.listing.postgres.js';
+import { createSnapshots } from './shared/snapshots.js';
 
 /**
  * The waiting rooms (docs/rooms.md): the operators' service over the rooms table, this
@@ -74,7 +75,7 @@ const SEATS_LEFT_MAX_AGE_MS = 1_000;
  */
 export function createOpenings(
   deps: QueueServiceDeps & {
-    config: Pick<Config, 'ADMISSION_INTERVAL_MS'>;
+    config: Pick<Config, 'ADMISSION_INTERVAL_MS' | 'ROOM_VIEW_CACHE_MS'>;
     database: Database;
     rooms: RoomDirectory;
     logger: Logger;
@@ -93,8 +94,12 @@ export function createOpenings(
     moved: deps.moved,
     soldOut: deps.soldOut,
   });
-  const queue = createQueueService({ ...deps, opening });
-  return { opening, queue: withOpening(queue, { opening, preQueue }) };
+  const queue = withOpening(createQueueService({ ...deps, opening }), { opening, preQueue });
+  // A room's public view counts its line and its pre-queue (O(n) on PostgreSQL): one read per
+  // room per ROOM_VIEW_CACHE_MS on this instance, whatever the number of readers (0066).
+  const views = createSnapshots(deps.config.ROOM_VIEW_CACHE_MS);
+  const room = (concertId: number) => views.value(`room:${concertId}`, () => queue.room(concertId));
+  return { opening, queue: { ...queue, room } };
 }
 
 export type OpeningQueueService = ReturnType<typeof createOpenings>['queue'];

@@ -49,6 +49,12 @@ export const saleSettings = {
     60_000,
     'How long an instance answers every buyer the public concert list (GET /api/v1/queue/rooms) from one read (docs/decisions/0064); 0: each request reads.',
   ),
+  ROOM_VIEW_CACHE_MS: int(
+    250,
+    0,
+    10_000,
+    "How long an instance answers every reader a room's public view (GET /api/v1/queue/rooms/{concertId}: line, active, pre-queue, seats left) from one read (docs/decisions/0066); 0: each request reads.",
+  ),
   SEAT_MAP_CACHE_MS: int(
     1000,
     0,

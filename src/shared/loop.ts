@@ -29,13 +29,22 @@ export interface Loop extends Worker {
 /**
  * One run of a loop. `stopping` aborts when `stop()` is called during the run: a run that works
  * through a backlog in batches checks it between batches and returns, so a stop waits for one
- * batch, not for the whole backlog.
+ * batch, not for the whole backlog. A run that stopped with work left (its time budget spent)
+ * returns `MORE_WORK`: a started loop runs again at once, after one turn of the event loop,
+ * instead of sleeping `intervalMs` (decision 0066).
  */
-export type LoopRun = (stopping: AbortSignal) => Promise<void>;
+export type LoopRun = (stopping: AbortSignal) => Promise<unknown>;
+
+/** What a run that may leave work says: MORE_WORK, or undefined (nothing left). */
+export type RunOutcome = typeof MORE_WORK | undefined;
+
+/** What a run returns when it left work undone: run again now, not after the interval. */
+export const MORE_WORK = 'more';
 
 /**
- * A periodic job that never overlaps itself: one run at a time per process, every `intervalMs`
- * and whenever woken. Errors never crash the process: the next tick tries again. A failing
+ * A periodic job that never overlaps itself: one run at a time per process, every `intervalMs`,
+ * whenever woken, and back to back (one event-loop turn between runs, so requests are served)
+ * while its runs report work left. Errors never crash the process: the next tick tries again. A failing
  * dependency fails every run until it is back, so an outage is logged once when it starts (the
  * first error, at error level) and once when it ends (with how long it lasted and how many runs
  * failed); the failures in between go to debug.
@@ -44,15 +53,18 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again: Promise<void> | undefined;
+  let continuing: NodeJS.Immediate | undefined;
   let stopped = true;
   let stopping = new AbortController();
   let outage: { since: number; failedRuns: number } | undefined;
   let startedAt: number | undefined;
   let lastCompletedAt: number | undefined;
 
-  const execute = async (): Promise<void> => {
+  /** Runs once; true when the run reported work left. */
+  const execute = async (): Promise<boolean> => {
+    let more: boolean;
     try {
-      await run(stopping.signal);
+      more = (await run(stopping.signal)) === MORE_WORK;
     } catch (error) {
       if (outage) {
         outage.failedRuns++;
@@ -60,14 +72,14 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
           { err: error, worker: name, failedRuns: outage.failedRuns },
           'worker run failed again',
         );
-        return;
+        return false;
       }
       outage = { since: Date.now(), failedRuns: 1 };
       logger.error(
         { err: error, worker: name },
         'worker run failed; retrying every tick, the recovery will be logged',
       );
-      return;
+      return false;
     }
     lastCompletedAt = Date.now();
     if (outage) {
@@ -77,12 +89,25 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
       );
       outage = undefined;
     }
+    return more;
+  };
+
+  /** Work left: one more run after this turn of the event loop (a queued run will do it). */
+  const continueSoon = () => {
+    if (stopped || again || continuing) return;
+    continuing = setImmediate(() => {
+      continuing = undefined;
+      if (!stopped) void runNow();
+    });
   };
 
   const runNow = (): Promise<void> => {
     if (again) return again;
     if (!running) {
-      running = execute().finally(() => (running = undefined));
+      running = execute().then((more) => {
+        running = undefined;
+        if (more) continueSoon();
+      });
       return running;
     }
     // A run is in progress and may have started before the caller's change: queue one more.
@@ -112,6 +137,8 @@ export function createLoop(name: string, intervalMs: number, run: LoopRun, logge
       stopped = true;
       startedAt = undefined;
       clearTimeout(timer);
+      clearImmediate(continuing);
+      continuing = undefined;
       // Tells the run in progress (and one queued behind it) to return after its current
       // batch; a run asked for once stopped (runNow) gets a fresh signal.
       stopping.abort();

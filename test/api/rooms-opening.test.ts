@@ -178,5 +178,15 @@ describeWithPostgres('scheduled opening and the lottery draw (HTTP)', () => {
     // A buyer arriving now joins the line behind every drawn entry.
     const late = await join(50, concertId);
     expect(late.data).toMatchObject({ status: 'WAITING', position: 7, receiptId: null });
+    // Once in the line: a drawn buyer's join again answers their moved token with its receipt;
+    // a new buyer's new token was never in the pre-queue (receiptId null, decision 0066).
+    const back = await join(5, concertId);
+    expect(back.data).toMatchObject({
+      token: entries[4]!.token,
+      status: 'WAITING',
+      receiptId: entries[4]!.receiptId,
+    });
+    const lateAgain = await join(50, concertId);
+    expect(lateAgain.data).toMatchObject({ token: late.data.token, receiptId: null });
   });
 });

@@ -24,6 +24,11 @@ export function testConfig(overrides: Overrides = {}): Config {
     POPULAR_CACHE_MS: '0',
     // A test reads the seat map right after it changes it; decision 0061's snapshots have a test.
     SEAT_MAP_CACHE_MS: '0',
+    // Likewise a room's view right after a join or an opening; decision 0066's snapshot has a test.
+    ROOM_VIEW_CACHE_MS: '0',
+    // And the public concert list right after a concert is made (decision 0064's cache: a browser
+    // test that signed in within a second of another saw the list without its new concert).
+    SALE_LIST_CACHE_MS: '0',
     // Tests fire hundreds of requests from one address; rate limits have a suite of their own.
     RATE_LIMIT_ENABLED: 'false',
     // The five simple demo concerts only: 120 sold seats and two venues in every test database

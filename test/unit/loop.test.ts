@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAdmission } from '../../src/modules/queue/queue.admission.js';
-import { createLoop } from '../../src/shared/loop.js';
+import { createLoop, MORE_WORK } from '../../src/shared/loop.js';
 
 interface Line {
   level: number;
@@ -155,5 +155,80 @@ describe('worker loop: stop between batches', () => {
     await stoppedAgain;
     await explicit;
     expect(batches).toBe(2);
+  });
+});
+
+/**
+ * Decision 0066: a run that stops with work left (its time budget spent) says so, and a started
+ * loop runs again at once instead of sleeping its interval — after one turn of the event loop,
+ * so timers and requests still get theirs; a run with nothing left sleeps the interval.
+ */
+describe('worker loop: straight on while work is left, asleep when idle', () => {
+  const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('runs back to back while runs report work left, then waits the interval', async () => {
+    const { logger } = capturedLogger();
+    let left = 5;
+    let runs = 0;
+    const loop = createLoop(
+      'mover',
+      60_000,
+      () => {
+        runs++;
+        left = Math.max(0, left - 1);
+        return Promise.resolve(left > 0 ? MORE_WORK : undefined);
+      },
+      logger,
+    );
+    void loop.start();
+    loop.wake();
+    await tick(100);
+    // Five runs with no interval between them (60 s would have allowed one), then idle.
+    expect(runs).toBe(5);
+    await tick(200);
+    expect(runs).toBe(5);
+    await loop.stop();
+  });
+
+  it('yields to the event loop between runs, and stop() ends the chain', async () => {
+    const { logger } = capturedLogger();
+    let runs = 0;
+    const loop = createLoop(
+      'endless',
+      60_000,
+      () => {
+        runs++;
+        return Promise.resolve(MORE_WORK);
+      },
+      logger,
+    );
+    void loop.start();
+    loop.wake();
+    // A timer due while the loop goes on fires: the runs do not starve the event loop.
+    const runsWhenTimerFired = await new Promise<number>((resolve) =>
+      setTimeout(() => resolve(runs), 5),
+    );
+    expect(runsWhenTimerFired).toBeGreaterThan(1);
+    await loop.stop();
+    const atStop = runs;
+    await tick(50);
+    expect(runs).toBe(atStop);
+  });
+
+  it('an explicit run on a loop never started runs once, whatever it reports', async () => {
+    const { logger } = capturedLogger();
+    let runs = 0;
+    const loop = createLoop(
+      'manual',
+      60_000,
+      () => {
+        runs++;
+        return Promise.resolve(MORE_WORK);
+      },
+      logger,
+    );
+    await loop.runNow();
+    await tick(50);
+    expect(runs).toBe(1);
   });
 });

@@ -70,6 +70,35 @@ describe('queue service: joining and reading the line', () => {
     expect(head.store.poll).toHaveBeenCalledWith('token-of-7');
   });
 
+  it('marks a token its join made in a room that had an opening as never pre-queued (no receipt to read)', async () => {
+    const { store, tokens, admission, releaseHolds, logger } = setUp();
+    const room = {
+      roomId: 12,
+      maxActive: 1,
+      admissionPerMinute: null,
+      state: 'paused' as const,
+      opening: { opensAt: NOW.toISOString(), preQueueOpensAt: null, transferred: true },
+    };
+    const service = createQueueService({
+      ...{ store, tokens, admission, releaseHolds, logger },
+      idleSeconds: IDLE_SECONDS,
+      rooms: { lookup: () => Promise.resolve(room) },
+      seatsLeft: () => Promise.resolve(0),
+    });
+    const inLine = { ...view('WAITING', 9), roomId: 12 };
+    // A new buyer: the store takes the token the service made.
+    store.join.mockImplementationOnce((_user, _room, token) =>
+      Promise.resolve({ ...inLine, token: token! }),
+    );
+    const made = await service.join(7, 12);
+    expect(made.token).toMatch(/^12\./);
+    expect(store.join.mock.calls[0]![2]).toBe(made.token);
+    expect(made.receiptId).toBeNull();
+    // A buyer with a live token (maybe a moved pre-queue entry's): not known, left to be read.
+    store.join.mockResolvedValueOnce(inLine);
+    expect((await service.join(7, 12)).receiptId).toBeUndefined();
+  });
+
   it('refuses unknown tokens and tokens of another user', async () => {
     const { service, store } = setUp();
     store.poll.mockResolvedValue(null);

@@ -5926,7 +5926,7 @@ export interface paths {
     };
     /**
      * A concert's waiting room, publicly
-     * @description Its state, line length, active shoppers, cap, rate limit and measured admission rate, and the seats left (free or held). No authentication. docs/rooms.md.
+     * @description Its state, line length, active shoppers, cap, rate limit and measured admission rate, and the seats left (free or held). No authentication. Each instance reads a room at most once per ROOM_VIEW_CACHE_MS (default 250 ms) for every reader, so the numbers may be that much behind. docs/rooms.md.
      */
     get: {
       parameters: {
@@ -5943,7 +5943,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The room now. */
+        /** @description The room as read at most ROOM_VIEW_CACHE_MS ago. */
         200: {
           headers: {
             [name: string]: unknown;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { roomOfToken } from '../../shared/ids.js';
-import { createLoop, type Worker } from '../../shared/loop.js';
+import { createLoop, MORE_WORK, type RunOutcome, type Worker } from '../../shared/loop.js';
 import type { RoomDirectory } from '../rooms/rooms.service.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
 import type { OpeningView, PreQueueEntry, PreQueueStore } from './queue.opening.store.js';
@@ -14,7 +14,10 @@ export const DRAW_PAGE_SIZE = 1000;
 const ROOMS_PER_RUN = 20;
 /** Entries read per batch of the move into the line. */
 const MOVE_BATCH = 500;
-/** One run moves entries for at most this long, so one instance's work stays bounded. */
+/**
+ * One run moves entries for at most this long, so one instance's run stays bounded (a stop waits
+ * for one batch); a run that leaves work reports it and the loop goes straight on (0066).
+ */
 const RUN_BUDGET_MS = 250;
 
 export interface Opening extends Worker {
@@ -26,8 +29,11 @@ export interface Opening extends Worker {
   watch(tokens: readonly string[]): Promise<Map<string, TokenView>>;
   /** The pre-queue receipt of a token of a room with an opening (kept after the draw). */
   receiptOf(token: string): Promise<string | null>;
-  /** One run: draws the due openings and moves drawn entries into their lines. */
-  run(stopping?: AbortSignal): Promise<void>;
+  /**
+   * One run: draws the due openings and moves drawn entries into their lines; MORE_WORK when it
+   * stopped with entries (or due rooms) left, so the loop runs again at once instead of sleeping.
+   */
+  run(stopping?: AbortSignal): Promise<RunOutcome>;
 }
 
 /**
@@ -43,7 +49,7 @@ export interface Opening extends Worker {
 export function createOpening(deps: {
   preQueue: PreQueueStore;
   store: Pick<QueueStore, 'joinMany' | 'poll'>;
-  rooms: Pick<RoomDirectory, 'lookup' | 'settings'>;
+  rooms: Pick<RoomDirectory, 'lookup' | 'settings'> & Partial<Pick<RoomDirectory, 'refresh'>>;
   intervalMs: number;
   logger: Logger;
   /** Told when entries entered a line (admission and live positions may act at once). */
@@ -82,13 +88,21 @@ export function createOpening(deps: {
     };
   };
 
-  /** Moves the room's next entries into its line; true when the room is transferred. */
-  const move = async (roomId: number, until: number): Promise<boolean> => {
+  /**
+   * Moves the room's next entries into its line until `until`: 'transferred' when nothing was
+   * left (the room's joins go to the line from now on), 'more' when the time ran out first.
+   */
+  const move = async (
+    roomId: number,
+    until: number,
+    stopping?: AbortSignal,
+  ): Promise<'transferred' | 'more' | 'unknown'> => {
     const room = await rooms.lookup(roomId);
-    if (!room) return false;
-    while (Date.now() < until) {
+    if (!room) return 'unknown';
+    while (Date.now() < until && !stopping?.aborted) {
       const batch = await preQueue.toMove(roomId, MOVE_BATCH);
-      if (batch.length === 0) return preQueue.finish(roomId);
+      // Entries written after this check are not lost: finish re-checks under the room's lock.
+      if (batch.length === 0) return (await preQueue.finish(roomId)) ? 'transferred' : 'more';
       // One store call per batch, in place order: each enters behind every entry before it.
       await store.joinMany(
         room,
@@ -100,20 +114,29 @@ export function createOpening(deps: {
       );
       deps.moved?.();
     }
-    return false;
+    return 'more';
   };
 
-  const run = async (stopping?: AbortSignal): Promise<void> => {
+  const run = async (stopping?: AbortSignal): Promise<RunOutcome> => {
     const until = Date.now() + RUN_BUDGET_MS;
-    for (const due of await preQueue.due(ROOMS_PER_RUN)) {
+    const due = await preQueue.due(ROOMS_PER_RUN);
+    // More rooms due than one run looks at: the rest are work left too.
+    let more = due.length === ROOMS_PER_RUN;
+    for (const room of due) {
       if (stopping?.aborted) return;
-      if (!due.opened) {
-        const drawn = await preQueue.draw(due.roomId);
-        if (drawn !== undefined) logger.info({ roomId: due.roomId, drawn }, 'room opened: drawn');
+      if (!room.opened) {
+        const drawn = await preQueue.draw(room.roomId);
+        if (drawn !== undefined) logger.info({ roomId: room.roomId, drawn }, 'room opened: drawn');
       }
-      if (await move(due.roomId, until))
-        logger.info({ roomId: due.roomId }, 'room opened: pre-queue all in line');
+      const moved = await move(room.roomId, until, stopping);
+      if (moved === 'transferred') {
+        logger.info({ roomId: room.roomId }, 'room opened: pre-queue all in line');
+        // This instance's joins go straight to the line at once, not at the next reload.
+        await rooms.refresh?.().catch(() => undefined);
+      } else if (moved === 'more') more = true;
     }
+    // Entries left: the loop goes on after one turn of the event loop, not after its interval.
+    return more && !stopping?.aborted ? MORE_WORK : undefined;
   };
   const loop = createLoop('opening', deps.intervalMs, run, logger);
 
@@ -171,10 +194,12 @@ export function withOpening(
   draw: (concertId: number, page: number) => ReturnType<PreQueueStore['drawPage']>;
 } {
   const { opening, preQueue } = deps;
-  const withReceipt = async (view: TokenView): Promise<TokenView> => ({
-    ...view,
-    receiptId: view.receiptId ?? (await opening.receiptOf(view.token)),
-  });
+  // receiptId null: known to have none (a token the join just made); undefined: not known. The
+  // house room has no pre-queue: answered without a read of its own.
+  const withReceipt = (view: TokenView): TokenView | Promise<TokenView> =>
+    view.receiptId !== undefined || roomOfToken(view.token) === 0
+      ? { ...view, receiptId: view.receiptId ?? null }
+      : opening.receiptOf(view.token).then((receiptId) => ({ ...view, receiptId }));
   return {
     ...queue,
     async join(userId, concertId, work) {

@@ -2,7 +2,7 @@ import type { SSEReplyInterface } from '@fastify/sse';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../shared/app-types.js';
-import { bodyErrors, id, isoTime, ok, responses, successEnvelope } from '../../shared/http.js';
+import { bodyErrors, id, ok, responses, successEnvelope } from '../../shared/http.js';
 import { queueTokenOf } from '../../shared/identity.js';
 import type { Guards } from '../auth/guards.js';
 import { liveEventId, placeFigures, type LiveClient, type LivePositions } from './queue.live.js';
@@ -12,6 +12,8 @@ import type { PowAnswer } from './queue.pow.gate.js';
 import type { StreamLimits } from './queue.stream-limits.js';
 import type { TokenView } from './queue.store.js';
 import {
+  challengeExample,
+  challengeSchema,
   liveStatusExample,
   liveStatusSchema,
   roomViewExample,
@@ -25,27 +27,21 @@ const tags = ['queue'];
 
 const POW_CODES = Object.keys(POW_ERRORS) as (keyof typeof POW_ERRORS)[];
 
-const challengeSchema = Type.Object({
-  challenge: Type.String({ description: 'Hash it exactly as received.' }),
-  difficulty: Type.Integer({ minimum: 0, description: 'Leading zero bits required.' }),
-  expiresAt: isoTime('Solve and join before this.'),
-});
-const challengeExample = {
-  challenge: 'pow1.12.18.1796450466.mY1d3Zq0rWc6vX2nQ8yT4g.' + 'h'.repeat(43),
-  difficulty: 18,
-  expiresAt: '2026-12-08T10:35:00.000Z',
+const present = (view: TokenView, seatsLeft: number | null) => {
+  const { ahead } = placeFigures(view, seatsLeft);
+  // One object literal (no spread): built on every join and poll.
+  return {
+    token: view.token,
+    status: view.status,
+    position: view.position,
+    expiresAt: view.expiresAt?.toISOString() ?? null,
+    concertId: view.roomId === 0 ? null : view.roomId,
+    receiptId: view.receiptId ?? null,
+    opensAt: view.opensAt?.toISOString() ?? null,
+    ahead,
+    seatsLeft,
+  };
 };
-
-const present = (view: TokenView, seatsLeft: number | null) => ({
-  token: view.token,
-  status: view.status,
-  position: view.position,
-  expiresAt: view.expiresAt?.toISOString() ?? null,
-  concertId: view.roomId === 0 ? null : view.roomId,
-  receiptId: view.receiptId ?? null,
-  opensAt: view.opensAt?.toISOString() ?? null,
-  ...placeFigures(view, seatsLeft),
-});
 
 /** The hub's view of one SSE reply: framing by @fastify/sse, heartbeats as raw comments. */
 function sseClient(sse: SSEReplyInterface, reply: FastifyReply): LiveClient {
@@ -151,7 +147,9 @@ export function queueRoutes(
     async (request, reply) => {
       const body = request.body as { concertId?: number; pow?: PowAnswer } | undefined;
       const view = await queue.join(await guards.user.userId(request), body?.concertId, body?.pow);
-      return reply.status(201).send(ok(present(view, await queue.roomSeatsLeft(view.roomId))));
+      // The house room has no seat figure (null): no wait for one on the seed's join.
+      const seatsLeft = view.roomId === 0 ? null : await queue.roomSeatsLeft(view.roomId);
+      return reply.status(201).send(ok(present(view, seatsLeft)));
     },
   );
 
@@ -199,13 +197,15 @@ export function queueRoutes(
         summary: "A concert's waiting room, publicly",
         description:
           'Its state, line length, active shoppers, cap, rate limit and measured admission rate, and the ' +
-          'seats left (free or held). No authentication. docs/rooms.md.',
+          'seats left (free or held). No authentication. Each instance reads a room at most once per ' +
+          'ROOM_VIEW_CACHE_MS (default 250 ms) for every reader, so the numbers may be that much behind. ' +
+          'docs/rooms.md.',
         params: Type.Object({ concertId: id('The concert.') }),
         response: responses(
           {
             status: 200,
             schema: successEnvelope(roomViewSchema, roomViewExample),
-            description: 'The room now.',
+            description: 'The room as read at most ROOM_VIEW_CACHE_MS ago.',
           },
           ['INVALID_REQUEST', 'ROOM_NOT_FOUND'],
         ),

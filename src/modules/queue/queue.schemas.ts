@@ -177,3 +177,15 @@ export const drawPageExample = {
   pageSize: 1000,
   receipts: ['bZfJa0KzfKA667InYcDzPQ', '5qB-jSqh9RGyqwmqCjB86A'],
 };
+
+/** A proof-of-work challenge (GET /api/v1/queue/rooms/{concertId}/challenge). */
+export const challengeSchema = Type.Object({
+  challenge: Type.String({ description: 'Hash it exactly as received.' }),
+  difficulty: Type.Integer({ minimum: 0, description: 'Leading zero bits required.' }),
+  expiresAt: isoTime('Solve and join before this.'),
+});
+export const challengeExample = {
+  challenge: 'pow1.12.18.1796450466.mY1d3Zq0rWc6vX2nQ8yT4g.' + 'h'.repeat(43),
+  difficulty: 18,
+  expiresAt: '2026-12-08T10:35:00.000Z',
+};

@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Admission } from './queue.admission.js';
 import type { BookingTokens, TokenRefusal } from './queue.booking.js';
 import { accessError, type QueueAction } from './queue.rules.js';
-import { roomOfToken } from '../../shared/ids.js';
+import { newRoomToken, roomOfToken } from '../../shared/ids.js';
 import type { RoomFigures } from './queue.figures.js';
 import { figuresOf, liveStatus, watchWithPreQueue, type LiveStatus } from './queue.live.js';
 import type { QueueStore, TokenRecord, TokenView } from './queue.store.js';
@@ -117,12 +117,19 @@ export function createQueueService({
         const entry = await opening.join(userId, room);
         if (entry) return entry;
       }
-      const view = await store.join(userId, room);
+      // In a room that had an opening, a token made by this join was never in its pre-queue:
+      // told so (receiptId null) here, so no pre-queue read answers it (0066). A user's live
+      // token (maybe a moved pre-queue entry's) comes back instead of the new one.
+      const made = room.opening ? newRoomToken(room.roomId) : undefined;
+      const joined = await store.join(userId, room, made);
+      const view =
+        made !== undefined && joined.token === made ? { ...joined, receiptId: null } : joined;
       // Only an open room admits a join at once (queue-all and paused never do).
       if (room.state !== 'open' || view.status !== 'WAITING' || view.position > room.maxActive)
         return view;
       await admission.admitNow();
-      return (await store.poll(view.token)) ?? view;
+      const admitted = await store.poll(view.token);
+      return admitted ? { ...admitted, receiptId: view.receiptId } : view;
     },
 
     /** A signed proof-of-work challenge for the room's current difficulty (docs/rooms.md). */
