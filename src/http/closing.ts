@@ -23,8 +23,10 @@ export function closingGate() {
         ),
       );
     });
-    app.addHook('onSend', async (_request, reply) => {
+    // A callback hook, not an async one: this runs on every reply (no promise per request).
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (closing) reply.header('connection', 'close');
+      done(null, payload);
     });
   });
   return {

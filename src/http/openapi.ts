@@ -3,7 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import type { TObject, TSchema } from 'typebox';
-import type { Auth, SecurityRequirements, SecurityScheme } from '../modules/auth/auth.js';
+import type { Auth } from '../modules/auth/auth.js';
+import type { SecurityRequirements, SecurityScheme } from '../modules/auth/auth.schemes.js';
 import type { App } from '../shared/app-types.js';
 
 /** The request header each security scheme carries (lower case, as in route schemas). */

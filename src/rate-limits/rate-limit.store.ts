@@ -1,6 +1,6 @@
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { RedisClient } from '../redis/client.js';
-import { luaSourceIn } from '../redis/scripts.js';
+import { defineKeyCountedScript, luaSourceIn } from '../redis/scripts.js';
 
 const COMMAND = 'overtureRateLimitSync';
 /** rate-limit.sync.lua lives beside this module. */
@@ -51,8 +51,7 @@ export class SyncedRateLimitStore implements FastifyRateLimitStore {
 
   constructor(private readonly options: SyncedRateLimitStoreOptions) {
     const { redis } = options;
-    if (!(COMMAND in redis))
-      redis.defineCommand(COMMAND, { lua: luaSourceIn(SCRIPTS, 'rate-limit.sync') });
+    defineKeyCountedScript(redis, COMMAND, luaSourceIn(SCRIPTS, 'rate-limit.sync'));
     this.sync = (redis as unknown as Record<typeof COMMAND, SyncCommand>)[COMMAND].bind(redis);
   }
 
@@ -61,6 +60,11 @@ export class SyncedRateLimitStore implements FastifyRateLimitStore {
     callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
     timeWindow: number,
   ): void {
+    callback(null, this.count(key, timeWindow));
+  }
+
+  /** Counts one request against `key` and returns its window's total so far (no wait, no error). */
+  count(key: string, timeWindow: number): { current: number; ttl: number } {
     const now = Date.now();
     let counter = this.counters.get(key);
     if (counter === undefined || counter.resetAt <= now) {
@@ -73,7 +77,7 @@ export class SyncedRateLimitStore implements FastifyRateLimitStore {
       this.timer = undefined;
       this.flush().catch(this.options.onSyncError);
     }, this.options.syncMs).unref();
-    callback(null, { current: counter.shared + counter.pending, ttl: counter.resetAt - now });
+    return { current: counter.shared + counter.pending, ttl: counter.resetAt - now };
   }
 
   /** Every limiter shares this store: their keys are distinct. */

@@ -222,7 +222,13 @@ export class AppError extends Error {
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
+    // A refusal (4xx) is an answer, not a fault: no stack is captured for it (a storm's 9,999
+    // SEAT_ALREADY_HELD spent 2% of the server's CPU collecting stacks, decision 0012). A 5xx
+    // keeps its stack for the log.
+    const limit = Error.stackTraceLimit;
+    if (errorCatalog[code].status < 500) Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'AppError';
     this.status = errorCatalog[code].status;
   }

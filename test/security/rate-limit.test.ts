@@ -201,6 +201,11 @@ describeWithRedis('rate limits shared through Redis', () => {
       const later = await instances(i).client.join(10);
       expect(later.status).toBe(429);
       expect(later.code).toBe('RATE_LIMITED');
+      // The synced counters answer like the plugin's: the limit, the window's rest in seconds.
+      const retryAfter = Number(later.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(later.data).toEqual({ limit: 5, retryAfterSeconds: retryAfter });
     }
     // A user alternating between the instances, each request synced before the next: counted
     // once each, shared — an instance judges on the total it read at its own last sync, which

@@ -14,6 +14,7 @@ import { AppError } from '../../shared/errors.js';
 import { clientIdHeader, queueTokenHeader } from '../../shared/http.js';
 import { MAX_ID } from '../../shared/ids.js';
 import { operatorKeyMatcher, type OperatorKey } from './operator-key.js';
+import { securitySchemes, type SecurityRequirements, type SecurityScheme } from './auth.schemes.js';
 
 /** Who a request acts for. */
 export interface Identity {
@@ -68,41 +69,6 @@ function lifetimeProblem(
   return exp - payload.iat > limits.maxAgeSeconds ? tooLong : undefined;
 }
 
-/**
- * The OpenAPI security schemes (what Swagger UI's Authorize button fills in), with the header
- * each one carries.
- */
-export const securitySchemes = {
-  clientId: {
-    type: 'apiKey',
-    in: 'header',
-    name: 'Client-Id',
-    description: 'AUTH_MODE=client-id (the seed): your user id, a positive integer.',
-  },
-  queueToken: {
-    type: 'apiKey',
-    in: 'header',
-    name: 'Queue-Token',
-    description: 'The token from POST /api/v1/queue/token.',
-  },
-  bearer: {
-    type: 'http',
-    scheme: 'bearer',
-    bearerFormat: 'JWT',
-    description:
-      'AUTH_MODE=jwt: `sub` is the user id, role `admin` opens /api/v1/admin (`npm run token -- <userId> [--admin]`).',
-  },
-  operatorKey: {
-    type: 'http',
-    scheme: 'bearer',
-    description:
-      'AUTH_MODE=client-id: the operator key (OPERATOR_KEY, or the one the embedded database generated and the start-up banner printed) opens /api/v1/admin.',
-  },
-} as const;
-export type SecurityScheme = keyof typeof securitySchemes;
-/** An operation's OpenAPI `security`: any one of the requirements, each needing all its schemes. */
-export type SecurityRequirements = readonly Partial<Record<SecurityScheme, readonly string[]>>[];
-
 const isAdmin = (payload: JWTPayload): boolean =>
   payload.role === 'admin' || (Array.isArray(payload.roles) && payload.roles.includes('admin'));
 
@@ -125,6 +91,13 @@ async function loadKey(
 }
 
 /**
+ * Where a request's identity is kept once worked out: on the request itself (a WeakMap entry per
+ * request cost a server under load its share of garbage collection, decision 0012).
+ */
+const IDENTITY = Symbol('identity');
+type MemoizedRequest = FastifyRequest & { [IDENTITY]?: Promise<Identity | undefined> };
+
+/**
  * Identity of requests. AUTH_MODE=client-id trusts the seed's Client-Id header. AUTH_MODE=jwt
  * verifies `Authorization: Bearer <JWT>` (signature, exp required, a lifetime of at most
  * JWT_MAX_AGE_SECONDS, iss/aud when configured, clocks compared within
@@ -136,7 +109,6 @@ export async function createAuth(config: Config, operatorKey: OperatorKey = { so
   const key = await loadKey(config);
   const operatorMatcher = 'key' in operatorKey ? operatorKeyMatcher(operatorKey.key) : undefined;
   const jwtMode = config.AUTH_MODE === 'jwt';
-  const resolved = new WeakMap<FastifyRequest, Promise<Identity | undefined>>();
   const lifetimeLimits = {
     maxAgeSeconds: config.JWT_MAX_AGE_SECONDS,
     toleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
@@ -187,14 +159,15 @@ export async function createAuth(config: Config, operatorKey: OperatorKey = { so
   }
 
   const memo = (request: FastifyRequest): Promise<Identity | undefined> => {
-    let identity = resolved.get(request);
+    const memoized = request as MemoizedRequest;
+    let identity = memoized[IDENTITY];
     if (!identity) {
       identity = resolve(request).then((found) => {
         // The request log names the user (src/http/request-log.ts).
         if (found) request.userId = found.userId;
         return found;
       });
-      resolved.set(request, identity);
+      memoized[IDENTITY] = identity;
     }
     return identity;
   };

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../../redis/client.js';
 import type { Logger } from 'pino';
 import type { EventKeys } from '../../redis/keys.js';
-import { luaSource } from '../../redis/scripts.js';
+import { defineKeyCountedScript, luaSource } from '../../redis/scripts.js';
 
 /** One member of one consumer group, as each of its parts knows it. */
 export interface GroupMember {
@@ -35,8 +35,7 @@ export interface ShardLeases {
 export function shardLeases(member: GroupMember, claimIdleMs: number): ShardLeases {
   const { redis, keys, group, me } = member;
   const commands = redis as unknown as Record<string, ShardsScript | undefined>;
-  if (!commands[SHARDS_COMMAND])
-    redis.defineCommand(SHARDS_COMMAND, { lua: luaSource('events.shards') });
+  defineKeyCountedScript(redis, SHARDS_COMMAND, luaSource('events.shards'));
   const scriptKeys = [keys.members(group), ...member.streams.map((_, s) => keys.lease(group, s))];
   const run = (mode: 'rebalance' | 'renew' | 'leave') => {
     const script = commands[SHARDS_COMMAND];

@@ -62,13 +62,18 @@ export function createRedisSeatGate(redis: RedisClient, options: RedisSeatGateOp
     if (failing) options.logger.info('seat gate: RedisClient answers again');
     failing = false;
   };
+  // An attempt's id only has to be unique among the attempts on a seat in every instance: a random
+  // prefix per gate, then a counter. randomBytes per attempt was 2.3% of the storm's server CPU
+  // (decision 0012).
+  const attemptPrefix = randomBytes(9).toString('base64url');
+  let attempts = 0;
   const pause = (look: number) =>
     new Promise((resolve) => setTimeout(resolve, WAITS[Math.min(look, WAITS.length - 1)]));
 
   return {
     async enter(seat, userId) {
       const gate = keys.seatGate(seat.concertId, seat.seatId);
-      const attempt = randomBytes(9).toString('base64url');
+      const attempt = `${attemptPrefix}${(attempts++).toString(36)}`;
       const mine = `${userId}:${attempt}`;
       const deadline = Date.now() + options.ttlMs;
       try {
