@@ -48,8 +48,24 @@ export interface Reservation {
   price: number;
 }
 
-/** What a caller learns of every answered request: its step (the method's name), status, time. */
-export type Observer = (step: string, reply: Reply<unknown>, ms: number) => void;
+/**
+ * What a caller learns of every answered request: its step (the method's name), status, time
+ * (sent to parsed), and of that time the JSON.parse of the body on the caller's event loop.
+ */
+export type Observer = (step: string, reply: Reply<unknown>, ms: number, parseMs: number) => void;
+
+/** A request's answer before its body is parsed. */
+interface Sent {
+  status: number;
+  bytes: Buffer;
+  sentAt: number;
+}
+
+/** What the observer is given for a success whose body the caller reads from its bytes. */
+const UNPARSED: Envelope<null> = { code: 'SUCCESS', message: '', data: null };
+
+const sectionSeatsPath = (concertId: number, key: string): string =>
+  `/api/v1/reservations/concerts/${concertId}/sections/${key}/seats`;
 
 export class Api {
   private readonly pool: Pool;
@@ -74,6 +90,16 @@ export class Api {
     headers: Record<string, string> = {},
     body?: unknown,
   ): Promise<Reply<T>> {
+    return this.parse<T>(step, await this.send(method, path, headers, body));
+  }
+
+  /** One request, its body read whole but not parsed, and when it was sent. */
+  private async send(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<Sent> {
     const sentAt = performance.now();
     const response = await this.pool.request({
       method,
@@ -81,11 +107,16 @@ export class Api {
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const reply = {
-      status: response.statusCode,
-      body: (await response.body.json()) as Envelope<T>,
-    };
-    this.observe?.(step, reply, performance.now() - sentAt);
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, bytes, sentAt };
+  }
+
+  /** The reply's body parsed, and the observer told (the parse timed apart). */
+  private parse<T>(step: string, { status, bytes, sentAt }: Sent): Reply<T> {
+    const parsedAt = performance.now();
+    const reply = { status, body: JSON.parse(bytes.toString('utf8')) as Envelope<T> };
+    const doneAt = performance.now();
+    this.observe?.(step, reply, doneAt - sentAt, doneAt - parsedAt);
     return reply;
   }
 
@@ -134,8 +165,23 @@ export class Api {
 
   /** One section's seats; the step is "seats", like the whole map's. */
   sectionSeats(token: string, concertId: number, key: string): Promise<Reply<{ seats: Seat[] }>> {
-    const path = `/api/v1/reservations/concerts/${concertId}/sections/${key}/seats`;
-    return this.call('seats', 'GET', path, { 'queue-token': token });
+    return this.call('seats', 'GET', sectionSeatsPath(concertId, key), { 'queue-token': token });
+  }
+
+  /**
+   * One section's seats as the server sent them (the step "seats"): the body is read whole but
+   * parsed only when it is an error — the buyer picks its seat from the bytes (seat-bytes.ts).
+   */
+  async sectionSeatBytes(
+    token: string,
+    concertId: number,
+    key: string,
+  ): Promise<{ status: number; bytes: Buffer }> {
+    const sent = await this.send('GET', sectionSeatsPath(concertId, key), { 'queue-token': token });
+    const { status, bytes, sentAt } = sent;
+    if (status !== 200) this.parse('seats', sent);
+    else this.observe?.('seats', { status, body: UNPARSED }, performance.now() - sentAt, 0);
+    return { status, bytes };
   }
 
   hold(token: string, concertId: number, seatId: number): Promise<Reply<unknown>> {
@@ -165,14 +211,15 @@ export class Api {
     return reply.body.data;
   }
 
-  /** The first concert on sale and its first free seat, or an error saying which is missing. */
-  async firstFreeSeat(token: string): Promise<{ concertId: number } & Seat> {
+  /** The first concert on sale and its first `n` free seats, or an error saying what is missing. */
+  async freeSeats(token: string, n: number): Promise<({ concertId: number } & Seat)[]> {
     const concert = (await this.concerts(token)).body.data.find((item) => item.isAvailable);
     if (!concert) throw new Error('no concert on sale');
     const seats = (await this.seats(token, concert.concertId)).body.data.availableSeats;
-    const seat = seats.find((item) => item.isAvailable);
-    if (!seat) throw new Error(`no free seat in concert ${concert.concertId}`);
-    return { concertId: concert.concertId, ...seat };
+    const free = seats.filter((item) => item.isAvailable).slice(0, n);
+    if (free.length < n)
+      throw new Error(`${free.length} free seat(s) in concert ${concert.concertId}, ${n} needed`);
+    return free.map((seat) => ({ concertId: concert.concertId, ...seat }));
   }
 
   close(): Promise<void> {

@@ -54,7 +54,12 @@ const fullProfile = {
     /** The bare route runs this variant only (the route ignores the user). */
     variants: ['random-user', 'new-user'] as ('random-user' | 'new-user')[],
   },
-  capacity: { connections: [100, 1000], durationSeconds: 10, warmupSeconds: 2 },
+  /**
+   * `primeSeconds`: before a mode's measured runs, one unmeasured run of that length (after its
+   * own warm-up, at the first connection count) against every target of the turn — the bare
+   * route, the floor, the service — so none is measured on its first traffic (0: none).
+   */
+  capacity: { connections: [100, 1000], durationSeconds: 10, warmupSeconds: 2, primeSeconds: 5 },
   polling: {
     waitingUsers: 5000,
     connections: 200,
@@ -133,7 +138,12 @@ const quickProfile: Profile = {
     requestTimeoutSeconds: 10,
     variants: ['random-user'],
   },
-  capacity: { connections: [100, 1000], durationSeconds: 1.5, warmupSeconds: 0.5 },
+  capacity: {
+    connections: [100, 1000],
+    durationSeconds: 1.5,
+    warmupSeconds: 0.5,
+    primeSeconds: 0.5,
+  },
   polling: {
     waitingUsers: 300,
     connections: 50,

@@ -112,6 +112,22 @@ export async function runCapacityAgainst(
   return capacity;
 }
 
+/**
+ * One unmeasured closed-loop run against each server (the profile's `primeSeconds`, at its first
+ * connection count): the service and the floor start fresh in a mode's turn while the bare route
+ * has served every earlier run, and the 2 s warm-up alone left the service's JIT cold for its
+ * first measured window (docs/decisions/0012).
+ */
+async function prime(servers: ServerProcess[], profile: Profile): Promise<void> {
+  const { primeSeconds, connections } = profile.capacity;
+  if (primeSeconds <= 0) return;
+  for (const server of servers)
+    await runCapacityAgainst([server], server.label, connections[0] ?? 100, profile, {
+      durationSeconds: primeSeconds,
+      label: `${server.label} capacity, unmeasured first run`,
+    });
+}
+
 type Input = Pick<BenchReport, 'results' | 'modes'>;
 
 function modeMissing(input: Input, name: string): string {
@@ -166,6 +182,7 @@ export const capacityScenario: Scenario = {
     const { profile } = ctx.options;
     progress.phase('capacity (closed loop, autocannon; the bare route right before each mode)');
     if (ctx.modes.length === 0) {
+      await prime([ctx.bare], profile);
       for (const connections of profile.capacity.connections)
         ctx.results.push(await runCapacityAgainst([ctx.bare], 'bare', connections, profile));
     }
@@ -175,6 +192,8 @@ export const capacityScenario: Scenario = {
         const floor =
           mode.name === 'redis' ? await startFloor(redisUrl, profileDir(ctx)) : undefined;
         try {
+          // Equal treatment: every target of the turn gets the same unmeasured first traffic.
+          await prime([ctx.bare, ...(floor ? [floor] : []), server], profile);
           for (const [index, connections] of profile.capacity.connections.entries()) {
             const bare = await runCapacityAgainst([ctx.bare], 'bare', connections, profile);
             ctx.results.push({ ...bare, pairedWith: mode.name });
@@ -213,7 +232,7 @@ export const capacityScenario: Scenario = {
       'POST /api/v1/queue/token, each request from a random user among 1000 (users "new": every request a user never seen, a first join), every connection sending its next request when the answer arrives. ' +
         'The bare route runs right before each mode, and the mode is compared with that run. ' +
         "The floor (redis mode's turn) is Fastify + ioredis running the service's join script for the same users with the same keys and arguments, and nothing else (no rate limits, identity, metrics, validation); \"× floor\" is the redis mode's req/s against it. " +
-        'Connections open together at the start and carry an unmeasured warm-up before the measured window. ' +
+        "Connections open together at the start and carry an unmeasured warm-up before the measured window; before a mode's runs, every target of its turn (the bare route, the floor, the service) first gets one unmeasured run of its own, so none is measured on its first traffic. " +
         '"Every connection answered" is when the last connection got its first answer: a busy Node server accepts one connection per event-loop iteration (libuv ≥ 1.45), so a saturated server takes seconds to accept 1,000 connections opened at once (docs/decisions/0012).',
       table(results, [
         targetColumn,

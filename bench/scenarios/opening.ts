@@ -144,8 +144,9 @@ async function measure(ctx: Parameters<Scenario['run']>[0], server: ServerProces
     let view: View = { waiting: 0, active: 0 };
     let transferred = false;
     while (!transferred && performance.now() < deadline) {
-      // The room's view counts its line per read (O(n)): read until the first admission only, so
-      // the observer does not load the move it measures (20 counts a second of up to 100,000).
+      // The room's view counts its line (O(n)) once per ROOM_VIEW_CACHE_MS (250 ms) per instance
+      // (decision 0066), so the admission is seen up to that late; read until the first admission
+      // only, so the observer does not load the move it measures.
       if (firstAdmissionMs === null) {
         view = (await api.call<View>('room', 'GET', `/api/v1/queue/rooms/${a}`)).body.data;
         if (view.active > 0) firstAdmissionMs = performance.now() - opened;
@@ -221,8 +222,8 @@ export const openingScenario: Scenario = {
     return section(
       'Scheduled opening',
       `A room with ${count(first.entries)} pre-queue entries (written by SQL into pre_queue, as the pre-queue join writes them) opens: opens_at set to now; ` +
-        `draw and all in line are the server's timestamps (opened_at, transferred_at − opens_at: the opening worker runs every 250 ms, the move is one store call per 500 entries, decision 0060); ` +
-        `first admission is the room's public view showing an active shopper, polled every 5 ms. ` +
+        `draw and all in line are the server's timestamps (opened_at, transferred_at − opens_at: the opening worker runs every 250 ms when idle and back to back while entries are left, decision 0066; the move is one store call per 500 entries, decision 0060); ` +
+        `first admission is the room's public view showing an active shopper, polled every 5 ms (the view is a snapshot of at most 250 ms, decision 0066). ` +
         `Burst: another room opens and ${count(first.burst.rate)} new buyers/s join it for one second (open loop, latency from each due time, at most 1,000 in flight); ` +
         `the same schedule on the bare route right after.`,
       table(results, [

@@ -29,6 +29,8 @@ export interface PurchaseResult extends Base {
   failures: Record<string, number>;
   violations: string[];
   reservationsInDatabase: number;
+  /** The load generator's event loop during the run (see PurchaseRunResult). */
+  generator?: PurchaseRunResult['generator'];
 }
 
 const FIRST_USER = 4_000_001;
@@ -126,7 +128,14 @@ export async function shop(
     violations,
     reservationsInDatabase: stored.length,
     usage: measured,
+    generator: run.generator,
   };
+  const parse = Object.entries(run.generator.parseMs).map(([step, ms]) => `${step} ${ms}`);
+  progress.line(
+    label,
+    `generator: ${run.cpuSeconds.toFixed(2)} s CPU, event-loop delay p99 ${run.generator.loopDelayP99Ms.toFixed(1)} ms ` +
+      `(max ${run.generator.loopDelayMaxMs.toFixed(1)}), JSON.parse ms by step: ${parse.join(', ')}`,
+  );
   return result;
 }
 

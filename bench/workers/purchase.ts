@@ -3,10 +3,11 @@
  * concerts and a seat map, holds a random free seat (another on 409), charges the price and pays.
  * Users arrive spread over `arrivalSeconds`; the run stops at `timeoutMs` whatever is left.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { count } from '../lib/format.js';
 import { Api, type Reply, type Reservation, type Seat } from '../lib/http.js';
+import { pickFreeSeat } from '../lib/seat-bytes.js';
 import { serveJob } from '../lib/workers.js';
 
 export interface PurchaseJob {
@@ -38,6 +39,8 @@ export interface PurchaseRunResult {
   perSecond: number[];
   durationMs: number;
   cpuSeconds: number;
+  /** The generator's own event loop: its delay (p99, max in ms) and the JSON.parse time per step (ms in all). */
+  generator: { loopDelayP99Ms: number; loopDelayMaxMs: number; parseMs: Record<string, number> };
 }
 
 const stepNames = [
@@ -65,9 +68,13 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
   const elapsed = () => performance.now() - start;
   const deadline = job.timeoutMs;
   const cpuStart = process.cpuUsage();
-  const api = new Api(job.target, job.connections, (step, { status, body }, ms) => {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const parseMs: Record<string, number> = {};
+  const api = new Api(job.target, job.connections, (step, { status, body }, ms, parsing) => {
     counters.requests++;
     steps.get(step)?.push(ms);
+    parseMs[step] = (parseMs[step] ?? 0) + parsing;
     // A 409 on a hold is the race this flow expects: the shopper picks another seat.
     if (status >= 400 && !(step === 'hold' && status === 409)) {
       const key = `${step} ${status} ${body.code}`;
@@ -75,17 +82,22 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
     }
   });
 
-  /** The seats to pick from: the whole map, or a random section's with free seats. */
-  async function seatMap(token: string, concertId: number): Promise<Seat[] | undefined> {
+  /**
+   * A free seat to hold: from the whole map, or from a random section with free seats — read as
+   * the server's bytes, only the chosen seat parsed (seat-bytes.ts: a 1,000-seat section's full
+   * parse stalled this process's timers, decision 0065).
+   */
+  async function freeSeat(token: string, concertId: number): Promise<Seat | undefined> {
     if (!job.bySection) {
       const seats = await api.seats(token, concertId);
-      return seats.status === 200 ? seats.body.data.availableSeats : undefined;
+      if (seats.status !== 200) return undefined;
+      return pick(seats.body.data.availableSeats.filter((item) => item.isAvailable));
     }
     const sections = await api.sections(token, concertId);
     const section = pick(sections.body.data?.sections?.filter((item) => item.free > 0) ?? []);
     if (!section) return undefined;
-    const seats = await api.sectionSeats(token, concertId, section.sectionKey);
-    return seats.status === 200 ? seats.body.data.seats : undefined;
+    const seats = await api.sectionSeatBytes(token, concertId, section.sectionKey);
+    return seats.status === 200 ? pickFreeSeat(seats.bytes) : undefined;
   }
 
   async function shopper(userId: number, arrivalMs: number): Promise<void> {
@@ -120,9 +132,7 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
         ),
       );
       if (!concert) return; // sold out
-      const seats = await seatMap(token, concert.concertId);
-      if (!seats) continue;
-      const seat = pick(seats.filter((item) => item.isAvailable));
+      const seat = await freeSeat(token, concert.concertId);
       if (!seat) continue;
       const hold = await api.hold(token, concert.concertId, seat.seatId);
       if (hold.status === 409) continue; // someone was faster: pick another seat
@@ -167,6 +177,7 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
   await api.close();
 
   const durationMs = elapsed();
+  loop.disable();
   const perSecond = new Array<number>(Math.ceil(durationMs / 1000) + 1).fill(0);
   for (const purchase of purchases) perSecond[Math.floor(purchase.atMs / 1000)]!++;
   const cpu = process.cpuUsage(cpuStart);
@@ -181,6 +192,11 @@ async function run(job: PurchaseJob, report: (text: string) => void): Promise<Pu
     perSecond,
     durationMs,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    generator: {
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+      loopDelayMaxMs: loop.max / 1e6,
+      parseMs: Object.fromEntries(Object.entries(parseMs).map(([k, v]) => [k, Math.round(v)])),
+    },
   };
 }
 

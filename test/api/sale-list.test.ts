@@ -19,7 +19,7 @@ describeWithPostgres('the public concert list (GET /api/v1/queue/rooms)', () => 
   beforeAll(async () => {
     db = await createTestDatabase();
     // Every request reads: the tests change concerts between reads (the cache has a unit test).
-    server = await startTestServer(db, { OPERATOR_KEY: KEY, SALE_LIST_CACHE_MS: '0' });
+    server = await startTestServer(db, { OPERATOR_KEY: KEY });
   });
   afterAll(async () => {
     await server?.close();
