@@ -59,6 +59,7 @@ const withRoom = (where: ReturnType<typeof sql>) => sql`
  * the room row: an entry is written only while holding it FOR SHARE with the room not yet
  * transferred; the draw takes it FOR UPDATE (setting opened_at once, `WHERE opened_at IS NULL`),
  * and the end of the transfer takes it FOR UPDATE before checking that nothing is left to move.
+ * Order rests on it too: each read of the move takes it before reading the next batch.
  */
 export function createPreQueueStore(database: Database): PreQueueStore {
   const db = database;
@@ -149,14 +150,23 @@ export function createPreQueueStore(database: Database): PreQueueStore {
         return drawn.length;
       }),
 
-    /** The next entries to enter the line, in line order. */
-    async toMove(roomId: number, limit: number) {
-      return query<{ user_id: number; token: string }>(
-        db,
-        sql`SELECT user_id, token FROM pre_queue WHERE concert_id = ${roomId} AND moved_at IS NULL
-            ORDER BY ${LINE_ORDER} LIMIT ${limit}`,
-      );
-    },
+    /**
+     * The next entries to enter the line, in line order. A later arrival's order is its seq, taken
+     * when its row is written but seen only when its join commits, so two joins in flight can
+     * commit in the other order: the read first takes the room row (FOR NO KEY UPDATE: it waits
+     * for every join holding it FOR SHARE, and new joins wait for this read), so every seq taken
+     * so far is committed and the batch is a prefix of the final order — the move never puts a
+     * later arrival before an earlier one still in flight (test/concurrency/pre-queue-order).
+     */
+    toMove: (roomId: number, limit: number) =>
+      transaction(database, async (tx) => {
+        await query(tx, sql`SELECT 1 FROM rooms WHERE concert_id = ${roomId} FOR NO KEY UPDATE`);
+        return query<{ user_id: number; token: string }>(
+          tx,
+          sql`SELECT user_id, token FROM pre_queue WHERE concert_id = ${roomId} AND moved_at IS NULL
+              ORDER BY ${LINE_ORDER} LIMIT ${limit}`,
+        );
+      }),
 
     async moved(roomId: number, userIds: number[]): Promise<void> {
       await query(
