@@ -64,14 +64,18 @@ export async function startServer(
     );
   }
   const container = createContainer(config, database, logger, powSecret);
+  /** The bus, Redis and the database, closed in that order (a failed start, or the stop). */
+  const closeDependencies = async () => {
+    await container.bus.close();
+    if (container.redis) await closeRedis(container.redis);
+    await database.close();
+  };
   if (loadDemo) {
     try {
       const demo = await loadDemoCatalogue({ ...container, database }, new Date(startedAt));
       logger.info(demo, 'demo data loaded: five simple concerts and three on venues');
     } catch (error) {
-      await container.bus.close();
-      if (container.redis) await closeRedis(container.redis);
-      await database.close();
+      await closeDependencies();
       throw error;
     }
   }
@@ -80,10 +84,8 @@ export async function startServer(
     logger.warn('redis is not reachable yet; queue calls answer 503 until it is');
   const { redis } = container;
   const mismatch = redis?.status === 'ready' ? await clusterMismatch(redis) : undefined;
-  if (redis && mismatch) {
-    await container.bus.close();
-    await closeRedis(redis);
-    await database.close();
+  if (mismatch) {
+    await closeDependencies();
     throw new Error(mismatch);
   }
   const { app, beginClosing } = await buildApp({ container, logger, operatorKey });
@@ -100,9 +102,7 @@ export async function startServer(
       beginClosing();
       await app.close();
       for (const worker of [...container.workers].reverse()) await worker.stop();
-      await container.bus.close();
-      if (container.redis) await closeRedis(container.redis);
-      await database.close();
+      await closeDependencies();
       logger.info('stopped');
     })());
   return { app, container, url, operatorKey, powSecret, close };
