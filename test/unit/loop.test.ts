@@ -165,6 +165,21 @@ describe('worker loop: stop between batches', () => {
  */
 describe('worker loop: straight on while work is left, asleep when idle', () => {
   const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** A loop (interval 60 s) whose every run reports work left; `runs()` counts its runs. */
+  const endless = (name: string) => {
+    const { logger } = capturedLogger();
+    let runs = 0;
+    const loop = createLoop(
+      name,
+      60_000,
+      () => {
+        runs++;
+        return Promise.resolve(MORE_WORK);
+      },
+      logger,
+    );
+    return { loop, runs: () => runs };
+  };
 
   it('runs back to back while runs report work left, then waits the interval', async () => {
     const { logger } = capturedLogger();
@@ -191,44 +206,24 @@ describe('worker loop: straight on while work is left, asleep when idle', () => 
   });
 
   it('yields to the event loop between runs, and stop() ends the chain', async () => {
-    const { logger } = capturedLogger();
-    let runs = 0;
-    const loop = createLoop(
-      'endless',
-      60_000,
-      () => {
-        runs++;
-        return Promise.resolve(MORE_WORK);
-      },
-      logger,
-    );
+    const { loop, runs } = endless('endless');
     void loop.start();
     loop.wake();
     // A timer due while the loop goes on fires: the runs do not starve the event loop.
     const runsWhenTimerFired = await new Promise<number>((resolve) =>
-      setTimeout(() => resolve(runs), 5),
+      setTimeout(() => resolve(runs()), 5),
     );
     expect(runsWhenTimerFired).toBeGreaterThan(1);
     await loop.stop();
-    const atStop = runs;
+    const atStop = runs();
     await tick(50);
-    expect(runs).toBe(atStop);
+    expect(runs()).toBe(atStop);
   });
 
   it('an explicit run on a loop never started runs once, whatever it reports', async () => {
-    const { logger } = capturedLogger();
-    let runs = 0;
-    const loop = createLoop(
-      'manual',
-      60_000,
-      () => {
-        runs++;
-        return Promise.resolve(MORE_WORK);
-      },
-      logger,
-    );
+    const { loop, runs } = endless('manual');
     await loop.runNow();
     await tick(50);
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
   });
 });
