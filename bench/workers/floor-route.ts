@@ -9,8 +9,11 @@
  */
 import Fastify from 'fastify';
 import pino from 'pino';
-import { defineQueueScripts, type TokenReply } from '../../src/modules/queue/queue.store.redis.js';
-import { touchIntervalMs } from '../../src/modules/queue/queue.store.redis.js';
+import {
+  defineQueueScripts,
+  touchIntervalMs,
+  type TokenReply,
+} from '../../src/modules/queue/queue.scripts.redis.js';
 import { createRedisClient, redisReady } from '../../src/redis/client.js';
 import { newRoomToken } from '../../src/shared/ids.js';
 
@@ -39,6 +42,7 @@ app.post('/api/v1/queue/token', async (request, reply) => {
     maxActive,
     activeMs,
     touchEveryMs,
+    '',
   )) as TokenReply;
   const expires = expiresAt === '' ? null : new Date(expiresAt).toISOString();
   return reply.status(201).send({

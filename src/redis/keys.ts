@@ -62,9 +62,15 @@ export interface QueueKeys {
    * `at` ms), read and spent by the admission script only.
    */
   allowance: string;
+  /**
+   * STRING: how many times a call (not an admission run) expired an ACTIVE token of the room — a
+   * payment, a leave: each frees a slot outside admission. A run reads it before the sold-out
+   * flags and admits nobody if it moved before its script (decision 0057, "Stale flags").
+   */
+  freed: string;
 }
 
-/** The keys of one queue, in the order every queue script receives them as KEYS[1..10]. */
+/** The keys of one queue, in the order every queue script receives them as KEYS[1..12]. */
 export const queueKeyOrder = [
   'seq',
   'waiting',
@@ -77,6 +83,7 @@ export const queueKeyOrder = [
   'admissions',
   'pending',
   'allowance',
+  'freed',
 ] as const satisfies readonly (keyof QueueKeys)[];
 
 /**
@@ -158,6 +165,7 @@ export function redisKeys(prefix: string): RedisKeys {
     unlogged: `${queue}:unlogged`,
     applied: `${queue}:applied`,
     allowance: `${queue}:allowance`,
+    freed: `${queue}:freed`,
   });
   const house = queueKeys(`{${prefix}:queue}`);
   const events = `{${prefix}:events}`;

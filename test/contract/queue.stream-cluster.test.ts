@@ -8,6 +8,7 @@ import {
 import { useRedisCluster } from '../support/redis.js';
 import { closeSpares } from '../support/stream-queue.js';
 import { queueStoreContract } from './queue.contract.js';
+import { soldOutFlagsContract } from './queue.soldout.contract.js';
 import { openStreamQueueHarness } from './queue.redis.harness.js';
 
 /** The stream backend's contract, unchanged, with its waiting room on a private Redis Cluster. */
@@ -31,6 +32,7 @@ describe.skipIf(!clusterToolsInstalled)(
         });
 
         queueStoreContract(openStreamQueueHarness(() => mock));
+        soldOutFlagsContract(openStreamQueueHarness(() => mock));
       },
     );
   },

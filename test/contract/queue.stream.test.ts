@@ -3,6 +3,7 @@ import { describeWithKafka, startKafkaMock, type KafkaMock } from '../support/ka
 import { describeWithRedis } from '../support/redis.js';
 import { closeSpares } from '../support/stream-queue.js';
 import { queueStoreContract } from './queue.contract.js';
+import { soldOutFlagsContract } from './queue.soldout.contract.js';
 import { openStreamQueueHarness } from './queue.redis.harness.js';
 
 describeWithRedis('queue store contract: stream backend', () => {
@@ -17,5 +18,6 @@ describeWithRedis('queue store contract: stream backend', () => {
     });
 
     queueStoreContract(openStreamQueueHarness(() => mock));
+    soldOutFlagsContract(openStreamQueueHarness(() => mock));
   });
 });

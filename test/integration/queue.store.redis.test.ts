@@ -103,10 +103,13 @@ describeWithRedis('redis queue store: what only this backend has to prove', () =
 
   it('keeps every key of a queue under one hash tag (one cluster slot) and inside its prefix', async () => {
     const { store, client, prefix, travel } = await openStore();
-    await store.join(1);
+    const shopper = await store.join(1);
     await store.join(2);
     const { token } = await store.join(3);
+    await store.join(4);
+    // A leave from the line, and a shopper's expiry (a payment: `freed` counts it).
     await store.expire(token);
+    await store.expire(shopper.token);
     await travel(1);
     await store.admit();
     const { queue, pattern } = redisKeys(prefix);

@@ -81,7 +81,7 @@ describe('sold-out rooms (decision 0057)', () => {
     ]);
   });
 
-  it('refreshes the flags before each admission run and wakes the streams on a change', async () => {
+  it('refreshes the flags inside each admission run, before the store decides (its prepare step), and wakes the streams on a change', async () => {
     const order: string[] = [];
     const flags = {
       has: () => false,
@@ -91,14 +91,22 @@ describe('sold-out rooms (decision 0057)', () => {
       },
     };
     const inner = {
-      admit: () => {
-        order.push('admit');
-        return Promise.resolve({ expired: 0, admitted: 0, active: 0, waiting: 0 });
+      admit: async (prepare?: () => Promise<void>) => {
+        order.push('reads its freed counts');
+        await prepare?.();
+        order.push('admits');
+        return { expired: 0, admitted: 0, active: 0, waiting: 0 };
       },
     } as unknown as QueueStore;
     const store = withSoldOut(inner, flags, { changed: () => order.push('changed') });
-    await store.admit();
-    expect(order).toEqual(['refresh', 'changed', 'admit']);
+    await store.admit(() => Promise.resolve(void order.push('outer prepare')));
+    expect(order).toEqual([
+      'reads its freed counts',
+      'outer prepare',
+      'refresh',
+      'changed',
+      'admits',
+    ]);
   });
 
   it('shows a sold-out room paused to the Redis stores, a closed one as it is', () => {

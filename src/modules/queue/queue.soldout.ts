@@ -75,10 +75,11 @@ const told = (view: TokenView, soldOut: Pick<SoldOutRooms, 'has'>): TokenView =>
 /**
  * The waiting room with sold-out honesty, for every backend: views of tokens in a sold-out room
  * say SOLD_OUT (the service's replies and the live streams read through this), a join there is
- * never admitted at once, and every admission run first reads the flags (`changed`: the live
- * streams push the new status at once). Each backend also admits nobody in a sold-out room: the
- * postgres store checks the seats in its admission statement, the Redis ones see it paused
- * ({@link soldOutAware}).
+ * never admitted at once, and every admission run reads the flags before its store decides (its
+ * `prepare` step; `changed`: the live streams push the new status at once). Each backend also
+ * admits nobody in a sold-out room: the postgres store checks the seats in its admission
+ * statement, the Redis ones see it paused ({@link soldOutAware}) and refuse a slot freed after
+ * the flags' read began (decision 0057, "Stale flags").
  */
 export function withSoldOut(
   store: QueueStore,
@@ -100,9 +101,11 @@ export function withSoldOut(
       for (const [token, view] of watched.views) watched.views.set(token, told(view, soldOut));
       return watched;
     },
-    async admit() {
-      if (await soldOut.refresh()) options.changed();
-      return store.admit();
+    admit(prepare) {
+      return store.admit(async () => {
+        await prepare?.();
+        if (await soldOut.refresh()) options.changed();
+      });
     },
   };
 }

@@ -189,7 +189,9 @@ export function createPostgresQueueStore(
       return rows.length > 0;
     },
 
-    admit() {
+    async admit(prepare) {
+      // The flags are for the views only: the statement below checks the seats itself.
+      await prepare?.();
       return db.transaction(async (tx) => {
         await query(tx, sql`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK})`, { prepared: true });
         // expires_at already includes any extension by a live hold (set in the hold's transaction).

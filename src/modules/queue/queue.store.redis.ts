@@ -1,30 +1,27 @@
 import type { RedisClient } from '../../redis/client.js';
-import { queueKeyOrder, redisKeys, type QueueKeys } from '../../redis/keys.js';
-import { luaSource } from '../../redis/scripts.js';
+import { redisKeys } from '../../redis/keys.js';
 import { newRoomToken, roomOfToken } from '../../shared/ids.js';
 import type { RoomSettings } from '../rooms/rooms.store.js';
 import { RATE_BUCKETS, steadyRates, type AdmissionWindow } from './queue.estimate.js';
-import type { TokenStatus } from './queue.rules.js';
+import {
+  defineQueueScripts,
+  toRecord,
+  touchIntervalMs,
+  type QueueScriptOptions,
+  type TokenReply,
+} from './queue.scripts.redis.js';
 import {
   DEFAULT_RATE_WINDOW_SECONDS,
   tokenView,
   type QueueStore,
-  type TokenRecord,
   type TokenView,
 } from './queue.store.js';
 
-export interface RedisQueueOptions {
-  /** Key prefix (see src/redis/keys.ts); tests give each store its own. */
-  keyPrefix: string;
+export interface RedisQueueOptions extends QueueScriptOptions {
   maxActive: number;
   activeTtlSeconds: number;
-  idleSeconds: number;
-  /** How long an EXPIRED token keeps answering status EXPIRED before it is forgotten. */
-  expiredRetentionSeconds?: number;
   /** How long after expiresAt the sweep frees an ACTIVE token's slot (see below). */
   sweepDelayMs?: number;
-  /** Test only: the scripts add the offset stored in the queue's clock key to Redis TIME. */
-  testClock?: boolean;
   /** Window of the measured admission rate (default DEFAULT_RATE_WINDOW_SECONDS). */
   rateWindowSeconds?: number;
   /**
@@ -43,6 +40,11 @@ export interface RedisQueueStore extends QueueStore {
   holdTaken(token: string, holdExpiresAt: Date, concertId: number): Promise<void>;
   /** The hold ended: the token lives its own shopping time again. */
   holdReleased(token: string): Promise<void>;
+  /**
+   * The room's freed count as read before this instance's last sold-out flags ('' when there are
+   * none to keep fresh): the scripts that may admit pass it (queue.prelude.lua flags_fresh).
+   */
+  freedSeen(roomId: number): string;
 }
 
 /**
@@ -58,7 +60,6 @@ export interface RedisQueueStore extends QueueStore {
  * until the hold expires; PostgreSQL still decides every sale, so this costs time, never money.
  */
 const DEFAULT_SWEEP_DELAY_MS = 2_000;
-const DEFAULT_EXPIRED_RETENTION_SECONDS = 3_600;
 /** Most tokens one admission run expires per kind (due, idle, purge): runs stay short. */
 const SWEEP_BATCH = 1_000;
 /**
@@ -66,9 +67,6 @@ const SWEEP_BATCH = 1_000;
  * streams are read as several short scripts (sent together, one round trip with auto-pipelining).
  */
 const WATCH_BATCH = 500;
-
-/** A queue script run on one room's keys (0: the house room). */
-export type QueueScript = (roomId: number, ...args: (string | number)[]) => Promise<unknown>;
 
 const scriptFiles = {
   join: 'queue.join',
@@ -81,85 +79,6 @@ const scriptFiles = {
   holdReleased: 'queue.hold-released',
   watch: 'queue.watch',
 } as const;
-
-/** Reply of join/poll/find: {token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, position, now}. */
-export type TokenReply = [
-  string,
-  string,
-  TokenStatus,
-  number | '',
-  number | '',
-  /** holdConcertId, '' when none. */
-  string,
-  number,
-  number,
-  number,
-];
-
-const optionalDate = (value: number | ''): Date | null => (value === '' ? null : new Date(value));
-
-export function toRecord(reply: TokenReply): TokenRecord {
-  const [token, user, status, activeUntil, expiresAt, holdConcertId, lastSeenAt, , now] = reply;
-  return {
-    token,
-    userId: Number(user),
-    roomId: roomOfToken(token),
-    now: new Date(now),
-    state: {
-      status,
-      activeUntil: optionalDate(activeUntil),
-      expiresAt: optionalDate(expiresAt),
-      holdConcertId: holdConcertId === '' ? null : Number(holdConcertId),
-      lastSeenAt: new Date(lastSeenAt),
-    },
-  };
-}
-
-/** How often a poll moves a WAITING token's idle deadline: small steps, like the postgres adapter. */
-export const touchIntervalMs = (idleMs: number): number => Math.min(Math.ceil(idleMs / 10), 10_000);
-
-/**
- * Defines queue scripts on `redis`: each is the shared prelude plus its file (src/redis/scripts),
- * called with one room's keys (queueKeyOrder, then `extraKeys`) and the common ARGV head, so
- * a caller passes only the room and the script's own arguments. `name` keeps the command names
- * of different adapters apart on one client.
- */
-export function defineQueueScripts<Name extends string>(
-  redis: RedisClient,
-  options: Pick<
-    RedisQueueOptions,
-    'keyPrefix' | 'idleSeconds' | 'expiredRetentionSeconds' | 'testClock'
-  >,
-  name: string,
-  files: Record<Name, string>,
-  extraKeys: (keys: QueueKeys) => string[] = () => [],
-): Record<Name, QueueScript> {
-  const keys = redisKeys(options.keyPrefix);
-  const retentionMs = (options.expiredRetentionSeconds ?? DEFAULT_EXPIRED_RETENTION_SECONDS) * 1000;
-  const tail = [options.testClock ? '1' : '0', options.idleSeconds * 1000, retentionMs];
-  const heads = new Map<number, (string | number)[]>();
-  const headOf = (roomId: number) => {
-    let head = heads.get(roomId);
-    if (!head) {
-      const room = keys.room(roomId);
-      head = [...queueKeyOrder.map((key) => room[key]), ...extraKeys(room), ...tail];
-      heads.set(roomId, head);
-    }
-    return head;
-  };
-  const numberOfKeys = headOf(0).length - tail.length;
-  const scripts = {} as Record<Name, QueueScript>;
-  for (const [script, file] of Object.entries(files) as [Name, string][]) {
-    const command = `${name}_${script}`;
-    redis.defineCommand(command, { numberOfKeys, lua: luaSource('queue.prelude', file) });
-    const run = (redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[
-      command
-    ];
-    if (!run) throw new Error(`ioredis did not define ${command}`);
-    scripts[script] = (roomId, ...args) => run.call(redis, ...headOf(roomId), ...args);
-  }
-  return scripts;
-}
 
 /** Whether a join may be ACTIVE at once in `room`: open, and no rate limit to spend. */
 export const admitsAtJoin = (room: RoomSettings): boolean =>
@@ -207,6 +126,10 @@ export function createRedisQueueStore(
       redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
     ).overtureRoomsPrune?.call(redis, keys.roomsWithWork, roomId, at);
 
+  /** Per concert room, the freed count read before the last sold-out flags (admit's `prepare`). */
+  const freedSeen = new Map<number, string>();
+  const seenOf = (roomId: number) => freedSeen.get(roomId) ?? '';
+
   /** One room's admission run with its settings as known here. */
   const admitRoom = async (room: RoomSettings) => {
     const [expired, admitted, active, waiting, pending, now] = (await scripts.admit(
@@ -218,6 +141,7 @@ export function createRedisQueueStore(
       rateWindowMs,
       room.state === 'paused' ? '1' : '0',
       room.admissionPerMinute ?? '',
+      seenOf(room.roomId),
     )) as [number, number, number, number, number, number];
     if (room.roomId !== 0 && active === 0 && waiting === 0 && pending === 0)
       await prune(room.roomId, now);
@@ -234,6 +158,7 @@ export function createRedisQueueStore(
           admitsAtJoin(room) ? room.maxActive : 0,
           activeMs,
           touchEveryMs,
+          seenOf(room.roomId),
         ),
       );
       if (!reply) throw new Error(`the join script returned no token for user ${userId}`);
@@ -246,7 +171,15 @@ export function createRedisQueueStore(
       if (entries.length === 0) return;
       const pairs = entries.flatMap((entry) => [entry.token, String(entry.userId)]);
       const atOnce = admitsAtJoin(room) ? room.maxActive : 0;
-      const reply = await scripts.joinMany(room.roomId, atOnce, activeMs, touchEveryMs, ...pairs);
+      const seen = seenOf(room.roomId);
+      const reply = await scripts.joinMany(
+        room.roomId,
+        atOnce,
+        activeMs,
+        touchEveryMs,
+        seen,
+        ...pairs,
+      );
       const now = String((reply as [number, number])[1]);
       if (room.roomId !== 0) await redis.zadd(keys.roomsWithWork, now, String(room.roomId));
     },
@@ -299,10 +232,17 @@ export function createRedisQueueStore(
       return (await scripts.expire(roomOfToken(token), token)) === 1;
     },
 
-    async admit() {
+    async admit(prepare) {
       // The house room, then every room that may have work (joined since it was last empty).
-      const listed = await redis.zrange(keys.roomsWithWork, '0', '-1');
-      const rooms = [house.roomId, ...listed.map(Number)]
+      const listed = (await redis.zrange(keys.roomsWithWork, '0', '-1')).map(Number);
+      if (prepare) {
+        // Each room's freed count before the flags' read: a slot freed after it stays free in
+        // this run, as the flags may not know yet that its buyer paid for the last seat (0057).
+        const freed = await Promise.all(listed.map((roomId) => redis.get(keys.room(roomId).freed)));
+        await prepare();
+        listed.forEach((roomId, i) => freedSeen.set(roomId, freed[i] ?? '0'));
+      }
+      const rooms = [house.roomId, ...listed]
         .map((roomId) => settingsOf(roomId))
         .filter((room): room is RoomSettings => room !== undefined);
       const runs = await Promise.all(rooms.map(admitRoom));
@@ -345,5 +285,7 @@ export function createRedisQueueStore(
     async holdReleased(token) {
       await scripts.holdReleased(roomOfToken(token), token);
     },
+
+    freedSeen: seenOf,
   };
 }

@@ -7,14 +7,16 @@ import { createLoop, type Worker } from '../../shared/loop.js';
 import type { NotReady } from '../../shared/readiness.js';
 import type { QueueEntry, QueueLog } from './queue.log.kafka.js';
 import {
-  admitsAtJoin,
-  createRedisQueueStore,
   defineQueueScripts,
   toRecord,
   touchIntervalMs,
+  type TokenReply,
+} from './queue.scripts.redis.js';
+import {
+  admitsAtJoin,
+  createRedisQueueStore,
   type RedisQueueOptions,
   type RedisQueueStore,
-  type TokenReply,
 } from './queue.store.redis.js';
 import { tokenView, type TokenView } from './queue.store.js';
 
@@ -179,6 +181,7 @@ export function createStreamQueueStore(
         atOnce,
         activeMs,
         keys.applied,
+        room.freedSeen(roomId),
         ...mine.flatMap((entry) => [entry.token, String(entry.userId)]),
       )) as TokenReply[];
       announce(placed.map(view));
@@ -286,10 +289,11 @@ export function createStreamQueueStore(
     watch: (tokens) => room.watch(tokens),
     find: (token) => room.find(token),
     expire: (token) => room.expire(token),
-    admit: () => room.admit(),
+    admit: (prepare) => room.admit(prepare),
     roomStats: (roomId) => room.roomStats(roomId),
     holdTaken: (token, holdExpiresAt, concertId) => room.holdTaken(token, holdExpiresAt, concertId),
     holdReleased: (token) => room.holdReleased(token),
+    freedSeen: (roomId) => room.freedSeen(roomId),
   };
 
   return {

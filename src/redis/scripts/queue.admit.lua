@@ -1,5 +1,5 @@
--- Guarantees: one atomic admission run of one room, safe from any number of instances: expires due ACTIVE and idle WAITING tokens, then fills free slots strictly from the head of the line, never above max active, never while paused, never faster than the room's rate (its allowance lives in the room's slot and is spent here only).
--- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size, 8 admission-rate window ms, 9 paused ('1' or '0'), 10 admissions per minute ('' none)
+-- Guarantees: one atomic admission run of one room, safe from any number of instances: expires due ACTIVE and idle WAITING tokens, then fills free slots strictly from the head of the line, never above max active, never while paused or on stale sold-out flags, never faster than the room's rate (its allowance lives in the room's slot and is spent here only).
+-- ARGV: 4 max active, 5 active lifetime ms, 6 sweep delay ms, 7 batch size, 8 admission-rate window ms, 9 paused ('1' or '0'), 10 admissions per minute ('' none), 11 freed count seen before the sold-out flags ('' none)
 local max_active, active_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local sweep_delay_ms, batch = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rate_window_ms = tonumber(ARGV[8])
@@ -30,7 +30,7 @@ end
 
 local admitted = 0
 local free = max_active - redis.call('ZCARD', K_ACTIVE)
-if paused then
+if paused or not flags_fresh(ARGV[11]) then
   free = 0
 end
 -- The rate limit: a token bucket refilled at per_minute / 60 per second, holding at most one

@@ -1,9 +1,9 @@
 -- Prelude of every queue script (prepended when loading): the single clock, token state, and the steps that keep the sets and the user index consistent.
--- KEYS (every queue script, all under one room's hash tag): 1 seq, 2 waiting, 3 active, 4 idle, 5 expired, 6 tokens, 7 users, 8 clock, 9 admissions, 10 pending, 11 allowance
+-- KEYS (every queue script, all under one room's hash tag): 1 seq, 2 waiting, 3 active, 4 idle, 5 expired, 6 tokens, 7 users, 8 clock, 9 admissions, 10 pending, 11 allowance, 12 freed
 -- ARGV head (every queue script): 1 test clock on ('1' or '0'), 2 idle lifetime ms, 3 retention of EXPIRED tokens ms
 local K_SEQ, K_WAITING, K_ACTIVE, K_IDLE, K_EXPIRED, K_TOKENS, K_USERS, K_CLOCK, K_ADMISSIONS, K_PENDING =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local K_ALLOWANCE = KEYS[11]
+local K_ALLOWANCE, K_FREED = KEYS[11], KEYS[12]
 local IDLE_MS = tonumber(ARGV[2])
 local RETENTION_MS = tonumber(ARGV[3])
 
@@ -30,6 +30,13 @@ end
 
 local function save(token, state)
   redis.call('HSET', K_TOKENS, token, cjson.encode(state))
+end
+
+-- Whether the sold-out flags a caller read for this room still hold: `seen` is the room's freed
+-- count read before them ('' = no flags to keep fresh). A slot freed since may be the last buyer's,
+-- in a sale the flags do not know is sold out yet: nobody is admitted into it (decision 0057).
+local function flags_fresh(seen)
+  return seen == '' or (redis.call('GET', K_FREED) or '0') == seen
 end
 
 -- The same rule as effectiveStatus in queue.rules.ts.

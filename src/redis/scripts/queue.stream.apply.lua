@@ -1,13 +1,14 @@
 -- Guarantees: log entries take their places in the order given (a partition's log order), each at most once: only a pending join of the same user is placed; a repeat, an unknown (rolled back or purged) or an already EXPIRED token changes nothing. A placed token joins the back of the line, ACTIVE at once only when nobody waits and a slot is free (the Redis backend's join rule). Publishes the views of the placed tokens.
--- KEYS: the queue's (prelude), then 12 unlogged
--- ARGV: 4 max active, 5 active lifetime ms, 6 applied channel, 7.. token, user id pairs
+-- KEYS: the queue's (prelude), then 13 unlogged
+-- ARGV: 4 max active, 5 active lifetime ms, 6 applied channel, 7 freed count seen (as queue.join), 8.. token, user id pairs
 -- Reply: one token reply per placed token (the prelude's reply), in log order
-local K_UNLOGGED = KEYS[12]
-local max_active, active_ms, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local K_UNLOGGED = KEYS[13]
+local max_active = flags_fresh(ARGV[7]) and tonumber(ARGV[4]) or 0
+local active_ms, channel = tonumber(ARGV[5]), ARGV[6]
 local now = clock_ms()
 local placed = {}
 
-for i = 7, #ARGV - 1, 2 do
+for i = 8, #ARGV - 1, 2 do
   local token, user = ARGV[i], ARGV[i + 1]
   local state = load(token)
   if state and state.p and state.s == 'WAITING' and state.u == user then

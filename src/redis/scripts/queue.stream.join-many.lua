@@ -1,8 +1,8 @@
 -- Guarantees: the given users' tokens are taken as pending in the order given, as queue.stream.join would one after another; an entry whose token the room already knows, or whose user holds a live token, changes nothing. The reply lists the entries to append to the log in the order given: those taken now and those still pending (a mover that stopped before its append), so a batch run again keeps every place (applying an entry twice places it once).
--- KEYS: the queue's (prelude), then 12 unlogged
+-- KEYS: the queue's (prelude), then 13 unlogged
 -- ARGV: 4 touch interval ms, 5.. token, user id pairs
 -- Reply: {now, token, user id, token, user id, ...}
-local K_UNLOGGED = KEYS[12]
+local K_UNLOGGED = KEYS[13]
 local touch_ms = tonumber(ARGV[4])
 local now = clock_ms()
 local append = { now }

@@ -1,8 +1,8 @@
 -- Guarantees: one live token per user, joins not yet applied included: re-entry returns the user's live or pending token (touched like a poll); otherwise the new token is taken for the user as pending (WAITING, no place yet, unlogged) until the consumer applies its log entry.
--- KEYS: the queue's (prelude), then 12 unlogged
+-- KEYS: the queue's (prelude), then 13 unlogged
 -- ARGV: 4 new token, 5 user id, 6 touch interval ms
 -- Reply: the prelude's token reply, then fresh (1 when this call took the new token) and pending (1 while not applied)
-local K_UNLOGGED = KEYS[12]
+local K_UNLOGGED = KEYS[13]
 local new_token, user, touch_ms = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local now = clock_ms()
 

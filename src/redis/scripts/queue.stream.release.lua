@@ -1,7 +1,7 @@
 -- Guarantees: a join whose log entry could not be written is undone as if it never was (the token is unknown, the user may join again); a token already applied, expired or unknown is left alone. Returns 1 when undone.
--- KEYS: the queue's (prelude), then 12 unlogged
+-- KEYS: the queue's (prelude), then 13 unlogged
 -- ARGV: 4 token
-local K_UNLOGGED = KEYS[12]
+local K_UNLOGGED = KEYS[13]
 local token = ARGV[4]
 local state = load(token)
 if not state or not state.p or state.s ~= 'WAITING' then

@@ -1,8 +1,8 @@
 -- Guarantees: lists the joins still pending whose log entry no broker acknowledged for longer than the repair delay — their process crashed, or its rollback was lost — in the order they were taken (their pending sequence: a move's batch in its draw order), and drops index entries of tokens no longer pending. The list is the oldest `most tokens` and every other taken in the same millisecond as the last of them (one script's batch shares its time), so each run continues where the last one ended. Writes nothing else.
--- KEYS: the queue's (prelude), then 12 unlogged
+-- KEYS: the queue's (prelude), then 13 unlogged
 -- ARGV: 4 repair delay ms, 5 most tokens
 -- Reply: token, user id pairs
-local K_UNLOGGED = KEYS[12]
+local K_UNLOGGED = KEYS[13]
 local delay_ms, batch = tonumber(ARGV[4]), tonumber(ARGV[5])
 local now = clock_ms()
 local stale = redis.call('ZRANGEBYSCORE', K_UNLOGGED, '-inf', now - delay_ms, 'WITHSCORES', 'LIMIT', 0, batch)
