@@ -93,4 +93,31 @@ export function soldOutFlagsContract(open: OpenQueueHarness): void {
     await store.admit();
     expect(await place(late.token)).toEqual(['SOLD_OUT', 1]);
   });
+
+  it('a run whose flags cannot be read keeps the counts of the last read: the slot freed since stays free until a read says whether the sale sold out', async () => {
+    const { store, room, flagsRead, place } = await saleOfOneSlot();
+    const buyer = await store.join(1, room);
+    const next = await store.join(2, room);
+    await store.admit();
+    // The last seat's payment commits and frees the slot; then the flags' read fails once (a
+    // busy pool): the flags kept are from before the payment.
+    await store.expire(buyer.token);
+    flagsRead(() => Promise.reject(new Error('timeout exceeded when trying to connect')));
+    await store.admit();
+    expect(await place(next.token)).toEqual(['WAITING', 1]);
+    flagsRead(() => Promise.resolve([ROOM]));
+    await store.admit();
+    expect(await place(next.token)).toEqual(['SOLD_OUT', 1]);
+  });
+
+  it('once flags are read, a join into a room no run here has counted yet is not ACTIVE at once; the next run admits it', async () => {
+    const { store, room, place } = await saleOfOneSlot();
+    // This instance reads its flags; the room has no work yet, so no count of it was read (on
+    // another instance its first buyer may already have paid for its last seat).
+    await store.admit();
+    const first = await store.join(1, room);
+    expect([first.status, first.position]).toEqual(['WAITING', 1]);
+    await store.admit();
+    expect(await place(first.token)).toEqual(['ACTIVE', 0]);
+  });
 }

@@ -32,17 +32,20 @@ describe('sold-out rooms (decision 0057)', () => {
       return next instanceof Error ? Promise.reject(next) : Promise.resolve(next ?? []);
     }, logger);
     expect(flags.has(7)).toBe(false);
-    expect(await flags.refresh()).toBe(true);
-    expect(await flags.refresh()).toBe(false);
-    expect(await flags.refresh()).toBe(true);
-    expect(await flags.refresh()).toBe(false);
+    expect(await flags.refresh()).toEqual({ read: true, changed: true });
+    expect(await flags.refresh()).toEqual({ read: true, changed: false });
+    expect(await flags.refresh()).toEqual({ read: true, changed: true });
+    expect(await flags.refresh()).toEqual({ read: false, changed: false });
     expect([flags.has(7), flags.has(8)]).toEqual([true, true]);
-    expect(await flags.refresh()).toBe(true);
+    expect(await flags.refresh()).toEqual({ read: true, changed: true });
     expect(flags.has(7)).toBe(false);
   });
 
   it('tells every not-yet-admitted token of a sold-out room SOLD_OUT with its place, on every read path', async () => {
-    const flags = { has: (roomId: number) => roomId === 7, refresh: () => Promise.resolve(false) };
+    const flags = {
+      has: (roomId: number) => roomId === 7,
+      refresh: () => Promise.resolve({ read: true, changed: false }),
+    };
     const joined = vi.fn((_user: number, settings?: RoomSettings) =>
       Promise.resolve({ ...view(7, 'WAITING', 3), settings } as TokenView),
     );
@@ -81,25 +84,30 @@ describe('sold-out rooms (decision 0057)', () => {
     ]);
   });
 
-  it('refreshes the flags inside each admission run, before the store decides (its prepare step), and wakes the streams on a change', async () => {
+  it('refreshes the flags inside each admission run, before the store decides (its prepare step), wakes the streams on a change, and tells the store whether they were read', async () => {
     const order: string[] = [];
+    const reads = [
+      { read: true, changed: true },
+      { read: false, changed: false },
+    ];
     const flags = {
       has: () => false,
       refresh: () => {
         order.push('refresh');
-        return Promise.resolve(true);
+        return Promise.resolve(reads.shift() ?? { read: true, changed: false });
       },
     };
+    const prepared: boolean[] = [];
     const inner = {
-      admit: async (prepare?: () => Promise<void>) => {
+      admit: async (prepare?: () => Promise<boolean>) => {
         order.push('reads its freed counts');
-        await prepare?.();
+        prepared.push((await prepare?.()) ?? false);
         order.push('admits');
         return { expired: 0, admitted: 0, active: 0, waiting: 0 };
       },
     } as unknown as QueueStore;
     const store = withSoldOut(inner, flags, { changed: () => order.push('changed') });
-    await store.admit(() => Promise.resolve(void order.push('outer prepare')));
+    await store.admit(() => Promise.resolve(order.push('outer prepare') > 0));
     expect(order).toEqual([
       'reads its freed counts',
       'outer prepare',
@@ -107,6 +115,9 @@ describe('sold-out rooms (decision 0057)', () => {
       'changed',
       'admits',
     ]);
+    // A failed read (PostgreSQL away) is reported, so the store keeps the counts of its last read.
+    await store.admit();
+    expect(prepared).toEqual([true, false]);
   });
 
   it('shows a sold-out room paused to the Redis stores, a closed one as it is', () => {

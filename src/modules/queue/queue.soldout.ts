@@ -15,13 +15,14 @@ import type { QueueStore, TokenView, WatchedTokens } from './queue.store.js';
  */
 export interface SoldOutRooms {
   has(roomId: number): boolean;
-  /** Reads the sold-out rooms now; true when the set changed. */
-  refresh(): Promise<boolean>;
+  /** Reads the sold-out rooms now: whether it could (`read`) and whether the set changed. */
+  refresh(): Promise<{ read: boolean; changed: boolean }>;
 }
 
 /**
- * `read` failing (PostgreSQL away) keeps the last flags and lets admission go on: on the Redis
- * backends the line must not stop because the database does (logged once per outage).
+ * `read` failing (PostgreSQL away) keeps the last flags and lets admission go on (logged once per
+ * outage): on the Redis backends the house room's line and every room where nobody paid or left
+ * since the last read keep moving; a room where someone did waits for a read (decision 0057).
  */
 export function createSoldOutRooms(
   read: () => Promise<number[]>,
@@ -39,14 +40,14 @@ export function createSoldOutRooms(
         if (!failing)
           logger.warn({ err: error }, 'sold-out rooms: cannot read; keeping the last flags');
         failing = true;
-        return false;
+        return { read: false, changed: false };
       }
       if (failing) logger.info('sold-out rooms: read again');
       failing = false;
       const next = new Set(rooms);
       const changed = next.size !== soldOut.size || [...next].some((id) => !soldOut.has(id));
       soldOut = next;
-      return changed;
+      return { read: true, changed };
     },
   };
 }
@@ -103,8 +104,10 @@ export function withSoldOut(
     },
     admit(prepare) {
       return store.admit(async () => {
-        await prepare?.();
-        if (await soldOut.refresh()) options.changed();
+        const outer = (await prepare?.()) ?? true;
+        const { read, changed } = await soldOut.refresh();
+        if (changed) options.changed();
+        return outer && read;
       });
     },
   };

@@ -41,8 +41,9 @@ export interface RedisQueueStore extends QueueStore {
   /** The hold ended: the token lives its own shopping time again. */
   holdReleased(token: string): Promise<void>;
   /**
-   * The room's freed count as read before this instance's last sold-out flags ('' when there are
-   * none to keep fresh): the scripts that may admit pass it (queue.prelude.lua flags_fresh).
+   * The room's freed count as read before this instance's last sold-out flags that could be read
+   * ('' when none were read yet, or for the house room; 'unread': a concert room no run here has
+   * counted): the scripts that may admit pass it (queue.prelude.lua flags_fresh).
    */
   freedSeen(roomId: number): string;
 }
@@ -128,7 +129,10 @@ export function createRedisQueueStore(
 
   /** Per concert room, the freed count read before the last sold-out flags (admit's `prepare`). */
   const freedSeen = new Map<number, string>();
-  const seenOf = (roomId: number) => freedSeen.get(roomId) ?? '';
+  /** Whether flags were read: then a concert room of no count read is stale ('unread', no count). */
+  let flagsRead = false;
+  const seenOf = (roomId: number) =>
+    freedSeen.get(roomId) ?? (flagsRead && roomId !== 0 ? 'unread' : '');
 
   /** One room's admission run with its settings as known here. */
   const admitRoom = async (room: RoomSettings) => {
@@ -239,8 +243,10 @@ export function createRedisQueueStore(
         // Each room's freed count before the flags' read: a slot freed after it stays free in
         // this run, as the flags may not know yet that its buyer paid for the last seat (0057).
         const freed = await Promise.all(listed.map((roomId) => redis.get(keys.room(roomId).freed)));
-        await prepare();
-        listed.forEach((roomId, i) => freedSeen.set(roomId, freed[i] ?? '0'));
+        if (await prepare()) {
+          flagsRead = true;
+          listed.forEach((roomId, i) => freedSeen.set(roomId, freed[i] ?? '0'));
+        }
       }
       const rooms = [house.roomId, ...listed]
         .map((roomId) => settingsOf(roomId))

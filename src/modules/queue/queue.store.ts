@@ -108,11 +108,12 @@ export interface QueueStore {
   /**
    * Expires due tokens and admits from the head of each room's line into its free slots, within
    * its rate and never while it is paused; serves only the rooms with work. `prepare` reads what
-   * admission depends on outside the store (the sold-out flags, queue.soldout.ts): the run calls
-   * it before it decides, and a Redis store admits nobody into a slot that `expire` freed after
-   * `prepare` began (decision 0057, "Stale flags").
+   * admission depends on outside the store (the sold-out flags, queue.soldout.ts) and resolves
+   * whether it could: the run calls it before it decides, and a Redis store admits nobody into a
+   * slot that `expire` freed after the last `prepare` that could read began (decision 0057,
+   * "Stale flags").
    */
-  admit(prepare?: () => Promise<void>): Promise<AdmissionResult>;
+  admit(prepare?: () => Promise<boolean>): Promise<AdmissionResult>;
   /** A room's line length, active count and measured admission rate. */
   roomStats(roomId: number): Promise<RoomStats>;
 }
