@@ -5,7 +5,7 @@ import { roomOfToken } from '../../shared/ids.js';
 import type { TokenStatus } from './queue.rules.js';
 import type { TokenRecord } from './queue.store.js';
 
-/** The queue scripts' common ground, for the redis and stream stores (and the bench's floor route). */
+// The queue scripts' common ground, for the redis and stream stores (and the bench's floor route).
 
 const DEFAULT_EXPIRED_RETENTION_SECONDS = 3_600;
 

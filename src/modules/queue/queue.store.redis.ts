@@ -175,13 +175,12 @@ export function createRedisQueueStore(
       if (entries.length === 0) return;
       const pairs = entries.flatMap((entry) => [entry.token, String(entry.userId)]);
       const atOnce = admitsAtJoin(room) ? room.maxActive : 0;
-      const seen = seenOf(room.roomId);
       const reply = await scripts.joinMany(
         room.roomId,
         atOnce,
         activeMs,
         touchEveryMs,
-        seen,
+        seenOf(room.roomId),
         ...pairs,
       );
       const now = String((reply as [number, number])[1]);
