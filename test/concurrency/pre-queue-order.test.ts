@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { createPreQueueStore } from '../../src/modules/queue/queue.opening.postgres.js';
 import type { PreQueueStore } from '../../src/modules/queue/queue.opening.store.js';
+import type { CompiledStatement } from '../../src/db/client.js';
 import { newRoomToken } from '../../src/shared/ids.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 
@@ -74,5 +75,42 @@ describeWithPostgres('pre-queue: the move never overtakes a join in flight', () 
     // waiting until the test's timeout) and read behind the others.
     expect((await preQueue.enter(ROOM, 3))?.userId).toBe(3);
     expect((await preQueue.toMove(ROOM, 10)).map((row) => row.user_id)).toEqual([1, 2, 3]);
+  });
+
+  /**
+   * Proves: a buyer answered PRE_QUEUE is in the draw, and one in the draw was answered PRE_QUEUE.
+   * `enter` writes the entry (under the room row FOR SHARE) and then reads it back: a draw that
+   * commits between the two has this entry (it was written first) and used to make the read-back
+   * answer WAITING at its drawn place — a full test run with two files at once saw it in the
+   * three-instance opening race (test/concurrency/rooms-opening), whose check "the draw is exactly
+   * the buyers answered PRE_QUEUE" failed by one. Here the draw is run exactly between them.
+   */
+  it('an entry written before the draw is answered PRE_QUEUE, even when the draw commits before its read-back', async () => {
+    const room = ROOM + 1;
+    await db.pool.query(
+      `INSERT INTO concerts (id, title, venue, show_datetime)
+       VALUES ($1, 'Cut', 'Hall', now() + interval '30 days')`,
+      [room],
+    );
+    await db.pool.query(
+      `INSERT INTO rooms (concert_id, max_active, state, opens_at, seed, commitment)
+       VALUES ($1, 2, 'paused', now(), repeat('00', 32), repeat('11', 32))`,
+      [room],
+    );
+    let drawn: number | undefined;
+    const drawingBetween = createPreQueueStore({
+      ...database,
+      async run<T>(statement: CompiledStatement): Promise<T[]> {
+        const rows = await database.run<T>(statement);
+        if (drawn === undefined && statement.text.includes('INSERT INTO pre_queue'))
+          drawn = await preQueue.draw(room);
+        return rows;
+      },
+    });
+    const entry = await drawingBetween.enter(room, 7);
+    expect(drawn).toBe(1);
+    expect(entry).toMatchObject({ userId: 7, opened: false, rank: 0 });
+    // Its place is the draw's from the next read on.
+    expect(await preQueue.byToken(entry!.token)).toMatchObject({ opened: true, place: 1, rank: 1 });
   });
 });
