@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase, type CompiledStatement, type Database } from '../../src/db/client.js';
 import { createPreQueueStore } from '../../src/modules/queue/queue.opening.postgres.js';
 import type { PreQueueStore } from '../../src/modules/queue/queue.opening.store.js';
-import type { CompiledStatement } from '../../src/db/client.js';
 import { newRoomToken } from '../../src/shared/ids.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../support/db.js';
 
 const ROOM = 9_301;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Proves: the opening's move reads the pre-queue's late arrivals (joined after the draw, no place)
- * as a prefix of their final order, even while joins are in flight. A late arrival's order is its
- * `seq` (a sequence: taken when its row is written, visible when its statement commits), so two
- * concurrent joins can commit in the other order. Before the fix the move read the later one
- * alone, put it in the line, and then the earlier one behind it: in CI's three-instance opening
- * race two late joiners' line positions came out swapped (34 and 35). Here the earlier join is
- * held in flight by hand (the room row FOR SHARE and its row written, as `enter` does in one
- * statement), a later one commits, and the move's read must wait for the first and return both in
- * order — not the second alone.
- */
-describeWithPostgres('pre-queue: the move never overtakes a join in flight', () => {
+describeWithPostgres('pre-queue: joins racing the move and the draw', () => {
   let db: TestDatabase;
   let database: Database;
   let preQueue: PreQueueStore;
@@ -46,6 +34,17 @@ describeWithPostgres('pre-queue: the move never overtakes a join in flight', () 
     await db?.drop();
   });
 
+  /**
+   * Proves: the opening's move reads the pre-queue's late arrivals (joined after the draw, no place)
+   * as a prefix of their final order, even while joins are in flight. A late arrival's order is its
+   * `seq` (a sequence: taken when its row is written, visible when its statement commits), so two
+   * concurrent joins can commit in the other order. Before the fix the move read the later one
+   * alone, put it in the line, and then the earlier one behind it: in CI's three-instance opening
+   * race two late joiners' line positions came out swapped (34 and 35). Here the earlier join is
+   * held in flight by hand (the room row FOR SHARE and its row written, as `enter` does in one
+   * statement), a later one commits, and the move's read must wait for the first and return both in
+   * order — not the second alone.
+   */
   it('a late arrival committed first is read only with the earlier one still in flight', async () => {
     const inFlight = await db.pool.connect();
     try {
