@@ -47,9 +47,9 @@ describeWithPostgres('readiness', () => {
         .poll(async () => (await ready()).status, { timeout: 10_000, interval: 100 })
         .toBe(503);
       // Not before the floor (1 s) had passed since the stuck run began; that run may have begun
-      // before the lock (it waits for it at its first read of the table), by up to a few hundred
-      // ms on a busy machine (844 ms after the lock in a full run with two files at once). Without
-      // the floor, 3 missed runs of 100 ms would have failed it ~300 ms after the run began.
+      // before the lock (it waits for it at its first read of the table): in a full run with two
+      // files at once ready failed 844 ms after the lock was granted. Without the floor, 3 missed
+      // runs of 100 ms would have failed it ~300 ms after the run began.
       expect(Date.now() - locking).toBeGreaterThanOrEqual(600);
       const refused = await ready();
       expect(refused.code).toBe('SERVICE_UNAVAILABLE');
