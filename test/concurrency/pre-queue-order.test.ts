@@ -78,11 +78,11 @@ describeWithPostgres('pre-queue: joins racing the move and the draw', () => {
 
   /**
    * Proves: a buyer answered PRE_QUEUE is in the draw, and one in the draw was answered PRE_QUEUE.
-   * `enter` writes the entry (under the room row FOR SHARE) and then reads it back: a draw that
-   * commits between the two has this entry (it was written first) and used to make the read-back
-   * answer WAITING at its drawn place — a full test run with two files at once saw it in the
+   * `enter` wrote the entry (under the room row FOR SHARE) and then read it back: a draw that
+   * committed between the two had this entry (it was written first) and made the read-back answer
+   * WAITING at its drawn place — a full test run with two files at once saw it in the
    * three-instance opening race (test/concurrency/rooms-opening), whose check "the draw is exactly
-   * the buyers answered PRE_QUEUE" failed by one. Here the draw is run exactly between them.
+   * the buyers answered PRE_QUEUE" failed by one. Here the draw runs right after the write.
    */
   it('an entry written before the draw is answered PRE_QUEUE, even when the draw commits before its read-back', async () => {
     const room = ROOM + 1;

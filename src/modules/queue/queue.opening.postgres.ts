@@ -76,26 +76,37 @@ export function createPreQueueStore(database: Database): PreQueueStore {
       for (let attempt = 0; attempt < 2; attempt++) {
         // The room row FOR SHARE: a draw or a transfer end waits for this entry (and this entry
         // for them), so an entry is either counted by the draw or after it, never lost.
-        const row = await queryOne<{ transferred: boolean; beforeDraw: boolean }>(
+        const [receiptId, token] = [newReceiptId(), newRoomToken(roomId)];
+        const row = await queryOne<{ transferred: boolean; beforeDraw: boolean; opensAt: Date }>(
           db,
           sql`WITH room AS (
-                SELECT concert_id, opened_at, transferred_at FROM rooms
+                SELECT concert_id, opens_at, opened_at, transferred_at FROM rooms
                 WHERE concert_id = ${roomId} FOR SHARE),
               made AS (
                 INSERT INTO pre_queue (concert_id, user_id, receipt_id, token)
-                SELECT concert_id, ${userId}, ${newReceiptId()}, ${newRoomToken(roomId)} FROM room
+                SELECT concert_id, ${userId}, ${receiptId}, ${token} FROM room
                 WHERE transferred_at IS NULL
                 ON CONFLICT (concert_id, user_id) DO NOTHING RETURNING 1)
-            SELECT (SELECT transferred_at IS NOT NULL FROM room) AS transferred,
-              EXISTS (SELECT 1 FROM made) AND (SELECT opened_at IS NULL FROM room) AS "beforeDraw"`,
+            SELECT transferred_at IS NOT NULL AS transferred, opens_at AS "opensAt",
+              EXISTS (SELECT 1 FROM made) AND opened_at IS NULL AS "beforeDraw" FROM room`,
         );
         if (!row || row.transferred) return undefined;
+        // Made now, before the draw: answered from this write (PRE_QUEUE: in the draw), not read
+        // back — a draw committing between a write and its read-back used to answer it WAITING at
+        // its drawn place, so PRE_QUEUE no longer meant "in the lottery". The next poll shows it.
+        if (row.beforeDraw)
+          return {
+            roomId,
+            userId,
+            token,
+            receiptId,
+            place: null,
+            moved: false,
+            opensAt: row.opensAt,
+            opened: false,
+            rank: 0,
+          };
         const entry = await read(sql`p.concert_id = ${roomId} AND p.user_id = ${userId}`);
-        // Written before the draw, it is answered as written (PRE_QUEUE: in the draw), even when
-        // the draw committed between this write and the read: the answer PRE_QUEUE means exactly
-        // "in the lottery" (test/concurrency/rooms-opening); the next poll shows the place.
-        if (entry && row.beforeDraw)
-          return { ...entry, place: null, opened: false, moved: false, rank: 0 };
         if (entry) return entry;
       }
       return undefined;
