@@ -225,14 +225,15 @@ describe.skipIf(!clusterToolsInstalled || !postgresAvailable)('service on Redis 
     for (let i = 0; i < 6; i++) statuses.push((await running.client.join(7)).status);
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
     expect(statuses.slice(3)).toContain(429);
-    await sleep(200);
     const prefix = running.container.config.REDIS_KEY_PREFIX;
-    const counters = [...(await keysByPrimary(prefix))].filter(([key]) =>
-      key.startsWith(redisKeys(prefix).rateLimit('')),
-    );
-    expect(counters.length).toBeGreaterThan(0);
+    const counters = async () =>
+      [...(await keysByPrimary(prefix))].filter(([key]) =>
+        key.startsWith(redisKeys(prefix).rateLimit('')),
+      );
+    // Synced every 20 ms, by a timer that a busy machine can hold up: wait for the first sync.
+    await expect.poll(async () => (await counters()).length, { timeout: 5_000 }).toBeGreaterThan(0);
     // One hash tag for all counters: one sync script call covers them all.
-    expect(new Set(counters.map(([, port]) => port)).size).toBe(1);
+    expect(new Set((await counters()).map(([, port]) => port)).size).toBe(1);
   });
 
   it('survives a primary killed and restarted mid-traffic: 503s meanwhile, never a 500, then serves again', async () => {
