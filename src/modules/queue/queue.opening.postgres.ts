@@ -17,6 +17,13 @@ interface EntryRow {
   rank: number;
 }
 
+/** The pre-queue join's statement: the room's state, and the entry when this statement made it. */
+interface MadeRow extends Omit<EntryRow, 'token'> {
+  transferred: boolean;
+  /** Null when the user's entry already existed (or the room was transferred). */
+  token: string | null;
+}
+
 const toEntry = (row: EntryRow): PreQueueEntry => ({
   roomId: row.concert_id,
   userId: row.user_id,
@@ -76,36 +83,28 @@ export function createPreQueueStore(database: Database): PreQueueStore {
       for (let attempt = 0; attempt < 2; attempt++) {
         // The room row FOR SHARE: a draw or a transfer end waits for this entry (and this entry
         // for them), so an entry is either counted by the draw or after it, never lost.
-        const [receiptId, token] = [newReceiptId(), newRoomToken(roomId)];
-        const row = await queryOne<{ transferred: boolean; beforeDraw: boolean; opensAt: Date }>(
+        const row = await queryOne<MadeRow>(
           db,
           sql`WITH room AS (
                 SELECT concert_id, opens_at, opened_at, transferred_at FROM rooms
                 WHERE concert_id = ${roomId} FOR SHARE),
               made AS (
                 INSERT INTO pre_queue (concert_id, user_id, receipt_id, token)
-                SELECT concert_id, ${userId}, ${receiptId}, ${token} FROM room
+                SELECT concert_id, ${userId}, ${newReceiptId()}, ${newRoomToken(roomId)} FROM room
                 WHERE transferred_at IS NULL
-                ON CONFLICT (concert_id, user_id) DO NOTHING RETURNING 1)
-            SELECT transferred_at IS NOT NULL AS transferred, opens_at AS "opensAt",
-              EXISTS (SELECT 1 FROM made) AND opened_at IS NULL AS "beforeDraw" FROM room`,
+                ON CONFLICT (concert_id, user_id) DO NOTHING
+                RETURNING concert_id, user_id, token, receipt_id, place, moved_at)
+            SELECT r.transferred_at IS NOT NULL AS transferred, m.concert_id, m.user_id, m.token,
+              m.receipt_id, m.place, m.moved_at, r.opens_at, r.opened_at, 0 AS rank
+            FROM room r LEFT JOIN made m ON true`,
         );
         if (!row || row.transferred) return undefined;
-        // Made now, before the draw: answered from this write (PRE_QUEUE: in the draw), not read
-        // back — a draw committing between a write and its read-back used to answer it WAITING at
-        // its drawn place, so PRE_QUEUE no longer meant "in the lottery". The next poll shows it.
-        if (row.beforeDraw)
-          return {
-            roomId,
-            userId,
-            token,
-            receiptId,
-            place: null,
-            moved: false,
-            opensAt: row.opensAt,
-            opened: false,
-            rank: 0,
-          };
+        // Made now, before the draw: answered from this write (PRE_QUEUE: in the draw, no rank
+        // yet, as withRoom shows it), not read back — a draw committing between a write and its
+        // read-back used to answer it WAITING at its drawn place, so PRE_QUEUE no longer meant
+        // "in the lottery". The next poll shows its place.
+        if (row.token !== null && row.opened_at === null)
+          return toEntry({ ...row, token: row.token });
         const entry = await read(sql`p.concert_id = ${roomId} AND p.user_id = ${userId}`);
         if (entry) return entry;
       }
