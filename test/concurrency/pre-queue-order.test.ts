@@ -16,23 +16,29 @@ describeWithPostgres('pre-queue: joins racing the move and the draw', () => {
     db = await createTestDatabase();
     database = openDatabase({ url: db.url, poolSize: 3, pgliteDir: '', pgliteInMemory: false });
     preQueue = createPreQueueStore(database);
-    await db.pool.query(
-      `INSERT INTO concerts (id, title, venue, show_datetime)
-       VALUES ($1, 'Order', 'Hall', now() + interval '30 days')`,
-      [ROOM],
-    );
     // Opened (drawn, with nobody in the pre-queue then) and not yet transferred: joins now are
     // late arrivals, moved in arrival order.
-    await db.pool.query(
-      `INSERT INTO rooms (concert_id, max_active, state, opens_at, opened_at, seed, commitment)
-       VALUES ($1, 2, 'paused', now(), now(), repeat('00', 32), repeat('11', 32))`,
-      [ROOM],
-    );
+    await addRoom(ROOM, { drawn: true });
   });
   afterAll(async () => {
     await database?.close();
     await db?.drop();
   });
+
+  /** A concert and its room, opening now (written behind the API's back); `drawn`: opened too. */
+  const addRoom = async (id: number, { drawn }: { drawn: boolean }) => {
+    await db.pool.query(
+      `INSERT INTO concerts (id, title, venue, show_datetime)
+       VALUES ($1, 'Pre-queue', 'Hall', now() + interval '30 days')`,
+      [id],
+    );
+    await db.pool.query(
+      `INSERT INTO rooms (concert_id, max_active, state, opens_at, opened_at, seed, commitment)
+       VALUES ($1, 2, 'paused', now(), CASE WHEN $2 THEN now() END,
+         repeat('00', 32), repeat('11', 32))`,
+      [id, drawn],
+    );
+  };
 
   /**
    * Proves: the opening's move reads the pre-queue's late arrivals (joined after the draw, no place)
@@ -86,16 +92,7 @@ describeWithPostgres('pre-queue: joins racing the move and the draw', () => {
    */
   it('an entry written before the draw is answered PRE_QUEUE, even when the draw commits before its read-back', async () => {
     const room = ROOM + 1;
-    await db.pool.query(
-      `INSERT INTO concerts (id, title, venue, show_datetime)
-       VALUES ($1, 'Cut', 'Hall', now() + interval '30 days')`,
-      [room],
-    );
-    await db.pool.query(
-      `INSERT INTO rooms (concert_id, max_active, state, opens_at, seed, commitment)
-       VALUES ($1, 2, 'paused', now(), repeat('00', 32), repeat('11', 32))`,
-      [room],
-    );
+    await addRoom(room, { drawn: false });
     let drawn: number | undefined;
     const drawingBetween = createPreQueueStore({
       ...database,
