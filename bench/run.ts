@@ -10,7 +10,7 @@ import { check, profileDir, type Context } from './lib/context.js';
 import { describeMachine, gitState } from './lib/machine.js';
 import { benchServerEnv, probeModes, provideKafka, redisUrl } from './lib/modes.js';
 import { parseOptions, usage, type Options } from './lib/options.js';
-import { adminUrl, openPool } from './lib/postgres.js';
+import { adminUrl, openPool, takeBenchLock } from './lib/postgres.js';
 import { summarizeProfiles } from './lib/profile.js';
 import { progress } from './lib/progress.js';
 import { judge, writeReport } from './lib/report.js';
@@ -65,6 +65,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
+  const lock = await takeBenchLock(adminUrl);
+  if (!lock) {
+    process.stderr.write(
+      `bench: another run is using ${new URL(adminUrl).host} (its overture_bench_* databases and ` +
+        `the bench's Redis database would be dropped under it); wait for it to end\n`,
+    );
+    return 1;
+  }
   const startedAt = new Date();
   const runId = startedAt.toISOString().replace(/[:.]/g, '-');
   mkdirSync(options.resultsDir, { recursive: true });
@@ -133,6 +141,7 @@ async function main(): Promise<number> {
   report.verdicts = judge(report);
   await writeReport(report, options.resultsDir, runId, options.writeDocs && !broken);
   await admin.end();
+  await lock.release();
 
   const failedChecks = ctx.checks.filter((item) => !item.ok);
   if (failedChecks.length > 0) progress.phase(`${failedChecks.length} correctness check(s) FAILED`);

@@ -21,6 +21,26 @@ const validName = (name: string): string => {
   return name;
 };
 
+/**
+ * One bench at a time per PostgreSQL: every run drops and recreates the same overture_bench_*
+ * databases and empties the same Redis database, so a second run beside it would break the
+ * first (one did: decision 0012). A session advisory lock on a connection of its own, held until
+ * `release` or the process's end. Undefined when another run holds it.
+ */
+export async function takeBenchLock(
+  url: string,
+): Promise<{ release(): Promise<void> } | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const { rows } = await client.query<{ taken: boolean }>(
+    `SELECT pg_try_advisory_lock(hashtext('overture_bench')) AS taken`,
+  );
+  if (rows[0]?.taken) return { release: () => client.end() };
+  await client.end();
+  return undefined;
+}
+
 export async function recreateDatabase(admin: pg.Pool, name: string): Promise<string> {
   await admin.query(`DROP DATABASE IF EXISTS "${validName(name)}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${validName(name)}"`);
