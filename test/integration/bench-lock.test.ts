@@ -26,7 +26,7 @@ describeWithPostgres('one bench at a time', () => {
       { timeoutMs: 60_000 },
     );
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('another run is using 127.0.0.1:5432');
+    expect(run.stderr).toContain(`another run is using ${new URL(db.url).host}`);
     expect(run.stderr).toContain('wait for it to end');
 
     await first!.release();
