@@ -18,7 +18,8 @@ describeWithPostgres('one bench at a time', () => {
     expect(first).toBeDefined();
     expect(await takeBenchLock(db.url)).toBeUndefined();
 
-    // Nothing listens on port 1: a run that went past the lock would fail on Redis, not say this.
+    // Nothing listens on port 1: a run that went past the lock would build, probe and fail on
+    // Redis instead of refusing at once with this sentence.
     const run = await runCommand(
       'bench/run.ts',
       ['--quick'],
